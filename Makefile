@@ -1,0 +1,61 @@
+# Remix — one command per task. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+HOST ?= 127.0.0.1
+export DATABASE_URL ?= $(shell scripts/pg.sh url)
+# Our own cluster unless DATABASE_URL was given from outside.
+OWN_DB := $(if $(filter command line environment,$(origin DATABASE_URL)),,yes)
+
+.PHONY: help install db migrate messages static data run serve stop test test-fast bench lint format clean
+
+help: ## List the commands
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1mmake %-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: ## Install missing Debian packages and the Python virtual environment
+	@scripts/bootstrap.sh
+
+db: install ## Start the project's PostGIS cluster (skipped when DATABASE_URL is set)
+	@$(if $(OWN_DB),scripts/pg.sh start,echo "[remix] using DATABASE_URL from the environment")
+
+migrate: db ## Apply database migrations
+	@$(PY) manage.py migrate --no-input -v 0
+
+messages: install ## Compile the Italian/English translations
+	@$(PY) manage.py compilemessages -v 0 --ignore '.venv' --ignore 'var'
+
+static: install
+	@$(PY) manage.py collectstatic --no-input -v 0
+
+data: migrate ## Load the bundled datasets through the ETL (a no-op when nothing changed)
+	@$(PY) manage.py etl run --all --quiet
+
+run: migrate messages static data ## Set everything up and serve the app on http://127.0.0.1:8000
+	@scripts/serve.sh start $(HOST) $(PORT)
+
+stop: ## Stop what `make run` started (app server and the project's PostGIS)
+	@scripts/serve.sh stop || true
+	@$(if $(OWN_DB),scripts/pg.sh stop,true)
+
+test: migrate messages static ## Set everything up, then run the whole test suite
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: migrate messages static ## The suite without the browser tests
+	@$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+bench: data ## Run the benchmarks: project vs anchor, ratios in var/bench/results.json
+	@$(PY) -m bench $(BENCH_ARGS)
+
+lint: install ## ruff and djhtml
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/djhtml --check templates */templates
+
+format: install ## Format with ruff
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+clean: stop ## Remove the database cluster, caches and the virtual environment
+	rm -rf var $(VENV) staticfiles

@@ -1,0 +1,25 @@
+"""Read-only admin of the dataset versions: the load history is a record, not an editable table."""
+
+from django.contrib import admin
+
+from .models import DatasetVersion, RejectedRow
+
+
+class RejectedRowInline(admin.TabularInline):
+    model = RejectedRow
+    extra = 0
+    can_delete = False
+    readonly_fields = ("row_number", "reason", "data")
+
+
+@admin.register(DatasetVersion)
+class DatasetVersionAdmin(admin.ModelAdmin):
+    list_display = ("source_id", "version", "status", "started_at", "rows_loaded", "rows_rejected", "duration_s")
+    list_filter = ("status", "source_id")
+    inlines = [RejectedRowInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

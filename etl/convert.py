@@ -1,0 +1,178 @@
+"""Turn a reader's columns into typed rows for the staging table, rejecting what cannot convert."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import ForeignKey
+
+from .errors import SourceUnreadable
+
+TRUE = {"1", "true", "t", "yes", "y", "si", "sì", "vero"}
+FALSE = {"0", "false", "f", "no", "n", "falso"}
+
+
+class ConversionError(ValueError):
+    """A value that does not fit the target field; the message is the reject reason."""
+
+
+def _text(value, fld):
+    if value is None:
+        return None if fld.null else ""
+    text = str(value).strip()
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    if fld.max_length and len(text) > fld.max_length:
+        raise ConversionError(f"{fld.name}: testo più lungo di {fld.max_length} caratteri")
+    return text
+
+
+def _int(value, fld):
+    if value is None or value == "":
+        return None
+    try:
+        number = float(str(value).replace(",", ".")) if not isinstance(value, int) else value
+    except ValueError:
+        raise ConversionError(f"{fld.name}: «{value}» non è un numero intero") from None
+    if number != int(number):
+        raise ConversionError(f"{fld.name}: «{value}» non è un numero intero")
+    return int(number)
+
+
+def _decimal(value, fld):
+    if value is None or value == "":
+        return None
+    text = str(value).replace(",", ".") if isinstance(value, str) else repr(value)
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ConversionError(f"{fld.name}: «{value}» non è un numero") from None
+
+
+def _float(value, fld):
+    if value is None or value == "":
+        return None
+    try:
+        return float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
+    except ValueError:
+        raise ConversionError(f"{fld.name}: «{value}» non è un numero") from None
+
+
+def _bool(value, fld):
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | int):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ConversionError(f"{fld.name}: «{value}» non è un valore vero/falso")
+
+
+def _date(value, fld):
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d", "%Y%m%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ConversionError(f"{fld.name}: «{value}» non è una data")
+
+
+def _json(value, fld):
+    if value is None:
+        return "{}"
+    return json.dumps(value if not isinstance(value, str) else json.loads(value), ensure_ascii=False)
+
+
+CONVERTERS = {
+    "CharField": _text,
+    "TextField": _text,
+    "SlugField": _text,
+    "URLField": _text,
+    "IntegerField": _int,
+    "SmallIntegerField": _int,
+    "BigIntegerField": _int,
+    "PositiveIntegerField": _int,
+    "PositiveSmallIntegerField": _int,
+    "DecimalField": _decimal,
+    "FloatField": _float,
+    "BooleanField": _bool,
+    "DateField": _date,
+    "JSONField": _json,
+}
+
+
+def converter_for(fld, fmap):
+    """A function value -> staged value for one target field."""
+    if isinstance(fld, ForeignKey):
+        return lambda v: None if v in (None, "") else str(v).strip()
+    base = getattr(fld, "base_field", None)
+    if base is not None:  # ArrayField: split text on the declared separator
+        item = CONVERTERS[base.get_internal_type()]
+        sep = fmap.split or ";"
+
+        def array(value):
+            if value is None or value == "":
+                return []
+            parts = value if isinstance(value, list) else str(value).split(sep)
+            return [item(p.strip() if isinstance(p, str) else p, base) for p in parts if str(p).strip()]
+
+        return array
+    try:
+        conv = CONVERTERS[fld.get_internal_type()]
+    except KeyError:
+        raise ConversionError(f"{fld.name}: tipo di campo non supportato") from None
+    return lambda v: conv(v, fld)
+
+
+def rows_for(source, target, table) -> list[tuple]:
+    """Rows ``(_row, *values, geometry_hex, error)`` in declaration order.
+
+    A value that does not convert is staged as NULL and its row carries the error, so that the
+    row is rejected in SQL with its natural key still known.
+    """
+    getters = []
+    for fmap in source.fields:
+        conv = converter_for(target.fields[fmap.target], fmap)
+        if fmap.source is None:
+            constant = conv(fmap.value)
+            getters.append(lambda i, c=constant: c)
+        else:
+            if fmap.source not in table.columns:
+                raise SourceUnreadable(
+                    f"Nella sorgente manca la colonna «{fmap.source}» richiesta per «{fmap.target}»."
+                )
+            column = table.columns[fmap.source]
+            getters.append(lambda i, col=column, c=conv: c(col[i]))
+    geoms = table.geometries
+    rows = []
+    for i in range(table.count):
+        values, error = [], None
+        for get in getters:
+            try:
+                values.append(get(i))
+            except ConversionError as err:
+                values.append(None)
+                error = error or str(err)
+        geom = geoms[i].hex() if geoms is not None and geoms[i] is not None else None
+        rows.append((i + 1, *values, geom, error))
+    return rows
+
+
+def jsonable(value):
+    if isinstance(value, dt.date | Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value

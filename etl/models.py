@@ -1,0 +1,58 @@
+"""Every load of a declared source is a DatasetVersion, with its counts and rejected rows."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DatasetVersion(models.Model):
+    """One run of one source: where it read from, what it did, how long it took, who ran it."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("in corso")
+        LOADED = "loaded", _("caricato")
+        UNCHANGED = "unchanged", _("invariato")
+        FAILED = "failed", _("fallito")
+        RESTORED = "restored", _("ripristinato")
+
+    source_id = models.SlugField(_("sorgente"), max_length=80, db_index=True)
+    version = models.PositiveIntegerField(_("versione"), null=True, blank=True)
+    status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    location = models.TextField(_("posizione della sorgente"))
+    reader = models.CharField(_("lettore"), max_length=40)
+    checksum = models.CharField(_("impronta SHA-256"), max_length=64, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_loaded = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    rows_deleted = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    error = models.TextField(_("errore"), blank=True)
+    run_by = models.CharField(_("eseguito da"), max_length=120, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("versione di dataset")
+        verbose_name_plural = _("versioni di dataset")
+        ordering = ["source_id", "-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_id", "version"], name="dataset_version_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.source_id} v{self.version or '-'} ({self.status})"
+
+
+class RejectedRow(models.Model):
+    """A source row that was not loaded, with the reason in Italian and the row as read."""
+
+    dataset_version = models.ForeignKey(DatasetVersion, on_delete=models.CASCADE, related_name="rejects")
+    row_number = models.PositiveIntegerField(_("riga"))
+    reason = models.TextField(_("motivo"))
+    data = models.JSONField(_("dati"), default=dict)
+
+    class Meta:
+        ordering = ["dataset_version", "row_number"]
+
+    def __str__(self):
+        return f"{self.dataset_version} riga {self.row_number}: {self.reason}"

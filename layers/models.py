@@ -1,0 +1,62 @@
+"""Registry of published layers: what a layer is, where its data lives, how it looks, who sees it."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Layer(models.Model):
+    """A dataset exposed on the map, in the catalogue and through OGC services.
+
+    ``source`` names a table or view in PostGIS (or a raster path); the registry never copies
+    data, so a layer is always as current as its last load.
+    """
+
+    class Theme(models.TextChoices):
+        PTM = "ptm", _("PTM")
+        PGT = "pgt", _("PGT")
+        RIGENERAZIONE = "rigenerazione", _("Rigenerazione")
+        STTM1 = "sttm1", _("STTM 1")
+        STTM2 = "sttm2", _("STTM 2")
+        STTM3 = "sttm3", _("STTM 3")
+        RIFERIMENTI = "riferimenti", _("Riferimenti")
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("pubblico")
+        AUTHENTICATED = "authenticated", _("utenti autenticati")
+        GROUP = "group", _("gruppo")
+
+    class Kind(models.TextChoices):
+        VECTOR = "vector", _("vettoriale")
+        RASTER = "raster", _("raster")
+
+    slug = models.SlugField(_("identificativo"), max_length=80, unique=True)
+    title_it = models.CharField(_("titolo (italiano)"), max_length=200)
+    title_en = models.CharField(_("titolo (inglese)"), max_length=200, blank=True)
+    abstract_it = models.TextField(_("descrizione (italiano)"), blank=True)
+    abstract_en = models.TextField(_("descrizione (inglese)"), blank=True)
+    theme = models.CharField(_("tema"), max_length=20, choices=Theme.choices)
+    kind = models.CharField(_("tipo"), max_length=10, choices=Kind.choices, default=Kind.VECTOR)
+    source = models.CharField(_("sorgente (tabella, vista o raster)"), max_length=200)
+    dataset_id = models.SlugField(_("sorgente ETL"), max_length=80, blank=True)
+    geometry_type = models.CharField(_("tipo di geometria"), max_length=30, blank=True)
+    srid = models.PositiveIntegerField(default=32632)
+    attributes = models.JSONField(_("attributi esposti"), default=list, blank=True)
+    style = models.JSONField(_("stile"), default=dict, blank=True)
+    min_zoom = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_zoom = models.PositiveSmallIntegerField(null=True, blank=True)
+    visibility = models.CharField(_("visibilità"), max_length=15, choices=Visibility.choices, default=Visibility.PUBLIC)
+    groups = models.ManyToManyField("auth.Group", blank=True, verbose_name=_("gruppi"))
+    published = models.BooleanField(_("pubblicato"), default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    synthetic = models.BooleanField(_("dati sintetici"), default=False)
+    metadata = models.JSONField(_("metadati (RNDT)"), default=dict, blank=True)
+    sort_order = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("strato")
+        verbose_name_plural = _("strati")
+        ordering = ["theme", "sort_order", "slug"]
+
+    def __str__(self):
+        return self.title_it

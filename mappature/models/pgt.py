@@ -1,0 +1,72 @@
+"""PGT acts (piani and varianti) of each comune and the features of their regional layers."""
+
+from django.contrib.gis.db import models
+from django.db.models import JSONField
+from django.utils.translation import gettext_lazy as _
+
+from .territorio import STORAGE_SRID, Comune
+
+
+class PgtAtto(models.Model):
+    """One version of a comune's PGT: the act (PGT or variante) and its publication state.
+
+    Exactly one act per comune is ``vigente`` (published); earlier ones stay as history and
+    can be restored; ``bozza`` acts are municipal deliveries under review.
+    """
+
+    class Kind(models.TextChoices):
+        PGT = "pgt", _("PGT")
+        VARIANTE = "variante", _("Variante")
+
+    class State(models.TextChoices):
+        BOZZA = "bozza", _("bozza")
+        VIGENTE = "vigente", _("vigente")
+        SUPERATO = "superato", _("superato")
+
+    comune = models.ForeignKey(Comune, on_delete=models.PROTECT, related_name="pgt_atti")
+    kind = models.CharField(_("tipo di atto"), max_length=10, choices=Kind.choices, default=Kind.PGT)
+    state = models.CharField(_("stato"), max_length=10, choices=State.choices, default=State.BOZZA)
+    adoption_date = models.DateField(_("data di adozione"), null=True, blank=True)
+    approval_date = models.DateField(_("data di approvazione"), null=True, blank=True)
+    deliberation = models.CharField(_("numero di delibera"), max_length=40, blank=True)
+    burl_date = models.DateField(_("data di pubblicazione sul BURL"), null=True, blank=True)
+    spec_version = models.CharField(_("versione della specifica regionale"), max_length=20, blank=True)
+    synthetic = models.BooleanField(_("dato sintetico"), default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("atto di PGT")
+        verbose_name_plural = _("atti di PGT")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comune"], condition=models.Q(state="vigente"), name="one_vigente_pgt_per_comune"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.comune} – {self.get_kind_display()} ({self.get_state_display()})"
+
+
+class PgtFeature(models.Model):
+    """A feature of one layer of the regional "Tavola delle previsioni" inside a PGT act.
+
+    ``layer`` is the regional layer code (e.g. ``ambiti_trasformazione``); ``attrs`` keeps the
+    regional fields (``NOME_AMB``, ``CATEGORIA``/``DCATEGORIA``…) as the specification names them,
+    so a new version of the regional specification needs no schema change.
+    """
+
+    atto = models.ForeignKey(PgtAtto, on_delete=models.CASCADE, related_name="features")
+    istat_code = models.CharField(_("codice ISTAT"), max_length=6)
+    layer = models.SlugField(_("strato"), max_length=60)
+    feature_key = models.CharField(_("chiave"), max_length=80)
+    attrs = JSONField(_("attributi"), default=dict)
+    geom = models.GeometryField(_("geometria"), srid=STORAGE_SRID)
+
+    class Meta:
+        verbose_name = _("elemento di PGT")
+        verbose_name_plural = _("elementi di PGT")
+        constraints = [
+            models.UniqueConstraint(fields=["atto", "layer", "feature_key"], name="pgt_feature_key")
+        ]
+        indexes = [models.Index(fields=["layer", "istat_code"])]

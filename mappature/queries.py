@@ -1,0 +1,60 @@
+"""Read-side queries of the territory, run in PostGIS and returned as plain Python objects."""
+
+from django.db import connection
+from django.db.models import Count, Sum
+
+from .models import Comune, ZonaOmogenea
+
+# Area on the ellipsoid (geography), in km²; geometries are stored in EPSG:32632.
+_AREA_KM2 = "ST_Area(ST_Transform(c.geom, 4326)::geography) / 1e6"
+
+
+def comuni_feature_collection(precision: int = 6) -> str:
+    """All comuni as a GeoJSON FeatureCollection text in EPSG:4326, built by PostGIS."""
+    sql = f"""
+        SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+            json_build_object(
+                'type', 'Feature',
+                'id', c.istat_code,
+                'geometry', ST_AsGeoJSON(ST_Transform(c.geom, 4326), %s)::json,
+                'properties', json_build_object(
+                    'istat_code', c.istat_code, 'name', c.name, 'catasto_code', c.catasto_code,
+                    'zona', z.name, 'zona_code', z.code, 'zona_confirmed', c.zona_confirmed,
+                    'population', c.population, 'population_year', c.population_year,
+                    'area_km2', round(({_AREA_KM2})::numeric, 2)
+                )
+            ) ORDER BY c.name), '[]'::json))::text
+        FROM {Comune._meta.db_table} c JOIN {ZonaOmogenea._meta.db_table} z ON z.id = c.zona_id
+    """  # noqa: S608 - table names come from the models, values are bound
+    with connection.cursor() as cur:
+        cur.execute(sql, [precision])
+        return cur.fetchone()[0]
+
+
+def comune_card(istat_code: str) -> dict | None:
+    """The facts shown on a comune's card, or None for an unknown ISTAT code."""
+    sql = f"""
+        SELECT c.istat_code, c.name, c.catasto_code, z.name, z.code, c.zona_confirmed, c.zona_source,
+               c.population, c.population_year, round(({_AREA_KM2})::numeric, 2)
+        FROM {Comune._meta.db_table} c JOIN {ZonaOmogenea._meta.db_table} z ON z.id = c.zona_id
+        WHERE c.istat_code = %s
+    """  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, [istat_code])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    keys = ("istat_code", "name", "catasto_code", "zona", "zona_code", "zona_confirmed", "zona_source",
+            "population", "population_year", "area_km2")
+    card = dict(zip(keys, row, strict=True))
+    card["area_km2"] = float(card["area_km2"])
+    return card
+
+
+def zone_summary() -> list[dict]:
+    """Each zona omogenea with its number of comuni and population, for the legend."""
+    return list(
+        ZonaOmogenea.objects.order_by("name").values("code", "name").annotate(
+            n_comuni=Count("comuni"), population=Sum("comuni__population")
+        )
+    )

@@ -1,0 +1,10 @@
+"""Pages of the planners' portal (language-prefixed)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "mappature"
+urlpatterns = [
+    path("", views.home, name="home"),
+]

@@ -1,0 +1,150 @@
+"""Django settings for Remix; every deployment-specific value comes from the environment."""
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.lower() in {"1", "true", "yes", "on"}
+
+
+def _database_from_url(url: str) -> dict:
+    """Turn postgresql://user:pass@host:port/name into Django's DATABASES entry."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql", "postgis"}:
+        raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, not {parts.scheme!r}")
+    return {
+        "ENGINE": "django.contrib.gis.db.backends.postgis",
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        # Parallel developers and CI jobs can keep their test databases apart.
+        "TEST": {"NAME": os.environ.get("REMIX_TEST_DB_NAME")},
+    }
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "remix-development-only-secret-key-change-me")
+DEBUG = _env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "leaflet",
+    "layers",
+    "mappature",
+    "etl",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "remix.urls"
+WSGI_APPLICATION = "remix.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": _database_from_url(
+        os.environ.get("DATABASE_URL", "postgresql://remix@127.0.0.1:54329/remix")
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "it"
+LANGUAGES = [("it", _("Italiano")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Rome"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+MEDIA_ROOT = Path(os.environ.get("REMIX_MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media/"
+
+# Leaflet assets are served by django-leaflet itself: the map works with no network.
+# Basemaps are chosen in the page (mappature), so none is forced here.
+LEAFLET_CONFIG = {
+    "TILES": [],
+    "DEFAULT_CENTER": (45.46, 9.19),
+    "DEFAULT_ZOOM": 10,
+    "MIN_ZOOM": 8,
+    "MAX_ZOOM": 19,
+    "RESET_VIEW": False,
+    "ATTRIBUTION_PREFIX": "Remix · Città metropolitana di Milano",
+}
+
+# Remix knobs: each listed once with its default and why.
+REMIX = {
+    # Where ETL sources with relative paths are read from (the bundled datasets).
+    "DATA_DIR": Path(os.environ.get("REMIX_DATA_DIR", BASE_DIR / "data")),
+    # Storage CRS: Regione Lombardia publishes its PGT mosaic in WGS84 / UTM 32N.
+    "STORAGE_SRID": 32632,
+    # Scratch space for ETL downloads and exports.
+    "WORK_DIR": Path(os.environ.get("REMIX_WORK_DIR", BASE_DIR / "var" / "work")),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("REMIX_LOG_LEVEL", "WARNING")},
+}
+
+# Debian's GDAL 3.6 cannot sandbox spatial-reference parsing; Remix never hands untrusted SRS text
+# to Django's GDAL bindings (uploaded files are read through pyogrio's own, newer GDAL).
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

@@ -1,0 +1,22 @@
+"""Shared fixtures: datasets loaded through the real ETL into the real PostGIS test database."""
+
+import pytest
+
+from etl import pipeline
+from etl.sources import get_source
+
+
+@pytest.fixture
+def load_source(db):
+    """Load a declared source through the ETL, as `make run` does."""
+
+    def load(source_id: str, **kwargs):
+        return pipeline.run(get_source(source_id), run_by="test", **kwargs)
+
+    return load
+
+
+@pytest.fixture
+def comuni(load_source):
+    """The 133 comuni of CMM and their zone omogenee."""
+    return load_source("comuni")
