@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.text import slugify
 
+from layers import registry
+
 from . import convert
 from .errors import MESSAGES, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
@@ -143,6 +145,8 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion) -> RunRes
         _drop_scratch(cur)
         for hook in source.after_load:
             import_string(hook)(source=source, version=record)
+        registry.dataset_loaded(source.id, version, {"rows": record.rows_loaded + record.rows_unchanged,
+                                                    "checksum": record.checksum, "location": record.location})
     return RunResult(
         source.id, record.status, version, table.count, record.rows_loaded, record.rows_unchanged,
         deleted, len(rejects), rejects=[(r, m) for r, m in rejects],

@@ -1,7 +1,22 @@
 """Registry of published layers: what a layer is, where its data lives, how it looks, who sees it."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+
+class LayerQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Published layers the user may see: public ones, plus authenticated or group ones."""
+        qs = self.filter(published=True)
+        if user is None or not user.is_authenticated:
+            return qs.filter(visibility=Layer.Visibility.PUBLIC)
+        if user.is_superuser:
+            return qs
+        return qs.filter(
+            Q(visibility__in=[Layer.Visibility.PUBLIC, Layer.Visibility.AUTHENTICATED])
+            | Q(visibility=Layer.Visibility.GROUP, groups__in=user.groups.all())
+        ).distinct()
 
 
 class Layer(models.Model):
@@ -51,7 +66,12 @@ class Layer(models.Model):
     synthetic = models.BooleanField(_("dati sintetici"), default=False)
     metadata = models.JSONField(_("metadati (RNDT)"), default=dict, blank=True)
     sort_order = models.PositiveIntegerField(default=0)
+    # Bumped by every load of the layer's dataset: caches (tiles, exports) are keyed by it.
+    data_version = models.PositiveIntegerField(default=0)
+    data_updated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LayerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("strato")

@@ -74,7 +74,7 @@
         l.on("click", function () { select(f.properties.istat_code, false); });
       },
     }).addTo(map);
-    map.fitBounds(layer.getBounds());
+    map.fitBounds(layer.getBounds(), { animate: false });
     mapEl.dataset.loaded = String(fc.features.length);
     setupSearch(fc.features.map(function (f) { return f.properties; }));
   });

@@ -1,13 +1,17 @@
 """The home map as a planner uses it, in headless Chromium with no internet."""
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def open_home(page, live_server, prefix=""):
     page.goto(f"{live_server.url}{prefix}/")
-    page.wait_for_function("document.querySelectorAll('path.comune').length === 133", timeout=20000)
+    page.wait_for_function(
+        "document.querySelectorAll('path.comune').length === 133 && document.querySelector('#map').dataset.loaded",
+        timeout=20000,
+    )
 
 
 def test_all_133_comuni_are_drawn_with_a_legend_of_the_zones(page, live_server, comuni):
@@ -32,9 +36,8 @@ def test_search_finds_a_comune_despite_accents_and_apostrophes(page, live_server
     page.fill("#comune-search", typed)
     page.press("#comune-search", "Enter")
     card = page.locator("#comune-card")
-    card.wait_for(state="visible")
-    assert card.locator('[data-field="name"]').inner_text() == name
-    assert card.locator('[data-field="istat_code"]').inner_text() == istat
+    expect(card.locator('[data-field="name"]')).to_have_text(name)
+    expect(card.locator('[data-field="istat_code"]')).to_have_text(istat)
 
 
 def test_card_shows_zone_population_and_area_computed_in_postgis(page, live_server, comuni):
@@ -45,6 +48,7 @@ def test_card_shows_zone_population_and_area_computed_in_postgis(page, live_serv
     page.fill("#comune-search", "Binasco")
     page.locator("#search-results li", has_text="Binasco").click()
     card = page.locator("#comune-card")
+    expect(card.locator('[data-field="name"]')).to_have_text("Binasco")
     expected = comune_card(card.get_attribute("data-istat"))
     assert card.locator('[data-field="zona"]').inner_text() == expected["zona"] == "Sud Ovest"
     # Sud Ovest assignments are inferred, not confirmed by a named source: the card says so.
@@ -59,10 +63,11 @@ def test_clicking_a_shape_opens_its_card(page, live_server, comuni):
     """A click on the map selects the comune under the pointer."""
     open_home(page, live_server)
     assert page.locator("#comune-card").is_hidden()
+    name = page.locator('#comune-card [data-field="name"]')
     page.locator('path.comune[data-istat="015146"]').click()
-    assert page.locator('#comune-card [data-field="name"]').inner_text() == "Milano"
+    expect(name).to_have_text("Milano")
     page.locator('path.comune[data-istat="015182"]').click()
-    assert page.locator('#comune-card [data-field="name"]').inner_text() == "Rho"
+    expect(name).to_have_text("Rho")
 
 
 def test_english_page(page, live_server, comuni):

@@ -1,0 +1,24 @@
+"""Entry points other apps use to tell the registry about their data (layers imports no project app)."""
+
+from django.db.models import F
+from django.utils import timezone
+
+from .models import Layer
+
+
+def dataset_loaded(dataset_id: str, version: int, summary: dict) -> int:
+    """Record that a new version of ``dataset_id`` was loaded; returns how many layers it feeds.
+
+    Bumps ``data_version`` (so caches keyed by it are never stale) and appends the version to
+    each layer's lineage.
+    """
+    now = timezone.now()
+    layers = list(Layer.objects.filter(dataset_id=dataset_id))
+    for layer in layers:
+        lineage = layer.metadata.get("lineage", [])
+        lineage.append({"dataset": dataset_id, "version": version, "loaded_at": now.isoformat(), **summary})
+        layer.metadata["lineage"] = lineage[-50:]
+        layer.data_updated_at = now
+        layer.save(update_fields=["metadata", "data_updated_at"])
+    Layer.objects.filter(dataset_id=dataset_id).update(data_version=F("data_version") + 1)
+    return len(layers)
