@@ -1,0 +1,177 @@
+"""Serves OWS requests with MapServer in-process: one generated map per visibility set, cached.
+
+Each request asks the registry which layers the user may see; the set of (layer, last change,
+data version) is the cache key of a loaded ``mapObj`` generated from those layers only, so a
+layer that is unpublished or restricted is neither listed nor drawn nor queried. MapServer keeps
+its PostGIS connections open between requests (``CLOSE_CONNECTION=DEFER``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from ..models import Layer
+from . import mapfile
+from .errors import LayerSourceError
+from .mapscript_loader import mapscript
+from .sources import LayerSource, resolve
+
+log = logging.getLogger(__name__)
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+# MapServer's output buffers are per thread and its connection pool per process: every request
+# runs on this one thread, so threaded servers (runserver, tests) behave as a gunicorn worker does.
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mapserver")
+_maps: OrderedDict[str, object] = OrderedDict()
+_sources: dict[tuple, LayerSource] = {}
+
+
+@dataclass(frozen=True)
+class OwsResponse:
+    status: int
+    content_type: str
+    body: bytes
+
+
+def conf(key: str, default=None):
+    return settings.REMIX.get(key, default)
+
+
+def ogc_dir() -> Path:
+    path = Path(conf("OGC_DIR") or Path(settings.BASE_DIR) / "var" / "ogc")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def conninfo(with_password: bool) -> str:
+    """libpq keywords of Django's current database (the test database during tests)."""
+    db = connection.settings_dict
+    parts = {"host": db.get("HOST"), "port": db.get("PORT"), "dbname": db.get("NAME"), "user": db.get("USER")}
+    if with_password:
+        parts["password"] = db.get("PASSWORD")
+    return " ".join(f"{k}='{_libpq(v)}'" for k, v in parts.items() if v)
+
+
+def _libpq(value) -> str:
+    return str(value).replace("\\", "\\\\").replace("'", "\\'")
+
+
+def service_info(directory: Path) -> mapfile.ServiceInfo:
+    svc = conf("OGC_SERVICE", {})
+    return mapfile.ServiceInfo(
+        title=svc.get("title", "Remix – Città metropolitana di Milano"),
+        abstract=svc.get("abstract", "Strati pubblicati dal portale Remix della rigenerazione urbana."),
+        keywords=tuple(svc.get("keywords", ("rigenerazione urbana", "PGT", "PTM", "Città metropolitana di Milano"))),
+        organization=svc.get("organization", "Città metropolitana di Milano"),
+        person=svc.get("person", ""),
+        email=svc.get("email", ""),
+        fees=svc.get("fees", "none"),
+        access_constraints=svc.get("access_constraints", "CC-BY 4.0"),
+        connection=conninfo(with_password=False),
+        fontset=str(directory / "fonts.txt"),
+        template_dir=str(directory / "templates"),
+    )
+
+
+def visible_layers(user) -> list[Layer]:
+    return list(Layer.objects.visible_to(user).order_by("theme", "sort_order", "slug"))
+
+
+def resolved(layers: list[Layer]) -> list[LayerSource]:
+    """Resolve each layer once per change; a broken layer is logged and left out, not fatal."""
+    out = []
+    db = connection.settings_dict.get("NAME")
+    for layer in layers:
+        key = (db, layer.pk, layer.updated_at, layer.data_version)
+        if key not in _sources:
+            try:
+                _sources[key] = resolve(layer)
+            except LayerSourceError as err:
+                log.warning("OGC: layer left out: %s", err)
+                continue
+        out.append(_sources[key])
+    return out
+
+
+def write_mapfile(layers: list[Layer], lang: str = "it") -> tuple[Path, list[LayerSource]]:
+    """Generate the mapfile (and its feature-info templates) for ``layers``; returns its path."""
+    directory = ogc_dir()
+    sources = resolved(layers)
+    info = service_info(directory)
+    (directory / "fonts.txt").write_text(f"sans {FONT}\n")
+    templates = directory / "templates"
+    templates.mkdir(exist_ok=True)
+    (templates / "_header.html").write_text(mapfile.HEADER_TEMPLATE)
+    (templates / "_footer.html").write_text(mapfile.FOOTER_TEMPLATE)
+    for src in sources:
+        (templates / f"{src.slug}.html").write_text(mapfile.feature_info_template(src, lang))
+    text = mapfile.render(sources, info, lang)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = directory / f"remix-{lang}-{digest}.map"
+    if not path.exists():
+        path.write_text(text)
+    return path, sources
+
+
+def _cache_key(layers: list[Layer], lang: str) -> str:
+    parts = [lang, conninfo(with_password=False)] + [f"{x.pk}:{x.updated_at}:{x.data_version}" for x in layers]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def map_for(user, lang: str = "it"):
+    """The loaded MapServer map of the layers ``user`` may see (generated on first use)."""
+    layers = visible_layers(user)
+    key = _cache_key(layers, lang)
+    cached = _maps.get(key)
+    if cached is not None:
+        _maps.move_to_end(key)
+        return cached
+    path, _sources_used = write_mapfile(layers, lang)
+    ms = mapscript()
+    loaded = ms.mapObj(str(path))
+    password_conn = conninfo(with_password=True)
+    for index in range(loaded.numlayers):
+        lyr = loaded.getLayer(index)
+        if lyr.connectiontype == ms.MS_POSTGIS:
+            lyr.connection = password_conn  # in memory only: the file on disk has no password
+    _maps[key] = loaded
+    while len(_maps) > int(conf("OGC_MAP_CACHE", 32)):
+        _maps.popitem(last=False)
+    return loaded
+
+
+def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", lang: str = "it") -> OwsResponse:
+    """Run one OWS request (GET query string, or POST body) against the user's map."""
+    template = map_for(user, lang)
+    return _worker.submit(_run, template, query_string, online_resource, body).result()
+
+
+def _run(template, query_string: str, online_resource: str, body: bytes) -> OwsResponse:
+    ms = mapscript()
+    request = ms.OWSRequest()
+    if body:
+        request.loadParamsFromPost(body.decode("utf-8", "replace"), query_string)
+    else:
+        request.loadParamsFromURL(query_string)
+    current = template.clone()
+    current.web.metadata.set("ows_onlineresource", online_resource)
+    ms.msIO_installStdoutToBuffer()
+    try:
+        current.OWSDispatch(request)
+    except ms.MapServerError as err:
+        log.info("MapServer error: %s", err)
+    finally:
+        headers = ms.msIO_getAndStripStdoutBufferMimeHeaders() or {}
+        payload = ms.msIO_getStdoutBufferBytes()
+        ms.msIO_resetHandlers()
+        ms.msResetErrorList()
+    content_type = headers.get("Content-Type", "text/plain")
+    status = int(str(headers.get("Status", "200")).split()[0] or 200)
+    return OwsResponse(status=status, content_type=content_type, body=bytes(payload or b""))
