@@ -80,3 +80,6 @@ class Layer(models.Model):
 
     def __str__(self):
         return self.title_it
+
+
+from .exports.models import ExportJob  # noqa: E402, F401 - the export jobs belong to this app

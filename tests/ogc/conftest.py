@@ -74,20 +74,36 @@ def _make_layers(group):
     Layer.objects.create(slug="non_pubblicato", title_it="Bozza", source="mappature_comune", theme="pgt")
 
 
+def build_data():
+    """Comuni, a synthetic PGT in force for three comuni, users, and registry layers of every visibility."""
+    pipeline.run(get_source("comuni"), run_by="test", force=True)
+    _make_pgt()
+    group = Group.objects.create(name="ufficio-piano")
+    User.objects.create_user("analista", password=PASSWORD)
+    member = User.objects.create_user("pianificatore", password=PASSWORD)
+    member.groups.add(group)
+    _make_layers(group)
+
+
 @pytest.fixture(scope="module")
 def ogc_data(django_db_setup, django_db_blocker):
-    """Comuni, a synthetic PGT in force for three comuni, and registry layers of every visibility."""
+    """``build_data`` committed once per module (the modules carry the django_db mark, so that the test
+    database exists; a guard makes sure it is the test database before anything is flushed)."""
+    from django.db import connection
+
     with django_db_blocker.unblock():
+        if not connection.settings_dict["NAME"].startswith("test_"):
+            pytest.fail("the OGC tests need the test database: mark the module with pytest.mark.django_db")
         call_command("flush", interactive=False, verbosity=0)  # a previous interrupted run may have left rows
-        pipeline.run(get_source("comuni"), run_by="test", force=True)
-        _make_pgt()
-        group = Group.objects.create(name="ufficio-piano")
-        User.objects.create_user("analista", password=PASSWORD)
-        member = User.objects.create_user("pianificatore", password=PASSWORD)
-        member.groups.add(group)
-        _make_layers(group)
+        build_data()
         yield
         call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def export_data(transactional_db):
+    """``build_data`` committed for one test: ogr2ogr and the background runner read it from outside."""
+    build_data()
 
 
 @pytest.fixture

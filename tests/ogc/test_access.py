@@ -2,7 +2,7 @@
 
 import pytest
 
-pytestmark = pytest.mark.usefixtures("ogc_data")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ogc_data")]
 CAPS = {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetCapabilities"}
 RESTRICTED = ("riservato_autenticati", "riservato_gruppo", "non_pubblicato")
 

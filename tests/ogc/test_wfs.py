@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from owslib.wfs import WebFeatureService
 
-pytestmark = pytest.mark.usefixtures("ogc_data")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ogc_data")]
 LAYER = "ambiti_trasformazione"
 FES20 = 'xmlns:fes="http://www.opengis.net/fes/2.0"'
 

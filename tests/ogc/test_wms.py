@@ -9,6 +9,7 @@ from pyproj import Transformer
 from rasterio.io import MemoryFile
 
 pytestmark = [
+    pytest.mark.django_db,
     pytest.mark.usefixtures("ogc_data"),
     pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning"),
 ]
