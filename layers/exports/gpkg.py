@@ -40,8 +40,9 @@ def select_sql(src: LayerSource, job_id: int | None) -> str:
     sql = f"SELECT {cols + ', ' if cols else ''}{geom} AS geom FROM {src.qualified_table} t"  # noqa: S608
     if job_id is None:
         return sql
+    # Interiors must meet: a comune's export leaves out the neighbours that only touch its border.
     return (f"{sql} JOIN layers_exportjob a ON a.id = {int(job_id)}"
-            f" WHERE ST_Intersects({geom}, a.area)")
+            f" WHERE {geom} && a.area AND ST_Relate({geom}, a.area, 'T********')")
 
 
 def count(src: LayerSource, job_id: int | None) -> int:

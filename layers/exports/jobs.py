@@ -7,11 +7,13 @@ Called alike by the API, the pages and ``manage.py layers export``. Limits are e
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -181,6 +183,27 @@ def start_background(job: ExportJob) -> None:
     """Run the job in its own process (it outlives the web request and the web worker)."""
     manage = Path(settings.BASE_DIR) / "manage.py"
     log_path = export_dir() / f"remix-{job.pk}.log"
+    env = {**os.environ, "DATABASE_URL": _database_url()}  # the very database this process uses
     with open(log_path, "ab") as out:
-        subprocess.Popen([sys.executable, str(manage), "layers", "export", "--job", str(job.pk)],
+        subprocess.Popen([sys.executable, str(manage), "layers", "export", "--job", str(job.pk)], env=env,
                          stdout=out, stderr=out, start_new_session=True, cwd=settings.BASE_DIR)
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    auth = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{db.get('HOST') or ''}:{db['PORT']}" if db.get("PORT") else db.get("HOST") or ""
+    return f"postgresql://{auth}@{host}/{quote(db['NAME'], safe='')}"
+
+
+def area_choices(kind: str) -> list[tuple[str, str]]:
+    """(key, label) of the declared areas of one kind (comuni, zone omogenee), for the export form."""
+    area = conf("EXPORT_AREAS", DEFAULT_AREAS).get(kind)
+    if area is None:
+        return []
+    key, label, table = (quote_ident(area[k]) for k in ("key", "label", "table"))
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {key}, {label} FROM {table} ORDER BY {label}")  # noqa: S608 - declared identifiers
+        return [(str(k), str(v)) for k, v in cur.fetchall()]
