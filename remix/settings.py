@@ -136,6 +136,32 @@ REMIX = {
     "STORAGE_SRID": 32632,
     # Scratch space for ETL downloads and exports.
     "WORK_DIR": Path(os.environ.get("REMIX_WORK_DIR", BASE_DIR / "var" / "work")),
+    # Generated mapfiles of the OGC services (never served; they carry no password).
+    "OGC_DIR": Path(os.environ.get("REMIX_OGC_DIR", BASE_DIR / "var" / "ogc")),
+    # Seconds a worker trusts its last look at the registry when no change was signalled (safety net).
+    "OGC_REGISTRY_TTL": float(os.environ.get("REMIX_OGC_REGISTRY_TTL", "2")),
+    # Loaded MapServer maps kept per worker (one per visibility set and language).
+    "OGC_MAP_CACHE": 32,
+    # Debian's python3-mapscript, imported alone (the venv does not see the system site-packages).
+    "MAPSCRIPT_DIR": "/usr/lib/python3/dist-packages/mapscript",
+    # Service metadata of WMS/WFS capabilities (contact shown to GIS users).
+    "OGC_SERVICE": {
+        "title": "Remix – Città metropolitana di Milano",
+        "organization": "Città metropolitana di Milano",
+        "email": os.environ.get("REMIX_OGC_CONTACT_EMAIL", ""),
+        "access_constraints": "CC-BY 4.0",
+    },
+    # GeoPackage exports: where files go, and explicit limits (over the maximum an export is refused).
+    "EXPORT_DIR": Path(os.environ.get("REMIX_EXPORT_DIR", BASE_DIR / "var" / "exports")),
+    "EXPORT_MAX_FEATURES": int(os.environ.get("REMIX_EXPORT_MAX_FEATURES", "3000000")),
+    # Larger exports run in a background process with progress instead of inside the request.
+    "EXPORT_SYNC_MAX_FEATURES": int(os.environ.get("REMIX_EXPORT_SYNC_MAX_FEATURES", "50000")),
+    "EXPORT_MAX_LAYERS": 30,
+    # Areas an export can be cut to: tables known by name (layers imports no domain app).
+    "EXPORT_AREAS": {
+        "comune": {"table": "mappature_comune", "key": "istat_code", "label": "name"},
+        "zona": {"table": "mappature_zonaomogenea", "key": "code", "label": "name"},
+    },
 }
 
 LOGGING = {

@@ -40,17 +40,22 @@ def select_sql(src: LayerSource, job_id: int | None) -> str:
     sql = f"SELECT {cols + ', ' if cols else ''}{geom} AS geom FROM {src.qualified_table} t"  # noqa: S608
     if job_id is None:
         return sql
-    # Interiors must meet: a comune's export leaves out the neighbours that only touch its border.
-    return (f"{sql} JOIN layers_exportjob a ON a.id = {int(job_id)}"
-            f" WHERE {geom} && a.area AND ST_Relate({geom}, a.area, 'T********')")
+    # The stored area is shrunk by 1 cm (jobs._set_area), so a plain ST_Intersects — fast, prepared —
+    # leaves out the neighbours that only touch a comune's border.
+    return f"{sql} JOIN layers_exportjob a ON a.id = {int(job_id)} WHERE ST_Intersects({geom}, a.area)"
 
 
-def count(src: LayerSource, job_id: int | None) -> int:
-    """How many features of ``src`` the export will write."""
+def count(src: LayerSource, job_id: int | None, exact: bool = True) -> int:
+    """How many features of ``src`` the export will write; ``exact=False`` gives a cheap upper bound
+    (bounding boxes only: no geometry test), enough to check limits before the real work."""
     if src.kind == "raster":
         return 0
+    sql = select_sql(src, job_id)
+    if not exact:
+        sql = sql.replace(f"ST_Intersects(t.{quote_ident(src.geom_column)}, a.area)",
+                          f"t.{quote_ident(src.geom_column)} && a.area")
     with connection.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM ({select_sql(src, job_id)}) s")  # noqa: S608 - see select_sql
+        cur.execute(f"SELECT count(*) FROM ({sql}) s")  # noqa: S608 - see select_sql
         return cur.fetchone()[0]
 
 
@@ -63,8 +68,13 @@ def pg_datasource() -> tuple[str, dict]:
     return f"PG:{conninfo(with_password=False)}", env
 
 
-def write(path: Path, layers: list[LayerExport], job_id: int | None, context: dict, on_progress: Progress) -> None:
-    """Write every layer into ``path`` (a new file), then its styles, aliases, metadata and readme."""
+def write(path: Path, layers: list[LayerExport], job_id: int | None, context: dict,
+          on_progress: Progress) -> list[LayerExport]:
+    """Write every layer into ``path`` (a new file), then its styles, aliases, metadata and readme.
+
+    ``layers`` carry estimated counts (for progress); the exact counts, read back from the file,
+    are what the readme and metadata state and what is returned.
+    """
     if path.exists():
         path.unlink()
     datasource, env = pg_datasource()
@@ -74,7 +84,10 @@ def write(path: Path, layers: list[LayerExport], job_id: int | None, context: di
         else:
             _vector(path, item, datasource, env, job_id, on_progress)
     with closing(sqlite3.connect(path)) as db, db:
+        written = dict(db.execute("SELECT table_name, feature_count FROM gpkg_ogr_contents"))
+        layers = [LayerExport(item.source, written.get(item.source.slug, 0)) for item in layers]
         document(db, layers, context)
+    return layers
 
 
 def _vector(path: Path, item: LayerExport, datasource: str, env: dict, job_id, on_progress: Progress) -> None:

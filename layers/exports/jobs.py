@@ -63,7 +63,7 @@ def plan(user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=N
     job.save()
     try:
         _set_area(job, area_kind, area_key, bbox)
-        job.features_total = sum(gpkg.count(_resolve(layers[s]), job.pk if job.area_kind else None) for s in slugs)
+        _count(job, [_resolve(layers[s]) for s in slugs])
     except ExportError:
         job.delete()
         raise
@@ -73,13 +73,22 @@ def plan(user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=N
         raise ExportRejected(_("L'esportazione conterrebbe %(n)s elementi, oltre il limite di %(limit)s: scegli "
                                "un'area più piccola o meno strati.") % {"n": job.features_total, "limit": limit})
     job.background = job.features_total > conf("EXPORT_SYNC_MAX_FEATURES", 50_000)
-    job.save(update_fields=["features_total", "background", "area_label"])
+    job.save(update_fields=["layer_counts", "features_total", "background", "area_label"])
     return job
+
+
+def _count(job: ExportJob, sources) -> None:
+    """Cheap upper bounds first (bounding boxes); exact counts only when the bound is over the limit."""
+    area_id = job.pk if job.area_kind else None
+    job.layer_counts = {src.slug: gpkg.count(src, area_id, exact=False) for src in sources}
+    if area_id is not None and sum(job.layer_counts.values()) > conf("EXPORT_MAX_FEATURES", 3_000_000):
+        job.layer_counts = {src.slug: gpkg.count(src, area_id) for src in sources}
+    job.features_total = sum(job.layer_counts.values())
 
 
 def _resolve(layer):
     try:
-        return resolve(layer)
+        return resolve(layer, extent=False)
     except LayerSourceError as err:
         raise ExportRejected(_("Lo strato %(name)s non è esportabile: %(error)s") % {"name": layer.slug,
                                                                                   "error": err}) from err
@@ -97,7 +106,8 @@ def _set_area(job: ExportJob, kind: str, key: str, bbox) -> None:
         raise ExportRejected(_("Tipo di area sconosciuto: %(kind)s.") % {"kind": kind})
     table, key_col, label_col = (quote_ident(area[k]) for k in ("table", "key", "label"))
     with connection.cursor() as cur:
-        sql = (f"UPDATE layers_exportjob j SET area = ST_Multi(ST_Transform(s.geom, 32632)),"  # noqa: S608
+        # Shrunk by 1 cm: features that only touch the border (the neighbours) stay out of the export.
+        sql = (f"UPDATE layers_exportjob j SET area = ST_Multi(ST_Buffer(ST_Transform(s.geom, 32632), -0.01)),"  # noqa: S608
                f" area_label = s.{label_col} FROM {table} s WHERE j.id = %s AND s.{key_col} = %s"
                " RETURNING j.area_label")  # identifiers from settings.REMIX["EXPORT_AREAS"], values bound
         cur.execute(sql, [job.pk, key])
@@ -127,16 +137,19 @@ def run(job: ExportJob) -> ExportJob:
     path = export_dir() / f"remix-{job.pk}-{job.token[:8]}.gpkg"
     try:
         items = _items(job)
-        gpkg.write(path, items, job.pk if job.area_kind else None, _context(job), _progress(job, items))
+        written = gpkg.write(path, items, job.pk if job.area_kind else None, _context(job), _progress(job, items))
     except ExportError as err:
         path.unlink(missing_ok=True)
         job.status, job.message = ExportJob.Status.FAILED, str(err)
         log.warning("export %s failed: %s", job.pk, err)
     else:
         job.status, job.file, job.size_bytes = ExportJob.Status.DONE, str(path), path.stat().st_size
-        job.features_done = job.features_total
+        job.layer_counts = {item.source.slug: item.features for item in written}
+        job.features_total = job.features_done = sum(job.layer_counts.values())
     job.finished_at = timezone.now()
-    job.save()
+    # Never a full save: the area geometry was written by SQL and is not loaded on this instance.
+    job.save(update_fields=["status", "message", "file", "size_bytes", "layer_counts", "features_total",
+                            "features_done", "finished_at"])
     return job
 
 
@@ -146,7 +159,8 @@ def _items(job: ExportJob) -> list[gpkg.LayerExport]:
     items = []
     for slug in job.layers:
         src = _resolve(by_slug[slug])
-        items.append(gpkg.LayerExport(src, gpkg.count(src, area_id)))
+        counted = job.layer_counts.get(slug)
+        items.append(gpkg.LayerExport(src, counted if counted is not None else gpkg.count(src, area_id)))
     return items
 
 

@@ -21,6 +21,7 @@ class ExportJob(models.Model):
     area = models.MultiPolygonField(_("geometria dell'area"), srid=32632, null=True, blank=True)
     status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     background = models.BooleanField(_("in background"), default=False)
+    layer_counts = models.JSONField(default=dict, blank=True)  # slug → features, counted when planned
     features_total = models.PositiveBigIntegerField(default=0)
     features_done = models.PositiveBigIntegerField(default=0)
     message = models.TextField(_("messaggio"), blank=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mapserver")
 _maps: OrderedDict[str, object] = OrderedDict()
 _sources: dict[tuple, LayerSource] = {}
+_visible: dict[object, tuple[float, float, list]] = {}  # user id (None: anonymous) → (when, stamp, layers)
 
 
 @dataclass(frozen=True)
@@ -117,23 +119,68 @@ def write_mapfile(layers: list[Layer], lang: str = "it") -> tuple[Path, list[Lay
     path = directory / f"remix-{lang}-{digest}.map"
     if not path.exists():
         path.write_text(text)
+        _prune(directory)
     return path, sources
 
 
-def _cache_key(layers: list[Layer], lang: str) -> str:
-    parts = [lang, conninfo(with_password=False)] + [f"{x.pk}:{x.updated_at}:{x.data_version}" for x in layers]
+def _prune(directory: Path, keep: int = 64) -> None:
+    """Old mapfiles are only kept for inspection: the newest ``keep`` stay."""
+    maps = sorted(directory.glob("remix-*.map"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in maps[keep:]:
+        old.unlink(missing_ok=True)
+
+
+def registry_stamp() -> Path:
+    return ogc_dir() / "registry.stamp"
+
+
+def registry_changed(**_kwargs) -> None:
+    """Signal receiver: a layer, its groups or a user's groups changed; every worker re-reads the registry."""
+    registry_stamp().touch()
+
+
+def _stamp_mtime() -> float:
+    try:
+        return registry_stamp().stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def _visible_stamps(user) -> list[tuple]:
+    who = user.pk if user is not None and user.is_authenticated else None
+    ttl = float(conf("OGC_REGISTRY_TTL", 2.0))
+    now, mtime = time.monotonic(), _stamp_mtime()
+    cached = _visible.get(who)
+    if cached and now - cached[0] < ttl and cached[1] == mtime:
+        return cached[2]
+    stamps = list(Layer.objects.visible_to(user).order_by("theme", "sort_order", "slug")
+                  .values_list("pk", "updated_at", "data_version"))
+    _visible[who] = (now, mtime, stamps)
+    if len(_visible) > 1000:
+        _visible.clear()
+    return stamps
+
+
+def _cache_key(stamps: list[tuple], lang: str) -> str:
+    parts = [lang, conninfo(with_password=False)] + [f"{pk}:{changed}:{version}" for pk, changed, version in stamps]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def map_for(user, lang: str = "it"):
-    """The loaded MapServer map of the layers ``user`` may see (generated on first use)."""
-    layers = visible_layers(user)
-    key = _cache_key(layers, lang)
+    """The loaded MapServer map of the layers ``user`` may see (generated on first use).
+
+    The visible set (id, last change, data version) is asked of the database unless this process
+    asked it for the same user less than ``REMIX["OGC_REGISTRY_TTL"]`` seconds ago and no registry
+    change was signalled since (``registry_changed`` touches a stamp file all workers see).
+    """
+    stamps = _visible_stamps(user)
+    key = _cache_key(stamps, lang)
     cached = _maps.get(key)
     if cached is not None:
         _maps.move_to_end(key)
         return cached
-    path, _sources_used = write_mapfile(layers, lang)
+    by_pk = {layer.pk: layer for layer in Layer.objects.filter(pk__in=[s[0] for s in stamps])}
+    path, _sources_used = write_mapfile([by_pk[s[0]] for s in stamps if s[0] in by_pk], lang)
     ms = mapscript()
     loaded = ms.mapObj(str(path))
     password_conn = conninfo(with_password=True)
@@ -175,3 +222,10 @@ def _run(template, query_string: str, online_resource: str, body: bytes) -> OwsR
     content_type = headers.get("Content-Type", "text/plain")
     status = int(str(headers.get("Status", "200")).split()[0] or 200)
     return OwsResponse(status=status, content_type=content_type, body=bytes(payload or b""))
+
+
+def close_connections() -> None:
+    """Close MapServer's idle PostGIS connections and forget the loaded maps (tests, database switches)."""
+    _maps.clear()
+    _visible.clear()
+    _worker.submit(mapscript().msConnPoolCloseUnreferenced).result()

@@ -62,12 +62,15 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def resolve(layer) -> LayerSource:
-    """Resolve a ``layers.models.Layer`` row into a :class:`LayerSource` (one to three queries)."""
+def resolve(layer, extent: bool = True) -> LayerSource:
+    """Resolve a ``layers.models.Layer`` row into a :class:`LayerSource` (two or three queries).
+
+    ``extent=False`` skips the full scan of the data extent (exports do not need it).
+    """
     common = _common(layer)
     if layer.kind == "raster":
         return _resolve_raster(layer, common)
-    return _resolve_vector(layer, common)
+    return _resolve_vector(layer, common, extent)
 
 
 def _common(layer) -> dict:
@@ -108,7 +111,7 @@ def _raster_extent(path: Path) -> tuple[float, float, float, float]:
         return (b.left, b.bottom, b.right, b.top)
 
 
-def _resolve_vector(layer, common: dict) -> LayerSource:
+def _resolve_vector(layer, common: dict, with_extent: bool) -> LayerSource:
     schema, _, table = layer.source.rpartition(".")
     schema = schema or "public"
     with connection.cursor() as cur:
@@ -127,7 +130,7 @@ def _resolve_vector(layer, common: dict) -> LayerSource:
             [schema, table],
         )
         catalogue = dict(cur.fetchall())
-        extent = _vector_extent(cur, schema, table, geom_column)
+        extent = _vector_extent(cur, schema, table, geom_column) if with_extent else DEFAULT_EXTENT
     key = next((k for k in KEY_CANDIDATES if k in catalogue), None)
     if key is None:
         raise LayerSourceError(f"layer {layer.slug!r}: {layer.source!r} has no id column")

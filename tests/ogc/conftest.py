@@ -97,7 +97,15 @@ def ogc_data(django_db_setup, django_db_blocker):
         call_command("flush", interactive=False, verbosity=0)  # a previous interrupted run may have left rows
         build_data()
         yield
+        _close_mapserver()
         call_command("flush", interactive=False, verbosity=0)
+
+
+def _close_mapserver():
+    """MapServer keeps its PostGIS connections open: close them so the test database can be dropped."""
+    from layers.ogc import service
+
+    service.close_connections()
 
 
 @pytest.fixture
