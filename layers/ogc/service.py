@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +27,9 @@ from .sources import LayerSource, resolve
 
 log = logging.getLogger(__name__)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-# MapServer's output buffers are per thread and its connection pool per process: every request
-# runs on this one thread, so threaded servers (runserver, tests) behave as a gunicorn worker does.
-_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mapserver")
+# One request at a time per process talks to MapServer (map clones and output buffers are not
+# shared safely); gunicorn's sync workers never contend for it, threaded servers (tests) queue here.
+_lock = threading.Lock()
 _maps: OrderedDict[str, object] = OrderedDict()
 _sources: dict[tuple, LayerSource] = {}
 _visible: dict[object, tuple[float, float, list]] = {}  # user id (None: anonymous) → (when, stamp, layers)
@@ -197,7 +197,8 @@ def map_for(user, lang: str = "it"):
 def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", lang: str = "it") -> OwsResponse:
     """Run one OWS request (GET query string, or POST body) against the user's map."""
     template = map_for(user, lang)
-    return _worker.submit(_run, template, query_string, online_resource, body).result()
+    with _lock:
+        return _run(template, query_string, online_resource, body)
 
 
 def _run(template, query_string: str, online_resource: str, body: bytes) -> OwsResponse:
@@ -228,4 +229,5 @@ def close_connections() -> None:
     """Close MapServer's idle PostGIS connections and forget the loaded maps (tests, database switches)."""
     _maps.clear()
     _visible.clear()
-    _worker.submit(mapscript().msConnPoolCloseUnreferenced).result()
+    with _lock:
+        mapscript().msConnPoolCloseUnreferenced()

@@ -143,7 +143,7 @@ def ows_server(ogc_data):
     from socketserver import ThreadingMixIn
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-    from django.core.wsgi import get_wsgi_application
+    from remix.wsgi import application  # with the anonymous /ows fast path, as gunicorn serves it
 
     class Quiet(WSGIRequestHandler):
         def log_message(self, *args):
@@ -152,7 +152,7 @@ def ows_server(ogc_data):
     class Threaded(ThreadingMixIn, WSGIServer):
         daemon_threads = True
 
-    server = make_server("127.0.0.1", 0, get_wsgi_application(), server_class=Threaded, handler_class=Quiet)
+    server = make_server("127.0.0.1", 0, application, server_class=Threaded, handler_class=Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -74,3 +74,29 @@ def test_help_page_gives_the_service_url(client):
     assert "http://testserver/ows" in text
     assert "layers=ambiti_trasformazione" in text
     assert "riservato_autenticati" not in text
+
+
+def _live(url, headers=None):
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def test_live_server_applies_the_same_rules_on_both_paths(ows_server):
+    """Anonymous GETs (lean path) and credentialed ones (full Django stack) see what the registry allows."""
+    import base64
+
+    caps = f"{ows_server}/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities"
+    status, anonymous = _live(caps)
+    assert status == 200 and "<Name>comuni</Name>" in anonymous and "riservato" not in anonymous
+    assert f'xlink:href="{ows_server}/ows?' in anonymous  # the online resource is this server
+    token = base64.b64encode(b"pianificatore:una-password-lunga-123").decode()
+    status, member = _live(caps, {"Authorization": f"Basic {token}"})
+    assert status == 200 and "<Name>riservato_gruppo</Name>" in member
+    status, _body = _live(caps, {"Host": "evil.example"})
+    assert status == 400
