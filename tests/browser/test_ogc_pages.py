@@ -3,12 +3,18 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import browser, page  # noqa: F401 - the shared Chromium fixtures
+from tests.ogc.conftest import build_data
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("export_data")]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_export_a_zona_and_download_the_geopackage(page, live_server):  # noqa: F811
+@pytest.fixture(autouse=True)
+def export_data(transactional_db):
+    """Comuni, a synthetic PGT and registry layers, committed (ogr2ogr reads them from outside)."""
+    build_data()
+
+
+def test_export_a_zona_and_download_the_geopackage(page, live_server):
     """Tick two layers, choose a zona omogenea, submit: the job page offers the GeoPackage to download."""
     page.goto(f"{live_server.url}/esportazioni/")
     page.get_by_label("Comuni").check()
@@ -23,14 +29,14 @@ def test_export_a_zona_and_download_the_geopackage(page, live_server):  # noqa: 
     assert download.value.suggested_filename.endswith(".gpkg")
 
 
-def test_export_errors_are_shown_in_italian(page, live_server):  # noqa: F811
+def test_export_errors_are_shown_in_italian(page, live_server):
     """Submitting without layers keeps the form and says what is missing."""
     page.goto(f"{live_server.url}/esportazioni/")
     page.get_by_role("button", name="Prepara il GeoPackage").click()
     expect(page.get_by_role("alert")).to_have_text("Scegli almeno uno strato da esportare.")
 
 
-def test_qgis_help_gives_the_address_to_copy(page, live_server):  # noqa: F811
+def test_qgis_help_gives_the_address_to_copy(page, live_server):
     """The help page shows the /ows address in a field ready to copy, and the English version is translated."""
     page.goto(f"{live_server.url}/servizi/ogc/?layer=comuni")
     expect(page.locator("#ows-url")).to_have_value(f"{live_server.url}/ows")
