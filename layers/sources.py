@@ -107,8 +107,8 @@ def intersecting(layers: list[Layer], geom_ewkb: bytes, bbox4326: dict) -> set[s
     if not vectors:
         return found
     parts = [
-        f"""SELECT %s WHERE EXISTS (SELECT 1 FROM {_q(layer.source)}, g
-               WHERE {_q(GEOM)} && g.geom AND ST_Intersects({_q(GEOM)}, g.geom))"""  # noqa: S608
+        f"""SELECT %s WHERE EXISTS (SELECT 1 FROM {_q(layer.source)} s, g
+               WHERE s.{_q(GEOM)} && g.geom AND ST_Intersects(s.{_q(GEOM)}, g.geom))"""  # noqa: S608
         for layer in vectors
     ]
     sql = "WITH g AS (SELECT ST_GeomFromEWKB(%s) AS geom) " + " UNION ALL ".join(parts)

@@ -91,6 +91,15 @@ class Classification:
                 return c
         return self.other
 
+    def as_json(self, lang: str = "it") -> dict:
+        """The classification for a browser map (same rules as classify), labels in ``lang``."""
+
+        def one(c: StyleClass) -> dict:
+            return {"value": c.value, "min": c.min, "max": c.max, "label": c.label(lang), "symbol": c.symbol.as_dict()}
+
+        return {"kind": self.kind, "field": self.field, "classes": [one(c) for c in self.classes],
+                "other": one(self.other) if self.other else None}
+
     def legend(self, lang: str = "it") -> list[LegendEntry]:
         """Legend entries in drawing order, labelled in ``lang`` (Italian unless "en")."""
         entries = [LegendEntry(c.label(lang), c.symbol) for c in self.classes]

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from . import actions, sources
 from .declarations import Declaration, load_all
@@ -38,6 +40,7 @@ def sync(declarations: list[Declaration] | None = None) -> SyncReport:
     report = SyncReport()
     for declaration in declarations:
         layer = apply(declaration, report)
+        backfill_lineage(layer)
         refresh_extent(layer)
         problems = sources.check_source(layer)
         if problems:
@@ -105,3 +108,15 @@ def _decide(current, last_declared, new) -> str:
     if last_declared is _UNSET:
         return "set" if current in (_UNSET, None, "", [], {}) else "keep"
     return "set" if current == last_declared else "keep"
+
+
+def backfill_lineage(layer: Layer) -> None:
+    """Give a layer with no lineage the versions of its dataset loaded before it was declared."""
+    path = settings.REMIX.get("DATASET_LINEAGE")
+    if not path or not layer.dataset_id or layer.metadata.get("lineage"):
+        return
+    versions = import_string(path)(layer.dataset_id)
+    if versions:
+        layer.metadata = {**layer.metadata, "lineage": versions}
+        Layer.objects.filter(pk=layer.pk).update(metadata=layer.metadata, data_version=len(versions))
+        layer.data_version = len(versions)
