@@ -41,7 +41,8 @@ def places() -> Places | None:
 
 def search(user, query: Query) -> list[Layer]:
     """Layers the user may see matching every given criterion, in catalogue order."""
-    qs = Layer.objects.visible_to(user)
+    # The listing needs neither styles, attributes nor the declaration snapshot: skip decoding them.
+    qs = Layer.objects.visible_to(user).defer("style", "attributes", "declared")
     if query.theme:
         qs = qs.filter(theme=query.theme)
     for word in query.text.split():

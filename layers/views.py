@@ -14,7 +14,7 @@ from .styles import parse_style
 
 def _visible_layer(request, slug: str) -> Layer:
     # A layer the user may not see answers exactly like a layer that does not exist.
-    layer = Layer.objects.visible_to(request.user).filter(slug=slug).first()
+    layer = Layer.objects.visible_to(request.user).defer("declared").filter(slug=slug).first()
     if layer is None:
         raise Http404("Strato non trovato")
     return layer
