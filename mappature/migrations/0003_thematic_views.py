@@ -7,17 +7,22 @@ promotes from its JSONB ``attrs`` to typed columns.
 
 from django.db import migrations
 
-# layer code → attributes promoted from attrs to columns (name, SQL type); constants only.
+# layer code → attributes promoted from attrs to typed columns: (column, key in attrs as the ETL
+# source delivers it, SQL type); the lower-case key is accepted too. Constants only.
 THEMATIC_VIEWS = {
-    "ptm_lum": (("level", "integer"), ("station", "text")),
-    "ptm_rete_verde": (),
-    "ptm_ambiti_agricoli_strategici": (),
-    "remix_incubatore": (),
+    "ptm_lum": (("level", "LIVELLO", "integer"), ("station_code", "COD_STAZ", "text"),
+                ("radius_m", "RAGGIO_M", "double precision")),
+    "ptm_rete_verde": (("tipo", "TIPO", "text"), ("dtipo", "DTIPO", "text"), ("zona", "ZONA", "text")),
+    "ptm_ambiti_agricoli_strategici": (("descr", "DESCR", "text"),),
+    "remix_incubatore": (("stato", "STATO", "text"),),
 }
 
 
 def view_sql(code: str, promoted) -> str:
-    extra = "".join(f"  (t.attrs->>'{name}')::{sql_type} AS \"{name}\",\n" for name, sql_type in promoted)
+    extra = "".join(
+        f"  COALESCE(t.attrs->>'{key}', t.attrs->>'{key.lower()}')::{sql_type} AS \"{column}\",\n"
+        for column, key, sql_type in promoted
+    )
     return f"""
 CREATE OR REPLACE VIEW thematic_{code} AS
 SELECT t.id, t.feature_key, t.name, t.istat_code, c.name AS comune, t.synthetic,
