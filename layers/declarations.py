@@ -66,9 +66,15 @@ def parse(raw: dict, common_metadata: dict, name: str = "<dichiarazione>") -> De
     _check_choices(fields, name)
     _check_source(fields, name)
     try:
-        parse_style(fields["style"], geometry_type=fields.get("geometry_type", ""))
+        classification = parse_style(fields["style"], geometry_type=fields.get("geometry_type", ""))
     except StyleError as err:
         raise DeclarationError(f"{name}: stile non valido: {err}") from err
+    exposed = {a.get("name") for a in fields["attributes"]}
+    if fields["kind"] == Layer.Kind.VECTOR and classification.field and classification.field not in exposed:
+        # Maps and previews receive only the exposed attributes: they must be able to classify.
+        raise DeclarationError(
+            f"{name}: il campo dello stile {classification.field!r} non è tra gli attributi esposti."
+        )
     metadata = {**common_metadata, **(raw.get("metadata") or {})}
     computed = [key for key in COMPUTED_METADATA if key in metadata]
     if computed:

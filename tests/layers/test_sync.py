@@ -129,6 +129,8 @@ def test_sync_command_reports_in_italian(comuni, capsys):
         ({"metadata": {"extent": [0, 0, 1, 1]}}, "calcolati dai dati"),
         ({"style": {"kind": "graduated", "field": "x", "classes": [{"min": 3, "max": 1}]}}, "stile non valido"),
         ({"kind": "raster", "source": "var/rasters/x.png"}, "GeoTIFF"),
+        ({"style": {"kind": "categorized", "field": "code", "classes": [{"value": "a"}]},
+          "attributes": [{"name": "name", "label_it": "Nome"}]}, "non è tra gli attributi esposti"),
     ],
 )
 def test_bad_declarations_are_refused_naming_the_file(raw, message):
