@@ -6,6 +6,7 @@ from . import views
 
 app_name = "catalogue_api"
 urlpatterns = [
+    path("catalogo/", views.catalogue_json, name="catalogue"),
     path("catalogo/<slug:slug>/anteprima.geojson", views.preview_geojson, name="preview"),
     path("catalogo/<slug:slug>/metadati.json", views.metadata_json, name="metadata"),
 ]

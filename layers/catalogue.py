@@ -13,6 +13,7 @@ from typing import Protocol
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from . import sources
@@ -65,6 +66,18 @@ def _in_place(layers: list[Layer], code: str) -> list[Layer]:
     bbox = {"west": box[0], "south": box[1], "east": box[2], "north": box[3]}
     found = sources.intersecting(layers, bytes(geom.ewkb), bbox)
     return [layer for layer in layers if layer.slug in found]
+
+
+def summary(layer: Layer, lang: str = "it") -> dict:
+    """What a client needs to list a layer and decide whether to load it (plain JSON data)."""
+    meta = layer.metadata or {}
+    return {
+        "slug": layer.slug, "title": layer.title(lang), "abstract": layer.abstract(lang), "theme": layer.theme,
+        "kind": layer.kind, "geometry_type": layer.geometry_type, "synthetic": layer.synthetic,
+        "visibility": layer.visibility, "min_zoom": layer.min_zoom, "max_zoom": layer.max_zoom,
+        "extent": meta.get("extent"), "features": meta.get("features"), "data_version": layer.data_version,
+        "url": reverse("layers:layer", args=[layer.slug]),
+    }
 
 
 def links(layer: Layer, request) -> list[dict]:

@@ -24,13 +24,18 @@ def _lang() -> str:
     return "en" if (get_language() or "it").startswith("en") else "it"
 
 
-@require_GET
-def catalogue_page(request):
-    query = catalogue.Query(
+def _query(request) -> catalogue.Query:
+    theme = request.GET.get("tema", "")
+    return catalogue.Query(
         text=request.GET.get("q", "").strip()[:200],
-        theme=request.GET.get("tema", "") if request.GET.get("tema", "") in Layer.Theme.values else "",
+        theme=theme if theme in Layer.Theme.values else "",
         place=request.GET.get("comune", "").strip()[:6],
     )
+
+
+@require_GET
+def catalogue_page(request):
+    query = _query(request)
     provider = catalogue.places()
     context = {
         "query": query,
@@ -40,6 +45,14 @@ def catalogue_page(request):
         "lang": _lang(),
     }
     return render(request, "layers/catalogue.html", context)
+
+
+@require_GET
+def catalogue_json(request):
+    """The catalogue search as JSON (same criteria as the page: q, tema, comune)."""
+    lang = _lang()
+    layers = catalogue.search(request.user, _query(request))
+    return JsonResponse({"layers": [catalogue.summary(layer, lang) for layer in layers]})
 
 
 @require_GET

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.contrib.gis.geos import Point
 from django.db import connection
 
 from layers.models import Layer
@@ -140,3 +139,17 @@ def test_service_links_come_from_the_configured_providers(client, registry, sett
 def fake_links(layer, request):
     return [{"kind": "service", "label": "WMS di prova", "url": "/ows?layers=" + layer.slug},
             {"kind": "download", "label": "GeoPackage", "url": f"/scarica/{layer.slug}.gpkg"}]
+
+
+def test_catalogue_json_follows_the_same_rules_within_a_query_budget(client, registry, django_assert_max_num_queries):
+    Layer.objects.filter(slug="stazioni").update(published=False)
+    with django_assert_max_num_queries(1):
+        data = client.get("/api/catalogo/").json()
+    slugs = [item["slug"] for item in data["layers"]]
+    assert "stazioni" not in slugs and set(slugs) == set(
+        Layer.objects.visible_to(None).values_list("slug", flat=True))
+    comuni_item = next(item for item in data["layers"] if item["slug"] == "comuni")
+    assert comuni_item["features"] == 133 and comuni_item["url"] == "/catalogo/comuni/"
+    assert comuni_item["synthetic"] is False
+    ptm = client.get("/api/catalogo/", {"tema": "ptm", "q": "verde"}).json()["layers"]
+    assert [item["slug"] for item in ptm] == ["ptm_rete_verde"] and ptm[0]["synthetic"] is True
