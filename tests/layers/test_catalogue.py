@@ -153,3 +153,29 @@ def test_catalogue_json_follows_the_same_rules_within_a_query_budget(client, reg
     assert comuni_item["synthetic"] is False
     ptm = client.get("/api/catalogo/", {"tema": "ptm", "q": "verde"}).json()["layers"]
     assert [item["slug"] for item in ptm] == ["ptm_rete_verde"] and ptm[0]["synthetic"] is True
+
+
+def test_a_raster_is_described_by_its_extent_and_found_by_the_comuni_it_covers(client, registry, tmp_path):
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from layers.registry import refresh_extent
+
+    # A 1 km² raster in EPSG:32632 over the centre of Binasco only.
+    centre = Comune.objects.get(name="Binasco").geom.point_on_surface
+    path = tmp_path / "anomalia.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32", crs="EPSG:32632",
+                       transform=from_origin(centre.x - 500, centre.y + 500, 100, 100)) as dst:
+        dst.write(np.ones((1, 10, 10), dtype="float32"))
+    layer = Layer.objects.get(slug="sttm1_anomalia_termica")
+    layer.source = str(path)
+    layer.save()
+    refresh_extent(layer)
+    extent = layer.metadata["extent"]
+    assert extent["east"] - extent["west"] == pytest.approx(0.0128, abs=0.001)  # ~1 km of longitude at 45°N
+    binasco, trezzo = (Comune.objects.get(name=n).istat_code for n in ("Binasco", "Trezzo sull'Adda"))
+    assert "sttm1_anomalia_termica" in _slugs(client.get("/catalogo/", {"comune": binasco}))
+    assert "sttm1_anomalia_termica" not in _slugs(client.get("/catalogo/", {"comune": trezzo}))
+    page = client.get("/catalogo/sttm1_anomalia_termica/").content.decode()
+    assert "Anteprima dell&#x27;estensione del raster" in page and "sotto il riferimento" in page
