@@ -178,4 +178,4 @@ def test_a_raster_is_described_by_its_extent_and_found_by_the_comuni_it_covers(c
     assert "sttm1_anomalia_termica" in _slugs(client.get("/catalogo/", {"comune": binasco}))
     assert "sttm1_anomalia_termica" not in _slugs(client.get("/catalogo/", {"comune": trezzo}))
     page = client.get("/catalogo/sttm1_anomalia_termica/").content.decode()
-    assert "Anteprima dell&#x27;estensione del raster" in page and "sotto il riferimento" in page
+    assert "Anteprima dell'estensione del raster" in page and "sotto il riferimento" in page
