@@ -16,8 +16,9 @@ class LayerForm(forms.ModelForm):
 
     def clean_style(self):
         style = self.cleaned_data.get("style") or {}
+        raster = self.data.get("kind") == Layer.Kind.RASTER
         try:
-            parse_style(style)
+            parse_style(style, geometry_type="Raster" if raster else "")
         except StyleError as err:
             raise forms.ValidationError(str(err)) from err
         return style

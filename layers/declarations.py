@@ -66,7 +66,8 @@ def parse(raw: dict, common_metadata: dict, name: str = "<dichiarazione>") -> De
     _check_choices(fields, name)
     _check_source(fields, name)
     try:
-        classification = parse_style(fields["style"], geometry_type=fields.get("geometry_type", ""))
+        raster = fields["kind"] == Layer.Kind.RASTER
+        classification = parse_style(fields["style"], geometry_type="Raster" if raster else "")
     except StyleError as err:
         raise DeclarationError(f"{name}: stile non valido: {err}") from err
     exposed = {a.get("name") for a in fields["attributes"]}

@@ -92,6 +92,12 @@ class Layer(models.Model):
     def abstract(self, lang: str = "it") -> str:
         return self.abstract_en if lang == "en" and self.abstract_en else self.abstract_it
 
+    def classification(self):
+        """The layer's style as a layers.styles.Classification (rasters classify their pixel value)."""
+        from .styles import parse_style
+
+        return parse_style(self.style, geometry_type="Raster" if self.kind == self.Kind.RASTER else self.geometry_type)
+
 
 class LayerEvent(models.Model):
     """Audit trail of the registry: who published, unpublished or synchronised a layer, and when."""

@@ -5,16 +5,19 @@ the same classification, so a legend never disagrees with the map.
 
 Style JSON (``Layer.style``)::
 
-    {"kind": "single", "symbol": {"fill": "#hex", "stroke": "#hex", "width": 1, "opacity": 0.6,
-                                   "radius": 5}, "label_it": "...", "label_en": "..."}
-    {"kind": "categorized", "field": "dtipo", "symbol": {...defaults...},
+    {"kind": "single", "fill": "#hex", "stroke": "#hex", "stroke_width": 1, "opacity": 0.6, "size": 10,
+     "label_it": "...", "label_en": "..."}
+    {"kind": "categorized", "field": "dtipo", "stroke": "#hex", ...base symbol keys...,
      "classes": [{"value": "X", "label_it": "...", "label_en": "...", "fill": "#hex", ...}],
      "other": {"label_it": "Altro", "label_en": "Other", "fill": "#hex"}}      # optional
-    {"kind": "graduated", "field": "amount_eur", "symbol": {...},
+    {"kind": "graduated", "field": "amount_eur", ...base symbol keys...,
      "classes": [{"min": 0, "max": 1e6, "label_it": "...", "label_en": "...", "fill": "#hex"}]}
 
-Graduated classes are half-open ``[min, max)`` except the last, which includes its ``max``; they
-must be ordered and must not overlap. Rasters use ``graduated`` on the pixel value (field ``value``).
+Symbol keys (top level for the base symbol, or in each class): ``fill``, ``stroke`` (#rrggbb),
+``stroke_width`` (px), ``opacity`` (0–1), ``size`` (marker diameter, px) — the keys layers.ogc
+reads too; ``width``/``radius`` or a nested ``symbol`` mapping are accepted as well. Graduated
+classes are half-open ``[min, max)`` except the last, which includes its ``max``; they must be
+ordered and must not overlap. Rasters use ``graduated`` on the pixel value (no ``field``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .errors import StyleError
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _SYMBOL_KEYS = ("fill", "stroke", "width", "opacity", "radius")
+_ALL_SYMBOL_KEYS = (*_SYMBOL_KEYS, "stroke_width", "size")
 DEFAULT_SYMBOL = {"fill": "#3388ff", "stroke": "#1f4e99", "width": 1.0, "opacity": 0.6, "radius": 5.0}
 
 
@@ -112,14 +116,16 @@ def parse_style(style: dict | None, *, geometry_type: str = "") -> Classificatio
     """Turn a layer's style JSON into a Classification; an empty style draws every feature alike."""
     style = style or {}
     kind = style.get("kind", "single")
-    base = _symbol(style.get("symbol", {}), Symbol())
+    # The base symbol's keys may sit at the top level (as layers.ogc reads them) or under "symbol".
+    base = _symbol({**{k: v for k, v in style.items() if k in _ALL_SYMBOL_KEYS}, **style.get("symbol", {})}, Symbol())
     if kind == "single":
         label_it = style.get("label_it", "")
         only = StyleClass(label_it, style.get("label_en", label_it), base)
         return Classification("single", None, (only,))
     if kind not in ("categorized", "graduated"):
         raise StyleError(f"Tipo di stile sconosciuto: {kind!r} (ammessi: single, categorized, graduated).")
-    field_name = style.get("field")
+    # A raster classifies its pixel value: no attribute to name.
+    field_name = style.get("field") or ("value" if geometry_type == "Raster" else None)
     raw = style.get("classes") or []
     if not field_name or not raw:
         raise StyleError(f"Lo stile {kind} richiede un campo ('field') e almeno una classe ('classes').")
@@ -177,6 +183,12 @@ def _class(raw: dict, base: Symbol, kind: str) -> StyleClass:
 
 
 def _symbol(raw: dict, base: Symbol) -> Symbol:
+    raw = dict(raw)
+    # Aliases shared with layers.ogc: stroke_width is the line width, size a marker's diameter.
+    if "stroke_width" in raw:
+        raw.setdefault("width", raw["stroke_width"])
+    if "size" in raw and _as_number(raw["size"]) is not None:
+        raw.setdefault("radius", _as_number(raw["size"]) / 2)
     changes = {}
     for key in _SYMBOL_KEYS:
         if key not in raw:

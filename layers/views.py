@@ -9,7 +9,6 @@ from django.views.decorators.http import require_GET
 from . import catalogue, sources
 from .metadata import rndt_record
 from .models import Layer
-from .styles import parse_style
 
 
 def _visible_layer(request, slug: str) -> Layer:
@@ -60,7 +59,7 @@ def layer_page(request, slug: str):
     layer = _visible_layer(request, slug)
     lang = _lang()
     links = catalogue.links(layer, request)
-    classification = parse_style(layer.style)
+    classification = layer.classification()
     context = {
         "layer": layer,
         "lang": lang,

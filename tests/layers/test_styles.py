@@ -96,3 +96,20 @@ def test_equal_classes_have_the_same_width_and_italian_number_labels():
 def test_skewed_data_collapses_duplicate_breaks():
     assert len(graduated_classes([1, 1, 1, 1, 9], 4, ["#aaaaaa"])) == 1
     assert graduated_classes([], 4, ["#aaaaaa"]) == []
+
+
+def test_flat_symbol_keys_read_by_the_ogc_services_mean_the_same_here():
+    """The keys layers.ogc reads (top-level fill, stroke_width, size as diameter) draw the same symbol."""
+    flat = parse_style({"fill": "#c1121f", "stroke": "#ffffff", "stroke_width": 1.5, "size": 12})
+    nested = parse_style({"symbol": {"fill": "#c1121f", "stroke": "#ffffff", "width": 1.5, "radius": 6}})
+    assert flat.classify(None).symbol == nested.classify(None).symbol
+    graduated = parse_style({**GRADUATED, "stroke_width": 3})
+    assert {c.symbol.width for c in graduated.classes} == {3}
+
+
+def test_a_raster_classifies_its_pixel_value_without_a_field():
+    style = {"kind": "graduated", "classes": [{"min": 0, "max": 1, "fill": "#ffffbf"}, {"min": 1, "max": 3,
+                                                                                        "fill": "#d73027"}]}
+    assert parse_style(style, geometry_type="Raster").classify(2.5).symbol.fill == "#d73027"
+    with pytest.raises(StyleError, match="richiede un campo"):
+        parse_style(style)
