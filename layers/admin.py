@@ -9,6 +9,7 @@ from . import actions
 from .errors import LayersError, StyleError
 from .models import Layer, LayerEvent
 from .styles import parse_style
+from .sync import edited_fields
 
 
 class LayerForm(forms.ModelForm):
@@ -41,7 +42,7 @@ class LayerAdmin(admin.ModelAdmin):
     list_filter = ("theme", "published", "visibility", "synthetic", "kind")
     search_fields = ("slug", "title_it", "title_en", "abstract_it")
     # Publication changes only through the actions, so that each one is checked, audited and hooked.
-    readonly_fields = ("published", "published_at", "data_version", "data_updated_at", "updated_at")
+    readonly_fields = ("published", "published_at", "data_version", "data_updated_at", "updated_at", "edited")
     filter_horizontal = ("groups",)
     inlines = [LayerEventInline]
     actions = ["publish_selected", "unpublish_selected"]
@@ -51,7 +52,12 @@ class LayerAdmin(admin.ModelAdmin):
         (_("Rappresentazione"), {"fields": ("style", "min_zoom", "max_zoom", "sort_order")}),
         (_("Accesso"), {"fields": ("visibility", "groups", "published", "published_at")}),
         (_("Metadati"), {"fields": ("metadata", "data_version", "data_updated_at", "updated_at")}),
+        (_("Dichiarazione"), {"fields": ("edited",)}),
     )
+
+    @admin.display(description=_("Modificati rispetto alla dichiarazione (mantenuti da «layers sync»)"))
+    def edited(self, obj):
+        return ", ".join(edited_fields(obj)) or "—"
 
     @admin.action(description=_("Pubblica gli strati selezionati"), permissions=["publish"])
     def publish_selected(self, request, queryset):

@@ -99,8 +99,9 @@ def preview_geojson(layer: Layer, limit: int) -> str:
 def intersecting(layers: list[Layer], geom_ewkb: bytes, bbox4326: dict) -> set[str]:
     """Slugs of the layers with data inside a geometry (EPSG:32632 EWKB), in one query.
 
-    Vector layers are tested on their features (index-assisted ``&&`` then ``ST_Intersects``);
-    rasters on their extent against ``bbox4326``.
+    Vector layers are tested on their features (index-assisted ``&&`` then ``ST_Intersects``), not
+    on the stored extent, which only the ETL and `layers sync` refresh (a PGT act published
+    through another path changes the data too); rasters, written only by the ETL, on their extent.
     """
     found = {layer.slug for layer in layers if layer.kind == Layer.Kind.RASTER and _overlaps(layer, bbox4326)}
     vectors = [layer for layer in layers if layer.kind == Layer.Kind.VECTOR]

@@ -101,6 +101,15 @@ def merge(layer: Layer, declaration: Declaration) -> tuple[list[str], list[str]]
     return changed, kept
 
 
+def edited_fields(layer: Layer) -> list[str]:
+    """Fields and metadata keys whose value differs from the last declaration (edited in the admin)."""
+    previous = layer.declared or {}
+    fields = [name for name, value in previous.get("fields", {}).items() if getattr(layer, name) != value]
+    metadata = [f"metadata.{key}" for key, value in previous.get("metadata", {}).items()
+                if (layer.metadata or {}).get(key, _UNSET) != value]
+    return fields + metadata
+
+
 def _decide(current, last_declared, new) -> str:
     """'same' (nothing to do), 'set' (follow the declaration) or 'keep' (an admin edit wins)."""
     if current == new:

@@ -54,3 +54,14 @@ def test_the_change_form_cannot_publish_and_refuses_a_bad_style(client, layers):
     layer.refresh_from_db()
     assert layer.title_it == "Nuovo titolo" and layer.style["symbol"]["fill"] == "#112233"
     assert not layer.published  # the form field is read-only: publication goes through the action
+
+
+def test_the_change_page_lists_the_fields_sync_will_keep(client, comuni):
+    from layers.sync import sync
+
+    sync()
+    Layer.objects.filter(slug="stazioni").update(title_it="Stazioni (titolo dell'amministrazione)")
+    client.force_login(_staff())
+    layer = Layer.objects.get(slug="stazioni")
+    page = client.get(f"/admin/layers/layer/{layer.pk}/change/").content.decode()
+    assert "Modificati rispetto alla dichiarazione" in page and "title_it" in page

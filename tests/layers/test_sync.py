@@ -10,7 +10,7 @@ from django.db import connection
 from layers.declarations import load_all, parse
 from layers.errors import DeclarationError
 from layers.models import Layer, LayerEvent
-from layers.sync import sync
+from layers.sync import edited_fields, sync
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,7 @@ def test_resync_keeps_admin_edits_and_follows_untouched_fields(comuni):
     assert layer.abstract_it == "Nuova descrizione dichiarata"
     assert layer.metadata["keywords"] == ["nuova"]
     assert set(report.kept["comuni"]) == {"title_it", "metadata.licence", "style", "visibility"}
+    assert set(edited_fields(layer)) == set(report.kept["comuni"])
     assert set(report.updated["comuni"]) == {"abstract_it", "metadata.keywords"}
     # Computed metadata is still there.
     assert layer.metadata["features"] == 133
