@@ -9,4 +9,5 @@ urlpatterns = [
     path("catalogo/", views.catalogue_json, name="catalogue"),
     path("catalogo/<slug:slug>/anteprima.geojson", views.preview_geojson, name="preview"),
     path("catalogo/<slug:slug>/metadati.json", views.metadata_json, name="metadata"),
+    path("catalogo/<slug:slug>/metadati.xml", views.metadata_xml, name="metadata-xml"),
 ]

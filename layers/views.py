@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from . import catalogue, sources
 from .metadata import rndt_record
 from .models import Layer
+from .rndt_xml import rndt_xml
 
 
 def _visible_layer(request, slug: str) -> Layer:
@@ -94,3 +95,11 @@ def preview_geojson(request, slug: str):
 def metadata_json(request, slug: str):
     layer = _visible_layer(request, slug)
     return JsonResponse(rndt_record(layer, lang=_lang(), distributions=catalogue.links(layer, request)))
+
+
+@require_GET
+def metadata_xml(request, slug: str):
+    """The record as ISO 19139 XML (RNDT profile), for harvesters and metadata editors."""
+    layer = _visible_layer(request, slug)
+    record = rndt_record(layer, lang="it", distributions=catalogue.links(layer, request))
+    return HttpResponse(rndt_xml(record), content_type="application/xml; charset=utf-8")

@@ -179,3 +179,28 @@ def test_a_raster_is_described_by_its_extent_and_found_by_the_comuni_it_covers(c
     assert "sttm1_anomalia_termica" not in _slugs(client.get("/catalogo/", {"comune": trezzo}))
     page = client.get("/catalogo/sttm1_anomalia_termica/").content.decode()
     assert "Anteprima dell'estensione del raster" in page and "sotto il riferimento" in page
+
+
+def test_rndt_xml_carries_the_record_for_harvesters(client, registry):
+    import xml.etree.ElementTree as ET
+
+    response = client.get("/api/catalogo/pgt_aree_dismesse/metadati.xml")
+    assert response["Content-Type"].startswith("application/xml")
+    root = ET.fromstring(response.content)
+    ns = {"gmd": "http://www.isotc211.org/2005/gmd", "gco": "http://www.isotc211.org/2005/gco"}
+    text = lambda path: root.find(path, ns).text  # noqa: E731
+    assert text("gmd:fileIdentifier/gco:CharacterString") == "cmmi:remix-pgt_aree_dismesse"
+    assert text("gmd:metadataStandardName/gco:CharacterString") == "Linee Guida RNDT"
+    ident = "gmd:identificationInfo/gmd:MD_DataIdentification/"
+    assert "sintetico" in text(ident + "gmd:citation/gmd:CI_Citation/gmd:title/gco:CharacterString")
+    assert "synthetic data" in text(ident + "gmd:abstract/gco:CharacterString")
+    keywords = [k.text for k in root.iterfind(f"{ident}gmd:descriptiveKeywords//gmd:keyword/gco:CharacterString", ns)]
+    assert "Utilizzo del territorio pianificato" in keywords
+    assert client.get("/api/catalogo/comuni/metadati.xml").status_code == 200
+    comuni = ET.fromstring(client.get("/api/catalogo/comuni/metadati.xml").content)
+    west = comuni.find(f"{ident}gmd:extent//gmd:westBoundLongitude/gco:Decimal", ns).text
+    assert float(west) == registry["comuni"].metadata["extent"]["west"]
+    statement = comuni.find("gmd:dataQualityInfo//gmd:LI_Lineage/gmd:statement/gco:CharacterString", ns).text
+    assert "comuni v1" in statement
+    Layer.objects.filter(slug="comuni").update(published=False)
+    assert client.get("/api/catalogo/comuni/metadati.xml").status_code == 404
