@@ -32,7 +32,8 @@ def test_search_open_a_layer_and_see_its_features_and_legend(page, live_server, 
     expect(legend).to_have_count(8)
     expect(page.locator("#layer-legend")).to_contain_text("Sud Ovest")
     # The preview draws each zona with the colour its legend entry shows.
-    fills = page.eval_on_selector_all("#preview-map path.preview-feature", "els => els.map(e => e.getAttribute('fill'))")
+    fills = page.eval_on_selector_all("#preview-map path.preview-feature",
+                                      "els => els.map(e => e.getAttribute('fill'))")
     assert "#666666" in fills and "#1b9e77" in fills
     expect(page.locator('#layer-metadata [data-field="features"]')).to_have_text("8")
 
