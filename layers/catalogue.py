@@ -42,8 +42,8 @@ def places() -> Places | None:
 
 def search(user, query: Query) -> list[Layer]:
     """Layers the user may see matching every given criterion, in catalogue order."""
-    # The listing needs neither styles, attributes nor the declaration snapshot: skip decoding them.
-    qs = Layer.objects.visible_to(user).defer("style", "attributes", "declared")
+    # The listing needs neither the attributes nor the declaration snapshot: skip decoding them.
+    qs = Layer.objects.visible_to(user).defer("attributes", "declared")
     if query.theme:
         qs = qs.filter(theme=query.theme)
     for word in query.text.split():
@@ -77,6 +77,8 @@ def summary(layer: Layer, lang: str = "it") -> dict:
         "visibility": layer.visibility, "min_zoom": layer.min_zoom, "max_zoom": layer.max_zoom,
         "extent": meta.get("extent"), "features": meta.get("features"), "data_version": layer.data_version,
         "url": reverse("layers:layer", args=[layer.slug]),
+        # Classification rules and legend labels, so a map client draws what the legend says.
+        "style": layer.classification().as_json(lang),
     }
 
 

@@ -151,6 +151,8 @@ def test_catalogue_json_follows_the_same_rules_within_a_query_budget(client, reg
     comuni_item = next(item for item in data["layers"] if item["slug"] == "comuni")
     assert comuni_item["features"] == 133 and comuni_item["url"] == "/catalogo/comuni/"
     assert comuni_item["synthetic"] is False
+    zone = next(item for item in data["layers"] if item["slug"] == "zone_omogenee")
+    assert zone["style"]["field"] == "code" and len(zone["style"]["classes"]) == 8
     ptm = client.get("/api/catalogo/", {"tema": "ptm", "q": "verde"}).json()["layers"]
     assert [item["slug"] for item in ptm] == ["ptm_rete_verde"] and ptm[0]["synthetic"] is True
 
