@@ -12,6 +12,7 @@ The rule (a three-way merge per field, and per key of the metadata):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -127,5 +128,7 @@ def backfill_lineage(layer: Layer) -> None:
     versions = import_string(path)(layer.dataset_id)
     if versions:
         layer.metadata = {**layer.metadata, "lineage": versions}
-        Layer.objects.filter(pk=layer.pk).update(metadata=layer.metadata, data_version=len(versions))
         layer.data_version = len(versions)
+        layer.data_updated_at = datetime.fromisoformat(versions[-1]["loaded_at"])
+        Layer.objects.filter(pk=layer.pk).update(metadata=layer.metadata, data_version=layer.data_version,
+                                                 data_updated_at=layer.data_updated_at)

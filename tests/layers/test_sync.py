@@ -50,6 +50,8 @@ def test_extent_and_feature_count_are_computed_from_the_data(comuni):
                     "FROM mappature_comune) x GROUP BY e")
         count, west, north = cur.fetchone()
     assert layer.metadata["features"] == count == 133
+    # Loaded before the layer was declared: the lineage and the update date come from the ETL's versions.
+    assert layer.metadata["lineage"][0]["version"] == 1 and layer.data_updated_at is not None
     assert layer.metadata["extent"]["west"] == pytest.approx(west, abs=1e-6)
     assert layer.metadata["extent"]["north"] == pytest.approx(north, abs=1e-6)
 
