@@ -1,64 +1,62 @@
-"""``manage.py layers``: registry services from the command line (GeoPackage exports, the OGC mapfile)."""
+"""python manage.py layers sync | list | publish | unpublish | export | mapfile: a thin edge over the registry."""
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from layers.exports import jobs
-from layers.exports.errors import ExportError
-from layers.exports.models import ExportJob
-from layers.ogc import service
-from layers.ogc.errors import OgcError
+from layers import actions
+from layers.errors import LayersError
+from layers.exports import cli as export_cli
+from layers.models import Layer
+from layers.sync import sync
 
 
 class Command(BaseCommand):
-    help = "Esporta strati in GeoPackage o rigenera il mapfile dei servizi OGC."
+    help = "Synchronise the layer registry with its declarations and publish or withdraw layers."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        export = sub.add_parser("export", help="GeoPackage of layers, optionally within a comune, zona or bbox")
-        export.add_argument("layers", nargs="*", help="layer slugs")
-        export.add_argument("--comune", help="ISTAT code of a comune (6 digits)")
-        export.add_argument("--zona", help="code of a zona omogenea")
-        export.add_argument("--bbox", nargs=4, type=float, metavar=("MINX", "MINY", "MAXX", "MAXY"),
-                            help="extent in EPSG:32632")
-        export.add_argument("--user", help="export as this user (default: anonymous, public layers only)")
-        export.add_argument("--output", help="copy the GeoPackage here")
-        export.add_argument("--job", type=int, help="run an export job already planned (background runner)")
-        sub.add_parser("mapfile", help="write the mapfile of the public layers (var/ogc)")
+        sub.add_parser("sync", help="create/update layers from layers/declarations/*.yaml (admin edits kept)")
+        sub.add_parser("list", help="registered layers")
+        for name in ("publish", "unpublish"):
+            cmd = sub.add_parser(name, help=f"{name} one layer")
+            cmd.add_argument("slug")
+        export_cli.add_arguments(sub)
 
-    def handle(self, *args, **opts):
-        if opts["action"] == "mapfile":
-            return self._mapfile()
-        return self._export(opts)
-
-    def _mapfile(self):
+    def handle(self, *args, action, **opts):
         try:
-            path, sources = service.write_mapfile(service.visible_layers(None))
-        except OgcError as err:
+            getattr(self, f"do_{action}")(**opts)
+        except Layer.DoesNotExist as err:
+            raise CommandError(f"Strato inesistente: {opts.get('slug')}") from err
+        except LayersError as err:
             raise CommandError(str(err)) from err
-        self.stdout.write(f"{path} ({len(sources)} strati pubblici)")
 
-    def _export(self, opts):
-        try:
-            job = ExportJob.objects.get(pk=opts["job"]) if opts["job"] else self._plan(opts)
-            job = jobs.run(job)
-        except ExportJob.DoesNotExist as err:
-            raise CommandError(f"job {opts['job']} non trovato") from err
-        except ExportError as err:
-            raise CommandError(str(err)) from err
-        if job.status != ExportJob.Status.DONE:
-            raise CommandError(job.message)
-        if opts.get("output"):
-            import shutil
+    def do_sync(self, **_):
+        report = sync()
+        self.stdout.write(
+            f"[remix] layers sync: {len(report.created)} creati, {len(report.updated)} aggiornati, "
+            f"{len(report.kept)} con modifiche dell'amministrazione mantenute"
+        )
+        for slug, fields in report.kept.items():
+            self.stdout.write(f"  {slug}: mantenuti {', '.join(fields)}")
+        for slug, problems in report.problems.items():
+            self.stderr.write(f"  {slug}: {'; '.join(problems)}")
+        if report.undeclared:
+            self.stdout.write(f"  senza dichiarazione (lasciati come sono): {', '.join(report.undeclared)}")
 
-            shutil.copyfile(job.file, opts["output"])
-        self.stdout.write(f"{opts.get('output') or job.file}: {job.features_total} elementi, {job.size_bytes} byte")
+    def do_list(self, **_):
+        for layer in Layer.objects.all():
+            flags = ("pubblicato" if layer.published else "non pubblicato") + (", sintetico" if layer.synthetic else "")
+            self.stdout.write(f"{layer.slug:38} {layer.theme:14} {layer.visibility:14} {flags}")
 
-    def _plan(self, opts):
-        user = get_user_model().objects.get(username=opts["user"]) if opts["user"] else None
-        kind, key = ("", "")
-        if opts["comune"]:
-            kind, key = "comune", opts["comune"]
-        elif opts["zona"]:
-            kind, key = "zona", opts["zona"]
-        return jobs.plan(user, opts["layers"], kind, key, opts["bbox"])
+    def do_publish(self, slug, **_):
+        done = actions.publish(Layer.objects.get(slug=slug), None, via="cli")
+        self.stdout.write(f"{slug}: " + ("pubblicato" if done else "era già pubblicato"))
+
+    def do_unpublish(self, slug, **_):
+        done = actions.unpublish(Layer.objects.get(slug=slug), None, via="cli")
+        self.stdout.write(f"{slug}: " + ("ritirato" if done else "non era pubblicato"))
+
+    def do_export(self, **opts):
+        export_cli.export(self.stdout, opts)
+
+    def do_mapfile(self, **_):
+        export_cli.mapfile(self.stdout)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('layers', '0002_data_version'),
+        ('layers', '0003_registry_declared_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
