@@ -20,7 +20,7 @@ from django.db import connection
 SCHEMA = "bench_ogc"
 TABLE = f"{SCHEMA}.pgt_ambiti"
 SLUG = "bench-pgt-ambiti"
-STYLE = {"field": "dfun_prev1", "stroke": "#444444", "stroke_width": 0.3, "classes": [
+STYLE = {"kind": "categorized", "field": "dfun_prev1", "stroke": "#444444", "stroke_width": 0.3, "classes": [
     {"value": "Residenziale", "fill": "#e31a1c"}, {"value": "Produttivo", "fill": "#6a3d9a"},
     {"value": "Terziario", "fill": "#ff7f00"}, {"value": "Servizi", "fill": "#1f78b4"}]}
 

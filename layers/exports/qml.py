@@ -1,6 +1,7 @@
 """Writes a registry style as a QGIS style (QML), the form QGIS reads from a GeoPackage's ``layer_styles``.
 
-Pure functions: a :class:`~layers.ogc.styles.Style` and the layer's columns in, XML text out.
+Pure functions: the registry's :class:`~layers.styles.Classification` and the layer's columns in,
+XML text out (so QGIS shows the same classes and labels as the catalogue legend and the WMS).
 """
 
 from __future__ import annotations
@@ -8,15 +9,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..ogc.sources import Column
-from ..ogc.styles import Style, Symbol, rgb
+from ..styles import Classification, Symbol
 
 PIXEL_MM = 0.26  # QGIS' millimetres per screen pixel at 96 dpi
 
 
-def _color(hex_color: str | None, opacity: float) -> str:
-    if not hex_color:
-        return "0,0,0,0"
-    r, g, b = rgb(hex_color)
+def _color(hex_color: str, opacity: float = 1.0) -> str:
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
     return f"{r},{g},{b},{round(opacity * 255)}"
 
 
@@ -27,27 +26,30 @@ def _options(parent, values: dict) -> None:
 
 
 def _symbol(parent, name: str, sym: Symbol, geometry_type: str) -> None:
+    outline = "solid" if sym.width > 0 else "no"
     if geometry_type.endswith("POINT"):
         kind, cls, values = "marker", "SimpleMarker", {
-            "name": "circle", "color": _color(sym.fill, sym.opacity), "size": round(sym.size * PIXEL_MM, 2),
-            "outline_color": _color(sym.stroke, sym.opacity), "outline_width": round(sym.stroke_width * PIXEL_MM, 2),
-            "outline_style": "solid" if sym.stroke else "no"}
+            "name": "circle", "color": _color(sym.fill, sym.opacity), "size": round(2 * sym.radius * PIXEL_MM, 2),
+            "outline_color": _color(sym.stroke), "outline_width": round(sym.width * PIXEL_MM, 2),
+            "outline_style": outline}
     elif geometry_type.endswith("LINESTRING"):
         kind, cls, values = "line", "SimpleLine", {
-            "line_color": _color(sym.stroke or sym.fill, sym.opacity),
-            "line_width": round(max(sym.stroke_width, 1) * PIXEL_MM, 2), "line_style": "solid"}
+            "line_color": _color(sym.stroke), "line_width": round(max(sym.width, 1) * PIXEL_MM, 2),
+            "line_style": "solid"}
     else:
         kind, cls, values = "fill", "SimpleFill", {
-            "color": _color(sym.fill, sym.opacity), "style": "solid" if sym.fill else "no",
-            "outline_color": _color(sym.stroke, sym.opacity), "outline_style": "solid" if sym.stroke else "no",
-            "outline_width": round(sym.stroke_width * PIXEL_MM, 2), "outline_width_unit": "MM"}
+            "color": _color(sym.fill, sym.opacity), "style": "solid",
+            "outline_color": _color(sym.stroke), "outline_style": outline,
+            "outline_width": round(sym.width * PIXEL_MM, 2), "outline_width_unit": "MM"}
     symbol = ET.SubElement(parent, "symbol", type=kind, name=name, alpha="1", clip_to_extent="1", force_rhr="0")
     layer = ET.SubElement(symbol, "layer", {"class": cls, "enabled": "1", "pass": "0", "locked": "0"})
     _options(layer, values)
 
 
-def _renderer(root, style: Style, geometry_type: str, lang: str) -> None:
-    label = (lambda c: c.label_en) if lang == "en" else (lambda c: c.label_it)
+def _renderer(root, style: Classification, geometry_type: str, lang: str) -> None:
+    def label(c):
+        return c.label(lang)
+
     if style.kind == "single" or not style.field:
         renderer = ET.SubElement(root, "renderer-v2", type="singleSymbol", symbollevels="0", forceraster="0")
         symbols = ET.SubElement(renderer, "symbols")
@@ -59,6 +61,9 @@ def _renderer(root, style: Style, geometry_type: str, lang: str) -> None:
         groups = ET.SubElement(renderer, "categories")
         for i, cls in enumerate(style.classes):
             ET.SubElement(groups, "category", symbol=str(i), value=cls.value or "", label=label(cls), render="true")
+        if style.other is not None:  # QGIS: the category with an empty value takes every other value
+            ET.SubElement(groups, "category", symbol=str(len(style.classes)), value="", label=label(style.other),
+                          render="true")
     else:
         renderer = ET.SubElement(root, "renderer-v2", type="graduatedSymbol", attr=style.field,
                                  graduatedMethod="GraduatedColor", symbollevels="0", forceraster="0")
@@ -69,11 +74,12 @@ def _renderer(root, style: Style, geometry_type: str, lang: str) -> None:
             ET.SubElement(groups, "range", symbol=str(i), lower=repr(low), upper=repr(high), label=label(cls),
                           render="true")
     symbols = ET.SubElement(renderer, "symbols")
-    for i, cls in enumerate(style.classes):
+    extra = (style.other,) if style.other is not None and style.kind == "categorized" else ()
+    for i, cls in enumerate(style.classes + extra):
         _symbol(symbols, str(i), cls.symbol, geometry_type)
 
 
-def qml(style: Style, columns: tuple[Column, ...], geometry_type: str, lang: str = "it") -> str:
+def qml(style: Classification, columns: tuple[Column, ...], geometry_type: str, lang: str = "it") -> str:
     """The QML document of a vector layer: its renderer and its attribute aliases."""
     root = ET.Element("qgis", version="3.28.0", styleCategories="Symbology|Fields")
     _renderer(root, style, geometry_type, lang)

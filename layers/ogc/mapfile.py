@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..styles import Classification, StyleClass, Symbol
 from .sources import DEFAULT_EXTENT, LayerSource
-from .styles import Style, StyleClass, Symbol
 
 OGC_SRS = "EPSG:32632 EPSG:3857 EPSG:4326 EPSG:3003 EPSG:25832 EPSG:900913"
 INFO_FORMATS = "text/html,application/json,application/vnd.ogc.gml,text/plain"
@@ -133,7 +133,10 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
     meta.update(_vector_meta(lyr) if lyr.kind != "raster" else {})
     lines = "\n".join(f"      {q(k)} {q(v)}" for k, v in meta.items() if v != "")
     body = _raster_body(lyr) if lyr.kind == "raster" else _vector_body(lyr, info)
-    classes = "\n".join(_class(c, lyr, lang) for c in lyr.style.classes)
+    last = len(lyr.style.classes) - 1
+    classes = "\n".join(_class(c, lyr, lang, i == last) for i, c in enumerate(lyr.style.classes))
+    if lyr.style.other is not None:  # MapServer draws with the first class that matches: "other" goes last
+        classes += "\n" + _class(lyr.style.other, lyr, lang, False, other=True)
     classitem = f"    CLASSITEM {q(lyr.style.field)}\n" if _classitem(lyr.style, lyr) else ""
     return (
         f"  LAYER\n    NAME {q(lyr.slug)}\n{body}\n    STATUS ON\n"
@@ -191,18 +194,20 @@ def _raster_body(lyr: LayerSource) -> str:
     return f'    TYPE RASTER\n    DATA {q(lyr.raster_path)}\n    PROCESSING "RESAMPLE=NEAREST"'
 
 
-def _classitem(style: Style, lyr: LayerSource) -> bool:
+def _classitem(style: Classification, lyr: LayerSource) -> bool:
     return style.kind == "categorized" and bool(style.field) and lyr.kind != "raster"
 
 
-def _class(cls: StyleClass, lyr: LayerSource, lang: str) -> str:
-    name = cls.label_en if lang == "en" else cls.label_it
-    expression = _expression(cls, lyr)
+def _class(cls: StyleClass, lyr: LayerSource, lang: str, last: bool, other: bool = False) -> str:
+    name = cls.label(lang)
+    expression = "" if other else _expression(cls, lyr, last)
     expr_line = f"      EXPRESSION {expression}\n" if expression else ""
     return f"    CLASS\n      NAME {q(name)}\n{expr_line}{_style_block(cls.symbol, lyr)}\n    END"
 
 
-def _expression(cls: StyleClass, lyr: LayerSource) -> str:
+def _expression(cls: StyleClass, lyr: LayerSource, last: bool) -> str:
+    """MapServer expression of a class: equality on CLASSITEM, or [min, max) — [min, max] for the
+    last class, as layers.styles classifies."""
     style = lyr.style
     if style.kind == "categorized" and cls.value is not None and style.field:
         return q(cls.value)
@@ -215,7 +220,7 @@ def _expression(cls: StyleClass, lyr: LayerSource) -> str:
     if cls.min is not None:
         terms.append(f"{item} >= {cls.min!r}")
     if cls.max is not None:
-        terms.append(f"{item} < {cls.max!r}")
+        terms.append(f"{item} {'<=' if last else '<'} {cls.max!r}")
     return "(" + " AND ".join(terms) + ")" if terms else ""
 
 
@@ -228,19 +233,18 @@ def _numeric_item(field: str | None, lyr: LayerSource) -> str | None:
 
 
 def _style_block(sym: Symbol, lyr: LayerSource) -> str:
+    """One STYLE: ``opacity`` is the fill's (as on the web map); outlines and lines are opaque."""
     alpha = f"{round(sym.opacity * 255):02x}"
     if lyr.kind == "raster":
-        return f'      STYLE COLOR "{sym.fill or "#000000"}{alpha}" END'
+        return f'      STYLE COLOR "{sym.fill}{alpha}" END'
+    if lyr.geometry_type.endswith("LINESTRING"):
+        return f'      STYLE COLOR "{sym.stroke}" WIDTH {_num(max(sym.width, 1))} END'
     parts = ["      STYLE"]
     if lyr.geometry_type.endswith("POINT"):
-        parts.append(f'        SYMBOL "circle" SIZE {_num(sym.size)}')
-    if sym.fill and not lyr.geometry_type.endswith("LINESTRING"):
-        parts.append(f'        COLOR "{sym.fill}{alpha}"')
-    stroke = sym.stroke or (sym.fill if lyr.geometry_type.endswith("LINESTRING") else None)
-    if stroke:
-        parts.append(f'        OUTLINECOLOR "{stroke}{alpha}" WIDTH {_num(sym.stroke_width)}')
-        if lyr.geometry_type.endswith("LINESTRING"):
-            parts.append(f'        COLOR "{stroke}{alpha}"')
+        parts.append(f'        SYMBOL "circle" SIZE {_num(2 * sym.radius)}')
+    parts.append(f'        COLOR "{sym.fill}{alpha}"')
+    if sym.width > 0:
+        parts.append(f'        OUTLINECOLOR "{sym.stroke}" WIDTH {_num(sym.width)}')
     parts.append("      END")
     return "\n".join(parts)
 

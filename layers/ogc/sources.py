@@ -6,15 +6,18 @@ never spliced into SQL before it is found there); every value is a bound paramet
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
+from ..errors import StyleError
+from ..styles import Classification, StyleClass, Symbol
 from .errors import LayerSourceError
-from .styles import Style, parse_style
 
+log = logging.getLogger(__name__)
 DEFAULT_EXTENT = (470000.0, 5000000.0, 545000.0, 5065000.0)  # CMM in EPSG:32632, with a margin
 KEY_CANDIDATES = ("id", "ogc_fid", "fid", "gid")
 
@@ -37,7 +40,7 @@ class LayerSource:
     abstract_it: str
     abstract_en: str
     kind: str  # vector | raster
-    style: Style
+    style: Classification
     srid: int
     extent: tuple[float, float, float, float]
     keywords: tuple[str, ...] = ()
@@ -85,13 +88,24 @@ def _common(layer) -> dict:
         "abstract_it": layer.abstract_it,
         "abstract_en": layer.abstract_en or layer.abstract_it,
         "kind": layer.kind,
-        "style": parse_style(layer.style, layer.title_it, layer.title_en),
+        "style": classification(layer),
         "srid": layer.srid or 32632,
         "keywords": tuple(str(k) for k in keywords) + (layer.theme,),
         "attribution": str(meta.get("attribution") or meta.get("owner") or ""),
         "synthetic": layer.synthetic,
         "metadata": meta,
     }
+
+
+def classification(layer) -> Classification:
+    """The registry's classification of the layer; an invalid style draws with the default symbol
+    (logged) rather than taking the layer out of the services."""
+    try:
+        return layer.classification()
+    except StyleError as err:
+        log.warning("layer %s: style ignored: %s", layer.slug, err)
+        only = StyleClass(layer.title_it, layer.title_en or layer.title_it, Symbol())
+        return Classification("single", None, (only,))
 
 
 def _resolve_raster(layer, common: dict) -> LayerSource:

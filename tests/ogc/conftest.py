@@ -19,7 +19,7 @@ from layers.models import Layer
 PASSWORD = "una-password-lunga-123"  # noqa: S105 - test credentials
 PGT_COMUNI = ("015146", "015182", "015209")  # Milano, Rho, Sesto San Giovanni
 AT_STYLE = {
-    "field": "dfun_prev1", "stroke": "#222222", "opacity": 1,
+    "kind": "categorized", "field": "dfun_prev1", "stroke": "#222222", "opacity": 1,
     "classes": [
         {"value": "Residenziale", "label_it": "Residenziale", "label_en": "Residential", "fill": "#ff0000"},
         {"value": "Produttivo", "label_it": "Produttivo", "label_en": "Industrial", "fill": "#0000ff"},
