@@ -169,7 +169,7 @@ REMIX = {
     # Places the catalogue filters by (layers may not import mappature; remix wires them in).
     "CATALOGUE_PLACES": "remix.places.comuni",
     # Providers of service/download links on a layer page: callables (layer, request) -> list of links.
-    "LAYER_LINKS": [],
+    "LAYER_LINKS": ["layers.ogc.links.layer_links"],
     # Dataset versions recorded by the ETL, read by `layers sync` to fill a new layer's lineage.
     "DATASET_LINEAGE": "remix.lineage.versions",
 }

@@ -100,3 +100,32 @@ def test_live_server_applies_the_same_rules_on_both_paths(ows_server):
     assert status == 200 and "<Name>riservato_gruppo</Name>" in member
     status, _body = _live(caps, {"Host": "evil.example"})
     assert status == 400
+
+
+def test_layer_page_links_to_the_services_and_the_export(client):
+    """The catalogue page of a layer offers WMS, WFS, the QGIS instructions and the GeoPackage export."""
+    text = client.get("/catalogo/ambiti_trasformazione/").content.decode()
+    assert "http://testserver/ows?SERVICE=WMS&amp;VERSION=1.3.0&amp;REQUEST=GetCapabilities" in text
+    assert "SERVICE=WFS" in text
+    assert "/servizi/ogc/?layer=ambiti_trasformazione" in text
+    assert "/esportazioni/?layer=ambiti_trasformazione" in text
+
+
+def test_publishing_through_the_registry_serves_the_layer_at_once(client, django_db_blocker):
+    """A layer published with the registry's action appears in the capabilities without a restart."""
+    from layers import actions
+    from layers.models import Layer
+
+    with django_db_blocker.unblock():
+        draft = Layer.objects.get(slug="non_pubblicato")
+        assert "non_pubblicato" not in _names(client.get("/ows", CAPS))
+        from django.contrib.auth.models import User
+
+        admin = User.objects.create_superuser("admin-ogc", password="una-password-lunga-123")  # noqa: S106
+        actions.publish(draft, admin, via="test")
+        try:
+            assert "non_pubblicato" in _names(client.get("/ows", CAPS))
+        finally:
+            actions.unpublish(draft, admin, via="test")
+            admin.delete()
+    assert "non_pubblicato" not in _names(client.get("/ows", CAPS))
