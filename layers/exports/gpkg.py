@@ -84,8 +84,9 @@ def write(path: Path, layers: list[LayerExport], job_id: int | None, context: di
         else:
             _vector(path, item, datasource, env, job_id, on_progress)
     with closing(sqlite3.connect(path)) as db, db:
-        written = dict(db.execute("SELECT table_name, feature_count FROM gpkg_ogr_contents"))
-        layers = [LayerExport(item.source, written.get(item.source.slug, 0)) for item in layers]
+        tables = {row[0] for row in db.execute("SELECT table_name FROM gpkg_contents")}
+        layers = [LayerExport(item.source, _count_rows(db, item.source.slug) if item.source.slug in tables
+                              and item.source.kind != "raster" else 0) for item in layers]
         document(db, layers, context)
     return layers
 
@@ -126,6 +127,10 @@ def _run(cmd: list[str], env: dict, tick: Callable[[], None]) -> None:
             tick()
     if proc.returncode != 0:
         raise ExportFailed(f"{cmd[0]}: {(err or '').strip()[-500:]}")
+
+
+def _count_rows(db, table: str) -> int:
+    return db.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]  # noqa: S608 - our table
 
 
 def _rows(path: Path, table: str) -> int:

@@ -114,3 +114,12 @@ def test_export_form_and_job_page(client):
     assert "Scarica il GeoPackage" in job_page
     wrong_token = answer["Location"].rstrip("/").rsplit("/", 1)[0] + "/sbagliato/"
     assert client.get(wrong_token).status_code == 404
+
+
+def test_an_area_without_features_gives_empty_layers_not_an_error():
+    """An extent with no data still yields every chosen layer (empty, with its fields) and says 0."""
+    job = jobs.run(jobs.plan(None, ["ambiti_trasformazione", "comuni"], "bbox", "", (0, 0, 1000, 1000)))
+    assert job.status == "done", job.message
+    assert job.features_total == 0
+    assert {name for name, _g in pyogrio.list_layers(job.file)} >= {"ambiti_trasformazione", "comuni"}
+    assert "nome_amb" in pyogrio.read_info(job.file, layer="ambiti_trasformazione")["fields"]
