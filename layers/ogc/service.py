@@ -197,11 +197,27 @@ def map_for(user, lang: str = "it"):
 def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", lang: str = "it") -> OwsResponse:
     """Run one OWS request (GET query string, or POST body) against the user's map."""
     template = map_for(user, lang)
+    links = _metadata_links(template, online_resource) if "getcapabilities" in query_string.lower() else {}
     with _lock:
-        return _run(template, query_string, online_resource, body)
+        return _run(template, query_string, online_resource, body, links)
 
 
-def _run(template, query_string: str, online_resource: str, body: bytes) -> OwsResponse:
+def _metadata_links(template, online_resource: str) -> dict[str, str]:
+    """Each layer's RNDT record (ISO 19139 XML of the catalogue), for the capabilities' MetadataURL."""
+    from django.urls import NoReverseMatch, reverse
+
+    root = online_resource.split("/ows", 1)[0]
+    links = {}
+    for index in range(template.numlayers):
+        name = template.getLayer(index).name
+        try:
+            links[name] = root + reverse("catalogue_api:metadata-xml", args=[name])
+        except NoReverseMatch:
+            return {}
+    return links
+
+
+def _run(template, query_string: str, online_resource: str, body: bytes, links: dict | None = None) -> OwsResponse:
     ms = mapscript()
     request = ms.OWSRequest()
     if body:
@@ -210,6 +226,11 @@ def _run(template, query_string: str, online_resource: str, body: bytes) -> OwsR
         request.loadParamsFromURL(query_string)
     current = template.clone()
     current.web.metadata.set("ows_onlineresource", online_resource)
+    for name, href in (links or {}).items():
+        layer = current.getLayerByName(name)
+        layer.metadata.set("ows_metadataurl_href", href)
+        layer.metadata.set("ows_metadataurl_format", "text/xml")
+        layer.metadata.set("ows_metadataurl_type", "ISO19115:2003")
     ms.msIO_installStdoutToBuffer()
     try:
         current.OWSDispatch(request)

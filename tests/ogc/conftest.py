@@ -152,7 +152,15 @@ def ows_server(ogc_data):
     class Threaded(ThreadingMixIn, WSGIServer):
         daemon_threads = True
 
-    server = make_server("127.0.0.1", 0, application, server_class=Threaded, handler_class=Quiet)
+    from django.db import connections
+
+    def app(environ, start_response):
+        try:
+            return application(environ, start_response)
+        finally:
+            connections.close_all()  # each request thread's own connection: let the test database go
+
+    server = make_server("127.0.0.1", 0, app, server_class=Threaded, handler_class=Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -110,3 +110,11 @@ def test_legend_graphic_is_an_image_with_each_class(client):
     rgb = pixels[:3].reshape(3, -1).T
     assert any((p[0] > 200) and (p[1] < 60) and (p[2] < 60) for p in rgb)  # the red class
     assert any((p[2] > 200) and (p[0] < 60) and (p[1] < 60) for p in rgb)  # the blue class
+
+
+def test_capabilities_link_each_layer_to_its_rndt_record(client):
+    """The MetadataURL of a layer is the catalogue's ISO 19139 record, which answers."""
+    text = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetCapabilities"}).content.decode()
+    href = "http://testserver/api/catalogo/ambiti_trasformazione/metadati.xml"
+    assert f'xlink:href="{href}"' in text
+    assert client.get(href).status_code == 200
