@@ -52,14 +52,14 @@ def _anchor(job, work) -> float:
     return elapsed
 
 
-def _case(name: str, kind: str, key: str, ctx: Context) -> Result:
+def _case(name: str, kind: str, key: str, ctx: Context, rounds: int) -> Result:
     from pathlib import Path
 
     from layers.exports.models import ExportJob
 
     project = anchor = float("inf")
     # Alternate the two sides and keep each one's best round: the machine is shared.
-    for _round in range(1 if ctx.quick else 3):
+    for _round in range(1 if ctx.quick else rounds):
         seconds, job = _project(SLUG, kind, key)
         project = min(project, seconds)
         try:
@@ -77,4 +77,5 @@ def _case(name: str, kind: str, key: str, ctx: Context) -> Result:
 def run(ctx: Context) -> list[Result]:
     ensure_dataset(ctx.scale)
     with bench_layer():
-        return [_case("gpkg_export_zona", "zona", ZONA, ctx), _case("gpkg_export_all", "", "", ctx)]
+        # The zona export takes about a second: more rounds, so that load bursts of the shared machine even out.
+        return [_case("gpkg_export_zona", "zona", ZONA, ctx, 7), _case("gpkg_export_all", "", "", ctx, 3)]

@@ -84,6 +84,7 @@ def write(path: Path, layers: list[LayerExport], job_id: int | None, context: di
         else:
             _vector(path, item, datasource, env, job_id, on_progress)
     with closing(sqlite3.connect(path)) as db, db:
+        db.execute("PRAGMA synchronous = OFF")  # as GDAL wrote the layers; the file is complete or discarded
         tables = {row[0] for row in db.execute("SELECT table_name FROM gpkg_contents")}
         layers = [LayerExport(item.source, _count_rows(db, item.source.slug) if item.source.slug in tables
                               and item.source.kind != "raster" else 0) for item in layers]

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,23 +57,19 @@ def plan(user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=N
     missing = [s for s in slugs if s not in layers]
     if missing:
         raise ExportRejected(_("Strati inesistenti o non accessibili: %(names)s.") % {"names": ", ".join(missing)})
-    job = ExportJob(layers=slugs, area_kind=area_kind or ("bbox" if bbox else ""), area_key=area_key,
-                    created_by=user if user is not None and user.is_authenticated else None,
-                    token=secrets.token_urlsafe(24))
-    job.save()
-    try:
+    # One transaction: a refused export leaves no row, an accepted one is committed before GDAL reads it.
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            layers=slugs, area_kind=area_kind or ("bbox" if bbox else ""), area_key=area_key,
+            created_by=user if user is not None and user.is_authenticated else None, token=secrets.token_urlsafe(24))
         _set_area(job, area_kind, area_key, bbox)
         _count(job, [_resolve(layers[s]) for s in slugs])
-    except ExportError:
-        job.delete()
-        raise
-    limit = conf("EXPORT_MAX_FEATURES", 3_000_000)
-    if job.features_total > limit:
-        job.delete()
-        raise ExportRejected(_("L'esportazione conterrebbe %(n)s elementi, oltre il limite di %(limit)s: scegli "
-                               "un'area più piccola o meno strati.") % {"n": job.features_total, "limit": limit})
-    job.background = job.features_total > conf("EXPORT_SYNC_MAX_FEATURES", 50_000)
-    job.save(update_fields=["layer_counts", "features_total", "background", "area_label"])
+        limit = conf("EXPORT_MAX_FEATURES", 3_000_000)
+        if job.features_total > limit:
+            raise ExportRejected(_("L'esportazione conterrebbe %(n)s elementi, oltre il limite di %(limit)s: scegli "
+                                   "un'area più piccola o meno strati.") % {"n": job.features_total, "limit": limit})
+        job.background = job.features_total > conf("EXPORT_SYNC_MAX_FEATURES", 50_000)
+        job.save(update_fields=["layer_counts", "features_total", "background", "area_label"])
     return job
 
 
