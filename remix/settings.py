@@ -157,6 +157,8 @@ REMIX = {
     # Larger exports run in a background process with progress instead of inside the request.
     "EXPORT_SYNC_MAX_FEATURES": int(os.environ.get("REMIX_EXPORT_SYNC_MAX_FEATURES", "50000")),
     "EXPORT_MAX_LAYERS": 30,
+    # Hours a finished GeoPackage stays downloadable before its file is deleted.
+    "EXPORT_KEEP_HOURS": int(os.environ.get("REMIX_EXPORT_KEEP_HOURS", "48")),
     # Areas an export can be cut to: tables known by name (layers imports no domain app).
     "EXPORT_AREAS": {
         "comune": {"table": "mappature_comune", "key": "istat_code", "label": "name"},

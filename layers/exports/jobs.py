@@ -12,6 +12,7 @@ import secrets
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -45,8 +46,20 @@ def export_dir() -> Path:
     return path
 
 
+def purge_expired() -> int:
+    """Delete finished jobs older than ``REMIX["EXPORT_KEEP_HOURS"]`` and their files; returns how many."""
+    cutoff = timezone.now() - timedelta(hours=conf("EXPORT_KEEP_HOURS", 48))
+    old = list(ExportJob.objects.filter(created_at__lt=cutoff).exclude(status=ExportJob.Status.RUNNING))
+    for job in old:
+        if job.file:
+            Path(job.file).unlink(missing_ok=True)
+    ExportJob.objects.filter(pk__in=[job.pk for job in old]).delete()
+    return len(old)
+
+
 def plan(user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=None) -> ExportJob:
     """Create the job after checking everything: layers the user may see, the area, the limits."""
+    purge_expired()
     slugs = list(dict.fromkeys(s for s in slugs if s))
     if not slugs:
         raise ExportRejected(_("Scegli almeno uno strato da esportare."))

@@ -123,3 +123,18 @@ def test_an_area_without_features_gives_empty_layers_not_an_error():
     assert job.features_total == 0
     assert {name for name, _g in pyogrio.list_layers(job.file)} >= {"ambiti_trasformazione", "comuni"}
     assert "nome_amb" in pyogrio.read_info(job.file, layer="ambiti_trasformazione")["fields"]
+
+
+def test_old_exports_are_purged_with_their_files():
+    """Finished exports older than EXPORT_KEEP_HOURS disappear with their file when a new one is planned."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    old = jobs.run(jobs.plan(None, ["comuni"]))
+    ExportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=49))
+    fresh = jobs.plan(None, ["comuni"])
+    assert not ExportJob.objects.filter(pk=old.pk).exists()
+    assert not Path(old.file).exists()
+    assert ExportJob.objects.filter(pk=fresh.pk).exists()
