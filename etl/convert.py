@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.db.models import ForeignKey
 
 from .errors import SourceUnreadable
+from .matching import NameIndex
 
 TRUE = {"1", "true", "t", "yes", "y", "si", "sì", "vero"}
 FALSE = {"0", "false", "f", "no", "n", "falso"}
@@ -113,13 +114,32 @@ CONVERTERS = {
 }
 
 
+def _matched(conv, fmap):
+    """Wrap ``conv`` so a name is first replaced by the value of the reference row it names."""
+    index = NameIndex(fmap.match, fmap.to or "pk")
+
+    def match(value, fld):
+        if value is None or value == "":
+            return conv(value, fld)
+        found = index.get(value)
+        if found is None:
+            raise ConversionError(f"{fmap.target}: «{value}» non corrisponde a nessun {index.describe()}")
+        return conv(found, fld)
+
+    return match
+
+
 def converter_for(fld, fmap):
     """A function value -> staged value for one target field."""
+    if fmap.collect is not None:
+        return lambda v: json.dumps(v, ensure_ascii=False, default=str)
     if isinstance(fld, ForeignKey):
         return lambda v: None if v in (None, "") else str(v).strip()
     base = getattr(fld, "base_field", None)
     if base is not None:  # ArrayField: split text on the declared separator
         item = CONVERTERS[base.get_internal_type()]
+        if fmap.match:
+            item = _matched(item, fmap)
         sep = fmap.split or ";"
 
         def array(value):
@@ -133,7 +153,21 @@ def converter_for(fld, fmap):
         conv = CONVERTERS[fld.get_internal_type()]
     except KeyError:
         raise ConversionError(f"{fld.name}: tipo di campo non supportato") from None
+    if fmap.match:
+        conv = _matched(conv, fmap)
     return lambda v: conv(v, fld)
+
+
+def _collector(fmap, table, mapped: set[str]):
+    """A getter building the JSON object of the collected columns (nulls left out)."""
+    names = [c for c in table.columns if c not in mapped and not c.startswith("_")] \
+        if fmap.collect == ("*",) else list(fmap.collect)
+    cols = [(n, table.columns.get(n)) for n in names]
+
+    def get(i):
+        return {n: jsonable(col[i]) for n, col in cols if col is not None and col[i] is not None}
+
+    return get
 
 
 def rows_for(source, target, table) -> list[tuple]:
@@ -143,9 +177,13 @@ def rows_for(source, target, table) -> list[tuple]:
     row is rejected in SQL with its natural key still known.
     """
     getters = []
+    mapped = {f.source for f in source.fields if f.source}
     for fmap in source.fields:
         conv = converter_for(target.fields[fmap.target], fmap)
-        if fmap.source is None:
+        if fmap.collect is not None:
+            collect = _collector(fmap, table, mapped)
+            getters.append(lambda i, get=collect, c=conv: c(get(i)))
+        elif fmap.source is None:
             constant = conv(fmap.value)
             getters.append(lambda i, c=constant: c)
         else:

@@ -27,6 +27,8 @@ class DatasetVersion(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     error = models.TextField(_("errore"), blank=True)
     run_by = models.CharField(_("eseguito da"), max_length=120, blank=True)
+    archive = models.TextField(_("copia archiviata della sorgente"), blank=True)
+    restored_from = models.PositiveIntegerField(_("ripristino della versione"), null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_s = models.FloatField(null=True, blank=True)

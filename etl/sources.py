@@ -25,6 +25,10 @@ class FieldMap:
     lookup: str | None = None  # "app.Model.field" the source value is matched against
     create: bool = False  # create missing lookup rows (only for name-keyed reference tables)
     split: str | None = None  # separator turning a text value into a list
+    where: tuple = ()  # extra (field, value) conditions on the lookup rows, e.g. synthetic: true
+    match: str | None = None  # "app.Model.field" matched by normalised name (accents, apostrophes)
+    to: str | None = None  # the field of the matched row that is stored (with ``match``)
+    collect: tuple[str, ...] | None = None  # columns gathered into a JSON object; ("*",) = all unmapped
 
     @classmethod
     def parse(cls, target: str, spec) -> FieldMap:
@@ -32,7 +36,7 @@ class FieldMap:
             return cls(target=target, source=spec)
         if not isinstance(spec, dict):
             raise DeclarationError(f"field {target!r}: expected a column name or a mapping")
-        unknown = set(spec) - {"from", "value", "lookup", "create", "split"}
+        unknown = set(spec) - {"from", "value", "lookup", "create", "split", "where", "match", "to", "collect"}
         if unknown:
             raise DeclarationError(f"field {target!r}: unknown keys {sorted(unknown)}")
         return cls(
@@ -42,6 +46,10 @@ class FieldMap:
             lookup=spec.get("lookup"),
             create=bool(spec.get("create", False)),
             split=spec.get("split"),
+            where=tuple(sorted((spec.get("where") or {}).items())),
+            match=spec.get("match"),
+            to=spec.get("to"),
+            collect=_tuple(spec["collect"]) if "collect" in spec else None,
         )
 
 
@@ -69,6 +77,10 @@ class Source:
     synthetic: bool = False
     depends_on: tuple[str, ...] = ()
     after_load: tuple[str, ...] = ()
+    before_load: tuple[str, ...] = ()
+    generate: str | None = None  # "module.function" writing the file before it is read (synthetic)
+    geometry_from: dict = field(default_factory=dict, hash=False, compare=False)
+    preserve: dict = field(default_factory=dict, hash=False, compare=False)
     digest: str = ""
 
     @property
@@ -114,6 +126,10 @@ def parse_source(data: dict, digest: str = "") -> Source:
         synthetic=bool(data.get("synthetic", False)),
         depends_on=_tuple(data.get("depends_on")),
         after_load=_tuple(data.get("after_load")),
+        before_load=_tuple(data.get("before_load")),
+        generate=data.get("generate"),
+        geometry_from=dict(data.get("geometry_from") or {}),
+        preserve=dict(data.get("preserve") or {}),
         digest=digest,
     )
 

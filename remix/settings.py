@@ -136,6 +136,12 @@ REMIX = {
     "STORAGE_SRID": 32632,
     # Scratch space for ETL downloads and exports.
     "WORK_DIR": Path(os.environ.get("REMIX_WORK_DIR", BASE_DIR / "var" / "work")),
+    # A copy of the file each ETL version was loaded from, so any version can be restored.
+    "ETL_ARCHIVE_DIR": Path(os.environ.get("REMIX_ETL_ARCHIVE_DIR", BASE_DIR / "var" / "etl" / "archive")),
+    # Generated synthetic datasets (PGT GeoPackage, PTM layers), cached by seed and scale.
+    "SYNTHETIC_DIR": Path(os.environ.get("REMIX_SYNTHETIC_DIR", BASE_DIR / "var" / "synthetic")),
+    # Where rasters are published (the ETL writes them, MapServer reads them).
+    "RASTER_DIR": Path(os.environ.get("REMIX_RASTER_DIR", BASE_DIR / "var" / "rasters")),
 }
 
 LOGGING = {

@@ -1,0 +1,1 @@
+"""Remote readers (HTTP, WFS, ArcGIS REST, WebSIT catalogue): registered on import."""
