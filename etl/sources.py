@@ -68,6 +68,8 @@ class Source:
     layer: str | None = None
     crs: str | None = None
     geometry: str | None = "geom"
+    geometry_type: str | None = None  # forced geometry type when the target field is generic
+    codelists: str | None = None  # "module.NAME" of {layer: [(code field, description field, {code: desc})]}
     required: tuple[str, ...] = ()
     scope: tuple[str, ...] = ()
     options: dict = field(default_factory=dict, hash=False, compare=False)
@@ -117,6 +119,8 @@ def parse_source(data: dict, digest: str = "") -> Source:
         layer=data.get("layer"),
         crs=data.get("crs"),
         geometry=data.get("geometry", "geom"),
+        geometry_type=data.get("geometry_type"),
+        codelists=data.get("codelists"),
         required=_tuple(data.get("required")),
         scope=_tuple(data.get("scope")),
         options=dict(data.get("options") or {}),

@@ -133,7 +133,7 @@ def validate_geometry(cur, source: Source, target: Target, srid: int | None) -> 
         cur.execute(f"UPDATE {STAGE} SET _geom = ST_SetSRID(_geom, %s)", [storage])
     else:
         cur.execute(f"UPDATE {STAGE} SET _geom = ST_Transform(ST_SetSRID(_geom, %s), %s)", [srid, storage])
-    geom_type = target.geom_field.geom_type.upper()
+    geom_type = (source.geometry_type or target.geom_field.geom_type).upper()
     dim = DIMENSION.get(geom_type)
     cur.execute(f"UPDATE {STAGE} SET _geom = ST_MakeValid(_geom) WHERE NOT ST_IsValid(_geom)")
     if dim:
