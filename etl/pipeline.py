@@ -17,7 +17,7 @@ from django.utils.module_loading import import_string
 
 from layers import registry
 
-from . import archive, convert, staging
+from . import archive, convert, rasters, staging
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
 from .readers import FeatureTable, reader_for
@@ -77,7 +77,10 @@ def run(
         table = reader.read()
         if table.count == 0:
             raise SourceUnreadable(MESSAGES["empty"] % {"location": location or source.location})
-        result = _load(source, table, record, step, status)
+        if source.target == "raster":
+            result = rasters.load(source, table, record, status)
+        else:
+            result = _load(source, table, record, step, status)
         archive.keep(source, record, reader.archive_path())
     except Exception as err:
         record.status = DatasetVersion.Status.FAILED

@@ -97,14 +97,17 @@ def _tuple(value) -> tuple:
 
 
 def parse_source(data: dict, digest: str = "") -> Source:
-    missing = {"id", "title", "theme", "reader", "location", "target", "natural_key", "fields"} - set(data)
+    needed = {"id", "title", "theme", "reader", "location", "target"}
+    if data.get("target") != "raster":  # a raster is published whole: no fields, no keys
+        needed |= {"natural_key", "fields"}
+    missing = needed - set(data)
     if missing:
         raise DeclarationError(f"source {data.get('id', '?')}: missing keys {sorted(missing)}")
     if data["theme"] not in THEMES:
         raise DeclarationError(f"source {data['id']}: unknown theme {data['theme']!r}")
-    fields = tuple(FieldMap.parse(k, v) for k, v in data["fields"].items())
+    fields = tuple(FieldMap.parse(k, v) for k, v in (data.get("fields") or {}).items())
     known = {f.target for f in fields}
-    for key in (*_tuple(data["natural_key"]), *_tuple(data.get("required")), *_tuple(data.get("scope"))):
+    for key in (*_tuple(data.get("natural_key")), *_tuple(data.get("required")), *_tuple(data.get("scope"))):
         if key not in known:
             raise DeclarationError(f"source {data['id']}: {key!r} is not a mapped field")
     return Source(
@@ -114,7 +117,7 @@ def parse_source(data: dict, digest: str = "") -> Source:
         reader=data["reader"],
         location=str(data["location"]),
         target=data["target"],
-        natural_key=_tuple(data["natural_key"]),
+        natural_key=_tuple(data.get("natural_key")),
         fields=fields,
         layer=data.get("layer"),
         crs=data.get("crs"),

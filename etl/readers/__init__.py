@@ -10,9 +10,10 @@ from ..errors import DeclarationError
 from ..sources import Source
 from .base import FeatureTable, Reader, epsg_of, file_checksum, resolve_path
 from .files import OgrFileReader
+from .raster import RasterReader
 from .tabular import TabularReader
 
-READERS: dict[str, type] = {"file": OgrFileReader, "table": TabularReader}
+READERS: dict[str, type] = {"file": OgrFileReader, "table": TabularReader, "raster": RasterReader}
 
 
 def register(name: str):
