@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -24,6 +25,7 @@ from .readers import FeatureTable, reader_for
 from .sources import Source
 
 MAX_STORED_REJECTS = 1000
+LOCK_NAMESPACE = 72_001  # advisory-lock key space of source runs
 Progress = Callable[[str], None]
 
 
@@ -53,7 +55,30 @@ def run(
     ``options`` reach the generator of a synthetic source (e.g. ``scale``); ``progress`` is told
     the name of each step as it starts.
     """
-    step = progress or (lambda _name: None)
+    with _source_lock(source.id):
+        return _run(source, location, run_by, force, progress or (lambda _name: None), options, status)
+
+
+@contextmanager
+def _source_lock(source_id: str):
+    """One run of a source at a time (session advisory lock); what is left "running" then is dead.
+
+    A process killed mid-load loses its lock with its connection and its transaction rolls
+    back, so the target keeps the previous data; its version record is marked failed here.
+    """
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [LOCK_NAMESPACE, source_id])
+    try:
+        DatasetVersion.objects.filter(source_id=source_id, status=DatasetVersion.Status.RUNNING).update(
+            status=DatasetVersion.Status.FAILED, error="interrotto prima del termine: dati precedenti invariati",
+            finished_at=timezone.now())
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [LOCK_NAMESPACE, source_id])
+
+
+def _run(source, location, run_by, force, step, options, status) -> RunResult:
     last = _last_loaded(source.id)
     if last and last.status == DatasetVersion.Status.RESTORED and not force and location is None:
         return RunResult(source.id, DatasetVersion.Status.UNCHANGED, version=last.version,
@@ -124,7 +149,6 @@ def _next_version(source_id: str) -> int:
 def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Progress, status: str) -> RunResult:
     target = staging.Target(source)
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"etl:{source.id}"])
         for hook in source.before_load:
             import_string(hook)(source=source, table=table)
         step("conversione")

@@ -31,6 +31,19 @@ class Target:
         self.fields = {f.target: self.model._meta.get_field(f.target) for f in source.fields}
         self.geom_field = self.model._meta.get_field(source.geometry) if source.geometry else None
 
+    def defaults(self) -> list[tuple[str, object]]:
+        """(column, value) of the model fields the source does not map: used on insert only."""
+        mapped = {self.fields[n].column for n in self.fields}
+        out = []
+        for fld in self.model._meta.concrete_fields:
+            if fld.primary_key or fld.column in mapped or fld is self.geom_field:
+                continue
+            value = fld.get_default()
+            if value is None and fld.null:
+                continue
+            out.append((fld.column, fld.get_db_prep_save(value, connection)))
+        return out
+
     def column(self, name: str) -> str:
         return self.model._meta.get_field(name).column
 
@@ -45,7 +58,7 @@ def drop_scratch(cur) -> None:
 
 
 def count(cur, table: str) -> int:
-    cur.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed internal name
+    cur.execute(f"SELECT count(*) FROM {table}")
     return cur.fetchone()[0]
 
 
@@ -75,7 +88,7 @@ def key_array(source: Source, alias: str = "") -> str:
 def reject(cur, source: Source, where: str, reason: str, params: list | None = None) -> None:
     """Move the staged rows matching ``where`` to the rejects with ``reason`` (an SQL expression)."""
     cur.execute(
-        f"WITH gone AS (DELETE FROM {STAGE} WHERE {where} RETURNING *) "  # noqa: S608
+        f"WITH gone AS (DELETE FROM {STAGE} WHERE {where} RETURNING *) "
         f"INSERT INTO {REJECTS} SELECT _row, {key_array(source)}, {reason} FROM gone",
         params or [],
     )
@@ -102,7 +115,7 @@ def validate(cur, source: Source, target: Target, srid: int | None) -> None:
         validate_geometry(cur, source, target, srid)
     key = ", ".join(f'"{k}"' for k in source.natural_key)
     cur.execute(
-        f"WITH dup AS (SELECT _row, min(_row) OVER (PARTITION BY {key}) AS first FROM {STAGE}), "  # noqa: S608
+        f"WITH dup AS (SELECT _row, min(_row) OVER (PARTITION BY {key}) AS first FROM {STAGE}), "
         f"gone AS (DELETE FROM {STAGE} s USING dup WHERE s._row = dup._row AND dup._row <> dup.first "
         f"RETURNING s.*, dup.first) "
         f"INSERT INTO {REJECTS} SELECT _row, NULL, 'chiave duplicata: già presente alla riga ' || first FROM gone"
@@ -120,7 +133,7 @@ def derive_geometry(cur, source: Source, target: Target) -> None:
     is_array = getattr(target.fields[field], "base_field", None) is not None
     match = f'r."{key}" = ANY(s."{field}")' if is_array else f'r."{key}" = s."{field}"'
     cur.execute(
-        f"UPDATE {STAGE} t SET _geom = d.geom FROM ("  # noqa: S608 - identifiers from declarations
+        f"UPDATE {STAGE} t SET _geom = d.geom FROM ("
         f"SELECT s._row, ST_Collect({func}(r.\"{geom_col}\") ORDER BY r.\"{key}\") AS geom "
         f"FROM {STAGE} s JOIN {ref} r ON {match} GROUP BY s._row) d WHERE d._row = t._row"
     )
@@ -166,7 +179,7 @@ def validate_lookup(cur, source: Source, fmap: FieldMap) -> None:
     model = apps.get_model(label)
     col = f'"{fmap.target}"'
     if fmap.create:
-        cur.execute(f"SELECT DISTINCT {col} FROM {STAGE} WHERE {col} IS NOT NULL")  # noqa: S608
+        cur.execute(f"SELECT DISTINCT {col} FROM {STAGE} WHERE {col} IS NOT NULL")
         for (value,) in cur.fetchall():
             model.objects.get_or_create(**{key: value, **dict(fmap.where)}, defaults={"code": slugify(value)[:40]})
     sql, params = lookup_sql(fmap)
@@ -178,7 +191,7 @@ def validate_lookup(cur, source: Source, fmap: FieldMap) -> None:
 
 
 def fetch_rejects(cur) -> list[tuple[int, str]]:
-    cur.execute(f"SELECT _row, reason FROM {REJECTS} ORDER BY _row")  # noqa: S608
+    cur.execute(f"SELECT _row, reason FROM {REJECTS} ORDER BY _row")
     return [(row, reason) for row, reason in cur.fetchall()]
 
 
@@ -197,7 +210,7 @@ def resolve(cur, source: Source, target: Target) -> None:
     if target.geom_field is not None:
         select.append(f'_geom AS "{target.geom_field.column}"')
     cur.execute(
-        f"CREATE TEMP TABLE {RESOLVED} ON COMMIT DROP AS "  # noqa: S608
+        f"CREATE TEMP TABLE {RESOLVED} ON COMMIT DROP AS "
         f"SELECT {', '.join(select)} FROM {STAGE} s {' '.join(joins)}",
         params,
     )
@@ -236,11 +249,14 @@ def merge(cur, target: Target) -> tuple[int, int]:
     params += [p for c in changing if c in kept for p in guard_params]  # in the WHERE clause
     conflict = ", ".join(f'"{c}"' for c in key)
     action = f"DO UPDATE SET {', '.join(sets)} WHERE {' OR '.join(differs)}" if changing else "DO NOTHING"
+    defaults = target.defaults()  # unmapped columns get the model default on insert, stay as they are on update
+    insert_cols = quoted + "".join(f', "{c}"' for c, _ in defaults)
+    select_cols = quoted + ", %s" * len(defaults)
     cur.execute(
-        f"WITH up AS (INSERT INTO {target.table} AS t ({quoted}) "  # noqa: S608
-        f"SELECT {quoted} FROM {RESOLVED} ON CONFLICT ({conflict}) {action} RETURNING (xmax = 0) AS ins) "
+        f"WITH up AS (INSERT INTO {target.table} AS t ({insert_cols}) "
+        f"SELECT {select_cols} FROM {RESOLVED} ON CONFLICT ({conflict}) {action} RETURNING (xmax = 0) AS ins) "
         "SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) FROM up",
-        params,
+        [v for _, v in defaults] + params,
     )
     inserted, updated = cur.fetchone()
     return inserted, updated
@@ -256,7 +272,7 @@ def delete_missing(cur, source: Source, target: Target) -> int:
     if any(source.fields[source.target_fields.index(k)].lookup for k in source.natural_key):
         protected = "TRUE"
     else:
-        cur.execute(f"SELECT count(*) FROM {REJECTS} WHERE _key IS NULL")  # noqa: S608
+        cur.execute(f"SELECT count(*) FROM {REJECTS} WHERE _key IS NULL")
         if cur.fetchone()[0]:
             return 0
         parts = ", ".join(f't."{c}"::text' for c in key)
@@ -267,7 +283,7 @@ def delete_missing(cur, source: Source, target: Target) -> int:
         for s in source.scope
     )
     cur.execute(
-        f"DELETE FROM {target.table} t WHERE {scope or 'TRUE'} AND {protected} "  # noqa: S608
+        f"DELETE FROM {target.table} t WHERE {scope or 'TRUE'} AND {protected} "
         f"AND NOT EXISTS (SELECT 1 FROM {RESOLVED} r WHERE {match})"
     )
     return cur.rowcount
