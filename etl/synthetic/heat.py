@@ -16,7 +16,7 @@ from rasterio.transform import from_origin
 
 from . import LABEL, cached_path, comuni, publish, reference_digest
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_SEED = 2026
 PIXEL_M = 100
 NODATA = -9999.0
@@ -56,10 +56,11 @@ def anomaly(rows, rng) -> tuple[np.ndarray, object]:
         core = shapely.point_on_surface(geom)
         # Bigger comuni have bigger, warmer cores; Milano dominates the metropolitan island.
         if code == "015146":
-            strength, reach = 4.5, 7000.0
+            strength, reach = 6.0, 7000.0
         else:
-            strength, reach = 1.2 + rng.uniform(0, 0.8), 1500 + np.sqrt(geom.area) / 3
-        heat += strength * np.exp(-((gx - core.x) ** 2 + (gy - core.y) ** 2) / (2 * reach**2))
+            strength, reach = 1.5 + rng.uniform(0, 1.5), 1200 + np.sqrt(geom.area) / 4
+        # Islands do not add up: a place is as warm as the warmest core it belongs to.
+        np.maximum(heat, strength * np.exp(-((gx - core.x) ** 2 + (gy - core.y) ** 2) / (2 * reach**2)), out=heat)
     noise = rng.normal(0, 0.25, (height // 10 + 2, width // 10 + 2))
     heat += np.kron(noise, np.ones((10, 10)))[:height, :width]
     outside = geometry_mask([cmm.__geo_interface__], out_shape=heat.shape, transform=transform)
