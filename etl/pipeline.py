@@ -113,6 +113,7 @@ def _run(source, location, run_by, force, step, options, status) -> RunResult:
         _finish(record, started)
         raise
     result.duration_s = _finish(record, started)
+    step("fine")
     return result
 
 
@@ -158,7 +159,7 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         staging.stage(cur, target, rows, table.srid)
         del rows
         step("validazione")
-        staging.validate(cur, source, target, table.srid)
+        staging.validate(cur, source, target)
         rejects = staging.fetch_rejects(cur)
         staged = staging.count(cur, staging.STAGE)
         if staged == 0:
@@ -167,9 +168,12 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
                 f"(prima: {rejects[0][1] if rejects else '-'})."
             )
         step("fusione")
-        staging.resolve(cur, source, target)
+        staging.resolve(cur, source, target, table.srid)
+        step("upsert")
         inserted, updated = staging.merge(cur, target)
+        step("cancellazioni")
         deleted = staging.delete_missing(cur, source, target)
+        step("versione e commit")
         record.version = _next_version(source.id)
         record.status = status
         record.rows_read = table.count

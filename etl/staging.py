@@ -16,7 +16,7 @@ from django.utils.text import slugify
 
 from .sources import FieldMap, Source
 
-STAGE, REJECTS, RESOLVED = "etl_stage", "etl_rejects", "etl_resolved"
+STAGE, REJECTS, RESOLVED, CHECKS = "etl_stage", "etl_rejects", "etl_resolved", "etl_checks"
 DIMENSION = {"POLYGON": 3, "MULTIPOLYGON": 3, "LINESTRING": 2, "MULTILINESTRING": 2, "POINT": 1, "MULTIPOINT": 1}
 DERIVE_OPS = {"point_on_surface": "ST_PointOnSurface", "centroid": "ST_Centroid", "shape": ""}
 
@@ -54,7 +54,7 @@ class Target:
 
 def drop_scratch(cur) -> None:
     """Temporary tables go at commit; inside an enclosing transaction they must go explicitly."""
-    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {REJECTS}, {RESOLVED}")
+    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {REJECTS}, {RESOLVED}, {CHECKS}")
 
 
 def count(cur, table: str) -> int:
@@ -94,9 +94,16 @@ def reject(cur, source: Source, where: str, reason: str, params: list | None = N
     )
 
 
-def validate(cur, source: Source, target: Target, srid: int | None) -> None:
-    """Conversion errors, mandatory fields, geometry, lookups and duplicate keys, in SQL."""
-    reject(cur, source, "_error IS NOT NULL", "_error")
+def validate(cur, source: Source, target: Target) -> None:
+    """Conversion errors, mandatory fields, geometry, lookups and duplicate keys, in SQL.
+
+    One scan computes every row's first problem and whether its geometry needs repair; only
+    the rows concerned are then moved or rewritten (a full-table UPDATE per rule was the
+    slowest part of a large load).
+    """
+    if target.geom_field is not None and source.geometry_from:
+        derive_geometry(cur, source, target)
+    cases, params = ["WHEN _error IS NOT NULL THEN _error"], []
     for name in source.required:
         kind = target.stage_type(name)
         blank = f'"{name}" IS NULL'
@@ -104,15 +111,32 @@ def validate(cur, source: Source, target: Target, srid: int | None) -> None:
             blank += f' OR cardinality("{name}") = 0'
         elif kind.startswith(("text", "varchar")):
             blank += f" OR \"{name}\" = ''"
-        reject(cur, source, blank, "%s", [f"campo obbligatorio mancante: {name}"])
+        cases.append(f"WHEN {blank} THEN %s")
+        params.append(f"campo obbligatorio mancante: {name}")
+    fix = "FALSE"
+    geom_type = None
+    if target.geom_field is not None:
+        cases.append("WHEN _geom IS NULL OR ST_IsEmpty(_geom) THEN %s")
+        params.append("geometria vuota o assente")
+        geom_type = (source.geometry_type or target.geom_field.geom_type).upper()
+        fix = "NOT ST_IsValid(_geom)"
+        if geom_type in DIMENSION:
+            fix += " OR GeometryType(_geom) <> %s"
+            params.append(geom_type)
+        fix = f"CASE WHEN _geom IS NULL OR ST_IsEmpty(_geom) THEN FALSE ELSE {fix} END"
+    cur.execute(
+        f"CREATE TEMP TABLE {CHECKS} ON COMMIT DROP AS SELECT * FROM ("
+        f"SELECT _row, CASE {' '.join(cases)} END AS reason, {fix} AS fix FROM {STAGE}) c "
+        "WHERE reason IS NOT NULL OR fix",
+        params,
+    )
+    reject(cur, source, f"_row IN (SELECT _row FROM {CHECKS} WHERE reason IS NOT NULL)",
+           f"(SELECT reason FROM {CHECKS} c WHERE c._row = gone._row)")
+    if geom_type is not None:
+        repair_geometry(cur, source, geom_type)
     for fmap in source.fields:
         if fmap.lookup:
             validate_lookup(cur, source, fmap)
-    if target.geom_field is not None:
-        if source.geometry_from:
-            derive_geometry(cur, source, target)
-            srid = settings.REMIX["STORAGE_SRID"]
-        validate_geometry(cur, source, target, srid)
     key = ", ".join(f'"{k}"' for k in source.natural_key)
     cur.execute(
         f"WITH dup AS (SELECT _row, min(_row) OVER (PARTITION BY {key}) AS first FROM {STAGE}), "
@@ -139,30 +163,21 @@ def derive_geometry(cur, source: Source, target: Target) -> None:
     )
 
 
-def validate_geometry(cur, source: Source, target: Target, srid: int | None) -> None:
-    storage = settings.REMIX["STORAGE_SRID"]
-    reject(cur, source, "_geom IS NULL OR ST_IsEmpty(_geom)", "%s", ["geometria vuota o assente"])
-    if srid == storage:
-        cur.execute(f"UPDATE {STAGE} SET _geom = ST_SetSRID(_geom, %s)", [storage])
-    else:
-        cur.execute(f"UPDATE {STAGE} SET _geom = ST_Transform(ST_SetSRID(_geom, %s), %s)", [srid, storage])
-    geom_type = (source.geometry_type or target.geom_field.geom_type).upper()
+def repair_geometry(cur, source: Source, geom_type: str) -> None:
+    """make_valid, keep the parts of the declared dimension, make multi; reject what is left empty."""
     dim = DIMENSION.get(geom_type)
-    cur.execute(f"UPDATE {STAGE} SET _geom = ST_MakeValid(_geom) WHERE NOT ST_IsValid(_geom)")
+    expr = "ST_MakeValid(_geom)"
     if dim:
-        cur.execute(
-            f"UPDATE {STAGE} SET _geom = ST_CollectionExtract(_geom, %s) "
-            "WHERE GeometryType(_geom) = 'GEOMETRYCOLLECTION'",
-            [dim],
-        )
+        expr = f"ST_CollectionExtract({expr}, {dim})"
         if geom_type.startswith("MULTI"):
-            cur.execute(f"UPDATE {STAGE} SET _geom = ST_Multi(_geom) WHERE GeometryType(_geom) NOT LIKE 'MULTI%%'")
-        reject(
-            cur, source, "ST_IsEmpty(_geom) OR ST_Dimension(_geom) <> %s", "%s",
-            [dim - 1, f"geometria non valida o di tipo diverso da {geom_type}"],
-        )
+            expr = f"ST_Multi({expr})"
+    fixing = f"_row IN (SELECT _row FROM {CHECKS} WHERE fix)"
+    cur.execute(f"UPDATE {STAGE} SET _geom = {expr} WHERE {fixing}")
+    if dim:
+        reject(cur, source, f"{fixing} AND (ST_IsEmpty(_geom) OR ST_Dimension(_geom) <> %s)", "%s",
+               [dim - 1, f"geometria non valida o di tipo diverso da {geom_type}"])
     else:
-        reject(cur, source, "ST_IsEmpty(_geom)", "%s", ["geometria vuota dopo la riparazione"])
+        reject(cur, source, f"{fixing} AND ST_IsEmpty(_geom)", "%s", ["geometria vuota dopo la riparazione"])
 
 
 def lookup_sql(fmap: FieldMap) -> tuple[str, list]:
@@ -195,8 +210,8 @@ def fetch_rejects(cur) -> list[tuple[int, str]]:
     return [(row, reason) for row, reason in cur.fetchall()]
 
 
-def resolve(cur, source: Source, target: Target) -> None:
-    """Build the rows as the target stores them: lookups turned into ids, geometry in place."""
+def resolve(cur, source: Source, target: Target, srid: int | None) -> None:
+    """Build the rows as the target stores them: lookups turned into ids, geometry in storage CRS."""
     select, joins, params = [], [], []
     for i, fmap in enumerate(source.fields):
         col = target.column(fmap.target)
@@ -208,7 +223,14 @@ def resolve(cur, source: Source, target: Target) -> None:
         else:
             select.append(f's."{fmap.target}" AS "{col}"')
     if target.geom_field is not None:
-        select.append(f'_geom AS "{target.geom_field.column}"')
+        storage = settings.REMIX["STORAGE_SRID"]
+        if source.geometry_from or srid == storage:
+            geom = "ST_SetSRID(_geom, %s)"
+            params[:0] = [storage]  # the SELECT list comes before the joins' parameters
+        else:
+            geom = "ST_Transform(ST_SetSRID(_geom, %s), %s)"
+            params[:0] = [srid, storage]
+        select.append(f'{geom} AS "{target.geom_field.column}"')
     cur.execute(
         f"CREATE TEMP TABLE {RESOLVED} ON COMMIT DROP AS "
         f"SELECT {', '.join(select)} FROM {STAGE} s {' '.join(joins)}",
