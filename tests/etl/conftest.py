@@ -25,7 +25,8 @@ def etl_dirs(settings, tmp_path, synthetic_dir):
 def declare(**spec):
     """A source declared like a YAML file, for loading a fixture into a real model."""
     base = {"id": "prova", "title": "Prova", "theme": "riferimenti", "reader": "file"}
-    return parse_source({**base, **spec}, digest=str(sorted(spec.items())))
+    spec = {**base, **spec}
+    return parse_source(spec, digest=str(sorted(spec.items(), key=str)))
 
 
 @pytest.fixture
@@ -47,6 +48,7 @@ def aree_source(location: str, **extra):
 
 
 def stazioni_source(location: str, **extra):
+    extra = {"reader": "file", **extra}
     return declare(
         id="prova-stazioni", location=location, target="mappature.Stazione", natural_key="code",
         required=["code", "name"], fields={"code": "CODICE", "name": "NOME", "istat_code": "ISTAT"}, **extra,
