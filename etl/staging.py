@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from .sources import FieldMap, Source
 
 STAGE, REJECTS, RESOLVED, CHECKS = "etl_stage", "etl_rejects", "etl_resolved", "etl_checks"
+CODES, BADCODES = "etl_codes", "etl_badcodes"
 DIMENSION = {"POLYGON": 3, "MULTIPOLYGON": 3, "LINESTRING": 2, "MULTILINESTRING": 2, "POINT": 1, "MULTIPOINT": 1}
 DERIVE_OPS = {"point_on_surface": "ST_PointOnSurface", "centroid": "ST_Centroid", "shape": ""}
 
@@ -54,7 +55,7 @@ class Target:
 
 def drop_scratch(cur) -> None:
     """Temporary tables go at commit; inside an enclosing transaction they must go explicitly."""
-    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {REJECTS}, {RESOLVED}, {CHECKS}")
+    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {REJECTS}, {RESOLVED}, {CHECKS}, {CODES}, {BADCODES}")
 
 
 def count(cur, table: str) -> int:
@@ -137,6 +138,7 @@ def validate(cur, source: Source, target: Target) -> None:
     for fmap in source.fields:
         if fmap.lookup:
             validate_lookup(cur, source, fmap)
+    validate_codelists(cur, source)
     key = ", ".join(f'"{k}"' for k in source.natural_key)
     cur.execute(
         f"WITH dup AS (SELECT _row, min(_row) OVER (PARTITION BY {key}) AS first FROM {STAGE}), "
@@ -309,3 +311,39 @@ def delete_missing(cur, source: Source, target: Target) -> int:
         f"AND NOT EXISTS (SELECT 1 FROM {RESOLVED} r WHERE {match})"
     )
     return cur.rowcount
+
+
+def validate_codelists(cur, source: Source) -> None:
+    """Reject rows whose code is not in its code list, or whose description does not match the code.
+
+    ``source.codelists`` names {layer: [(code field, description field, {code: description})]}; the
+    fields are read from the collected JSON (``attrs``); a layer "*" applies to every row.
+    """
+    if not source.codelists:
+        return
+    from django.utils.module_loading import import_string
+
+    lists = import_string(source.codelists)
+    json_field = next((f.target for f in source.fields if f.collect is not None), None)
+    if json_field is None:
+        return
+    has_layer = "layer" in source.target_fields
+    cur.execute(f"CREATE TEMP TABLE {CODES} (layer text, cfield text, dfield text, code text, descr text) "
+                "ON COMMIT DROP")
+    rows = [(layer, cf, df, code, desc) for layer, pairs in lists.items() for cf, df, codes in pairs
+            for code, desc in codes.items()]
+    with cur.copy(f"COPY {CODES} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    layer_match = "(p.layer = '*' OR p.layer = s.layer)" if has_layer else "p.layer = '*'"
+    value, desc = f'(s."{json_field}"->>p.cfield)', f'(s."{json_field}"->>p.dfield)'
+    cur.execute(
+        f"CREATE TEMP TABLE {BADCODES} ON COMMIT DROP AS SELECT s._row, min(p.cfield || '/' || p.dfield || "
+        f"': «' || {value} || '» – «' || coalesce({desc}, '') || '»') AS pair "
+        f"FROM {STAGE} s JOIN (SELECT DISTINCT layer, cfield, dfield FROM {CODES}) p ON {layer_match} "
+        f"WHERE {value} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {CODES} k WHERE k.layer = p.layer "
+        f"AND k.cfield = p.cfield AND k.code = {value} AND ({desc} IS NULL OR "
+        f"lower(trim({desc})) = lower(k.descr))) GROUP BY s._row"
+    )
+    reject(cur, source, f"_row IN (SELECT _row FROM {BADCODES})",
+           f"'coppia codice/descrizione non valida: ' || (SELECT pair FROM {BADCODES} b WHERE b._row = gone._row)")

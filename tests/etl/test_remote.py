@@ -22,12 +22,12 @@ def services(settings, tmp_path):
     settings.REMIX = {**settings.REMIX, "WORK_DIR": tmp_path / "work"}
     zipped = (FIXTURES / "aree_cp1252.zip").read_bytes()
     catalogue = (
-        '<?xml version="1.0" encoding="UTF-8"?><root generated="11/2026">'
-        "<servizi_banchedati_PTM><ID>42</ID><SERVIZIO>Aree di prova</SERVIZIO><DESCRIZIONE>Prova</DESCRIZIONE>"
-        "<CATEGORIA>RETE VERDE</CATEGORIA><TAVOLA>5</TAVOLA><METADATO>metadati/aree.pdf</METADATO>"
-        "<DATO>dati_PTM/aree_cp1252.zip</DATO><WMS></WMS><AGGIORNAMENTO>03/2021</AGGIORNAMENTO>"
-        "</servizi_banchedati_PTM></root>"
-    ).encode()
+        b'<?xml version="1.0" encoding="UTF-8"?><root generated="11/2026">'
+        b"<servizi_banchedati_PTM><ID>42</ID><SERVIZIO>Aree di prova</SERVIZIO><DESCRIZIONE>Prova</DESCRIZIONE>"
+        b"<CATEGORIA>RETE VERDE</CATEGORIA><TAVOLA>5</TAVOLA><METADATO>metadati/aree.pdf</METADATO>"
+        b"<DATO>dati_PTM/aree_cp1252.zip</DATO><WMS></WMS><AGGIORNAMENTO>03/2021</AGGIORNAMENTO>"
+        b"</servizi_banchedati_PTM></root>"
+    )
     server = FakeServices(_stations(), files={
         "/files/stazioni.geojson": (settings.REMIX["DATA_DIR"] / "stazioni_rfi_cmm.geojson").read_bytes(),
         "/websit/servizi_banchedati_PTM.xml": catalogue,

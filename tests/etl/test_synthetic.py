@@ -117,3 +117,28 @@ def test_heat_anomaly_raster_is_published_in_32632(comuni, load_source, settings
         row, col = src.index(milano.x, milano.y)
         assert data[row, col] > data.mean() + data.std()  # the heat island is over Milano
     assert load_source("sttm1_anomalia_termica").status == "unchanged"
+
+
+def test_wrong_code_description_pairs_are_rejected(comuni, load_source, tmp_path):
+    """A delivery in the regional model where a code is unknown or its description is not its own."""
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    path = tmp_path / "consegna.gpkg"
+    square = shapely.box(514000, 5034000, 514100, 5034100)
+    rows = [("R1", "ARU", "Ambito di rigenerazione urbana"), ("R2", "XYZ", "Inventata"),
+            ("R3", "ARU", "Ambito di rigenerazione territoriale"),
+            ("R4", "ART", "ambito di rigenerazione territoriale ")]
+    cols = {"ID": [r[0] for r in rows], "ISTAT_COM": ["015146"] * 4, "NOME_AMB": ["AR"] * 4,
+            "CATEGORIA": [r[1] for r in rows], "DCATEGORIA": [r[2] for r in rows]}
+    pyogrio.raw.write(str(path), np.array([shapely.to_wkb(square)] * 4, dtype=object),
+                      [np.array(v, dtype=object) for v in cols.values()], list(cols), layer="ambiti_rigenerazione",
+                      driver="GPKG", geometry_type="Polygon", crs="EPSG:32632")
+    result = load_source("pgt_sintetico", location=str(path))
+    reasons = dict(result.rejects)
+    assert result.loaded == 2 and set(reasons) == {2, 3}
+    assert "CATEGORIA/DCATEGORIA: «XYZ»" in reasons[2]
+    assert "«ARU» – «Ambito di rigenerazione territoriale»" in reasons[3]
+    kept = PgtFeature.objects.get(feature_key="R4")
+    assert kept.geom.geom_type == "MultiPolygon"  # a Polygon delivery is stored as MultiPolygon
