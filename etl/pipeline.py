@@ -18,7 +18,7 @@ from django.utils.module_loading import import_string
 
 from layers import registry
 
-from . import archive, convert, rasters, staging
+from . import archive, bulk, convert, rasters, staging
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
 from .readers import FeatureTable, reader_for
@@ -169,10 +169,8 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
             )
         step("fusione")
         staging.resolve(cur, source, target, table.srid)
-        step("upsert")
-        inserted, updated = staging.merge(cur, target)
-        step("cancellazioni")
-        deleted = staging.delete_missing(cur, source, target)
+        step("scrittura")
+        inserted, updated, deleted = bulk.write(cur, source, target, staged)
         step("versione e commit")
         record.version = _next_version(source.id)
         record.status = status
