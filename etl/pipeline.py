@@ -150,6 +150,7 @@ def _next_version(source_id: str) -> int:
 def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Progress, status: str) -> RunResult:
     target = staging.Target(source)
     with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL work_mem = '128MB'")  # the key checks and joins sort the whole file
         for hook in source.before_load:
             import_string(hook)(source=source, table=table)
         step("conversione")
