@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import orjson
 from django.db.models import ForeignKey
+from psycopg.types.json import Jsonb
 
 from .errors import SourceUnreadable
 from .matching import NameIndex
@@ -93,9 +94,10 @@ def _date(value, fld):
 
 
 def _json(value, fld):
+    """A JSON value wrapped for psycopg, so text and binary COPY both send real JSON."""
     if value is None:
-        return "{}"
-    return json.dumps(value if not isinstance(value, str) else json.loads(value), ensure_ascii=False)
+        return Jsonb({})
+    return Jsonb(value if not isinstance(value, str) else json.loads(value), dumps=_dumps)
 
 
 CONVERTERS = {
@@ -169,14 +171,23 @@ def _collected(fmap, table, mapped: set[str]) -> list[str]:
     names = [c for c in table.columns if c not in mapped and not c.startswith("_")] \
         if fmap.collect == ("*",) else list(fmap.collect)
     objects: list[dict] = [{} for _ in range(table.count)]
+    fast = getattr(table.columns, "nonnull", None)
     for name in names:
-        column = table.columns.get(name)
-        if column is None:
+        if name not in table.columns:
             continue
-        values = np.array(column, dtype=object)
-        for i in np.flatnonzero(values != None).tolist():  # noqa: E711 - element-wise null test
-            objects[i][name] = values[i]
-    return [orjson.dumps(o, default=jsonable).decode() for o in objects]
+        if fast is not None:
+            rows, values = fast(name)
+        else:
+            array = np.array(table.columns[name], dtype=object)
+            rows = np.flatnonzero(array != None).tolist()  # noqa: E711 - element-wise null test
+            values = array[rows].tolist()
+        for i, value in zip(rows, values, strict=True):
+            objects[i][name] = value
+    return [Jsonb(o, dumps=_dumps) for o in objects]
+
+
+def _dumps(obj) -> str:
+    return orjson.dumps(obj, default=jsonable).decode()
 
 
 def _column(values, conv, errors: dict[int, str]) -> list:
@@ -193,7 +204,7 @@ def _column(values, conv, errors: dict[int, str]) -> list:
 
 
 def rows_for(source, target, table) -> list[tuple]:
-    """Rows ``(_row, *values, geometry_hex, error)`` in declaration order, converted column-wise.
+    """Rows ``(_row, *values, geometry_wkb, error)`` in declaration order, converted column-wise.
 
     A value that does not convert is staged as NULL and its row carries the error, so that the
     row is rejected in SQL with its natural key still known.
@@ -213,9 +224,8 @@ def rows_for(source, target, table) -> list[tuple]:
                 )
             columns.append(_column(table.columns[fmap.source], conv, errors))
     geoms = table.geometries or [None] * table.count
-    hexes = [g.hex() if g is not None else None for g in geoms]
     errs = [errors.get(i) for i in range(table.count)] if errors else [None] * table.count
-    return list(zip(range(1, table.count + 1), *columns, hexes, errs, strict=True))
+    return list(zip(range(1, table.count + 1), *columns, geoms, errs, strict=True))
 
 
 def jsonable(value):

@@ -8,6 +8,8 @@ declaration and the Django models, values are bound as parameters.
 
 from __future__ import annotations
 
+import re
+
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
@@ -72,10 +74,33 @@ def stage(cur, target: Target, rows, srid: int | None) -> None:
     )
     cur.execute(f"CREATE TEMP TABLE {REJECTS} (_row integer, _key text[], reason text) ON COMMIT DROP")
     names = ", ".join(["_row", *(f'"{c}"' for c in cols), "_geom", "_error"])
-    with cur.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    types = [binary_type(target.stage_type(c)) for c in cols]
+    if all(types):
+        # Binary COPY: geometries go as WKB straight into the geometry column (no hex round trip).
+        with cur.copy(f"COPY {STAGE} ({names}) FROM STDIN (FORMAT binary)") as copy:
+            copy.set_types(["int4", *types, "bytea", "text"])
+            for row in rows:
+                copy.write_row(row)
+    else:
+        with cur.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row[:-2], row[-2].hex() if row[-2] is not None else None, row[-1]))
     cur.execute(f"ANALYZE {STAGE}")
+
+
+BINARY_TYPES = {"integer": "int4", "smallint": "int2", "bigint": "int8", "double precision": "float8",
+                "real": "float4", "boolean": "bool", "text": "text", "varchar": "varchar", "numeric": "numeric",
+                "date": "date", "jsonb": "jsonb", "timestamp with time zone": "timestamptz"}
+
+
+def binary_type(db_type: str) -> str | None:
+    """psycopg's name for a staging column type in binary COPY; None when not supported."""
+    base = re.sub(r"\(.*?\)", "", db_type).strip()
+    is_array = base.endswith("[]")
+    name = BINARY_TYPES.get(base.removesuffix("[]").strip())
+    if name is None:
+        return None
+    return f"{name}[]" if is_array else name
 
 
 def key_array(source: Source, alias: str = "") -> str:

@@ -10,7 +10,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from ..errors import MESSAGES, MissingCrs, SourceNotFound, SourceUnreadable
 from ..sources import Source
-from .base import FeatureTable, concat, epsg_of, file_checksum, resolve_path
+from .base import ArrowColumns, FeatureTable, concat, epsg_of, file_checksum, resolve_path
 
 LAYER_COLUMN = "_layer"  # added when a source reads several layers of one file
 
@@ -88,7 +88,7 @@ class OgrFileReader:
         tables = []
         for name in names:
             table = self._read_layer(name, encoding)
-            table.columns[LAYER_COLUMN] = [name] * table.count
+            table.columns = table.columns.with_column(LAYER_COLUMN, [name] * table.count)
             tables.append(table)
         return concat(tables)
 
@@ -111,5 +111,4 @@ class OgrFileReader:
         srid = epsg_of(self.source.crs) or epsg_of(meta.get("crs"))
         if geometries is not None and srid is None:
             raise MissingCrs(MESSAGES["no_crs"] % {"location": self.path.name})
-        columns = {name: table.column(name).to_pylist() for name in table.column_names}
-        return FeatureTable(columns, geometries, srid, table.num_rows, encoding or meta.get("encoding"))
+        return FeatureTable(ArrowColumns(table), geometries, srid, table.num_rows, encoding or meta.get("encoding"))
