@@ -25,6 +25,7 @@ from etl.sources import get_source
 from etl.synthetic import pgt
 
 SOURCE = "pgt_sintetico"
+RUNS = 2
 
 
 def run(ctx: Context) -> list[Result]:
@@ -36,17 +37,22 @@ def run(ctx: Context) -> list[Result]:
     print(f"[bench] etl_load: GeoPackage ready in {time.perf_counter() - started:.1f} s", flush=True)
     layers = [name for name, _ in pyogrio.list_layers(path)]
     features = sum(pyogrio.read_info(path, layer=name)["features"] for name in layers)
+    etl_s = ogr_s = float("inf")
     with scratch_database() as db:
         call_command("migrate", verbosity=0)
         pipeline.run(get_source("comuni"), run_by="bench")
-        steps = {}
-        t0 = time.perf_counter()
-        result = pipeline.run(source, location=path, run_by="bench", force=True, progress=_timer(steps))
-        etl_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        _ogr2ogr(db, path)
-        ogr_s = time.perf_counter() - t0
+        for attempt in range(RUNS):  # best of RUNS: the machine is shared, the best run is the least disturbed
+            steps = {}
+            _empty_target()
+            t0 = time.perf_counter()
+            result = pipeline.run(source, location=path, run_by="bench", force=True, progress=_timer(steps))
+            if time.perf_counter() - t0 < etl_s:
+                etl_s, best_steps = time.perf_counter() - t0, steps
+            t0 = time.perf_counter()
+            _ogr2ogr(db, path, fresh=attempt == 0)
+            ogr_s = min(ogr_s, time.perf_counter() - t0)
         ogr_count = _count(layers)
+        steps = best_steps
     if result.loaded != features or ogr_count != features:
         raise RuntimeError(f"loaded ETL {result.loaded} / ogr2ogr {ogr_count} of {features} features")
     print(f"[bench] etl_load: {features} features, ETL {etl_s:.1f} s, ogr2ogr {ogr_s:.1f} s; "
@@ -100,8 +106,15 @@ def _admin(*statements: str) -> None:
             admin.execute(sql)
 
 
-def _ogr2ogr(db: dict, path: str) -> None:
+def _empty_target() -> None:
+    """Each ETL run loads into an empty PgtFeature, as ogr2ogr loads into new tables."""
     with connection.cursor() as cur:
+        cur.execute("TRUNCATE mappature_pgtfeature")
+
+
+def _ogr2ogr(db: dict, path: str, fresh: bool = True) -> None:
+    with connection.cursor() as cur:
+        cur.execute("DROP SCHEMA IF EXISTS ogr CASCADE")
         cur.execute("CREATE SCHEMA ogr")
     pg = f"PG:host={db['HOST']} port={db['PORT']} user={db['USER']} dbname={db['NAME']}"
     subprocess.run(

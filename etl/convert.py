@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db.models import ForeignKey
 from psycopg.types.json import Jsonb
 
@@ -190,6 +192,22 @@ def _dumps(obj) -> str:
     return orjson.dumps(obj, default=jsonable).decode()
 
 
+def _arrow_text(table, fmap, fld) -> list | None:
+    """A plain text column converted by Arrow (trim, nulls) when no value can fail; else None."""
+    arrow = getattr(table.columns, "table", None)
+    if arrow is None or fmap.match or fld.get_internal_type() not in ("CharField", "TextField", "SlugField"):
+        return None
+    column = arrow.column(fmap.source)
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        return None
+    column = pc.utf8_trim_whitespace(column)
+    if fld.max_length and (pc.max(pc.utf8_length(column)).as_py() or 0) > fld.max_length:
+        return None  # the row-by-row path names the rows that are too long
+    if not fld.null:
+        column = column.fill_null("")
+    return column.to_pylist()
+
+
 def _column(values, conv, errors: dict[int, str]) -> list:
     """Convert one column; a value that does not convert becomes NULL and marks its row."""
     out = []
@@ -222,7 +240,8 @@ def rows_for(source, target, table) -> list[tuple]:
                 raise SourceUnreadable(
                     f"Nella sorgente manca la colonna «{fmap.source}» richiesta per «{fmap.target}»."
                 )
-            columns.append(_column(table.columns[fmap.source], conv, errors))
+            fast = _arrow_text(table, fmap, target.fields[fmap.target])
+            columns.append(fast if fast is not None else _column(table.columns[fmap.source], conv, errors))
     geoms = table.geometries or [None] * table.count
     errs = [errors.get(i) for i in range(table.count)] if errors else [None] * table.count
     return list(zip(range(1, table.count + 1), *columns, geoms, errs, strict=True))

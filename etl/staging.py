@@ -85,7 +85,9 @@ def stage(cur, target: Target, rows, srid: int | None) -> None:
         with cur.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row((*row[:-2], row[-2].hex() if row[-2] is not None else None, row[-1]))
-    cur.execute(f"ANALYZE {STAGE}")
+    # Statistics for the joins on the key; the wide JSON and geometry columns need none.
+    keys = ", ".join(f'"{k}"' for k in target.source.natural_key)
+    cur.execute(f"ANALYZE {STAGE} (_row, {keys})")
 
 
 BINARY_TYPES = {"integer": "int4", "smallint": "int2", "bigint": "int8", "double precision": "float8",

@@ -35,6 +35,9 @@ class ArrowColumns(Mapping):
             self._lists[name] = self.table.column(name).to_pylist()
         return self._lists[name]
 
+    def __contains__(self, name) -> bool:  # Mapping's default would convert the column
+        return name in self.table.column_names
+
     def __iter__(self):
         return iter(self.table.column_names)
 
