@@ -116,3 +116,25 @@ def _spec(source):
     return {"id": source.id, "location": source.location, "target": source.target, "crs": source.crs,
             "geometry_type": source.geometry_type, "natural_key": list(source.natural_key), "scope": list(source.scope),
             "fields": {"layer": {"value": "prova"}, "feature_key": "CODICE", "name": "NOME"}}
+
+
+@pytest.mark.parametrize("epsg", [32632, 3003, 25832, 6707, 7791, 4326])
+def test_each_declared_or_detected_crs_lands_in_the_right_place(load, tmp_path, epsg):
+    """The Duomo written in each CRS the Region and CMM use ends up at the same 32632 point."""
+    import numpy as np
+    import pyogrio
+    import shapely
+    from pyproj import Transformer
+
+    duomo = (9.19190, 45.46427)
+    x, y = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True).transform(*duomo)
+    path = tmp_path / f"duomo_{epsg}.gpkg"
+    pyogrio.raw.write(str(path), np.array([shapely.to_wkb(shapely.Point(x, y))], dtype=object),
+                      [np.array(["D1"], dtype=object), np.array(["Duomo"], dtype=object),
+                       np.array(["015146"], dtype=object)], ["CODICE", "NOME", "ISTAT"],
+                      driver="GPKG", geometry_type="Point", crs=f"EPSG:{epsg}")
+    assert load(stazioni_source(str(path))).loaded == 1
+    ex, ey = Transformer.from_crs("EPSG:4326", "EPSG:32632", always_xy=True).transform(*duomo)
+    stored = Stazione.objects.get(code="D1").geom
+    tolerance = 5.0 if epsg == 3003 else 0.5  # Monte Mario → WGS84 uses a 7-parameter shift
+    assert abs(stored.x - ex) < tolerance and abs(stored.y - ey) < tolerance, (stored.x - ex, stored.y - ey)

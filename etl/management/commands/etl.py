@@ -44,10 +44,12 @@ class Command(BaseCommand):
             raise CommandError(str(err)) from err
 
     def do_list(self, **_):
-        table = Table("id", "titolo", "tema", "lettore", "sorgente", "destinazione", "aggiornamento",
-                      title="Sorgenti dichiarate")
+        table = Table(title="Sorgenti dichiarate")
+        table.add_column("id", no_wrap=True)  # the id is what the operator types next: never cut it
+        for name in ("titolo", "tema", "lettore", "sorgente", "destinazione", "aggiornamento"):
+            table.add_column(name, overflow="fold")
         for s in all_sources().values():
-            title = s.title + (" [sintetico]" if s.synthetic else "")
+            title = s.title + (" (sintetico)" if s.synthetic else "")  # not [..]: rich markup
             table.add_row(s.id, title, s.theme, s.reader, s.location, s.target, s.update_frequency)
         self.console.print(table)
 
@@ -92,8 +94,10 @@ class Command(BaseCommand):
         return results
 
     def _summary(self, results):
-        table = Table("sorgente", "esito", "versione", "letti", "caricati", "invariati", "eliminati", "scartati",
-                      "s", title="Riepilogo")
+        table = Table(title="Riepilogo")
+        table.add_column("sorgente", no_wrap=True)
+        for name in ("esito", "versione", "letti", "caricati", "invariati", "eliminati", "scartati", "s"):
+            table.add_column(name)
         for r in results:
             table.add_row(r.source_id, r.status, str(r.version or "-"), str(r.read), str(r.loaded),
                           str(r.unchanged), str(r.deleted), str(r.rejected), f"{r.duration_s:.2f}")
