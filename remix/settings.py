@@ -164,6 +164,12 @@ REMIX = {
         "comune": {"table": "mappature_comune", "key": "istat_code", "label": "name"},
         "zona": {"table": "mappature_zonaomogenea", "key": "code", "label": "name"},
     },
+    # A copy of the file each ETL version was loaded from, so any version can be restored.
+    "ETL_ARCHIVE_DIR": Path(os.environ.get("REMIX_ETL_ARCHIVE_DIR", BASE_DIR / "var" / "etl" / "archive")),
+    # Generated synthetic datasets (PGT GeoPackage, PTM layers), cached by seed and scale.
+    "SYNTHETIC_DIR": Path(os.environ.get("REMIX_SYNTHETIC_DIR", BASE_DIR / "var" / "synthetic")),
+    # Where rasters are published (the ETL writes them, MapServer reads them).
+    "RASTER_DIR": Path(os.environ.get("REMIX_RASTER_DIR", BASE_DIR / "var" / "rasters")),
     # iPA code prefixing RNDT identifiers; CMM's own code is unverified (domain-model.md §4.1).
     "IPA_CODE": os.environ.get("REMIX_IPA_CODE", "cmmi"),
     # Features in a catalogue preview map: enough to show the data, bounded so a page stays light.
