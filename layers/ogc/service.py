@@ -31,7 +31,7 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 # shared safely); gunicorn's sync workers never contend for it, threaded servers (tests) queue here.
 _lock = threading.Lock()
 _maps: OrderedDict[str, object] = OrderedDict()
-_sources: dict[tuple, LayerSource] = {}
+_sources: dict[tuple, LayerSource | None] = {}
 _visible: dict[object, tuple[float, float, list]] = {}  # user id (None: anonymous) → (when, stamp, layers)
 
 
@@ -97,8 +97,9 @@ def resolved(layers: list[Layer]) -> list[LayerSource]:
                 _sources[key] = resolve(layer)
             except LayerSourceError as err:
                 log.warning("OGC: layer left out: %s", err)
-                continue
-        out.append(_sources[key])
+                _sources[key] = None  # said once per change of the layer, not at every map generation
+        if _sources[key] is not None:
+            out.append(_sources[key])
     return out
 
 
