@@ -65,7 +65,7 @@ def _libpq(value) -> str:
     return str(value).replace("\\", "\\\\").replace("'", "\\'")
 
 
-def service_info(directory: Path) -> mapfile.ServiceInfo:
+def service_info(directory: Path, lang: str = "it") -> mapfile.ServiceInfo:
     svc = conf("OGC_SERVICE", {})
     return mapfile.ServiceInfo(
         title=svc.get("title", "Remix – Città metropolitana di Milano"),
@@ -78,7 +78,7 @@ def service_info(directory: Path) -> mapfile.ServiceInfo:
         access_constraints=svc.get("access_constraints", "CC-BY 4.0"),
         connection=conninfo(with_password=False),
         fontset=str(directory / "fonts.txt"),
-        template_dir=str(directory / "templates"),
+        template_dir=str(directory / "templates" / lang),  # feature-info labels are per language
     )
 
 
@@ -107,10 +107,10 @@ def write_mapfile(layers: list[Layer], lang: str = "it") -> tuple[Path, list[Lay
     """Generate the mapfile (and its feature-info templates) for ``layers``; returns its path."""
     directory = ogc_dir()
     sources = resolved(layers)
-    info = service_info(directory)
+    info = service_info(directory, lang)
     (directory / "fonts.txt").write_text(f"sans {FONT}\n")
-    templates = directory / "templates"
-    templates.mkdir(exist_ok=True)
+    templates = Path(info.template_dir)
+    templates.mkdir(parents=True, exist_ok=True)
     (templates / "_header.html").write_text(mapfile.HEADER_TEMPLATE)
     (templates / "_footer.html").write_text(mapfile.FOOTER_TEMPLATE)
     for src in sources:

@@ -118,3 +118,16 @@ def test_capabilities_link_each_layer_to_its_rndt_record(client):
     href = "http://testserver/api/catalogo/ambiti_trasformazione/metadati.xml"
     assert f'xlink:href="{href}"' in text
     assert client.get(href).status_code == 200
+
+
+def test_feature_info_speaks_the_requested_language(client, sql):
+    """LANGUAGE=en gives English labels and titles; the Italian service keeps its own."""
+    minx, miny, maxx, maxy = _feature_bbox(sql, "015146-AT05")
+    params = {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo", "LAYERS": "comuni",
+              "QUERY_LAYERS": "comuni", "STYLES": "", "CRS": "EPSG:32632",
+              "BBOX": f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}", "WIDTH": 100, "HEIGHT": 100,
+              "I": 50, "J": 50, "INFO_FORMAT": "text/html", "FORMAT": "image/png"}
+    english = client.get("/ows", {**params, "LANGUAGE": "en"}).content.decode()
+    italian = client.get("/ows", params).content.decode()
+    assert "<th>ISTAT code</th>" in english and "<caption>Municipalities</caption>" in english
+    assert "<th>Codice ISTAT</th>" in italian and "<caption>Comuni</caption>" in italian
