@@ -119,8 +119,8 @@ def _web(info: ServiceInfo, extent) -> str:
 def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
     title = lyr.title_en if lang == "en" else lyr.title_it
     abstract = lyr.abstract_en if lang == "en" else lyr.abstract_it
-    if lyr.synthetic:
-        title = f"{title} ({'synthetic' if lang == 'en' else 'sintetico'})"
+    if lyr.synthetic and not any(word in title.lower() for word in ("sintetic", "synthetic")):
+        title = f"{title} ({'synthetic' if lang == 'en' else 'sintetico'})"  # users must always be told
     meta = {
         "ows_title": title,
         "ows_abstract": abstract,

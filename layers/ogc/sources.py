@@ -81,6 +81,8 @@ def _common(layer) -> dict:
     keywords = meta.get("keywords") or []
     if isinstance(keywords, str):
         keywords = [k.strip() for k in keywords.split(",") if k.strip()]
+    if isinstance(meta.get("inspire_theme"), str):
+        keywords = [*keywords, meta["inspire_theme"]]
     return {
         "slug": layer.slug,
         "title_it": layer.title_it,
@@ -91,7 +93,7 @@ def _common(layer) -> dict:
         "style": classification(layer),
         "srid": layer.srid or 32632,
         "keywords": tuple(str(k) for k in keywords) + (layer.theme,),
-        "attribution": str(meta.get("attribution") or meta.get("owner") or ""),
+        "attribution": _attribution(meta),
         "synthetic": layer.synthetic,
         "metadata": meta,
     }
@@ -106,6 +108,13 @@ def classification(layer) -> Classification:
         log.warning("layer %s: style ignored: %s", layer.slug, err)
         only = StyleClass(layer.title_it, layer.title_en or layer.title_it, Symbol())
         return Classification("single", None, (only,))
+
+
+def _attribution(meta: dict) -> str:
+    """Who to credit: the declared attribution, else the owner's organisation (RNDT ``owner``)."""
+    owner = meta.get("owner")
+    organisation = owner.get("organisation") if isinstance(owner, dict) else owner
+    return str(meta.get("attribution") or organisation or "")
 
 
 def _resolve_raster(layer, common: dict) -> LayerSource:

@@ -59,3 +59,11 @@ def test_no_password_in_the_mapfile_text(tmp_path):
                                template_dir="t")
     text = mapfile.render([_source({})], info)
     assert "password" not in text and "dbname='d'" in text
+
+
+def test_synthetic_layers_say_so_once(tmp_path):
+    """A synthetic layer's title carries the label exactly once, whether or not the registry wrote it."""
+    plain = _load(tmp_path, [_source({}, synthetic=True)]).getLayer(0)
+    assert plain.metadata.get("ows_title") == 'Titolo "tra virgolette" (sintetico)'
+    labelled = LayerSource(**{**_source({}, synthetic=True).__dict__, "title_it": "PGT (sintetico)"})
+    assert _load(tmp_path, [labelled]).getLayer(0).metadata.get("ows_title") == "PGT (sintetico)"
