@@ -6,6 +6,7 @@ database and user only; the service adds the password in memory after loading th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..styles import Classification, StyleClass, Symbol
@@ -52,7 +53,7 @@ def render(layers: list[LayerSource], info: ServiceInfo, lang: str = "it") -> st
         "  SIZE 256 256",
         "  MAXSIZE 8192",
         "  UNITS METERS",
-        f"  EXTENT {' '.join(_num(v) for v in extent)}",
+        f"  EXTENT {_extent(extent)}",
         f"  FONTSET {q(info.fontset)}",
         '  IMAGETYPE "png"',
         '  PROJECTION "init=epsg:32632" END',
@@ -69,6 +70,13 @@ def render(layers: list[LayerSource], info: ServiceInfo, lang: str = "it") -> st
 def _union(extents):
     return (min(e[0] for e in extents), min(e[1] for e in extents),
             max(e[2] for e in extents), max(e[3] for e in extents))
+
+
+def _extent(extent) -> str:
+    """An extent rounded outwards to whole units: a feature on the data's edge must stay inside,
+    since MapServer filters WFS answers by the layer extent."""
+    minx, miny, maxx, maxy = extent
+    return " ".join(str(int(v)) for v in (math.floor(minx), math.floor(miny), math.ceil(maxx), math.ceil(maxy)))
 
 
 def _num(value: float) -> str:
@@ -100,7 +108,7 @@ def _web(info: ServiceInfo, extent) -> str:
         "ows_fees": info.fees,
         "ows_accessconstraints": info.access_constraints,
         "ows_srs": OGC_SRS,
-        "ows_extent": " ".join(_num(v) for v in extent),
+        "ows_extent": _extent(extent),
         "ows_enable_request": "*",
         "ows_encoding": "UTF-8",
         "ows_languages": info.language,
@@ -125,7 +133,7 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
         "ows_title": title,
         "ows_abstract": abstract,
         "ows_keywordlist": ",".join(lyr.keywords),
-        "ows_extent": " ".join(_num(v) for v in lyr.extent),
+        "ows_extent": _extent(lyr.extent),
         "ows_srs": OGC_SRS,
         "ows_attribution_title": lyr.attribution,
         "wms_include_items": "all",
@@ -140,7 +148,7 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
     classitem = f"    CLASSITEM {q(lyr.style.field)}\n" if _classitem(lyr.style, lyr) else ""
     return (
         f"  LAYER\n    NAME {q(lyr.slug)}\n{body}\n    STATUS ON\n"
-        f"    EXTENT {' '.join(_num(v) for v in lyr.extent)}\n"
+        f"    EXTENT {_extent(lyr.extent)}\n"
         f'    PROJECTION "init=epsg:{lyr.srid}" END\n'
         f"    METADATA\n{lines}\n    END\n{classitem}{classes}\n  END"
     )

@@ -72,6 +72,13 @@ def _make_layers(group):
                                   visibility="group", **common)
     gruppo.groups.add(group)
     Layer.objects.create(slug="non_pubblicato", title_it="Bozza", source="mappature_comune", theme="pgt")
+    from django.db import connection
+
+    with connection.cursor() as cur:  # points with decimals on the very edge of their extent
+        cur.execute("CREATE OR REPLACE VIEW test_ogc_punti AS SELECT id, name,"
+                    " ST_PointOnSurface(geom)::geometry(Point, 32632) AS geom FROM mappature_comune")
+    Layer.objects.create(slug="punti", title_it="Punti", theme="riferimenti", source="test_ogc_punti",
+                         published=True, style={"kind": "single", "fill": "#00aa00", "size": 8})
 
 
 def build_data():

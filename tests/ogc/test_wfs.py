@@ -119,3 +119,11 @@ def test_gdal_wfs_driver_reads_the_layers(ows_server, sql):
     listing = subprocess.run(["ogrinfo", "-ro", "-q", f"WFS:{ows_server}/ows"],
                              capture_output=True, text=True, timeout=60, check=True).stdout
     assert "comuni" in listing and "riservato" not in listing
+
+
+def test_points_on_the_edge_of_the_extent_are_served(client, sql):
+    """Every point is returned, including those that define the layer's extent (no rounding inwards)."""
+    expected = sql("SELECT count(*) FROM test_ogc_punti")[0][0]
+    answer = client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
+                                 "TYPENAMES": "punti", "RESULTTYPE": "hits"})
+    assert f'numberMatched="{expected}"' in answer.content.decode()
