@@ -148,7 +148,8 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
     classitem = f"    CLASSITEM {q(lyr.style.field)}\n" if _classitem(lyr.style, lyr) else ""
     return (
         f"  LAYER\n    NAME {q(lyr.slug)}\n{body}\n    STATUS ON\n"
-        f"    EXTENT {_extent(lyr.extent)}\n"
+        # The filtering extent always covers CMM: data loaded after this map was generated must not be cut.
+        f"    EXTENT {_extent(_union([lyr.extent, DEFAULT_EXTENT]))}\n"
         f'    PROJECTION "init=epsg:{lyr.srid}" END\n'
         f"    METADATA\n{lines}\n    END\n{classitem}{classes}\n  END"
     )
