@@ -133,7 +133,9 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
         "ows_title": title,
         "ows_abstract": abstract,
         "ows_keywordlist": ",".join(lyr.keywords),
-        "ows_extent": _extent(lyr.extent),
+        # MapServer also filters WFS requests without BBOX by this extent: it must cover CMM, not only
+        # the data as it was when the map was built (a PGT published later would be cut).
+        "ows_extent": _extent(_union([lyr.extent, DEFAULT_EXTENT])),
         "ows_srs": OGC_SRS,
         "ows_attribution_title": lyr.attribution,
         "wms_include_items": "all",
@@ -148,7 +150,6 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
     classitem = f"    CLASSITEM {q(lyr.style.field)}\n" if _classitem(lyr.style, lyr) else ""
     return (
         f"  LAYER\n    NAME {q(lyr.slug)}\n{body}\n    STATUS ON\n"
-        # The filtering extent always covers CMM: data loaded after this map was generated must not be cut.
         f"    EXTENT {_extent(_union([lyr.extent, DEFAULT_EXTENT]))}\n"
         f'    PROJECTION "init=epsg:{lyr.srid}" END\n'
         f"    METADATA\n{lines}\n    END\n{classitem}{classes}\n  END"
