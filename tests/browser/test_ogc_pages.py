@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.ogc.conftest import build_data
+from tests.ogc.conftest import build_data, export_dir  # noqa: F401 - exports written under tmp_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

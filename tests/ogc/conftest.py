@@ -173,3 +173,10 @@ def ows_server(ogc_data):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def export_dir(tmp_path, settings, monkeypatch):
+    """GeoPackages written by the tests (and by the background runner they start) stay in tmp_path."""
+    settings.REMIX = {**settings.REMIX, "EXPORT_DIR": tmp_path / "exports"}
+    monkeypatch.setenv("REMIX_EXPORT_DIR", str(tmp_path / "exports"))
