@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "layers",
     "mappature",
     "etl",
+    "consegne",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +116,11 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("REMIX_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+LOGIN_URL = "consegne:login"
+LOGIN_REDIRECT_URL = "consegne:list"
+SESSION_COOKIE_HTTPONLY = True
+# An upload is streamed to a temporary file, never held whole in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Leaflet assets are served by django-leaflet itself: the map works with no network.
 # Basemaps are chosen in the page (mappature), so none is forced here.
@@ -136,6 +142,21 @@ REMIX = {
     "STORAGE_SRID": 32632,
     # Scratch space for ETL downloads and exports.
     "WORK_DIR": Path(os.environ.get("REMIX_WORK_DIR", BASE_DIR / "var" / "work")),
+    # PGT deliveries: uploads above this size are refused before they are stored (MB).
+    "CONSEGNE_MAX_UPLOAD_MB": int(os.environ.get("REMIX_CONSEGNE_MAX_UPLOAD_MB", 200)),
+    # Unpacked size and compression ratio above which a zip is treated as a zip bomb.
+    "CONSEGNE_MAX_UNPACKED_MB": int(os.environ.get("REMIX_CONSEGNE_MAX_UNPACKED_MB", 1500)),
+    "CONSEGNE_MAX_RATIO": 200,
+    # Where uploaded deliveries are kept (they are the evidence of what a comune sent).
+    "CONSEGNE_DIR": Path(os.environ.get("REMIX_CONSEGNE_DIR", BASE_DIR / "var" / "consegne")),
+    # Overflow beyond the comune boundary tolerated before it is an error (metres, regional "sbordi").
+    "CONSEGNE_BOUNDARY_TOLERANCE_M": 2.0,
+    # Run validations in a thread of the web process after each upload (no extra server needed);
+    # set to false when `manage.py consegne worker` runs as its own service.
+    "CONSEGNE_INLINE_WORKER": _env_bool("REMIX_CONSEGNE_INLINE_WORKER", True),
+    # Failed logins per username in LOGIN_WINDOW_MIN minutes before further attempts are refused.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_WINDOW_MIN": 15,
 }
 
 LOGGING = {

@@ -18,6 +18,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("consegne/", include("consegne.urls")),
     path("", include("mappature.urls")),
     prefix_default_language=False,
 )
