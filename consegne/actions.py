@@ -44,8 +44,20 @@ def submit(user, comune: Comune, upload, act: ActData) -> Consegna:
     :class:`UploadRejected` and leaves neither a file nor a row behind.
     """
     permissions.check(user, "upload", comune.istat_code)
-    kind = unpack.kind_of(upload.name)
-    unpack.check_size(upload.size)
+    name = Path(upload.name).name[:255]
+    try:
+        kind = unpack.kind_of(name)
+        unpack.check_size(upload.size)
+        consegna = _store_and_register(user, comune, upload, act, name, kind)
+    except UploadRejected as err:
+        audit.record(user, "caricamento_rifiutato", comune, comune.istat_code, motivo=str(err), file=name)
+        raise
+    transaction.on_commit(jobs.kick)
+    return consegna
+
+
+def _store_and_register(user, comune: Comune, upload, act: ActData, name: str, kind: str) -> Consegna:
+    """Write the upload, check it, record the delivery; on any failure remove the file again."""
     folder = Path(settings.REMIX["CONSEGNE_DIR"]) / comune.istat_code / uuid.uuid4().hex
     folder.mkdir(parents=True)
     stored = folder / f"consegna.{kind}"
@@ -61,19 +73,13 @@ def submit(user, comune: Comune, upload, act: ActData) -> Consegna:
             consegna = Consegna.objects.create(
                 comune=comune, uploaded_by=user, kind=act.kind, deliberation=act.deliberation,
                 adoption_date=act.adoption_date, approval_date=act.approval_date, burl_date=act.burl_date,
-                original_name=Path(upload.name).name[:255], stored_path=str(stored), size_bytes=upload.size,
+                original_name=name, stored_path=str(stored), size_bytes=upload.size,
                 spec_version=spec.current_code(),
             )
-            audit.record(user, "caricamento", consegna, comune.istat_code, file=consegna.original_name)
-    except UploadRejected as err:
-        shutil.rmtree(folder, ignore_errors=True)
-        audit.record(user, "caricamento_rifiutato", comune, comune.istat_code, motivo=str(err),
-                     file=Path(upload.name).name[:255])
-        raise
+            audit.record(user, "caricamento", consegna, comune.istat_code, file=name)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    transaction.on_commit(jobs.kick)
     return consegna
 
 
@@ -86,7 +92,7 @@ def publish(user, consegna: Consegna) -> PgtAtto:
     """Make the delivery's bozza act the comune's PGT in force, in one transaction."""
     permissions.check(user, "publish", consegna.comune.istat_code)
     with transaction.atomic():
-        consegna = Consegna.objects.select_for_update().select_related("atto", "comune").get(pk=consegna.pk)
+        consegna = Consegna.objects.select_for_update(of=("self",)).select_related("atto", "comune").get(pk=consegna.pk)
         _require_state(consegna, Consegna.State.IN_REVISIONE)
         if consegna.atto is None or consegna.atto.state != PgtAtto.State.BOZZA:
             raise WrongState(MESSAGES["nothing_to_publish"])
@@ -131,7 +137,7 @@ def send_back(user, consegna: Consegna, comment: str) -> Consegna:
     """Return a delivery to the comune with the reviewer's comment; its bozza act is discarded."""
     permissions.check(user, "review", consegna.comune.istat_code)
     with transaction.atomic():
-        consegna = Consegna.objects.select_for_update().select_related("atto", "comune").get(pk=consegna.pk)
+        consegna = Consegna.objects.select_for_update(of=("self",)).select_related("atto", "comune").get(pk=consegna.pk)
         _require_state(consegna, Consegna.State.IN_REVISIONE)
         consegna.state, consegna.review_comment = Consegna.State.RINVIATA, comment.strip()
         atto = consegna.atto
