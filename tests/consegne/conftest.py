@@ -13,7 +13,7 @@ from consegne.models import Consegna, Membership
 from mappature.models import Comune
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-BINASCO, CASSINA = "015022", "015060"
+BESATE, CASSINA = "015022", "015060"
 PASSWORD = "una-Password-lunga-42"
 
 
@@ -34,7 +34,7 @@ def make_user(username: str, role: str, istat: str | None = None) -> User:
 
 @pytest.fixture
 def tecnico(comuni):
-    return make_user("tecnico.binasco", Membership.Role.TECNICO, BINASCO)
+    return make_user("tecnico.besate", Membership.Role.TECNICO, BESATE)
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ ACT = actions.ActData(kind="pgt", deliberation="DCC 12/2024", approval_date=None
 def deliver(consegne_settings):
     """Upload a corpus file as ``user`` for ``istat`` and run its validation now."""
 
-    def run(user, name: str, istat: str = BINASCO, act=ACT) -> Consegna:
+    def run(user, name: str, istat: str = BESATE, act=ACT) -> Consegna:
         consegna = actions.submit(user, Comune.objects.get(istat_code=istat), uploaded(name), act)
         jobs.run_pending()
         consegna.refresh_from_db()

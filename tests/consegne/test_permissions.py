@@ -8,7 +8,7 @@ from consegne.errors import NotAllowed
 from consegne.models import AuditEntry
 from mappature.models import Comune, PgtAtto
 
-from .conftest import ACT, BINASCO, CASSINA, PASSWORD, uploaded
+from .conftest import ACT, BESATE, CASSINA, PASSWORD, uploaded
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def test_technician_cannot_upload_for_another_comune(tecnico, consegne_settings)
 def test_upload_form_offers_only_the_own_comune_and_refuses_another(client, tecnico, consegne_settings):
     login(client, tecnico)
     page = client.get(reverse("consegne:upload"))
-    assert list(page.context["form"].fields["comune"].queryset.values_list("istat_code", flat=True)) == [BINASCO]
+    assert list(page.context["form"].fields["comune"].queryset.values_list("istat_code", flat=True)) == [BESATE]
     other = Comune.objects.get(istat_code=CASSINA)
     response = client.post(reverse("consegne:upload"), {
         "comune": other.pk, "file": uploaded("good_32632.gpkg"), "kind": "pgt", "deliberation": "1",

@@ -7,7 +7,7 @@ from consegne.errors import UploadRejected
 from consegne.models import AuditEntry, Consegna
 from mappature.models import Comune
 
-from .conftest import ACT, BINASCO, uploaded
+from .conftest import ACT, BESATE, uploaded
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
     ("hostile_not_a_geopackage.gpkg", "non è un GeoPackage valido"),
 ])
 def test_hostile_upload_is_refused_and_nothing_is_written(tecnico, consegne_settings, name, words):
-    comune = Comune.objects.get(istat_code=BINASCO)
+    comune = Comune.objects.get(istat_code=BESATE)
     with pytest.raises(UploadRejected) as err:
         actions.submit(tecnico, comune, uploaded(name), ACT)
     assert words in str(err.value)
@@ -38,7 +38,7 @@ def test_hostile_upload_is_refused_and_nothing_is_written(tecnico, consegne_sett
 def test_upload_over_the_size_limit_is_refused(tecnico, consegne_settings):
     consegne_settings.REMIX = {**consegne_settings.REMIX, "CONSEGNE_MAX_UPLOAD_MB": 0}
     with pytest.raises(UploadRejected, match="dimensione massima"):
-        actions.submit(tecnico, Comune.objects.get(istat_code=BINASCO), uploaded("good_32632.gpkg"), ACT)
+        actions.submit(tecnico, Comune.objects.get(istat_code=BESATE), uploaded("good_32632.gpkg"), ACT)
     assert not Consegna.objects.exists()
 
 
@@ -46,4 +46,4 @@ def test_the_bomb_check_counts_real_bytes_not_headers(tecnico, consegne_settings
     """Even with a generous ratio, the unpacked total is capped by what decompression really yields."""
     consegne_settings.REMIX = {**consegne_settings.REMIX, "CONSEGNE_MAX_RATIO": 10**9, "CONSEGNE_MAX_UNPACKED_MB": 10}
     with pytest.raises(UploadRejected, match="espande"):
-        actions.submit(tecnico, Comune.objects.get(istat_code=BINASCO), uploaded("hostile_bomb.zip"), ACT)
+        actions.submit(tecnico, Comune.objects.get(istat_code=BESATE), uploaded("hostile_bomb.zip"), ACT)

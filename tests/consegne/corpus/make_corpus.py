@@ -1,7 +1,7 @@
 """Build the committed corpus of small PGT deliveries (good, bad and hostile) from real comune boundaries.
 
 Deterministic: run ``python tests/consegne/corpus/make_corpus.py`` and the same files come out.
-The plan contents are SYNTHETIC (a grid over the real ISTAT boundary of Binasco), labelled so in
+The plan contents are SYNTHETIC (a grid over the real ISTAT boundary of Besate), labelled so in
 every delivery's field SCHEDA ("sintetico / synthetic").
 """
 
@@ -23,7 +23,7 @@ from shapely.geometry import Polygon, box
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
-ISTAT = "015022"  # Binasco
+ISTAT = "015022"  # Besate
 SCHEDA = "sintetico / synthetic"
 FIXED_DATE = (2024, 1, 1, 0, 0, 0)
 
