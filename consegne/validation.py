@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -44,7 +45,7 @@ def validate(consegna: Consegna) -> Consegna:
         _store(consegna, [Found("internal_error", params={"detail": type(err).__name__})])
         return _finish(consegna, Consegna.State.FALLITA)
     finally:
-        staging.drop()
+        staging.Staging(consegna.pk).drop()
         shutil.rmtree(work, ignore_errors=True)
     _store(consegna, found)
     return _conclude(consegna)
@@ -57,6 +58,7 @@ def _work_dir() -> Path:
 
 
 def _validate_files(consegna: Consegna, work: Path) -> list[Found]:
+    started = time.perf_counter()
     rules = spec.get(consegna.spec_version)
     stored = Path(consegna.stored_path)
     set_progress(consegna, 5, "unpack")
@@ -65,23 +67,28 @@ def _validate_files(consegna: Consegna, work: Path) -> list[Found]:
     else:
         unpack.check_gpkg(stored)
         sources, found = checks.discover_gpkg_layers(stored, list_delivery_layers(stored), rules)
-    staging.create()
+    stage = staging.Staging(consegna.pk)
+    stage.create()
     for i, source in enumerate(sources):
         set_progress(consegna, 10 + 30 * i // max(len(sources), 1), f"read:{source.code}")
-        found += _read_and_copy(source, rules)
+        found += _read_and_copy(stage, source, rules)
     set_progress(consegna, 45, "stage")
-    staging.build()
+    stage.build()
     params = {"c": consegna.pk, "spec": rules.id, "istat": consegna.comune.istat_code,
               "comune": consegna.comune.name, "tol": settings.REMIX["CONSEGNE_BOUNDARY_TOLERANCE_M"]}
-    sqlchecks.prepare_comune(consegna.comune.istat_code, params["tol"])
+    sqlchecks.prepare_comune(stage, consegna.comune.istat_code, params["tol"])
     step_pct = iter(range(50, 95, 3))
-    sqlchecks.run_all(params, lambda name: set_progress(consegna, next(step_pct, 94), f"check:{name}"))
+    sqlchecks.run_all(stage, params, lambda name: set_progress(consegna, next(step_pct, 94), f"check:{name}"))
+    consegna.summary["seconds"] = {"validation": round(time.perf_counter() - started, 3)}
     if not checks.blocking(found) and not _has_errors(consegna):
-        _stage_bozza(consegna)
+        set_progress(consegna, 95, "bozza")
+        started = time.perf_counter()
+        _stage_bozza(consegna, stage)
+        consegna.summary["seconds"]["bozza"] = round(time.perf_counter() - started, 3)
     return found
 
 
-def _read_and_copy(source: checks.LayerSource, rules: spec.Spec) -> list[Found]:
+def _read_and_copy(stage: staging.Staging, source: checks.LayerSource, rules: spec.Spec) -> list[Found]:
     layer = rules.layers[source.code]
     try:
         data = read_delivery_layer(source.path, source.gpkg_layer)
@@ -96,7 +103,7 @@ def _read_and_copy(source: checks.LayerSource, rules: spec.Spec) -> list[Found]:
     if data.table.count == 0:
         found.append(Found("empty_layer", source.code, params={"layer": source.code}))
     if not checks.blocking(crs):
-        staging.copy_layer(layer, data)
+        stage.copy_layer(layer, data)
     return found
 
 
@@ -104,7 +111,7 @@ def _has_errors(consegna: Consegna) -> bool:
     return consegna.findings.filter(severity=Finding.Severity.ERROR).exists()
 
 
-def _stage_bozza(consegna: Consegna) -> None:
+def _stage_bozza(consegna: Consegna, stage: staging.Staging) -> None:
     """A passing delivery becomes a ``bozza`` act with its features, in one transaction."""
     with transaction.atomic():
         atto = PgtAtto.objects.create(
@@ -112,7 +119,7 @@ def _stage_bozza(consegna: Consegna) -> None:
             adoption_date=consegna.adoption_date, approval_date=consegna.approval_date,
             deliberation=consegna.deliberation, burl_date=consegna.burl_date, spec_version=consegna.spec_version,
         )
-        count = staging.promote(atto.pk, consegna.comune.istat_code)
+        count = stage.promote(atto.pk, consegna.comune.istat_code)
         Consegna.objects.filter(pk=consegna.pk).update(atto=atto)
         consegna.atto = atto
         consegna.summary = {**consegna.summary, "features": count}
