@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, connections
@@ -28,6 +29,13 @@ def claim_next() -> Consegna | None:
             RETURNING id""", [timezone.now()])
         row = cur.fetchone()
     return Consegna.objects.select_related("comune").get(pk=row[0]) if row else None
+
+
+def requeue_stale(minutes: int = 30) -> int:
+    """Queue again deliveries whose validation was interrupted (the worker died) ``minutes`` ago or more."""
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    return Consegna.objects.filter(state=Consegna.State.IN_VALIDAZIONE, started_at__lt=cutoff).update(
+        state=Consegna.State.IN_CODA, progress=0, progress_step="")
 
 
 def run_pending(limit: int | None = None) -> int:
