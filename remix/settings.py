@@ -157,6 +157,16 @@ REMIX = {
     # Failed logins per username in LOGIN_WINDOW_MIN minutes before further attempts are refused.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_WINDOW_MIN": 15,
+    # iPA code prefixing RNDT identifiers; CMM's own code is unverified (domain-model.md §4.1).
+    "IPA_CODE": os.environ.get("REMIX_IPA_CODE", "cmmi"),
+    # Features in a catalogue preview map: enough to show the data, bounded so a page stays light.
+    "PREVIEW_MAX_FEATURES": 500,
+    # Places the catalogue filters by (layers may not import mappature; remix wires them in).
+    "CATALOGUE_PLACES": "remix.places.comuni",
+    # Providers of service/download links on a layer page: callables (layer, request) -> list of links.
+    "LAYER_LINKS": [],
+    # Dataset versions recorded by the ETL, read by `layers sync` to fill a new layer's lineage.
+    "DATASET_LINEAGE": "remix.lineage.versions",
 }
 
 LOGGING = {
