@@ -16,14 +16,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from layers.models import Layer
 from layers.registry import dataset_loaded
 from mappature.models import Comune, PgtAtto
+from mappature.pgt_layers import PGT_LAYERS
 
 from . import audit, jobs, permissions, spec, unpack
 from .errors import MESSAGES, UploadRejected, WrongState
 from .models import Consegna
-
-PGT_DATASET = "pgt"  # dataset_id of the registry layers fed by the pgt_<layer> views
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,7 @@ def publish(user, consegna: Consegna) -> PgtAtto:
         consegna.save(update_fields=["state"])
         audit.record(user, "pubblicazione", consegna.atto, consegna.comune.istat_code, consegna=consegna.pk,
                      precedente=previous.pk if previous else None)
-        transaction.on_commit(lambda: dataset_loaded(PGT_DATASET, consegna.atto.pk, {
-            "comune": consegna.comune.istat_code, "atto": consegna.atto.pk}))
+        transaction.on_commit(lambda: _notify_registry(consegna.atto, "pubblicazione"))
     return consegna.atto
 
 
@@ -116,9 +115,15 @@ def rollback(user, atto: PgtAtto) -> PgtAtto:
         previous = _swap_vigente(atto)
         audit.record(user, "ripristino", atto, atto.comune.istat_code,
                      precedente=previous.pk if previous else None)
-        transaction.on_commit(lambda: dataset_loaded(PGT_DATASET, atto.pk, {
-            "comune": atto.comune.istat_code, "atto": atto.pk, "ripristino": True}))
+        transaction.on_commit(lambda: _notify_registry(atto, "ripristino"))
     return atto
+
+
+def _notify_registry(atto: PgtAtto, event: str) -> None:
+    """Bump the data version of every registry layer that reads a pgt_<layer> view (caches, WMS, exports)."""
+    views = [layer.view for layer in PGT_LAYERS]
+    for dataset_id in set(Layer.objects.filter(source__in=views).values_list("dataset_id", flat=True)):
+        dataset_loaded(dataset_id, atto.pk, {"evento": event, "comune": atto.comune.istat_code, "atto": atto.pk})
 
 
 def _swap_vigente(atto: PgtAtto) -> PgtAtto | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from consegne import actions, jobs
 from consegne.models import Consegna, Membership
@@ -15,6 +16,13 @@ from mappature.models import Comune
 CORPUS = Path(__file__).resolve().parent / "corpus"
 BESATE, CASSINA = "015022", "015060"
 PASSWORD = "una-Password-lunga-42"
+
+
+@pytest.fixture(autouse=True)
+def italian():
+    """Messages are asserted in Italian whatever language an earlier request left active."""
+    with translation.override("it"):
+        yield
 
 
 @pytest.fixture

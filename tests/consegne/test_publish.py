@@ -78,3 +78,19 @@ def test_send_back_discards_the_bozza_and_keeps_the_comment(tecnico, staff, deli
     assert not PgtAtto.objects.filter(pk=atto_id).exists()
     with pytest.raises(actions.WrongState):
         actions.publish(staff, c)
+
+
+def test_publish_bumps_the_registry_layers_that_read_the_pgt_views(tecnico, staff, deliver,
+                                                                   django_capture_on_commit_callbacks):
+    """Caches, WMS and exports keyed by data_version see the new version at once."""
+    from layers.models import Layer
+
+    layer = Layer.objects.create(slug="pgt_test_consumo", title_it="t", title_en="t", source="pgt_consumo_suolo",
+                                 dataset_id="pgt_test", kind="vector")
+    before = layer.data_version
+    consegna = deliver(tecnico, "good_32632.gpkg")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.publish(staff, consegna)
+    layer.refresh_from_db()
+    assert layer.data_version == before + 1
+    assert layer.metadata["lineage"][-1]["evento"] == "pubblicazione"
