@@ -16,6 +16,10 @@ from .staging import Staging
 
 INSERT = "INSERT INTO consegne_finding (consegna_id, severity, rule, layer, feature, params, geom) "
 SPEC_LAYER = "JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = s.layer "
+# A pair of boxes meets in several grid squares: keep it only in the square holding the lower-left
+# corner of their intersection, so each pair is examined once.
+ONCE = ("floor(greatest((a.sbox[1])[0], (b.sbox[1])[0]) / a.size) = a.gx"
+        " AND floor(greatest((a.sbox[1])[1], (b.sbox[1])[1]) / a.size) = a.gy")
 
 CHECKS: list[tuple[str, str]] = [
     ("geom_missing", """SELECT %(c)s, %(sev_geom_missing)s, 'geom_missing', layer, label, '{}', NULL
@@ -58,8 +62,7 @@ CHECKS: list[tuple[str, str]] = [
             ST_PointOnSurface(geom)
         FROM @S@ s @SPEC_LAYER@ JOIN consegne_specfield f ON f.layer_id = l.id AND f.description_field <> ''
         WHERE f.codes ? btrim(s.attrs->>f.name) AND s.attrs ? f.description_field
-          AND upper(regexp_replace(btrim(coalesce(s.attrs->>f.description_field, '')), '\\s+', ' ', 'g'))
-              <> upper(f.codes->>btrim(s.attrs->>f.name))"""),
+          AND upper(btrim(coalesce(s.attrs->>f.description_field, ''))) <> upper(f.codes->>btrim(s.attrs->>f.name))"""),
     ("istat_mismatch", """SELECT %(c)s, %(sev_istat_mismatch)s, 'istat_mismatch', layer, label,
             jsonb_build_object('value', attrs->>'COD_ISTAT', 'expected', %(istat)s, 'comune', %(comune)s),
             ST_PointOnSurface(geom)
@@ -71,19 +74,22 @@ CHECKS: list[tuple[str, str]] = [
     ("overlap", """SELECT %(c)s, %(sev_overlap)s, 'overlap', layer, label,
             jsonb_build_object('other', other, 'area', round(ST_Area(i)::numeric, 1)), i
         FROM (SELECT a.layer, a.label, b.label AS other, l.min_area_m2, ST_Intersection(a.geom, b.geom) AS i
-              FROM @S@ a JOIN @S@ b ON a.sbox && b.sbox AND b.ok AND a.layer = b.layer AND a.fid < b.fid
-                                     AND ST_Relate(a.geom, b.geom, '2********')
+              FROM (SELECT a.fid AS afid, b.fid AS bfid FROM @B@ a
+                    JOIN @B@ b ON a.gx = b.gx AND a.gy = b.gy AND a.layer = b.layer AND a.fid < b.fid
+                    WHERE a.sbox && b.sbox AND @ONCE@) p
+              JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
               JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = a.layer AND l.no_overlap
-              WHERE a.ok) s
+              WHERE ST_Relate(a.geom, b.geom, '2********')) s
         WHERE ST_Area(i) > min_area_m2"""),
     ("cross_layer", """SELECT %(c)s, r.severity, r.rule, s.layer, s.label,
             jsonb_build_object('other', s.other, 'other_layer', r.other, 'area', round(ST_Area(i)::numeric, 1)), i
-        FROM (SELECT r.id, a.layer, a.label, b.label AS other, ST_Intersection(a.geom, b.geom) AS i
-              FROM consegne_speccrossrule r
-              JOIN @S@ a ON a.layer = r.layer AND a.ok
-              JOIN @S@ b ON a.sbox && b.sbox AND b.ok AND b.layer = r.other
-                            AND ST_Relate(a.geom, b.geom, '2********')
-              WHERE r.version_id = %(spec)s) s
+        FROM (SELECT p.id, a.layer, a.label, b.label AS other, ST_Intersection(a.geom, b.geom) AS i
+              FROM (SELECT r.id, a.fid AS afid, b.fid AS bfid FROM consegne_speccrossrule r
+                    JOIN @B@ a ON a.layer = r.layer
+                    JOIN @B@ b ON b.layer = r.other AND a.gx = b.gx AND a.gy = b.gy
+                    WHERE r.version_id = %(spec)s AND a.sbox && b.sbox AND @ONCE@) p
+              JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
+              WHERE ST_Relate(a.geom, b.geom, '2********')) s
         JOIN consegne_speccrossrule r ON r.id = s.id WHERE ST_Area(i) > r.min_area_m2"""),
 ]
 
@@ -109,7 +115,7 @@ GAPS = """SELECT %(c)s, %(sev_gap)s, 'gap', %(layer)s, '', jsonb_build_object('a
 
 def _sql(template: str, stage: Staging) -> str:
     """Fill in the staging tables' names (identifiers made by Staging from an integer id)."""
-    return (template.replace("@SPEC_LAYER@", SPEC_LAYER)
+    return (template.replace("@SPEC_LAYER@", SPEC_LAYER).replace("@ONCE@", ONCE).replace("@B@", stage.buckets)
             .replace("@S@", stage.features).replace("@C@", stage.comune).replace("@P@", stage.pieces))
 
 

@@ -30,6 +30,7 @@ class Staging:
         self.features = f"{SCHEMA}.stg_{pk}"
         self.comune = f"{SCHEMA}.cmn_{pk}"
         self.pieces = f"{SCHEMA}.pcs_{pk}"
+        self.buckets = f"{SCHEMA}.bkt_{pk}"
 
     def create(self) -> None:
         self.drop()
@@ -68,6 +69,7 @@ class Staging:
                 SELECT fid, layer, rownum, key, attrs, label, geom, gtype, valid,
                        valid AND gtype IN ('POLYGON', 'MULTIPOLYGON') AS ok,
                        ST_Area(geom) AS area, ST_XMin(geom) AS x0, ST_YMin(geom) AS y0,
+                       ST_XMax(geom) AS x1, ST_YMax(geom) AS y1,
                        -- bounding box shrunk by OVERLAP_TOLERANCE_M: neighbours that only share an edge no
                        -- longer meet, so the (exact, float8) box index finds only real overlap candidates
                        box(point(ST_XMin(geom) + {OVERLAP_TOLERANCE_M}, ST_YMin(geom) + {OVERLAP_TOLERANCE_M}),
@@ -82,8 +84,26 @@ class Staging:
                             FROM {self.raw} OFFSET 0) r
                       OFFSET 0) s""")
             cur.execute(f"DROP TABLE {self.raw}")
-            cur.execute(f"CREATE INDEX ON {self.features} USING gist (sbox) WHERE ok")
-            cur.execute(f"ANALYZE {self.features} (layer, ok, key)")  # geometry statistics are not needed
+            self._bucket(cur)
+            cur.execute(f"ANALYZE {self.features} (fid, layer, ok, key)")  # geometry statistics are not needed
+
+    def _bucket(self, cur) -> None:
+        """Put every feature in the squares of a regular grid its box touches.
+
+        Pairs of features that may overlap are then found by a hash join on the square, far faster
+        than one index probe per feature; the square is twice the size of 90% of the features.
+        """
+        cur.execute(f"""
+            CREATE UNLOGGED TABLE {self.buckets} AS
+            WITH grid AS (SELECT greatest(2 * percentile_cont(0.9) WITHIN GROUP (ORDER BY greatest(x1 - x0, y1 - y0)),
+                                          1.0) AS size
+                          FROM {self.features} WHERE ok)
+            SELECT s.fid, s.layer, s.sbox, grid.size, gx, gy
+            FROM {self.features} s, grid,
+                 generate_series(floor(s.x0 / grid.size)::int, floor(s.x1 / grid.size)::int) gx,
+                 generate_series(floor(s.y0 / grid.size)::int, floor(s.y1 / grid.size)::int) gy
+            WHERE s.ok""")
+        cur.execute(f"ANALYZE {self.buckets} (layer, gx, gy)")
 
     def promote(self, atto_id: int, istat_code: str) -> int:
         """Copy the staged features into PGT act ``atto_id``; keyless features are keyed by geometry."""
@@ -99,7 +119,8 @@ class Staging:
 
     def drop(self) -> None:
         with connection.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {self.raw}, {self.features}, {self.comune}, {self.pieces}")
+            tables = ", ".join([self.raw, self.features, self.comune, self.pieces, self.buckets])
+            cur.execute(f"DROP TABLE IF EXISTS {tables}")
             cur.execute("RESET jit")
 
 
