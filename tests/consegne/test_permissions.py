@@ -72,3 +72,29 @@ def test_staff_sees_every_comune_and_publishes(client, tecnico, staff, deliver):
 def test_anonymous_is_sent_to_login(client):
     response = client.get(reverse("consegne:list"))
     assert response.status_code == 302 and reverse("consegne:login") in response["Location"]
+
+
+def test_staff_sends_back_and_restores_through_the_pages(client, tecnico, staff, deliver):
+    """Send back with a comment (the technician reads it), then publish two versions and restore the first."""
+    from consegne.models import Consegna
+
+    back = deliver(tecnico, "good_32632.gpkg")
+    login(client, staff)
+    client.post(reverse("consegne:send_back", args=[back.pk]), {"comment": "Manca la scheda dell'AT2"})
+    login(client, tecnico)
+    page = client.get(reverse("consegne:detail", args=[back.pk])).content.decode()
+    assert "Manca la scheda dell&#x27;AT2" in page
+    first, second = deliver(tecnico, "good_32632.gpkg"), deliver(tecnico, "variante_32632.gpkg")
+    login(client, staff)
+    client.post(reverse("consegne:publish", args=[first.pk]))
+    client.post(reverse("consegne:publish", args=[second.pk]))
+    page = client.get(reverse("consegne:review", args=[second.pk])).content.decode()
+    assert f'data-atto="{first.atto_id}" data-state="superato"' in page
+    response = client.post(reverse("consegne:rollback", args=[first.atto_id]), {"consegna": second.pk})
+    assert response.status_code == 302
+    first.atto.refresh_from_db()
+    assert first.atto.state == PgtAtto.State.VIGENTE
+    assert Consegna.objects.get(pk=back.pk).state == "rinviata"
+    # A technician cannot restore.
+    login(client, tecnico)
+    assert client.post(reverse("consegne:rollback", args=[second.atto_id])).status_code == 403
