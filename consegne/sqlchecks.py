@@ -95,17 +95,17 @@ CHECKS: list[tuple[str, str]] = [
 
 # Gaps: cheap area balance first (valid when the layer has no overlaps), the union only when needed.
 COVERAGE_DEFICIT = """
-    SELECT l.code, ST_Area(c.inner_geom)
+    SELECT l.code, (SELECT ST_Area(inner_geom) FROM @C@)
              - coalesce(sum(s.area) FILTER (WHERE s.inside), 0)
              - coalesce(sum((SELECT sum(ST_Area(ST_Intersection(s.geom, p.g))) FROM @P@ p WHERE p.g && s.geom))
                         FILTER (WHERE NOT s.inside), 0),
            l.min_area_m2
-    FROM consegne_speclayer l CROSS JOIN @C@ c
+    FROM consegne_speclayer l
     LEFT JOIN (SELECT s.layer, s.area, s.geom, ST_Covers(c.inner_geom, s.geom) AS inside
                FROM @S@ s, @C@ c WHERE s.ok) s ON s.layer = l.code
     WHERE l.version_id = %(spec)s AND l.full_coverage
       AND EXISTS (SELECT 1 FROM @S@ x WHERE x.layer = l.code)
-    GROUP BY l.code, c.inner_geom, l.min_area_m2"""
+    GROUP BY l.code, l.min_area_m2"""
 GAPS = """SELECT %(c)s, %(sev_gap)s, 'gap', %(layer)s, '', jsonb_build_object('area', round(ST_Area(g)::numeric, 1)), g
     FROM (SELECT (ST_Dump(ST_Difference(c.inner_geom, coalesce(u.g, 'POLYGON EMPTY'::geometry)))).geom AS g
           FROM @C@ c,
