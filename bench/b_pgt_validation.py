@@ -145,12 +145,19 @@ def run(ctx: Context) -> list[Result]:
     work.mkdir(parents=True, exist_ok=True)
     path = work / "consegna_milano.gpkg"
     count = make_delivery(path, polygons)
-    anchor_s, invalid = run_anchor(path)
-    project_s, summary = run_project(path)
+    # Interleaved runs, median of each: load from other users of a shared machine hits both sides alike.
+    anchors, projects = [], []
+    for _ in range(1 if ctx.quick else 3):
+        anchors.append(run_anchor(path))
+        projects.append(run_project(path))
     shutil.rmtree(work, ignore_errors=True)
+    anchor_s, invalid = sorted(anchors)[len(anchors) // 2]
+    project_s, summary = sorted(projects, key=lambda r: r[0])[len(projects) // 2]
     return [Result(
         name="pgt_validation", project=project_s, anchor=anchor_s, unit="s", target=0.5,
         scale=f"{count} poligoni", higher_is_better=False,
         notes="Remix: lettura + staging + tutti i controlli + rapporto (bozza a parte); ancora: ogr2ogr + ST_IsValid",
-        details={"polygons": count, "anchor_invalid": invalid, "project": summary},
+        details={"polygons": count, "anchor_invalid": invalid, "project": summary,
+                 "runs": {"anchor_s": [round(a[0], 3) for a in anchors],
+                          "project_s": [round(p[0], 3) for p in projects]}},
     )]

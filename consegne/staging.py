@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from itertools import repeat
 
 from django.db import connection
 
@@ -49,14 +50,14 @@ class Staging:
         columns = [table.columns[n] for n in names]
         keys = table.columns.get(layer.key_field) if layer.key_field else None
         geoms = table.geometries or [None] * table.count
-        dumps = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+        keys = keys if keys is not None else [None] * table.count
+        records = zip(*columns, strict=True) if columns else repeat((), table.count)
+        rows = list(_rows(layer.code, table.srid, names, records, keys, geoms))
         with connection.cursor() as cur, cur.cursor.copy(
             f"COPY {self.raw} (layer, rownum, key, attrs, src_srid, wkb) FROM STDIN"
         ) as copy:
-            for i in range(table.count):
-                attrs = dumps({n: col[i] for n, col in zip(names, columns, strict=True)})
-                key = str(keys[i]).strip() if keys is not None and keys[i] is not None else ""
-                copy.write_row((layer.code, i + 1, key, attrs, table.srid, geoms[i]))
+            for row in rows:
+                copy.write_row(row)
         return table.count
 
     def build(self) -> None:
@@ -122,6 +123,14 @@ class Staging:
             tables = ", ".join([self.raw, self.features, self.comune, self.pieces, self.buckets])
             cur.execute(f"DROP TABLE IF EXISTS {tables}")
             cur.execute("RESET jit")
+
+
+def _rows(code: str, srid: int | None, names: list[str], records, keys, geoms):
+    """Rows of the raw staging table; building them apart from COPY keeps the COPY loop tight."""
+    dumps = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+    for i, (values, key, wkb) in enumerate(zip(records, keys, geoms, strict=True), start=1):
+        attrs = dumps(dict(zip(names, values, strict=True)))
+        yield code, i, "" if key is None else str(key).strip(), attrs, srid, wkb
 
 
 def _json_default(value):
