@@ -32,6 +32,7 @@ class Staging:
         self.comune = f"{SCHEMA}.cmn_{pk}"
         self.pieces = f"{SCHEMA}.pcs_{pk}"
         self.buckets = f"{SCHEMA}.bkt_{pk}"
+        self.copied = 0
 
     def create(self) -> None:
         self.drop()
@@ -41,7 +42,7 @@ class Staging:
             cur.execute("SET jit = off")
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
             cur.execute(f"""CREATE UNLOGGED TABLE {self.raw} (
-                layer text, rownum integer, key text, attrs jsonb, src_srid integer, wkb bytea)""")
+                fid integer, layer text, rownum integer, key text, attrs jsonb, src_srid integer, wkb bytea)""")
 
     def copy_layer(self, layer: LayerSpec, data: UploadedLayer) -> int:
         """COPY one read layer into the raw staging table (only the spec's fields are kept)."""
@@ -52,9 +53,10 @@ class Staging:
         geoms = table.geometries or [None] * table.count
         keys = keys if keys is not None else [None] * table.count
         records = zip(*columns, strict=True) if columns else repeat((), table.count)
-        rows = list(_rows(layer.code, table.srid, names, records, keys, geoms))
+        rows = list(_rows(self.copied, layer.code, table.srid, names, records, keys, geoms))
+        self.copied += table.count
         with connection.cursor() as cur, cur.cursor.copy(
-            f"COPY {self.raw} (layer, rownum, key, attrs, src_srid, wkb) FROM STDIN"
+            f"COPY {self.raw} (fid, layer, rownum, key, attrs, src_srid, wkb) FROM STDIN"
         ) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -77,7 +79,7 @@ class Staging:
                            point(ST_XMax(geom) - {OVERLAP_TOLERANCE_M}, ST_YMax(geom) - {OVERLAP_TOLERANCE_M})) AS sbox
                 FROM (SELECT fid, layer, rownum, key, attrs, label, geom, GeometryType(geom) AS gtype,
                              geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND ST_IsValid(geom) AS valid
-                      FROM (SELECT row_number() OVER () AS fid, layer, rownum, key, attrs,
+                      FROM (SELECT fid, layer, rownum, key, attrs,
                                    'n. ' || rownum || CASE WHEN key <> '' THEN ' · ' || key ELSE '' END AS label,
                                    CASE WHEN src_srid = 32632 THEN ST_SetSRID(ST_GeomFromWKB(wkb), 32632)
                                         ELSE ST_Transform(ST_SetSRID(ST_GeomFromWKB(wkb), src_srid), 32632)
@@ -125,12 +127,16 @@ class Staging:
             cur.execute("RESET jit")
 
 
-def _rows(code: str, srid: int | None, names: list[str], records, keys, geoms):
-    """Rows of the raw staging table; building them apart from COPY keeps the COPY loop tight."""
+def _rows(offset: int, code: str, srid: int | None, names: list[str], records, keys, geoms):
+    """Rows of the raw staging table; building them apart from COPY keeps the COPY loop tight.
+
+    ``fid`` numbers features across layers here rather than with a window function in SQL, which
+    would keep PostgreSQL from building the staging table with parallel workers.
+    """
     dumps = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
     for i, (values, key, wkb) in enumerate(zip(records, keys, geoms, strict=True), start=1):
         attrs = dumps(dict(zip(names, values, strict=True)))
-        yield code, i, "" if key is None else str(key).strip(), attrs, srid, wkb
+        yield offset + i, code, i, "" if key is None else str(key).strip(), attrs, srid, wkb
 
 
 def _json_default(value):
