@@ -12,11 +12,11 @@ from .models import Consegna, Finding
 from .rules import message
 
 
-def findings(consegna: Consegna) -> list[dict]:
-    """Every finding as a plain dict with its message in the active language (for page, JSON, CSV)."""
+def findings(consegna: Consegna, limit: int | None = None) -> list[dict]:
+    """The findings (all, or the first ``limit``) as plain dicts with their message in the active language."""
     rows = []
     qs = consegna.findings.order_by("id").values_list("id", "severity", "rule", "layer", "feature", "params")
-    for pk, sev, rule, layer, feature, params in qs:
+    for pk, sev, rule, layer, feature, params in qs[:limit]:
         rows.append({"id": pk, "severity": sev, "rule": rule, "layer": layer, "feature": feature,
                      "message": message(rule, params)})
     return rows

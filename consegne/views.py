@@ -20,6 +20,8 @@ from .errors import ConsegneError, NotAllowed
 from .forms import ReviewForm, ThrottledLoginForm, UploadForm
 from .models import AuditEntry, Consegna
 
+PAGE_FINDINGS = 1000  # the page stays light; the JSON and CSV downloads carry every finding
+
 
 class LoginView(auth_views.LoginView):
     template_name = "consegne/login.html"
@@ -65,8 +67,10 @@ def upload(request):
 @require_GET
 def detail(request, pk: int):
     consegna = _consegna(request, pk)
+    counts = queries.counts(consegna)
     return render(request, "consegne/detail.html", {
-        "consegna": consegna, "findings": queries.findings(consegna), "counts": queries.counts(consegna),
+        "consegna": consegna, "findings": queries.findings(consegna, PAGE_FINDINGS), "counts": counts,
+        "truncated": sum(counts.values()) > PAGE_FINDINGS, "page_findings": PAGE_FINDINGS,
         "can_review": permissions.allowed(request.user, "review", consegna.comune.istat_code),
         "i18n_strings": {"done": _("Validazione completata"), "errore": _("errore"), "avviso": _("avviso")},
     })
