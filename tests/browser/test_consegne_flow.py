@@ -39,7 +39,11 @@ def pgt_view_names(istat):
 
 
 def test_technician_uploads_staff_reviews_and_publishes(page, live_server, comuni, live_settings):
-    """A technician sees the validation progress and the report with its map; CMM staff publish it."""
+    """A technician sees the validation progress and the report with its map; CMM staff publish it,
+    and the layer's map in the catalogue shows the published features."""
+    from layers.sync import sync
+
+    sync()  # the registry layers over the pgt_<layer> views, as `make run` declares them
     tecnico = make_user("tecnico.besate", Membership.Role.TECNICO, BESATE)
     make_user("revisore.cmm", Membership.Role.STAFF)
 
@@ -74,6 +78,12 @@ def test_technician_uploads_staff_reviews_and_publishes(page, live_server, comun
     expect(page.locator("#history tr[data-state='vigente']")).to_have_count(1)
     assert pgt_view_names(BESATE) == ["AT1 Città Giardino", "AT2 Cascina Façade"]
     assert PgtAtto.objects.get(comune__istat_code=BESATE).state == "vigente"
+
+    # On the map: the catalogue page of the layer draws the two published ambiti.
+    page.goto(f"{live_server.url}/catalogo/pgt_ambiti_trasformazione/")
+    page.wait_for_function("document.querySelector('#preview-map').dataset.loaded", timeout=20000)
+    assert page.locator("#preview-map").get_attribute("data-loaded") == "2"
+    assert page.locator("#preview-map path.preview-feature").count() == 2
 
 
 def test_published_pgt_reaches_the_pgt_views_wfs_pending_ogc_helper(page, live_server, comuni, live_settings):
