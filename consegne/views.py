@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -11,14 +12,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from mappature.models import PgtAtto
 
 from . import actions, permissions, queries
-from .errors import ConsegneError, NotAllowed
+from .errors import MESSAGES, ConsegneError, NotAllowed
 from .forms import ReviewForm, ThrottledLoginForm, UploadForm
 from .models import AuditEntry, Consegna
+from .uploads import SizeLimitHandler
 
 PAGE_FINDINGS = 1000  # the page stays light; the JSON and CSV downloads carry every finding
 
@@ -44,13 +47,23 @@ def consegna_list(request):
     })
 
 
+@csrf_exempt  # the CSRF check runs in _upload, after the size-limiting upload handler is installed
 @login_required
 def upload(request):
+    request.upload_handlers.insert(0, SizeLimitHandler(request))
+    return _upload(request)
+
+
+@csrf_protect
+def _upload(request):
     comuni = permissions.upload_comuni(request.user)
     if not comuni.exists():
         raise PermissionDenied
     form = UploadForm(request.POST or None, request.FILES or None, comuni=comuni)
-    if request.method == "POST" and form.is_valid():
+    if getattr(request, "upload_too_large", False):
+        form.is_valid()  # bind what was received, then say why the file is missing
+        form.add_error(None, MESSAGES["too_big"] % {"limit": settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"]})
+    elif request.method == "POST" and form.is_valid():
         try:
             consegna = actions.submit(request.user, form.cleaned_data["comune"], form.cleaned_data["file"],
                                       form.act())

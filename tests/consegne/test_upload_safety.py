@@ -47,3 +47,33 @@ def test_the_bomb_check_counts_real_bytes_not_headers(tecnico, consegne_settings
     consegne_settings.REMIX = {**consegne_settings.REMIX, "CONSEGNE_MAX_RATIO": 10**9, "CONSEGNE_MAX_UNPACKED_MB": 10}
     with pytest.raises(UploadRejected, match="espande"):
         actions.submit(tecnico, Comune.objects.get(istat_code=BESATE), uploaded("hostile_bomb.zip"), ACT)
+
+
+def test_an_upload_over_the_limit_is_cut_off_while_it_is_received(client, tecnico, consegne_settings):
+    """The page says the file is too big; the body is not spooled to disk past the limit."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from .conftest import PASSWORD
+
+    consegne_settings.REMIX = {**consegne_settings.REMIX, "CONSEGNE_MAX_UPLOAD_MB": 1}
+    client.login(username=tecnico.username, password=PASSWORD)
+    big = SimpleUploadedFile("consegna.zip", b"\0" * (3 * 1024 * 1024))
+    response = client.post(reverse("consegne:upload"), {
+        "comune": Comune.objects.get(istat_code=BESATE).pk, "file": big, "kind": "pgt", "deliberation": "1",
+        "adoption_date": "2024-01-01"})
+    assert response.status_code == 400
+    assert "dimensione massima consentita (1 MB)" in response.content.decode()
+    assert not Consegna.objects.exists()
+
+
+def test_upload_page_still_requires_the_csrf_token(tecnico, consegne_settings):
+    from django.test import Client
+    from django.urls import reverse
+
+    from .conftest import PASSWORD
+
+    client = Client(enforce_csrf_checks=True)
+    client.login(username=tecnico.username, password=PASSWORD)
+    response = client.post(reverse("consegne:upload"), {"deliberation": "1"})
+    assert response.status_code == 403
