@@ -36,6 +36,7 @@ MESSAGES = {
     "too_many": _("L'archivio contiene troppi file (%(count)s)."),
     "foreign_file": _("L'archivio contiene un file di tipo non previsto («%(name)s»)."),
     "empty": _("L'archivio non contiene alcuno shapefile."),
+    "duplicate_file": _("L'archivio contiene più volte il file «%(name)s» (in cartelle diverse): lasciane uno solo."),
     "not_allowed": _("Non hai i permessi per questa operazione su questo comune."),
     "wrong_state": _("Operazione non possibile: la consegna è nello stato «%(state)s»."),
     "nothing_to_publish": _("Non c'è un atto in bozza da pubblicare."),

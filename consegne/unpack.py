@@ -85,6 +85,10 @@ def inspect_zip(path: Path) -> list[zipfile.ZipInfo]:
         if declared > max_total or (declared > CHUNK * 10 and declared / compressed > ratio):
             raise UploadRejected(MESSAGES["bomb"] % {"limit": max_total // CHUNK})
         parts = [i for i in infos if not i.is_dir() and PurePosixPath(i.filename).suffix.lower() in SHAPEFILE_PARTS]
+        names = [_flat_name(i) for i in parts]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # the same layer in two folders: which one is meant cannot be guessed
+            raise UploadRejected(MESSAGES["duplicate_file"] % {"name": twice[0]})
         if not any(i.filename.lower().endswith(".shp") for i in parts):
             raise UploadRejected(MESSAGES["empty"])
         # Decompress once, counting real bytes: a lying header or a corrupt member shows up here.
@@ -105,13 +109,17 @@ def _drain(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo], max_total: in
         raise UploadRejected(MESSAGES["corrupt_zip"]) from err
 
 
+def _flat_name(info: zipfile.ZipInfo) -> str:
+    return PurePosixPath(info.filename.replace("\\", "/")).name.lower()
+
+
 def extract(path: Path, dest: Path) -> Path:
     """Extract the shapefile parts of an inspected archive flat into ``dest`` (names lower-cased)."""
     parts = inspect_zip(path)
     dest.mkdir(parents=True, exist_ok=True)
     with _open(path) as archive:
         for info in parts:
-            target = dest / PurePosixPath(info.filename.replace("\\", "/")).name.lower()
+            target = dest / _flat_name(info)
             with archive.open(info) as src, target.open("wb") as out:
                 shutil.copyfileobj(src, out, CHUNK)
     return dest

@@ -77,3 +77,20 @@ def test_upload_page_still_requires_the_csrf_token(tecnico, consegne_settings):
     client.login(username=tecnico.username, password=PASSWORD)
     response = client.post(reverse("consegne:upload"), {"deliberation": "1"})
     assert response.status_code == 403
+
+
+def test_the_same_layer_twice_in_different_folders_is_refused(tecnico, consegne_settings, tmp_path):
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .conftest import CORPUS
+
+    buffer = tmp_path / "doppio.zip"
+    with zipfile.ZipFile(CORPUS / "bad_missing_prj.zip") as src, zipfile.ZipFile(buffer, "w") as out:
+        for info in src.infolist():
+            out.writestr(f"v1/{info.filename}", src.read(info))
+            out.writestr(f"v2/{info.filename}", src.read(info))
+    with pytest.raises(UploadRejected, match="più volte"):
+        actions.submit(tecnico, Comune.objects.get(istat_code=BESATE),
+                       SimpleUploadedFile("doppio.zip", buffer.read_bytes()), ACT)
