@@ -130,11 +130,11 @@ def run_project(path: Path) -> tuple[float, dict]:
         # passing delivery into a bozza act comes after it and is reported apart, in the details.
         elapsed = consegna.summary["seconds"]["validation"]
     finally:
-        atto = consegna.atto
+        atto, pk = consegna.atto, consegna.pk
         consegna.delete()
         if atto is not None:
             atto.delete()
-        AuditEntry.objects.filter(object_type="consegna", object_id=str(consegna.pk)).delete()
+        AuditEntry.objects.filter(object_type="consegna", object_id=str(pk)).delete()
         user.delete()
     return elapsed, summary
 
