@@ -136,6 +136,12 @@ REMIX = {
     "STORAGE_SRID": 32632,
     # Scratch space for ETL downloads and exports.
     "WORK_DIR": Path(os.environ.get("REMIX_WORK_DIR", BASE_DIR / "var" / "work")),
+    # Largest API page: big enough for a table screen, small enough to answer fast.
+    "API_MAX_PAGE": 1000,
+    # Feature counts stop here ("more than N"): counting 300k PGT rows on every page is wasted work.
+    "API_COUNT_CAP": 10000,
+    # Below this zoom vector tiles are generalised and cached by data version (ST_AsMVT ~4 µs/feature).
+    "MVT_GENERALISE_BELOW": 12,
 }
 
 LOGGING = {
