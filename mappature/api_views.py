@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from . import queries_features, queries_nearby, queries_summary, tiles
+from . import queries, queries_features, queries_nearby, queries_summary, tiles
 from .errors import FilterError, MappatureError
 from .filters import parse_filter
 from .layer_list import layer_tree
@@ -88,7 +88,7 @@ def identify(request):
             labels = dict(zip(source.attributes, source.labels, strict=True))
             results.append({"layer": slug, "title": source.title, "synthetic": source.synthetic,
                             "labels": labels, "features": hits})
-    return JsonResponse({"results": results})
+    return JsonResponse({"comune": queries.comune_at(lon, lat), "results": results})
 
 
 @api
