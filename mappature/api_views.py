@@ -6,6 +6,7 @@ import functools
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -23,15 +24,22 @@ def _conf(key: str, default):
     return settings.REMIX.get(key, default)
 
 
+def _request_language(request) -> str:
+    """``?lang=en`` or the browser's Accept-Language: /api/ has no language prefix to read it from."""
+    wanted = request.GET.get("lang") or translation.get_language_from_request(request, check_path=False)
+    return "en" if (wanted or "").startswith("en") else "it"
+
+
 def api(view):
-    """Map the app's exceptions to JSON errors with an Italian (or English) message."""
+    """Answer in the caller's language; map the app's exceptions to JSON errors with a clear message."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except MappatureError as err:
-            return JsonResponse({"error": str(err)}, status=err.status)
+        with translation.override(_request_language(request)):
+            try:
+                return view(request, *args, **kwargs)
+            except MappatureError as err:
+                return JsonResponse({"error": str(err)}, status=err.status)
 
     return require_GET(wrapper)
 

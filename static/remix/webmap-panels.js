@@ -14,6 +14,7 @@
   }
 
   function getJSON(url) {
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + (document.documentElement.lang || "it");
     return fetch(url).then(function (r) {
       return r.json().then(function (b) { if (!r.ok) { throw new Error(b.error || r.status); } return b; });
     });
@@ -146,6 +147,7 @@
       if (!slug) { tbody.innerHTML = ""; thead.innerHTML = ""; info.textContent = ""; return; }
       const q = table.query();
       const csvq = new URLSearchParams(q); csvq.set("format", "csv");
+      csvq.set("lang", document.documentElement.lang || "it");
       csv.href = table.api + "layers/" + slug + "/features?" + csvq.toString();
       q.set("geometry", "0"); q.set("limit", table.size); q.set("offset", table.offset);
       const mine = ++table.seq;

@@ -65,6 +65,7 @@
   }
 
   function getJSON(url) {
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + (document.documentElement.lang || "it");
     return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
       return r.json().then(function (body) { if (!r.ok) { throw new Error(body.error || r.status); } return body; });
     });
