@@ -142,6 +142,22 @@ REMIX = {
     "API_COUNT_CAP": 10000,
     # Below this zoom vector tiles are generalised and cached by data version (ST_AsMVT ~4 µs/feature).
     "MVT_GENERALISE_BELOW": 12,
+    # Basemaps offered on the planners' map; with no network the map falls back to "no basemap".
+    "BASEMAPS": [
+        {"id": "osm", "name": "OpenStreetMap", "type": "xyz",
+         "url": os.environ.get("REMIX_BASEMAP_OSM", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+         "attribution": "© OpenStreetMap contributors", "max_zoom": 19},
+        {"id": "ortofoto", "name": "Ortofoto Regione Lombardia", "type": "wms",
+         "url": os.environ.get("REMIX_BASEMAP_ORTOFOTO",
+                               "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/Ortofoto2021/ImageServer/WMSServer"),
+         "layers": "0", "attribution": "© Regione Lombardia", "max_zoom": 20},
+        {"id": "ctr", "name": "CTR Regione Lombardia", "type": "wms",
+         "url": os.environ.get("REMIX_BASEMAP_CTR",
+                               "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/CTR10000/MapServer/WMSServer"),
+         "layers": "0", "attribution": "© Regione Lombardia", "max_zoom": 18},
+    ],
+    # Basemap shown first ("none" keeps the map usable offline from the first paint).
+    "DEFAULT_BASEMAP": os.environ.get("REMIX_DEFAULT_BASEMAP", "osm"),
 }
 
 LOGGING = {
