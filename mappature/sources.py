@@ -56,18 +56,34 @@ class LayerSource:
 
 
 def relation_columns(relation: str) -> tuple[str, ...]:
+    """Columns of a table or view on the search path (pg_attribute: information_schema is ~50× slower)."""
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
-            [relation],
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
+            "AND NOT attisdropped ORDER BY attnum",
+            [quote(relation)],
         )
         return tuple(row[0] for row in cur.fetchall())
 
 
+# (relation, data_version) → columns: a layer's columns only change with a load or a migration.
+_COLUMNS: dict[tuple[str, int], tuple[str, ...]] = {}
+
+
+def _columns(layer: Layer) -> tuple[str, ...]:
+    key = (layer.source, layer.data_version)
+    if key not in _COLUMNS:
+        if len(_COLUMNS) > 500:
+            _COLUMNS.clear()
+        _COLUMNS[key] = relation_columns(layer.source)
+    return _COLUMNS[key]
+
+
 def resolve(layer: Layer, lang: str = "it") -> LayerSource:
     """The LayerSource of a registry row; UnknownLayerError if its relation is missing or not vector."""
-    columns = relation_columns(layer.source) if layer.kind == Layer.Kind.VECTOR else ()
+    columns = _columns(layer) if layer.kind == Layer.Kind.VECTOR else ()
+    if not columns:
+        _COLUMNS.pop((layer.source, layer.data_version), None)  # maybe created since: look again next time
     if "geom" not in columns or "id" not in columns:
         raise UnknownLayerError(layer.slug)
     declared = [a for a in (layer.attributes or []) if a.get("name") in columns and a["name"] not in _SKIP]

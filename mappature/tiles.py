@@ -21,6 +21,8 @@ from .sources import LayerSource
 EXTENT = 4096
 BUFFER = 64
 _WORLD = 2 * math.pi * 6378137
+# (layer, version) whose older tiles this process already deleted: purge once per reload, not per tile.
+_PURGED: set[tuple[str, int]] = set()
 
 
 def generalise_below() -> int:
@@ -68,7 +70,9 @@ def tile(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes:
         return bytes(cached)
     data = render(source, flt, z, x, y)
     with transaction.atomic():
-        TileCache.objects.filter(layer=source.slug, data_version__lt=source.data_version).delete()
+        if (source.slug, source.data_version) not in _PURGED:
+            TileCache.objects.filter(layer=source.slug, data_version__lt=source.data_version).delete()
+            _PURGED.add((source.slug, source.data_version))
         TileCache.objects.bulk_create(
             [TileCache(layer=source.slug, data_version=source.data_version, z=z, x=x, y=y, filter_key=key, tile=data)],
             ignore_conflicts=True,
