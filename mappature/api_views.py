@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from . import queries, queries_features, queries_nearby, queries_summary, tiles
 from .errors import FilterError, MappatureError
 from .filters import parse_filter
-from .layer_list import layer_tree
+from .layer_list import layer_tree, nearby_path
 from .openapi import openapi_document
 from .params import parse_bbox, parse_distance, parse_int, parse_lonlat, parse_territory
 from .sources import visible_source
@@ -95,7 +95,7 @@ def identify(request):
         if hits:
             labels = dict(zip(source.attributes, source.labels, strict=True))
             results.append({"layer": slug, "title": source.title, "synthetic": source.synthetic,
-                            "labels": labels, "features": hits})
+                            "labels": labels, "features": hits, "nearby": nearby_path(source.relation)})
     return JsonResponse({"comune": queries.comune_at(lon, lat), "results": results})
 
 

@@ -6,6 +6,12 @@ from django.urls import reverse
 
 from layers.models import Layer
 
+from .map_views import REALIZZAZIONI_VIEW
+from .opportunities import OPPORTUNITY_KINDS
+
+# Which proximity question a layer's features can ask ("projects meet opportunities").
+_NEARBY = {REALIZZAZIONI_VIEW: "realizzazioni"} | {k.relation: f"opportunita/{k.code}" for k in OPPORTUNITY_KINDS}
+
 
 def legend(style: dict) -> list[dict]:
     """Legend entries from a layer's style JSON: one per classification rule, or one for a simple style."""
@@ -31,12 +37,18 @@ def layer_tree(user, lang: str = "it") -> list[dict]:
             "min_zoom": layer.min_zoom, "max_zoom": layer.max_zoom,
             "attributes": layer.attributes or [],
             "delivery": "mvt" if _is_large(layer) else "geojson",
+            "nearby": nearby_path(layer.source),
             "links": {
                 "features": reverse("api:layer-features", args=[layer.slug]),
                 "tiles": reverse("tiles:tile", args=[layer.slug, 0, 0, 0]).replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf"),
             },
         })
     return out
+
+
+def nearby_path(relation: str) -> str | None:
+    """API path prefix of the proximity query for this relation's features, if any."""
+    return _NEARBY.get(relation)
 
 
 def _is_large(layer: Layer) -> bool:

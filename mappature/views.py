@@ -71,4 +71,7 @@ def _webmap_strings() -> dict:
         "map_title": _("Mappa della rigenerazione"),
         "exported": _("Immagine pronta: clic per scaricarla"),
         "error": _("Errore"),
+        "nearby": _("Cosa c'è vicino (1 km)"),
+        "opportunities_near": _("Opportunità nel comune o entro 1 km"),
+        "stations": _("Stazioni"),
     }

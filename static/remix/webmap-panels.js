@@ -192,9 +192,33 @@
           dl.appendChild(el("dt", {}, r.labels[k] || k)); dl.appendChild(el("dd", { "data-field": k }, String(v)));
         });
         box.appendChild(dl);
+        if (r.nearby) { box.appendChild(nearbyButton(r.nearby, f.id, T)); }
       });
     });
     return box;
+  }
+
+  // "Projects meet opportunities": what is near this intervention or opportunity (1 km).
+  function nearbyButton(path, id, T) {
+    const wrap = el("div", { class: "nearby" });
+    const btn = el("button", { type: "button", "data-action": "nearby" }, T.nearby);
+    btn.addEventListener("click", function () {
+      getJSON("/api/" + path + "/" + id + "/nearby?distance=1000").then(function (body) {
+        btn.remove();
+        const groups = body.opportunities ? [[T.opportunities_near, body.opportunities, "name"]]
+          : [[T.interventions, body.interventions, "title"], [T.stations, body.stations, "name"], ["LUM", body.lum, "name"]];
+        groups.forEach(function (g) {
+          wrap.appendChild(el("h5", {}, g[0] + " (" + g[1].length + ")"));
+          const ul = el("ul", { "data-group": g[0] });
+          g[1].slice(0, 10).forEach(function (row) {
+            ul.appendChild(el("li", {}, (row[g[2]] || row.kind) + " · " + num.format(row.distance_m) + " m"));
+          });
+          wrap.appendChild(ul);
+        });
+      }).catch(function (err) { wrap.textContent = T.error + ": " + err.message; });
+    });
+    wrap.appendChild(btn);
+    return wrap;
   }
 
   function legend(active, T) {

@@ -79,6 +79,9 @@ def test_identify_popup_shows_the_feature_and_selects_its_comune(page, live_serv
     popup = page.locator(".leaflet-popup-content .identify")
     expect(popup.locator('[data-field="nome_amb"]')).to_have_text("AT Rho")
     expect(popup.locator("p.comune")).to_contain_text("Rho")
+    # Projects meet opportunities: the ambito finds Rho's station within 1 km.
+    popup.locator('[data-action="nearby"]').first.click()
+    expect(popup.locator(".nearby li", has_text="Stazione di Rho")).to_be_visible()
     popup.locator('[data-action="select-comune"]').click()
     expect(page.locator("#selection-title")).to_have_text("Rho")
     assert "comune=015182" in page.url
@@ -166,3 +169,16 @@ def test_english_map(page, live_server, map_data):
     page.wait_for_function("document.querySelector('#map').dataset.loaded === '1'", timeout=20000)
     assert page.locator("html").get_attribute("lang") == "en"
     expect(page.locator(".synthetic").first).to_have_text("synthetic data")
+    # No internet in the test: the OpenStreetMap basemap fails and the map falls back to none.
+    expect(page.locator("#status")).to_have_text("Basemap unreachable: map without basemap.", timeout=15000)
+
+
+def test_tablet_layout_keeps_the_map_usable(browser, live_server, map_data):
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="it-IT", has_touch=True)
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_()
+               if route.request.url.startswith(("http://localhost", "http://127.0.0.1")) else route.abort())
+    open_map(page, live_server)
+    panel, map_box = page.locator(".panel").bounding_box(), page.locator("#map").bounding_box()
+    assert panel["y"] < map_box["y"] and map_box["width"] >= 700 and map_box["height"] >= 250
+    context.close()
