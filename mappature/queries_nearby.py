@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import connection
 
+from .areas import ellipsoidal_area_sql
 from .errors import NotFoundError
 from .map_views import REALIZZAZIONI_VIEW, STAZIONI_VIEW, thematic_view
 from .opportunities import OPPORTUNITY_BY_CODE, OPPORTUNITY_KINDS, OpportunityKind
@@ -27,7 +28,7 @@ def opportunities_near_intervention(intervention_id: int, distance_m: float) -> 
         parts.append(
             f"SELECT %s AS kind, o.id, {kind.name_sql} AS name, o.istat_code, "
             f"o.istat_code = ANY(r.comuni_istat) AS same_comune, round(ST_Distance(o.geom, r.geom)) AS distance_m, "
-            f"round((ST_Area(ST_Transform(o.geom, 4326)::geography) / 1e4)::numeric, 2) AS ha "
+            f"round(({ellipsoidal_area_sql('o.geom')} / 1e4)::numeric, 2) AS ha "
             f"FROM {kind.relation} o, r WHERE o.istat_code = ANY(r.comuni_istat) OR ST_DWithin(o.geom, r.geom, %s)"
         )
         params += [kind.code, distance_m]

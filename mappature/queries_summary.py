@@ -1,8 +1,8 @@
 """Summary of a selection: interventions, funding (total, per source, per inhabitant), opportunity areas.
 
 An intervention counts in a selection when any of its comuni is selected, with its whole amount;
-an intervention with several funding sources counts under each of them. Areas are computed on
-the ellipsoid (geography) and given in hectares.
+an intervention with several funding sources counts under each of them. Areas are on the
+ellipsoid (``areas.ellipsoidal_area_sql``) and given in hectares.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.db import connection
 
+from .areas import ellipsoidal_area_sql
 from .filters import MapFilter
 from .opportunities import OPPORTUNITY_KINDS
 
@@ -74,7 +75,7 @@ def opportunities_sql(flt: MapFilter) -> tuple[str, list]:
     for kind in OPPORTUNITY_KINDS:
         where, p = flt.territory_sql("o.istat_code")
         parts.append(
-            f"SELECT %s AS kind, count(*) AS n, coalesce(sum(ST_Area(ST_Transform(o.geom, 4326)::geography)), 0) "
+            f"SELECT %s AS kind, count(*) AS n, coalesce(sum({ellipsoidal_area_sql('o.geom')}), 0) "
             f"/ 1e4 AS ha FROM {kind.relation} o WHERE {where}"  # noqa: S608 - constant relation names
         )
         params += [kind.code, *p]

@@ -81,7 +81,14 @@
           s.opportunities.map(function (r) { return { label: r.label, value: r.ha }; }), num.format);
         box.dataset.filter = body.filter ? new URLSearchParams(body.filter).toString() : "";
         delete box.dataset.loading;
-      }).catch(function (err) { box.querySelector('[data-field="n_interventions"]').textContent = T.error + ": " + err.message; });
+        document.getElementById("filter-error").hidden = true;
+      }).catch(function (err) {
+        // A filter the server refuses (e.g. an amount that is not a number): say why, next to the filters.
+        const msg = document.getElementById("filter-error");
+        msg.textContent = T.error + ": " + err.message; msg.hidden = false;
+        document.getElementById("filters-box").open = true;
+        delete box.dataset.loading;
+      });
     },
   };
 

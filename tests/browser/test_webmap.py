@@ -182,3 +182,11 @@ def test_tablet_layout_keeps_the_map_usable(browser, live_server, map_data):
     panel, map_box = page.locator(".panel").bounding_box(), page.locator("#map").bounding_box()
     assert panel["y"] < map_box["y"] and map_box["width"] >= 700 and map_box["height"] >= 250
     context.close()
+
+
+def test_a_bad_amount_is_explained_next_to_the_filters(page, live_server, map_data):
+    open_map(page, live_server, "?layers=realizzazioni")
+    page.locator("#filters-box summary").click()
+    page.fill("#f-amount_min", "dieci")
+    page.press("#f-amount_min", "Tab")
+    expect(page.locator("#filter-error")).to_contain_text("non è un importo valido")
