@@ -177,7 +177,7 @@
     },
   };
 
-  function popupContent(body, T, onSelect) {
+  function popupContent(body, T, onSelect, onResize) {
     const box = el("div", { class: "identify" });
     if (body.comune) {
       const c = body.comune;
@@ -199,14 +199,14 @@
           dl.appendChild(el("dt", {}, r.labels[k] || k)); dl.appendChild(el("dd", { "data-field": k }, String(v)));
         });
         box.appendChild(dl);
-        if (r.nearby) { box.appendChild(nearbyButton(r.nearby, f.id, T)); }
+        if (r.nearby) { box.appendChild(nearbyButton(r.nearby, f.id, T, onResize)); }
       });
     });
     return box;
   }
 
   // "Projects meet opportunities": what is near this intervention or opportunity (1 km).
-  function nearbyButton(path, id, T) {
+  function nearbyButton(path, id, T, onResize) {
     const wrap = el("div", { class: "nearby" });
     const btn = el("button", { type: "button", "data-action": "nearby" }, T.nearby);
     btn.addEventListener("click", function () {
@@ -222,6 +222,7 @@
           });
           wrap.appendChild(ul);
         });
+        if (onResize) { onResize(); }
       }).catch(function (err) { wrap.textContent = T.error + ": " + err.message; });
     });
     wrap.appendChild(btn);

@@ -236,8 +236,10 @@
     q.set("lon", e.latlng.lng.toFixed(6)); q.set("lat", e.latlng.lat.toFixed(6));
     q.set("layers", Array.from(state.layers).join(",")); q.set("tolerance", Math.min(5000, Math.round(metresPerPixel * 6)));
     getJSON(API + "identify?" + q.toString()).then(function (body) {
-      const el = P.popupContent(body, T, function (zona, comune) { map.closePopup(); selectTerritory(zona, comune, true); });
-      L.popup({ maxWidth: 360, maxHeight: 320 }).setLatLng(e.latlng).setContent(el).openOn(map);
+      const popup = L.popup({ maxWidth: 360, maxHeight: 300, autoPanPadding: [10, 10] });
+      const el = P.popupContent(body, T, function (zona, comune) { map.closePopup(); selectTerritory(zona, comune, true); },
+        function () { popup.update(); });  // content grew: lay out again and pan it into view
+      popup.setLatLng(e.latlng).setContent(el).openOn(map);
     });
   }
 
