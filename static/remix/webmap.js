@@ -95,6 +95,7 @@
   function toggleLayer(slug, on) {
     if (on) { state.layers.add(slug); } else { state.layers.delete(slug); }
     drawLayer(slug);
+    P.legend(activeLayers(), T);
     P.table.layersChanged(activeLayers());
     saveUrl();
   }
@@ -166,6 +167,7 @@
     Object.keys(layers).forEach(drawLayer);
     document.getElementById("selection-title").textContent = selectionName();
     document.getElementById("print-title").textContent = T.map_title + " — " + selectionName();
+    P.legend(activeLayers(), T);
     P.summary.load(API + "summary?" + filterParams().toString(), T);
     P.compare.update(API, filterParams(), state, T);
     P.table.selectionChanged(filterParams());
@@ -221,7 +223,7 @@
       if (navigator.clipboard) { navigator.clipboard.writeText(el.value).catch(function () {}); }
       setStatus(T.copied);
     });
-    document.getElementById("print-btn").addEventListener("click", function () { P.legend(activeLayers(), T); window.print(); });
+    document.getElementById("print-btn").addEventListener("click", function () { window.print(); });
     document.getElementById("export-png-btn").addEventListener("click", function () {
       P.exportPng(map, T.map_title + " — " + selectionName(), activeLayers(), T);
     });

@@ -162,6 +162,11 @@ def test_print_export_produces_a_non_empty_image(page, live_server, map_data):
         return n; })()""")
     assert coloured > 2000
     assert page.locator("#export-png").get_attribute("href").startswith("data:image/png;base64,")
+    # The print view (and the browser's "save as PDF") shows title, map and legend, not the panels.
+    page.emulate_media(media="print")
+    expect(page.locator("#print-title")).to_have_text("Mappa della rigenerazione — Comune di Milano")
+    expect(page.locator("#print-legend")).to_contain_text("Ambiti di trasformazione (dati sintetici)")
+    assert page.locator(".panel").is_hidden() and page.locator("#map").is_visible()
 
 
 def test_english_map(page, live_server, map_data):
