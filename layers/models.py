@@ -1,5 +1,6 @@
 """Registry of published layers: what a layer is, where its data lives, how it looks, who sees it."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,9 @@ class Layer(models.Model):
     # Bumped by every load of the layer's dataset: caches (tiles, exports) are keyed by it.
     data_version = models.PositiveIntegerField(default=0)
     data_updated_at = models.DateTimeField(null=True, blank=True)
+    # The declaration values last applied by `layers sync`: a field whose value still equals its
+    # declared value follows the declaration; one edited in the admin differs and is kept.
+    declared = models.JSONField(default=dict, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = LayerQuerySet.as_manager()
@@ -77,6 +81,47 @@ class Layer(models.Model):
         verbose_name = _("strato")
         verbose_name_plural = _("strati")
         ordering = ["theme", "sort_order", "slug"]
+        permissions = [("publish_layer", _("Può pubblicare e ritirare strati"))]
 
     def __str__(self):
         return self.title_it
+
+    def title(self, lang: str = "it") -> str:
+        return self.title_en if lang == "en" and self.title_en else self.title_it
+
+    def abstract(self, lang: str = "it") -> str:
+        return self.abstract_en if lang == "en" and self.abstract_en else self.abstract_it
+
+    def classification(self):
+        """The layer's style as a layers.styles.Classification (rasters classify their pixel value)."""
+        from .styles import parse_style
+
+        return parse_style(self.style, geometry_type="Raster" if self.kind == self.Kind.RASTER else self.geometry_type)
+
+
+class LayerEvent(models.Model):
+    """Audit trail of the registry: who published, unpublished or synchronised a layer, and when."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", _("pubblicato")
+        UNPUBLISH = "unpublish", _("ritirato")
+        CREATE = "create", _("creato dalla dichiarazione")
+        SYNC = "sync", _("aggiornato dalla dichiarazione")
+
+    layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="events", verbose_name=_("strato"))
+    action = models.CharField(_("azione"), max_length=12, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("utente"),
+    )
+    via = models.CharField(_("tramite"), max_length=20)  # admin, cli, sync, api, test
+    at = models.DateTimeField(_("quando"), auto_now_add=True)
+    detail = models.JSONField(_("dettagli"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("evento dello strato")
+        verbose_name_plural = _("eventi degli strati")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.layer.slug} {self.action} {self.at:%Y-%m-%d %H:%M}"

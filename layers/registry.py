@@ -3,6 +3,7 @@
 from django.db.models import F
 from django.utils import timezone
 
+from . import sources
 from .models import Layer
 
 
@@ -10,7 +11,7 @@ def dataset_loaded(dataset_id: str, version: int, summary: dict) -> int:
     """Record that a new version of ``dataset_id`` was loaded; returns how many layers it feeds.
 
     Bumps ``data_version`` (so caches keyed by it are never stale) and appends the version to
-    each layer's lineage.
+    each layer's lineage, then recomputes the layer's extent from the new data.
     """
     now = timezone.now()
     layers = list(Layer.objects.filter(dataset_id=dataset_id))
@@ -21,4 +22,16 @@ def dataset_loaded(dataset_id: str, version: int, summary: dict) -> int:
         layer.data_updated_at = now
         layer.save(update_fields=["metadata", "data_updated_at"])
     Layer.objects.filter(dataset_id=dataset_id).update(data_version=F("data_version") + 1)
+    for layer in layers:
+        refresh_extent(layer)
     return len(layers)
+
+
+def refresh_extent(layer: Layer) -> None:
+    """Recompute the extent (EPSG:4326) and feature count kept in the layer's metadata from its data."""
+    extent, count = (None, None) if sources.check_source(layer) else sources.data_extent(layer)
+    metadata = dict(layer.metadata)
+    metadata["extent"], metadata["features"] = extent, count
+    if metadata != layer.metadata:
+        Layer.objects.filter(pk=layer.pk).update(metadata=metadata)
+        layer.metadata = metadata

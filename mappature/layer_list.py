@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from layers.errors import StyleError
 from layers.models import Layer
+from layers.styles import parse_style
 
 from .map_views import REALIZZAZIONI_VIEW
 from .opportunities import OPPORTUNITY_KINDS
@@ -13,13 +15,14 @@ from .opportunities import OPPORTUNITY_KINDS
 _NEARBY = {REALIZZAZIONI_VIEW: "realizzazioni"} | {k.relation: f"opportunita/{k.code}" for k in OPPORTUNITY_KINDS}
 
 
-def legend(style: dict) -> list[dict]:
-    """Legend entries from a layer's style JSON: one per classification rule, or one for a simple style."""
-    rules = style.get("rules") or style.get("classes") or []
-    if rules:
-        return [{"label": r.get("label") or r.get("label_it") or str(r.get("value", "")),
-                 "color": r.get("color") or r.get("fill") or style.get("color", "#3388ff")} for r in rules]
-    return [{"label": "", "color": style.get("color") or style.get("fill") or "#3388ff"}]
+def classification(layer: Layer, lang: str) -> tuple[dict, list[dict]]:
+    """The layer's style as the registry parses it (same rules as MapServer and the catalogue) and its legend."""
+    try:
+        parsed = parse_style(layer.style or {}, geometry_type=layer.geometry_type)
+    except StyleError:
+        parsed = parse_style({})  # a broken style is the registry's to report; the map still draws
+    legend = [{"label": e.label, "color": e.symbol.fill, "stroke": e.symbol.stroke} for e in parsed.legend(lang)]
+    return parsed.as_json(lang), legend
 
 
 def layer_tree(user, lang: str = "it") -> list[dict]:
@@ -29,14 +32,15 @@ def layer_tree(user, lang: str = "it") -> list[dict]:
     for layer in Layer.objects.visible_to(user).order_by("theme", "sort_order", "slug"):
         title = (layer.title_en if lang == "en" else "") or layer.title_it
         abstract = (layer.abstract_en if lang == "en" else "") or layer.abstract_it
+        style, legend = classification(layer, lang)
         out.append({
             "slug": layer.slug, "title": title, "abstract": abstract, "theme": layer.theme,
             "theme_label": str(themes.get(layer.theme, layer.theme)), "kind": layer.kind,
             "geometry_type": layer.geometry_type, "synthetic": layer.synthetic,
-            "data_version": layer.data_version, "style": layer.style or {}, "legend": legend(layer.style or {}),
+            "data_version": layer.data_version, "classification": style, "legend": legend,
             "min_zoom": layer.min_zoom, "max_zoom": layer.max_zoom,
             "attributes": layer.attributes or [],
-            "delivery": "mvt" if _is_large(layer) else "geojson",
+            "delivery": _delivery(layer),
             "nearby": nearby_path(layer.source),
             "links": {
                 "features": reverse("api:layer-features", args=[layer.slug]),
@@ -51,9 +55,9 @@ def nearby_path(relation: str) -> str | None:
     return _NEARBY.get(relation)
 
 
-def _is_large(layer: Layer) -> bool:
-    """PGT layers (up to hundreds of thousands of polygons) travel as vector tiles; the rest as GeoJSON."""
-    style = layer.style or {}
-    if "delivery" in style:
-        return style["delivery"] == "mvt"
-    return layer.theme == Layer.Theme.PGT or layer.source.startswith("pgt_")
+def _delivery(layer: Layer) -> str:
+    """PGT layers (up to hundreds of thousands of polygons) travel as vector tiles, the rest as GeoJSON;
+    rasters are left to the OGC services ("none" here)."""
+    if layer.kind != Layer.Kind.VECTOR:
+        return "none"
+    return "mvt" if layer.theme == Layer.Theme.PGT or layer.source.startswith("pgt_") else "geojson"

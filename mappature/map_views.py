@@ -1,21 +1,20 @@
-"""SQL views that expose the domain tables as map layers (one row per feature, ``geom`` in EPSG:32632).
+"""SQL views that expose domain tables as map layers where the table alone cannot be drawn.
 
-The registry points ``Layer.source`` at these views, so the map, the tiles, the API and the OGC
-services read the live tables: a layer can never be a stale copy of its data.
+``map_realizzazioni``: interventions still placed at their comuni have no geometry of their own,
+so the view draws them at a point inside each of their comuni (``ST_PointOnSurface``); refined
+sites keep theirs. The registry points ``Layer.source`` at it: the map, the tiles, the API and the
+OGC services read the live table, never a stale copy. Thematic layers use the ``thematic_<code>``
+views of migration 0003.
 """
 
-THEMATIC_LAYERS = ("ptm_lum", "ptm_rete_verde", "ptm_ambiti_agricoli_strategici", "remix_incubatore")
-
 REALIZZAZIONI_VIEW = "map_realizzazioni"
-STAZIONI_VIEW = "map_stazioni"
+STAZIONI_TABLE = "mappature_stazione"
 
 
 def thematic_view(code: str) -> str:
-    return f"map_{code}"
+    return f"thematic_{code}"
 
 
-# Interventions still placed at their comuni are drawn at a point inside each comune
-# (ST_PointOnSurface), so they are on the map from the first load.
 _REALIZZAZIONI_SQL = f"""
 CREATE OR REPLACE VIEW {REALIZZAZIONI_VIEW} AS
 SELECT r.id, r.code, r.title, r.programme, array_to_string(r.funding_sources, '; ') AS funding_sources,
@@ -26,22 +25,7 @@ SELECT r.id, r.code, r.title, r.programme, array_to_string(r.funding_sources, ';
          ::geometry(MultiPoint, 32632) AS geom
 FROM mappature_realizzazione r"""
 
-_STAZIONI_SQL = f"""
-CREATE OR REPLACE VIEW {STAZIONI_VIEW} AS
-SELECT s.id, s.code, s.name, s.istat_code, c.name AS comune, s.geom
-FROM mappature_stazione s LEFT JOIN mappature_comune c ON c.istat_code = s.istat_code"""
-
-
-def _thematic_sql(code: str) -> str:
-    return f"""
-CREATE OR REPLACE VIEW {thematic_view(code)} AS
-SELECT t.id, t.feature_key, t.name, t.istat_code, c.name AS comune, t.synthetic,
-       t.attrs->>'level' AS level, round(ST_Area(t.geom)::numeric, 1) AS area_m2, t.geom
-FROM mappature_thematicfeature t LEFT JOIN mappature_comune c ON c.istat_code = t.istat_code
-WHERE t.layer = '{code}'"""  # noqa: S608 - constant layer codes
-
 
 def all_views() -> list[tuple[str, str]]:
     """(view name, CREATE VIEW text) for every map view; constants only, no user input."""
-    views = [(REALIZZAZIONI_VIEW, _REALIZZAZIONI_SQL), (STAZIONI_VIEW, _STAZIONI_SQL)]
-    return views + [(thematic_view(code), _thematic_sql(code)) for code in THEMATIC_LAYERS]
+    return [(REALIZZAZIONI_VIEW, _REALIZZAZIONI_SQL)]

@@ -6,7 +6,7 @@ from django.db import connection
 
 from .areas import ellipsoidal_area_sql
 from .errors import NotFoundError
-from .map_views import REALIZZAZIONI_VIEW, STAZIONI_VIEW, thematic_view
+from .map_views import REALIZZAZIONI_VIEW, STAZIONI_TABLE, thematic_view
 from .opportunities import OPPORTUNITY_BY_CODE, OPPORTUNITY_KINDS, OpportunityKind
 
 
@@ -54,8 +54,8 @@ def near_opportunity(kind_code: str, feature_id: int, distance_m: float) -> dict
         "interventions": f"SELECT r.id, r.code, r.title, r.programme, r.amount_eur, "
                          f"round(ST_Distance(r.geom, o.geom)) AS distance_m FROM {REALIZZAZIONI_VIEW} r, o "
                          f"WHERE ST_DWithin(r.geom, o.geom, %s) ORDER BY distance_m, r.id LIMIT 200",
-        "stations": f"SELECT s.id, s.name, s.comune, round(ST_Distance(s.geom, o.geom)) AS distance_m "
-                    f"FROM {STAZIONI_VIEW} s, o WHERE ST_DWithin(s.geom, o.geom, %s) "
+        "stations": f"SELECT s.id, s.name, s.istat_code, round(ST_Distance(s.geom, o.geom)) AS distance_m "
+                    f"FROM {STAZIONI_TABLE} s, o WHERE ST_DWithin(s.geom, o.geom, %s) "
                     f"ORDER BY distance_m, s.id LIMIT 100",
         "lum": f"SELECT l.id, l.name, l.level, round(ST_Distance(l.geom, o.geom)) AS distance_m "
                f"FROM {lum} l, o WHERE ST_DWithin(l.geom, o.geom, %s) ORDER BY distance_m, l.id LIMIT 100",

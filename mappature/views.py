@@ -39,6 +39,7 @@ def webmap(request):
     remix = settings.REMIX
     config = {
         "basemaps": remix.get("BASEMAPS", []), "default_basemap": remix.get("DEFAULT_BASEMAP", "none"),
+        "default_layers": remix.get("MAP_DEFAULT_LAYERS", []),
         "zone": [{"code": z["code"], "name": z["name"]} for z in queries.zone_summary()],
         "comuni": queries.comuni_index(), "strings": _webmap_strings(),
     }
@@ -74,4 +75,5 @@ def _webmap_strings() -> dict:
         "nearby": _("Cosa c'è vicino (1 km)"),
         "opportunities_near": _("Opportunità nel comune o entro 1 km"),
         "stations": _("Stazioni"),
+        "ogc_only": _("Strato raster: disponibile nei servizi OGC, non ancora sulla mappa"),
     }

@@ -156,8 +156,21 @@ REMIX = {
                                "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/CTR10000/MapServer/WMSServer"),
          "layers": "0", "attribution": "© Regione Lombardia", "max_zoom": 18},
     ],
+    # Layers switched on when the map opens without a permalink: projects and opportunities meet.
+    "MAP_DEFAULT_LAYERS": ["realizzazioni", "pgt_ambiti_trasformazione", "pgt_ambiti_rigenerazione",
+                           "pgt_aree_dismesse", "remix_incubatore", "stazioni"],
     # Basemap shown first ("none" keeps the map usable offline from the first paint).
     "DEFAULT_BASEMAP": os.environ.get("REMIX_DEFAULT_BASEMAP", "osm"),
+    # iPA code prefixing RNDT identifiers; CMM's own code is unverified (domain-model.md §4.1).
+    "IPA_CODE": os.environ.get("REMIX_IPA_CODE", "cmmi"),
+    # Features in a catalogue preview map: enough to show the data, bounded so a page stays light.
+    "PREVIEW_MAX_FEATURES": 500,
+    # Places the catalogue filters by (layers may not import mappature; remix wires them in).
+    "CATALOGUE_PLACES": "remix.places.comuni",
+    # Providers of service/download links on a layer page: callables (layer, request) -> list of links.
+    "LAYER_LINKS": [],
+    # Dataset versions recorded by the ETL, read by `layers sync` to fill a new layer's lineage.
+    "DATASET_LINEAGE": "remix.lineage.versions",
 }
 
 LOGGING = {

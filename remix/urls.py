@@ -15,10 +15,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("mappature.api_urls")),
     path("tiles/", include("mappature.tile_urls")),
+    path("api/", include("layers.api_urls")),
 ]
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("", include("layers.urls")),
     path("", include("mappature.urls")),
     prefix_default_language=False,
 )

@@ -7,9 +7,11 @@ LOG=var/log/gunicorn.log
 say() { printf '\033[1m[remix]\033[0m %s\n' "$*"; }
 
 stop() {
-  if [ -f "$PID" ] && kill -0 "$(cat "$PID")" 2>/dev/null; then
-    kill "$(cat "$PID")"
-    for _ in $(seq 50); do kill -0 "$(cat "$PID")" 2>/dev/null || break; sleep 0.1; done
+  local pid
+  pid=$(cat "$PID" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     say "App server stopped"
   fi
   rm -f "$PID"

@@ -24,6 +24,7 @@
     const li = el("li", { "data-layer": l.slug });
     const label = el("label");
     const cb = el("input", { type: "checkbox", value: l.slug });
+    if (l.delivery === "none") { cb.disabled = true; li.title = T.ogc_only; }  // rasters: WMS/WCS only
     cb.addEventListener("change", function () { onToggle(cb.checked); });
     label.appendChild(cb);
     label.appendChild(document.createTextNode(" " + l.title + " "));
@@ -229,11 +230,24 @@
     return wrap;
   }
 
+  // Legend rows: one per layer, then one per class when the layer is classified.
+  function legendRows(active, T) {
+    const rows = [];
+    active.forEach(function (l) {
+      const single = l.legend.length <= 1;
+      rows.push({ color: single && l.legend[0] ? l.legend[0].color : null,
+        text: l.title + (l.synthetic ? " (" + T.synthetic + ")" : ""), indent: 0 });
+      if (!single) { l.legend.forEach(function (e) { rows.push({ color: e.color, text: e.label, indent: 1 }); }); }
+    });
+    return rows;
+  }
+
   function legend(active, T) {
     const box = document.getElementById("print-legend"); box.innerHTML = "";
-    active.forEach(function (l) {
-      const sw = el("span", { class: "swatch" }); sw.style.background = l.legend[0] ? l.legend[0].color : "#999";
-      const p = el("p"); p.appendChild(sw); p.appendChild(document.createTextNode(" " + l.title + (l.synthetic ? " (" + T.synthetic + ")" : "")));
+    legendRows(active, T).forEach(function (r) {
+      const p = el("p", { class: r.indent ? "sub" : "" });
+      if (r.color) { const sw = el("span", { class: "swatch" }); sw.style.background = r.color; p.appendChild(sw); }
+      p.appendChild(document.createTextNode(" " + r.text));
       box.appendChild(p);
     });
   }
@@ -241,7 +255,8 @@
   // PNG export drawn client-side: basemap tiles and vector canvases as on screen, then title and legend.
   function exportPng(map, title, active, T) {
     const mapEl = map.getContainer(), box = mapEl.getBoundingClientRect();
-    const legendH = 24 + active.length * 18, out = document.createElement("canvas");
+    const rows = legendRows(active, T);
+    const legendH = 24 + rows.length * 18, out = document.createElement("canvas");
     out.width = Math.round(box.width); out.height = Math.round(box.height) + 40 + legendH;
     const ctx = out.getContext("2d");
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, out.width, out.height);
@@ -255,9 +270,10 @@
     ctx.restore();
     let y = box.height + 40 + 20;
     ctx.font = "13px sans-serif";
-    active.forEach(function (l) {
-      ctx.fillStyle = l.legend[0] ? l.legend[0].color : "#999"; ctx.fillRect(10, y - 10, 12, 12);
-      ctx.fillStyle = "#111"; ctx.fillText(l.title + (l.synthetic ? " (" + T.synthetic + ")" : ""), 28, y); y += 18;
+    rows.forEach(function (r) {
+      const x = 10 + r.indent * 18;
+      if (r.color) { ctx.fillStyle = r.color; ctx.fillRect(x, y - 10, 12, 12); }
+      ctx.fillStyle = "#111"; ctx.fillText(r.text, x + 18, y); y += 18;
     });
     ctx.fillStyle = "#555"; ctx.fillText("Remix · Città metropolitana di Milano · " + new Date().toISOString().slice(0, 10), 10, out.height - 6);
     let url;

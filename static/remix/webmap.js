@@ -86,10 +86,26 @@
     });
   }
 
-  function styleOf(l) {
-    const s = l.style || {};
-    return { color: s.stroke || s.color || "#3388ff", fillColor: s.fill || s.color || "#3388ff",
-      weight: s.weight || 1.5, fillOpacity: s.fill_opacity === undefined ? 0.45 : s.fill_opacity, radius: 5 };
+  // The registry's classification (single / categorized / graduated), applied per feature as MapServer does.
+  function classify(c, props) {
+    if (c.kind === "single") { return c.classes[0]; }
+    const v = props ? props[c.field] : null;
+    if (c.kind === "categorized") {
+      const key = v === null || v === undefined ? null : String(v);
+      return c.classes.find(function (k) { return k.value === key; }) || c.other;
+    }
+    const n = v === null || v === undefined || v === "" ? NaN : Number(v);
+    if (isNaN(n)) { return c.other; }
+    const last = c.classes.length - 1;
+    return c.classes.find(function (k, i) { return (k.min <= n && n < k.max) || (i === last && n === k.max); }) || c.other;
+  }
+
+  function styleFor(l, props) {
+    const k = classify(l.classification, props);
+    if (!k) { return { stroke: false, fill: false, radius: 0 }; }
+    const s = k.symbol;
+    return { color: s.stroke, fillColor: s.fill, weight: s.width, opacity: 1, fillOpacity: s.opacity,
+      radius: s.radius, fill: true };
   }
 
   function toggleLayer(slug, on) {
@@ -108,16 +124,17 @@
     const item = document.querySelector('#layer-tree li[data-layer="' + slug + '"]');
     if (!l || !state.layers.has(slug)) { if (item) { item.dataset.count = ""; item.querySelector(".count").textContent = ""; } return; }
     const params = filterParams();
-    const st = styleOf(l);
+    if (l.delivery === "none") { return; }
     if (l.delivery === "mvt") {
       params.set("v", l.data_version);
       const url = TILES + slug + "/{z}/{x}/{y}.pbf?" + params.toString();
       drawn[slug] = L.vectorGrid.protobuf(url, { rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 16,
-        vectorTileLayerStyles: { [slug]: Object.assign({ fill: true }, st) } }).addTo(map);
+        vectorTileLayerStyles: { [slug]: function (props) { return styleFor(l, props); } } }).addTo(map);
       drawn[slug].remixUrl = url;
     } else {
-      const layer = L.geoJSON(null, { renderer: canvas, interactive: false, style: st,
-        pointToLayer: function (f, ll) { return L.circleMarker(ll, st); } }).addTo(map);
+      const layer = L.geoJSON(null, { renderer: canvas, interactive: false,
+        style: function (f) { return styleFor(l, f.properties); },
+        pointToLayer: function (f, ll) { return L.circleMarker(ll, styleFor(l, f.properties)); } }).addTo(map);
       drawn[slug] = layer;
       loadAll(API + "layers/" + slug + "/features?limit=1000&" + params.toString(), layer, 0);
     }
@@ -254,7 +271,7 @@
       comuniFc = res[1]; comuniLayer.addData(comuniFc);
       buildTree(res[0].layers);
       if (!new URLSearchParams(location.search).has("layers")) {
-        res[0].layers.forEach(function (l) { if (l.theme !== "pgt" || l.slug.indexOf("trasformazione") >= 0) { state.layers.add(l.slug); } });
+        res[0].layers.forEach(function (l) { if (CFG.default_layers.indexOf(l.slug) >= 0) { state.layers.add(l.slug); } });
       }
       state.layers.forEach(function (s) { const cb = document.querySelector('#layer-tree input[value="' + s + '"]'); if (cb) { cb.checked = true; } });
       document.getElementById("zona-select").value = state.zona;

@@ -38,7 +38,7 @@ def wait_counts(page):
 
 def test_selecting_a_zona_filters_every_layer_and_the_summary_matches_the_database(page, live_server, map_data):
     open_map(page, live_server)
-    for cb in page.locator("#layer-tree input").all():
+    for cb in page.locator("#layer-tree input:not([disabled])").all():
         cb.check()
     page.select_option("#zona-select", "nord-ovest")
     page.wait_for_function("document.querySelector('#summary').dataset.filter === 'zona=nord-ovest'")
@@ -46,10 +46,11 @@ def test_selecting_a_zona_filters_every_layer_and_the_summary_matches_the_databa
     zona_comuni = ("SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
                    "WHERE z.code = 'nord-ovest'")
     expected = {
-        "ambiti-trasformazione": f"SELECT count(*) FROM pgt_ambiti_trasformazione WHERE istat_code IN ({zona_comuni})",
-        "aree-dismesse": f"SELECT count(*) FROM pgt_aree_dismesse WHERE istat_code IN ({zona_comuni})",
+        "pgt_ambiti_trasformazione": f"SELECT count(*) FROM pgt_ambiti_trasformazione "
+                                     f"WHERE istat_code IN ({zona_comuni})",
+        "pgt_aree_dismesse": f"SELECT count(*) FROM pgt_aree_dismesse WHERE istat_code IN ({zona_comuni})",
         "stazioni": f"SELECT count(*) FROM mappature_stazione WHERE istat_code IN ({zona_comuni})",
-        "ptm-lum": f"SELECT count(*) FROM map_ptm_lum WHERE istat_code IN ({zona_comuni})",
+        "ptm_lum": f"SELECT count(*) FROM thematic_ptm_lum WHERE istat_code IN ({zona_comuni})",
         "realizzazioni": f"SELECT count(*) FROM mappature_realizzazione "
                          f"WHERE comuni_istat && ARRAY({zona_comuni})::varchar[]",
     }
@@ -73,7 +74,7 @@ def test_selecting_a_zona_filters_every_layer_and_the_summary_matches_the_databa
 def test_identify_popup_shows_the_feature_and_selects_its_comune(page, live_server, map_data):
     lat, lon = _one("SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
                     "FROM pgt_ambiti_trasformazione WHERE istat_code = '015182') s")
-    open_map(page, live_server, f"?layers=ambiti-trasformazione&map=15/{lat}/{lon}")
+    open_map(page, live_server, f"?layers=pgt_ambiti_trasformazione&map=15/{lat}/{lon}")
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     popup = page.locator(".leaflet-popup-content .identify")
@@ -114,7 +115,7 @@ def test_permalink_round_trip(page, live_server, map_data, browser):
 
 
 def test_attribute_table_pages_and_limits_to_the_map_extent(page, live_server, map_data):
-    open_map(page, live_server, "?layers=ambiti-trasformazione")
+    open_map(page, live_server, "?layers=pgt_ambiti_trasformazione")
     info = page.locator("#table-info")
     expect(info).to_contain_text("1–20 di 133")
     assert page.locator("#attr-table tbody tr").count() == 20
@@ -132,7 +133,7 @@ def test_attribute_table_pages_and_limits_to_the_map_extent(page, live_server, m
     expect(info).to_contain_text("di 133")
     lat, lon = _one("SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
                     "FROM pgt_ambiti_trasformazione WHERE istat_code = '015146') s")
-    page.goto(f"{live_server.url}/mappa/?layers=ambiti-trasformazione&map=14/{lat}/{lon}")
+    page.goto(f"{live_server.url}/mappa/?layers=pgt_ambiti_trasformazione&map=14/{lat}/{lon}")
     page.wait_for_function("document.querySelector('#map').dataset.loaded === '1'", timeout=20000)
     page.check("#table-extent")
     expect(page.locator("#attr-table tbody tr")).to_have_count(1)
@@ -142,7 +143,7 @@ def test_attribute_table_pages_and_limits_to_the_map_extent(page, live_server, m
 
 
 def test_print_export_produces_a_non_empty_image(page, live_server, map_data):
-    open_map(page, live_server, "?layers=ambiti-trasformazione,realizzazioni&zona=comune-di-milano")
+    open_map(page, live_server, "?layers=pgt_ambiti_trasformazione,realizzazioni&zona=comune-di-milano")
     page.wait_for_timeout(800)  # let the canvases paint
     page.click("#export-png-btn")
     img = page.locator("#export-preview")
@@ -165,7 +166,8 @@ def test_print_export_produces_a_non_empty_image(page, live_server, map_data):
     # The print view (and the browser's "save as PDF") shows title, map and legend, not the panels.
     page.emulate_media(media="print")
     expect(page.locator("#print-title")).to_have_text("Mappa della rigenerazione — Comune di Milano")
-    expect(page.locator("#print-legend")).to_contain_text("Ambiti di trasformazione (dati sintetici)")
+    expect(page.locator("#print-legend")).to_contain_text("PGT – Ambiti di trasformazione (sintetico) (dati sintetici)")
+    expect(page.locator("#print-legend p.sub").first).to_be_visible()  # the classes of Realizzazioni
     assert page.locator(".panel").is_hidden() and page.locator("#map").is_visible()
 
 

@@ -1,7 +1,7 @@
-"""Test data for the dynamic maps, built with the ORM on top of the real 133 comuni (synthetic rows).
+"""Test data for the dynamic maps: the real 133 comuni and layer declarations, synthetic domain rows.
 
-Until the registry and ETL helpers' declarations land, tests create the Layer rows and domain
-rows they need here; every row is flagged synthetic, as users would see it.
+Until the ETL helper's loaders land, tests create the domain rows they need with the ORM; every
+row is flagged synthetic, as users would see it.
 """
 
 from decimal import Decimal
@@ -9,40 +9,20 @@ from decimal import Decimal
 from django.contrib.gis.geos import MultiPoint, MultiPolygon, Point
 
 from layers.models import Layer
+from layers.sync import sync
 from mappature.models import Comune, PgtAtto, PgtFeature, Realizzazione, Stazione, ThematicFeature
 
 # Comuni that get a richer set of features (Milano, Rho, Binasco, Sesto San Giovanni, Legnano).
 RICH = ("015146", "015182", "015024", "015209", "015118")
 
-LAYERS = (
-    # slug, source view, theme, geometry, title, style
-    ("realizzazioni", "map_realizzazioni", "rigenerazione", "MultiPoint", "Realizzazioni", {"color": "#d7301f"}),
-    ("ambiti-trasformazione", "pgt_ambiti_trasformazione", "pgt", "MultiPolygon", "Ambiti di trasformazione",
-     {"color": "#e6550d"}),
-    ("aree-dismesse", "pgt_aree_dismesse", "pgt", "MultiPolygon", "Aree dismesse", {"color": "#756bb1"}),
-    ("ambiti-rigenerazione", "pgt_ambiti_rigenerazione", "pgt", "MultiPolygon", "Ambiti di rigenerazione",
-     {"color": "#31a354"}),
-    ("stazioni", "map_stazioni", "ptm", "Point", "Stazioni", {"color": "#252525"}),
-    ("ptm-lum", "map_ptm_lum", "ptm", "Polygon", "Luoghi urbani per la mobilità (LUM)", {"color": "#3182bd"}),
-    ("remix-incubatore", "map_remix_incubatore", "rigenerazione", "Polygon", "Incubatore Re.mix",
-     {"color": "#fd8d3c"}),
-)
-
 PROGRAMMES = ("PNRR M5C2 Rigenerazione urbana", "Bando Periferie", "PINQuA")
 SOURCES = (("PNRR",), ("Bando Periferie", "Fondi comunali"), ("PNRR", "Regione Lombardia"))
 
 
-def make_layers(visibility: str = Layer.Visibility.PUBLIC) -> list[Layer]:
-    """Published registry rows for the map views (synthetic where the data is)."""
-    out = []
-    for i, (slug, source, theme, geom, title, style) in enumerate(LAYERS):
-        layer, _ = Layer.objects.update_or_create(slug=slug, defaults={
-            "title_it": title, "title_en": title, "theme": theme, "source": source, "geometry_type": geom,
-            "style": style, "published": True, "visibility": visibility, "synthetic": slug != "stazioni",
-            "sort_order": i, "data_version": 1,
-        })
-        out.append(layer)
-    return out
+def make_layers() -> list[Layer]:
+    """The registry rows of the real declarations (layers/declarations/*.yaml), published as declared."""
+    sync()
+    return list(Layer.objects.all())
 
 
 def _disc(point: Point, radius: float) -> MultiPolygon:
@@ -74,11 +54,11 @@ def make_domain() -> dict:
         stations.append(Stazione(code=f"S{n:03d}", name=f"Stazione di {comune.name}",
                                  istat_code=comune.istat_code, geom=station))
         thematic.append(ThematicFeature(layer="ptm_lum", feature_key=f"L{n:03d}", name=f"LUM {comune.name}",
-                                        istat_code=comune.istat_code, attrs={"level": "2"}, synthetic=True,
-                                        geom=station.buffer(400, quadsegs=8)))
+                                        istat_code=comune.istat_code, attrs={"LIVELLO": 2}, synthetic=True,
+                                        geom=MultiPolygon(station.buffer(400, quadsegs=8), srid=32632)))
         thematic.append(ThematicFeature(layer="remix_incubatore", feature_key=f"I{n:03d}",
                                         name=f"Incubatore {comune.name}", istat_code=comune.istat_code,
-                                        synthetic=True, geom=Point(centre.x, centre.y - 700).buffer(90)))
+                                        synthetic=True, geom=_disc(Point(centre.x, centre.y - 700, srid=32632), 90)))
         for k in range(2):
             i = len(interventions)
             interventions.append(Realizzazione(

@@ -18,24 +18,24 @@ def _sql(sql, params=()):
 
 def test_layers_lists_only_what_the_user_may_see(client, map_data, django_assert_max_num_queries):
     """Anonymous users get public layers only; PGT layers are announced as vector tiles."""
-    Layer.objects.filter(slug="aree-dismesse").update(visibility=Layer.Visibility.AUTHENTICATED)
+    Layer.objects.filter(slug="pgt_aree_dismesse").update(visibility=Layer.Visibility.AUTHENTICATED)
     with django_assert_max_num_queries(2):
         body = client.get("/api/layers").json()
     slugs = {layer["slug"] for layer in body["layers"]}
-    assert "aree-dismesse" not in slugs and "ambiti-trasformazione" in slugs
+    assert "pgt_aree_dismesse" not in slugs and "pgt_ambiti_trasformazione" in slugs
     by_slug = {layer["slug"]: layer for layer in body["layers"]}
-    assert by_slug["ambiti-trasformazione"]["delivery"] == "mvt"
+    assert by_slug["pgt_ambiti_trasformazione"]["delivery"] == "mvt"
     assert by_slug["stazioni"]["delivery"] == "geojson"
-    assert by_slug["realizzazioni"]["synthetic"] is True
-    assert client.get("/api/layers/aree-dismesse/features").status_code == 404
+    assert by_slug["pgt_ambiti_trasformazione"]["synthetic"] is True
+    assert client.get("/api/layers/pgt_aree_dismesse/features").status_code == 404
 
 
 def test_features_are_paged_with_a_cheap_count(client, map_data, django_assert_max_num_queries):
     """133 ambiti (one per comune) arrive 50 at a time, in EPSG:4326, with the total matched."""
     with django_assert_max_num_queries(4):
-        first = client.get("/api/layers/ambiti-trasformazione/features?limit=50").json()
+        first = client.get("/api/layers/pgt_ambiti_trasformazione/features?limit=50").json()
     assert first["numberMatched"] == 133 and first["numberReturned"] == 50
-    last = client.get("/api/layers/ambiti-trasformazione/features?limit=50&offset=100").json()
+    last = client.get("/api/layers/pgt_ambiti_trasformazione/features?limit=50&offset=100").json()
     assert last["numberReturned"] == 33
     ids = {f["id"] for f in first["features"]} | {f["id"] for f in last["features"]}
     assert len(ids) == 83
@@ -47,15 +47,15 @@ def test_zona_filter_and_bbox_match_the_database(client, map_data):
     """Filtering by zona returns exactly the features whose comune is in it; bbox narrows further."""
     expected = _sql("SELECT count(*) FROM pgt_ambiti_trasformazione WHERE zona_omogenea = "
                     "(SELECT name FROM mappature_zonaomogenea WHERE code = 'nord-ovest')")[0][0]
-    body = client.get("/api/layers/ambiti-trasformazione/features?zona=nord-ovest&limit=1000").json()
+    body = client.get("/api/layers/pgt_ambiti_trasformazione/features?zona=nord-ovest&limit=1000").json()
     assert body["numberMatched"] == expected > 0
     assert {f["properties"]["zona_omogenea"] for f in body["features"]} == {"Nord Ovest"}
     # Rho only: a small box around its ambito.
     rho = _sql("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Transform(ST_Centroid(geom), 4326) c "
                "FROM pgt_ambiti_trasformazione WHERE istat_code = '015182') s")[0]
     bbox = f"{rho[0] - 0.001},{rho[1] - 0.001},{rho[0] + 0.001},{rho[1] + 0.001}"
-    boxed = client.get(f"/api/layers/ambiti-trasformazione/features?bbox={bbox}").json()
-    assert [f["properties"]["istat_code"] for f in boxed["features"]] == ["015182"]
+    boxed = client.get(f"/api/layers/pgt_ambiti_trasformazione/features?bbox={bbox}").json()
+    assert [f["properties"]["comune"] for f in boxed["features"]] == ["Rho"]
 
 
 def test_intervention_filters_apply_to_the_interventions_layer(client, map_data):
@@ -85,12 +85,12 @@ def test_english_error_messages(client, map_data):
 
 
 def test_csv_export_streams_every_selected_row(client, map_data):
-    response = client.get("/api/layers/ambiti-trasformazione/features?format=csv&zona=sud-ovest")
+    response = client.get("/api/layers/pgt_ambiti_trasformazione/features?format=csv&zona=sud-ovest")
     lines = b"".join(response.streaming_content).decode().splitlines()
     expected = _sql("SELECT count(*) FROM pgt_ambiti_trasformazione p JOIN mappature_comune c USING (istat_code) "
                     "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = 'sud-ovest'")[0][0]
     assert len(lines) == expected + 1
-    assert "istat_code" in lines[0]
+    assert lines[0].startswith('"Comune","Zona omogenea"')  # the labels of the registry
 
 
 def test_summary_equals_the_database(client, map_data, django_assert_max_num_queries):
@@ -141,8 +141,8 @@ def test_projects_meet_opportunities(client, map_data):
 def test_identify_returns_the_feature_under_the_point(client, map_data):
     lon, lat = _sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
                     "FROM pgt_ambiti_trasformazione WHERE istat_code = '015146') s")[0]
-    body = client.get(f"/api/identify?lon={lon}&lat={lat}&layers=ambiti-trasformazione,stazioni").json()
-    assert [r["layer"] for r in body["results"]] == ["ambiti-trasformazione"]
+    body = client.get(f"/api/identify?lon={lon}&lat={lat}&layers=pgt_ambiti_trasformazione,stazioni").json()
+    assert [r["layer"] for r in body["results"]] == ["pgt_ambiti_trasformazione"]
     assert body["results"][0]["features"][0]["properties"]["comune"] == "Milano"
 
 

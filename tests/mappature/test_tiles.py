@@ -25,10 +25,10 @@ MILANO = (9.19, 45.465)
 @pytest.mark.parametrize("z", [10, 14])
 def test_tile_contains_the_ambiti_and_respects_the_zona_filter(client, map_data, z):
     x, y = tile_of(*MILANO, z) if z == 10 else _tile_on_feature("015146", z)
-    url = f"/tiles/ambiti-trasformazione/{z}/{x}/{y}.pbf"
+    url = f"/tiles/pgt_ambiti_trasformazione/{z}/{x}/{y}.pbf"
     full = client.get(url)
     assert full.status_code == 200 and full["Content-Type"] == "application/vnd.mapbox-vector-tile"
-    assert b"ambiti-trasformazione" in full.content and b"Milano" in full.content
+    assert b"pgt_ambiti_trasformazione" in full.content and b"Milano" in full.content
     other = client.get(url + "?zona=sud-ovest").content
     assert b"Milano" not in other
 
@@ -43,23 +43,24 @@ def _tile_on_feature(istat, z):
 def test_low_zoom_tiles_are_cached_per_data_version_and_never_stale(client, map_data):
     """A reload (data_version bump) makes the next request see the new data and drops old tiles."""
     x, y = tile_of(*MILANO, 9)
-    url = f"/tiles/ambiti-trasformazione/9/{x}/{y}.pbf"
+    url = f"/tiles/pgt_ambiti_trasformazione/9/{x}/{y}.pbf"
+    version = Layer.objects.get(slug="pgt_ambiti_trasformazione").data_version
     before = client.get(url).content
     assert b"AT Milano" in before
-    assert TileCache.objects.filter(layer="ambiti-trasformazione", data_version=1).count() == 1
+    assert TileCache.objects.filter(layer="pgt_ambiti_trasformazione", data_version=version).count() == 1
     PgtFeature.objects.filter(istat_code="015146", layer="ambiti_trasformazione").update(
         attrs={"NOME_AMB": "Nuovo ambito Porta Romana"})
     assert client.get(url).content == before  # same version: served from the cache
-    Layer.objects.filter(slug="ambiti-trasformazione").update(data_version=2)
+    Layer.objects.filter(slug="pgt_ambiti_trasformazione").update(data_version=version + 1)
     after = client.get(url).content
     assert b"Porta Romana" in after and b"Porta Romana" not in before
-    assert set(TileCache.objects.values_list("data_version", flat=True)) == {2}
+    assert set(TileCache.objects.values_list("data_version", flat=True)) == {version + 1}
 
 
 def test_tile_outside_the_grid_and_hidden_layers_are_404(client, map_data):
-    assert client.get("/tiles/ambiti-trasformazione/3/9/1.pbf").status_code == 404
-    Layer.objects.filter(slug="aree-dismesse").update(published=False)
-    assert client.get("/tiles/aree-dismesse/10/540/367.pbf").status_code == 404
+    assert client.get("/tiles/pgt_ambiti_trasformazione/3/9/1.pbf").status_code == 404
+    Layer.objects.filter(slug="pgt_aree_dismesse").update(published=False)
+    assert client.get("/tiles/pgt_aree_dismesse/10/540/367.pbf").status_code == 404
 
 
 def test_filter_values_are_bound_not_spliced(client, map_data):

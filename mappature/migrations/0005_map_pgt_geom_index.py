@@ -29,5 +29,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("mappature", "0003_map_layers")]
+    dependencies = [("mappature", "0004_map_layers")]
     operations = [migrations.RunPython(forwards, backwards)]

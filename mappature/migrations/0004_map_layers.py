@@ -19,7 +19,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("mappature", "0002_pgt_views")]
+    dependencies = [("mappature", "0003_thematic_views")]
     operations = [
         migrations.RunPython(forwards, backwards),
         migrations.CreateModel(

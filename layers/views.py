@@ -1,0 +1,105 @@
+"""Catalogue pages and their small JSON API: thin edges over layers.catalogue, metadata and sources."""
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+
+from . import catalogue, sources
+from .metadata import rndt_record
+from .models import Layer
+from .rndt_xml import rndt_xml
+
+
+def _visible_layer(request, slug: str) -> Layer:
+    # A layer the user may not see answers exactly like a layer that does not exist.
+    layer = Layer.objects.visible_to(request.user).defer("declared").filter(slug=slug).first()
+    if layer is None:
+        raise Http404("Strato non trovato")
+    return layer
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "it").startswith("en") else "it"
+
+
+def _query(request) -> catalogue.Query:
+    theme = request.GET.get("tema", "")
+    return catalogue.Query(
+        text=request.GET.get("q", "").strip()[:200],
+        theme=theme if theme in Layer.Theme.values else "",
+        place=request.GET.get("comune", "").strip()[:6],
+    )
+
+
+@require_GET
+def catalogue_page(request):
+    query = _query(request)
+    provider = catalogue.places()
+    context = {
+        "query": query,
+        "layers": catalogue.search(request.user, query),
+        "themes": Layer.Theme.choices,
+        "places": provider.choices() if provider else [],
+        "lang": _lang(),
+    }
+    return render(request, "layers/catalogue.html", context)
+
+
+@require_GET
+def catalogue_json(request):
+    """The catalogue search as JSON (same criteria as the page: q, tema, comune)."""
+    lang = _lang()
+    layers = catalogue.search(request.user, _query(request))
+    return JsonResponse({"layers": [catalogue.summary(layer, lang) for layer in layers]})
+
+
+@require_GET
+def layer_page(request, slug: str):
+    layer = _visible_layer(request, slug)
+    lang = _lang()
+    links = catalogue.links(layer, request)
+    classification = layer.classification()
+    context = {
+        "layer": layer,
+        "lang": lang,
+        "record": rndt_record(layer, lang=lang, distributions=links),
+        "legend": classification.legend(lang),
+        "preview_style": classification.as_json(lang),
+        "attributes": [{"name": a["name"], "label": a.get(f"label_{lang}") or a["label_it"]} for a in layer.attributes],
+        "services": [link for link in links if link.get("kind") == "service"],
+        "downloads": [link for link in links if link.get("kind") == "download"],
+        "preview_limit": settings.REMIX["PREVIEW_MAX_FEATURES"],
+    }
+    return render(request, "layers/layer.html", context)
+
+
+@require_GET
+def preview_geojson(request, slug: str):
+    """The first features of a vector layer (at most REMIX["PREVIEW_MAX_FEATURES"]) in EPSG:4326."""
+    layer = _visible_layer(request, slug)
+    if layer.kind != Layer.Kind.VECTOR:
+        raise Http404("Lo strato non è vettoriale")
+    cap = settings.REMIX["PREVIEW_MAX_FEATURES"]
+    try:
+        limit = max(1, min(cap, int(request.GET.get("limit", cap))))
+    except ValueError:
+        limit = cap
+    response = HttpResponse(sources.preview_geojson(layer, limit), content_type="application/geo+json")
+    response["X-Remix-Data-Version"] = str(layer.data_version)
+    return response
+
+
+@require_GET
+def metadata_json(request, slug: str):
+    layer = _visible_layer(request, slug)
+    return JsonResponse(rndt_record(layer, lang=_lang(), distributions=catalogue.links(layer, request)))
+
+
+@require_GET
+def metadata_xml(request, slug: str):
+    """The record as ISO 19139 XML (RNDT profile), for harvesters and metadata editors."""
+    layer = _visible_layer(request, slug)
+    record = rndt_record(layer, lang="it", distributions=catalogue.links(layer, request))
+    return HttpResponse(rndt_xml(record), content_type="application/xml; charset=utf-8")

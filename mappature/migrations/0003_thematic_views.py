@@ -1,0 +1,50 @@
+"""One read-only SQL view per thematic layer (``thematic_<code>``), the source the registry declares.
+
+The registry (layers) knows tables and views by name, never the domain models: these views expose
+the ThematicFeature rows of one layer each, with the comune's name and the attributes a layer
+promotes from its JSONB ``attrs`` to typed columns.
+"""
+
+from django.db import migrations
+
+# layer code → attributes promoted from attrs to typed columns: (column, key in attrs as the ETL
+# source delivers it, SQL type); the lower-case key is accepted too. Constants only.
+THEMATIC_VIEWS = {
+    "ptm_lum": (("level", "LIVELLO", "integer"), ("station_code", "COD_STAZ", "text"),
+                ("radius_m", "RAGGIO_M", "double precision")),
+    "ptm_rete_verde": (("tipo", "TIPO", "text"), ("dtipo", "DTIPO", "text"), ("zona", "ZONA", "text")),
+    "ptm_ambiti_agricoli_strategici": (("descr", "DESCR", "text"),),
+    "remix_incubatore": (("stato", "STATO", "text"),),
+}
+
+
+def view_sql(code: str, promoted) -> str:
+    extra = "".join(
+        f"  COALESCE(t.attrs->>'{key}', t.attrs->>'{key.lower()}')::{sql_type} AS \"{column}\",\n"
+        for column, key, sql_type in promoted
+    )
+    return f"""
+CREATE OR REPLACE VIEW thematic_{code} AS
+SELECT t.id, t.feature_key, t.name, t.istat_code, c.name AS comune, t.synthetic,
+{extra}  round(ST_Area(t.geom)::numeric, 1) AS area_m2,
+  t.attrs,
+  t.geom
+FROM mappature_thematicfeature t
+LEFT JOIN mappature_comune c ON c.istat_code = t.istat_code
+WHERE t.layer = '{code}'"""  # noqa: S608 - constants only
+
+
+def forwards(apps, schema_editor):
+    for code, promoted in THEMATIC_VIEWS.items():
+        schema_editor.execute(f"DROP VIEW IF EXISTS thematic_{code}")
+        schema_editor.execute(view_sql(code, promoted))
+
+
+def backwards(apps, schema_editor):
+    for code in THEMATIC_VIEWS:
+        schema_editor.execute(f"DROP VIEW IF EXISTS thematic_{code}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("mappature", "0002_pgt_views")]
+    operations = [migrations.RunPython(forwards, backwards)]

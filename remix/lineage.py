@@ -1,0 +1,18 @@
+"""The dataset versions the ETL recorded, handed to the layer registry (layers may not import etl).
+
+Named in REMIX["DATASET_LINEAGE"]; `layers sync` uses it to give a newly declared layer the
+lineage of data loaded before the layer existed.
+"""
+
+from etl.models import DatasetVersion
+
+
+def versions(dataset_id: str, limit: int = 50) -> list[dict]:
+    """Loaded versions of one ETL source, oldest first, shaped like registry.dataset_loaded's entries."""
+    rows = (DatasetVersion.objects.filter(source_id=dataset_id, status="loaded", version__isnull=False)
+            .order_by("-version")[:limit])
+    return [
+        {"dataset": dataset_id, "version": v.version, "loaded_at": (v.finished_at or v.started_at).isoformat(),
+         "rows": v.rows_loaded + v.rows_unchanged, "checksum": v.checksum, "location": v.location}
+        for v in reversed(rows)
+    ]

@@ -1,0 +1,68 @@
+// Layer page preview: the first features of the layer drawn with the registry's classification.
+(function () {
+  "use strict";
+  const el = document.getElementById("preview-map");
+  const style = JSON.parse(document.getElementById("preview-style").textContent);
+  const extent = JSON.parse(document.getElementById("preview-extent").textContent);
+  const map = L.map(el, { attributionControl: true }).setView([45.46, 9.19], 9);
+
+  // Same rules as layers.styles.Classification.classify: half-open ranges, the last one closed.
+  function classify(props) {
+    if (style.kind === "single") { return style.classes[0]; }
+    const value = props[style.field];
+    if (style.kind === "categorized") {
+      const key = value === null || value === undefined ? null : String(value);
+      return style.classes.find(function (c) { return c.value === key; }) || style.other;
+    }
+    const n = value === null || value === undefined || value === "" ? NaN : Number(value);
+    if (Number.isNaN(n)) { return style.other; }
+    const last = style.classes.length - 1;
+    return style.classes.find(function (c, i) {
+      return (c.min <= n && n < c.max) || (i === last && n === c.max);
+    }) || style.other;
+  }
+
+  function pathStyle(feature) {
+    const c = classify(feature.properties);
+    if (!c) { return { stroke: false, fill: false }; }
+    const s = c.symbol;
+    return { color: s.stroke, weight: s.width, fillColor: s.fill, fillOpacity: s.opacity, className: "preview-feature" };
+  }
+
+  function popup(feature) {
+    const rows = Object.keys(feature.properties).map(function (k) {
+      const v = feature.properties[k];
+      const td = document.createElement("td");
+      td.textContent = v === null ? "–" : (Array.isArray(v) ? v.join("; ") : String(v));
+      return "<tr><th>" + k + "</th>" + td.outerHTML + "</tr>";
+    });
+    return "<table>" + rows.join("") + "</table>";
+  }
+
+  function fitExtent() {
+    if (extent) { map.fitBounds([[extent.south, extent.west], [extent.north, extent.east]]); }
+  }
+
+  if (el.dataset.kind !== "vector") {
+    if (extent) {
+      L.rectangle([[extent.south, extent.west], [extent.north, extent.east]], { color: "#d73027", fill: false }).addTo(map);
+    }
+    fitExtent();
+    el.dataset.loaded = "0";
+    return;
+  }
+  fetch(el.dataset.url, { headers: { Accept: "application/geo+json" } })
+    .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+    .then(function (data) {
+      const layer = L.geoJSON(data, {
+        style: pathStyle,
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, Object.assign({ radius: (classify(feature.properties) || { symbol: { radius: 5 } }).symbol.radius }, pathStyle(feature)));
+        },
+        onEachFeature: function (feature, l) { l.bindPopup(popup(feature)); },
+      }).addTo(map);
+      if (data.features.length) { map.fitBounds(layer.getBounds()); } else { fitExtent(); }
+      el.dataset.loaded = String(data.features.length);
+    })
+    .catch(function () { el.dataset.loaded = "error"; });
+})();
