@@ -13,10 +13,18 @@ number of features. Everything it writes is flagged synthetic.
 from __future__ import annotations
 
 import contextlib
-import threading
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
 
 from django.db import connection
 
+ROOT = Path(__file__).resolve().parent.parent
 BENCH_VIEW = "bench_pgt_all"
 LAYER_SHARE = (  # share of the set per regional layer: TUC and agricultural areas dominate a real PGT
     ("tessuto_urbano_consolidato", 0.45), ("aree_agricole", 0.2), ("consumo_suolo", 0.1),
@@ -95,27 +103,33 @@ def bench_database(scale: int):
 
 @contextlib.contextmanager
 def http_server():
-    """The Django app behind a real WSGI server on 127.0.0.1 (an ephemeral port).
+    """The app served by gunicorn (as scripts/serve.sh does in production) on 127.0.0.1, on the bench database.
 
-    One serving thread, like a gunicorn sync worker: its database connection persists between
-    requests (CONN_MAX_AGE), as in production; a thread per request would reconnect every time.
+    One sync worker in its own process: the client's timing never shares a GIL with the server,
+    and the worker keeps its database connection between requests (CONN_MAX_AGE), as in production.
     """
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = WSGIServer(("127.0.0.1", 0), Quiet, allow_reuse_address=True)
-    server.set_app(WSGIHandler())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    s = connection.settings_dict
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    auth = quote(s["USER"], safe="") + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
+    host = f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+    env = {**os.environ, "DATABASE_URL": f"postgresql://{auth}@{host}/{quote(s['NAME'], safe='')}"}
+    proc = subprocess.Popen(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "gunicorn", "remix.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--log-level", "warning"], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).read()  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
     finally:
-        server.shutdown()
-        server.server_close()
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def raw_connection():
