@@ -22,26 +22,21 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def _time_sql(statements, reps: int) -> list[float]:
-    out = []
+def _timed_pairs(statements, url: str, reps: int) -> tuple[list[float], list[float], dict]:
+    """SQL and HTTP timed alternately, so a busy machine slows both sides alike."""
+    sql_times, http_times, body = [], [], {}
     with raw_connection() as conn, conn.cursor() as cur:
         for _ in range(reps):
             started = time.perf_counter()
             for sql, params in statements:
                 cur.execute(sql, params)
                 cur.fetchall()
-            out.append(time.perf_counter() - started)
-    return out
-
-
-def _time_http(url: str, reps: int) -> tuple[list[float], dict]:
-    out, body = [], {}
-    for _ in range(reps):
-        started = time.perf_counter()
-        with urllib.request.urlopen(url) as response:  # noqa: S310
-            body = json.loads(response.read())
-        out.append(time.perf_counter() - started)
-    return out, body
+            sql_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            with urllib.request.urlopen(url) as response:  # noqa: S310
+                body = json.loads(response.read())
+            http_times.append(time.perf_counter() - started)
+    return sql_times, http_times, body
 
 
 def run(ctx: Context) -> list[Result]:
@@ -54,10 +49,8 @@ def run(ctx: Context) -> list[Result]:
         for name, zona in CASES:
             flt = MapFilter(zona=zona or None)
             url = f"{base}/api/summary" + (f"?zona={zona}" if zona else "")
-            _time_sql(statements(flt), 2)  # warm-up
-            _time_http(url, 2)
-            sql_times = _time_sql(statements(flt), reps)
-            http_times, body = _time_http(url, reps)
+            _timed_pairs(statements(flt), url, 2)  # warm-up
+            sql_times, http_times, body = _timed_pairs(statements(flt), url, reps)
             for stat, fn in (("median", statistics.median), ("p95", _p95)):
                 results.append(Result(
                     name=f"zona_summary_{name}_{stat}", project=fn(http_times) * 1000, anchor=fn(sql_times) * 1000,

@@ -133,9 +133,13 @@ def http_server():
 
 
 def raw_connection():
-    """A plain psycopg connection to the current (benchmark) database: the anchor runs SQL through it."""
+    """A plain psycopg connection to the current (benchmark) database: the anchor runs SQL through it.
+
+    Automatic prepared statements are off, as in Django's connection, so both sides get the same plans.
+    """
     import psycopg
 
     s = connection.settings_dict
     return psycopg.connect(dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"] or None,
-                           host=s["HOST"] or None, port=s["PORT"] or None, autocommit=True)
+                           host=s["HOST"] or None, port=s["PORT"] or None, autocommit=True,
+                           prepare_threshold=None)
