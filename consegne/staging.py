@@ -13,7 +13,7 @@ from itertools import repeat
 
 from django.db import connection
 
-from etl.readers import UploadedLayer
+from etl.readers.delivery import UploadedLayer
 
 from .spec import LayerSpec
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from etl.errors import EtlError
-from etl.readers import list_delivery_layers, read_delivery_layer
+from etl.readers.delivery import list_delivery_layers, read_delivery_layer
 from mappature.models import PgtAtto
 
 from . import audit, checks, spec, sqlchecks, staging, unpack

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import DatasetVersion, RejectedRow
+from .models import DatasetVersion, EtlJob, RejectedRow
 
 
 class RejectedRowInline(admin.TabularInline):
@@ -17,6 +17,21 @@ class DatasetVersionAdmin(admin.ModelAdmin):
     list_display = ("source_id", "version", "status", "started_at", "rows_loaded", "rows_rejected", "duration_s")
     list_filter = ("status", "source_id")
     inlines = [RejectedRowInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EtlJob)
+class EtlJobAdmin(admin.ModelAdmin):
+    """Background loads as queued by `etl run --background`; run by `etl worker`."""
+
+    list_display = ("id", "source_id", "status", "result", "version", "requested_by", "worker", "created_at")
+    list_filter = ("status", "source_id")
+    readonly_fields = [f.name for f in EtlJob._meta.fields]
 
     def has_add_permission(self, request):
         return False

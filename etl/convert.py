@@ -6,9 +6,15 @@ import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db.models import ForeignKey
+from psycopg.types.json import Jsonb
 
 from .errors import SourceUnreadable
+from .matching import NameIndex
 
 TRUE = {"1", "true", "t", "yes", "y", "si", "sì", "vero"}
 FALSE = {"0", "false", "f", "no", "n", "falso"}
@@ -90,9 +96,10 @@ def _date(value, fld):
 
 
 def _json(value, fld):
+    """A JSON value wrapped for psycopg, so text and binary COPY both send real JSON."""
     if value is None:
-        return "{}"
-    return json.dumps(value if not isinstance(value, str) else json.loads(value), ensure_ascii=False)
+        return Jsonb({})
+    return Jsonb(value if not isinstance(value, str) else json.loads(value), dumps=_dumps)
 
 
 CONVERTERS = {
@@ -113,13 +120,32 @@ CONVERTERS = {
 }
 
 
+def _matched(conv, fmap):
+    """Wrap ``conv`` so a name is first replaced by the value of the reference row it names."""
+    index = NameIndex(fmap.match, fmap.to or "pk")
+
+    def match(value, fld):
+        if value is None or value == "":
+            return conv(value, fld)
+        found = index.get(value)
+        if found is None:
+            raise ConversionError(f"{fmap.target}: «{value}» non corrisponde a nessun {index.describe()}")
+        return conv(found, fld)
+
+    return match
+
+
 def converter_for(fld, fmap):
     """A function value -> staged value for one target field."""
+    if fmap.collect is not None:
+        return None  # built column-wise by _collected
     if isinstance(fld, ForeignKey):
         return lambda v: None if v in (None, "") else str(v).strip()
     base = getattr(fld, "base_field", None)
     if base is not None:  # ArrayField: split text on the declared separator
         item = CONVERTERS[base.get_internal_type()]
+        if fmap.match:
+            item = _matched(item, fmap)
         sep = fmap.split or ";"
 
         def array(value):
@@ -133,45 +159,96 @@ def converter_for(fld, fmap):
         conv = CONVERTERS[fld.get_internal_type()]
     except KeyError:
         raise ConversionError(f"{fld.name}: tipo di campo non supportato") from None
+    if fmap.match:
+        conv = _matched(conv, fmap)
     return lambda v: conv(v, fld)
 
 
+def _collected(fmap, table, mapped: set[str]) -> list[str]:
+    """The JSON text of the collected columns of every row (nulls left out), built column-wise.
+
+    Most columns of a multi-layer file are null on most rows, so each column only visits its
+    non-null rows (found by numpy) instead of every row visiting every column.
+    """
+    names = [c for c in table.columns if c not in mapped and not c.startswith("_")] \
+        if fmap.collect == ("*",) else list(fmap.collect)
+    objects: list[dict] = [{} for _ in range(table.count)]
+    fast = getattr(table.columns, "nonnull", None)
+    for name in names:
+        if name not in table.columns:
+            continue
+        if fast is not None:
+            rows, values = fast(name)
+        else:
+            array = np.array(table.columns[name], dtype=object)
+            rows = np.flatnonzero(array != None).tolist()  # noqa: E711 - element-wise null test
+            values = array[rows].tolist()
+        for i, value in zip(rows, values, strict=True):
+            objects[i][name] = value
+    return [Jsonb(o, dumps=_dumps) for o in objects]
+
+
+def _dumps(obj) -> str:
+    return orjson.dumps(obj, default=jsonable).decode()
+
+
+def _arrow_text(table, fmap, fld) -> list | None:
+    """A plain text column converted by Arrow (trim, nulls) when no value can fail; else None."""
+    arrow = getattr(table.columns, "table", None)
+    if arrow is None or fmap.match or fld.get_internal_type() not in ("CharField", "TextField", "SlugField"):
+        return None
+    column = arrow.column(fmap.source)
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        return None
+    column = pc.utf8_trim_whitespace(column)
+    if fld.max_length and (pc.max(pc.utf8_length(column)).as_py() or 0) > fld.max_length:
+        return None  # the row-by-row path names the rows that are too long
+    if not fld.null:
+        column = column.fill_null("")
+    return column.to_pylist()
+
+
+def _column(values, conv, errors: dict[int, str]) -> list:
+    """Convert one column; a value that does not convert becomes NULL and marks its row."""
+    out = []
+    append = out.append
+    for i, value in enumerate(values):
+        try:
+            append(conv(value))
+        except ConversionError as err:
+            append(None)
+            errors.setdefault(i, str(err))
+    return out
+
+
 def rows_for(source, target, table) -> list[tuple]:
-    """Rows ``(_row, *values, geometry_hex, error)`` in declaration order.
+    """Rows ``(_row, *values, geometry_wkb, error)`` in declaration order, converted column-wise.
 
     A value that does not convert is staged as NULL and its row carries the error, so that the
     row is rejected in SQL with its natural key still known.
     """
-    getters = []
+    columns, errors = [], {}
+    mapped = {f.source for f in source.fields if f.source}
     for fmap in source.fields:
         conv = converter_for(target.fields[fmap.target], fmap)
-        if fmap.source is None:
-            constant = conv(fmap.value)
-            getters.append(lambda i, c=constant: c)
+        if fmap.collect is not None:
+            columns.append(_collected(fmap, table, mapped))
+        elif fmap.source is None:
+            columns.append([conv(fmap.value)] * table.count)
         else:
             if fmap.source not in table.columns:
                 raise SourceUnreadable(
                     f"Nella sorgente manca la colonna «{fmap.source}» richiesta per «{fmap.target}»."
                 )
-            column = table.columns[fmap.source]
-            getters.append(lambda i, col=column, c=conv: c(col[i]))
-    geoms = table.geometries
-    rows = []
-    for i in range(table.count):
-        values, error = [], None
-        for get in getters:
-            try:
-                values.append(get(i))
-            except ConversionError as err:
-                values.append(None)
-                error = error or str(err)
-        geom = geoms[i].hex() if geoms is not None and geoms[i] is not None else None
-        rows.append((i + 1, *values, geom, error))
-    return rows
+            fast = _arrow_text(table, fmap, target.fields[fmap.target])
+            columns.append(fast if fast is not None else _column(table.columns[fmap.source], conv, errors))
+    geoms = table.geometries or [None] * table.count
+    errs = [errors.get(i) for i in range(table.count)] if errors else [None] * table.count
+    return list(zip(range(1, table.count + 1), *columns, geoms, errs, strict=True))
 
 
 def jsonable(value):
-    if isinstance(value, dt.date | Decimal):
+    if isinstance(value, dt.date | Decimal | dt.time):
         return str(value)
     if isinstance(value, bytes):
         return value.hex()

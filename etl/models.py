@@ -27,6 +27,8 @@ class DatasetVersion(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     error = models.TextField(_("errore"), blank=True)
     run_by = models.CharField(_("eseguito da"), max_length=120, blank=True)
+    archive = models.TextField(_("copia archiviata della sorgente"), blank=True)
+    restored_from = models.PositiveIntegerField(_("ripristino della versione"), null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_s = models.FloatField(null=True, blank=True)
@@ -56,3 +58,38 @@ class RejectedRow(models.Model):
 
     def __str__(self):
         return f"{self.dataset_version} riga {self.row_number}: {self.reason}"
+
+
+class EtlJob(models.Model):
+    """A load queued to run in the background; ``etl worker`` takes jobs with SKIP LOCKED.
+
+    While a worker runs a job it holds a PostgreSQL advisory lock on the job id, so a job left
+    ``running`` by a killed worker is recognised (nobody holds its lock) and marked failed.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("in coda")
+        RUNNING = "running", _("in corso")
+        DONE = "done", _("completato")
+        FAILED = "failed", _("fallito")
+
+    source_id = models.SlugField(_("sorgente"), max_length=80)
+    options = models.JSONField(_("opzioni"), default=dict)
+    status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.CharField(_("richiesto da"), max_length=120, blank=True)
+    worker = models.CharField(_("esecutore"), max_length=120, blank=True)
+    version = models.PositiveIntegerField(_("versione caricata"), null=True, blank=True)
+    result = models.CharField(_("esito"), max_length=20, blank=True)
+    error = models.TextField(_("errore"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("caricamento in background")
+        verbose_name_plural = _("caricamenti in background")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "id"])]
+
+    def __str__(self):
+        return f"job {self.pk} {self.source_id} ({self.status})"

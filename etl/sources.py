@@ -25,6 +25,10 @@ class FieldMap:
     lookup: str | None = None  # "app.Model.field" the source value is matched against
     create: bool = False  # create missing lookup rows (only for name-keyed reference tables)
     split: str | None = None  # separator turning a text value into a list
+    where: tuple = ()  # extra (field, value) conditions on the lookup rows, e.g. synthetic: true
+    match: str | None = None  # "app.Model.field" matched by normalised name (accents, apostrophes)
+    to: str | None = None  # the field of the matched row that is stored (with ``match``)
+    collect: tuple[str, ...] | None = None  # columns gathered into a JSON object; ("*",) = all unmapped
 
     @classmethod
     def parse(cls, target: str, spec) -> FieldMap:
@@ -32,7 +36,7 @@ class FieldMap:
             return cls(target=target, source=spec)
         if not isinstance(spec, dict):
             raise DeclarationError(f"field {target!r}: expected a column name or a mapping")
-        unknown = set(spec) - {"from", "value", "lookup", "create", "split"}
+        unknown = set(spec) - {"from", "value", "lookup", "create", "split", "where", "match", "to", "collect"}
         if unknown:
             raise DeclarationError(f"field {target!r}: unknown keys {sorted(unknown)}")
         return cls(
@@ -42,6 +46,10 @@ class FieldMap:
             lookup=spec.get("lookup"),
             create=bool(spec.get("create", False)),
             split=spec.get("split"),
+            where=tuple(sorted((spec.get("where") or {}).items())),
+            match=spec.get("match"),
+            to=spec.get("to"),
+            collect=_tuple(spec["collect"]) if "collect" in spec else None,
         )
 
 
@@ -60,6 +68,8 @@ class Source:
     layer: str | None = None
     crs: str | None = None
     geometry: str | None = "geom"
+    geometry_type: str | None = None  # forced geometry type when the target field is generic
+    codelists: str | None = None  # "module.NAME" of {layer: [(code field, description field, {code: desc})]}
     required: tuple[str, ...] = ()
     scope: tuple[str, ...] = ()
     options: dict = field(default_factory=dict, hash=False, compare=False)
@@ -69,6 +79,10 @@ class Source:
     synthetic: bool = False
     depends_on: tuple[str, ...] = ()
     after_load: tuple[str, ...] = ()
+    before_load: tuple[str, ...] = ()
+    generate: str | None = None  # "module.function" writing the file before it is read (synthetic)
+    geometry_from: dict = field(default_factory=dict, hash=False, compare=False)
+    preserve: dict = field(default_factory=dict, hash=False, compare=False)
     digest: str = ""
 
     @property
@@ -83,14 +97,17 @@ def _tuple(value) -> tuple:
 
 
 def parse_source(data: dict, digest: str = "") -> Source:
-    missing = {"id", "title", "theme", "reader", "location", "target", "natural_key", "fields"} - set(data)
+    needed = {"id", "title", "theme", "reader", "location", "target"}
+    if data.get("target") != "raster":  # a raster is published whole: no fields, no keys
+        needed |= {"natural_key", "fields"}
+    missing = needed - set(data)
     if missing:
         raise DeclarationError(f"source {data.get('id', '?')}: missing keys {sorted(missing)}")
     if data["theme"] not in THEMES:
         raise DeclarationError(f"source {data['id']}: unknown theme {data['theme']!r}")
-    fields = tuple(FieldMap.parse(k, v) for k, v in data["fields"].items())
+    fields = tuple(FieldMap.parse(k, v) for k, v in (data.get("fields") or {}).items())
     known = {f.target for f in fields}
-    for key in (*_tuple(data["natural_key"]), *_tuple(data.get("required")), *_tuple(data.get("scope"))):
+    for key in (*_tuple(data.get("natural_key")), *_tuple(data.get("required")), *_tuple(data.get("scope"))):
         if key not in known:
             raise DeclarationError(f"source {data['id']}: {key!r} is not a mapped field")
     return Source(
@@ -100,11 +117,13 @@ def parse_source(data: dict, digest: str = "") -> Source:
         reader=data["reader"],
         location=str(data["location"]),
         target=data["target"],
-        natural_key=_tuple(data["natural_key"]),
+        natural_key=_tuple(data.get("natural_key")),
         fields=fields,
         layer=data.get("layer"),
         crs=data.get("crs"),
         geometry=data.get("geometry", "geom"),
+        geometry_type=data.get("geometry_type"),
+        codelists=data.get("codelists"),
         required=_tuple(data.get("required")),
         scope=_tuple(data.get("scope")),
         options=dict(data.get("options") or {}),
@@ -114,6 +133,10 @@ def parse_source(data: dict, digest: str = "") -> Source:
         synthetic=bool(data.get("synthetic", False)),
         depends_on=_tuple(data.get("depends_on")),
         after_load=_tuple(data.get("after_load")),
+        before_load=_tuple(data.get("before_load")),
+        generate=data.get("generate"),
+        geometry_from=dict(data.get("geometry_from") or {}),
+        preserve=dict(data.get("preserve") or {}),
         digest=digest,
     )
 

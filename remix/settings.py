@@ -157,6 +157,37 @@ REMIX = {
     # Failed logins per username in LOGIN_WINDOW_MIN minutes before further attempts are refused.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_WINDOW_MIN": 15,
+    # A copy of the file each ETL version was loaded from, so any version can be restored.
+    "ETL_ARCHIVE_DIR": Path(os.environ.get("REMIX_ETL_ARCHIVE_DIR", BASE_DIR / "var" / "etl" / "archive")),
+    # Generated synthetic datasets (PGT GeoPackage, PTM layers), cached by seed and scale.
+    "SYNTHETIC_DIR": Path(os.environ.get("REMIX_SYNTHETIC_DIR", BASE_DIR / "var" / "synthetic")),
+    # Where rasters are published (the ETL writes them, MapServer reads them).
+    "RASTER_DIR": Path(os.environ.get("REMIX_RASTER_DIR", BASE_DIR / "var" / "rasters")),
+    # Largest API page: big enough for a table screen, small enough to answer fast.
+    "API_MAX_PAGE": 1000,
+    # Feature counts stop here ("more than N"): counting 300k PGT rows on every page is wasted work.
+    "API_COUNT_CAP": 10000,
+    # Below this zoom vector tiles are generalised and cached by data version (ST_AsMVT ~4 µs/feature).
+    "MVT_GENERALISE_BELOW": 12,
+    # Basemaps offered on the planners' map; with no network the map falls back to "no basemap".
+    "BASEMAPS": [
+        {"id": "osm", "name": "OpenStreetMap", "type": "xyz",
+         "url": os.environ.get("REMIX_BASEMAP_OSM", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+         "attribution": "© OpenStreetMap contributors", "max_zoom": 19},
+        {"id": "ortofoto", "name": "Ortofoto Regione Lombardia", "type": "wms",
+         "url": os.environ.get("REMIX_BASEMAP_ORTOFOTO",
+                               "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/Ortofoto2021/ImageServer/WMSServer"),
+         "layers": "0", "attribution": "© Regione Lombardia", "max_zoom": 20},
+        {"id": "ctr", "name": "CTR Regione Lombardia", "type": "wms",
+         "url": os.environ.get("REMIX_BASEMAP_CTR",
+                               "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/CTR10000/MapServer/WMSServer"),
+         "layers": "0", "attribution": "© Regione Lombardia", "max_zoom": 18},
+    ],
+    # Layers switched on when the map opens without a permalink: projects and opportunities meet.
+    "MAP_DEFAULT_LAYERS": ["realizzazioni", "pgt_ambiti_trasformazione", "pgt_ambiti_rigenerazione",
+                           "pgt_aree_dismesse", "remix_incubatore", "stazioni"],
+    # Basemap shown first ("none" keeps the map usable offline from the first paint).
+    "DEFAULT_BASEMAP": os.environ.get("REMIX_DEFAULT_BASEMAP", "osm"),
     # iPA code prefixing RNDT identifiers; CMM's own code is unverified (domain-model.md §4.1).
     "IPA_CODE": os.environ.get("REMIX_IPA_CODE", "cmmi"),
     # Features in a catalogue preview map: enough to show the data, bounded so a page stays light.

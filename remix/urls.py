@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("mappature.api_urls")),
+    path("tiles/", include("mappature.tile_urls")),
     path("api/", include("layers.api_urls")),
 ]
 

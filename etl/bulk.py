@@ -1,0 +1,76 @@
+"""Writing the resolved rows into the target: upsert in general, a bulk insert into an empty scope.
+
+A first load (or a new comune's plan) has nothing to compare with: a plain INSERT is enough, and
+when it brings more rows than the table holds, the secondary indexes (the GiST above all) are
+dropped and built once at the end — building a GiST in bulk is several times faster than
+growing it row by row. Both happen inside the load's transaction, so a failure restores them;
+the price is that readers of the table wait for the commit during such a bulk load.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from . import staging
+from .sources import Source
+
+# ruff: noqa: S608 - table and column names come from the models and the declaration.
+
+
+def write(cur, source: Source, target: staging.Target, staged: int) -> tuple[int, int, int]:
+    """(inserted, updated, deleted) after writing the resolved rows into the target."""
+    if _scope_is_empty(cur, source, target):
+        with _indexes_rebuilt(cur, target.table, staged):
+            return _insert_all(cur, target), 0, 0
+    inserted, updated = staging.merge(cur, target)
+    return inserted, updated, staging.delete_missing(cur, source, target)
+
+
+def _scope_condition(source: Source, target: staging.Target) -> str:
+    return " AND ".join(
+        f't."{target.column(s)}" IN (SELECT DISTINCT "{target.column(s)}" FROM {staging.RESOLVED})'
+        for s in source.scope
+    ) or "TRUE"
+
+
+def _scope_is_empty(cur, source: Source, target: staging.Target) -> bool:
+    cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target.table} t WHERE {_scope_condition(source, target)})")
+    return cur.fetchone()[0]
+
+
+def _insert_all(cur, target: staging.Target) -> int:
+    cols = staging.target_columns(target)
+    defaults = target.defaults()
+    names = ", ".join([*(f'"{c}"' for c in cols), *(f'"{c}"' for c, _ in defaults)])
+    values = ", ".join([*(f'"{c}"' for c in cols), *("%s" for _ in defaults)])
+    # In natural-key order, the unique index grows at its right edge instead of at random pages.
+    order = ", ".join(f'"{target.column(k)}"' for k in target.source.natural_key)
+    cur.execute(f"INSERT INTO {target.table} ({names}) SELECT {values} FROM {staging.RESOLVED} ORDER BY {order}",
+                [v for _, v in defaults])
+    return cur.rowcount
+
+
+@contextmanager
+def _indexes_rebuilt(cur, table: str, incoming: int):
+    """Drop the secondary indexes for the insert and rebuild them, when the insert is the bulk."""
+    cur.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table])
+    existing = cur.fetchone()[0]
+    if incoming < max(existing, 10_000):
+        yield
+        return
+    cur.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND NOT x.indisunique "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        [table],
+    )
+    definitions = cur.fetchall()
+    for name, _ in definitions:
+        cur.execute(f'DROP INDEX "{name}"')
+    yield
+    # The deferred foreign-key checks of the insert must run before an index can be built.
+    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for _, ddl in definitions:
+        cur.execute(ddl)
+    cur.execute("SET CONSTRAINTS ALL DEFERRED")

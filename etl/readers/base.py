@@ -1,0 +1,137 @@
+"""What every reader shares: the FeatureTable it returns, paths, checksums and CRS detection."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.conf import settings
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from ..sources import Source
+
+
+class ArrowColumns(Mapping):
+    """Columns kept as Arrow arrays, turned into Python lists only when (and if) they are used.
+
+    Converting every column of a large file to Python objects took longer than reading it;
+    collected attributes only need each column's non-null values (see :meth:`nonnull`).
+    """
+
+    def __init__(self, table: pa.Table):
+        self.table = table
+        self._lists: dict[str, list] = {}
+
+    def __getitem__(self, name: str) -> list:
+        if name not in self._lists:
+            if name not in self.table.column_names:
+                raise KeyError(name)
+            self._lists[name] = self.table.column(name).to_pylist()
+        return self._lists[name]
+
+    def __contains__(self, name) -> bool:  # Mapping's default would convert the column
+        return name in self.table.column_names
+
+    def __iter__(self):
+        return iter(self.table.column_names)
+
+    def __len__(self) -> int:
+        return self.table.num_columns
+
+    def nonnull(self, name: str) -> tuple[list[int], list]:
+        """Row indices and values of the non-null cells of one column."""
+        column = self.table.column(name)
+        valid = pc.is_valid(column)
+        return pc.indices_nonzero(valid).to_pylist(), pc.filter(column, valid).to_pylist()
+
+    def with_column(self, name: str, values: list) -> ArrowColumns:
+        return ArrowColumns(self.table.append_column(name, pa.array(values, type=pa.string())))
+
+
+@dataclass
+class FeatureTable:
+    """What a reader returns: attribute columns, WKB geometries (or None) and their EPSG code."""
+
+    columns: Mapping[str, list]
+    geometries: list[bytes | None] | None
+    srid: int | None
+    count: int
+    encoding: str | None = None
+
+
+class Reader(Protocol):
+    """The contract every reader fulfils."""
+
+    source: Source
+
+    def fingerprint(self) -> str:
+        """A checksum of the source content: equal checksums mean an unchanged source."""
+
+    def read(self) -> FeatureTable:
+        """Read the whole source."""
+
+    def archive_path(self) -> Path | None:
+        """The local file a version can be restored from (after fingerprint/read), if any."""
+
+
+def resolve_path(location: str) -> Path:
+    path = Path(location)
+    if not path.is_absolute():
+        path = Path(settings.REMIX["DATA_DIR"]) / path
+    return path
+
+
+def epsg_of(crs_text: str | None) -> int | None:
+    """EPSG code of a CRS given as 'EPSG:n', WKT or PROJ text; None when there is none."""
+    if not crs_text:
+        return None
+    try:
+        crs = CRS.from_user_input(crs_text)
+    except CRSError:
+        return None
+    return crs.to_epsg(min_confidence=70)
+
+
+def file_checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def concat(tables: list[FeatureTable]) -> FeatureTable:
+    """One table out of several (layers of one file, pages of a service): union of the columns."""
+    if tables and all(isinstance(t.columns, ArrowColumns) for t in tables):
+        merged = pa.concat_tables([t.columns.table for t in tables], promote_options="permissive")
+        columns = ArrowColumns(merged)
+        with_geom = [t for t in tables if t.geometries is not None]
+        geometries = [g for t in tables for g in (t.geometries or [None] * t.count)] if with_geom else None
+        srids = {t.srid for t in with_geom}
+        if len(srids) > 1:
+            from ..errors import SourceUnreadable
+
+            raise SourceUnreadable(f"strati con sistemi di riferimento diversi: {sorted(map(str, srids))}")
+        return FeatureTable(columns, geometries, srids.pop() if srids else None, merged.num_rows,
+                            tables[0].encoding)
+    names: list[str] = []
+    for t in tables:
+        names += [n for n in t.columns if n not in names]
+    columns = {n: [v for t in tables for v in t.columns.get(n, [None] * t.count)] for n in names}
+    with_geom = [t for t in tables if t.geometries is not None]
+    geometries = [g for t in tables for g in (t.geometries or [None] * t.count)] if with_geom else None
+    srids = {t.srid for t in with_geom}
+    if len(srids) > 1:
+        from ..errors import SourceUnreadable
+
+        raise SourceUnreadable(f"strati con sistemi di riferimento diversi: {sorted(map(str, srids))}")
+    return FeatureTable(
+        columns, geometries, srids.pop() if srids else None, sum(t.count for t in tables),
+        tables[0].encoding if tables else None,
+    )
