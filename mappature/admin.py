@@ -3,6 +3,7 @@
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
+from .actions import refine_location
 from .models import Comune, PgtAtto, Realizzazione, Stazione, ZonaOmogenea
 
 
@@ -21,9 +22,18 @@ class ComuneAdmin(LeafletGeoAdmin):
 
 @admin.register(Realizzazione)
 class RealizzazioneAdmin(LeafletGeoAdmin):
-    list_display = ("code", "title", "programme", "status", "amount_eur", "location_precision")
-    list_filter = ("status", "location_precision")
+    """Staff place an intervention at its site on the map; saving records precision, who and when."""
+
+    list_display = ("code", "title", "programme", "status", "amount_eur", "location_precision",
+                    "location_refined_by", "location_refined_at")
+    list_filter = ("status", "location_precision", "synthetic")
     search_fields = ("code", "title", "programme")
+    readonly_fields = ("location_precision", "location_refined_by", "location_refined_at")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "geom" in form.changed_data and obj.geom is not None:
+            refine_location(obj, obj.geom, request.user)
 
 
 @admin.register(Stazione)

@@ -58,3 +58,42 @@ def zone_summary() -> list[dict]:
             n_comuni=Count("comuni"), population=Sum("comuni__population")
         )
     )
+
+
+def filter_options() -> dict:
+    """Distinct values offered by the map's filter lists (programmes, sources, statuses, domains, years)."""
+    sql = """
+        SELECT (SELECT coalesce(array_agg(DISTINCT programme ORDER BY programme), '{}') FROM mappature_realizzazione),
+               (SELECT coalesce(array_agg(DISTINCT s ORDER BY s), '{}')
+                FROM mappature_realizzazione, unnest(funding_sources) s),
+               (SELECT coalesce(array_agg(DISTINCT status ORDER BY status), '{}')
+                FROM mappature_realizzazione WHERE status <> ''),
+               (SELECT coalesce(array_agg(DISTINCT d ORDER BY d), '{}')
+                FROM mappature_realizzazione, unnest(domains) d),
+               (SELECT min(year_start) FROM mappature_realizzazione),
+               (SELECT max(coalesce(year_end, year_start)) FROM mappature_realizzazione)
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        programmes, sources, statuses, domains, y0, y1 = cur.fetchone()
+    years = list(range(y0, y1 + 1)) if y0 and y1 else []
+    return {"programme": programmes, "funding_source": sources, "status": statuses, "domain": domains,
+            "year": years}
+
+
+def comune_at(lon: float, lat: float) -> dict | None:
+    """The comune containing a WGS84 point, with its zona, or None outside CMM."""
+    sql = f"""
+        SELECT c.istat_code, c.name, z.code, z.name
+        FROM {Comune._meta.db_table} c JOIN {ZonaOmogenea._meta.db_table} z ON z.id = c.zona_id
+        WHERE ST_Intersects(c.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632)) LIMIT 1
+    """  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, [lon, lat])
+        row = cur.fetchone()
+    return dict(zip(("istat_code", "name", "zona_code", "zona"), row, strict=True)) if row else None
+
+
+def comuni_index() -> list[dict]:
+    """ISTAT code, name and zona of every comune, for the map's selection lists."""
+    return list(Comune.objects.order_by("name").values("istat_code", "name", "zona__code"))

@@ -7,4 +7,5 @@ from . import views
 app_name = "mappature"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("mappa/", views.webmap, name="webmap"),
 ]

@@ -29,3 +29,51 @@ def comune_detail(request, istat_code: str):
     if card is None:
         raise Http404("Comune non trovato")
     return JsonResponse(card)
+
+
+@require_GET
+def webmap(request):
+    """The planners' map: layer tree, selection by comune/zona, filters, summary, table, print."""
+    from django.conf import settings
+
+    remix = settings.REMIX
+    config = {
+        "basemaps": remix.get("BASEMAPS", []), "default_basemap": remix.get("DEFAULT_BASEMAP", "none"),
+        "default_layers": remix.get("MAP_DEFAULT_LAYERS", []),
+        "zone": [{"code": z["code"], "name": z["name"]} for z in queries.zone_summary()],
+        "comuni": queries.comuni_index(), "strings": _webmap_strings(),
+    }
+    return render(request, "mappature/webmap.html", {
+        "zone": config["zone"], "options": queries.filter_options(), "config": config,
+    })
+
+
+def _webmap_strings() -> dict:
+    return {
+        "no_basemap": _("Nessuno sfondo (non serve la rete)"),
+        "offline": _("Sfondo non raggiungibile: mappa senza sfondo."),
+        "synthetic": _("dati sintetici"),
+        "select_comune": _("Seleziona il comune"),
+        "select_zona": _("Seleziona la zona"),
+        "nothing_here": _("Nessun elemento qui."),
+        "whole_cmm": _("Città metropolitana di Milano"),
+        "rows": _("Righe %(from)s–%(to)s di %(total)s"),
+        "no_rows": _("Nessuna riga"),
+        "more_than": _("oltre %(n)s"),
+        "interventions": _("Realizzazioni"),
+        "funding": _("Finanziamento totale"),
+        "per_inhabitant": _("Finanziamento per abitante"),
+        "population": _("Popolazione"),
+        "comuni": _("Comuni"),
+        "by_source": _("Finanziamento per fonte"),
+        "opportunities": _("Aree di opportunità (ettari)"),
+        "compare_need_selection": _("Selezionare prima un comune o una zona."),
+        "copied": _("Collegamento copiato"),
+        "map_title": _("Mappa della rigenerazione"),
+        "exported": _("Immagine pronta: clic per scaricarla"),
+        "error": _("Errore"),
+        "nearby": _("Cosa c'è vicino (1 km)"),
+        "opportunities_near": _("Opportunità nel comune o entro 1 km"),
+        "stations": _("Stazioni"),
+        "ogc_only": _("Strato raster: disponibile nei servizi OGC, non ancora sulla mappa"),
+    }

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "layers",
     "mappature",
     "etl",
+    "consegne",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +116,11 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("REMIX_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+LOGIN_URL = "consegne:login"
+LOGIN_REDIRECT_URL = "consegne:list"
+SESSION_COOKIE_HTTPONLY = True
+# An upload is streamed to a temporary file, never held whole in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Leaflet assets are served by django-leaflet itself: the map works with no network.
 # Basemaps are chosen in the page (mappature), so none is forced here.
@@ -164,12 +170,52 @@ REMIX = {
         "comune": {"table": "mappature_comune", "key": "istat_code", "label": "name"},
         "zona": {"table": "mappature_zonaomogenea", "key": "code", "label": "name"},
     },
+    # PGT deliveries: uploads above this size are refused before they are stored (MB).
+    "CONSEGNE_MAX_UPLOAD_MB": int(os.environ.get("REMIX_CONSEGNE_MAX_UPLOAD_MB", 200)),
+    # Unpacked size and compression ratio above which a zip is treated as a zip bomb.
+    "CONSEGNE_MAX_UNPACKED_MB": int(os.environ.get("REMIX_CONSEGNE_MAX_UNPACKED_MB", 1500)),
+    "CONSEGNE_MAX_RATIO": 200,
+    # Where uploaded deliveries are kept (they are the evidence of what a comune sent).
+    "CONSEGNE_DIR": Path(os.environ.get("REMIX_CONSEGNE_DIR", BASE_DIR / "var" / "consegne")),
+    # Overflow beyond the comune boundary tolerated before it is an error (metres, regional "sbordi").
+    "CONSEGNE_BOUNDARY_TOLERANCE_M": 2.0,
+    # Run validations in a thread of the web process after each upload (no extra server needed);
+    # set to false when `manage.py consegne worker` runs as its own service.
+    "CONSEGNE_INLINE_WORKER": _env_bool("REMIX_CONSEGNE_INLINE_WORKER", True),
+    # Failed logins per username in LOGIN_WINDOW_MIN minutes before further attempts are refused.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_WINDOW_MIN": 15,
     # A copy of the file each ETL version was loaded from, so any version can be restored.
     "ETL_ARCHIVE_DIR": Path(os.environ.get("REMIX_ETL_ARCHIVE_DIR", BASE_DIR / "var" / "etl" / "archive")),
     # Generated synthetic datasets (PGT GeoPackage, PTM layers), cached by seed and scale.
     "SYNTHETIC_DIR": Path(os.environ.get("REMIX_SYNTHETIC_DIR", BASE_DIR / "var" / "synthetic")),
     # Where rasters are published (the ETL writes them, MapServer reads them).
     "RASTER_DIR": Path(os.environ.get("REMIX_RASTER_DIR", BASE_DIR / "var" / "rasters")),
+    # Largest API page: big enough for a table screen, small enough to answer fast.
+    "API_MAX_PAGE": 1000,
+    # Feature counts stop here ("more than N"): counting 300k PGT rows on every page is wasted work.
+    "API_COUNT_CAP": 10000,
+    # Below this zoom vector tiles are generalised and cached by data version (ST_AsMVT ~4 µs/feature).
+    "MVT_GENERALISE_BELOW": 12,
+    # Basemaps offered on the planners' map; with no network the map falls back to "no basemap".
+    "BASEMAPS": [
+        {"id": "osm", "name": "OpenStreetMap", "type": "xyz",
+         "url": os.environ.get("REMIX_BASEMAP_OSM", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+         "attribution": "© OpenStreetMap contributors", "max_zoom": 19},
+        {"id": "ortofoto", "name": "Ortofoto Regione Lombardia", "type": "wms",
+         "url": os.environ.get("REMIX_BASEMAP_ORTOFOTO",
+                               "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/Ortofoto2021/ImageServer/WMSServer"),
+         "layers": "0", "attribution": "© Regione Lombardia", "max_zoom": 20},
+        {"id": "ctr", "name": "CTR Regione Lombardia", "type": "wms",
+         "url": os.environ.get("REMIX_BASEMAP_CTR",
+                               "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/CTR10000/MapServer/WMSServer"),
+         "layers": "0", "attribution": "© Regione Lombardia", "max_zoom": 18},
+    ],
+    # Layers switched on when the map opens without a permalink: projects and opportunities meet.
+    "MAP_DEFAULT_LAYERS": ["realizzazioni", "pgt_ambiti_trasformazione", "pgt_ambiti_rigenerazione",
+                           "pgt_aree_dismesse", "remix_incubatore", "stazioni"],
+    # Basemap shown first ("none" keeps the map usable offline from the first paint).
+    "DEFAULT_BASEMAP": os.environ.get("REMIX_DEFAULT_BASEMAP", "osm"),
     # iPA code prefixing RNDT identifiers; CMM's own code is unverified (domain-model.md §4.1).
     "IPA_CODE": os.environ.get("REMIX_IPA_CODE", "cmmi"),
     # Features in a catalogue preview map: enough to show the data, bounded so a page stays light.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/", include("mappature.api_urls")),
     path("", include("layers.ogc.urls_ows")),
     path("api/", include("layers.exports.api_urls")),
+    path("tiles/", include("mappature.tile_urls")),
     path("api/", include("layers.api_urls")),
 ]
 
@@ -23,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("layers.ogc.urls")),
     path("", include("layers.exports.urls")),
+    path("consegne/", include("consegne.urls")),
     path("", include("layers.urls")),
     path("", include("mappature.urls")),
     prefix_default_language=False,

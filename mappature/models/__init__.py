@@ -4,6 +4,7 @@ from .pgt import PgtAtto, PgtFeature
 from .realizzazioni import Realizzazione
 from .tematiche import Stazione, ThematicFeature
 from .territorio import Comune, ZonaOmogenea
+from .tiles import TileCache
 
 __all__ = [
     "Comune",
@@ -12,5 +13,6 @@ __all__ = [
     "Realizzazione",
     "Stazione",
     "ThematicFeature",
+    "TileCache",
     "ZonaOmogenea",
 ]

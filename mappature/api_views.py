@@ -1,0 +1,148 @@
+"""JSON API of the dynamic maps (/api/…): thin views over the queries; errors mapped here, once."""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils import translation
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from . import queries, queries_features, queries_nearby, queries_summary, tiles
+from .errors import FilterError, MappatureError
+from .filters import parse_filter
+from .layer_list import layer_tree, nearby_path
+from .openapi import openapi_document
+from .params import parse_bbox, parse_distance, parse_int, parse_lonlat, parse_territory
+from .sources import visible_source
+
+
+def _conf(key: str, default):
+    return settings.REMIX.get(key, default)
+
+
+def _request_language(request) -> str:
+    """``?lang=en`` or the browser's Accept-Language: /api/ has no language prefix to read it from."""
+    wanted = request.GET.get("lang") or translation.get_language_from_request(request, check_path=False)
+    return "en" if (wanted or "").startswith("en") else "it"
+
+
+def api(view):
+    """Answer in the caller's language; map the app's exceptions to JSON errors with a clear message."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with translation.override(_request_language(request)):
+            try:
+                return view(request, *args, **kwargs)
+            except MappatureError as err:
+                return JsonResponse({"error": str(err)}, status=err.status)
+
+    return require_GET(wrapper)
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "it").startswith("en") else "it"
+
+
+@api
+def layers(request):
+    return JsonResponse({"layers": layer_tree(request.user, _lang())})
+
+
+@api
+def features(request, slug: str):
+    source = visible_source(request.user, slug, _lang())
+    flt, bbox = parse_filter(request.GET), parse_bbox(request.GET.get("bbox"))
+    if request.GET.get("format") == "csv":
+        response = StreamingHttpResponse(queries_features.stream_csv(source, flt, bbox), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
+        return response
+    max_limit = _conf("API_MAX_PAGE", 1000)
+    limit = parse_int(request.GET.get("limit"), "limit", 100, 1, max_limit)
+    offset = parse_int(request.GET.get("offset"), "offset", 0, 0, 10**9)
+    page = queries_features.page(source, flt, bbox, limit, offset, geometry=request.GET.get("geometry") != "0",
+                                 count_cap=_conf("API_COUNT_CAP", 10000))
+    body = {
+        "type": "FeatureCollection", "layer": slug, "synthetic": source.synthetic, "features": page.features,
+        "numberMatched": page.matched, "numberMatchedIsExact": page.matched_is_exact,
+        "numberReturned": len(page.features), "limit": limit, "offset": offset,
+        "columns": [{"name": n, "label": lab} for n, lab in zip(source.attributes, source.labels, strict=True)],
+    }
+    if bbox is not None:
+        body["bbox"] = list(bbox)
+    return JsonResponse(body, content_type="application/geo+json")
+
+
+@api
+def extent(request, slug: str):
+    source = visible_source(request.user, slug, _lang())
+    return JsonResponse({"layer": slug, "bbox": queries_features.extent(source, parse_filter(request.GET))})
+
+
+@api
+def identify(request):
+    lon, lat = parse_lonlat(request.GET)
+    tolerance = parse_distance(request.GET.get("tolerance"), default=50, maximum=5000)
+    flt, results = parse_filter(request.GET), []
+    slugs = [s for s in (request.GET.get("layers") or "").split(",") if s][:30]
+    for slug in slugs:
+        source = visible_source(request.user, slug, _lang())
+        hits = queries_features.identify(source, flt, lon, lat, tolerance)
+        if hits:
+            labels = dict(zip(source.attributes, source.labels, strict=True))
+            results.append({"layer": slug, "title": source.title, "synthetic": source.synthetic,
+                            "labels": labels, "features": hits, "nearby": nearby_path(source.relation)})
+    return JsonResponse({"comune": queries.comune_at(lon, lat), "results": results})
+
+
+@api
+def summary(request):
+    flt = parse_filter(request.GET)
+    return JsonResponse({"filter": flt.as_query(), "summary": queries_summary.summary(flt).as_dict()})
+
+
+@api
+def compare(request):
+    """Two selections side by side: ``a`` and ``b`` are ``zona:<code>`` or ``comune:<istat>``."""
+    base = parse_filter(request.GET)
+    sides = {}
+    for side in ("a", "b"):
+        flt = parse_territory(request.GET.get(side), base, side)
+        sides[side] = {"filter": flt.as_query(), "summary": queries_summary.summary(flt).as_dict()}
+    return JsonResponse(sides)
+
+
+@api
+def intervention_nearby(request, pk: int):
+    distance = parse_distance(request.GET.get("distance"), default=1000, maximum=10000)
+    return JsonResponse(queries_nearby.opportunities_near_intervention(pk, distance))
+
+
+@api
+def opportunity_nearby(request, kind: str, pk: int):
+    distance = parse_distance(request.GET.get("distance"), default=1000, maximum=10000)
+    return JsonResponse(queries_nearby.near_opportunity(kind, pk, distance))
+
+
+@require_GET
+def tile(request, slug: str, z: int, x: int, y: int):
+    if not tiles.valid_tile(z, x, y):
+        return JsonResponse({"error": _("Tassello fuori dalla griglia.")}, status=404)
+    try:
+        source = visible_source(request.user, slug, _lang())
+        data = tiles.tile(source, parse_filter(request.GET), z, x, y)
+    except (FilterError, MappatureError) as err:
+        return JsonResponse({"error": str(err)}, status=err.status)
+    response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
+    # The URL carries ?v=<data_version>: a reload changes the URL, so browsers may keep tiles an hour.
+    response["Cache-Control"] = "public, max-age=3600" if request.GET.get("v") else "no-cache"
+    return response
+
+
+@require_GET
+def openapi(request):
+    return JsonResponse(openapi_document(request.build_absolute_uri("/api/")))

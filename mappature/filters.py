@@ -1,0 +1,138 @@
+"""The selection a planner makes (territory and intervention filters), parsed once, bound everywhere.
+
+The map, the attribute table, the tiles and the summary all receive the same ``MapFilter`` and
+turn it into SQL with bound parameters through ``territory_sql`` / ``realizzazioni_sql``, so the
+three views can never disagree about what is selected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from .errors import FilterError
+
+_ISTAT = re.compile(r"^\d{6}$")
+_SLUG = re.compile(r"^[a-z0-9-]{1,40}$")
+_TEXT_MAX = 300
+
+# SQL that lists the ISTAT codes of the selected territory (zona code and/or comune code bound).
+_COMUNI_OF_ZONA = (
+    "SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
+    "WHERE z.code = %s"
+)
+
+
+@dataclass(frozen=True)
+class MapFilter:
+    """What is selected: territory (applies to every layer) and intervention attributes."""
+
+    zona: str | None = None
+    comune: str | None = None
+    programme: str | None = None
+    funding_source: str | None = None
+    status: str | None = None
+    domain: str | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    year: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(v is not None for v in asdict(self).values())
+
+    def as_query(self) -> dict[str, str]:
+        """The filter as URL query parameters (for permalinks, paging links and tile URLs)."""
+        return {k: str(v) for k, v in asdict(self).items() if v is not None}
+
+    def cache_key(self) -> str:
+        return "&".join(f"{k}={v}" for k, v in sorted(self.as_query().items()))
+
+    def territory_sql(self, istat_column: str) -> tuple[str, list]:
+        """WHERE fragment restricting a single ISTAT-code column to the selected territory."""
+        clauses, params = [], []
+        if self.zona:
+            clauses.append(f"{istat_column} IN ({_COMUNI_OF_ZONA})")
+            params.append(self.zona)
+        if self.comune:
+            clauses.append(f"{istat_column} = %s")
+            params.append(self.comune)
+        return " AND ".join(clauses) or "TRUE", params
+
+    def realizzazioni_sql(self, alias: str = "r") -> tuple[str, list]:
+        """WHERE fragment for interventions: territory overlaps their comuni, then their attributes."""
+        clauses, params = [], []
+        if self.zona:
+            clauses.append(f"{alias}.comuni_istat && ARRAY({_COMUNI_OF_ZONA})::varchar[]")
+            params.append(self.zona)
+        if self.comune:
+            clauses.append(f"%s = ANY({alias}.comuni_istat)")
+            params.append(self.comune)
+        for value, clause in (
+            (self.programme, f"{alias}.programme = %s"),
+            (self.funding_source, f"%s = ANY({alias}.funding_sources)"),
+            (self.status, f"{alias}.status = %s"),
+            (self.domain, f"%s = ANY({alias}.domains)"),
+            (self.amount_min, f"{alias}.amount_eur >= %s"),
+            (self.amount_max, f"{alias}.amount_eur <= %s"),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        if self.year is not None:
+            clauses.append(f"coalesce({alias}.year_start, %s) <= %s AND coalesce({alias}.year_end, "
+                           f"{alias}.year_start, %s) >= %s")
+            params += [self.year, self.year, self.year, self.year]
+        return " AND ".join(clauses) or "TRUE", params
+
+
+FILTER_PARAMS = tuple(MapFilter.__dataclass_fields__)
+
+
+def parse_filter(query) -> MapFilter:
+    """Build a MapFilter from request.GET (or a dict); FilterError (Italian message) if a value is bad."""
+
+    def text(name: str) -> str | None:
+        value = (query.get(name) or "").strip()
+        if len(value) > _TEXT_MAX:
+            raise FilterError(_("Il filtro «%(name)s» è troppo lungo.") % {"name": name})
+        return value or None
+
+    zona, comune = text("zona"), text("comune")
+    if zona and not _SLUG.match(zona):
+        raise FilterError(_("Zona omogenea non valida: %(value)s") % {"value": zona})
+    if comune and not _ISTAT.match(comune):
+        raise FilterError(_("Il comune va indicato con il codice ISTAT di 6 cifre, non «%(value)s».")
+                          % {"value": comune})
+    amount_min, amount_max = _decimal(text("amount_min"), "amount_min"), _decimal(text("amount_max"), "amount_max")
+    if amount_min is not None and amount_max is not None and amount_min > amount_max:
+        raise FilterError(_("L'importo minimo supera l'importo massimo."))
+    return MapFilter(
+        zona=zona, comune=comune, programme=text("programme"), funding_source=text("funding_source"),
+        status=text("status"), domain=text("domain"), amount_min=amount_min, amount_max=amount_max,
+        year=_year(text("year")),
+    )
+
+
+def _decimal(value: str | None, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        number = Decimal(value.replace(",", "."))
+    except InvalidOperation as err:
+        raise FilterError(_("«%(value)s» non è un importo valido (%(name)s).") % {"value": value, "name": name}) \
+            from err
+    if not number.is_finite() or number < 0:
+        raise FilterError(_("«%(value)s» non è un importo valido (%(name)s).") % {"value": value, "name": name})
+    return number
+
+
+def _year(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 1900 <= int(value) <= 2100:
+        raise FilterError(_("«%(value)s» non è un anno valido.") % {"value": value})
+    return int(value)

@@ -1,0 +1,63 @@
+"""The layer tree of the map: registry layers visible to the user, grouped by theme, with legends."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from layers.errors import StyleError
+from layers.models import Layer
+from layers.styles import parse_style
+
+from .map_views import REALIZZAZIONI_VIEW
+from .opportunities import OPPORTUNITY_KINDS
+
+# Which proximity question a layer's features can ask ("projects meet opportunities").
+_NEARBY = {REALIZZAZIONI_VIEW: "realizzazioni"} | {k.relation: f"opportunita/{k.code}" for k in OPPORTUNITY_KINDS}
+
+
+def classification(layer: Layer, lang: str) -> tuple[dict, list[dict]]:
+    """The layer's style as the registry parses it (same rules as MapServer and the catalogue) and its legend."""
+    try:
+        parsed = parse_style(layer.style or {}, geometry_type=layer.geometry_type)
+    except StyleError:
+        parsed = parse_style({})  # a broken style is the registry's to report; the map still draws
+    legend = [{"label": e.label, "color": e.symbol.fill, "stroke": e.symbol.stroke} for e in parsed.legend(lang)]
+    return parsed.as_json(lang), legend
+
+
+def layer_tree(user, lang: str = "it") -> list[dict]:
+    """Visible vector and raster layers, ordered by theme, as the map page and /api/layers show them."""
+    themes = dict(Layer.Theme.choices)
+    out = []
+    for layer in Layer.objects.visible_to(user).order_by("theme", "sort_order", "slug"):
+        title = (layer.title_en if lang == "en" else "") or layer.title_it
+        abstract = (layer.abstract_en if lang == "en" else "") or layer.abstract_it
+        style, legend = classification(layer, lang)
+        out.append({
+            "slug": layer.slug, "title": title, "abstract": abstract, "theme": layer.theme,
+            "theme_label": str(themes.get(layer.theme, layer.theme)), "kind": layer.kind,
+            "geometry_type": layer.geometry_type, "synthetic": layer.synthetic,
+            "data_version": layer.data_version, "classification": style, "legend": legend,
+            "min_zoom": layer.min_zoom, "max_zoom": layer.max_zoom,
+            "attributes": layer.attributes or [],
+            "delivery": _delivery(layer),
+            "nearby": nearby_path(layer.source),
+            "links": {
+                "features": reverse("api:layer-features", args=[layer.slug]),
+                "tiles": reverse("tiles:tile", args=[layer.slug, 0, 0, 0]).replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf"),
+            },
+        })
+    return out
+
+
+def nearby_path(relation: str) -> str | None:
+    """API path prefix of the proximity query for this relation's features, if any."""
+    return _NEARBY.get(relation)
+
+
+def _delivery(layer: Layer) -> str:
+    """PGT layers (up to hundreds of thousands of polygons) travel as vector tiles, the rest as GeoJSON;
+    rasters are left to the OGC services ("none" here)."""
+    if layer.kind != Layer.Kind.VECTOR:
+        return "none"
+    return "mvt" if layer.theme == Layer.Theme.PGT or layer.source.startswith("pgt_") else "geojson"

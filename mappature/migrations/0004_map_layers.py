@@ -1,0 +1,43 @@
+"""Map views over the domain tables and the cache of generalised vector tiles."""
+
+from django.db import migrations, models
+
+
+def forwards(apps, schema_editor):
+    from mappature.map_views import all_views
+
+    for name, sql in all_views():
+        schema_editor.execute(f"DROP VIEW IF EXISTS {name}")
+        schema_editor.execute(sql)
+
+
+def backwards(apps, schema_editor):
+    from mappature.map_views import all_views
+
+    for name, _sql in all_views():
+        schema_editor.execute(f"DROP VIEW IF EXISTS {name}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("mappature", "0003_thematic_views")]
+    operations = [
+        migrations.RunPython(forwards, backwards),
+        migrations.CreateModel(
+            name="TileCache",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("layer", models.SlugField(max_length=80)),
+                ("data_version", models.PositiveIntegerField()),
+                ("z", models.PositiveSmallIntegerField()),
+                ("x", models.PositiveIntegerField()),
+                ("y", models.PositiveIntegerField()),
+                ("filter_key", models.CharField(blank=True, max_length=64)),
+                ("tile", models.BinaryField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+            ],
+            options={
+                "constraints": [models.UniqueConstraint(
+                    fields=("layer", "data_version", "z", "x", "y", "filter_key"), name="tile_cache_key")],
+            },
+        ),
+    ]

@@ -1,0 +1,71 @@
+"""The OpenAPI 3.1 description of the dynamic-maps API, served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from .filters import FILTER_PARAMS
+
+_FILTER_DOCS = {
+    "zona": "Zona omogenea code (e.g. nord-ovest)", "comune": "ISTAT code of a comune (6 digits)",
+    "programme": "Intervention programme (exact)", "funding_source": "Funding source (exact)",
+    "status": "Intervention status (exact)", "domain": "Thematic domain (exact)",
+    "amount_min": "Minimum amount in euro", "amount_max": "Maximum amount in euro",
+    "year": "Year the intervention is active in",
+}
+
+
+def _param(name: str, description: str, schema: dict | None = None, where: str = "query",
+           required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def _filters() -> list[dict]:
+    return [_param(n, _FILTER_DOCS[n], {"type": "number"} if n.startswith("amount") else None)
+            for n in FILTER_PARAMS]
+
+
+def _get(summary: str, params: list[dict], content: str = "application/json") -> dict:
+    return {"get": {"summary": summary, "parameters": params, "responses": {
+        "200": {"description": "OK", "content": {content: {}}},
+        "400": {"description": "Invalid parameter (message in the request language)"},
+        "404": {"description": "Unknown or not visible layer / feature"}}}}
+
+
+def openapi_document(server_url: str) -> dict:
+    slug = _param("slug", "Layer identifier (see /layers)", where="path", required=True)
+    pk = _param("id", "Feature id", {"type": "integer"}, where="path", required=True)
+    distance = _param("distance", "Search distance in metres (≤ 10000, default 1000)", {"type": "number"})
+    paging = [_param("limit", "Page size (≤ 1000, default 100)", {"type": "integer"}),
+              _param("offset", "Rows to skip", {"type": "integer"})]
+    bbox = _param("bbox", "minLon,minLat,maxLon,maxLat in EPSG:4326")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Remix — mappature dinamiche API", "version": "1",
+                 "description": "Layers, features (GeoJSON, EPSG:4326), summaries and proximity queries of "
+                                "the Città metropolitana di Milano. Filters apply identically to every endpoint."},
+        "servers": [{"url": server_url.rstrip("/")}],
+        "paths": {
+            "/layers": _get("Layers visible to the caller, by theme, with legend and delivery (geojson|mvt)", []),
+            "/layers/{slug}/features": _get(
+                "Features of a layer as a paged GeoJSON FeatureCollection (format=csv streams all selected rows)",
+                [slug, bbox, *paging, _param("geometry", "0 to omit geometries"), _param("format", "csv"),
+                 *_filters()], "application/geo+json"),
+            "/layers/{slug}/extent": _get("Bounding box (EPSG:4326) of the selected features", [slug, *_filters()]),
+            "/identify": _get("Features of the given layers near a point", [
+                _param("lon", "Longitude", {"type": "number"}, required=True),
+                _param("lat", "Latitude", {"type": "number"}, required=True),
+                _param("layers", "Comma-separated layer identifiers", required=True),
+                _param("tolerance", "Metres (default 50)", {"type": "number"}), *_filters()]),
+            "/summary": _get("Summary of a selection: interventions, funding, opportunity areas (ha)", _filters()),
+            "/compare": _get("Summaries of two selections side by side", [
+                _param("a", "zona:<code> or comune:<istat>", required=True),
+                _param("b", "zona:<code> or comune:<istat>", required=True), *_filters()]),
+            "/realizzazioni/{id}/nearby": _get("Opportunities in the comuni of an intervention or within a distance",
+                                               [pk, distance]),
+            "/opportunita/{kind}/{id}/nearby": _get(
+                "Interventions, stations and LUM near an opportunity",
+                [_param("kind", "ambiti_trasformazione | ambiti_rigenerazione | aree_dismesse | remix_incubatore",
+                        where="path", required=True), pk, distance]),
+            "/comuni.geojson": _get("All comuni (GeoJSON, EPSG:4326)", [], "application/geo+json"),
+        },
+    }

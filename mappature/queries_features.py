@@ -1,0 +1,118 @@
+"""Features of a map layer as GeoJSON pages, attribute-table rows, CSV and identify hits.
+
+Geometries are stored in EPSG:32632 and returned in EPSG:4326; bbox values arrive in EPSG:4326.
+Every value is bound; identifiers come from ``LayerSource`` (checked against the catalogue).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import connection
+
+from .filters import MapFilter
+from .sources import LayerSource, quote
+
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a layer: features (GeoJSON dicts), how many match (capped) and the paging window."""
+
+    features: list[dict]
+    matched: int
+    matched_is_exact: bool
+    limit: int
+    offset: int
+
+
+def _where(source: LayerSource, flt: MapFilter, bbox: BBox | None) -> tuple[str, list]:
+    where, params = source.where(flt)
+    if bbox is not None:
+        where += " AND t.geom && ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 32632)"
+        params = [*params, *bbox]
+    return where, params
+
+
+def _props_sql(source: LayerSource) -> str:
+    pairs = ", ".join(f"'{name}', t.{quote(name)}" for name in source.attributes)
+    return f"json_build_object({pairs})" if pairs else "'{}'::json"
+
+
+def count(source: LayerSource, flt: MapFilter, bbox: BBox | None, cap: int) -> tuple[int, bool]:
+    """How many features match, counting at most ``cap + 1`` rows (so a huge layer stays cheap)."""
+    where, params = _where(source, flt, bbox)
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {source.table} t WHERE {where} LIMIT %s) s"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, cap + 1])
+        n = cur.fetchone()[0]
+    return min(n, cap), n <= cap
+
+
+def page(source: LayerSource, flt: MapFilter, bbox: BBox | None, limit: int, offset: int, *,
+         geometry: bool = True, count_cap: int = 10000) -> Page:
+    """A page of features ordered by id; ``geometry=False`` serves the attribute table."""
+    where, params = _where(source, flt, bbox)
+    geom = "ST_AsGeoJSON(ST_Transform(t.geom, 4326), 6)::json" if geometry else "NULL::json"
+    sql = f"""
+        SELECT coalesce(json_agg(json_build_object(
+            'type', 'Feature', 'id', t.id, 'geometry', {geom}, 'properties', {_props_sql(source)}
+        ) ORDER BY t.id), '[]'::json)::text
+        FROM (SELECT * FROM {source.table} t WHERE {where} ORDER BY t.id LIMIT %s OFFSET %s) t
+    """  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, limit, offset])
+        features = json.loads(cur.fetchone()[0])
+    if offset == 0 and len(features) < limit:
+        matched, exact = len(features), True  # the whole selection fits in this page: no count query
+    else:
+        matched, exact = count(source, flt, bbox, count_cap)
+    return Page(features, matched, exact, limit, offset)
+
+
+def csv_copy_sql(source: LayerSource, flt: MapFilter, bbox: BBox | None) -> tuple[str, list]:
+    """COPY … TO STDOUT statement (CSV, no header) of the selected rows, with its bound values."""
+    where, params = _where(source, flt, bbox)
+    sql = (f"COPY (SELECT {source.select_list()} FROM {source.table} t WHERE {where} ORDER BY t.id) "  # noqa: S608
+           "TO STDOUT WITH (FORMAT csv)")
+    return sql, params
+
+
+def stream_csv(source: LayerSource, flt: MapFilter, bbox: BBox | None) -> Iterator[bytes]:
+    """The selected rows as CSV bytes, streamed by PostgreSQL's COPY (no row cap, constant memory)."""
+    header = ",".join('"' + label.replace('"', '""') + '"' for label in source.labels) + "\r\n"
+    yield header.encode()
+    sql, params = csv_copy_sql(source, flt, bbox)
+    with connection.cursor() as cur, cur.cursor.copy(sql, params) as copy:
+        yield from (bytes(chunk) for chunk in copy)
+
+
+def identify(source: LayerSource, flt: MapFilter, lon: float, lat: float, tolerance_m: float,
+             limit: int = 10) -> list[dict]:
+    """Features of one layer within ``tolerance_m`` metres of a WGS84 point, nearest first."""
+    where, params = source.where(flt)
+    sql = f"""
+        WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632) AS g)
+        SELECT coalesce(json_agg(json_build_object('id', t.id, 'properties', {_props_sql(source)})), '[]')::text
+        FROM (SELECT t.* FROM {source.table} t, p WHERE ST_DWithin(t.geom, p.g, %s) AND {where}
+              ORDER BY t.geom <-> p.g LIMIT %s) t
+    """  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, [lon, lat, tolerance_m, *params, limit])
+        return json.loads(cur.fetchone()[0])
+
+
+def extent(source: LayerSource, flt: MapFilter) -> BBox | None:
+    """The WGS84 bounding box of the selected features, or None when nothing is selected."""
+    where, params = source.where(flt)
+    sql = f"SELECT ST_Extent(ST_Transform(t.geom, 4326)) FROM {source.table} t WHERE {where}"  # noqa: S608
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        box = cur.fetchone()[0]
+    if not box:
+        return None
+    nums = box.replace("BOX(", "").replace(")", "").replace(",", " ").split()
+    return tuple(float(n) for n in nums)

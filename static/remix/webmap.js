@@ -1,0 +1,287 @@
+// The planners' map: layer tree, selection by zona/comune, filters, identify, permalink, exports.
+(function () {
+  "use strict";
+  const P = window.RemixPanels;
+  const CFG = JSON.parse(document.getElementById("webmap-config").textContent);
+  const T = CFG.strings;
+  const root = document.getElementById("webmap");
+  const API = root.dataset.api, TILES = root.dataset.tiles;
+  const FILTERS = ["programme", "funding_source", "status", "domain", "year", "amount_min", "amount_max"];
+  const state = { layers: new Set(), zona: "", comune: "", filters: {}, compare: "" };
+  const layers = {};           // slug -> registry entry (from /api/layers)
+  const drawn = {};            // slug -> Leaflet layer on the map
+  let comuniFc = null, ready = false;
+
+  const map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([45.46, 9.19], 10);
+  const canvas = L.canvas({ padding: 0.2 });
+  const comuniLayer = L.geoJSON(null, { renderer: canvas, interactive: false,
+    style: function (f) { return outline(f.properties); } }).addTo(map);
+
+  function outline(p) {
+    const on = (state.comune && p.istat_code === state.comune) || (!state.comune && state.zona && p.zona_code === state.zona);
+    return { color: on ? "#000" : "#777", weight: on ? 2.5 : 0.6, fill: false };
+  }
+
+  // --- basemaps, with a fallback to "no basemap" when tiles cannot be reached ---
+  function setupBasemaps() {
+    const none = L.layerGroup();
+    const bases = { [T.no_basemap]: none };
+    let chosen = none;
+    CFG.basemaps.forEach(function (b) {
+      const opts = { attribution: b.attribution, maxZoom: b.max_zoom || 19, crossOrigin: true };
+      const layer = b.type === "wms"
+        ? L.tileLayer.wms(b.url, Object.assign(opts, { layers: b.layers, format: "image/png", transparent: false }))
+        : L.tileLayer(b.url, opts);
+      let errors = 0;
+      layer.on("tileerror", function () {
+        errors += 1;
+        if (errors === 3 && map.hasLayer(layer)) {
+          map.removeLayer(layer); none.addTo(map);
+          setStatus(T.offline);
+        }
+      });
+      bases[b.name] = layer;
+      if (b.id === CFG.default_basemap) { chosen = layer; }
+    });
+    chosen.addTo(map);
+    L.control.layers(bases, {}, { collapsed: true }).addTo(map);
+  }
+
+  function setStatus(text) { document.getElementById("status").textContent = text; }
+
+  // --- the selection as query parameters (the same for features, tiles, table and summary) ---
+  function filterParams() {
+    const q = new URLSearchParams();
+    if (state.zona) { q.set("zona", state.zona); }
+    if (state.comune) { q.set("comune", state.comune); }
+    FILTERS.forEach(function (k) { if (state.filters[k]) { q.set(k, state.filters[k]); } });
+    return q;
+  }
+
+  function selectionName() {
+    if (state.comune) { const c = CFG.comuni.find(function (x) { return x.istat_code === state.comune; }); return c ? c.name : state.comune; }
+    if (state.zona) { const z = CFG.zone.find(function (x) { return x.code === state.zona; }); return z ? z.name : state.zona; }
+    return T.whole_cmm;
+  }
+
+  function getJSON(url) {
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + (document.documentElement.lang || "it");
+    return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
+      return r.json().then(function (body) { if (!r.ok) { throw new Error(body.error || r.status); } return body; });
+    });
+  }
+
+  // --- layer tree ---
+  function buildTree(list) {
+    const tree = document.getElementById("layer-tree");
+    const groups = {};
+    list.forEach(function (l) {
+      layers[l.slug] = l;
+      if (!groups[l.theme]) {
+        const fs = document.createElement("fieldset"); fs.dataset.theme = l.theme;
+        const lg = document.createElement("legend"); lg.textContent = l.theme_label; fs.appendChild(lg);
+        groups[l.theme] = document.createElement("ul"); fs.appendChild(groups[l.theme]); tree.appendChild(fs);
+      }
+      groups[l.theme].appendChild(P.layerItem(l, T, function (on) { toggleLayer(l.slug, on); }));
+    });
+  }
+
+  // The registry's classification (single / categorized / graduated), applied per feature as MapServer does.
+  function classify(c, props) {
+    if (c.kind === "single") { return c.classes[0]; }
+    const v = props ? props[c.field] : null;
+    if (c.kind === "categorized") {
+      const key = v === null || v === undefined ? null : String(v);
+      return c.classes.find(function (k) { return k.value === key; }) || c.other;
+    }
+    const n = v === null || v === undefined || v === "" ? NaN : Number(v);
+    if (isNaN(n)) { return c.other; }
+    const last = c.classes.length - 1;
+    return c.classes.find(function (k, i) { return (k.min <= n && n < k.max) || (i === last && n === k.max); }) || c.other;
+  }
+
+  function styleFor(l, props) {
+    const k = classify(l.classification, props);
+    if (!k) { return { stroke: false, fill: false, radius: 0 }; }
+    const s = k.symbol;
+    return { color: s.stroke, fillColor: s.fill, weight: s.width, opacity: 1, fillOpacity: s.opacity,
+      radius: s.radius, fill: true };
+  }
+
+  function toggleLayer(slug, on) {
+    if (on) { state.layers.add(slug); } else { state.layers.delete(slug); }
+    drawLayer(slug);
+    P.legend(activeLayers(), T);
+    P.table.layersChanged(activeLayers());
+    saveUrl();
+  }
+
+  function activeLayers() { return Array.from(state.layers).filter(function (s) { return layers[s]; }).map(function (s) { return layers[s]; }); }
+
+  function drawLayer(slug) {
+    if (drawn[slug]) { map.removeLayer(drawn[slug]); delete drawn[slug]; }
+    const l = layers[slug];
+    const item = document.querySelector('#layer-tree li[data-layer="' + slug + '"]');
+    if (!l || !state.layers.has(slug)) { if (item) { item.dataset.count = ""; item.querySelector(".count").textContent = ""; } return; }
+    const params = filterParams();
+    if (l.delivery === "none") { return; }
+    if (l.delivery === "mvt") {
+      params.set("v", l.data_version);
+      const url = TILES + slug + "/{z}/{x}/{y}.pbf?" + params.toString();
+      drawn[slug] = L.vectorGrid.protobuf(url, { rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 16,
+        vectorTileLayerStyles: { [slug]: function (props) { return styleFor(l, props); } } }).addTo(map);
+      drawn[slug].remixUrl = url;
+    } else {
+      const layer = L.geoJSON(null, { renderer: canvas, interactive: false,
+        style: function (f) { return styleFor(l, f.properties); },
+        pointToLayer: function (f, ll) { return L.circleMarker(ll, styleFor(l, f.properties)); } }).addTo(map);
+      drawn[slug] = layer;
+      loadAll(API + "layers/" + slug + "/features?limit=1000&" + params.toString(), layer, 0);
+    }
+    countLayer(slug, item, params);
+  }
+
+  function loadAll(url, layer, offset) {
+    getJSON(url + "&offset=" + offset).then(function (fc) {
+      if (drawn[fc.layer] !== layer) { return; }
+      layer.addData(fc);
+      if (offset + fc.numberReturned < fc.numberMatched && offset < 20000) { loadAll(url, layer, offset + fc.limit); }
+    });
+  }
+
+  function countLayer(slug, item, params) {
+    const q = new URLSearchParams(params); q.delete("v"); q.set("limit", "1"); q.set("geometry", "0");
+    item.dataset.count = "";
+    getJSON(API + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
+      if (!state.layers.has(slug)) { return; }
+      const n = fc.numberMatchedIsExact ? String(fc.numberMatched) : T.more_than.replace("%(n)s", fc.numberMatched);
+      item.querySelector(".count").textContent = "(" + n + ")";
+      item.dataset.count = String(fc.numberMatched);
+      item.dataset.filter = q.toString();
+    });
+  }
+
+  // --- selection ---
+  function selectTerritory(zona, comune, zoom) {
+    state.zona = comune ? "" : (zona || ""); state.comune = comune || "";
+    document.getElementById("zona-select").value = state.zona;
+    const c = CFG.comuni.find(function (x) { return x.istat_code === state.comune; });
+    document.getElementById("comune-search").value = c ? c.name : "";
+    comuniLayer.setStyle(function (f) { return outline(f.properties); });
+    if (zoom) { zoomToSelection(); }
+    refresh();
+  }
+
+  function zoomToSelection() {
+    if (!comuniFc) { return; }
+    const feats = comuniFc.features.filter(function (f) {
+      return state.comune ? f.properties.istat_code === state.comune : (!state.zona || f.properties.zona_code === state.zona);
+    });
+    if (feats.length) { map.fitBounds(L.geoJSON({ type: "FeatureCollection", features: feats }).getBounds(), { animate: false }); }
+  }
+
+  function refresh() {
+    Object.keys(layers).forEach(drawLayer);
+    document.getElementById("selection-title").textContent = selectionName();
+    document.getElementById("print-title").textContent = T.map_title + " — " + selectionName();
+    P.legend(activeLayers(), T);
+    P.summary.load(API + "summary?" + filterParams().toString(), T);
+    P.compare.update(API, filterParams(), state, T);
+    P.table.selectionChanged(filterParams());
+    saveUrl();
+  }
+
+  // --- permalink: layers, selection, filters, comparison and extent in the query string ---
+  function saveUrl() {
+    if (!ready) { return; }
+    const q = filterParams();
+    q.set("layers", Array.from(state.layers).join(","));
+    if (state.compare) { q.set("compare", state.compare); }
+    const c = map.getCenter();
+    q.set("map", [map.getZoom(), c.lat.toFixed(5), c.lng.toFixed(5)].join("/"));
+    history.replaceState(null, "", location.pathname + "?" + q.toString());
+    document.getElementById("permalink-url").value = location.href;
+  }
+
+  function readUrl() {
+    const q = new URLSearchParams(location.search);
+    (q.get("layers") || "").split(",").filter(Boolean).forEach(function (s) { state.layers.add(s); });
+    state.zona = q.get("zona") || ""; state.comune = q.get("comune") || ""; state.compare = q.get("compare") || "";
+    FILTERS.forEach(function (k) { if (q.get(k)) { state.filters[k] = q.get(k); } });
+    const view = (q.get("map") || "").split("/").map(Number);
+    return view.length === 3 && view.every(isFinite) ? view : null;
+  }
+
+  function bindControls() {
+    document.getElementById("zona-select").addEventListener("change", function (e) { selectTerritory(e.target.value, "", true); });
+    const input = document.getElementById("comune-search");
+    const list = document.getElementById("comuni-list"), cmp = document.getElementById("compare-comuni");
+    CFG.comuni.forEach(function (c) {
+      const o = document.createElement("option"); o.value = c.name; list.appendChild(o);
+      const o2 = document.createElement("option"); o2.value = "comune:" + c.istat_code; o2.textContent = c.name; cmp.appendChild(o2);
+    });
+    function pick() {
+      const name = input.value.trim().toLowerCase();
+      const c = CFG.comuni.find(function (x) { return x.name.toLowerCase() === name; });
+      if (c) { selectTerritory("", c.istat_code, true); }
+    }
+    input.addEventListener("change", pick);
+    input.addEventListener("keydown", function (e) { if (e.key === "Enter") { pick(); } });
+    document.getElementById("clear-selection").addEventListener("click", function () { selectTerritory("", "", true); });
+    document.getElementById("filters").addEventListener("change", function (e) {
+      state.filters[e.target.name] = e.target.value.trim(); refresh();
+    });
+    FILTERS.forEach(function (k) { const el = document.getElementById("f-" + k); if (el && state.filters[k]) { el.value = state.filters[k]; } });
+    document.getElementById("compare-with").addEventListener("change", function (e) {
+      state.compare = e.target.value; P.compare.update(API, filterParams(), state, T); saveUrl();
+    });
+    document.getElementById("permalink-btn").addEventListener("click", function () {
+      saveUrl(); const el = document.getElementById("permalink-url"); el.select();
+      if (navigator.clipboard) { navigator.clipboard.writeText(el.value).catch(function () {}); }
+      setStatus(T.copied);
+    });
+    document.getElementById("print-btn").addEventListener("click", function () { window.print(); });
+    document.getElementById("export-png-btn").addEventListener("click", function () {
+      P.exportPng(map, T.map_title + " — " + selectionName(), activeLayers(), T);
+    });
+    map.on("moveend", function () { saveUrl(); P.table.extentChanged(map.getBounds()); });
+    map.on("click", identify);
+  }
+
+  // --- identify: features of the visible layers under the click, and the comune to select ---
+  function identify(e) {
+    const metresPerPixel = 40075016 * Math.cos(e.latlng.lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
+    const q = filterParams();
+    q.set("lon", e.latlng.lng.toFixed(6)); q.set("lat", e.latlng.lat.toFixed(6));
+    q.set("layers", Array.from(state.layers).join(",")); q.set("tolerance", Math.min(5000, Math.round(metresPerPixel * 6)));
+    getJSON(API + "identify?" + q.toString()).then(function (body) {
+      const popup = L.popup({ maxWidth: 360, maxHeight: 300, autoPanPadding: [10, 10] });
+      const el = P.popupContent(body, T, function (zona, comune) { map.closePopup(); selectTerritory(zona, comune, true); },
+        function () { popup.update(); });  // content grew: lay out again and pan it into view
+      popup.setLatLng(e.latlng).setContent(el).openOn(map);
+    });
+  }
+
+  function start() {
+    const view = readUrl();
+    setupBasemaps();
+    bindControls();
+    P.table.init(API, map, T);
+    Promise.all([getJSON(API + "layers"), getJSON(API + "comuni.geojson")]).then(function (res) {
+      comuniFc = res[1]; comuniLayer.addData(comuniFc);
+      buildTree(res[0].layers);
+      if (!new URLSearchParams(location.search).has("layers")) {
+        res[0].layers.forEach(function (l) { if (CFG.default_layers.indexOf(l.slug) >= 0) { state.layers.add(l.slug); } });
+      }
+      state.layers.forEach(function (s) { const cb = document.querySelector('#layer-tree input[value="' + s + '"]'); if (cb) { cb.checked = true; } });
+      document.getElementById("zona-select").value = state.zona;
+      document.getElementById("compare-with").value = state.compare;
+      if (view) { map.setView([view[1], view[2]], view[0], { animate: false }); } else { zoomToSelection(); }
+      selectTerritory(state.zona, state.comune, false);
+      ready = true; saveUrl();
+      P.table.layersChanged(activeLayers());
+      document.getElementById("map").dataset.loaded = "1";
+    }).catch(function (err) { setStatus(T.error + ": " + err.message); });
+  }
+  start();
+})();
