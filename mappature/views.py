@@ -75,5 +75,8 @@ def _webmap_strings() -> dict:
         "nearby": _("Cosa c'è vicino (1 km)"),
         "opportunities_near": _("Opportunità nel comune o entro 1 km"),
         "stations": _("Stazioni"),
-        "ogc_only": _("Strato raster: disponibile nei servizi OGC, non ancora sulla mappa"),
+        "legend_of": _("Legenda di"),
+        "gpkg_no_layers": _("Accendi almeno uno strato da esportare."),
+        "gpkg_running": _("Esportazione in corso: %(done)s di %(total)s elementi"),
+        "gpkg_done": _("GeoPackage pronto: %(n)s elementi (%(area)s)"),
     }

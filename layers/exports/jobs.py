@@ -57,7 +57,8 @@ def purge_expired() -> int:
     return len(old)
 
 
-def plan(user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=None) -> ExportJob:
+def plan(user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=None,
+         bbox_crs: str = "EPSG:32632") -> ExportJob:
     """Create the job after checking everything: layers the user may see, the area, the limits."""
     purge_expired()
     slugs = list(dict.fromkeys(s for s in slugs if s))
@@ -75,7 +76,7 @@ def plan(user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=N
         job = ExportJob.objects.create(
             layers=slugs, area_kind=area_kind or ("bbox" if bbox else ""), area_key=area_key,
             created_by=user if user is not None and user.is_authenticated else None, token=secrets.token_urlsafe(24))
-        _set_area(job, area_kind, area_key, bbox)
+        _set_area(job, area_kind, area_key, bbox, bbox_crs)
         _count(job, [_resolve(layers[s]) for s in slugs])
         limit = conf("EXPORT_MAX_FEATURES", 3_000_000)
         if job.features_total > limit:
@@ -103,12 +104,12 @@ def _resolve(layer):
                                                                                   "error": err}) from err
 
 
-def _set_area(job: ExportJob, kind: str, key: str, bbox) -> None:
+def _set_area(job: ExportJob, kind: str, key: str, bbox, bbox_crs: str = "EPSG:32632") -> None:
     """Store the area geometry on the job row (declared tables only; values bound)."""
     if not kind and bbox is None:
         return
     if kind in ("", "bbox"):
-        _set_bbox(job, bbox)
+        _set_bbox(job, bbox, bbox_crs)
         return
     area = conf("EXPORT_AREAS", DEFAULT_AREAS).get(kind)
     if area is None:
@@ -126,7 +127,13 @@ def _set_area(job: ExportJob, kind: str, key: str, bbox) -> None:
     job.area_label = row[0]
 
 
-def _set_bbox(job: ExportJob, bbox) -> None:
+BBOX_SRIDS = {"EPSG:32632": 32632, "EPSG:4326": 4326}  # the export's own CRS, and lon/lat from the web map
+
+
+def _set_bbox(job: ExportJob, bbox, crs: str = "EPSG:32632") -> None:
+    srid = BBOX_SRIDS.get(crs)
+    if srid is None:
+        raise ExportRejected(_("Sistema di riferimento dell'estensione non supportato: %(crs)s.") % {"crs": crs})
     try:
         minx, miny, maxx, maxy = (float(v) for v in bbox)
     except (TypeError, ValueError) as err:
@@ -134,8 +141,12 @@ def _set_bbox(job: ExportJob, bbox) -> None:
     if not (minx < maxx and miny < maxy):
         raise ExportRejected(_("Estensione non valida: servono 4 numeri (EPSG:32632)."))
     with connection.cursor() as cur:
-        cur.execute("UPDATE layers_exportjob SET area = ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 32632))"
-                    " WHERE id = %s", [minx, miny, maxx, maxy, job.pk])
+        # Densified before reprojecting: the lon/lat rectangle's edges are curves in EPSG:32632.
+        cur.execute("UPDATE layers_exportjob SET area = ST_Multi(ST_Envelope(ST_Transform(ST_Segmentize("
+                    "ST_MakeEnvelope(%s, %s, %s, %s, %s), %s), 32632))) WHERE id = %s"
+                    " RETURNING ST_XMin(area), ST_YMin(area), ST_XMax(area), ST_YMax(area)",
+                    [minx, miny, maxx, maxy, srid, (maxx - minx) / 16, job.pk])
+        minx, miny, maxx, maxy = cur.fetchone()
     job.area_label = f"{minx:.0f}, {miny:.0f}, {maxx:.0f}, {maxy:.0f} (EPSG:32632)"
 
 

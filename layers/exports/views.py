@@ -27,7 +27,8 @@ def _request_args(data) -> tuple[list[str], str, str, list | None]:
 def _start(request, data) -> ExportJob:
     """Plan the export; run it now if small, else in the background."""
     layers, kind, key, bbox = _request_args(data)
-    job = jobs.plan(request.user, layers, kind, key, bbox)
+    # The web map sends its extent in lon/lat (bbox_crs=EPSG:4326); scripts keep EPSG:32632.
+    job = jobs.plan(request.user, layers, kind, key, bbox, bbox_crs=data.get("bbox_crs") or "EPSG:32632")
     if job.background:
         jobs.start_background(job)
     else:
@@ -89,7 +90,8 @@ def job_json(request, job: ExportJob) -> dict:
 
 @require_http_methods(["POST"])
 def api_create(request):
-    """POST layers=…&area_kind=comune|zona|bbox&comune=…|zona=…|bbox=minx,miny,maxx,maxy → the job (JSON)."""
+    """POST layers=…&area_kind=comune|zona|bbox&comune=…|zona=…|bbox=minx,miny,maxx,maxy[&bbox_crs=EPSG:4326]
+    → the job (JSON)."""
     try:
         job = _start(request, request.POST)
     except ExportError as err:

@@ -13,6 +13,7 @@
   let comuniFc = null, ready = false;
 
   const map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([45.46, 9.19], 10);
+  window.RemixMap = map;  // the Leaflet map, for the other panels' scripts and for browser tests
   const canvas = L.canvas({ padding: 0.2 });
   const comuniLayer = L.geoJSON(null, { renderer: canvas, interactive: false,
     style: function (f) { return outline(f.properties); } }).addTo(map);
@@ -124,7 +125,7 @@
     const item = document.querySelector('#layer-tree li[data-layer="' + slug + '"]');
     if (!l || !state.layers.has(slug)) { if (item) { item.dataset.count = ""; item.querySelector(".count").textContent = ""; } return; }
     const params = filterParams();
-    if (l.delivery === "none") { return; }
+    if (l.delivery === "wms") { drawWms(l, item); return; }
     if (l.delivery === "mvt") {
       params.set("v", l.data_version);
       const url = TILES + slug + "/{z}/{x}/{y}.pbf?" + params.toString();
@@ -139,6 +140,14 @@
       loadAll(API + "layers/" + slug + "/features?limit=1000&" + params.toString(), layer, 0);
     }
     countLayer(slug, item, params);
+  }
+
+  // Rasters: images from our own MapServer (/ows), keyed by data_version so a reload is never stale.
+  function drawWms(l, item) {
+    drawn[l.slug] = L.tileLayer.wms(l.links.wms, { layers: l.slug, format: "image/png", transparent: true,
+      version: "1.3.0", v: l.data_version, opacity: 1, zIndex: 5 }).addTo(map);
+    item.querySelector(".count").textContent = "";
+    item.dataset.count = "raster";  // no features to count: the layer is drawn, nothing is pending
   }
 
   function loadAll(url, layer, offset) {
@@ -241,6 +250,9 @@
       setStatus(T.copied);
     });
     document.getElementById("print-btn").addEventListener("click", function () { window.print(); });
+    document.getElementById("gpkg-btn").addEventListener("click", function () {
+      window.RemixExport.start(Array.from(state.layers).filter(function (s) { return layers[s]; }), state, map, T);
+    });
     document.getElementById("export-png-btn").addEventListener("click", function () {
       P.exportPng(map, T.map_title + " — " + selectionName(), activeLayers(), T);
     });

@@ -1,0 +1,103 @@
+"""The planners' map and the OGC/export services together: GeoPackage export of the layers switched on,
+and raster layers drawn as WMS images from our own /ows, in headless Chromium with no internet."""
+
+import sqlite3
+
+import pyogrio
+import pyogrio.raw
+import pytest
+from django.db import connection
+from playwright.sync_api import expect
+
+from tests.mappature.factories import make_domain, make_layers
+from tests.ogc.conftest import export_dir  # noqa: F401 - GeoPackages written under tmp_path
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+RHO = "015182"
+
+
+@pytest.fixture
+def map_data(comuni):
+    make_domain()
+    return make_layers()
+
+
+def _count(sql, params=()):
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()[0]
+
+
+def _values(path, layer, field) -> list[str]:
+    """One field of every feature of one layer of the GeoPackage, as GDAL reads it."""
+    meta, _fids, _geoms, fields = pyogrio.raw.read(path, layer=layer)
+    return list(fields[list(meta["fields"]).index(field)])
+
+
+def open_map(page, live_server, query=""):
+    page.goto(f"{live_server.url}/mappa/{query}")
+    page.wait_for_function("document.querySelector('#map').dataset.loaded === '1'", timeout=20000)
+
+
+def test_export_the_layers_switched_on_for_the_selected_comune(page, live_server, map_data, tmp_path):
+    """Two layers on, Rho selected, export: the GeoPackage holds both layers, only Rho's features, and styles."""
+    open_map(page, live_server, "?layers=")
+    assert page.locator("#layer-tree input:checked").count() == 0
+    page.check('#layer-tree input[value="pgt_ambiti_trasformazione"]')
+    page.check('#layer-tree input[value="stazioni"]')
+    page.fill("#comune-search", "Rho")
+    page.press("#comune-search", "Enter")
+    expect(page.locator("#selection-title")).to_have_text("Rho")
+    page.click("#gpkg-btn")
+    expect(page.locator("#gpkg-box")).to_have_attribute("data-status", "done", timeout=30000)
+    expect(page.locator("#gpkg-status")).to_contain_text("Rho")
+    with page.expect_download() as download:
+        page.click("#gpkg-download")
+    path = tmp_path / "export.gpkg"
+    download.value.save_as(path)
+
+    names = {row[0] for row in pyogrio.list_layers(path)}
+    assert {"pgt_ambiti_trasformazione", "stazioni"} <= names, names
+    at = _values(path, "pgt_ambiti_trasformazione", "comune")
+    assert len(at) == _count("SELECT count(*) FROM pgt_ambiti_trasformazione WHERE istat_code = %s", [RHO]) > 0
+    assert set(at) == {"Rho"}
+    stations = _values(path, "stazioni", "istat_code")
+    in_rho = _count("SELECT count(*) FROM mappature_stazione s JOIN mappature_comune c ON ST_Within(s.geom, c.geom)"
+                    " WHERE c.istat_code = %s", [RHO])
+    assert len(stations) == in_rho > 0
+    assert set(stations) == {RHO}
+    with sqlite3.connect(path) as db:
+        styled = {row[0] for row in db.execute("SELECT f_table_name FROM layer_styles")}
+    assert {"pgt_ambiti_trasformazione", "stazioni"} <= styled
+
+
+def test_export_with_no_layer_on_says_so(page, live_server, map_data):
+    open_map(page, live_server, "?layers=")
+    page.click("#gpkg-btn")
+    expect(page.locator("#gpkg-status")).to_have_text("Errore: Accendi almeno uno strato da esportare.")
+    assert page.locator("#gpkg-download").is_hidden()
+
+
+def test_export_of_the_map_extent(page, live_server, map_data, tmp_path):
+    """"The visible area": the export is cut to the map's extent (sent in lon/lat, stored in EPSG:32632)."""
+    open_map(page, live_server, "?layers=pgt_ambiti_trasformazione&comune=015146")
+    page.check('input[name="gpkg-area"][value="bbox"]')
+    west, south, east, north = page.evaluate("window.RemixMap.getBounds().toBBoxString()").split(",")
+    page.click("#gpkg-btn")
+    expect(page.locator("#gpkg-box")).to_have_attribute("data-status", "done", timeout=30000)
+    expect(page.locator("#gpkg-status")).to_contain_text("EPSG:32632")
+    with page.expect_download() as download:
+        page.click("#gpkg-download")
+    path = tmp_path / "extent.gpkg"
+    download.value.save_as(path)
+    exported = _values(path, "pgt_ambiti_trasformazione", "comune")
+    # The job's area covers what the map showed, and the file holds exactly the features meeting it.
+    job_id = _count("SELECT max(id) FROM layers_exportjob")
+    view = "ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 32632)"
+    assert _count(f"SELECT ST_Covers(ST_Buffer(area, 1), {view}) FROM layers_exportjob WHERE id = %s",
+                  [west, south, east, north, job_id])
+    inside = _count("SELECT count(*) FROM pgt_ambiti_trasformazione p JOIN layers_exportjob j ON j.id = %s"
+                    " WHERE ST_Intersects(p.geom, j.area)", [job_id])
+    assert len(exported) == inside
+    assert "Milano" in exported
+    assert 0 < inside < _count("SELECT count(*) FROM pgt_ambiti_trasformazione")
