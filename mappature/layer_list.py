@@ -42,12 +42,22 @@ def layer_tree(user, lang: str = "it") -> list[dict]:
             "attributes": layer.attributes or [],
             "delivery": _delivery(layer),
             "nearby": nearby_path(layer.source),
-            "links": {
-                "features": reverse("api:layer-features", args=[layer.slug]),
-                "tiles": reverse("tiles:tile", args=[layer.slug, 0, 0, 0]).replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf"),
-            },
+            "links": _links(layer),
         })
     return out
+
+
+def _links(layer: Layer) -> dict:
+    """Where the map fetches the layer: GeoJSON and tiles for vectors; our own WMS (/ows) for every layer,
+    which is how rasters are drawn, with the legend MapServer draws from the same registry style."""
+    ows = reverse("ows")
+    legend = (f"{ows}?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER={layer.slug}"
+              "&FORMAT=image/png&SLD_VERSION=1.1.0")
+    return {
+        "features": reverse("api:layer-features", args=[layer.slug]),
+        "tiles": reverse("tiles:tile", args=[layer.slug, 0, 0, 0]).replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf"),
+        "wms": ows, "legend_graphic": legend,
+    }
 
 
 def nearby_path(relation: str) -> str | None:
@@ -57,7 +67,7 @@ def nearby_path(relation: str) -> str | None:
 
 def _delivery(layer: Layer) -> str:
     """PGT layers (up to hundreds of thousands of polygons) travel as vector tiles, the rest as GeoJSON;
-    rasters are left to the OGC services ("none" here)."""
+    rasters as WMS images from our own MapServer (/ows: no internet needed)."""
     if layer.kind != Layer.Kind.VECTOR:
-        return "none"
+        return "wms"
     return "mvt" if layer.theme == Layer.Theme.PGT or layer.source.startswith("pgt_") else "geojson"

@@ -45,7 +45,7 @@ def openapi_document(server_url: str) -> dict:
                                 "the Città metropolitana di Milano. Filters apply identically to every endpoint."},
         "servers": [{"url": server_url.rstrip("/")}],
         "paths": {
-            "/layers": _get("Layers visible to the caller, by theme, with legend and delivery (geojson|mvt)", []),
+            "/layers": _get("Layers visible to the caller, by theme, with legend and delivery (geojson|mvt|wms)", []),
             "/layers/{slug}/features": _get(
                 "Features of a layer as a paged GeoJSON FeatureCollection (format=csv streams all selected rows)",
                 [slug, bbox, *paging, _param("geometry", "0 to omit geometries"), _param("format", "csv"),

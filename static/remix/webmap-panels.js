@@ -20,11 +20,15 @@
     });
   }
 
+  // Registry titles of synthetic layers often say so already ("… (sintetico)"): say it once.
+  function withSynthetic(title, synthetic, T) {
+    return synthetic && !/sintetic|synthetic/i.test(title) ? title + " (" + T.synthetic + ")" : title;
+  }
+
   function layerItem(l, T, onToggle) {
     const li = el("li", { "data-layer": l.slug });
     const label = el("label");
     const cb = el("input", { type: "checkbox", value: l.slug });
-    if (l.delivery === "none") { cb.disabled = true; li.title = T.ogc_only; }  // rasters: WMS/WCS only
     cb.addEventListener("change", function () { onToggle(cb.checked); });
     label.appendChild(cb);
     label.appendChild(document.createTextNode(" " + l.title + " "));
@@ -32,13 +36,16 @@
     li.appendChild(el("span", { class: "count" }));
     if (l.synthetic) { li.appendChild(el("span", { class: "synthetic" }, T.synthetic)); }
     const legend = el("ul", { class: "legend-items" });
-    l.legend.forEach(function (item) {
+    (l.delivery === "wms" ? [] : l.legend).forEach(function (item) {
       const row = el("li");
       const sw = el("span", { class: "swatch" }); sw.style.background = item.color;
       row.appendChild(sw); row.appendChild(document.createTextNode(" " + (item.label || "")));
       legend.appendChild(row);
     });
     li.appendChild(legend);
+    if (l.delivery === "wms") {  // MapServer's own legend of the raster's classes (GetLegendGraphic)
+      li.appendChild(el("img", { class: "legend-graphic", src: l.links.legend_graphic, alt: T.legend_of + " " + l.title }));
+    }
     return li;
   }
 
@@ -191,7 +198,7 @@
     }
     if (!body.results.length) { box.appendChild(el("p", { class: "note" }, T.nothing_here)); }
     body.results.forEach(function (r) {
-      box.appendChild(el("h4", { "data-layer": r.layer }, r.title + (r.synthetic ? " (" + T.synthetic + ")" : "")));
+      box.appendChild(el("h4", { "data-layer": r.layer }, withSynthetic(r.title, r.synthetic, T)));
       r.features.forEach(function (f) {
         const dl = el("dl", { "data-id": f.id });
         Object.keys(f.properties).forEach(function (k) {
@@ -236,7 +243,7 @@
     active.forEach(function (l) {
       const single = l.legend.length <= 1;
       rows.push({ color: single && l.legend[0] ? l.legend[0].color : null,
-        text: l.title + (l.synthetic ? " (" + T.synthetic + ")" : ""), indent: 0 });
+        text: withSynthetic(l.title, l.synthetic, T), indent: 0 });
       if (!single) { l.legend.forEach(function (e) { rows.push({ color: e.color, text: e.label, indent: 1 }); }); }
     });
     return rows;

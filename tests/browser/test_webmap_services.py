@@ -101,3 +101,60 @@ def test_export_of_the_map_extent(page, live_server, map_data, tmp_path):
     assert len(exported) == inside
     assert "Milano" in exported
     assert 0 < inside < _count("SELECT count(*) FROM pgt_ambiti_trasformazione")
+
+
+@pytest.fixture
+def heat_raster(map_data, tmp_path):
+    """The registry's heat-anomaly layer pointed at a small GeoTIFF over central Milano (values 0–4 °C)."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from layers.models import Layer
+    from mappature.models import Comune
+
+    centre = Comune.objects.get(istat_code="015146").geom.point_on_surface
+    data = np.repeat(np.linspace(-0.5, 4.5, 40, dtype="float32")[None, :], 40, axis=0)
+    path = tmp_path / "anomalia.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=40, count=1, dtype="float32", crs="EPSG:32632",
+                       transform=from_origin(centre.x - 2000, centre.y + 2000, 100, 100)) as out:
+        out.write(data, 1)
+    layer = Layer.objects.get(slug="sttm1_anomalia_termica")
+    layer.source = str(path)
+    layer.save()
+    return layer, centre
+
+
+def test_raster_layer_is_drawn_from_our_own_wms(page, live_server, heat_raster):
+    """Switching the heat anomaly on loads WMS images from /ows (200, PNG, not blank), with its legend."""
+    from django.contrib.gis.geos import Point
+
+    layer, centre = heat_raster
+    ll = Point(centre.x, centre.y, srid=32632).transform(4326, clone=True)
+    open_map(page, live_server, f"?layers=&map=13/{ll.y:.5f}/{ll.x:.5f}")
+    item = page.locator(f'#layer-tree li[data-layer="{layer.slug}"]')
+    expect(item).to_contain_text("(sintetico)")  # the synthetic label, said once (the title says it)
+    tiles = []
+    page.on("response", lambda r: tiles.append(r) if "/ows?" in r.url and "GetMap" in r.url else None)
+    item.locator("input").check()
+    page.wait_for_function(
+        "document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded[src*=\"/ows?\"]').length >= 4",
+        timeout=20000)
+    assert tiles and all(r.status == 200 and r.headers["content-type"] == "image/png" for r in tiles)
+    assert all(r.url.startswith(live_server.url) for r in tiles)  # our own server: works offline
+    # Not blank: some tile has opaque, coloured pixels (the classes of the registry style).
+    painted = page.evaluate("""(() => {
+        let n = 0;
+        document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded[src*="/ows?"]').forEach(img => {
+          const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+          const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+          const d = ctx.getImageData(0, 0, c.width, c.height).data;
+          for (let i = 0; i < d.length; i += 4) { if (d[i + 3] > 100) n++; }
+        });
+        return n; })()""")
+    assert painted > 1000
+    legend = item.locator("img.legend-graphic")
+    expect(legend).to_be_visible()
+    assert "REQUEST=GetLegendGraphic" in legend.get_attribute("src")
+    page.wait_for_function(f"document.querySelector('li[data-layer=\"{layer.slug}\"] img.legend-graphic')"
+                           ".naturalHeight > 20")
