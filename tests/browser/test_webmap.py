@@ -79,6 +79,9 @@ def test_identify_popup_shows_the_feature_and_selects_its_comune(page, live_serv
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     popup = page.locator(".leaflet-popup-content .identify")
     expect(popup.locator('[data-field="nome_amb"]')).to_have_text("AT Rho")
+    # The registry title already says "(sintetico)": the popup says it once.
+    heading = popup.locator('h4[data-layer="pgt_ambiti_trasformazione"]').inner_text()
+    assert heading == "PGT – Ambiti di trasformazione (sintetico)", heading
     expect(popup.locator("p.comune")).to_contain_text("Rho")
     # Projects meet opportunities: the ambito finds Rho's station within 1 km.
     popup.locator('[data-action="nearby"]').first.click()
@@ -166,7 +169,8 @@ def test_print_export_produces_a_non_empty_image(page, live_server, map_data):
     # The print view (and the browser's "save as PDF") shows title, map and legend, not the panels.
     page.emulate_media(media="print")
     expect(page.locator("#print-title")).to_have_text("Mappa della rigenerazione — Comune di Milano")
-    expect(page.locator("#print-legend")).to_contain_text("PGT – Ambiti di trasformazione (sintetico) (dati sintetici)")
+    expect(page.locator("#print-legend")).to_contain_text("PGT – Ambiti di trasformazione (sintetico)")
+    assert "(dati sintetici)" not in page.locator("#print-legend").inner_text()  # said once, by the title
     expect(page.locator("#print-legend p.sub").first).to_be_visible()  # the classes of Realizzazioni
     assert page.locator(".panel").is_hidden() and page.locator("#map").is_visible()
 
