@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from . import queries, queries_features, queries_nearby, queries_summary, tiles
+from . import queries, queries_features, queries_nearby, queries_summary, raster_identify, tiles
 from .errors import FilterError, MappatureError
 from .filters import parse_filter
 from .layer_list import layer_tree, nearby_path
@@ -90,6 +90,11 @@ def identify(request):
     flt, results = parse_filter(request.GET), []
     slugs = [s for s in (request.GET.get("layers") or "").split(",") if s][:30]
     for slug in slugs:
+        raster = raster_identify.visible_raster(request.user, slug)
+        if raster is not None:  # rasters answer with the value of the pixel under the click
+            hit = raster_identify.identify(raster, lon, lat, _lang())
+            results.extend([hit] if hit else [])
+            continue
         source = visible_source(request.user, slug, _lang())
         hits = queries_features.identify(source, flt, lon, lat, tolerance)
         if hits:

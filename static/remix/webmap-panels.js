@@ -141,7 +141,8 @@
       document.getElementById("table-prev").addEventListener("click", function () { table.offset = Math.max(0, table.offset - table.size); table.load(); });
       document.getElementById("table-next").addEventListener("click", function () { table.offset += table.size; table.load(); });
     },
-    layersChanged: function (active) {
+    layersChanged: function (all) {
+      const active = all.filter(function (l) { return l.delivery !== "wms"; });  // rasters have no rows
       const sel = document.getElementById("table-layer"), current = sel.value;
       sel.innerHTML = "";
       active.forEach(function (l) { sel.appendChild(el("option", { value: l.slug }, l.title)); });

@@ -71,6 +71,29 @@ def test_export_the_layers_switched_on_for_the_selected_comune(page, live_server
     assert {"pgt_ambiti_trasformazione", "stazioni"} <= styled
 
 
+def test_a_background_export_shows_its_progress_then_the_link(page, live_server, map_data, settings, tmp_path):
+    """Over the synchronous limit the job runs in its own process: the map polls it and offers the file."""
+    settings.REMIX = {**settings.REMIX, "EXPORT_SYNC_MAX_FEATURES": 0}
+    open_map(page, live_server, "?layers=pgt_ambiti_trasformazione&zona=nord-ovest")
+    page.evaluate("""(() => { window.seen = []; const box = document.querySelector('#gpkg-box');
+        const bar = document.querySelector('#gpkg-progress');
+        new MutationObserver(() => window.seen.push(box.dataset.status + ':' + !bar.hidden))
+          .observe(box, { attributes: true, attributeFilter: ['data-status'] }); })()""")
+    page.click("#gpkg-btn")
+    expect(page.locator("#gpkg-box")).to_have_attribute("data-status", "done", timeout=60000)
+    seen = page.evaluate("window.seen")
+    assert "queued:true" in seen or "running:true" in seen, seen  # the progress bar was shown meanwhile
+    assert page.locator("#gpkg-progress").is_hidden()
+    with page.expect_download() as download:
+        page.click("#gpkg-download")
+    path = tmp_path / "zona.gpkg"
+    download.value.save_as(path)
+    expected = _count("SELECT count(*) FROM pgt_ambiti_trasformazione p JOIN mappature_comune c USING (istat_code)"
+                      " JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = 'nord-ovest'")
+    assert len(_values(path, "pgt_ambiti_trasformazione", "comune")) == expected > 0
+    assert _count("SELECT bool_and(background) FROM layers_exportjob")
+
+
 def test_export_with_no_layer_on_says_so(page, live_server, map_data):
     open_map(page, live_server, "?layers=")
     page.click("#gpkg-btn")
@@ -158,3 +181,30 @@ def test_raster_layer_is_drawn_from_our_own_wms(page, live_server, heat_raster):
     assert "REQUEST=GetLegendGraphic" in legend.get_attribute("src")
     page.wait_for_function(f"document.querySelector('li[data-layer=\"{layer.slug}\"] img.legend-graphic')"
                            ".naturalHeight > 20")
+
+
+def test_identify_with_the_raster_on_gives_its_value_and_the_vector_features(page, live_server, heat_raster):
+    """A click with the raster and a vector layer on: the popup shows the pixel's value (as rasterio reads it)
+    and the vector features; the raster is not offered in the attribute table."""
+    import rasterio
+    from django.contrib.gis.geos import Point
+
+    from layers.sources import raster_path
+
+    layer, centre = heat_raster
+    at = _count("SELECT ST_AsText(ST_PointOnSurface(geom)) FROM pgt_ambiti_trasformazione WHERE istat_code = '015146'")
+    point = Point.from_ewkt(f"SRID=32632;{at}")  # inside Milano's ambito and inside the raster
+    ll = point.transform(4326, clone=True)
+    with rasterio.open(raster_path(layer)) as src:
+        expected = round(float(next(src.sample([(point.x, point.y)]))[0]), 2)
+    open_map(page, live_server, f"?layers={layer.slug},pgt_ambiti_trasformazione&map=16/{ll.y:.6f}/{ll.x:.6f}")
+    assert page.locator("#table-layer option").evaluate_all("os => os.map(o => o.value)") == [
+        "pgt_ambiti_trasformazione"]
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    popup = page.locator(".leaflet-popup-content .identify")
+    expect(popup.locator(f'h4[data-layer="{layer.slug}"]')).to_have_text(layer.title_it)
+    shown = popup.locator('dd[data-field="value"]').inner_text()
+    # The click lands within a pixel of the point: neighbouring columns differ by 5/39 °C in this raster.
+    assert abs(float(shown) - expected) <= 5 / 39 + 0.01, (shown, expected)
+    expect(popup.locator('h4[data-layer="pgt_ambiti_trasformazione"]')).to_be_visible()

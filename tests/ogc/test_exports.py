@@ -66,6 +66,25 @@ def test_bbox_export_matches_postgis(sql):
     assert pyogrio.read_info(job.file, layer="ambiti_trasformazione")["features"] == expected
 
 
+def test_lon_lat_extent_from_the_web_map_is_reprojected(client, sql):
+    """The web map sends its extent in lon/lat (bbox_crs=EPSG:4326): the job's area covers it in EPSG:32632
+    and the file holds the features meeting it; an unknown CRS is refused with a message."""
+    box = (9.10, 45.44, 9.25, 45.52)  # central and western Milano, reaching Rho's edge
+    answer = client.post("/api/esportazioni/", {"layers": ["ambiti_trasformazione"], "area_kind": "bbox",
+                                                "bbox": ",".join(map(str, box)), "bbox_crs": "EPSG:4326"})
+    assert answer.status_code == 201, answer.content
+    job = ExportJob.objects.get(pk=answer.json()["id"])
+    view = "ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 32632)"
+    assert sql(f"SELECT ST_Covers(ST_Buffer(area, 0.001), {view}) FROM layers_exportjob WHERE id = %s",
+               [*box, job.pk])[0][0]
+    expected = sql(f"SELECT count(*) FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom, {view})", list(box))[0][0]
+    assert 0 < expected == pyogrio.read_info(job.file, layer="ambiti_trasformazione")["features"]
+    answer = client.post("/api/esportazioni/", {"layers": ["comuni"], "area_kind": "bbox", "bbox": "1,2,3,4",
+                                                "bbox_crs": "EPSG:3857"})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "Sistema di riferimento dell'estensione non supportato: EPSG:3857."
+
+
 def test_limits_are_explicit_and_nothing_is_written(settings):
     """Over the configured limit the export is refused with a message; no job, no file, no silent cap."""
     settings.REMIX = {**settings.REMIX, "EXPORT_MAX_FEATURES": 10}

@@ -1,0 +1,48 @@
+"""The value of a raster layer (e.g. the heat anomaly) under a clicked point, for the map's identify popup."""
+
+from __future__ import annotations
+
+import math
+
+import rasterio
+from rasterio.errors import RasterioError
+from rasterio.warp import transform
+
+from layers.models import Layer
+from layers.sources import raster_path
+
+
+def visible_raster(user, slug: str) -> Layer | None:
+    """The raster layer ``slug`` if this user may see it; None for vectors and unknown layers (handled elsewhere)."""
+    return Layer.objects.visible_to(user).filter(slug=slug, kind=Layer.Kind.RASTER).first()
+
+
+def identify(layer: Layer, lon: float, lat: float, lang: str = "it") -> dict | None:
+    """The pixel value at lon/lat as an identify result (same shape as the vector layers'), None off the data."""
+    value = _sample(layer, lon, lat)
+    if value is None:
+        return None
+    declared = next((a for a in layer.attributes or [] if a.get("name") == "value"), {})
+    label = declared.get(f"label_{lang}") or declared.get("label_it") or "value"
+    title = (layer.title_en if lang == "en" else "") or layer.title_it
+    return {"layer": layer.slug, "title": title, "synthetic": layer.synthetic, "labels": {"value": label},
+            "features": [{"id": None, "properties": {"value": round(value, 2)}}], "nearby": None}
+
+
+def _sample(layer: Layer, lon: float, lat: float) -> float | None:
+    path = raster_path(layer)
+    if not path.exists():
+        return None  # not loaded yet: nothing to say about this point
+    try:
+        with rasterio.open(path) as src:
+            xs, ys = transform("EPSG:4326", src.crs, [lon], [lat])
+            b = src.bounds
+            if not (b.left <= xs[0] < b.right and b.bottom < ys[0] <= b.top):
+                return None
+            pixel = next(src.sample([(xs[0], ys[0])], masked=True))
+    except RasterioError:
+        return None  # an unreadable file is the ETL's to report; the popup still shows the vector layers
+    if pixel.mask.any():
+        return None
+    value = float(pixel[0])
+    return None if math.isnan(value) else value
