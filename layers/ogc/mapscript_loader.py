@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -17,11 +18,19 @@ from django.conf import settings
 from .errors import MapServerUnavailable
 
 DEFAULT_DIR = "/usr/lib/python3/dist-packages/mapscript"
+# The module is in sys.modules before it has finished executing: without this lock, the web map's first
+# burst of concurrent WMS tiles (threaded servers) got a half-loaded module ("no attribute 'mapObj'").
+_load_lock = threading.Lock()
 
 
 @cache
 def mapscript():
-    """The ``mapscript`` module (imported once per process)."""
+    """The ``mapscript`` module (imported once per process, by one thread while the others wait)."""
+    with _load_lock:
+        return _load()
+
+
+def _load():
     if "mapscript" in sys.modules:
         return sys.modules["mapscript"]
     try:
