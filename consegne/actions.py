@@ -14,10 +14,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from layers.models import Layer
-from layers.registry import dataset_loaded
+from layers.ogc import service as ogc_service
+from layers.registry import dataset_loaded, refresh_extent
 from mappature.models import Comune, PgtAtto
 from mappature.pgt_layers import PGT_LAYERS
 
@@ -120,10 +122,22 @@ def rollback(user, atto: PgtAtto) -> PgtAtto:
 
 
 def _notify_registry(atto: PgtAtto, event: str) -> None:
-    """Bump the data version of every registry layer that reads a pgt_<layer> view (caches, WMS, exports)."""
+    """Bump the data version of every registry layer that reads a pgt_<layer> view (caches, WMS, exports).
+
+    Every worker must rebuild its OGC maps (extents included) at its next request, not after
+    ``OGC_REGISTRY_TTL``: dataset_loaded's save signals say so; the direct update below does not, so the
+    stamp is touched here.
+    """
     views = [layer.view for layer in PGT_LAYERS]
+    summary = {"evento": event, "comune": atto.comune.istat_code, "atto": atto.pk}
     for dataset_id in set(Layer.objects.filter(source__in=views).values_list("dataset_id", flat=True)):
-        dataset_loaded(dataset_id, atto.pk, {"evento": event, "comune": atto.comune.istat_code, "atto": atto.pk})
+        if dataset_id:
+            dataset_loaded(dataset_id, atto.pk, summary)
+    for layer in Layer.objects.filter(source__in=views, dataset_id=""):
+        # dataset_loaded("") would bump every layer without a dataset: bump only these.
+        Layer.objects.filter(pk=layer.pk).update(data_version=F("data_version") + 1)
+        refresh_extent(layer)
+    ogc_service.registry_changed()
 
 
 def _swap_vigente(atto: PgtAtto) -> PgtAtto | None:

@@ -1,7 +1,8 @@
 """The regional delivery specification as data: committed YAML files → versioned spec tables → plain objects.
 
-A new version of the regional "Schema fisico" is a new file in ``consegne/specs`` with a new code:
-it becomes new rows, and deliveries keep the version they were validated with.
+A new version of the regional "Schema fisico" is a new file in ``data/specs`` with a new code:
+it becomes new rows, and deliveries keep the version they were validated with. The files live outside
+this app because the ETL's synthetic PGT draws its code lists from the same file (one code list).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.db import transaction
 from .errors import SpecError
 from .models import SpecCrossRule, SpecField, SpecLayer, SpecVersion
 
-SPEC_DIR = Path(__file__).resolve().parent / "specs"
+SPEC_DIR = Path(__file__).resolve().parent.parent / "data" / "specs"
 FIELD_TYPES = {"text", "integer", "real", "date"}
 
 

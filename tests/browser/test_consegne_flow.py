@@ -1,5 +1,9 @@
 """The whole delivery flow in headless Chromium: login → upload → report → review → publish → in force."""
 
+import json
+from urllib.parse import urlencode
+from urllib.request import urlopen
+
 import pytest
 from django.db import connection
 from playwright.sync_api import expect
@@ -86,22 +90,73 @@ def test_technician_uploads_staff_reviews_and_publishes(page, live_server, comun
     assert page.locator("#preview-map path.preview-feature").count() == 2
 
 
-def test_published_pgt_reaches_the_pgt_views_wfs_pending_ogc_helper(page, live_server, comuni, live_settings):
-    """Until the OGC helper lands WFS, this checks the pgt_<layer> views that WFS will serve."""
+def wfs_features(live_server, layer):
+    """What QGIS gets from the live server: a WFS 2.0 GetFeature of the registry layer, as GeoJSON."""
+    query = urlencode({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
+                       "TYPENAMES": f"pgt_{layer}", "OUTPUTFORMAT": "geojson"})
+    with urlopen(f"{live_server.url}/ows?{query}", timeout=60) as answer:  # noqa: S310 - our own live server
+        assert answer.status == 200
+        data = json.load(answer)
+    return sorted((f["properties"]["comune"], float(f["properties"]["area_m2"])) for f in data["features"])
+
+
+def view_keys(layer):
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT comune, area_m2 FROM pgt_{layer}")
+        return sorted((comune, float(area)) for comune, area in cur.fetchall())
+
+
+def same_features(served, expected):
+    """The same features (comune and area; the GML/JSON writer rounds the area) in the same number."""
+    return len(served) == len(expected) and all(
+        a[0] == b[0] and abs(a[1] - b[1]) < 1 for a, b in zip(served, expected, strict=True))
+
+
+@pytest.fixture
+def mapserver():
+    """MapServer keeps its PostGIS connections open: close them so the test database can be dropped."""
+    from layers.ogc import service
+
+    service.close_connections()
+    yield
+    service.close_connections()
+
+
+def test_published_pgt_is_served_by_wfs_and_rollback_restores_it(live_server, comuni, live_settings, mapserver):
+    """Publish → the PGT layers' WFS (MapServer through the live server) serves the comune's new features
+    at once, though the same maps answered just before; a variante replaces them; rollback brings back
+    the first version's features."""
     from consegne import actions, jobs
+    from layers.sync import sync
     from mappature.models import Comune
     from tests.consegne.conftest import ACT, uploaded
 
+    sync()  # the registry layers over the pgt_<layer> views, as `make run` declares them
     tecnico = make_user("tecnico.besate", Membership.Role.TECNICO, BESATE)
     staff = make_user("revisore.cmm", Membership.Role.STAFF)
     live_settings.REMIX = {**live_settings.REMIX, "CONSEGNE_INLINE_WORKER": False}
-    c = actions.submit(tecnico, Comune.objects.get(istat_code=BESATE), uploaded("good_32632.gpkg"), ACT)
-    jobs.run_pending()
-    c.refresh_from_db()
-    actions.publish(staff, c)
-    with connection.cursor() as cur:
-        for layer in ("consumo_suolo", "tessuto_urbano_consolidato", "aree_agricole", "ambiti_rigenerazione"):
-            cur.execute(f"SELECT count(*), bool_and(ST_IsValid(geom)), min(comune) FROM pgt_{layer} "
-                        "WHERE istat_code = %s", [BESATE])
-            count, valid, comune = cur.fetchone()
-            assert count > 0 and valid and comune == "Besate", layer
+    layers = ("ambiti_trasformazione", "consumo_suolo", "tessuto_urbano_consolidato", "aree_agricole")
+    assert all(wfs_features(live_server, layer) == [] for layer in layers)  # maps loaded and cached
+
+    def deliver(name):
+        c = actions.submit(tecnico, Comune.objects.get(istat_code=BESATE), uploaded(name), ACT)
+        jobs.run_pending()
+        c.refresh_from_db()
+        return c
+
+    first = deliver("good_32632.gpkg")
+    actions.publish(staff, first)
+    published = {layer: view_keys(layer) for layer in layers}
+    assert all(published.values()) and {k[0] for keys in published.values() for k in keys} == {"Besate"}
+    for layer in layers:
+        assert same_features(wfs_features(live_server, layer), published[layer]), layer
+
+    second = deliver("variante_32632.gpkg")
+    actions.publish(staff, second)
+    variante = view_keys("ambiti_trasformazione")
+    assert variante != published["ambiti_trasformazione"]
+    assert same_features(wfs_features(live_server, "ambiti_trasformazione"), variante)
+
+    first.atto.refresh_from_db()
+    actions.rollback(staff, first.atto)
+    assert same_features(wfs_features(live_server, "ambiti_trasformazione"), published["ambiti_trasformazione"])
