@@ -56,9 +56,12 @@ class PgtFeature(models.Model):
     so a new version of the regional specification needs no schema change.
     """
 
-    atto = models.ForeignKey(PgtAtto, on_delete=models.CASCADE, related_name="features")
+    # No single-column indexes on atto and layer: the unique key (atto, layer, feature_key) and
+    # the (layer, istat_code) index already serve those lookups, and each extra index costs a
+    # full-scale PGT load about 0.3 s (docs/etl.md).
+    atto = models.ForeignKey(PgtAtto, on_delete=models.CASCADE, related_name="features", db_index=False)
     istat_code = models.CharField(_("codice ISTAT"), max_length=6)
-    layer = models.SlugField(_("strato"), max_length=60)
+    layer = models.SlugField(_("strato"), max_length=60, db_index=False)
     feature_key = models.CharField(_("chiave"), max_length=80)
     attrs = JSONField(_("attributi"), default=dict)
     geom = models.GeometryField(_("geometria"), srid=STORAGE_SRID)
