@@ -18,7 +18,7 @@ from django.utils.module_loading import import_string
 
 from layers import registry
 
-from . import archive, bulk, convert, rasters, staging
+from . import archive, bulk, convert, fastcopy, rasters, staging
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
 from .readers import FeatureTable, reader_for
@@ -153,12 +153,20 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         cur.execute("SET LOCAL work_mem = '128MB'")  # the key checks and joins sort the whole file
         for hook in source.before_load:
             import_string(hook)(source=source, table=table)
-        step("conversione")
-        rows = convert.rows_for(source, target, table)
         staging.drop_scratch(cur)
-        step("staging (COPY)")
-        staging.stage(cur, target, rows, table.srid)
-        del rows
+        step("conversione")
+        arrow_rows = fastcopy.arrow_rows(source, target, table)
+        if arrow_rows is not None:  # no Python rows at all
+            step("staging (COPY)")
+            staging.create_stage(cur, target)
+            fastcopy.copy(cur, arrow_rows)
+            staging.analyze_stage(cur, target)
+            del arrow_rows
+        else:
+            rows = convert.rows_for(source, target, table)
+            step("staging (COPY)")
+            staging.stage(cur, target, rows)
+            del rows
         step("validazione")
         staging.validate(cur, source, target)
         rejects = staging.fetch_rejects(cur)

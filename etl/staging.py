@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from .sources import FieldMap, Source
 
 STAGE, REJECTS, RESOLVED, CHECKS = "etl_stage", "etl_rejects", "etl_resolved", "etl_checks"
-CODES, BADCODES = "etl_codes", "etl_badcodes"
+CODES, BADCODES, RAW = "etl_codes", "etl_badcodes", "etl_raw"
 DIMENSION = {"POLYGON": 3, "MULTIPOLYGON": 3, "LINESTRING": 2, "MULTILINESTRING": 2, "POINT": 1, "MULTIPOINT": 1}
 DERIVE_OPS = {"point_on_surface": "ST_PointOnSurface", "centroid": "ST_Centroid", "shape": ""}
 
@@ -57,7 +57,7 @@ class Target:
 
 def drop_scratch(cur) -> None:
     """Temporary tables go at commit; inside an enclosing transaction they must go explicitly."""
-    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {REJECTS}, {RESOLVED}, {CHECKS}, {CODES}, {BADCODES}")
+    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {REJECTS}, {RESOLVED}, {CHECKS}, {CODES}, {BADCODES}, {RAW}")
 
 
 def count(cur, table: str) -> int:
@@ -65,14 +65,19 @@ def count(cur, table: str) -> int:
     return cur.fetchone()[0]
 
 
-def stage(cur, target: Target, rows, srid: int | None) -> None:
-    """COPY the converted rows into a temporary staging table (dropped at commit)."""
-    cols = target.source.target_fields
-    defs = ", ".join(f'"{c}" {target.stage_type(c)}' for c in cols)
+def create_stage(cur, target: Target) -> None:
+    """The temporary staging and rejects tables (dropped at commit)."""
+    defs = ", ".join(f'"{c}" {target.stage_type(c)}' for c in target.source.target_fields)
     cur.execute(
         f"CREATE TEMP TABLE {STAGE} (_row integer, {defs}, _geom geometry, _error text) ON COMMIT DROP"
     )
     cur.execute(f"CREATE TEMP TABLE {REJECTS} (_row integer, _key text[], reason text) ON COMMIT DROP")
+
+
+def stage(cur, target: Target, rows) -> None:
+    """COPY the converted rows into the staging table."""
+    create_stage(cur, target)
+    cols = target.source.target_fields
     names = ", ".join(["_row", *(f'"{c}"' for c in cols), "_geom", "_error"])
     types = [binary_type(target.stage_type(c)) for c in cols]
     if all(types):
@@ -85,7 +90,11 @@ def stage(cur, target: Target, rows, srid: int | None) -> None:
         with cur.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row((*row[:-2], row[-2].hex() if row[-2] is not None else None, row[-1]))
-    # Statistics for the joins on the key; the wide JSON and geometry columns need none.
+    analyze_stage(cur, target)
+
+
+def analyze_stage(cur, target: Target) -> None:
+    """Statistics for the joins on the key; the wide JSON and geometry columns need none."""
     keys = ", ".join(f'"{k}"' for k in target.source.natural_key)
     # A small sample is enough for join estimates (the default one read a tenth of a large stage).
     cur.execute("SET LOCAL default_statistics_target = 10")
