@@ -21,6 +21,7 @@ import pyarrow.csv as pcsv
 from django.db.models import ForeignKey
 
 from .convert import converter_for
+from .readers.base import ArrowGeometries
 from .staging import STAGE
 
 BATCH_ROWS = 25_000
@@ -171,7 +172,10 @@ def _json_value(column: pa.Array) -> pa.Array:
 
 def _hex(geometries) -> pa.Array:
     """WKB as hexadecimal text (what PostGIS reads from COPY), computed by numpy, not per row."""
-    wkb = pa.array(geometries, type=pa.large_binary())
+    wkb = geometries.array if isinstance(geometries, ArrowGeometries) else geometries
+    wkb = pa.array(wkb, type=pa.large_binary()) if not isinstance(wkb, pa.Array) else wkb.cast(pa.large_binary())
+    if wkb.offset:  # a slice: its buffers start before its first value
+        wkb = pa.concat_arrays([wkb])
     offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int64)[: len(wkb) + 1]
     data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8) if wkb.buffers()[2] else np.empty(0, np.uint8)
     text = _HEX[data[offsets[0]: offsets[-1]]].tobytes()
