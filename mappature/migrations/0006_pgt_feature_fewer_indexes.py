@@ -1,4 +1,5 @@
-"""Drop PgtFeature's redundant single-column indexes on atto and layer (covered by wider ones)."""
+"""Drop PgtFeature's unused indexes: single-column atto and layer (covered by wider ones), untyped geom GiST."""
+import django.contrib.gis.db.models.fields
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -15,6 +16,12 @@ class Migration(migrations.Migration):
             name='atto',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE,
                                     related_name='features', to='mappature.pgtatto'),
+        ),
+        migrations.AlterField(
+            model_name='pgtfeature',
+            name='geom',
+            field=django.contrib.gis.db.models.fields.GeometryField(spatial_index=False, srid=32632,
+                                                                    verbose_name='geometria'),
         ),
         migrations.AlterField(
             model_name='pgtfeature',
