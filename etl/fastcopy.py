@@ -81,6 +81,16 @@ def arrow_rows(source, target, table) -> pa.Table | None:
     return pa.table([rows, *columns, geometry, error], names=["_row", *source.target_fields, "_geom", "_error"])
 
 
+def has_duplicate_keys(rows: pa.Table, key: list[str]) -> bool:
+    """Whether two rows share a natural key (nulls count as equal, as in SQL's GROUP BY).
+
+    Validation only removes rows and never changes a key, so when this says no, the SQL
+    duplicate check (a hash aggregate over the whole stage) can be skipped.
+    """
+    groups = rows.select(key).group_by(key).aggregate([([], "count_all")])
+    return groups.num_rows < rows.num_rows
+
+
 def _column(arrow: pa.Table, name: str) -> pa.Array:
     # One contiguous array: element-wise kernels mixing scalars and differently chunked
     # columns returned wrong lengths in testing.
@@ -162,7 +172,9 @@ def _json_value(column: pa.Array) -> pa.Array:
     if pa.types.is_floating(t):
         if not pc.all(pc.fill_null(pc.is_finite(column), True)).as_py():
             raise Unsupported  # NaN/inf are not JSON
-        return pc.cast(column, pa.string())
+        text = pc.cast(column, pa.string())  # "1" for 1.0, where Python writes "1.0" (jsonb keeps the scale)
+        return pc.if_else(pc.match_substring_regex(text, "[.eE]"), text,
+                          pc.binary_join_element_wise(text, ".0", ""))
     if pa.types.is_boolean(t):
         return pc.if_else(column, "true", "false")
     if pa.types.is_date32(t):

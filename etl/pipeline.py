@@ -156,7 +156,9 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         staging.drop_scratch(cur)
         step("conversione")
         arrow_rows = fastcopy.arrow_rows(source, target, table)
+        duplicates = True  # possible, unless Arrow has just counted the keys
         if arrow_rows is not None:  # no Python rows at all
+            duplicates = fastcopy.has_duplicate_keys(arrow_rows, list(source.natural_key))
             step("staging (COPY)")
             staging.create_stage(cur, target)
             fastcopy.copy(cur, arrow_rows)
@@ -168,7 +170,7 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
             staging.stage(cur, target, rows)
             del rows
         step("validazione")
-        staging.validate(cur, source, target)
+        staging.validate(cur, source, target, duplicates=duplicates)
         rejects = staging.fetch_rejects(cur)
         staged = staging.count(cur, staging.STAGE)
         if staged == 0:

@@ -135,12 +135,12 @@ def reject(cur, source: Source, where: str, reason: str, params: list | None = N
     )
 
 
-def validate(cur, source: Source, target: Target) -> None:
+def validate(cur, source: Source, target: Target, duplicates: bool = True) -> None:
     """Conversion errors, mandatory fields, geometry, lookups and duplicate keys, in SQL.
 
     One scan computes every row's first problem and whether its geometry needs repair; only
     the rows concerned are then moved or rewritten (a full-table UPDATE per rule was the
-    slowest part of a large load).
+    slowest part of a large load). ``duplicates=False`` says the keys are known to be unique.
     """
     if target.geom_field is not None and source.geometry_from:
         derive_geometry(cur, source, target)
@@ -175,11 +175,17 @@ def validate(cur, source: Source, target: Target) -> None:
            f"(SELECT reason FROM {CHECKS} c WHERE c._row = gone._row)")
     if geom_type is not None:
         repair_geometry(cur, source, geom_type)
+    _validate_values(cur, source, duplicates)
+
+
+def _validate_values(cur, source: Source, duplicates: bool) -> None:
+    """Lookups, code lists and (unless known unique) duplicate keys of the rows still staged."""
     for fmap in source.fields:
         if fmap.lookup:
             validate_lookup(cur, source, fmap)
     validate_codelists(cur, source)
-    reject_duplicates(cur, source)
+    if duplicates:
+        reject_duplicates(cur, source)
 
 
 def reject_duplicates(cur, source: Source) -> None:
