@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from .sources import FieldMap, Source
 
 STAGE, REJECTS, RESOLVED, CHECKS = "etl_stage", "etl_rejects", "etl_resolved", "etl_checks"
-CODES, BADCODES, RAW = "etl_codes", "etl_badcodes", "etl_raw"
+CODES, BADCODES, BADROWS, RAW = "etl_codes", "etl_badcodes", "etl_badrows", "etl_raw"
 DIMENSION = {"POLYGON": 3, "MULTIPOLYGON": 3, "LINESTRING": 2, "MULTILINESTRING": 2, "POINT": 1, "MULTIPOINT": 1}
 DERIVE_OPS = {"point_on_surface": "ST_PointOnSurface", "centroid": "ST_Centroid", "shape": ""}
 
@@ -58,7 +58,7 @@ class Target:
 def drop_scratch(cur) -> None:
     """Temporary tables go at commit; inside an enclosing transaction they must go explicitly."""
     cur.execute(f"DROP VIEW IF EXISTS {RESOLVED}")
-    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {REJECTS}, {CHECKS}, {CODES}, {BADCODES}, {RAW}")
+    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {REJECTS}, {CHECKS}, {CODES}, {BADCODES}, {BADROWS}, {RAW}")
 
 
 def count(cur, table: str) -> int:
@@ -180,10 +180,12 @@ def validate(cur, source: Source, target: Target, duplicates: bool = True) -> No
 
 def _validate_values(cur, source: Source, duplicates: bool) -> None:
     """Lookups, code lists and (unless known unique) duplicate keys of the rows still staged."""
+    from . import codelists  # it builds on this module's tables and reject()
+
     for fmap in source.fields:
         if fmap.lookup:
             validate_lookup(cur, source, fmap)
-    validate_codelists(cur, source)
+    codelists.validate(cur, source)
     if duplicates:
         reject_duplicates(cur, source)
 
@@ -366,47 +368,3 @@ def delete_missing(cur, source: Source, target: Target) -> int:
         f"AND NOT EXISTS (SELECT 1 FROM {RESOLVED} r WHERE {match})"
     )
     return cur.rowcount
-
-
-def validate_codelists(cur, source: Source) -> None:
-    """Reject rows whose code is not in its code list, or whose description does not match the code.
-
-    ``source.codelists`` names {layer: [(code field, description field, {code: description})]}; the
-    fields are read from the collected JSON (``attrs``); a layer "*" applies to every row.
-    """
-    if not source.codelists:
-        return
-    from django.utils.module_loading import import_string
-
-    lists = import_string(source.codelists)
-    json_field = next((f.target for f in source.fields if f.collect is not None), None)
-    if json_field is None:
-        return
-    has_layer = "layer" in source.target_fields
-    cur.execute(f"CREATE TEMP TABLE {CODES} (layer text, cfield text, dfield text, code text, descr text) "
-                "ON COMMIT DROP")
-    rows = [(layer, cf, df, code, desc) for layer, pairs in lists.items() for cf, df, codes in pairs
-            for code, desc in codes.items()]
-    with cur.copy(f"COPY {CODES} FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-    # Rows meet their pairs and codes through equality joins (hash joins): a correlated NOT
-    # EXISTS per pair, or an OR on the layer, made this the slowest validation step of a large load.
-    pairs = f"(SELECT DISTINCT layer, cfield, dfield FROM {CODES})"
-    cells = f's._row, p.layer, p.cfield, p.dfield, s."{json_field}"->>p.cfield AS code, ' \
-            f's."{json_field}"->>p.dfield AS descr'
-    parts = [f"SELECT {cells} FROM {STAGE} s JOIN {pairs} p ON p.layer = '*'"] if "*" in lists else []
-    if has_layer and any(layer != "*" for layer in lists):
-        parts.append(f"SELECT {cells} FROM {STAGE} s JOIN {pairs} p ON p.layer = s.layer")
-    if not parts:
-        return
-    cur.execute(
-        f"CREATE TEMP TABLE {BADCODES} ON COMMIT DROP AS SELECT v._row, min(v.cfield || '/' || v.dfield || "
-        f"': «' || v.code || '» – «' || coalesce(v.descr, '') || '»') AS pair FROM ({' UNION ALL '.join(parts)}) v "
-        f"LEFT JOIN {CODES} k ON k.layer = v.layer AND k.cfield = v.cfield AND k.dfield = v.dfield "
-        f"AND k.code = v.code WHERE v.code IS NOT NULL "
-        f"AND (k.code IS NULL OR (v.descr IS NOT NULL AND lower(trim(v.descr)) <> lower(k.descr))) "
-        f"GROUP BY v._row"
-    )
-    reject(cur, source, f"_row IN (SELECT _row FROM {BADCODES})",
-           f"'coppia codice/descrizione non valida: ' || (SELECT pair FROM {BADCODES} b WHERE b._row = gone._row)")
