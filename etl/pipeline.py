@@ -172,7 +172,7 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         step("validazione")
         staging.validate(cur, source, target, duplicates=duplicates)
         rejects = staging.fetch_rejects(cur)
-        staged = staging.count(cur, staging.STAGE)
+        staged = table.count - len(rejects)  # every staged row is either still staged or rejected
         if staged == 0:
             raise LoadRejected(
                 f"Nessun elemento valido in «{source.id}»: {len(rejects)} righe scartate "
