@@ -19,12 +19,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from django.db.models import ForeignKey
+from psycopg.copy import QueuedLibpqWriter
 
 from .convert import converter_for
 from .readers.base import ArrowGeometries
 from .staging import STAGE
 
 BATCH_ROWS = 25_000
+SLICE_ROWS = 50_000  # converted while the previous slice is being parsed by PostgreSQL
 TEXT_FIELDS = ("CharField", "TextField", "SlugField")
 INTEGER_FIELDS = ("IntegerField", "SmallIntegerField", "BigIntegerField")
 CONSTANT_TYPES = (str, int, float, bool)
@@ -51,11 +53,13 @@ def collected_names(fmap, table, mapped: set[str]) -> list[str]:
     return [c for c in fmap.collect if c in table.columns]
 
 
-def arrow_rows(source, target, table) -> pa.Table | None:
-    """The staging rows ``(_row, *fields, _geom, _error)`` as an Arrow table; None when not possible."""
+def arrow_rows(source, target, table, start: int = 0, length: int | None = None) -> pa.Table | None:
+    """Staging rows ``(_row, *fields, _geom, _error)`` of a slice of ``table``; None when not possible."""
     arrow = getattr(table.columns, "table", None)
     if arrow is None:
         return None
+    arrow = arrow.slice(start, length)
+    count = arrow.num_rows
     mapped = {f.source for f in source.fields if f.source}
     columns, errors = [], []
     try:
@@ -63,9 +67,9 @@ def arrow_rows(source, target, table) -> pa.Table | None:
             fld = target.fields[fmap.target]
             if fmap.collect is not None:
                 columns.append(_json_column([(n, _column(arrow, n)) for n in collected_names(fmap, table, mapped)],
-                                            table.count))
+                                            count))
             elif fmap.source is None:
-                columns.append(_constant(converter_for(fld, fmap), fmap.value, table.count))
+                columns.append(_constant(converter_for(fld, fmap), fmap.value, count))
             elif fmap.match or fmap.split or fmap.source not in arrow.column_names:
                 return None
             else:
@@ -75,10 +79,39 @@ def arrow_rows(source, target, table) -> pa.Table | None:
                     errors.append(error)
     except Unsupported:
         return None
-    error = pc.coalesce(*errors) if errors else pa.nulls(table.count, pa.string())
-    geometry = _hex(table.geometries) if table.geometries is not None else pa.nulls(table.count, pa.string())
-    rows = pa.array(np.arange(1, table.count + 1, dtype=np.int32))
+    error = pc.coalesce(*errors) if errors else pa.nulls(count, pa.string())
+    geometry = _hex(table.geometries, start, count) if table.geometries is not None else pa.nulls(count, pa.string())
+    rows = pa.array(np.arange(start + 1, start + count + 1, dtype=np.int32))
     return pa.table([rows, *columns, geometry, error], names=["_row", *source.target_fields, "_geom", "_error"])
+
+
+def stage(cur, source, target, table) -> bool | None:
+    """Stage ``table`` through CSV COPY; whether duplicate keys are possible, or None for the row path.
+
+    Slice by slice, with psycopg's queued writer: while PostgreSQL parses one slice (mostly the
+    geometries), Arrow converts the next. When a slice turns out to need the row-by-row path
+    (e.g. a control character), what was copied is removed and None returned.
+    """
+    if getattr(table.columns, "table", None) is None:
+        return None
+    key, keys, names = list(source.natural_key), [], ", ".join(f'"{c}"' for c in source.target_fields)
+    options = pcsv.WriteOptions(include_header=False)
+    sql = f"COPY {STAGE} (_row, {names}, _geom, _error) FROM STDIN (FORMAT csv)"  # noqa: S608 - declared names
+    rows = None
+    with cur.copy(sql, writer=QueuedLibpqWriter(cur.cursor)) as out:
+        for start in range(0, table.count, SLICE_ROWS):
+            rows = arrow_rows(source, target, table, start, SLICE_ROWS)
+            if rows is None:
+                break
+            keys.append(rows.select(key))
+            for batch in rows.to_batches(max_chunksize=BATCH_ROWS):
+                buf = io.BytesIO()
+                pcsv.write_csv(batch, buf, options)
+                out.write(buf.getvalue())
+    if rows is None:
+        cur.execute(f"TRUNCATE {STAGE}")  # noqa: S608
+        return None
+    return has_duplicate_keys(pa.concat_tables(keys), key)
 
 
 def has_duplicate_keys(rows: pa.Table, key: list[str]) -> bool:
@@ -182,10 +215,12 @@ def _json_value(column: pa.Array) -> pa.Array:
     raise Unsupported
 
 
-def _hex(geometries) -> pa.Array:
+def _hex(geometries, start: int, count: int) -> pa.Array:
     """WKB as hexadecimal text (what PostGIS reads from COPY), computed by numpy, not per row."""
-    wkb = geometries.array if isinstance(geometries, ArrowGeometries) else geometries
-    wkb = pa.array(wkb, type=pa.large_binary()) if not isinstance(wkb, pa.Array) else wkb.cast(pa.large_binary())
+    if isinstance(geometries, ArrowGeometries):
+        wkb = geometries.array.slice(start, count).cast(pa.large_binary())
+    else:
+        wkb = pa.array(geometries[start:start + count], type=pa.large_binary())
     if wkb.offset:  # a slice: its buffers start before its first value
         wkb = pa.concat_arrays([wkb])
     offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int64)[: len(wkb) + 1]
@@ -193,14 +228,3 @@ def _hex(geometries) -> pa.Array:
     text = _HEX[data[offsets[0]: offsets[-1]]].tobytes()
     return pa.Array.from_buffers(pa.large_string(), len(wkb), [
         wkb.buffers()[0], pa.py_buffer((offsets - offsets[0]) * 2), pa.py_buffer(text)])
-
-
-def copy(cur, rows: pa.Table) -> None:
-    """CSV COPY of ``rows`` into the staging table (created by ``staging.create_stage``)."""
-    names = ", ".join(f'"{c}"' for c in rows.column_names)
-    options = pcsv.WriteOptions(include_header=False)
-    with cur.copy(f"COPY {STAGE} ({names}) FROM STDIN (FORMAT csv)") as out:  # noqa: S608 - names from the declaration
-        for batch in rows.to_batches(max_chunksize=BATCH_ROWS):
-            buf = io.BytesIO()
-            pcsv.write_csv(batch, buf, options)
-            out.write(buf.getbuffer())

@@ -154,21 +154,17 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         for hook in source.before_load:
             import_string(hook)(source=source, table=table)
         staging.drop_scratch(cur)
-        step("conversione")
-        arrow_rows = fastcopy.arrow_rows(source, target, table)
-        duplicates = True  # possible, unless Arrow has just counted the keys
-        if arrow_rows is not None:  # no Python rows at all
-            duplicates = fastcopy.has_duplicate_keys(arrow_rows, list(source.natural_key))
-            step("staging (COPY)")
-            staging.create_stage(cur, target)
-            fastcopy.copy(cur, arrow_rows)
-            staging.analyze_stage(cur, target)
-            del arrow_rows
-        else:
+        step("conversione e staging (COPY)")
+        staging.create_stage(cur, target)
+        duplicates = fastcopy.stage(cur, source, target, table)  # no Python rows when possible
+        if duplicates is None:
             rows = convert.rows_for(source, target, table)
-            step("staging (COPY)")
+            staging.drop_scratch(cur)
             staging.stage(cur, target, rows)
             del rows
+            duplicates = True
+        else:
+            staging.analyze_stage(cur, target)
         step("validazione")
         staging.validate(cur, source, target, duplicates=duplicates)
         rejects = staging.fetch_rejects(cur)
