@@ -74,3 +74,13 @@ def test_control_characters_take_the_row_path(tmp_path, monkeypatch):
     used, fast, slow = _load_both_ways(tmp_path, monkeypatch, rows)
     assert used == [None]
     assert fast == slow and json.loads(fast[0][0][2])["NOTE"] == "bell\x07"
+
+
+@pytest.mark.django_db
+def test_a_later_slice_needing_the_row_path_restarts_cleanly(tmp_path, monkeypatch):
+    """Slices already copied are dropped when a later one needs the row path: no row twice, none lost."""
+    monkeypatch.setattr(fastcopy, "SLICE_ROWS", 2)
+    rows = [*AWKWARD[:4], ("B9", "campanello", {"NOTE": "bell\x07"})]
+    used, fast, slow = _load_both_ways(tmp_path, monkeypatch, rows)
+    assert used[0] is not None and used[-1] is None
+    assert fast == slow and [r[0] for r in fast[0]] == ["A1", "A2", "A3", "A4", "B9"]
