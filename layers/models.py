@@ -125,3 +125,6 @@ class LayerEvent(models.Model):
 
     def __str__(self):
         return f"{self.layer.slug} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+from .exports.models import ExportJob  # noqa: E402, F401 - the export jobs belong to this app

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "layers",
     "mappature",
     "etl",
+    "consegne",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +116,11 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("REMIX_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+LOGIN_URL = "consegne:login"
+LOGIN_REDIRECT_URL = "consegne:list"
+SESSION_COOKIE_HTTPONLY = True
+# An upload is streamed to a temporary file, never held whole in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Leaflet assets are served by django-leaflet itself: the map works with no network.
 # Basemaps are chosen in the page (mappature), so none is forced here.
@@ -136,6 +142,49 @@ REMIX = {
     "STORAGE_SRID": 32632,
     # Scratch space for ETL downloads and exports.
     "WORK_DIR": Path(os.environ.get("REMIX_WORK_DIR", BASE_DIR / "var" / "work")),
+    # Generated mapfiles of the OGC services (never served; they carry no password).
+    "OGC_DIR": Path(os.environ.get("REMIX_OGC_DIR", BASE_DIR / "var" / "ogc")),
+    # Seconds a worker trusts its last look at the registry when no change was signalled (safety net).
+    "OGC_REGISTRY_TTL": float(os.environ.get("REMIX_OGC_REGISTRY_TTL", "2")),
+    # Loaded MapServer maps kept per worker (one per visibility set and language).
+    "OGC_MAP_CACHE": 32,
+    # Debian's python3-mapscript, imported alone (the venv does not see the system site-packages).
+    "MAPSCRIPT_DIR": "/usr/lib/python3/dist-packages/mapscript",
+    # Service metadata of WMS/WFS capabilities (contact shown to GIS users).
+    "OGC_SERVICE": {
+        "title": "Remix – Città metropolitana di Milano",
+        "organization": "Città metropolitana di Milano",
+        "email": os.environ.get("REMIX_OGC_CONTACT_EMAIL", ""),
+        "access_constraints": "CC-BY 4.0",
+    },
+    # GeoPackage exports: where files go, and explicit limits (over the maximum an export is refused).
+    "EXPORT_DIR": Path(os.environ.get("REMIX_EXPORT_DIR", BASE_DIR / "var" / "exports")),
+    "EXPORT_MAX_FEATURES": int(os.environ.get("REMIX_EXPORT_MAX_FEATURES", "3000000")),
+    # Larger exports run in a background process with progress instead of inside the request.
+    "EXPORT_SYNC_MAX_FEATURES": int(os.environ.get("REMIX_EXPORT_SYNC_MAX_FEATURES", "50000")),
+    "EXPORT_MAX_LAYERS": 30,
+    # Hours a finished GeoPackage stays downloadable before its file is deleted.
+    "EXPORT_KEEP_HOURS": int(os.environ.get("REMIX_EXPORT_KEEP_HOURS", "48")),
+    # Areas an export can be cut to: tables known by name (layers imports no domain app).
+    "EXPORT_AREAS": {
+        "comune": {"table": "mappature_comune", "key": "istat_code", "label": "name"},
+        "zona": {"table": "mappature_zonaomogenea", "key": "code", "label": "name"},
+    },
+    # PGT deliveries: uploads above this size are refused before they are stored (MB).
+    "CONSEGNE_MAX_UPLOAD_MB": int(os.environ.get("REMIX_CONSEGNE_MAX_UPLOAD_MB", 200)),
+    # Unpacked size and compression ratio above which a zip is treated as a zip bomb.
+    "CONSEGNE_MAX_UNPACKED_MB": int(os.environ.get("REMIX_CONSEGNE_MAX_UNPACKED_MB", 1500)),
+    "CONSEGNE_MAX_RATIO": 200,
+    # Where uploaded deliveries are kept (they are the evidence of what a comune sent).
+    "CONSEGNE_DIR": Path(os.environ.get("REMIX_CONSEGNE_DIR", BASE_DIR / "var" / "consegne")),
+    # Overflow beyond the comune boundary tolerated before it is an error (metres, regional "sbordi").
+    "CONSEGNE_BOUNDARY_TOLERANCE_M": 2.0,
+    # Run validations in a thread of the web process after each upload (no extra server needed);
+    # set to false when `manage.py consegne worker` runs as its own service.
+    "CONSEGNE_INLINE_WORKER": _env_bool("REMIX_CONSEGNE_INLINE_WORKER", True),
+    # Failed logins per username in LOGIN_WINDOW_MIN minutes before further attempts are refused.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_WINDOW_MIN": 15,
     # A copy of the file each ETL version was loaded from, so any version can be restored.
     "ETL_ARCHIVE_DIR": Path(os.environ.get("REMIX_ETL_ARCHIVE_DIR", BASE_DIR / "var" / "etl" / "archive")),
     # Generated synthetic datasets (PGT GeoPackage, PTM layers), cached by seed and scale.
@@ -174,7 +223,7 @@ REMIX = {
     # Places the catalogue filters by (layers may not import mappature; remix wires them in).
     "CATALOGUE_PLACES": "remix.places.comuni",
     # Providers of service/download links on a layer page: callables (layer, request) -> list of links.
-    "LAYER_LINKS": [],
+    "LAYER_LINKS": ["layers.ogc.links.layer_links"],
     # Dataset versions recorded by the ETL, read by `layers sync` to fill a new layer's lineage.
     "DATASET_LINEAGE": "remix.lineage.versions",
 }

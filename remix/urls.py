@@ -14,12 +14,17 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("mappature.api_urls")),
+    path("", include("layers.ogc.urls_ows")),
+    path("api/", include("layers.exports.api_urls")),
     path("tiles/", include("mappature.tile_urls")),
     path("api/", include("layers.api_urls")),
 ]
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("", include("layers.ogc.urls")),
+    path("", include("layers.exports.urls")),
+    path("consegne/", include("consegne.urls")),
     path("", include("layers.urls")),
     path("", include("mappature.urls")),
     prefix_default_language=False,

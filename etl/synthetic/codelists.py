@@ -1,60 +1,53 @@
-"""Code lists (code → description) of the regional PGT fields the synthetic generator fills.
+"""Code lists (code → description) of the regional PGT fields, read from the delivery specification.
 
-The pairs mirror how the regional mosaic writes them (``CATEGORIA``/``DCATEGORIA``…); the exact
-official lists are not reachable offline, so these are plausible stand-ins and every dataset
-using them is labelled synthetic. The ETL checks loaded pairs against the same lists.
+One code list, not two: the synthetic generator and the ETL's pair check use the same committed
+file that validates the comuni's deliveries (``data/specs/<code>.yaml``, loaded by ``consegne``),
+so a synthetic plan is a valid delivery and the registry styles classify the same codes. The file
+is read as data: etl does not import consegne. Most lists in it are provisional Remix lists (see
+the file's header), so every dataset using them is labelled synthetic.
 """
 
-TUC_DEST = {  # COD_DEST1 / DCOD_DEST1
-    "R": "Residenziale",
-    "P": "Produttivo",
-    "T": "Terziario e commerciale",
-    "S": "Servizi di interesse pubblico",
-    "NAF": "Nucleo di antica formazione",
-}
-AT_FUNZ = {  # FUN_PREV1 / DFUN_PREV1
-    "R": "Residenziale",
-    "P": "Produttivo",
-    "T": "Terziario e commerciale",
-    "M": "Mista",
-}
-RIG_CATEGORIA = {  # CATEGORIA / DCATEGORIA
-    "ARU": "Ambito di rigenerazione urbana",
-    "ART": "Ambito di rigenerazione territoriale",
-}
-RIG_TIPO_INT = {  # TIPO_INT / DTIPO_INT
-    "RU": "Ristrutturazione urbanistica",
-    "RE": "Ristrutturazione edilizia",
-    "SP": "Riqualificazione degli spazi pubblici",
-    "DM": "Demolizione e rinaturalizzazione",
-}
-DISMESSE_TIPO = {  # TIPO / DTIPO
-    "D": "Area dismessa",
-    "A": "Area abbandonata",
-    "G": "Area degradata",
-}
-CONTAMINAZIONE = {  # CONTAMINAZ / DCONTAMINA
-    "0": "Non contaminata",
-    "1": "Potenzialmente contaminata",
-    "2": "Contaminata",
-}
-AGRICOLE_SPEC = {  # SPEC_AGR / SPEC_AGRD
-    "AAS": "Ambito agricolo strategico",
-    "AGT": "Area agricola di tutela",
-    "AGF": "Area agricola di frangia urbana",
-}
-CONSUMO_CLASSE = {  # CLASSE / DCLASSE (LR 31/2014)
-    "1": "Superficie urbanizzata",
-    "2": "Superficie urbanizzabile",
-    "3": "Superficie agricola o naturale",
-}
+from __future__ import annotations
 
-# layer -> [(code field, description field, code list)]: what the ETL validates.
-PAIRS = {
-    "tessuto_urbano_consolidato": [("COD_DEST1", "DCOD_DEST1", TUC_DEST)],
-    "ambiti_trasformazione": [("FUN_PREV1", "DFUN_PREV1", AT_FUNZ)],
-    "ambiti_rigenerazione": [("CATEGORIA", "DCATEGORIA", RIG_CATEGORIA), ("TIPO_INT", "DTIPO_INT", RIG_TIPO_INT)],
-    "aree_dismesse": [("TIPO", "DTIPO", DISMESSE_TIPO), ("CONTAMINAZ", "DCONTAMINA", CONTAMINAZIONE)],
-    "aree_agricole": [("SPEC_AGR", "SPEC_AGRD", AGRICOLE_SPEC)],
-    "consumo_suolo": [("CLASSE", "DCLASSE", CONSUMO_CLASSE)],
-}
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+SPEC_DIR = Path(__file__).resolve().parents[2] / "data" / "specs"
+SPEC_CODE = "pgt-2024.1"  # the version the synthetic PGT follows; a new regional version is a new file
+
+
+@cache
+def spec(code: str = SPEC_CODE) -> dict:
+    """The parsed specification file ``code`` (layers → fields → type, codes, description field)."""
+    return yaml.safe_load((SPEC_DIR / f"{code}.yaml").read_text(encoding="utf-8"))
+
+
+def codes(layer: str, field: str) -> dict[str, str]:
+    """{code: description} of a coded field, exactly as the specification writes them."""
+    fld = spec()["layers"][layer]["fields"][field]
+    return {str(k): str(v) for k, v in (fld.get("codes") or {}).items()}
+
+
+def description_field(layer: str, field: str) -> str:
+    return spec()["layers"][layer]["fields"][field].get("description_field", "")
+
+
+def fields(layer: str) -> dict[str, dict]:
+    return spec()["layers"][layer]["fields"]
+
+
+def _pairs() -> dict[str, list[tuple[str, str, dict[str, str]]]]:
+    """layer → [(code field, description field, code list)] of every coded field with a description."""
+    out = {}
+    for layer, data in spec()["layers"].items():
+        pairs = [(name, fld["description_field"], codes(layer, name))
+                 for name, fld in data["fields"].items() if fld.get("codes") and fld.get("description_field")]
+        if pairs:
+            out[layer] = pairs
+    return out
+
+
+# What the ETL validates on load (``codelists: etl.synthetic.codelists.PAIRS`` in pgt_sintetico.yaml).
+PAIRS = _pairs()

@@ -18,9 +18,9 @@ import pyogrio.raw
 import shapely
 
 from . import LABEL, cached_path, comuni, publish, reference_digest
-from .codelists import AGRICOLE_SPEC, AT_FUNZ, CONSUMO_CLASSE, CONTAMINAZIONE, DISMESSE_TIPO, RIG_TIPO_INT, TUC_DEST
+from .codelists import codes
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: codes and descriptions of the delivery specification, COD_ISTAT
 DEFAULT_SEED = 2026
 DEFAULT_SCALE = 6_000
 FEATURES_PER_CELL = 2.08  # a zoning polygon + a consumo-di-suolo polygon + a few overlays
@@ -47,11 +47,18 @@ def write_gpkg(path: Path, layers: dict[str, dict]) -> None:
         names = [n for n in data if n != "geometry"]
         pyogrio.raw.write(
             str(path), np.array(data["geometry"], dtype=object),
-            [np.array(data[n], dtype=object) for n in names], names,
+            [_column(data[n]) for n in names], names,
             layer=code, driver="GPKG", geometry_type="MultiPolygon", crs="EPSG:32632",
             promote_to_multi=True, append=path.exists(), layer_options={"SPATIAL_INDEX": "NO"},
             layer_metadata={"DESCRIPTION": f"PGT {code} – {LABEL}"},
         )
+
+
+def _column(values: list) -> np.ndarray:
+    """Numbers as a real column (the specification types SUP_TERR as real), everything else as text."""
+    if values and all(isinstance(v, float) for v in values):
+        return np.array(values, dtype=np.float64)
+    return np.array(values, dtype=object)
 
 
 def build(rows, seed: int, scale: int) -> dict[str, dict]:
@@ -83,11 +90,25 @@ def _boxes(geom, side: float) -> np.ndarray:
 
 
 def grid_cells(geom, side: float) -> np.ndarray:
-    """The grid squares clipped to ``geom``, polygonal parts only, slivers dropped."""
+    """The grid squares clipped to ``geom``, polygonal parts only; slivers are merged into the kept
+    cell they share most border with, so the cells still cover the whole comune (the carta del
+    consumo di suolo must: the delivery check reports any gap)."""
     cells = shapely.intersection(_boxes(geom, side), geom, grid_size=0.01)
-    cells = np.array([_polygonal(c) for c in cells], dtype=object)
-    keep = np.array([c is not None and c.area > 0.02 * side * side for c in cells], dtype=bool)
-    return cells[keep]
+    cells = np.array([c for c in (_polygonal(c) for c in cells) if c is not None and not c.is_empty], dtype=object)
+    small = shapely.area(cells) <= 0.02 * side * side
+    kept, slivers = cells[~small], cells[small]
+    if len(kept) == 0:
+        return cells
+    tree = shapely.STRtree(kept)
+    for sliver in slivers:
+        touching = tree.query(sliver, predicate="intersects")
+        if len(touching) == 0:
+            kept = np.append(kept, np.array([sliver], dtype=object))  # an isolated piece stays a cell
+            continue
+        shared = shapely.length(shapely.intersection(kept[touching], sliver.boundary))
+        target = touching[int(np.argmax(shared))]
+        kept[target] = shapely.union(kept[target], sliver, grid_size=0.01)
+    return kept
 
 
 def _polygonal(geom):
@@ -97,10 +118,23 @@ def _polygonal(geom):
     return shapely.union_all(parts) if parts else None
 
 
-def _pick(rng, codes: dict, weights=None) -> tuple[str, str]:
-    keys = list(codes)
-    key = keys[rng.choice(len(keys), p=weights)]
-    return key, codes[key]
+def _pick(rng, code_list: dict[str, str], weights: dict[str, float] | None = None) -> tuple[str, str]:
+    """A (code, description) of the specification's list; ``weights`` by code (unnamed codes: never,
+    codes the specification lacks: ignored; no weight left: every code alike)."""
+    keys = list(code_list)
+    p = np.array([(weights or {}).get(k, 0.0) for k in keys], dtype=float)
+    p = p / p.sum() if p.sum() > 0 else None
+    key = keys[rng.choice(len(keys), p=p)]
+    return key, code_list[key]
+
+
+# How often each code of the specification is drawn (the descriptions always come from the spec).
+DEST_WEIGHTS = {"100": 0.55, "200": 0.2, "300": 0.1, "400": 0.05, "500": 0.1}
+AT_WEIGHTS = {"100": 0.4, "200": 0.2, "300": 0.15, "400": 0.05, "500": 0.05, "600": 0.15}
+CONTAMINATION_WEIGHTS = {"0": 0.5, "1": 0.15, "2": 0.35}
+AGR_WEIGHTS_REMOTE, AGR_WEIGHTS_FRINGE = {"1": 0.3, "2": 0.5, "3": 0.2}, {"1": 0.5, "2": 0.1, "3": 0.4}
+CROP_WEIGHTS = {"1": 0.6, "2": 0.2, "3": 0.1, "4": 0.1}
+CONTAMINATED = "1"  # the code whose areas need a bonifica
 
 
 class ComunePlan:
@@ -132,53 +166,63 @@ class ComunePlan:
             self._rigenerazione(layers, i, idx)
         for i, idx in enumerate(picks[n_rig:n_rig + n_dis]):
             self._dismessa(layers, i, idx)
-        classes = {**dict.fromkeys(urban.tolist(), "1"), **dict.fromkeys(ring.tolist(), "2"),
-                   **dict.fromkeys(rural.tolist(), "3")}
+        # LR 31/2014 classes in the specification's order: urbanised, to be urbanised, agricultural/natural.
+        consumo = codes("consumo_suolo", "CLASSE")
+        urbanised, to_urbanise, natural = list(consumo)[:3]
+        classes = {**dict.fromkeys(urban.tolist(), urbanised), **dict.fromkeys(ring.tolist(), to_urbanise),
+                   **dict.fromkeys(rural.tolist(), natural)}
         for i, (idx, cls) in enumerate(sorted(classes.items())):
-            self._add(layers, "consumo_suolo", "CS", i, self.cells[idx], CLASSE=cls, DCLASSE=CONSUMO_CLASSE[cls])
+            self._add(layers, "consumo_suolo", "CS", i, self.cells[idx], CLASSE=cls, DCLASSE=consumo[cls])
 
     def _add(self, layers, layer: str, prefix: str, i: int, geom, **attrs) -> None:
         data = layers[layer]
         data["geometry"].append(shapely.to_wkb(geom))
         data["ID"].append(f"{self.code}-{prefix}{i + 1:05d}")
-        data["ISTAT_COM"].append(self.code)
+        data["COD_ISTAT"].append(self.code)  # the specification's mandatory field
+        data["ISTAT_COM"].append(self.code)  # the regional mosaic's name, read by etl/sources/pgt_sintetico.yaml
         data["NOME_COM"].append(self.name)
         for key, value in attrs.items():
             data[key].append(value)
         data["SINTETICO"].append(LABEL)
 
     def _tessuto(self, layers, i, idx, historic: bool) -> None:
-        if historic:
-            code, desc = "NAF", TUC_DEST["NAF"]
+        dest = codes("tessuto_urbano_consolidato", "COD_DEST1")
+        if historic:  # the historic core is residential fabric; AMB_URB (free text) marks it
+            code = "100" if "100" in dest else next(iter(dest))
+            desc, legenda, ambito = dest[code], "Nucleo di antica formazione", "NAF"
         else:
-            code, desc = _pick(self.rng, {k: v for k, v in TUC_DEST.items() if k != "NAF"}, [0.6, 0.2, 0.1, 0.1])
-        self._add(layers, "tessuto_urbano_consolidato", "TUC", i, self.cells[idx], LEGENDA=f"Tessuto {desc.lower()}",
-                  AMB_URB="TUC", COD_DEST1=code, DCOD_DEST1=desc, SPEC_DEST="", SCHEDA="")
+            code, desc = _pick(self.rng, dest, DEST_WEIGHTS)
+            legenda, ambito = f"Tessuto {desc.lower()}", "TUC"
+        self._add(layers, "tessuto_urbano_consolidato", "TUC", i, self.cells[idx], LEGENDA=legenda,
+                  AMB_URB=ambito, COD_DEST1=code, DCOD_DEST1=desc, SPEC_DEST="", SCHEDA="")
 
     def _trasformazione(self, layers, i, idx) -> None:
-        code, desc = _pick(self.rng, AT_FUNZ, [0.45, 0.25, 0.15, 0.15])
+        code, desc = _pick(self.rng, codes("ambiti_trasformazione", "FUN_PREV1"), AT_WEIGHTS)
         cell = self.cells[idx]
         self._add(layers, "ambiti_trasformazione", "AT", i, cell, NOME_AMB=f"AT-{i + 1:02d}", AMB_TRAS="AT",
                   FUN_PREV1=code, DFUN_PREV1=desc, SPEC_DEST="", SUP_TERR=round(cell.area, 1),
                   SCHEDA=f"{self.code}_AT{i + 1:02d}.pdf")
 
     def _agricola(self, layers, i, idx, remoteness: float) -> None:
-        weights = [0.7, 0.2, 0.1] if remoteness > 0.5 else [0.2, 0.3, 0.5]
-        code, desc = _pick(self.rng, AGRICOLE_SPEC, weights)
-        self._add(layers, "aree_agricole", "AG", i, self.cells[idx], LEGENDA="Aree agricole", COD_AGR="E",
-                  SPEC_AGR=code, SPEC_AGRD=desc, SCHEDA="")
+        weights = AGR_WEIGHTS_REMOTE if remoteness > 0.5 else AGR_WEIGHTS_FRINGE
+        kind, legenda = _pick(self.rng, codes("aree_agricole", "COD_AGR"), weights)
+        crop, crop_desc = _pick(self.rng, codes("aree_agricole", "SPEC_AGR"), CROP_WEIGHTS)
+        self._add(layers, "aree_agricole", "AG", i, self.cells[idx], LEGENDA=legenda, COD_AGR=kind,
+                  SPEC_AGR=crop, SPEC_AGRD=crop_desc, SCHEDA="")
 
     def _rigenerazione(self, layers, i, idx) -> None:
-        code, desc = _pick(self.rng, RIG_TIPO_INT)
+        code, desc = _pick(self.rng, codes("ambiti_rigenerazione", "TIPO_INT"))
+        categoria = codes("ambiti_rigenerazione", "CATEGORIA")
+        urbana = next(iter(categoria))  # the first category: rigenerazione urbana (inside the TUC)
         self._add(layers, "ambiti_rigenerazione", "AR", i, self.cells[idx], NOME_AMB=f"AR-{i + 1:02d}",
-                  CATEGORIA="ARU", DCATEGORIA="Ambito di rigenerazione urbana", TIPO_INT=code, DTIPO_INT=desc,
+                  CATEGORIA=urbana, DCATEGORIA=categoria[urbana], TIPO_INT=code, DTIPO_INT=desc,
                   SCHEDA=f"{self.code}_AR{i + 1:02d}.pdf")
 
     def _dismessa(self, layers, i, idx) -> None:
         geom = _polygonal(shapely.buffer(self.cells[idx], -0.2 * self.side, join_style="mitre"))
         if geom is None or geom.is_empty:
             geom = self.cells[idx]
-        tipo, dtipo = _pick(self.rng, DISMESSE_TIPO)
-        cont, dcont = _pick(self.rng, CONTAMINAZIONE, [0.5, 0.35, 0.15])
+        tipo, dtipo = _pick(self.rng, codes("aree_dismesse", "TIPO"))
+        cont, dcont = _pick(self.rng, codes("aree_dismesse", "CONTAMINAZ"), CONTAMINATION_WEIGHTS)
         self._add(layers, "aree_dismesse", "AD", i, geom, TIPO=tipo, DTIPO=dtipo, CONTAMINAZ=cont, DCONTAMINA=dcont,
-                  BONIFICA="SI" if cont == "2" else "NO", SCHEDA=f"{self.code}_AD{i + 1:02d}.pdf")
+                  BONIFICA="SI" if cont == CONTAMINATED else "NO", SCHEDA=f"{self.code}_AD{i + 1:02d}.pdf")

@@ -127,9 +127,9 @@ def test_wrong_code_description_pairs_are_rejected(comuni, load_source, tmp_path
 
     path = tmp_path / "consegna.gpkg"
     square = shapely.box(514000, 5034000, 514100, 5034100)
-    rows = [("R1", "ARU", "Ambito di rigenerazione urbana"), ("R2", "XYZ", "Inventata"),
-            ("R3", "ARU", "Ambito di rigenerazione territoriale"),
-            ("R4", "ART", "ambito di rigenerazione territoriale ")]
+    rows = [("R1", "1", "Rigenerazione urbana"), ("R2", "XYZ", "Inventata"),
+            ("R3", "1", "Rigenerazione territoriale"),
+            ("R4", "2", "rigenerazione territoriale ")]
     cols = {"ID": [r[0] for r in rows], "ISTAT_COM": ["015146"] * 4, "NOME_AMB": ["AR"] * 4,
             "CATEGORIA": [r[1] for r in rows], "DCATEGORIA": [r[2] for r in rows]}
     pyogrio.raw.write(str(path), np.array([shapely.to_wkb(square)] * 4, dtype=object),
@@ -139,6 +139,6 @@ def test_wrong_code_description_pairs_are_rejected(comuni, load_source, tmp_path
     reasons = dict(result.rejects)
     assert result.loaded == 2 and set(reasons) == {2, 3}
     assert "CATEGORIA/DCATEGORIA: «XYZ»" in reasons[2]
-    assert "«ARU» – «Ambito di rigenerazione territoriale»" in reasons[3]
+    assert "«1» – «Rigenerazione territoriale»" in reasons[3]
     kept = PgtFeature.objects.get(feature_key="R4")
     assert kept.geom.geom_type == "MultiPolygon"  # a Polygon delivery is stored as MultiPolygon

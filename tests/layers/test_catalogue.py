@@ -108,7 +108,7 @@ def test_layer_page_shows_metadata_lineage_legend_and_synthetic_label(client, re
         page = client.get("/catalogo/pgt_consumo_suolo/").content.decode()
     assert "dati sintetici" in page and "cmmi:remix-pgt_consumo_suolo" in page
     assert "Superficie urbanizzabile" in page  # a legend class
-    assert "Servizi WMS/WFS non ancora disponibili" in page
+    assert "SERVICE=WMS" in page and "/esportazioni/?layer=pgt_consumo_suolo" in page  # layers.ogc links (LAYER_LINKS)
     comuni_page = client.get("/catalogo/comuni/").content.decode()
     assert "CC-BY 4.0" in comuni_page and "dati sintetici" not in comuni_page
     # The version loaded by the ETL is in the lineage table.

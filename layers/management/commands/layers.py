@@ -1,9 +1,10 @@
-"""python manage.py layers sync | list | publish <slug> | unpublish <slug>: a thin edge over the registry."""
+"""python manage.py layers sync | list | publish | unpublish | export | mapfile: a thin edge over the registry."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from layers import actions
 from layers.errors import LayersError
+from layers.exports import cli as export_cli
 from layers.models import Layer
 from layers.sync import sync
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         for name in ("publish", "unpublish"):
             cmd = sub.add_parser(name, help=f"{name} one layer")
             cmd.add_argument("slug")
+        export_cli.add_arguments(sub)
 
     def handle(self, *args, action, **opts):
         try:
@@ -52,3 +54,9 @@ class Command(BaseCommand):
     def do_unpublish(self, slug, **_):
         done = actions.unpublish(Layer.objects.get(slug=slug), None, via="cli")
         self.stdout.write(f"{slug}: " + ("ritirato" if done else "non era pubblicato"))
+
+    def do_export(self, **opts):
+        export_cli.export(self.stdout, opts)
+
+    def do_mapfile(self, **_):
+        export_cli.mapfile(self.stdout)

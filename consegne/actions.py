@@ -1,0 +1,168 @@
+"""Every change with rules goes through here: permission check, the change and the audit entry together.
+
+Views, the admin, commands and tests all call these functions; nothing else changes the state of a
+delivery or of a comune's PGT versions.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from layers.models import Layer
+from layers.ogc import service as ogc_service
+from layers.registry import dataset_loaded, refresh_extent
+from mappature.models import Comune, PgtAtto
+from mappature.pgt_layers import PGT_LAYERS
+
+from . import audit, jobs, permissions, spec, unpack
+from .errors import MESSAGES, UploadRejected, WrongState
+from .models import Consegna
+
+
+@dataclass(frozen=True)
+class ActData:
+    """The act a delivery documents: PGT or variante, its dates and deliberation."""
+
+    kind: str
+    deliberation: str
+    adoption_date: date | None = None
+    approval_date: date | None = None
+    burl_date: date | None = None
+
+
+def submit(user, comune: Comune, upload, act: ActData) -> Consegna:
+    """Store an uploaded delivery after the safety checks and queue it for validation.
+
+    ``upload`` is a Django ``UploadedFile``. A hostile or unusable file raises
+    :class:`UploadRejected` and leaves neither a file nor a row behind.
+    """
+    permissions.check(user, "upload", comune.istat_code)
+    name = Path(upload.name).name[:255]
+    try:
+        kind = unpack.kind_of(name)
+        unpack.check_size(upload.size)
+        consegna = _store_and_register(user, comune, upload, act, name, kind)
+    except UploadRejected as err:
+        audit.record(user, "caricamento_rifiutato", comune, comune.istat_code, motivo=str(err), file=name)
+        raise
+    transaction.on_commit(jobs.kick)
+    return consegna
+
+
+def _store_and_register(user, comune: Comune, upload, act: ActData, name: str, kind: str) -> Consegna:
+    """Write the upload, check it, record the delivery; on any failure remove the file again."""
+    folder = Path(settings.REMIX["CONSEGNE_DIR"]) / comune.istat_code / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    stored = folder / f"consegna.{kind}"
+    try:
+        with stored.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        if kind == "gpkg":
+            unpack.check_gpkg(stored)
+        else:
+            unpack.inspect_zip(stored)
+        with transaction.atomic():
+            consegna = Consegna.objects.create(
+                comune=comune, uploaded_by=user, kind=act.kind, deliberation=act.deliberation,
+                adoption_date=act.adoption_date, approval_date=act.approval_date, burl_date=act.burl_date,
+                original_name=name, stored_path=str(stored), size_bytes=upload.size,
+                spec_version=spec.current_code(),
+            )
+            audit.record(user, "caricamento", consegna, comune.istat_code, file=name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return consegna
+
+
+def _require_state(consegna: Consegna, *states: str) -> None:
+    if consegna.state not in states:
+        raise WrongState(MESSAGES["wrong_state"] % {"state": consegna.get_state_display()})
+
+
+def publish(user, consegna: Consegna) -> PgtAtto:
+    """Make the delivery's bozza act the comune's PGT in force, in one transaction."""
+    permissions.check(user, "publish", consegna.comune.istat_code)
+    with transaction.atomic():
+        consegna = Consegna.objects.select_for_update(of=("self",)).select_related("atto", "comune").get(pk=consegna.pk)
+        _require_state(consegna, Consegna.State.IN_REVISIONE)
+        if consegna.atto is None or consegna.atto.state != PgtAtto.State.BOZZA:
+            raise WrongState(MESSAGES["nothing_to_publish"])
+        previous = _swap_vigente(consegna.atto)
+        consegna.state = Consegna.State.PUBBLICATA
+        consegna.save(update_fields=["state"])
+        audit.record(user, "pubblicazione", consegna.atto, consegna.comune.istat_code, consegna=consegna.pk,
+                     precedente=previous.pk if previous else None)
+        transaction.on_commit(lambda: _notify_registry(consegna.atto, "pubblicazione"))
+    return consegna.atto
+
+
+def rollback(user, atto: PgtAtto) -> PgtAtto:
+    """Put a superseded version of a comune's PGT back in force (the current one becomes superato)."""
+    permissions.check(user, "rollback", atto.comune.istat_code)
+    with transaction.atomic():
+        atto = PgtAtto.objects.select_for_update().select_related("comune").get(pk=atto.pk)
+        if atto.state != PgtAtto.State.SUPERATO:
+            raise WrongState(MESSAGES["not_superato"])
+        previous = _swap_vigente(atto)
+        audit.record(user, "ripristino", atto, atto.comune.istat_code,
+                     precedente=previous.pk if previous else None)
+        transaction.on_commit(lambda: _notify_registry(atto, "ripristino"))
+    return atto
+
+
+def _notify_registry(atto: PgtAtto, event: str) -> None:
+    """Bump the data version of every registry layer that reads a pgt_<layer> view (caches, WMS, exports).
+
+    Every worker must rebuild its OGC maps (extents included) at its next request, not after
+    ``OGC_REGISTRY_TTL``: dataset_loaded's save signals say so; the direct update below does not, so the
+    stamp is touched here.
+    """
+    views = [layer.view for layer in PGT_LAYERS]
+    summary = {"evento": event, "comune": atto.comune.istat_code, "atto": atto.pk}
+    for dataset_id in set(Layer.objects.filter(source__in=views).values_list("dataset_id", flat=True)):
+        if dataset_id:
+            dataset_loaded(dataset_id, atto.pk, summary)
+    for layer in Layer.objects.filter(source__in=views, dataset_id=""):
+        # dataset_loaded("") would bump every layer without a dataset: bump only these.
+        Layer.objects.filter(pk=layer.pk).update(data_version=F("data_version") + 1)
+        refresh_extent(layer)
+    ogc_service.registry_changed()
+
+
+def _swap_vigente(atto: PgtAtto) -> PgtAtto | None:
+    """Inside the caller's transaction: the comune's vigente act → superato, ``atto`` → vigente."""
+    previous = (PgtAtto.objects.select_for_update()
+                .filter(comune_id=atto.comune_id, state=PgtAtto.State.VIGENTE).first())
+    if previous is not None:
+        previous.state = PgtAtto.State.SUPERATO
+        previous.save(update_fields=["state"])
+    atto.state, atto.published_at = PgtAtto.State.VIGENTE, timezone.now()
+    atto.save(update_fields=["state", "published_at"])
+    return previous
+
+
+def send_back(user, consegna: Consegna, comment: str) -> Consegna:
+    """Return a delivery to the comune with the reviewer's comment; its bozza act is discarded."""
+    permissions.check(user, "review", consegna.comune.istat_code)
+    with transaction.atomic():
+        consegna = Consegna.objects.select_for_update(of=("self",)).select_related("atto", "comune").get(pk=consegna.pk)
+        _require_state(consegna, Consegna.State.IN_REVISIONE)
+        consegna.state, consegna.review_comment = Consegna.State.RINVIATA, comment.strip()
+        atto = consegna.atto
+        consegna.atto = None
+        consegna.save(update_fields=["state", "review_comment", "atto"])
+        if atto is not None and atto.state == PgtAtto.State.BOZZA:
+            atto.delete()
+        audit.record(user, "rinvio", consegna, consegna.comune.istat_code, commento=consegna.review_comment)
+    return consegna

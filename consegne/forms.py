@@ -1,0 +1,82 @@
+"""Forms of the delivery pages: login with throttling, upload with the act's data, review comment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mappature.models import PgtAtto
+
+from .actions import ActData
+from .models import LoginFailure
+
+
+class ThrottledLoginForm(AuthenticationForm):
+    """Django's login form that refuses further attempts after repeated failures for a username."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "throttled": _("Troppi tentativi di accesso non riusciti per questo utente: riprova tra %(minutes)s minuti."),
+    }
+
+    def clean(self):
+        username = (self.data.get("username") or "").strip().lower()
+        conf = settings.REMIX
+        since = timezone.now() - timedelta(minutes=conf["LOGIN_WINDOW_MIN"])
+        if username and LoginFailure.objects.filter(username=username, at__gte=since).count() >= \
+                conf["LOGIN_MAX_FAILURES"]:
+            raise forms.ValidationError(self.error_messages["throttled"], code="throttled",
+                                        params={"minutes": conf["LOGIN_WINDOW_MIN"]})
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            ip = self.request.META.get("REMOTE_ADDR") if self.request else None
+            LoginFailure.objects.create(username=username, ip=ip)
+            raise
+        LoginFailure.objects.filter(username=username).delete()
+        return cleaned
+
+
+class UploadForm(forms.Form):
+    """The delivery file and the data of the act it documents."""
+
+    comune = forms.ModelChoiceField(queryset=None, label=_("Comune"))
+    file = forms.FileField(label=_("File della consegna (.zip di shapefile o .gpkg)"))
+    kind = forms.ChoiceField(label=_("Tipo di atto"), choices=PgtAtto.Kind.choices)
+    deliberation = forms.CharField(label=_("Numero di delibera"), max_length=40)
+    adoption_date = forms.DateField(label=_("Data di adozione"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    approval_date = forms.DateField(label=_("Data di approvazione"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    burl_date = forms.DateField(label=_("Data di pubblicazione sul BURL"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, comuni, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comune"].queryset = comuni
+        if comuni.count() == 1:
+            self.fields["comune"].initial = comuni.first()
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("adoption_date") and not data.get("approval_date"):
+            raise forms.ValidationError(_("Indica la data di adozione o quella di approvazione dell'atto."))
+        adopted, approved = data.get("adoption_date"), data.get("approval_date")
+        if adopted and approved and approved < adopted:
+            raise forms.ValidationError(_("La data di approvazione precede quella di adozione."))
+        return data
+
+    def act(self) -> ActData:
+        d = self.cleaned_data
+        return ActData(d["kind"], d["deliberation"].strip(), d.get("adoption_date"), d.get("approval_date"),
+                       d.get("burl_date"))
+
+
+class ReviewForm(forms.Form):
+    comment = forms.CharField(label=_("Commento per il comune"), widget=forms.Textarea(attrs={"rows": 3}),
+                              required=False)

@@ -1,0 +1,154 @@
+"""Feature-level checks, each one INSERT … SELECT from the staging table into the findings table.
+
+Rules come from the spec tables (mandatory fields, code lists, overlap and coverage flags, cross
+rules), so a new specification version changes what is checked without changing this code.
+Values are bound parameters; the only identifiers are this module's constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import connection
+
+from .rules import severity
+from .staging import Staging
+
+INSERT = "INSERT INTO consegne_finding (consegna_id, severity, rule, layer, feature, params, geom) "
+SPEC_LAYER = "JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = s.layer "
+# A pair of boxes meets in several grid squares: keep it only in the square holding the lower-left
+# corner of their intersection, so each pair is examined once.
+ONCE = ("floor(greatest((a.sbox[1])[0], (b.sbox[1])[0]) / a.size) = a.gx"
+        " AND floor(greatest((a.sbox[1])[1], (b.sbox[1])[1]) / a.size) = a.gy")
+
+CHECKS: list[tuple[str, str]] = [
+    ("geom_missing", """SELECT %(c)s, %(sev_geom_missing)s, 'geom_missing', layer, label, '{}', NULL
+        FROM @S@ s WHERE geom IS NULL OR ST_IsEmpty(geom)"""),
+    ("geom_type", """SELECT %(c)s, %(sev_geom_type)s, 'geom_type', layer, label,
+            jsonb_build_object('found', gtype), ST_PointOnSurface(geom)
+        FROM @S@ s WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND gtype NOT IN ('POLYGON', 'MULTIPOLYGON')"""),
+    ("geom_invalid", """SELECT %(c)s, %(sev_geom_invalid)s, 'geom_invalid', layer, label,
+            jsonb_build_object('reason', (d).reason), coalesce((d).location, ST_PointOnSurface(geom))
+        FROM (SELECT s.*, ST_IsValidDetail(geom) AS d FROM @S@ s
+              WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND NOT valid) s"""),
+    ("sliver", """SELECT %(c)s, %(sev_sliver)s, 'sliver', layer, label,
+            jsonb_build_object('area', round(ST_Area(geom)::numeric, 2)), geom
+        FROM @S@ s @SPEC_LAYER@ WHERE ok AND area < l.min_area_m2"""),
+    ("duplicate_geom", """SELECT %(c)s, %(sev_duplicate_geom)s, 'duplicate_geom', layer, label,
+            jsonb_build_object('other', first), geom
+        FROM (SELECT s.*, first_value(label) OVER w AS first, row_number() OVER w AS rn
+              FROM (SELECT s.*, count(*) OVER (PARTITION BY layer, round(x0), round(y0), round(area)) AS n
+                    FROM @S@ s WHERE ok) s
+              WHERE n > 1  -- only features with the same corner and area can be identical
+              WINDOW w AS (PARTITION BY layer, md5(ST_AsBinary(ST_Normalize(ST_SnapToGrid(geom, 0.01))))
+                           ORDER BY fid)) s WHERE rn > 1"""),
+    ("duplicate_key", """SELECT %(c)s, %(sev_duplicate_key)s, 'duplicate_key', s.layer, label,
+            jsonb_build_object('field', l.key_field, 'value', key), ST_PointOnSurface(geom)
+        FROM (SELECT s.*, count(*) OVER (PARTITION BY layer, key) AS n FROM @S@ s WHERE key <> '') s
+        @SPEC_LAYER@ WHERE n > 1"""),
+    ("mandatory", """SELECT %(c)s, %(sev_mandatory)s, 'mandatory', s.layer, label,
+            jsonb_build_object('field', f.name), ST_PointOnSurface(geom)
+        FROM @S@ s @SPEC_LAYER@ JOIN consegne_specfield f ON f.layer_id = l.id AND f.mandatory
+        WHERE s.attrs ? f.name AND coalesce(btrim(s.attrs->>f.name), '') = ''"""),
+    ("code_unknown", """SELECT %(c)s, %(sev_code_unknown)s, 'code_unknown', s.layer, label,
+            jsonb_build_object('field', f.name, 'value', s.attrs->>f.name,
+                               'allowed', (SELECT string_agg(k, ', ' ORDER BY k) FROM jsonb_object_keys(f.codes) k)),
+            ST_PointOnSurface(geom)
+        FROM @S@ s @SPEC_LAYER@ JOIN consegne_specfield f ON f.layer_id = l.id AND f.codes <> '{}'::jsonb
+        WHERE coalesce(btrim(s.attrs->>f.name), '') <> '' AND NOT f.codes ? btrim(s.attrs->>f.name)"""),
+    ("code_description", """SELECT %(c)s, %(sev_code_description)s, 'code_description', s.layer, label,
+            jsonb_build_object('dfield', f.description_field, 'value', coalesce(s.attrs->>f.description_field, ''),
+                               'code', btrim(s.attrs->>f.name), 'expected', f.codes->>btrim(s.attrs->>f.name)),
+            ST_PointOnSurface(geom)
+        FROM @S@ s @SPEC_LAYER@ JOIN consegne_specfield f ON f.layer_id = l.id AND f.description_field <> ''
+        WHERE f.codes ? btrim(s.attrs->>f.name) AND s.attrs ? f.description_field
+          AND upper(btrim(coalesce(s.attrs->>f.description_field, ''))) <> upper(f.codes->>btrim(s.attrs->>f.name))"""),
+    ("istat_mismatch", """SELECT %(c)s, %(sev_istat_mismatch)s, 'istat_mismatch', layer, label,
+            jsonb_build_object('value', attrs->>'COD_ISTAT', 'expected', %(istat)s, 'comune', %(comune)s),
+            ST_PointOnSurface(geom)
+        FROM @S@ s WHERE coalesce(btrim(attrs->>'COD_ISTAT'), '') NOT IN ('', %(istat)s)"""),
+    ("outside_boundary", """SELECT %(c)s, %(sev_outside_boundary)s, 'outside_boundary', layer, label,
+            jsonb_build_object('area', round(ST_Area(d)::numeric, 1), 'tol', %(tol)s), d
+        FROM (SELECT s.*, ST_Difference(s.geom, c.geom) AS d FROM @S@ s, @C@ c
+              WHERE s.ok AND NOT ST_Covers(c.buf, s.geom)) s WHERE ST_Area(d) > 1"""),
+    ("overlap", """SELECT %(c)s, %(sev_overlap)s, 'overlap', layer, label,
+            jsonb_build_object('other', other, 'area', round(ST_Area(i)::numeric, 1)), i
+        FROM (SELECT a.layer, a.label, b.label AS other, l.min_area_m2, ST_Intersection(a.geom, b.geom) AS i
+              FROM (SELECT a.fid AS afid, b.fid AS bfid FROM @B@ a
+                    JOIN @B@ b ON a.gx = b.gx AND a.gy = b.gy AND a.layer = b.layer AND a.fid < b.fid
+                    WHERE a.sbox && b.sbox AND @ONCE@) p
+              JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
+              JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = a.layer AND l.no_overlap
+              WHERE ST_Relate(a.geom, b.geom, '2********')) s
+        WHERE ST_Area(i) > min_area_m2"""),
+    ("cross_layer", """SELECT %(c)s, r.severity, r.rule, s.layer, s.label,
+            jsonb_build_object('other', s.other, 'other_layer', r.other, 'area', round(ST_Area(i)::numeric, 1)), i
+        FROM (SELECT p.id, a.layer, a.label, b.label AS other, ST_Intersection(a.geom, b.geom) AS i
+              FROM (SELECT r.id, a.fid AS afid, b.fid AS bfid FROM consegne_speccrossrule r
+                    JOIN @B@ a ON a.layer = r.layer
+                    JOIN @B@ b ON b.layer = r.other AND a.gx = b.gx AND a.gy = b.gy
+                    WHERE r.version_id = %(spec)s AND a.sbox && b.sbox AND @ONCE@) p
+              JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
+              WHERE ST_Relate(a.geom, b.geom, '2********')) s
+        JOIN consegne_speccrossrule r ON r.id = s.id WHERE ST_Area(i) > r.min_area_m2"""),
+]
+
+# Gaps: cheap area balance first (valid when the layer has no overlaps), the union only when needed.
+COVERAGE_DEFICIT = """
+    SELECT l.code, (SELECT ST_Area(inner_geom) FROM @C@)
+             - coalesce(sum(s.area) FILTER (WHERE s.inside), 0)
+             - coalesce(sum((SELECT sum(ST_Area(ST_Intersection(s.geom, p.g))) FROM @P@ p WHERE p.g && s.geom))
+                        FILTER (WHERE NOT s.inside), 0),
+           l.min_area_m2
+    FROM consegne_speclayer l
+    LEFT JOIN (SELECT s.layer, s.area, s.geom, ST_Covers(c.inner_geom, s.geom) AS inside
+               FROM @S@ s, @C@ c WHERE s.ok) s ON s.layer = l.code
+    WHERE l.version_id = %(spec)s AND l.full_coverage
+      AND EXISTS (SELECT 1 FROM @S@ x WHERE x.layer = l.code)
+    GROUP BY l.code, l.min_area_m2"""
+GAPS = """SELECT %(c)s, %(sev_gap)s, 'gap', %(layer)s, '', jsonb_build_object('area', round(ST_Area(g)::numeric, 1)), g
+    FROM (SELECT (ST_Dump(ST_Difference(c.inner_geom, coalesce(u.g, 'POLYGON EMPTY'::geometry)))).geom AS g
+          FROM @C@ c,
+               (SELECT ST_Union(geom) AS g FROM @S@ WHERE layer = %(layer)s AND ok) u) d
+    WHERE ST_Area(g) > %(min_area)s"""
+
+
+def _sql(template: str, stage: Staging) -> str:
+    """Fill in the staging tables' names (identifiers made by Staging from an integer id)."""
+    return (template.replace("@SPEC_LAYER@", SPEC_LAYER).replace("@ONCE@", ONCE).replace("@B@", stage.buckets)
+            .replace("@S@", stage.features).replace("@C@", stage.comune).replace("@P@", stage.pieces))
+
+
+def prepare_comune(stage: Staging, istat_code: str, tolerance_m: float) -> None:
+    """The comune boundary, grown and shrunk by the tolerance, in the staging schema."""
+    with connection.cursor() as cur:
+        cur.execute(_sql("""CREATE UNLOGGED TABLE @C@ AS
+            SELECT geom, ST_Buffer(geom, %s) AS buf, ST_Buffer(geom, -%s) AS inner_geom
+            FROM mappature_comune WHERE istat_code = %s""", stage), [tolerance_m, tolerance_m, istat_code])
+        # Small pieces of the (shrunk) comune: intersecting a feature with them is far cheaper than
+        # with the whole boundary of a large comune.
+        cur.execute(_sql("CREATE UNLOGGED TABLE @P@ AS SELECT ST_Subdivide(inner_geom, 64) AS g FROM @C@", stage))
+        cur.execute(_sql("CREATE INDEX ON @P@ USING gist (g)", stage))
+
+
+def run_all(stage: Staging, params: dict, progress: Callable[[str], None]) -> None:
+    """Run every check for consegna ``params['c']``; ``progress`` is told each check's name."""
+    params = {**params, **{f"sev_{rule}": severity(rule) for rule in
+                           ("geom_missing", "geom_type", "geom_invalid", "sliver", "duplicate_geom",
+                            "duplicate_key", "mandatory", "code_unknown", "code_description",
+                            "istat_mismatch", "outside_boundary", "overlap", "gap")}}
+    with connection.cursor() as cur:
+        for name, sql in CHECKS:
+            progress(name)
+            cur.execute(INSERT + _sql(sql, stage), params)
+        progress("gap")
+        cur.execute(_sql(COVERAGE_DEFICIT, stage), params)
+        for layer, deficit, min_area in cur.fetchall():
+            if deficit > min_area or _has_overlaps(cur, params["c"], layer):
+                cur.execute(INSERT + _sql(GAPS, stage), {**params, "layer": layer, "min_area": min_area})
+
+
+def _has_overlaps(cur, consegna_id: int, layer: str) -> bool:
+    cur.execute("SELECT EXISTS (SELECT 1 FROM consegne_finding WHERE consegna_id = %s AND layer = %s "
+                "AND rule IN ('overlap', 'geom_invalid'))", [consegna_id, layer])
+    return cur.fetchone()[0]

@@ -1,0 +1,44 @@
+"""An upload handler that stops reading a request body once it exceeds the delivery size limit.
+
+Django would otherwise spool any upload, however large, to a temporary file before the view could
+refuse it; with this handler a too-large delivery costs at most the limit in disk space.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+
+def limit_bytes() -> int:
+    return settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"] * 1024 * 1024
+
+
+class SizeLimitHandler(FileUploadHandler):
+    """Counts the bytes of every uploaded file; past the limit it aborts and marks the request."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.received = 0
+        self.declared_too_large = False
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        # A declared length over the limit is refused at the first file, before any byte is stored
+        # (Django only honours StopUpload from the per-file hooks).
+        self.declared_too_large = bool(content_length and content_length > limit_bytes() + 1024 * 1024)
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        if self.declared_too_large:
+            self.request.upload_too_large = True
+            raise StopUpload(connection_reset=True)
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > limit_bytes():
+            self.request.upload_too_large = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None

@@ -1,0 +1,185 @@
+"""Pages of PGT deliveries: thin edges over consegne.actions and consegne.queries."""
+
+from __future__ import annotations
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from mappature.models import PgtAtto
+
+from . import actions, permissions, queries
+from .errors import MESSAGES, ConsegneError, NotAllowed
+from .forms import ReviewForm, ThrottledLoginForm, UploadForm
+from .models import AuditEntry, Consegna
+from .uploads import SizeLimitHandler
+
+PAGE_FINDINGS = 1000  # the page stays light; the JSON and CSV downloads carry every finding
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "consegne/login.html"
+    authentication_form = ThrottledLoginForm
+    redirect_authenticated_user = True
+
+
+def _consegna(request, pk: int) -> Consegna:
+    """The delivery if the user may see it; 404 otherwise (never reveal another comune's deliveries)."""
+    return get_object_or_404(permissions.visible_consegne(request.user), pk=pk)
+
+
+@login_required
+@require_GET
+def consegna_list(request):
+    return render(request, "consegne/list.html", {
+        "consegne": permissions.visible_consegne(request.user)[:200],
+        "can_upload": permissions.upload_comuni(request.user).exists(),
+        "can_review": permissions.allowed(request.user, "review"),
+    })
+
+
+@csrf_exempt  # the CSRF check runs in _upload, after the size-limiting upload handler is installed
+@login_required
+def upload(request):
+    request.upload_handlers.insert(0, SizeLimitHandler(request))
+    return _upload(request)
+
+
+@csrf_protect
+def _upload(request):
+    comuni = permissions.upload_comuni(request.user)
+    if not comuni.exists():
+        raise PermissionDenied
+    form = UploadForm(request.POST or None, request.FILES or None, comuni=comuni)
+    if getattr(request, "upload_too_large", False):
+        form.is_valid()  # bind what was received, then say why the file is missing
+        form.add_error(None, MESSAGES["too_big"] % {"limit": settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"]})
+    elif request.method == "POST" and form.is_valid():
+        try:
+            consegna = actions.submit(request.user, form.cleaned_data["comune"], form.cleaned_data["file"],
+                                      form.act())
+        except NotAllowed as err:
+            raise PermissionDenied(str(err)) from err
+        except ConsegneError as err:
+            form.add_error("file", str(err))
+        else:
+            return redirect("consegne:detail", pk=consegna.pk)
+    return render(request, "consegne/upload.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def detail(request, pk: int):
+    consegna = _consegna(request, pk)
+    counts = queries.counts(consegna)
+    return render(request, "consegne/detail.html", {
+        "consegna": consegna, "findings": queries.findings(consegna, PAGE_FINDINGS), "counts": counts,
+        "truncated": sum(counts.values()) > PAGE_FINDINGS, "page_findings": PAGE_FINDINGS,
+        "can_review": permissions.allowed(request.user, "review", consegna.comune.istat_code),
+        "i18n_strings": {"done": _("Validazione completata"), "errore": _("errore"), "avviso": _("avviso")},
+    })
+
+
+@login_required
+@require_GET
+def status(request, pk: int):
+    c = _consegna(request, pk)
+    return JsonResponse({"state": c.state, "state_label": c.get_state_display(), "progress": c.progress,
+                         "step": c.progress_step, "done": c.progress >= 100})
+
+
+@login_required
+@require_GET
+def report_json(request, pk: int):
+    response = HttpResponse(queries.as_json(_consegna(request, pk)), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="consegna-{pk}-rapporto.json"'
+    return response
+
+
+@login_required
+@require_GET
+def report_csv(request, pk: int):
+    consegna = _consegna(request, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="consegna-{pk}-rapporto.csv"'
+    response.write("\ufeff")  # so that spreadsheet programs read the accents right
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow([_("gravità"), _("regola"), _("strato"), _("elemento"), _("messaggio")])
+    for f in queries.findings(consegna):
+        writer.writerow([f["severity"], f["rule"], f["layer"], f["feature"], f["message"]])
+    return response
+
+
+@login_required
+@require_GET
+def findings_geojson(request, pk: int):
+    return HttpResponse(queries.findings_geojson(_consegna(request, pk)), content_type="application/geo+json")
+
+
+@login_required
+@require_GET
+def atto_geojson(request, atto_id: int):
+    atto = get_object_or_404(PgtAtto.objects.select_related("comune"), pk=atto_id)
+    if not permissions.allowed(request.user, "view", atto.comune.istat_code):
+        raise PermissionDenied
+    return HttpResponse(queries.atto_geojson(atto.pk), content_type="application/geo+json")
+
+
+@login_required
+def review(request, pk: int):
+    consegna = _consegna(request, pk)
+    if not permissions.allowed(request.user, "review", consegna.comune.istat_code):
+        raise PermissionDenied
+    vigente = queries.vigente_of(consegna.comune_id)
+    if consegna.atto is not None and consegna.atto.state == PgtAtto.State.VIGENTE:
+        vigente = None
+    return render(request, "consegne/review.html", {
+        "consegna": consegna, "vigente": vigente, "form": ReviewForm(),
+        "diff": queries.diff(consegna.atto, vigente) if consegna.atto else None,
+        "history": PgtAtto.objects.filter(comune=consegna.comune).exclude(state=PgtAtto.State.BOZZA)
+                                  .order_by("-published_at"),
+        "audit": AuditEntry.objects.filter(istat_code=consegna.comune.istat_code)[:30],
+    })
+
+
+def _run(request, action, *args) -> None:
+    try:
+        action(request.user, *args)
+    except NotAllowed as err:
+        raise PermissionDenied(str(err)) from err
+    except ConsegneError as err:
+        messages.error(request, str(err))
+
+
+@login_required
+@require_POST
+def publish(request, pk: int):
+    _run(request, actions.publish, _consegna(request, pk))
+    return redirect("consegne:review", pk=pk)
+
+
+@login_required
+@require_POST
+def send_back(request, pk: int):
+    form = ReviewForm(request.POST)
+    form.is_valid()
+    _run(request, actions.send_back, _consegna(request, pk), form.cleaned_data.get("comment", ""))
+    return redirect("consegne:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def rollback(request, atto_id: int):
+    atto = get_object_or_404(PgtAtto, pk=atto_id)
+    _run(request, actions.rollback, atto)
+    back = request.POST.get("consegna")
+    return redirect("consegne:review", pk=int(back)) if back and back.isdigit() else redirect("consegne:list")

@@ -1,0 +1,71 @@
+"""Uploaded PGT deliveries (used by consegne): one layer of a folder of shapefiles or of a GeoPackage.
+
+Unlike a declared source, a missing CRS or an undeclared encoding is a finding to report, not a
+reason to stop, so these readers return what they found and let the caller judge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.types as pat
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from ..errors import MESSAGES, SourceUnreadable
+from .base import FeatureTable, epsg_of
+from .files import shapefile_encoding
+
+
+@dataclass
+class UploadedLayer:
+    """One layer of an uploaded delivery, as read, with what the validator needs to judge it."""
+
+    name: str
+    table: FeatureTable
+    field_types: dict[str, str]  # upper-case field name → text | integer | real | date | other
+    geometry_type: str | None
+    encoding_source: str  # "cpg" (declared), "detected", or "" (not a shapefile)
+
+
+def list_delivery_layers(path: Path) -> list[str]:
+    """Layer names of a GeoPackage (or of a single shapefile)."""
+    try:
+        return [str(name) for name, _geom in pyogrio.list_layers(str(path))]
+    except (DataSourceError, OSError, ValueError) as err:
+        raise SourceUnreadable(MESSAGES["unreadable"] % {"location": path.name, "detail": err}) from err
+
+
+def _arrow_kind(arrow_type) -> str:
+    if pat.is_integer(arrow_type):
+        return "integer"
+    if pat.is_floating(arrow_type) or pat.is_decimal(arrow_type):
+        return "real"
+    if pat.is_string(arrow_type) or pat.is_large_string(arrow_type):
+        return "text"
+    if pat.is_date(arrow_type) or pat.is_timestamp(arrow_type):
+        return "date"
+    return "other"
+
+
+def read_delivery_layer(path: Path, layer: str | None = None) -> UploadedLayer:
+    """Read one layer of a delivery file; ``table.srid`` is None when the file declares no CRS."""
+    encoding, encoding_source = None, ""
+    if path.suffix.lower() == ".shp":
+        encoding = shapefile_encoding(path)  # the .cpg, else UTF-8 or CP1252 detected from the records
+        encoding_source = "cpg" if path.with_suffix(".cpg").is_file() else "detected"
+    try:
+        meta, table = pyogrio.read_arrow(str(path), layer=layer, encoding=encoding)
+    except (DataSourceError, DataLayerError, OSError, ValueError) as err:
+        raise SourceUnreadable(MESSAGES["unreadable"] % {"location": path.name, "detail": err}) from err
+    geom_col = meta.get("geometry_name") or "wkb_geometry"
+    geometries = None
+    if geom_col in table.column_names:
+        geometries = table.column(geom_col).to_pylist()
+        table = table.drop_columns([geom_col])
+    types = {f.name.upper(): _arrow_kind(f.type) for f in table.schema}
+    columns = {name.upper(): table.column(name).to_pylist() for name in table.column_names}
+    feature_table = FeatureTable(columns, geometries, epsg_of(meta.get("crs")), table.num_rows,
+                                 encoding or meta.get("encoding"))
+    return UploadedLayer(layer or path.stem, feature_table, types, meta.get("geometry_type"), encoding_source)

@@ -1,0 +1,1 @@
+"""GeoPackage exports of registry layers: chosen layers, an area, styles, metadata, in the background if large."""

@@ -1,0 +1,232 @@
+"""Export actions: plan an export (check layers, area and limits), run it, or hand it to a background process.
+
+Called alike by the API, the pages and ``manage.py layers export``. Limits are explicit settings
+(``REMIX["EXPORT_*"]``): an export over the limit is refused with a message, never truncated.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import Layer
+from ..ogc.errors import LayerSourceError
+from ..ogc.sources import quote_ident, resolve
+from . import gpkg
+from .errors import ExportError, ExportRejected
+from .gpkg_meta import now_iso
+from .models import ExportJob
+
+log = logging.getLogger(__name__)
+DEFAULT_AREAS = {
+    "comune": {"table": "mappature_comune", "key": "istat_code", "label": "name"},
+    "zona": {"table": "mappature_zonaomogenea", "key": "code", "label": "name"},
+}
+
+
+def conf(key: str, default):
+    return settings.REMIX.get(key, default)
+
+
+def export_dir() -> Path:
+    path = Path(conf("EXPORT_DIR", Path(settings.BASE_DIR) / "var" / "exports"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def purge_expired() -> int:
+    """Delete finished jobs older than ``REMIX["EXPORT_KEEP_HOURS"]`` and their files; returns how many."""
+    cutoff = timezone.now() - timedelta(hours=conf("EXPORT_KEEP_HOURS", 48))
+    old = list(ExportJob.objects.filter(created_at__lt=cutoff).exclude(status=ExportJob.Status.RUNNING))
+    for job in old:
+        if job.file:
+            Path(job.file).unlink(missing_ok=True)
+    ExportJob.objects.filter(pk__in=[job.pk for job in old]).delete()
+    return len(old)
+
+
+def plan(user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=None) -> ExportJob:
+    """Create the job after checking everything: layers the user may see, the area, the limits."""
+    purge_expired()
+    slugs = list(dict.fromkeys(s for s in slugs if s))
+    if not slugs:
+        raise ExportRejected(_("Scegli almeno uno strato da esportare."))
+    max_layers = conf("EXPORT_MAX_LAYERS", 30)
+    if len(slugs) > max_layers:
+        raise ExportRejected(_("Troppi strati: al massimo %(n)d per esportazione.") % {"n": max_layers})
+    layers = {layer.slug: layer for layer in Layer.objects.visible_to(user).filter(slug__in=slugs)}
+    missing = [s for s in slugs if s not in layers]
+    if missing:
+        raise ExportRejected(_("Strati inesistenti o non accessibili: %(names)s.") % {"names": ", ".join(missing)})
+    # One transaction: a refused export leaves no row, an accepted one is committed before GDAL reads it.
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            layers=slugs, area_kind=area_kind or ("bbox" if bbox else ""), area_key=area_key,
+            created_by=user if user is not None and user.is_authenticated else None, token=secrets.token_urlsafe(24))
+        _set_area(job, area_kind, area_key, bbox)
+        _count(job, [_resolve(layers[s]) for s in slugs])
+        limit = conf("EXPORT_MAX_FEATURES", 3_000_000)
+        if job.features_total > limit:
+            raise ExportRejected(_("L'esportazione conterrebbe %(n)s elementi, oltre il limite di %(limit)s: scegli "
+                                   "un'area più piccola o meno strati.") % {"n": job.features_total, "limit": limit})
+        job.background = job.features_total > conf("EXPORT_SYNC_MAX_FEATURES", 50_000)
+        job.save(update_fields=["layer_counts", "features_total", "background", "area_label"])
+    return job
+
+
+def _count(job: ExportJob, sources) -> None:
+    """Cheap upper bounds first (bounding boxes); exact counts only when the bound is over the limit."""
+    area_id = job.pk if job.area_kind else None
+    job.layer_counts = {src.slug: gpkg.count(src, area_id, exact=False) for src in sources}
+    if area_id is not None and sum(job.layer_counts.values()) > conf("EXPORT_MAX_FEATURES", 3_000_000):
+        job.layer_counts = {src.slug: gpkg.count(src, area_id) for src in sources}
+    job.features_total = sum(job.layer_counts.values())
+
+
+def _resolve(layer):
+    try:
+        return resolve(layer, extent=False)
+    except LayerSourceError as err:
+        raise ExportRejected(_("Lo strato %(name)s non è esportabile: %(error)s") % {"name": layer.slug,
+                                                                                  "error": err}) from err
+
+
+def _set_area(job: ExportJob, kind: str, key: str, bbox) -> None:
+    """Store the area geometry on the job row (declared tables only; values bound)."""
+    if not kind and bbox is None:
+        return
+    if kind in ("", "bbox"):
+        _set_bbox(job, bbox)
+        return
+    area = conf("EXPORT_AREAS", DEFAULT_AREAS).get(kind)
+    if area is None:
+        raise ExportRejected(_("Tipo di area sconosciuto: %(kind)s.") % {"kind": kind})
+    table, key_col, label_col = (quote_ident(area[k]) for k in ("table", "key", "label"))
+    with connection.cursor() as cur:
+        # Shrunk by 1 cm: features that only touch the border (the neighbours) stay out of the export.
+        sql = (f"UPDATE layers_exportjob j SET area = ST_Multi(ST_Buffer(ST_Transform(s.geom, 32632), -0.01)),"  # noqa: S608
+               f" area_label = s.{label_col} FROM {table} s WHERE j.id = %s AND s.{key_col} = %s"
+               " RETURNING j.area_label")  # identifiers from settings.REMIX["EXPORT_AREAS"], values bound
+        cur.execute(sql, [job.pk, key])
+        row = cur.fetchone()
+    if row is None:
+        raise ExportRejected(_("Area non trovata: %(kind)s %(key)s.") % {"kind": kind, "key": key})
+    job.area_label = row[0]
+
+
+def _set_bbox(job: ExportJob, bbox) -> None:
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in bbox)
+    except (TypeError, ValueError) as err:
+        raise ExportRejected(_("Estensione non valida: servono 4 numeri (EPSG:32632).")) from err
+    if not (minx < maxx and miny < maxy):
+        raise ExportRejected(_("Estensione non valida: servono 4 numeri (EPSG:32632)."))
+    with connection.cursor() as cur:
+        cur.execute("UPDATE layers_exportjob SET area = ST_Multi(ST_MakeEnvelope(%s, %s, %s, %s, 32632))"
+                    " WHERE id = %s", [minx, miny, maxx, maxy, job.pk])
+    job.area_label = f"{minx:.0f}, {miny:.0f}, {maxx:.0f}, {maxy:.0f} (EPSG:32632)"
+
+
+def run(job: ExportJob) -> ExportJob:
+    """Write the job's GeoPackage, recording progress; on failure the job says why and no file is left."""
+    job.status, job.message = ExportJob.Status.RUNNING, ""
+    job.save(update_fields=["status", "message"])
+    path = export_dir() / f"remix-{job.pk}-{job.token[:8]}.gpkg"
+    try:
+        items = _items(job)
+        written = gpkg.write(path, items, job.pk if job.area_kind else None, _context(job), _progress(job, items))
+    except ExportError as err:
+        path.unlink(missing_ok=True)
+        job.status, job.message = ExportJob.Status.FAILED, str(err)
+        log.warning("export %s failed: %s", job.pk, err)
+    else:
+        job.status, job.file, job.size_bytes = ExportJob.Status.DONE, str(path), path.stat().st_size
+        job.layer_counts = {item.source.slug: item.features for item in written}
+        job.features_total = job.features_done = sum(job.layer_counts.values())
+    job.finished_at = timezone.now()
+    # Never a full save: the area geometry was written by SQL and is not loaded on this instance.
+    job.save(update_fields=["status", "message", "file", "size_bytes", "layer_counts", "features_total",
+                            "features_done", "finished_at"])
+    return job
+
+
+def _items(job: ExportJob) -> list[gpkg.LayerExport]:
+    by_slug = {layer.slug: layer for layer in Layer.objects.filter(slug__in=job.layers)}
+    area_id = job.pk if job.area_kind else None
+    items = []
+    for slug in job.layers:
+        src = _resolve(by_slug[slug])
+        counted = job.layer_counts.get(slug)
+        items.append(gpkg.LayerExport(src, counted if counted is not None else gpkg.count(src, area_id)))
+    return items
+
+
+def _context(job: ExportJob) -> dict:
+    extent = None
+    if job.area_kind:
+        with connection.cursor() as cur:
+            cur.execute("SELECT ST_XMin(area), ST_YMin(area), ST_XMax(area), ST_YMax(area) FROM layers_exportjob"
+                        " WHERE id = %s", [job.pk])
+            extent = cur.fetchone()
+    return {"area_label": job.area_label, "exported_at": now_iso(), "area_extent": extent}
+
+
+def _progress(job: ExportJob, items):
+    before = {}
+    done = 0
+    for item in items:
+        before[item.source.slug] = done
+        done += item.features
+    last = [0.0]
+
+    def report(slug: str, written: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 1.0:
+            return
+        last[0] = now
+        job.features_done = before[slug] + written
+        ExportJob.objects.filter(pk=job.pk).update(features_done=job.features_done)
+
+    return report
+
+
+def start_background(job: ExportJob) -> None:
+    """Run the job in its own process (it outlives the web request and the web worker)."""
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    log_path = export_dir() / f"remix-{job.pk}.log"
+    env = {**os.environ, "DATABASE_URL": _database_url()}  # the very database this process uses
+    with open(log_path, "ab") as out:
+        subprocess.Popen([sys.executable, str(manage), "layers", "export", "--job", str(job.pk)], env=env,
+                         stdout=out, stderr=out, start_new_session=True, cwd=settings.BASE_DIR)
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    auth = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{db.get('HOST') or ''}:{db['PORT']}" if db.get("PORT") else db.get("HOST") or ""
+    return f"postgresql://{auth}@{host}/{quote(db['NAME'], safe='')}"
+
+
+def area_choices(kind: str) -> list[tuple[str, str]]:
+    """(key, label) of the declared areas of one kind (comuni, zone omogenee), for the export form."""
+    area = conf("EXPORT_AREAS", DEFAULT_AREAS).get(kind)
+    if area is None:
+        return []
+    key, label, table = (quote_ident(area[k]) for k in ("key", "label", "table"))
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {key}, {label} FROM {table} ORDER BY {label}")  # noqa: S608 - declared identifiers
+        return [(str(k), str(v)) for k, v in cur.fetchall()]

@@ -1,0 +1,255 @@
+"""Serves OWS requests with MapServer in-process: one generated map per visibility set, cached.
+
+Each request asks the registry which layers the user may see; the set of (layer, last change,
+data version) is the cache key of a loaded ``mapObj`` generated from those layers only, so a
+layer that is unpublished or restricted is neither listed nor drawn nor queried. MapServer keeps
+its PostGIS connections open between requests (``CLOSE_CONNECTION=DEFER``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from ..models import Layer
+from . import mapfile
+from .errors import LayerSourceError
+from .mapscript_loader import mapscript
+from .sources import LayerSource, resolve
+
+log = logging.getLogger(__name__)
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+# One request at a time per process talks to MapServer (map clones and output buffers are not
+# shared safely); gunicorn's sync workers never contend for it, threaded servers (tests) queue here.
+_lock = threading.Lock()
+_maps: OrderedDict[str, object] = OrderedDict()
+_sources: dict[tuple, LayerSource | None] = {}
+_visible: dict[object, tuple[float, float, list]] = {}  # user id (None: anonymous) → (when, stamp, layers)
+
+
+@dataclass(frozen=True)
+class OwsResponse:
+    status: int
+    content_type: str
+    body: bytes
+
+
+def conf(key: str, default=None):
+    return settings.REMIX.get(key, default)
+
+
+def ogc_dir() -> Path:
+    path = Path(conf("OGC_DIR") or Path(settings.BASE_DIR) / "var" / "ogc")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def conninfo(with_password: bool) -> str:
+    """libpq keywords of Django's current database (the test database during tests)."""
+    db = connection.settings_dict
+    parts = {"host": db.get("HOST"), "port": db.get("PORT"), "dbname": db.get("NAME"), "user": db.get("USER")}
+    if with_password:
+        parts["password"] = db.get("PASSWORD")
+    return " ".join(f"{k}='{_libpq(v)}'" for k, v in parts.items() if v)
+
+
+def _libpq(value) -> str:
+    return str(value).replace("\\", "\\\\").replace("'", "\\'")
+
+
+def service_info(directory: Path, lang: str = "it") -> mapfile.ServiceInfo:
+    svc = conf("OGC_SERVICE", {})
+    return mapfile.ServiceInfo(
+        title=svc.get("title", "Remix – Città metropolitana di Milano"),
+        abstract=svc.get("abstract", "Strati pubblicati dal portale Remix della rigenerazione urbana."),
+        keywords=tuple(svc.get("keywords", ("rigenerazione urbana", "PGT", "PTM", "Città metropolitana di Milano"))),
+        organization=svc.get("organization", "Città metropolitana di Milano"),
+        person=svc.get("person", ""),
+        email=svc.get("email", ""),
+        fees=svc.get("fees", "none"),
+        access_constraints=svc.get("access_constraints", "CC-BY 4.0"),
+        connection=conninfo(with_password=False),
+        fontset=str(directory / "fonts.txt"),
+        template_dir=str(directory / "templates" / lang),  # feature-info labels are per language
+    )
+
+
+def visible_layers(user) -> list[Layer]:
+    return list(Layer.objects.visible_to(user).order_by("theme", "sort_order", "slug"))
+
+
+def resolved(layers: list[Layer]) -> list[LayerSource]:
+    """Resolve each layer once per change; a broken layer is logged and left out, not fatal."""
+    out = []
+    db = connection.settings_dict.get("NAME")
+    for layer in layers:
+        key = (db, layer.pk, layer.updated_at, layer.data_version)
+        if key not in _sources:
+            try:
+                _sources[key] = resolve(layer)
+            except LayerSourceError as err:
+                log.warning("OGC: layer left out: %s", err)
+                _sources[key] = None  # said once per change of the layer, not at every map generation
+        if _sources[key] is not None:
+            out.append(_sources[key])
+    return out
+
+
+def write_mapfile(layers: list[Layer], lang: str = "it") -> tuple[Path, list[LayerSource]]:
+    """Generate the mapfile (and its feature-info templates) for ``layers``; returns its path."""
+    directory = ogc_dir()
+    sources = resolved(layers)
+    info = service_info(directory, lang)
+    (directory / "fonts.txt").write_text(f"sans {FONT}\n")
+    templates = Path(info.template_dir)
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "_header.html").write_text(mapfile.HEADER_TEMPLATE)
+    (templates / "_footer.html").write_text(mapfile.FOOTER_TEMPLATE)
+    for src in sources:
+        (templates / f"{src.slug}.html").write_text(mapfile.feature_info_template(src, lang))
+    text = mapfile.render(sources, info, lang)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = directory / f"remix-{lang}-{digest}.map"
+    if not path.exists():
+        path.write_text(text)
+        _prune(directory)
+    return path, sources
+
+
+def _prune(directory: Path, keep: int = 64) -> None:
+    """Old mapfiles are only kept for inspection: the newest ``keep`` stay."""
+    maps = sorted(directory.glob("remix-*.map"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in maps[keep:]:
+        old.unlink(missing_ok=True)
+
+
+def registry_stamp() -> Path:
+    return ogc_dir() / "registry.stamp"
+
+
+def registry_changed(**_kwargs) -> None:
+    """Signal receiver: a layer, its groups or a user's groups changed; every worker re-reads the registry."""
+    registry_stamp().touch()
+
+
+def _stamp_mtime() -> float:
+    try:
+        return registry_stamp().stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def _visible_stamps(user) -> list[tuple]:
+    who = user.pk if user is not None and user.is_authenticated else None
+    ttl = float(conf("OGC_REGISTRY_TTL", 2.0))
+    now, mtime = time.monotonic(), _stamp_mtime()
+    cached = _visible.get(who)
+    if cached and now - cached[0] < ttl and cached[1] == mtime:
+        return cached[2]
+    stamps = list(Layer.objects.visible_to(user).order_by("theme", "sort_order", "slug")
+                  .values_list("pk", "updated_at", "data_version"))
+    _visible[who] = (now, mtime, stamps)
+    if len(_visible) > 1000:
+        _visible.clear()
+    return stamps
+
+
+def _cache_key(stamps: list[tuple], lang: str) -> str:
+    parts = [lang, conninfo(with_password=False)] + [f"{pk}:{changed}:{version}" for pk, changed, version in stamps]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def map_for(user, lang: str = "it"):
+    """The loaded MapServer map of the layers ``user`` may see (generated on first use).
+
+    The visible set (id, last change, data version) is asked of the database unless this process
+    asked it for the same user less than ``REMIX["OGC_REGISTRY_TTL"]`` seconds ago and no registry
+    change was signalled since (``registry_changed`` touches a stamp file all workers see).
+    """
+    stamps = _visible_stamps(user)
+    key = _cache_key(stamps, lang)
+    cached = _maps.get(key)
+    if cached is not None:
+        _maps.move_to_end(key)
+        return cached
+    by_pk = {layer.pk: layer for layer in Layer.objects.filter(pk__in=[s[0] for s in stamps])}
+    path, _sources_used = write_mapfile([by_pk[s[0]] for s in stamps if s[0] in by_pk], lang)
+    ms = mapscript()
+    loaded = ms.mapObj(str(path))
+    password_conn = conninfo(with_password=True)
+    for index in range(loaded.numlayers):
+        lyr = loaded.getLayer(index)
+        if lyr.connectiontype == ms.MS_POSTGIS:
+            lyr.connection = password_conn  # in memory only: the file on disk has no password
+    _maps[key] = loaded
+    while len(_maps) > int(conf("OGC_MAP_CACHE", 32)):
+        _maps.popitem(last=False)
+    return loaded
+
+
+def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", lang: str = "it") -> OwsResponse:
+    """Run one OWS request (GET query string, or POST body) against the user's map."""
+    template = map_for(user, lang)
+    links = _metadata_links(template, online_resource) if "getcapabilities" in query_string.lower() else {}
+    with _lock:
+        return _run(template, query_string, online_resource, body, links)
+
+
+def _metadata_links(template, online_resource: str) -> dict[str, str]:
+    """Each layer's RNDT record (ISO 19139 XML of the catalogue), for the capabilities' MetadataURL."""
+    from django.urls import NoReverseMatch, reverse
+
+    root = online_resource.split("/ows", 1)[0]
+    links = {}
+    for index in range(template.numlayers):
+        name = template.getLayer(index).name
+        try:
+            links[name] = root + reverse("catalogue_api:metadata-xml", args=[name])
+        except NoReverseMatch:
+            return {}
+    return links
+
+
+def _run(template, query_string: str, online_resource: str, body: bytes, links: dict | None = None) -> OwsResponse:
+    ms = mapscript()
+    request = ms.OWSRequest()
+    if body:
+        request.loadParamsFromPost(body.decode("utf-8", "replace"), query_string)
+    else:
+        request.loadParamsFromURL(query_string)
+    current = template.clone()
+    current.web.metadata.set("ows_onlineresource", online_resource)
+    for name, href in (links or {}).items():
+        layer = current.getLayerByName(name)
+        layer.metadata.set("ows_metadataurl_href", href)
+        layer.metadata.set("ows_metadataurl_format", "text/xml")
+        layer.metadata.set("ows_metadataurl_type", "ISO19115:2003")
+    ms.msIO_installStdoutToBuffer()
+    try:
+        current.OWSDispatch(request)
+    except ms.MapServerError as err:
+        log.info("MapServer error: %s", err)
+    finally:
+        headers = ms.msIO_getAndStripStdoutBufferMimeHeaders() or {}
+        payload = ms.msIO_getStdoutBufferBytes()
+        ms.msIO_resetHandlers()
+        ms.msResetErrorList()
+    content_type = headers.get("Content-Type", "text/plain")
+    status = int(str(headers.get("Status", "200")).split()[0] or 200)
+    return OwsResponse(status=status, content_type=content_type, body=bytes(payload or b""))
+
+
+def close_connections() -> None:
+    """Close MapServer's idle PostGIS connections and forget the loaded maps (tests, database switches)."""
+    _maps.clear()
+    _visible.clear()
+    with _lock:
+        mapscript().msConnPoolCloseUnreferenced()

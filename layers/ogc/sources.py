@@ -1,0 +1,187 @@
+"""Fetches what MapServer and the exports must know about a registry layer's table, view or raster.
+
+Identifiers are taken from the PostgreSQL catalogue (a layer's ``source`` is only looked up,
+never spliced into SQL before it is found there); every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from ..errors import StyleError
+from ..styles import Classification, StyleClass, Symbol
+from .errors import LayerSourceError
+
+log = logging.getLogger(__name__)
+DEFAULT_EXTENT = (470000.0, 5000000.0, 545000.0, 5065000.0)  # CMM in EPSG:32632, with a margin
+KEY_CANDIDATES = ("id", "ogc_fid", "fid", "gid")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    label_it: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class LayerSource:
+    """A registry layer resolved against the database: plain data for the mapfile and the exports."""
+
+    slug: str
+    title_it: str
+    title_en: str
+    abstract_it: str
+    abstract_en: str
+    kind: str  # vector | raster
+    style: Classification
+    srid: int
+    extent: tuple[float, float, float, float]
+    keywords: tuple[str, ...] = ()
+    attribution: str = ""
+    synthetic: bool = False
+    schema: str = "public"
+    table: str = ""
+    geom_column: str = "geom"
+    geometry_type: str = "GEOMETRY"
+    key: str = "id"
+    columns: tuple[Column, ...] = ()
+    raster_path: str = ""
+    metadata: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def qualified_table(self) -> str:
+        return f"{quote_ident(self.schema)}.{quote_ident(self.table)}"
+
+
+def quote_ident(name: str) -> str:
+    """A PostgreSQL identifier, quoted (names come from the catalogue, never from a request)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def resolve(layer, extent: bool = True) -> LayerSource:
+    """Resolve a ``layers.models.Layer`` row into a :class:`LayerSource` (two or three queries).
+
+    ``extent=False`` skips the full scan of the data extent (exports do not need it).
+    """
+    common = _common(layer)
+    if layer.kind == "raster":
+        return _resolve_raster(layer, common)
+    return _resolve_vector(layer, common, extent)
+
+
+def _common(layer) -> dict:
+    meta = layer.metadata if isinstance(layer.metadata, dict) else {}
+    keywords = meta.get("keywords") or []
+    if isinstance(keywords, str):
+        keywords = [k.strip() for k in keywords.split(",") if k.strip()]
+    if isinstance(meta.get("inspire_theme"), str):
+        keywords = [*keywords, meta["inspire_theme"]]
+    return {
+        "slug": layer.slug,
+        "title_it": layer.title_it,
+        "title_en": layer.title_en or layer.title_it,
+        "abstract_it": layer.abstract_it,
+        "abstract_en": layer.abstract_en or layer.abstract_it,
+        "kind": layer.kind,
+        "style": classification(layer),
+        "srid": layer.srid or 32632,
+        "keywords": tuple(str(k) for k in keywords) + (layer.theme,),
+        "attribution": _attribution(meta),
+        "synthetic": layer.synthetic,
+        "metadata": meta,
+    }
+
+
+def classification(layer) -> Classification:
+    """The registry's classification of the layer; an invalid style draws with the default symbol
+    (logged) rather than taking the layer out of the services."""
+    try:
+        return layer.classification()
+    except StyleError as err:
+        log.warning("layer %s: style ignored: %s", layer.slug, err)
+        only = StyleClass(layer.title_it, layer.title_en or layer.title_it, Symbol())
+        return Classification("single", None, (only,))
+
+
+def _attribution(meta: dict) -> str:
+    """Who to credit: the declared attribution, else the owner's organisation (RNDT ``owner``)."""
+    owner = meta.get("owner")
+    organisation = owner.get("organisation") if isinstance(owner, dict) else owner
+    return str(meta.get("attribution") or organisation or "")
+
+
+def _resolve_raster(layer, common: dict) -> LayerSource:
+    path = Path(layer.source)
+    if not path.is_absolute():
+        path = Path(settings.BASE_DIR) / path
+    if not path.exists():
+        raise LayerSourceError(f"raster of layer {layer.slug!r} not found: {path}")
+    return LayerSource(raster_path=str(path), extent=_raster_extent(path), **common)
+
+
+def _raster_extent(path: Path) -> tuple[float, float, float, float]:
+    import rasterio
+
+    with rasterio.open(path) as dataset:
+        b = dataset.bounds
+        return (b.left, b.bottom, b.right, b.top)
+
+
+def _resolve_vector(layer, common: dict, with_extent: bool) -> LayerSource:
+    schema, _, table = layer.source.rpartition(".")
+    schema = schema or "public"
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT f_geometry_column, type, srid FROM geometry_columns"
+            " WHERE f_table_schema = %s AND f_table_name = %s ORDER BY f_geometry_column LIMIT 1",
+            [schema, table],
+        )
+        row = cur.fetchone()
+        if row is None:
+            raise LayerSourceError(f"layer {layer.slug!r}: {layer.source!r} is not a table or view with a geometry")
+        geom_column, geometry_type, srid = row
+        cur.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            [schema, table],
+        )
+        catalogue = dict(cur.fetchall())
+        extent = _vector_extent(cur, schema, table, geom_column) if with_extent else DEFAULT_EXTENT
+    key = next((k for k in KEY_CANDIDATES if k in catalogue), None)
+    if key is None:
+        raise LayerSourceError(f"layer {layer.slug!r}: {layer.source!r} has no id column")
+    columns = _columns(layer.attributes, catalogue, skip={geom_column})
+    return LayerSource(
+        schema=schema, table=table, geom_column=geom_column,
+        geometry_type=(layer.geometry_type or geometry_type or "GEOMETRY").upper(),
+        key=key, columns=columns, extent=extent, **{**common, "srid": srid or common["srid"]},
+    )
+
+
+def _vector_extent(cur, schema: str, table: str, geom_column: str) -> tuple[float, float, float, float]:
+    sql = (
+        f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"  # noqa: S608 - catalogue identifiers
+        f" (SELECT ST_Extent({quote_ident(geom_column)}) AS e FROM {quote_ident(schema)}.{quote_ident(table)}) s"
+    )
+    cur.execute(sql)
+    row = cur.fetchone()
+    return DEFAULT_EXTENT if row is None or row[0] is None else tuple(float(v) for v in row)
+
+
+def _columns(declared, catalogue: dict, skip: set) -> tuple[Column, ...]:
+    """The registry's declared attributes that exist in the table, else every non-geometry column."""
+    declared = [a for a in declared or [] if isinstance(a, dict) and a.get("name") in catalogue]
+    if declared:
+        return tuple(
+            Column(a["name"], catalogue[a["name"]], a.get("label_it") or a["name"],
+                   a.get("label_en") or a.get("label_it") or a["name"])
+            for a in declared if a["name"] not in skip
+        )
+    return tuple(Column(n, t, n, n) for n, t in catalogue.items() if n not in skip)

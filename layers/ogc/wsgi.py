@@ -1,0 +1,57 @@
+"""A lean WSGI path for anonymous OWS GETs, the bulk of GIS clients' traffic (tiles, features).
+
+A request to ``/ows`` with no credentials and no session cookie can only ever see the public
+layers, so it skips Django's middleware and URL routing and goes straight to the OGC service;
+every other request (and any request with credentials) takes the full Django stack.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signals
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
+
+from . import service
+from .errors import OgcError
+
+
+def _anonymous(environ) -> bool:
+    return (environ.get("PATH_INFO") == "/ows" and environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+            and not environ.get("HTTP_AUTHORIZATION")
+            and settings.SESSION_COOKIE_NAME not in environ.get("HTTP_COOKIE", ""))
+
+
+def _answer(environ) -> tuple[str, list[tuple[str, str]], bytes]:
+    request = WSGIRequest(environ)
+    try:
+        online = request.build_absolute_uri("/ows") + "?"
+    except DisallowedHost:
+        return "400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")], b"Bad Request (400)"
+    query = environ.get("QUERY_STRING", "")
+    lang = "en" if request.GET.get("LANGUAGE", request.GET.get("language", "")).lower() in {"en", "eng"} else "it"
+    try:
+        answer = service.dispatch(None, query, online, lang=lang)
+    except OgcError as err:
+        return "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")], str(err).encode()
+    headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body))),
+               ("Access-Control-Allow-Origin", "*"), ("Cache-Control", "public, max-age=60"),
+               ("X-Content-Type-Options", "nosniff")]
+    return f"{answer.status} {'OK' if answer.status == 200 else 'Error'}", headers, answer.body
+
+
+def with_ows_fast_path(django_app):
+    """Wrap Django's WSGI application: anonymous OWS GETs are answered directly."""
+
+    def application(environ, start_response):
+        if not _anonymous(environ):
+            return django_app(environ, start_response)
+        signals.request_started.send(sender=None, environ=environ)  # database connection housekeeping
+        try:
+            status, headers, body = _answer(environ)
+        finally:
+            signals.request_finished.send(sender=None)
+        start_response(status, headers)
+        return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+
+    return application

@@ -1,0 +1,59 @@
+"""The queue and worker command, and the report downloads a technician gets (JSON, CSV, GeoJSON)."""
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from consegne import actions, jobs
+from consegne.models import Consegna
+from mappature.models import Comune
+
+from .conftest import ACT, BESATE, PASSWORD, uploaded
+
+pytestmark = pytest.mark.django_db
+
+
+def test_worker_command_validates_the_queue_and_requeues_crashed_jobs(tecnico, consegne_settings):
+    comune = Comune.objects.get(istat_code=BESATE)
+    first = actions.submit(tecnico, comune, uploaded("good_32632.gpkg"), ACT)
+    crashed = actions.submit(tecnico, comune, uploaded("bad_attributes.zip"), ACT)
+    Consegna.objects.filter(pk=crashed.pk).update(state="in_validazione",
+                                                  started_at=timezone.now() - timedelta(hours=2))
+    call_command("consegne", "worker", "--once")
+    states = dict(Consegna.objects.values_list("pk", "state"))
+    assert states == {first.pk: "in_revisione", crashed.pk: "respinta"}
+    assert jobs.claim_next() is None
+
+
+def test_report_downloads_carry_every_finding_with_its_italian_message(client, tecnico, deliver):
+    c = deliver(tecnico, "bad_geometry.zip")
+    client.login(username=tecnico.username, password=PASSWORD)
+    data = json.loads(client.get(reverse("consegne:report_json", args=[c.pk])).content)
+    assert data["stato"] == "respinta" and len(data["risultati"]) == c.findings.count()
+    overlap = next(f for f in data["risultati"] if f["rule"] == "overlap")
+    assert "si sovrappone" in overlap["message"] and overlap["layer"] == "tessuto_urbano_consolidato"
+    body = client.get(reverse("consegne:report_csv", args=[c.pk])).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    assert len(rows) == c.findings.count() + 1 and any("esce dal confine comunale" in r[4] for r in rows)
+    geo = json.loads(client.get(reverse("consegne:findings_geojson", args=[c.pk])).content)
+    lon, lat = _first_coordinate(geo["features"][0]["geometry"]["coordinates"])
+    assert 8.6 < lon < 9.6 and 45.1 < lat < 45.7  # WGS84, inside the Città metropolitana
+
+
+def test_report_reads_in_english(client, tecnico, deliver):
+    c = deliver(tecnico, "bad_missing_prj.zip")
+    client.login(username=tecnico.username, password=PASSWORD)
+    page = client.get(f"/en{reverse('consegne:detail', args=[c.pk])}").content.decode()
+    assert "has no .prj file" in page
+
+
+def _first_coordinate(coords):
+    while isinstance(coords[0], list):
+        coords = coords[0]
+    return coords

@@ -1,0 +1,133 @@
+"""WMS as QGIS uses it: capabilities with the registry metadata, maps drawn where the data is, info, legends."""
+
+import json
+
+import numpy as np
+import pytest
+from owslib.wms import WebMapService
+from pyproj import Transformer
+from rasterio.io import MemoryFile
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("ogc_data"),
+    pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning"),
+]
+
+
+def _image(body: bytes) -> np.ndarray:
+    with MemoryFile(body) as mem, mem.open() as ds:
+        return ds.read()  # bands × rows × cols
+
+
+def _feature_bbox(sql, key):
+    """Bounds (EPSG:32632) of one PGT feature, from the database."""
+    return sql("SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM pgt_ambiti_trasformazione"
+               " WHERE feature_key = %s", [key])[0]
+
+
+@pytest.mark.parametrize("version", ["1.3.0", "1.1.1"])
+def test_capabilities_carry_registry_metadata(ows_server, version):
+    """QGIS lists the published public layers with their titles, abstracts, keywords and extents."""
+    wms = WebMapService(f"{ows_server}/ows", version=version)
+    assert "ambiti_trasformazione" in wms.contents and "comuni" in wms.contents
+    layer = wms["ambiti_trasformazione"]
+    assert layer.title == "Ambiti di trasformazione (sintetico)"
+    assert "PGT vigente" in layer.abstract
+    assert "ambiti" in layer.keywords
+    assert "EPSG:3003" in layer.crsOptions and "EPSG:25832" in layer.crsOptions
+    assert wms.identification.title.startswith("Remix")
+    assert wms.provider.name == "Città metropolitana di Milano"
+    west, south, east, north = layer.boundingBoxWGS84
+    assert 8.5 < west < east < 9.7 and 45.1 < south < north < 45.8  # CMM
+
+
+@pytest.mark.parametrize("crs", ["EPSG:32632", "EPSG:3857", "EPSG:4326", "EPSG:3003", "EPSG:25832"])
+def test_getmap_draws_the_feature_where_it_is(client, sql, crs):
+    """A GetMap in each supported CRS has the requested size, the feature's colour at its centre, empty elsewhere."""
+    minx, miny, maxx, maxy = _feature_bbox(sql, "015146-AT05")  # n=5: Residenziale → red
+    pad = 1.5 * (maxx - minx)  # the neighbouring squares (400 m apart) stay outside
+    to = Transformer.from_crs("EPSG:32632", crs, always_xy=True)
+    x1, y1 = to.transform(minx - pad, miny - pad)
+    x2, y2 = to.transform(maxx + pad, maxy + pad)
+    bbox = f"{y1},{x1},{y2},{x2}" if crs == "EPSG:4326" else f"{x1},{y1},{x2},{y2}"
+    answer = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap",
+                                 "LAYERS": "ambiti_trasformazione", "STYLES": "", "CRS": crs, "BBOX": bbox,
+                                 "WIDTH": 210, "HEIGHT": 190, "FORMAT": "image/png", "TRANSPARENT": "TRUE"})
+    assert answer["Content-Type"] == "image/png", answer.content[:300]
+    pixels = _image(answer.content)
+    assert pixels.shape == (4, 190, 210)
+    red, green, blue, alpha = pixels[:, 95, 105]
+    assert alpha == 255 and red > 200 and green < 60 and blue < 60
+    assert pixels[3, 3, 3] == 0  # a corner away from any feature stays transparent
+
+
+def test_getmap_wms_111_with_srs(client, sql):
+    """WMS 1.1.1 clients (SRS, x/y order) get the same drawing; the categorized colour follows the class."""
+    minx, miny, maxx, maxy = _feature_bbox(sql, "015146-AT04")  # n=4: Produttivo → blue
+    answer = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.1.1", "REQUEST": "GetMap",
+                                 "LAYERS": "ambiti_trasformazione", "STYLES": "", "SRS": "EPSG:32632",
+                                 "BBOX": f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}",
+                                 "WIDTH": 64, "HEIGHT": 64, "FORMAT": "image/png"})
+    pixels = _image(answer.content)
+    red, green, blue, alpha = pixels[:, 32, 32]
+    assert alpha == 255 and blue > 200 and red < 60
+
+
+def _info(client, sql, fmt, key="015146-AT05"):
+    minx, miny, maxx, maxy = _feature_bbox(sql, key)
+    bbox = f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}"
+    return client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo",
+                               "LAYERS": "ambiti_trasformazione", "QUERY_LAYERS": "ambiti_trasformazione",
+                               "STYLES": "", "CRS": "EPSG:32632", "BBOX": bbox, "WIDTH": 100, "HEIGHT": 100,
+                               "I": 50, "J": 50, "INFO_FORMAT": fmt, "FORMAT": "image/png"})
+
+
+def test_getfeatureinfo_json_returns_the_clicked_feature(client, sql):
+    """Clicking a feature returns it, with its attributes, as GeoJSON."""
+    answer = _info(client, sql, "application/json")
+    data = json.loads(answer.content)
+    keys = [f["properties"]["feature_key"] for f in data["features"]]
+    assert keys == ["015146-AT05"]
+    assert data["features"][0]["properties"]["nome_amb"] == "AT 5 – Città Milano"
+
+
+def test_getfeatureinfo_html_is_a_readable_table(client, sql):
+    """The HTML answer is a table with the layer title and the attribute values, HTML-escaped."""
+    answer = _info(client, sql, "text/html")
+    assert answer["Content-Type"].startswith("text/html")
+    text = answer.content.decode()
+    assert "<caption>Ambiti di trasformazione</caption>" in text
+    assert "AT 5 – Città Milano" in text
+
+
+def test_legend_graphic_is_an_image_with_each_class(client):
+    """GetLegendGraphic draws one row per class of the registry style."""
+    answer = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetLegendGraphic",
+                                 "LAYER": "ambiti_trasformazione", "FORMAT": "image/png", "SLD_VERSION": "1.1.0"})
+    assert answer["Content-Type"] == "image/png"
+    pixels = _image(answer.content)
+    rgb = pixels[:3].reshape(3, -1).T
+    assert any((p[0] > 200) and (p[1] < 60) and (p[2] < 60) for p in rgb)  # the red class
+    assert any((p[2] > 200) and (p[0] < 60) and (p[1] < 60) for p in rgb)  # the blue class
+
+
+def test_capabilities_link_each_layer_to_its_rndt_record(client):
+    """The MetadataURL of a layer is the catalogue's ISO 19139 record, which answers."""
+    text = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetCapabilities"}).content.decode()
+    href = "http://testserver/api/catalogo/ambiti_trasformazione/metadati.xml"
+    assert f'xlink:href="{href}"' in text
+    assert client.get(href).status_code == 200
+
+
+def test_feature_info_speaks_the_requested_language(client, sql):
+    """LANGUAGE=en gives English labels and titles; the Italian service keeps its own."""
+    minx, miny, maxx, maxy = _feature_bbox(sql, "015146-AT05")
+    params = {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo", "LAYERS": "comuni",
+              "QUERY_LAYERS": "comuni", "STYLES": "", "CRS": "EPSG:32632",
+              "BBOX": f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}", "WIDTH": 100, "HEIGHT": 100,
+              "I": 50, "J": 50, "INFO_FORMAT": "text/html", "FORMAT": "image/png"}
+    english = client.get("/ows", {**params, "LANGUAGE": "en"}).content.decode()
+    italian = client.get("/ows", params).content.decode()
+    assert "<th>ISTAT code</th>" in english and "<caption>Municipalities</caption>" in english
+    assert "<th>Codice ISTAT</th>" in italian and "<caption>Comuni</caption>" in italian
