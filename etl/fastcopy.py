@@ -22,6 +22,7 @@ from django.db.models import ForeignKey
 from psycopg.copy import QueuedLibpqWriter
 
 from .convert import converter_for
+from .errors import EtlError
 from .readers.base import ArrowGeometries
 from .staging import STAGE
 
@@ -38,7 +39,7 @@ _OTHER_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 _NEEDS_ESCAPE = r'[\\"\x00-\x1f]'
 
 
-class Unsupported(Exception):  # noqa: N818 - internal signal, never leaves this module
+class Unsupported(EtlError):  # noqa: N818 - an internal signal, caught in this module, never shown
     """A value Arrow cannot stage exactly: the caller uses the row-by-row path instead."""
 
 
