@@ -3,8 +3,10 @@
 A first load (or a new comune's plan) has nothing to compare with: a plain INSERT is enough, and
 when it brings more rows than the table holds, the secondary indexes (the GiST above all) are
 dropped and built once at the end — building a GiST in bulk is several times faster than
-growing it row by row. Both happen inside the load's transaction, so a failure restores them;
-the price is that readers of the table wait for the commit during such a bulk load.
+growing it row by row — and its foreign keys are dropped and re-added, checked in one join.
+All of it happens inside the load's transaction, so a failure restores them; the price is that
+readers of the table (and of the tables its foreign keys point to) wait for the commit during
+such a bulk load.
 """
 
 from __future__ import annotations
