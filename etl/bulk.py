@@ -3,8 +3,10 @@
 A first load (or a new comune's plan) has nothing to compare with: a plain INSERT is enough, and
 when it brings more rows than the table holds, the secondary indexes (the GiST above all) are
 dropped and built once at the end — building a GiST in bulk is several times faster than
-growing it row by row. Both happen inside the load's transaction, so a failure restores them;
-the price is that readers of the table wait for the commit during such a bulk load.
+growing it row by row — and its foreign keys are dropped and re-added, checked in one join.
+All of it happens inside the load's transaction, so a failure restores them; the price is that
+readers of the table (and of the tables its foreign keys point to) wait for the commit during
+such a bulk load.
 """
 
 from __future__ import annotations
@@ -43,16 +45,20 @@ def _insert_all(cur, target: staging.Target) -> int:
     defaults = target.defaults()
     names = ", ".join([*(f'"{c}"' for c in cols), *(f'"{c}"' for c, _ in defaults)])
     values = ", ".join([*(f'"{c}"' for c in cols), *("%s" for _ in defaults)])
-    # In natural-key order, the unique index grows at its right edge instead of at random pages.
-    order = ", ".join(f'"{target.column(k)}"' for k in target.source.natural_key)
-    cur.execute(f"INSERT INTO {target.table} ({names}) SELECT {values} FROM {staging.RESOLVED} ORDER BY {order}",
+    # No ORDER BY on the key: sorting the wide rows (geometries) cost more than it saved the unique index.
+    cur.execute(f"INSERT INTO {target.table} ({names}) SELECT {values} FROM {staging.RESOLVED}",
                 [v for _, v in defaults])
     return cur.rowcount
 
 
 @contextmanager
 def _indexes_rebuilt(cur, table: str, incoming: int):
-    """Drop the secondary indexes for the insert and rebuild them, when the insert is the bulk."""
+    """Drop the secondary indexes and foreign keys for the insert and rebuild them, for a bulk insert.
+
+    A foreign key checked row by row (a deferred trigger per inserted row) costs more than the
+    insert itself; added back afterwards, PostgreSQL checks all the rows in one join, so the
+    constraint is kept and still verified inside the transaction.
+    """
     cur.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table])
     existing = cur.fetchone()[0]
     if incoming < max(existing, 10_000):
@@ -64,13 +70,22 @@ def _indexes_rebuilt(cur, table: str, incoming: int):
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
         [table],
     )
-    definitions = cur.fetchall()
-    for name, _ in definitions:
+    indexes = cur.fetchall()
+    cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
+    foreign_keys = cur.fetchall()
+    # Pending deferred checks (e.g. of rows the hooks wrote) would forbid the ALTER TABLEs below.
+    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for name, _ in foreign_keys:
+        cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
         cur.execute(f'DROP INDEX "{name}"')
+    cur.execute("SET CONSTRAINTS ALL DEFERRED")
     yield
-    # The deferred foreign-key checks of the insert must run before an index can be built.
     cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    for _, ddl in definitions:
+    for _, ddl in indexes:
         cur.execute(ddl)
+    for name, ddl in foreign_keys:
+        cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {ddl}')
     cur.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -18,7 +18,7 @@ from django.utils.module_loading import import_string
 
 from layers import registry
 
-from . import archive, bulk, convert, rasters, staging
+from . import archive, bulk, convert, fastcopy, rasters, staging
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
 from .readers import FeatureTable, reader_for
@@ -153,16 +153,22 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         cur.execute("SET LOCAL work_mem = '128MB'")  # the key checks and joins sort the whole file
         for hook in source.before_load:
             import_string(hook)(source=source, table=table)
-        step("conversione")
-        rows = convert.rows_for(source, target, table)
         staging.drop_scratch(cur)
-        step("staging (COPY)")
-        staging.stage(cur, target, rows, table.srid)
-        del rows
+        step("conversione e staging (COPY)")
+        staging.create_stage(cur, target)
+        duplicates = fastcopy.stage(cur, source, target, table)  # no Python rows when possible
+        if duplicates is None:
+            rows = convert.rows_for(source, target, table)
+            staging.drop_scratch(cur)
+            staging.stage(cur, target, rows)
+            del rows
+            duplicates = True
+        else:
+            staging.analyze_stage(cur, target)
         step("validazione")
-        staging.validate(cur, source, target)
+        staging.validate(cur, source, target, duplicates=duplicates)
         rejects = staging.fetch_rejects(cur)
-        staged = staging.count(cur, staging.STAGE)
+        staged = table.count - len(rejects)  # every staged row is either still staged or rejected
         if staged == 0:
             raise LoadRejected(
                 f"Nessun elemento valido in «{source.id}»: {len(rejects)} righe scartate "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
@@ -52,6 +53,38 @@ class ArrowColumns(Mapping):
 
     def with_column(self, name: str, values: list) -> ArrowColumns:
         return ArrowColumns(self.table.append_column(name, pa.array(values, type=pa.string())))
+
+    def with_constant(self, name: str, value: str) -> ArrowColumns:
+        """A text column holding ``value`` on every row, built in Arrow (not as a Python list)."""
+        indices = pa.array(np.zeros(self.table.num_rows, dtype=np.int32))
+        column = pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string())).cast(pa.string())
+        return ArrowColumns(self.table.append_column(name, column))
+
+
+class ArrowGeometries(Sequence):
+    """WKB geometries kept in one Arrow array; a Python list is made only if someone iterates.
+
+    The staging path hex-encodes the array directly (``etl.fastcopy``), so a large file's
+    geometries never become Python bytes objects.
+    """
+
+    def __init__(self, array):
+        self.array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        self._list: list | None = None
+
+    def _values(self) -> list:
+        if self._list is None:
+            self._list = self.array.to_pylist()
+        return self._list
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index):
+        return self._values()[index]
+
+    def __iter__(self):
+        return iter(self._values())
 
 
 @dataclass
@@ -112,7 +145,11 @@ def concat(tables: list[FeatureTable]) -> FeatureTable:
         merged = pa.concat_tables([t.columns.table for t in tables], promote_options="permissive")
         columns = ArrowColumns(merged)
         with_geom = [t for t in tables if t.geometries is not None]
-        geometries = [g for t in tables for g in (t.geometries or [None] * t.count)] if with_geom else None
+        if with_geom and all(isinstance(t.geometries, ArrowGeometries) for t in tables):
+            geometries = ArrowGeometries(pa.concat_arrays([t.geometries.array.cast(pa.large_binary())
+                                                           for t in tables]))
+        else:
+            geometries = [g for t in tables for g in (t.geometries or [None] * t.count)] if with_geom else None
         srids = {t.srid for t in with_geom}
         if len(srids) > 1:
             from ..errors import SourceUnreadable

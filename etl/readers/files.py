@@ -10,7 +10,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from ..errors import MESSAGES, MissingCrs, SourceNotFound, SourceUnreadable
 from ..sources import Source
-from .base import ArrowColumns, FeatureTable, concat, epsg_of, file_checksum, resolve_path
+from .base import ArrowColumns, ArrowGeometries, FeatureTable, concat, epsg_of, file_checksum, resolve_path
 
 LAYER_COLUMN = "_layer"  # added when a source reads several layers of one file
 
@@ -88,7 +88,7 @@ class OgrFileReader:
         tables = []
         for name in names:
             table = self._read_layer(name, encoding)
-            table.columns = table.columns.with_column(LAYER_COLUMN, [name] * table.count)
+            table.columns = table.columns.with_constant(LAYER_COLUMN, name)
             tables.append(table)
         return concat(tables)
 
@@ -106,7 +106,7 @@ class OgrFileReader:
         geom_col = meta.get("geometry_name") or "wkb_geometry"
         geometries = None
         if geom_col in table.column_names:
-            geometries = table.column(geom_col).to_pylist()
+            geometries = ArrowGeometries(table.column(geom_col))
             table = table.drop_columns([geom_col])
         srid = epsg_of(self.source.crs) or epsg_of(meta.get("crs"))
         if geometries is not None and srid is None:

@@ -56,12 +56,18 @@ class PgtFeature(models.Model):
     so a new version of the regional specification needs no schema change.
     """
 
-    atto = models.ForeignKey(PgtAtto, on_delete=models.CASCADE, related_name="features")
+    # No single-column indexes on atto and layer: the unique key (atto, layer, feature_key) and
+    # the (layer, istat_code) index already serve those lookups, and each extra index cost a
+    # full-scale PGT load 0.2-0.5 s (docs/etl.md).
+    atto = models.ForeignKey(PgtAtto, on_delete=models.CASCADE, related_name="features", db_index=False)
     istat_code = models.CharField(_("codice ISTAT"), max_length=6)
-    layer = models.SlugField(_("strato"), max_length=60)
+    layer = models.SlugField(_("strato"), max_length=60, db_index=False)
     feature_key = models.CharField(_("chiave"), max_length=80)
     attrs = JSONField(_("attributi"), default=dict)
-    geom = models.GeometryField(_("geometria"), srid=STORAGE_SRID)
+    # No GiST index on the untyped column: nothing queries it (tiles, bbox and identify go
+    # through the pgt_<layer> views and their per-layer partial GiST indexes, migration 0005),
+    # and building it cost a full-scale PGT load 0.3 s.
+    geom = models.GeometryField(_("geometria"), srid=STORAGE_SRID, spatial_index=False)
 
     class Meta:
         verbose_name = _("elemento di PGT")
