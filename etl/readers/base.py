@@ -15,6 +15,7 @@ from django.conf import settings
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from ..errors import MESSAGES, SourceNotFound
 from ..sources import Source
 
 
@@ -172,3 +173,23 @@ def concat(tables: list[FeatureTable]) -> FeatureTable:
         columns, geometries, srids.pop() if srids else None, sum(t.count for t in tables),
         tables[0].encoding if tables else None,
     )
+
+
+class LocalFileReader:
+    """Base of the readers of one local file: where it is, whether it is there, its checksum."""
+
+    def __init__(self, source: Source, location: str | None = None):
+        self.source = source
+        self.path = resolve_path(location or source.location)
+
+    def require_file(self) -> Path:
+        """The file's path; a clear error when it does not exist."""
+        if not self.path.is_file():
+            raise SourceNotFound(MESSAGES["not_found"] % {"location": self.path.name})
+        return self.path
+
+    def fingerprint(self) -> str:
+        return file_checksum(self.require_file())
+
+    def archive_path(self) -> Path:
+        return self.path

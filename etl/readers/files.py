@@ -8,9 +8,15 @@ from pathlib import Path
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from ..errors import MESSAGES, MissingCrs, SourceNotFound, SourceUnreadable
-from ..sources import Source
-from .base import ArrowColumns, ArrowGeometries, FeatureTable, concat, epsg_of, file_checksum, resolve_path
+from ..errors import MESSAGES, MissingCrs, SourceUnreadable
+from .base import (
+    ArrowColumns,
+    ArrowGeometries,
+    FeatureTable,
+    LocalFileReader,
+    concat,
+    epsg_of,
+)
 
 LAYER_COLUMN = "_layer"  # added when a source reads several layers of one file
 
@@ -56,20 +62,8 @@ def _guess(dbf: bytes) -> str:
     return "UTF-8"
 
 
-class OgrFileReader:
+class OgrFileReader(LocalFileReader):
     """Any vector file GDAL reads; ``options.layers: "*"`` (or a list) reads several layers."""
-
-    def __init__(self, source: Source, location: str | None = None):
-        self.source = source
-        self.path = resolve_path(location or source.location)
-
-    def fingerprint(self) -> str:
-        if not self.path.is_file():
-            raise SourceNotFound(MESSAGES["not_found"] % {"location": self.path.name})
-        return file_checksum(self.path)
-
-    def archive_path(self) -> Path:
-        return self.path
 
     def _gdal_path(self) -> str:
         return f"/vsizip/{self.path}" if self.path.suffix.lower() == ".zip" else str(self.path)
@@ -78,8 +72,7 @@ class OgrFileReader:
         return SourceUnreadable(MESSAGES["unreadable"] % {"location": self.path.name, "detail": detail})
 
     def read(self) -> FeatureTable:
-        if not self.path.is_file():
-            raise SourceNotFound(MESSAGES["not_found"] % {"location": self.path.name})
+        self.require_file()
         encoding = shapefile_encoding(self.path)
         wanted = self.source.options.get("layers")
         if not wanted:

@@ -8,9 +8,8 @@ from pathlib import Path
 import rasterio
 from rasterio.errors import RasterioIOError
 
-from ..errors import MESSAGES, MissingCrs, SourceNotFound, SourceUnreadable
-from ..sources import Source
-from .base import epsg_of, file_checksum, resolve_path
+from ..errors import MESSAGES, MissingCrs, SourceUnreadable
+from .base import LocalFileReader, epsg_of
 
 
 @dataclass
@@ -23,22 +22,9 @@ class RasterInfo:
     count: int = 1  # one raster: what the pipeline's counts see
 
 
-class RasterReader:
-    def __init__(self, source: Source, location: str | None = None):
-        self.source = source
-        self.path = resolve_path(location or source.location)
-
-    def fingerprint(self) -> str:
-        if not self.path.is_file():
-            raise SourceNotFound(MESSAGES["not_found"] % {"location": self.path.name})
-        return file_checksum(self.path)
-
-    def archive_path(self) -> Path:
-        return self.path
-
+class RasterReader(LocalFileReader):
     def read(self) -> RasterInfo:
-        if not self.path.is_file():
-            raise SourceNotFound(MESSAGES["not_found"] % {"location": self.path.name})
+        self.require_file()
         try:
             with rasterio.open(self.path) as src:
                 srid = epsg_of(self.source.crs) or (src.crs.to_epsg() if src.crs else None)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import shapely
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from ..errors import MESSAGES, MissingCrs, SourceNotFound, SourceUnreadable
-from ..sources import Source
-from .base import FeatureTable, epsg_of, file_checksum, resolve_path
+from ..errors import MESSAGES, MissingCrs, SourceUnreadable
+from .base import FeatureTable, LocalFileReader, epsg_of
 
 
 def decode(raw: bytes) -> tuple[str, str]:
@@ -23,24 +21,11 @@ def decode(raw: bytes) -> tuple[str, str]:
         return raw.decode("cp1252", "replace"), "CP1252"
 
 
-class TabularReader:
+class TabularReader(LocalFileReader):
     """``options``: ``x``/``y`` coordinate columns or ``wkt`` column; ``sheet`` for XLSX."""
 
-    def __init__(self, source: Source, location: str | None = None):
-        self.source = source
-        self.path = resolve_path(location or source.location)
-
-    def fingerprint(self) -> str:
-        if not self.path.is_file():
-            raise SourceNotFound(MESSAGES["not_found"] % {"location": self.path.name})
-        return file_checksum(self.path)
-
-    def archive_path(self) -> Path:
-        return self.path
-
     def read(self) -> FeatureTable:
-        if not self.path.is_file():
-            raise SourceNotFound(MESSAGES["not_found"] % {"location": self.path.name})
+        self.require_file()
         if self.path.suffix.lower() in (".xlsx", ".xlsm"):
             header, rows, encoding = self._xlsx()
         else:
