@@ -20,3 +20,12 @@ def load_source(db):
 def comuni(load_source):
     """The 133 comuni of CMM and their zone omogenee."""
     return load_source("comuni")
+
+
+@pytest.fixture
+def map_data(comuni):
+    """The real comuni plus the synthetic domain rows and registry layers the map tests draw."""
+    from tests.mappature.factories import make_domain, make_layers
+
+    make_domain()
+    return make_layers()

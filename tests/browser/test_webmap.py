@@ -3,29 +3,11 @@
 import re
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
-from tests.mappature.factories import make_domain, make_layers
+from tests.browser.webmap import one_row, open_map
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def map_data(comuni):
-    make_domain()
-    return make_layers()
-
-
-def _one(sql, params=()):
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()
-
-
-def open_map(page, live_server, query=""):
-    page.goto(f"{live_server.url}/mappa/{query}")
-    page.wait_for_function("document.querySelector('#map').dataset.loaded === '1'", timeout=20000)
 
 
 def wait_counts(page):
@@ -56,11 +38,11 @@ def test_selecting_a_zona_filters_every_layer_and_the_summary_matches_the_databa
     }
     for slug, sql in expected.items():
         item = page.locator(f'#layer-tree li[data-layer="{slug}"]')
-        assert int(item.get_attribute("data-count")) == _one(sql)[0], slug
+        assert int(item.get_attribute("data-count")) == one_row(sql)[0], slug
         assert "zona=nord-ovest" in item.get_attribute("data-filter")
-    n, total = _one(f"SELECT count(*), sum(amount_eur) FROM mappature_realizzazione "
+    n, total = one_row(f"SELECT count(*), sum(amount_eur) FROM mappature_realizzazione "
                     f"WHERE comuni_istat && ARRAY({zona_comuni})::varchar[]")
-    pop = _one(f"SELECT sum(population) FROM mappature_comune WHERE istat_code IN ({zona_comuni})")[0]
+    pop = one_row(f"SELECT sum(population) FROM mappature_comune WHERE istat_code IN ({zona_comuni})")[0]
     summary = page.locator("#summary")
     assert int(summary.locator('[data-field="n_interventions"]').get_attribute("data-value")) == n
     assert float(summary.locator('[data-field="amount_eur"]').get_attribute("data-value")) == float(total)
@@ -72,7 +54,7 @@ def test_selecting_a_zona_filters_every_layer_and_the_summary_matches_the_databa
 
 
 def test_identify_popup_shows_the_feature_and_selects_its_comune(page, live_server, map_data):
-    lat, lon = _one("SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
+    lat, lon = one_row("SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
                     "FROM pgt_ambiti_trasformazione WHERE istat_code = '015182') s")
     open_map(page, live_server, f"?layers=pgt_ambiti_trasformazione&map=15/{lat}/{lon}")
     box = page.locator("#map").bounding_box()
@@ -134,7 +116,7 @@ def test_attribute_table_pages_and_limits_to_the_map_extent(page, live_server, m
     expect(info).to_contain_text("di 1")
     page.click("#clear-selection")
     expect(info).to_contain_text("di 133")
-    lat, lon = _one("SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
+    lat, lon = one_row("SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
                     "FROM pgt_ambiti_trasformazione WHERE istat_code = '015146') s")
     page.goto(f"{live_server.url}/mappa/?layers=pgt_ambiti_trasformazione&map=14/{lat}/{lon}")
     page.wait_for_function("document.querySelector('#map').dataset.loaded === '1'", timeout=20000)

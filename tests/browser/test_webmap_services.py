@@ -6,37 +6,23 @@ import sqlite3
 import pyogrio
 import pyogrio.raw
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
-from tests.mappature.factories import make_domain, make_layers
+from tests.browser.webmap import one_row, open_map
 from tests.ogc.conftest import export_dir  # noqa: F401 - GeoPackages written under tmp_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 RHO = "015182"
 
 
-@pytest.fixture
-def map_data(comuni):
-    make_domain()
-    return make_layers()
-
-
 def _count(sql, params=()):
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()[0]
+    return one_row(sql, params)[0]
 
 
 def _values(path, layer, field) -> list[str]:
     """One field of every feature of one layer of the GeoPackage, as GDAL reads it."""
     meta, _fids, _geoms, fields = pyogrio.raw.read(path, layer=layer)
     return list(fields[list(meta["fields"]).index(field)])
-
-
-def open_map(page, live_server, query=""):
-    page.goto(f"{live_server.url}/mappa/{query}")
-    page.wait_for_function("document.querySelector('#map').dataset.loaded === '1'", timeout=20000)
 
 
 def test_export_the_layers_switched_on_for_the_selected_comune(page, live_server, map_data, tmp_path):
