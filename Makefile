@@ -10,7 +10,7 @@ export DATABASE_URL ?= $(shell scripts/pg.sh url)
 # Our own cluster unless DATABASE_URL was given from outside.
 OWN_DB := $(if $(filter command line environment,$(origin DATABASE_URL)),,yes)
 
-.PHONY: help install db migrate messages static data run serve stop test test-fast bench lint format clean
+.PHONY: help install db migrate messages static data run stop test test-fast bench lint format clean
 
 help: ## List the commands
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1mmake %-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from pyogrio.raw import write
+
+from layers.exports.gpkg import pg_datasource
 
 from . import Context, Result
 
@@ -83,20 +84,14 @@ def make_delivery(path: Path, polygons: int) -> int:
     return n + len(urb) + len(agr) + len(at)
 
 
-def _pg_dsn() -> str:
-    db = settings.DATABASES["default"]
-    parts = {"host": db["HOST"], "port": db["PORT"], "dbname": db["NAME"], "user": db["USER"],
-             "password": db["PASSWORD"]}
-    return "PG:" + " ".join(f"{k}={v}" for k, v in parts.items() if v)
-
-
 def run_anchor(path: Path) -> tuple[float, int]:
     with connection.cursor() as cur:
         cur.execute(f"DROP SCHEMA IF EXISTS {ANCHOR_SCHEMA} CASCADE; CREATE SCHEMA {ANCHOR_SCHEMA}")
     started = time.perf_counter()
-    subprocess.run(["ogr2ogr", "-f", "PostgreSQL", _pg_dsn(), str(path), "-lco", f"SCHEMA={ANCHOR_SCHEMA}",
+    datasource, env = pg_datasource()  # the password travels in the environment, not on the command line
+    subprocess.run(["ogr2ogr", "-f", "PostgreSQL", datasource, str(path), "-lco", f"SCHEMA={ANCHOR_SCHEMA}",
                     "-lco", "GEOMETRY_NAME=geom", "-nlt", "PROMOTE_TO_MULTI", "-overwrite"],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, env=env)
     invalid = 0
     with connection.cursor() as cur:
         cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [ANCHOR_SCHEMA])

@@ -159,8 +159,7 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         duplicates = fastcopy.stage(cur, source, target, table)  # no Python rows when possible
         if duplicates is None:
             rows = convert.rows_for(source, target, table)
-            staging.drop_scratch(cur)
-            staging.stage(cur, target, rows)
+            staging.stage(cur, target, rows)  # the fast path left the stage empty
             del rows
             duplicates = True
         else:
@@ -205,8 +204,13 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
 
 
 def _with_data(rejects: list[tuple[int, str]], table: FeatureTable) -> list[tuple[int, str, dict]]:
-    out = []
-    for row, reason in rejects:
-        data = {k: convert.jsonable(v[row - 1]) for k, v in table.columns.items()} if 0 < row <= table.count else {}
-        out.append((row, reason, data))
-    return out
+    """The rejected rows with their source values; only those rows are read out of an Arrow table,
+    so a few rejects never turn a large file into Python objects."""
+    rows = sorted({row for row, _ in rejects if 0 < row <= table.count})
+    arrow = getattr(table.columns, "table", None)
+    if arrow is not None:
+        values = arrow.take([r - 1 for r in rows]).to_pylist() if rows else []
+    else:
+        values = [{k: v[r - 1] for k, v in table.columns.items()} for r in rows]
+    data = {r: {k: convert.jsonable(v) for k, v in row.items()} for r, row in zip(rows, values, strict=True)}
+    return [(row, reason, data.get(row, {})) for row, reason in rejects]

@@ -61,11 +61,6 @@ def drop_scratch(cur) -> None:
     cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {REJECTS}, {CHECKS}, {CODES}, {BADCODES}, {BADROWS}, {RAW}")
 
 
-def count(cur, table: str) -> int:
-    cur.execute(f"SELECT count(*) FROM {table}")
-    return cur.fetchone()[0]
-
-
 def create_stage(cur, target: Target) -> None:
     """The temporary staging and rejects tables (dropped at commit)."""
     defs = ", ".join(f'"{c}" {target.stage_type(c)}' for c in target.source.target_fields)
@@ -76,8 +71,7 @@ def create_stage(cur, target: Target) -> None:
 
 
 def stage(cur, target: Target, rows) -> None:
-    """COPY the converted rows into the staging table."""
-    create_stage(cur, target)
+    """COPY the converted rows into the (empty) staging table made by :func:`create_stage`."""
     cols = target.source.target_fields
     names = ", ".join(["_row", *(f'"{c}"' for c in cols), "_geom", "_error"])
     types = [binary_type(target.stage_type(c)) for c in cols]

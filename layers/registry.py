@@ -27,11 +27,14 @@ def dataset_loaded(dataset_id: str, version: int, summary: dict) -> int:
     return len(layers)
 
 
-def refresh_extent(layer: Layer) -> None:
-    """Recompute the extent (EPSG:4326) and feature count kept in the layer's metadata from its data."""
-    extent, count = (None, None) if sources.check_source(layer) else sources.data_extent(layer)
+def refresh_extent(layer: Layer) -> list[str]:
+    """Recompute the extent (EPSG:4326) and feature count kept in the layer's metadata from its data;
+    returns the problems of the layer's source (empty when it is readable)."""
+    problems = sources.check_source(layer)
+    extent, count = (None, None) if problems else sources.data_extent(layer)
     metadata = dict(layer.metadata)
     metadata["extent"], metadata["features"] = extent, count
     if metadata != layer.metadata:
         Layer.objects.filter(pk=layer.pk).update(metadata=metadata)
         layer.metadata = metadata
+    return problems

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from . import actions, sources
+from . import actions
 from .declarations import Declaration, load_all
 from .models import Layer, LayerEvent
 from .registry import refresh_extent
@@ -42,8 +42,7 @@ def sync(declarations: list[Declaration] | None = None) -> SyncReport:
     for declaration in declarations:
         layer = apply(declaration, report)
         backfill_lineage(layer)
-        refresh_extent(layer)
-        problems = sources.check_source(layer)
+        problems = refresh_extent(layer)
         if problems:
             report.problems[layer.slug] = problems
     declared = {d.slug for d in declarations}
@@ -65,8 +64,9 @@ def apply(declaration: Declaration, report: SyncReport) -> Layer:
             created = True
         else:
             changed, kept = merge(layer, declaration)
-            layer.declared = snapshot
-            layer.save()
+            if changed or layer.declared != snapshot:
+                layer.declared = snapshot
+                layer.save()
             if changed:
                 LayerEvent.objects.create(layer=layer, action=LayerEvent.Action.SYNC, via="sync",
                                           detail={"changed": changed, "kept": kept})

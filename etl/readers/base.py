@@ -52,9 +52,6 @@ class ArrowColumns(Mapping):
         valid = pc.is_valid(column)
         return pc.indices_nonzero(valid).to_pylist(), pc.filter(column, valid).to_pylist()
 
-    def with_column(self, name: str, values: list) -> ArrowColumns:
-        return ArrowColumns(self.table.append_column(name, pa.array(values, type=pa.string())))
-
     def with_constant(self, name: str, value: str) -> ArrowColumns:
         """A text column holding ``value`` on every row, built in Arrow (not as a Python list)."""
         indices = pa.array(np.zeros(self.table.num_rows, dtype=np.int32))

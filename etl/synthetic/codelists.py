@@ -30,10 +30,6 @@ def codes(layer: str, field: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in (fld.get("codes") or {}).items()}
 
 
-def description_field(layer: str, field: str) -> str:
-    return spec()["layers"][layer]["fields"][field].get("description_field", "")
-
-
 def fields(layer: str) -> dict[str, dict]:
     return spec()["layers"][layer]["fields"]
 

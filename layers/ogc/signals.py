@@ -24,22 +24,15 @@ def _rewrite_public_mapfile() -> None:
 
 
 def layer_changed(sender, instance=None, **kwargs) -> None:
+    """A saved or deleted layer: drop the cached maps; rewrite the public mapfile (after commit) when a
+    published layer changed or a layer was published or withdrawn (the publish actions save ``published``)."""
     service.registry_changed()
-    if instance is not None and instance.published:
+    publication = "published" in (kwargs.get("update_fields") or ())
+    if instance is not None and (instance.published or publication):
         transaction.on_commit(_rewrite_public_mapfile)
 
 
-def publication_changed(sender, layer=None, **kwargs) -> None:
-    """The registry's layer_published/layer_unpublished (sent after commit): rewrite the public mapfile."""
-    service.registry_changed()
-    _rewrite_public_mapfile()
-
-
 def connect() -> None:
-    from ..signals import layer_published, layer_unpublished
-
-    layer_published.connect(publication_changed, dispatch_uid="ogc-published")
-    layer_unpublished.connect(publication_changed, dispatch_uid="ogc-unpublished")
     post_save.connect(layer_changed, sender=Layer, dispatch_uid="ogc-layer-saved")
     post_delete.connect(layer_changed, sender=Layer, dispatch_uid="ogc-layer-deleted")
     m2m_changed.connect(service.registry_changed, sender=Layer.groups.through, dispatch_uid="ogc-layer-groups")

@@ -10,10 +10,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 
 from ..errors import StyleError
+from ..sources import raster_path
 from ..styles import Classification, StyleClass, Symbol
 from .errors import LayerSourceError
 
@@ -118,9 +118,7 @@ def _attribution(meta: dict) -> str:
 
 
 def _resolve_raster(layer, common: dict) -> LayerSource:
-    path = Path(layer.source)
-    if not path.is_absolute():
-        path = Path(settings.BASE_DIR) / path
+    path = raster_path(layer)
     if not path.exists():
         raise LayerSourceError(f"raster of layer {layer.slug!r} not found: {path}")
     return LayerSource(raster_path=str(path), extent=_raster_extent(path), **common)

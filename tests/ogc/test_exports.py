@@ -63,6 +63,7 @@ def test_bbox_export_matches_postgis(sql):
     expected = sql("SELECT count(*) FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom,"
                    " ST_MakeEnvelope(%s, %s, %s, %s, 32632))", list(box))[0][0]
     assert job.status == "done"
+    assert expected, "the box must hold features"
     assert pyogrio.read_info(job.file, layer="ambiti_trasformazione")["features"] == expected
 
 
