@@ -133,10 +133,9 @@ def prepare_comune(stage: Staging, istat_code: str, tolerance_m: float) -> None:
 
 def run_all(stage: Staging, params: dict, progress: Callable[[str], None]) -> None:
     """Run every check for consegna ``params['c']``; ``progress`` is told each check's name."""
-    params = {**params, **{f"sev_{rule}": severity(rule) for rule in
-                           ("geom_missing", "geom_type", "geom_invalid", "sliver", "duplicate_geom",
-                            "duplicate_key", "mandatory", "code_unknown", "code_description",
-                            "istat_mismatch", "outside_boundary", "overlap", "gap")}}
+    # cross_layer takes its severity from the rule rows; the coverage check ("gap") runs after CHECKS.
+    rules = [name for name, _ in CHECKS if name != "cross_layer"] + ["gap"]
+    params = {**params, **{f"sev_{rule}": severity(rule) for rule in rules}}
     with connection.cursor() as cur:
         for name, sql in CHECKS:
             progress(name)

@@ -20,7 +20,7 @@ from etl.errors import EtlError
 from etl.readers.delivery import list_delivery_layers, read_delivery_layer
 from mappature.models import PgtAtto
 
-from . import audit, checks, spec, sqlchecks, staging, unpack
+from . import audit, checks, queries, spec, sqlchecks, staging, unpack
 from .checks import Found
 from .errors import ConsegneError
 from .models import Consegna, Finding
@@ -142,8 +142,7 @@ def _store(consegna: Consegna, found: list[Found]) -> None:
 
 
 def _conclude(consegna: Consegna) -> Consegna:
-    counts = {sev: consegna.findings.filter(severity=sev).count() for sev in Finding.Severity.values}
-    consegna.summary = {**consegna.summary, "counts": counts}
+    consegna.summary = {**consegna.summary, "counts": queries.counts(consegna)}
     state = Consegna.State.IN_REVISIONE if consegna.atto_id else Consegna.State.RESPINTA
     return _finish(consegna, state)
 

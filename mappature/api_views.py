@@ -11,13 +11,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from layers.models import Layer
+
 from . import queries, queries_features, queries_nearby, queries_summary, raster_identify, tiles
-from .errors import FilterError, MappatureError
+from .errors import MappatureError, UnknownLayerError
 from .filters import parse_filter
 from .layer_list import layer_tree, nearby_path
 from .openapi import openapi_document
 from .params import parse_bbox, parse_distance, parse_int, parse_lonlat, parse_territory
-from .sources import visible_source
+from .sources import resolve, visible_source
 
 
 def _conf(key: str, default):
@@ -89,13 +91,16 @@ def identify(request):
     tolerance = parse_distance(request.GET.get("tolerance"), default=50, maximum=5000)
     flt, results = parse_filter(request.GET), []
     slugs = [s for s in (request.GET.get("layers") or "").split(",") if s][:30]
+    visible = {layer.slug: layer for layer in Layer.objects.visible_to(request.user).filter(slug__in=slugs)}
     for slug in slugs:
-        raster = raster_identify.visible_raster(request.user, slug)
-        if raster is not None:  # rasters answer with the value of the pixel under the click
-            hit = raster_identify.identify(raster, lon, lat, _lang())
+        layer = visible.get(slug)
+        if layer is None:
+            raise UnknownLayerError(slug)  # never 403: unknown and hidden layers look alike
+        if layer.kind == Layer.Kind.RASTER:  # rasters answer with the value of the pixel under the click
+            hit = raster_identify.identify(layer, lon, lat, _lang())
             results.extend([hit] if hit else [])
             continue
-        source = visible_source(request.user, slug, _lang())
+        source = resolve(layer, _lang())
         hits = queries_features.identify(source, flt, lon, lat, tolerance)
         if hits:
             labels = dict(zip(source.attributes, source.labels, strict=True))
@@ -140,7 +145,7 @@ def tile(request, slug: str, z: int, x: int, y: int):
     try:
         source = visible_source(request.user, slug, _lang())
         data = tiles.tile(source, parse_filter(request.GET), z, x, y)
-    except (FilterError, MappatureError) as err:
+    except MappatureError as err:  # FilterError included
         return JsonResponse({"error": str(err)}, status=err.status)
     response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
     # The URL carries ?v=<data_version>: a reload changes the URL, so browsers may keep tiles an hour.

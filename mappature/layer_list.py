@@ -30,8 +30,8 @@ def layer_tree(user, lang: str = "it") -> list[dict]:
     themes = dict(Layer.Theme.choices)
     out = []
     for layer in Layer.objects.visible_to(user).order_by("theme", "sort_order", "slug"):
-        title = (layer.title_en if lang == "en" else "") or layer.title_it
-        abstract = (layer.abstract_en if lang == "en" else "") or layer.abstract_it
+        title = layer.title(lang)
+        abstract = layer.abstract(lang)
         style, legend = classification(layer, lang)
         out.append({
             "slug": layer.slug, "title": title, "abstract": abstract, "theme": layer.theme,

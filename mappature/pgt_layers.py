@@ -48,7 +48,6 @@ PGT_LAYERS: tuple[PgtLayer, ...] = (
     PgtLayer("consumo_suolo", 24, _("Carta del consumo di suolo"), "MultiPolygon", (
         _F("CLASSE"), _F("DCLASSE"))),
 )
-PGT_LAYERS_BY_CODE = {layer.code: layer for layer in PGT_LAYERS}
 
 
 def view_sql(layer: PgtLayer) -> str:

@@ -12,11 +12,6 @@ from layers.models import Layer
 from layers.sources import raster_path
 
 
-def visible_raster(user, slug: str) -> Layer | None:
-    """The raster layer ``slug`` if this user may see it; None for vectors and unknown layers (handled elsewhere)."""
-    return Layer.objects.visible_to(user).filter(slug=slug, kind=Layer.Kind.RASTER).first()
-
-
 def identify(layer: Layer, lon: float, lat: float, lang: str = "it") -> dict | None:
     """The pixel value at lon/lat as an identify result (same shape as the vector layers'), None off the data."""
     value = _sample(layer, lon, lat)
@@ -24,7 +19,7 @@ def identify(layer: Layer, lon: float, lat: float, lang: str = "it") -> dict | N
         return None
     declared = next((a for a in layer.attributes or [] if a.get("name") == "value"), {})
     label = declared.get(f"label_{lang}") or declared.get("label_it") or "value"
-    title = (layer.title_en if lang == "en" else "") or layer.title_it
+    title = layer.title(lang)
     return {"layer": layer.slug, "title": title, "synthetic": layer.synthetic, "labels": {"value": label},
             "features": [{"id": None, "properties": {"value": round(value, 2)}}], "nearby": None}
 

@@ -93,7 +93,7 @@ def resolve(layer: Layer, lang: str = "it") -> LayerSource:
     else:
         names = tuple(c for c in columns if c not in _SKIP)
         labels = names
-    title = (layer.title_en if lang == "en" else "") or layer.title_it
+    title = layer.title(lang)
     return LayerSource(layer.slug, title, layer.source, columns, names, labels, layer.data_version, layer.synthetic)
 
 
