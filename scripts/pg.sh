@@ -60,7 +60,11 @@ max_connections = 200
 CONF
   fi
   if ! running; then
-    as_owner "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null
+    if ! as_owner "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null; then
+      say "PostgreSQL did not start (set REMIX_PG_PORT if port $PORT is taken). Last lines of var/log/postgresql.log:"
+      tail -n 5 "$LOG" >&2
+      exit 1
+    fi
     say "PostGIS is up on 127.0.0.1:$PORT"
   fi
   if ! as_owner "$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U remix -d postgres -Atqc \
