@@ -50,6 +50,7 @@ class Spec:
     code: str
     accepted_srids: tuple[int, ...]
     layers: dict[str, LayerSpec]
+    cross_layers: tuple[tuple[str, str], ...] = ()  # (layer, other) of the cross-layer rules
 
 
 def load_file(path: Path) -> SpecVersion:
@@ -129,4 +130,5 @@ def get(code: str) -> Spec:
             layer.code, layer.required, layer.geometry_type, layer.key_field, layer.class_field,
             layer.no_overlap, layer.full_coverage, layer.min_area_m2, fields,
         )
-    return Spec(version.id, version.code, tuple(version.accepted_srids), layers)
+    cross = tuple(version.cross_rules.values_list("layer", "other").distinct())
+    return Spec(version.id, version.code, tuple(version.accepted_srids), layers, cross)

@@ -11,36 +11,39 @@ from collections.abc import Callable
 
 from django.db import connection
 
+from . import lanes
 from .rules import severity
+from .spec import Spec
 from .staging import Staging
 
 INSERT = "INSERT INTO consegne_finding (consegna_id, severity, rule, layer, feature, params, geom) "
 SPEC_LAYER = "JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = s.layer "
-# A pair of boxes meets in several grid squares: keep it only in the square holding the lower-left
-# corner of their intersection, so each pair is examined once.
-ONCE = ("floor(greatest((a.sbox[1])[0], (b.sbox[1])[0]) / a.size) = a.gx"
-        " AND floor(greatest((a.sbox[1])[1], (b.sbox[1])[1]) / a.size) = a.gy")
 
 CHECKS: list[tuple[str, str]] = [
     ("geom_missing", """SELECT %(c)s, %(sev_geom_missing)s, 'geom_missing', layer, label, '{}', NULL
         FROM @S@ s WHERE geom IS NULL OR ST_IsEmpty(geom)"""),
     ("geom_type", """SELECT %(c)s, %(sev_geom_type)s, 'geom_type', layer, label,
-            jsonb_build_object('found', gtype), ST_PointOnSurface(geom)
-        FROM @S@ s WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND gtype NOT IN ('POLYGON', 'MULTIPOLYGON')"""),
+            jsonb_build_object('found', GeometryType(geom)), ST_PointOnSurface(geom)
+        FROM @S@ s WHERE NOT ok AND geom IS NOT NULL AND NOT ST_IsEmpty(geom)
+          AND GeometryType(geom) NOT IN ('POLYGON', 'MULTIPOLYGON')"""),
     ("geom_invalid", """SELECT %(c)s, %(sev_geom_invalid)s, 'geom_invalid', layer, label,
             jsonb_build_object('reason', (d).reason), coalesce((d).location, ST_PointOnSurface(geom))
         FROM (SELECT s.*, ST_IsValidDetail(geom) AS d FROM @S@ s
-              WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND NOT valid) s"""),
+              WHERE NOT ok AND geom IS NOT NULL AND NOT ST_IsEmpty(geom)) s
+        WHERE NOT (d).valid"""),
     ("sliver", """SELECT %(c)s, %(sev_sliver)s, 'sliver', layer, label,
             jsonb_build_object('area', round(ST_Area(geom)::numeric, 2)), geom
         FROM @S@ s @SPEC_LAYER@ WHERE ok AND area < l.min_area_m2"""),
     ("duplicate_geom", """SELECT %(c)s, %(sev_duplicate_geom)s, 'duplicate_geom', layer, label,
             jsonb_build_object('other', first), geom
         FROM (SELECT s.*, first_value(label) OVER w AS first, row_number() OVER w AS rn
-              FROM (SELECT s.*, count(*) OVER (PARTITION BY layer, round(x0), round(y0), round(area)) AS n
-                    FROM @S@ s WHERE ok) s
-              WHERE n > 1  -- only features with the same corner and area can be identical
-              WINDOW w AS (PARTITION BY layer, md5(ST_AsBinary(ST_Normalize(ST_SnapToGrid(geom, 0.01))))
+              FROM @S@ s
+              -- only features with the same corner and area can be identical
+              JOIN (SELECT layer, round(x0) AS rx, round(y0) AS ry, round(area) AS ra FROM @S@ WHERE ok
+                    GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d
+                ON d.layer = s.layer AND d.rx = round(s.x0) AND d.ry = round(s.y0) AND d.ra = round(s.area)
+              WHERE s.ok
+              WINDOW w AS (PARTITION BY s.layer, md5(ST_AsBinary(ST_Normalize(ST_SnapToGrid(s.geom, 0.01))))
                            ORDER BY fid)) s WHERE rn > 1"""),
     ("duplicate_key", """SELECT %(c)s, %(sev_duplicate_key)s, 'duplicate_key', s.layer, label,
             jsonb_build_object('field', l.key_field, 'value', key), ST_PointOnSurface(geom)
@@ -69,43 +72,33 @@ CHECKS: list[tuple[str, str]] = [
         FROM @S@ s WHERE coalesce(btrim(attrs->>'COD_ISTAT'), '') NOT IN ('', %(istat)s)"""),
     ("outside_boundary", """SELECT %(c)s, %(sev_outside_boundary)s, 'outside_boundary', layer, label,
             jsonb_build_object('area', round(ST_Area(d)::numeric, 1), 'tol', %(tol)s), d
-        FROM (SELECT s.*, ST_Difference(s.geom, c.geom) AS d FROM @S@ s, @C@ c
+        FROM (SELECT s.*, ST_Difference(s.geom, c.geom) AS d FROM @E@ e JOIN @S@ s USING (fid), @C@ c
               WHERE s.ok AND NOT ST_Covers(c.buf, s.geom)) s WHERE ST_Area(d) > 1"""),
     ("overlap", """SELECT %(c)s, %(sev_overlap)s, 'overlap', layer, label,
             jsonb_build_object('other', other, 'area', round(ST_Area(i)::numeric, 1)), i
         FROM (SELECT a.layer, a.label, b.label AS other, l.min_area_m2, ST_Intersection(a.geom, b.geom) AS i
-              FROM (SELECT a.fid AS afid, b.fid AS bfid FROM @B@ a
-                    JOIN @B@ b ON a.gx = b.gx AND a.gy = b.gy AND a.layer = b.layer AND a.fid < b.fid
-                    WHERE a.sbox && b.sbox AND @ONCE@) p
-              JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
+              FROM @P2@ p JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
               JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = a.layer AND l.no_overlap
-              WHERE ST_Relate(a.geom, b.geom, '2********')) s
+              WHERE a.layer = b.layer AND a.ok AND b.ok AND ST_Relate(a.geom, b.geom, '2********')) s
         WHERE ST_Area(i) > min_area_m2"""),
     ("cross_layer", """SELECT %(c)s, r.severity, r.rule, s.layer, s.label,
             jsonb_build_object('other', s.other, 'other_layer', r.other, 'area', round(ST_Area(i)::numeric, 1)), i
-        FROM (SELECT p.id, a.layer, a.label, b.label AS other, ST_Intersection(a.geom, b.geom) AS i
-              FROM (SELECT r.id, a.fid AS afid, b.fid AS bfid FROM consegne_speccrossrule r
-                    JOIN @B@ a ON a.layer = r.layer
-                    JOIN @B@ b ON b.layer = r.other AND a.gx = b.gx AND a.gy = b.gy
-                    WHERE r.version_id = %(spec)s AND a.sbox && b.sbox AND @ONCE@) p
-              JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
-              WHERE ST_Relate(a.geom, b.geom, '2********')) s
+        FROM (SELECT r.id, a.layer, a.label, b.label AS other, ST_Intersection(a.geom, b.geom) AS i
+              FROM @P2@ p JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
+              JOIN consegne_speccrossrule r ON r.version_id = %(spec)s AND r.layer = a.layer AND r.other = b.layer
+              WHERE a.ok AND b.ok AND ST_Relate(a.geom, b.geom, '2********')) s
         JOIN consegne_speccrossrule r ON r.id = s.id WHERE ST_Area(i) > r.min_area_m2"""),
 ]
 
 # Gaps: cheap area balance first (valid when the layer has no overlaps), the union only when needed.
+# The area of the (shrunk) comune not covered by a layer's features, assuming they do not overlap:
+# a feature well inside counts whole, an edge feature only for its part inside (on the pieces).
 COVERAGE_DEFICIT = """
-    SELECT l.code, (SELECT ST_Area(inner_geom) FROM @C@)
-             - coalesce(sum(s.area) FILTER (WHERE s.inside), 0)
-             - coalesce(sum((SELECT sum(ST_Area(ST_Intersection(s.geom, p.g))) FROM @P@ p WHERE p.g && s.geom))
-                        FILTER (WHERE NOT s.inside), 0),
-           l.min_area_m2
-    FROM consegne_speclayer l
-    LEFT JOIN (SELECT s.layer, s.area, s.geom, ST_Covers(c.inner_geom, s.geom) AS inside
-               FROM @S@ s, @C@ c WHERE s.ok) s ON s.layer = l.code
-    WHERE l.version_id = %(spec)s AND l.full_coverage
-      AND EXISTS (SELECT 1 FROM @S@ x WHERE x.layer = l.code)
-    GROUP BY l.code, l.min_area_m2"""
+    SELECT (SELECT ST_Area(inner_geom) FROM @C@)
+           - coalesce(sum(CASE WHEN e.fid IS NULL OR ST_Covers(c.inner_geom, s.geom) THEN s.area
+                               ELSE (SELECT sum(ST_Area(ST_Intersection(s.geom, p.g))) FROM @P@ p WHERE p.g && s.geom)
+                          END), 0)
+    FROM @S@ s LEFT JOIN @E@ e USING (fid), @C@ c WHERE s.layer = %(layer)s AND s.ok"""
 GAPS = """SELECT %(c)s, %(sev_gap)s, 'gap', %(layer)s, '', jsonb_build_object('area', round(ST_Area(g)::numeric, 1)), g
     FROM (SELECT (ST_Dump(ST_Difference(c.inner_geom, coalesce(u.g, 'POLYGON EMPTY'::geometry)))).geom AS g
           FROM @C@ c,
@@ -115,7 +108,7 @@ GAPS = """SELECT %(c)s, %(sev_gap)s, 'gap', %(layer)s, '', jsonb_build_object('a
 
 def _sql(template: str, stage: Staging) -> str:
     """Fill in the staging tables' names (identifiers made by Staging from an integer id)."""
-    return (template.replace("@SPEC_LAYER@", SPEC_LAYER).replace("@ONCE@", ONCE).replace("@B@", stage.buckets)
+    return (template.replace("@SPEC_LAYER@", SPEC_LAYER).replace("@P2@", stage.candidates).replace("@E@", stage.edge)
             .replace("@S@", stage.features).replace("@C@", stage.comune).replace("@P@", stage.pieces))
 
 
@@ -131,20 +124,52 @@ def prepare_comune(stage: Staging, istat_code: str, tolerance_m: float) -> None:
         cur.execute(_sql("CREATE INDEX ON @P@ USING gist (g)", stage))
 
 
-def run_all(stage: Staging, params: dict, progress: Callable[[str], None]) -> None:
-    """Run every check for consegna ``params['c']``; ``progress`` is told each check's name."""
-    # cross_layer takes its severity from the rule rows; the coverage check ("gap") runs after CHECKS.
-    rules = [name for name, _ in CHECKS if name != "cross_layer"] + ["gap"]
-    params = {**params, **{f"sev_{rule}": severity(rule) for rule in rules}}
+# The checks run in two lanes at once (see consegne.lanes), of about the same time each: the
+# prefilters (consegne.prefilter) with the pair and boundary checks that use them, and the
+# per-feature checks.
+PAIR_LANE = ("prefilter", "overlap", "cross_layer", "outside_boundary", "coverage")
+
+
+def run_all(stage: Staging, rules: Spec, params: dict, progress: Callable[[str], None]) -> dict[str, float]:
+    """Run every check for consegna ``params['c']``; ``progress`` is told each check's name.
+
+    Returns how long each check took (seconds, by name).
+    """
+    # cross_layer takes its severity from the rule rows; the coverage check ("gap") runs last.
+    names = [name for name, _ in CHECKS if name != "cross_layer"] + ["gap"]
+    params = {**params, **{f"sev_{name}": severity(name) for name in names}}
+    steps = {name: _check(stage, sql, params) for name, sql in CHECKS}
+    same = [code for code, layer in rules.layers.items() if layer.no_overlap]
+    steps["prefilter"] = lambda: stage.prefilter(same, list(rules.cross_layers))
+    deficits: list = []
+    covered = [(code, layer.min_area_m2) for code, layer in rules.layers.items()
+               if layer.full_coverage and code in stage.staged]
+    steps["coverage"] = lambda: deficits.extend(_coverage_deficits(stage, params, covered))
+    seconds = lanes.run([[(n, steps[n]) for n in PAIR_LANE],
+                         [(n, step) for n, step in steps.items() if n not in PAIR_LANE]], progress)
+    progress("gap")
     with connection.cursor() as cur:
-        for name, sql in CHECKS:
-            progress(name)
-            cur.execute(INSERT + _sql(sql, stage), params)
-        progress("gap")
-        cur.execute(_sql(COVERAGE_DEFICIT, stage), params)
-        for layer, deficit, min_area in cur.fetchall():
+        for layer, deficit, min_area in deficits:
             if deficit > min_area or _has_overlaps(cur, params["c"], layer):
                 cur.execute(INSERT + _sql(GAPS, stage), {**params, "layer": layer, "min_area": min_area})
+    return seconds
+
+
+def _check(stage: Staging, sql: str, params: dict) -> Callable[[], None]:
+    def run() -> None:
+        with connection.cursor() as cur:
+            cur.execute(INSERT + _sql(sql, stage), params)
+    return run
+
+
+def _coverage_deficits(stage: Staging, params: dict, layers: list[tuple[str, float]]) -> list[tuple[str, float, float]]:
+    """(layer, uncovered area, smallest gap reported) of each layer that must cover the comune."""
+    with connection.cursor() as cur:
+        out = []
+        for code, min_area in layers:
+            cur.execute(_sql(COVERAGE_DEFICIT, stage), {**params, "layer": code})
+            out.append((code, cur.fetchone()[0], min_area))
+        return out
 
 
 def _has_overlaps(cur, consegna_id: int, layer: str) -> bool:

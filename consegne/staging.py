@@ -8,22 +8,44 @@ copies a passing delivery into a ``bozza`` PGT act in one statement.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
-from itertools import repeat
+from functools import partial
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
 from django.db import connection
+from psycopg.copy import QueuedLibpqWriter
 
+from etl import fastcopy
 from etl.readers.delivery import UploadedLayer
 
+from . import lanes, prefilter
 from .spec import LayerSpec
 
 SCHEMA = "consegne_staging"
-# Overlaps narrower than twice this (10 cm, a hundredth of a millimetre at 1:10,000) are not reported.
-OVERLAP_TOLERANCE_M = 0.05
+
+
+# What every check needs, computed by PostgreSQL as each row arrives (COPY evaluates generated
+# columns): no second pass over the features, no second copy of them.
+DERIVED = """
+    label text GENERATED ALWAYS AS ('n. ' || rownum::text || CASE WHEN key <> '' THEN ' · ' || key ELSE '' END) STORED,
+    ok boolean GENERATED ALWAYS AS (geom IS NOT NULL AND NOT ST_IsEmpty(geom)
+        AND GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON') AND ST_IsValid(geom)) STORED,
+    area float8 GENERATED ALWAYS AS (ST_Area(geom)) STORED,
+    x0 float8 GENERATED ALWAYS AS (ST_XMin(geom)) STORED,
+    y0 float8 GENERATED ALWAYS AS (ST_YMin(geom)) STORED"""
+COLUMNS = "fid, layer, rownum, key, attrs"
 
 
 class Staging:
-    """Names of the staging tables of delivery ``pk`` (identifiers built from an integer only)."""
+    """Names of the staging tables of delivery ``pk`` (identifiers built from an integer only).
+
+    ``features`` holds every delivered feature in EPSG:32632 with what the checks need
+    (label, ``ok`` = a valid non-empty polygon, area, bounds); layers in another CRS arrive in
+    ``raw`` first and are reprojected into it by :meth:`build`.
+    """
 
     def __init__(self, pk: int):
         pk = int(pk)
@@ -31,8 +53,11 @@ class Staging:
         self.features = f"{SCHEMA}.stg_{pk}"
         self.comune = f"{SCHEMA}.cmn_{pk}"
         self.pieces = f"{SCHEMA}.pcs_{pk}"
-        self.buckets = f"{SCHEMA}.bkt_{pk}"
-        self.copied = 0
+        self.candidates = f"{SCHEMA}.prs_{pk}"
+        self.edge = f"{SCHEMA}.edg_{pk}"
+        self.delivered: list[tuple[str, int, object]] = []  # (code, first fid, WKB) of layers in 32632
+        self.reprojected: list[str] = []
+        self.staged: set[str] = set()  # codes of the layers with at least one feature staged
 
     def create(self) -> None:
         self.drop()
@@ -41,72 +66,89 @@ class Staging:
             # check queries, which costs seconds and saves nothing at these sizes (reset by drop()).
             cur.execute("SET jit = off")
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            cur.execute(f"""CREATE UNLOGGED TABLE {self.features} (
+                fid integer, layer text, rownum integer, key text, attrs jsonb, geom geometry(Geometry, 32632),
+                {DERIVED})""")
             cur.execute(f"""CREATE UNLOGGED TABLE {self.raw} (
-                fid integer, layer text, rownum integer, key text, attrs jsonb, src_srid integer, wkb bytea)""")
+                fid integer, layer text, rownum integer, key text, attrs jsonb, src_srid integer, wkb geometry)""")
 
-    def copy_layer(self, layer: LayerSpec, data: UploadedLayer) -> int:
-        """COPY one read layer into the raw staging table (only the spec's fields are kept)."""
-        table = data.table
-        names = [f.name for f in layer.fields if f.name in table.columns]
-        columns = [table.columns[n] for n in names]
-        keys = table.columns.get(layer.key_field) if layer.key_field else None
-        geoms = table.geometries or [None] * table.count
-        keys = keys if keys is not None else [None] * table.count
-        records = zip(*columns, strict=True) if columns else repeat((), table.count)
-        rows = list(_rows(self.copied, layer.code, table.srid, names, records, keys, geoms))
-        self.copied += table.count
+    def copy_layers(self, layers: list[tuple[LayerSpec, UploadedLayer]], progress) -> dict[str, float]:
+        """COPY the read layers into the staging tables, in two lanes at once (see consegne.lanes).
+
+        Features are numbered (``fid``) in delivery order before the lanes start.
+        """
+        steps, first = [], 1
+        for layer, data in layers:
+            steps.append((layer, data, first))
+            first += data.table.count
+        split = lanes.balance(steps, lambda step: step[1].table.count)
+        return lanes.run([[(layer.code, partial(self.copy_layer, layer, data, first))
+                           for layer, data, first in lane] for lane in split], progress)
+
+    def copy_layer(self, layer: LayerSpec, data: UploadedLayer, first: int = 1) -> int:
+        """COPY one read layer into the staging tables (only the spec's fields are kept), numbering
+        its features from ``first``.
+
+        The rows are built as Arrow columns (attributes as JSON text, geometries as hex WKB) and
+        sent as CSV: a large delivery never becomes Python objects, except for the few columns
+        Arrow cannot render exactly (see :mod:`etl.fastcopy`), which are encoded row by row.
+        A layer in EPSG:32632 goes straight into ``features`` (the WKB takes the column's SRID);
+        one in another CRS into ``raw``, with its SRID.
+        """
+        table, count = data.table, data.table.count
+        if count:
+            self.staged.add(layer.code)
+        columns = {
+            "fid": pa.array(np.arange(first, first + count, dtype=np.int32)),
+            "layer": _constant(layer.code, count),
+            "rownum": pa.array(np.arange(1, count + 1, dtype=np.int32)),
+            "key": _keys(table, layer.key_field),
+            "attrs": _attrs(table, [f.name for f in layer.fields if f.name in table.columns]),
+        }
+        if table.srid != 32632:
+            columns["src_srid"] = pa.array([table.srid] * count, pa.int32())
+            self.reprojected.append(layer.code)
+        elif table.geometries is not None:
+            self.delivered.append((layer.code, first, table.geometries))
+        columns["geom" if table.srid == 32632 else "wkb"] = (
+            fastcopy._hex(table.geometries, 0, count) if table.geometries is not None
+            else pa.nulls(count, pa.string()))
+        rows = pa.table(columns)
+        into = self.features if table.srid == 32632 else self.raw
         with connection.cursor() as cur, cur.cursor.copy(
-            f"COPY {self.raw} (fid, layer, rownum, key, attrs, src_srid, wkb) FROM STDIN"
+            f"COPY {into} ({', '.join(rows.column_names)}) FROM STDIN (FORMAT csv)",
+            writer=QueuedLibpqWriter(cur.cursor),
         ) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return table.count
+            for batch in rows.to_batches(max_chunksize=fastcopy.BATCH_ROWS):
+                buf = io.BytesIO()
+                pcsv.write_csv(batch, buf, pcsv.WriteOptions(include_header=False))
+                copy.write(buf.getvalue())
+        return count
 
     def build(self) -> None:
-        """Reproject to EPSG:32632 and precompute what every check needs, then index."""
+        """Reproject the layers delivered in another CRS into ``features``; gather statistics."""
         with connection.cursor() as cur:
-            # OFFSET 0 keeps the geometry parsed once per row: without the fence PostgreSQL inlines the
-            # subquery and decodes the WKB again for every column derived from it.
-            cur.execute(f"""
-                CREATE UNLOGGED TABLE {self.features} AS
-                SELECT fid, layer, rownum, key, attrs, label, geom, gtype, valid,
-                       valid AND gtype IN ('POLYGON', 'MULTIPOLYGON') AS ok,
-                       ST_Area(geom) AS area, ST_XMin(geom) AS x0, ST_YMin(geom) AS y0,
-                       ST_XMax(geom) AS x1, ST_YMax(geom) AS y1,
-                       -- bounding box shrunk by OVERLAP_TOLERANCE_M: neighbours that only share an edge no
-                       -- longer meet, so the (exact, float8) box index finds only real overlap candidates
-                       box(point(ST_XMin(geom) + {OVERLAP_TOLERANCE_M}, ST_YMin(geom) + {OVERLAP_TOLERANCE_M}),
-                           point(ST_XMax(geom) - {OVERLAP_TOLERANCE_M}, ST_YMax(geom) - {OVERLAP_TOLERANCE_M})) AS sbox
-                FROM (SELECT fid, layer, rownum, key, attrs, label, geom, GeometryType(geom) AS gtype,
-                             geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND ST_IsValid(geom) AS valid
-                      FROM (SELECT fid, layer, rownum, key, attrs,
-                                   'n. ' || rownum || CASE WHEN key <> '' THEN ' · ' || key ELSE '' END AS label,
-                                   CASE WHEN src_srid = 32632 THEN ST_SetSRID(ST_GeomFromWKB(wkb), 32632)
-                                        ELSE ST_Transform(ST_SetSRID(ST_GeomFromWKB(wkb), src_srid), 32632)
-                                   END AS geom
-                            FROM {self.raw} OFFSET 0) r
-                      OFFSET 0) s""")
+            if self.reprojected:  # one statement for all such layers (rare: most deliveries are in 32632)
+                cur.execute(f"""INSERT INTO {self.features} ({COLUMNS}, geom)
+                    SELECT {COLUMNS}, ST_Transform(ST_SetSRID(wkb, src_srid), 32632) FROM {self.raw}""")
             cur.execute(f"DROP TABLE {self.raw}")
-            self._bucket(cur)
             cur.execute(f"ANALYZE {self.features} (fid, layer, ok, key)")  # geometry statistics are not needed
 
-    def _bucket(self, cur) -> None:
-        """Put every feature in the squares of a regular grid its box touches.
-
-        Pairs of features that may overlap are then found by a hash join on the square, far faster
-        than one index probe per feature; the square is twice the size of 90% of the features.
-        """
-        cur.execute(f"""
-            CREATE UNLOGGED TABLE {self.buckets} AS
-            WITH grid AS (SELECT greatest(2 * percentile_cont(0.9) WITHIN GROUP (ORDER BY greatest(x1 - x0, y1 - y0)),
-                                          1.0) AS size
-                          FROM {self.features} WHERE ok)
-            SELECT s.fid, s.layer, s.sbox, grid.size, gx, gy
-            FROM {self.features} s, grid,
-                 generate_series(floor(s.x0 / grid.size)::int, floor(s.x1 / grid.size)::int) gx,
-                 generate_series(floor(s.y0 / grid.size)::int, floor(s.y1 / grid.size)::int) gy
-            WHERE s.ok""")
-        cur.execute(f"ANALYZE {self.buckets} (layer, gx, gy)")
+    def prefilter(self, same: list[str], cross: list[tuple[str, str]]) -> None:
+        """The candidate pairs of the overlap (``same`` layers) and cross-layer checks, in
+        ``candidates``; the features near or beyond the comune's boundary, in ``edge``
+        (see :mod:`consegne.prefilter`; the comune's table must exist)."""
+        layers = prefilter.Layers()
+        for code, first, geometries in self.delivered:
+            layers.add_wkb(code, first, geometries)
+        for code in self.reprojected:
+            layers.add_staged(self.features, code)
+        pairs = layers.pairs(same, cross)
+        prefilter.copy_table(self.candidates, {"afid": pairs[:, 0], "bfid": pairs[:, 1]})
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT ST_AsBinary(inner_geom) FROM {self.comune}")
+            row = cur.fetchone()
+        prefilter.copy_table(self.edge, {"fid": layers.edge(bytes(row[0]) if row and row[0] else None)})
 
     def promote(self, atto_id: int, istat_code: str) -> int:
         """Copy the staged features into PGT act ``atto_id``; keyless features are keyed by geometry."""
@@ -122,21 +164,36 @@ class Staging:
 
     def drop(self) -> None:
         with connection.cursor() as cur:
-            tables = ", ".join([self.raw, self.features, self.comune, self.pieces, self.buckets])
+            tables = ", ".join([self.raw, self.features, self.comune, self.pieces, self.candidates, self.edge])
             cur.execute(f"DROP TABLE IF EXISTS {tables}")
             cur.execute("RESET jit")
 
 
-def _rows(offset: int, code: str, srid: int | None, names: list[str], records, keys, geoms):
-    """Rows of the raw staging table; building them apart from COPY keeps the COPY loop tight.
+def _constant(value: str, count: int) -> pa.Array:
+    indices = pa.array(np.zeros(count, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string())).cast(pa.string())
 
-    ``fid`` numbers features across layers here rather than with a window function in SQL, which
-    would keep PostgreSQL from building the staging table with parallel workers.
-    """
-    dumps = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
-    for i, (values, key, wkb) in enumerate(zip(records, keys, geoms, strict=True), start=1):
-        attrs = dumps(dict(zip(names, values, strict=True)))
-        yield offset + i, code, i, "" if key is None else str(key).strip(), attrs, srid, wkb
+
+def _keys(table, key_field: str) -> pa.Array:
+    """Each feature's natural key as trimmed text, "" when it has none."""
+    if not key_field or key_field not in table.columns:
+        return _constant("", table.count)
+    column = table.columns.table.column(key_field).combine_chunks()
+    try:
+        return fastcopy._as_text(column).fill_null("")
+    except fastcopy.Unsupported:  # e.g. a real-number key: Python prints it as the row path always did
+        return pa.array(["" if v is None else str(v).strip() for v in column.to_pylist()], pa.string())
+
+
+def _attrs(table, names: list[str]) -> pa.Array:
+    """The spec fields of each feature as a JSON object (nulls included), as text."""
+    arrow = table.columns.table
+    try:
+        return fastcopy._json_column([(n, arrow.column(n).combine_chunks()) for n in names], table.count, nulls=True)
+    except fastcopy.Unsupported:  # control characters, NaN, timestamps, binary: encoded row by row
+        dumps = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+        rows = arrow.select(names).to_pylist()
+        return pa.array([dumps(row) for row in rows], pa.string())
 
 
 def _json_default(value):

@@ -171,24 +171,25 @@ def _as_text(column: pa.Array) -> pa.Array:
     raise Unsupported  # floats print differently ("1.0" → "1"): the row-by-row path knows how
 
 
-def _json_column(columns: list[tuple[str, pa.Array]], count: int) -> pa.Array:
-    """The JSON object of each row's non-null collected values, as text."""
-    pieces = [_json_piece(json.dumps(name) + ":", column) for name, column in columns]
+def _json_column(columns: list[tuple[str, pa.Array]], count: int, nulls: bool = False) -> pa.Array:
+    """The JSON object of each row's non-null collected values (all values with ``nulls``), as text."""
+    pieces = [_json_piece(json.dumps(name) + ":", column, nulls) for name, column in columns]
     body = pc.binary_join_element_wise(*pieces, "") if pieces else pa.array([""] * count, pa.string())
     return pc.binary_join_element_wise("{", pc.utf8_rtrim(body, characters=","), "}", "")
 
 
-def _json_piece(key: str, column: pa.Array) -> pa.Array:
-    """``"key":value,`` for each non-null value, "" for nulls.
+def _json_piece(key: str, column: pa.Array, nulls: bool = False) -> pa.Array:
+    """``"key":value,`` for each non-null value; for nulls "" (or ``"key":null,`` with ``nulls``).
 
     Attribute columns repeat a few values (a comune's name, a category) on many rows: the
     text is built once per distinct value and then spread over the rows.
     """
+    null = f"{key}null," if nulls else ""
     if _is_text(column.type):
         encoded = pc.dictionary_encode(column)
         pieces = pc.binary_join_element_wise(key, _json_value(encoded.dictionary), ",", "")
-        return pc.take(pieces, encoded.indices).fill_null("")
-    return pc.binary_join_element_wise(key, _json_value(column), ",", "").fill_null("")
+        return pc.take(pieces, encoded.indices).fill_null(null)
+    return pc.binary_join_element_wise(key, _json_value(column), ",", "").fill_null(null)
 
 
 def _json_value(column: pa.Array) -> pa.Array:

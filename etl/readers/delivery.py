@@ -14,7 +14,7 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from ..errors import MESSAGES, SourceUnreadable
-from .base import FeatureTable, epsg_of
+from .base import ArrowColumns, ArrowGeometries, FeatureTable, epsg_of
 from .files import shapefile_encoding
 
 
@@ -62,10 +62,14 @@ def read_delivery_layer(path: Path, layer: str | None = None) -> UploadedLayer:
     geom_col = meta.get("geometry_name") or "wkb_geometry"
     geometries = None
     if geom_col in table.column_names:
-        geometries = table.column(geom_col).to_pylist()
+        geometries = ArrowGeometries(table.column(geom_col))
         table = table.drop_columns([geom_col])
-    types = {f.name.upper(): _arrow_kind(f.type) for f in table.schema}
-    columns = {name.upper(): table.column(name).to_pylist() for name in table.column_names}
-    feature_table = FeatureTable(columns, geometries, epsg_of(meta.get("crs")), table.num_rows,
+    # Field names are compared upper-case (shapefiles and GeoPackages differ); the columns stay
+    # Arrow arrays, staged without becoming Python objects (consegne.staging).
+    names = [name.upper() for name in table.column_names]
+    first = [i for i, name in enumerate(names) if name not in names[:i]]  # "nome" and "NOME": the first
+    table = table.select(first).rename_columns([names[i] for i in first])
+    types = {f.name: _arrow_kind(f.type) for f in table.schema}
+    feature_table = FeatureTable(ArrowColumns(table), geometries, epsg_of(meta.get("crs")), table.num_rows,
                                  encoding or meta.get("encoding"))
     return UploadedLayer(layer or path.stem, feature_table, types, meta.get("geometry_type"), encoding_source)

@@ -91,3 +91,56 @@ def test_file_level_errors_stop_the_delivery_with_a_clear_message(tecnico, deliv
 def test_unknown_layer_is_a_warning(tecnico, deliver):
     c = deliver(tecnico, "bad_missing_layer.zip")
     assert c.findings.get(rule="unknown_layer").params["name"].lower() == "strade.shp"
+
+
+def _gpkg_with(tmp_path, layer: str, field: str, values: dict):
+    """A copy of the good GeoPackage where ``field`` of ``layer`` takes ``values`` (row → value)."""
+    import pyogrio
+    from pyogrio.raw import read, write
+
+    from .conftest import CORPUS
+
+    src, out = CORPUS / "good_32632.gpkg", tmp_path / "consegna.gpkg"
+    for name, _ in pyogrio.list_layers(src):
+        meta, _fids, geometry, fields = read(src, layer=name)
+        if name == layer:
+            column = fields[meta["fields"].tolist().index(field)]
+            for row, value in values.items():
+                column[row] = value
+        write(out, geometry, fields, meta["fields"], layer=name, geometry_type=meta["geometry_type"],
+              crs=meta["crs"], driver="GPKG", append=out.exists())
+    return out
+
+
+def _deliver_file(user, path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from consegne import actions, jobs
+    from mappature.models import Comune
+
+    from .conftest import ACT, BESATE
+
+    c = actions.submit(user, Comune.objects.get(istat_code=BESATE),
+                       SimpleUploadedFile(path.name, path.read_bytes()), ACT)
+    jobs.run_pending()
+    c.refresh_from_db()
+    return c
+
+
+def test_a_null_mandatory_value_is_reported_like_an_empty_one(tecnico, consegne_settings, tmp_path):
+    """GeoPackages have real NULLs (shapefiles only blanks): a NULL in a mandatory field is an error."""
+    c = _deliver_file(tecnico, _gpkg_with(tmp_path, "tessuto_urbano_consolidato", "COD_DEST1", {1: None}))
+    found = _by_rule(c)
+    assert c.state == Consegna.State.RESPINTA
+    assert [(f.layer, f.feature, f.params["field"]) for f in found["mandatory"]] == [
+        ("tessuto_urbano_consolidato", "n. 2", "COD_DEST1")]
+
+
+def test_control_characters_in_values_are_kept(tecnico, consegne_settings, tmp_path):
+    """Values Arrow cannot write as JSON (a control character) take the row-by-row path, unchanged."""
+    legend = "Tessuto\x0bstorico «A»"
+    c = _deliver_file(tecnico, _gpkg_with(tmp_path, "tessuto_urbano_consolidato", "LEGENDA", {0: legend}))
+    assert c.state == Consegna.State.IN_REVISIONE, list(c.findings.values_list("rule", "params"))
+    legends = set(PgtFeature.objects.filter(atto=c.atto, layer="tessuto_urbano_consolidato")
+                  .values_list("attrs__LEGENDA", flat=True))
+    assert legend in legends
