@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.db import connection
 
 from . import lanes
-from .rules import severity
+from .rules import RULES, severity
 from .spec import Spec
 from .staging import Staging
 
@@ -49,23 +49,30 @@ CHECKS: list[tuple[str, str]] = [
             jsonb_build_object('field', l.key_field, 'value', key), ST_PointOnSurface(geom)
         FROM (SELECT s.*, count(*) OVER (PARTITION BY layer, key) AS n FROM @S@ s WHERE key <> '') s
         @SPEC_LAYER@ WHERE n > 1"""),
-    ("mandatory", """SELECT %(c)s, %(sev_mandatory)s, 'mandatory', s.layer, label,
-            jsonb_build_object('field', f.name), ST_PointOnSurface(geom)
-        FROM @S@ s @SPEC_LAYER@ JOIN consegne_specfield f ON f.layer_id = l.id AND f.mandatory
-        WHERE s.attrs ? f.name AND coalesce(btrim(s.attrs->>f.name), '') = ''"""),
-    ("code_unknown", """SELECT %(c)s, %(sev_code_unknown)s, 'code_unknown', s.layer, label,
-            jsonb_build_object('field', f.name, 'value', s.attrs->>f.name,
-                               'allowed', (SELECT string_agg(k, ', ' ORDER BY k) FROM jsonb_object_keys(f.codes) k)),
+    # Mandatory fields, code lists and code/description agreement in one pass over (feature, field):
+    # an empty value can only miss a mandatory field, a filled one only break the code rules.
+    ("attributes", """SELECT %(c)s, CASE rule WHEN 'mandatory' THEN %(sev_mandatory)s
+                                        WHEN 'code_unknown' THEN %(sev_code_unknown)s
+                                        ELSE %(sev_code_description)s END,
+            rule, layer, label, CASE rule
+                WHEN 'mandatory' THEN jsonb_build_object('field', name)
+                WHEN 'code_unknown' THEN jsonb_build_object('field', name, 'value', attrs->>name, 'allowed',
+                    (SELECT string_agg(k, ', ' ORDER BY k) FROM jsonb_object_keys(codes) k))
+                ELSE jsonb_build_object('dfield', dfield, 'value', coalesce(attrs->>dfield, ''),
+                                        'code', v, 'expected', codes->>v) END,
             ST_PointOnSurface(geom)
-        FROM @S@ s @SPEC_LAYER@ JOIN consegne_specfield f ON f.layer_id = l.id AND f.codes <> '{}'::jsonb
-        WHERE coalesce(btrim(s.attrs->>f.name), '') <> '' AND NOT f.codes ? btrim(s.attrs->>f.name)"""),
-    ("code_description", """SELECT %(c)s, %(sev_code_description)s, 'code_description', s.layer, label,
-            jsonb_build_object('dfield', f.description_field, 'value', coalesce(s.attrs->>f.description_field, ''),
-                               'code', btrim(s.attrs->>f.name), 'expected', f.codes->>btrim(s.attrs->>f.name)),
-            ST_PointOnSurface(geom)
-        FROM @S@ s @SPEC_LAYER@ JOIN consegne_specfield f ON f.layer_id = l.id AND f.description_field <> ''
-        WHERE f.codes ? btrim(s.attrs->>f.name) AND s.attrs ? f.description_field
-          AND upper(btrim(coalesce(s.attrs->>f.description_field, ''))) <> upper(f.codes->>btrim(s.attrs->>f.name))"""),
+        FROM (SELECT s.layer, s.label, s.attrs, s.geom, f.name, f.codes, f.description_field AS dfield, v, CASE
+                  WHEN coalesce(v, '') = '' THEN CASE WHEN f.mandatory AND s.attrs ? f.name THEN 'mandatory' END
+                  WHEN f.codes = '{}'::jsonb THEN NULL
+                  WHEN NOT f.codes ? v THEN 'code_unknown'
+                  WHEN f.description_field <> '' AND s.attrs ? f.description_field
+                       AND upper(btrim(coalesce(s.attrs->>f.description_field, ''))) <> upper(f.codes->>v)
+                      THEN 'code_description'
+                  END AS rule
+              FROM @S@ s @SPEC_LAYER@
+              JOIN consegne_specfield f ON f.layer_id = l.id AND (f.mandatory OR f.codes <> '{}'::jsonb)
+              CROSS JOIN LATERAL (SELECT btrim(s.attrs->>f.name) AS v) x) a
+        WHERE rule IS NOT NULL"""),
     ("istat_mismatch", """SELECT %(c)s, %(sev_istat_mismatch)s, 'istat_mismatch', layer, label,
             jsonb_build_object('value', attrs->>'COD_ISTAT', 'expected', %(istat)s, 'comune', %(comune)s),
             ST_PointOnSurface(geom)
@@ -127,7 +134,9 @@ def prepare_comune(stage: Staging, istat_code: str, tolerance_m: float) -> None:
 # The checks run in two lanes at once (see consegne.lanes), of about the same time each: the
 # prefilters (consegne.prefilter) with the pair and boundary checks that use them, and the
 # per-feature checks.
-PAIR_LANE = ("prefilter", "overlap", "cross_layer", "outside_boundary", "coverage")
+# The statistics of the staging table (for the planner) are gathered first in the feature lane,
+# the comune's boundary first in the other, while the first lane starts.
+PAIR_LANE = ("comune", "prefilter", "overlap", "cross_layer", "outside_boundary", "coverage")
 
 
 def run_all(stage: Staging, rules: Spec, params: dict, progress: Callable[[str], None]) -> dict[str, float]:
@@ -136,9 +145,9 @@ def run_all(stage: Staging, rules: Spec, params: dict, progress: Callable[[str],
     Returns how long each check took (seconds, by name).
     """
     # cross_layer takes its severity from the rule rows; the coverage check ("gap") runs last.
-    names = [name for name, _ in CHECKS if name != "cross_layer"] + ["gap"]
-    params = {**params, **{f"sev_{name}": severity(name) for name in names}}
-    steps = {name: _check(stage, sql, params) for name, sql in CHECKS}
+    params = {**params, **{f"sev_{name}": severity(name) for name in RULES}}
+    steps = {"analyze": stage.analyze, "comune": lambda: prepare_comune(stage, params["istat"], params["tol"])}
+    steps.update((name, _check(stage, sql, params)) for name, sql in CHECKS)
     same = [code for code, layer in rules.layers.items() if layer.no_overlap]
     steps["prefilter"] = lambda: stage.prefilter(same, list(rules.cross_layers))
     deficits: list = []

@@ -126,12 +126,15 @@ class Staging:
         return count
 
     def build(self) -> None:
-        """Reproject the layers delivered in another CRS into ``features``; gather statistics."""
+        """Reproject the layers delivered in another CRS into ``features``."""
         with connection.cursor() as cur:
             if self.reprojected:  # one statement for all such layers (rare: most deliveries are in 32632)
                 cur.execute(f"""INSERT INTO {self.features} ({COLUMNS}, geom)
                     SELECT {COLUMNS}, ST_Transform(ST_SetSRID(wkb, src_srid), 32632) FROM {self.raw}""")
             cur.execute(f"DROP TABLE {self.raw}")
+
+    def analyze(self) -> None:
+        with connection.cursor() as cur:
             cur.execute(f"ANALYZE {self.features} (fid, layer, ok, key)")  # geometry statistics are not needed
 
     def prefilter(self, same: list[str], cross: list[tuple[str, str]]) -> None:

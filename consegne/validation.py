@@ -99,7 +99,6 @@ def _validate_files(consegna: Consegna, work: Path) -> list[Found]:
     stage.build()
     params = {"c": consegna.pk, "spec": rules.id, "istat": consegna.comune.istat_code,
               "comune": consegna.comune.name, "tol": settings.REMIX["CONSEGNE_BOUNDARY_TOLERANCE_M"]}
-    sqlchecks.prepare_comune(stage, consegna.comune.istat_code, params["tol"])
     laps.lap("stage")
     step_pct = iter(range(50, 95, 3))
     consegna.summary["checks"] = sqlchecks.run_all(
