@@ -8,11 +8,14 @@ from etl.models import DatasetVersion
 
 
 def versions(dataset_id: str, limit: int = 50) -> list[dict]:
-    """Loaded versions of one ETL source, oldest first, shaped like registry.dataset_loaded's entries."""
-    rows = (DatasetVersion.objects.filter(source_id=dataset_id, status="loaded", version__isnull=False)
+    """Loaded (or restored) versions of one ETL source, oldest first, shaped like registry.dataset_loaded's
+    entries; a restored version names the version it brought back (``restored_from``)."""
+    statuses = [DatasetVersion.Status.LOADED, DatasetVersion.Status.RESTORED]
+    rows = (DatasetVersion.objects.filter(source_id=dataset_id, status__in=statuses, version__isnull=False)
             .order_by("-version")[:limit])
     return [
         {"dataset": dataset_id, "version": v.version, "loaded_at": (v.finished_at or v.started_at).isoformat(),
-         "rows": v.rows_loaded + v.rows_unchanged, "checksum": v.checksum, "location": v.location}
+         "rows": v.rows_loaded + v.rows_unchanged, "checksum": v.checksum, "location": v.location,
+         **({"restored_from": v.restored_from} if v.restored_from else {})}
         for v in reversed(rows)
     ]

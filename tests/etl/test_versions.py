@@ -109,3 +109,14 @@ def test_background_job_runs_through_the_queue(load_source):
     jobs.work(once=True)
     failing.refresh_from_db()
     assert failing.status == "failed" and "non esiste" in failing.error
+
+
+def test_a_layer_declared_after_a_restore_shows_the_restore_in_its_lineage(comuni, load_source, tmp_path):
+    """The lineage a new layer inherits from the ETL names restored versions and what they brought back."""
+    from remix.lineage import versions
+
+    load_source("comuni", location=_edition(tmp_path, 3))
+    archive.restore(get_source("comuni"), 1, run_by="test")
+    lineage = versions("comuni")
+    assert [v["version"] for v in lineage] == [1, 2, 3]
+    assert lineage[-1]["restored_from"] == 1 and "restored_from" not in lineage[0]
