@@ -1,7 +1,7 @@
 """Every change with rules goes through here: permission check, the change and the audit entry together.
 
 Views, the admin, commands and tests all call these functions; nothing else changes the state of a
-delivery or of a comune's PGT versions.
+delivery or of a comune's PGT versions (consegne.retention only deletes the stored files of ended ones).
 """
 
 from __future__ import annotations
@@ -99,8 +99,8 @@ def publish(user, consegna: Consegna) -> PgtAtto:
         if consegna.atto is None or consegna.atto.state != PgtAtto.State.BOZZA:
             raise WrongState(MESSAGES["nothing_to_publish"])
         previous = _swap_vigente(consegna.atto)
-        consegna.state = Consegna.State.PUBBLICATA
-        consegna.save(update_fields=["state"])
+        consegna.state, consegna.reviewed_at = Consegna.State.PUBBLICATA, timezone.now()
+        consegna.save(update_fields=["state", "reviewed_at"])
         audit.record(user, "pubblicazione", consegna.atto, consegna.comune.istat_code, consegna=consegna.pk,
                      precedente=previous.pk if previous else None)
         transaction.on_commit(lambda: _notify_registry(consegna.atto, "pubblicazione"))
@@ -159,9 +159,10 @@ def send_back(user, consegna: Consegna, comment: str) -> Consegna:
         consegna = Consegna.objects.select_for_update(of=("self",)).select_related("atto", "comune").get(pk=consegna.pk)
         _require_state(consegna, Consegna.State.IN_REVISIONE)
         consegna.state, consegna.review_comment = Consegna.State.RINVIATA, comment.strip()
+        consegna.reviewed_at = timezone.now()
         atto = consegna.atto
         consegna.atto = None
-        consegna.save(update_fields=["state", "review_comment", "atto"])
+        consegna.save(update_fields=["state", "review_comment", "reviewed_at", "atto"])
         if atto is not None and atto.state == PgtAtto.State.BOZZA:
             atto.delete()
         audit.record(user, "rinvio", consegna, consegna.comune.istat_code, commento=consegna.review_comment)

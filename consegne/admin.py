@@ -46,7 +46,7 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(Consegna)
 class ConsegnaAdmin(ReadOnly):
-    list_display = ["id", "comune", "kind", "state", "created_at", "uploaded_by"]
+    list_display = ["id", "comune", "kind", "state", "created_at", "uploaded_by", "purged_at"]
     list_filter = ["state", "kind"]
     search_fields = ["comune__name", "deliberation"]
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
+from . import retention
 from .models import Consegna
 from .validation import validate
 
@@ -54,6 +55,7 @@ def _drain() -> None:
     try:
         with _drain_lock:
             run_pending()
+            retention.purge_if_due()  # with no separate worker service, uploads are what runs the retention
     finally:
         connections.close_all()
 

@@ -52,6 +52,9 @@ class Consegna(models.Model):
         PUBBLICATA = "pubblicata", _("pubblicata")
         FALLITA = "fallita", _("errore interno di validazione")
 
+    # States in which a delivery ended without becoming a PGT version: its file may be deleted in time.
+    ENDED_WITHOUT_VERSION = (State.RESPINTA, State.FALLITA, State.RINVIATA)
+
     comune = models.ForeignKey(Comune, on_delete=models.PROTECT, related_name="consegne", verbose_name=_("comune"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -72,6 +75,10 @@ class Consegna(models.Model):
     summary = models.JSONField(default=dict, blank=True)
     atto = models.OneToOneField(PgtAtto, on_delete=models.SET_NULL, null=True, blank=True, related_name="consegna")
     review_comment = models.TextField(_("commento della revisione"), blank=True)
+    # When CMM staff published the delivery or sent it back.
+    reviewed_at = models.DateTimeField(_("revisionata il"), null=True, blank=True)
+    # When the retention policy deleted the stored file (consegne.retention); the records stay.
+    purged_at = models.DateTimeField(_("file eliminato il"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("consegna PGT")

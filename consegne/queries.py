@@ -1,4 +1,4 @@
-"""Read-side SQL of the delivery pages: findings and features as GeoJSON, the diff against the PGT in force."""
+"""Read-side SQL of the delivery pages: findings as GeoJSON, acts as vector tiles, the diff against the PGT in force."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import json
 
 from django.db import connection
 
+from mappature import tiles
 from mappature.models import PgtAtto
+from mappature.pgt_layers import PGT_LAYERS
 
 from .models import Consegna, Finding
 from .rules import message
@@ -35,17 +37,61 @@ def findings_geojson(consegna: Consegna, limit: int = 5000) -> str:
         return cur.fetchone()[0]
 
 
-def atto_geojson(atto_id: int, simplify_m: float = 0.5) -> str:
-    """The features of one PGT act in EPSG:4326, lightly simplified for display."""
+# One MVT layer per act tile; each feature carries its PGT layer, key and (when compared) its change.
+ATTO_TILE_LAYER = "atto"
+
+
+def _act_features() -> str:
+    """The features of one act (placeholder: the act id, once per PGT layer), geometry typed per layer.
+
+    One arm per layer so that the tile's bbox test uses that layer's partial GiST index (mappature
+    migration 0005): the table has no index on the plain geometry. The layers are those of
+    ``PGT_LAYERS``, which are the layers of the spec (and the only ones a bozza is promoted with).
+    """
+    arms = " UNION ALL ".join(
+        "SELECT f.id, f.layer, f.feature_key, f.attrs, "
+        f"f.geom::geometry({layer.geometry}, 32632) AS geom "
+        f"FROM mappature_pgtfeature f WHERE f.atto_id = %s AND f.layer = '{layer.code}'"  # noqa: S608 - constants
+        for layer in PGT_LAYERS)
+    return f"({arms})"
+
+
+def _change(new: str, old: str) -> str:
+    """SQL: how feature ``new`` differs from the feature with its layer and key in the other act ``old``.
+
+    Either side may be missing (outer joins); the same rule counts the diff table and marks the tiles.
+    """
+    return (f"CASE WHEN {old}.feature_key IS NULL THEN 'added' WHEN {new}.feature_key IS NULL THEN 'removed' "
+            f"WHEN {new}.attrs <> {old}.attrs OR NOT ST_Equals({new}.geom, {old}.geom) THEN 'modified' "
+            "ELSE 'same' END")
+
+
+def atto_tile(atto_id: int, z: int, x: int, y: int, compare_to: int | None = None, as_new: bool = True) -> bytes:
+    """One vector tile of a PGT act: each feature's ``layer`` and ``feature_key``, generalised at low zooms.
+
+    With ``compare_to`` each feature also gets ``change``: against that act, the feature is ``added``,
+    ``modified`` or ``same`` when this act is the new version (``as_new``), ``removed``, ``modified`` or
+    ``same`` when it is the old one. Never cached: bozze are private and short-lived.
+    """
+    columns, joins = ", t.layer, t.feature_key", ""
+    params: list = [z, x, y, ATTO_TILE_LAYER, *[atto_id] * len(PGT_LAYERS)]
+    if compare_to is not None:
+        columns += f", {_change('t', 'o') if as_new else _change('o', 't')} AS change"
+        joins = (" LEFT JOIN mappature_pgtfeature o"
+                 " ON o.atto_id = %s AND o.layer = t.layer AND o.feature_key = t.feature_key")
+        params.append(compare_to)
+    return tiles.run(tiles.mvt_sql(z, _act_features(), columns=columns, joins=joins), params)
+
+
+def atto_extents(atto_ids: list[int]) -> dict[int, dict]:
+    """For each act with features: ``count`` and ``bbox`` [west, south, east, north] in EPSG:4326."""
     with connection.cursor() as cur:
         cur.execute("""
-            SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
-                'type', 'Feature', 'id', id,
-                'properties', json_build_object('layer', layer, 'key', feature_key, 'attrs', attrs),
-                'geometry', ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(geom, %s), 4326), 6)::json
-            )), '[]'))::text
-            FROM mappature_pgtfeature WHERE atto_id = %s""", [simplify_m, atto_id])
-        return cur.fetchone()[0]
+            SELECT atto_id, n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+                SELECT atto_id, count(*) AS n,
+                       ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 32632), 4326) AS e
+                FROM mappature_pgtfeature WHERE atto_id = ANY(%s) GROUP BY atto_id) s""", [list(atto_ids)])
+        return {pk: {"count": n, "bbox": [round(v, 6) for v in box]} for pk, n, *box in cur.fetchall()}
 
 
 def vigente_of(comune_id: int) -> PgtAtto | None:
@@ -55,10 +101,7 @@ def vigente_of(comune_id: int) -> PgtAtto | None:
 DIFF_SQL = """
     WITH n AS (SELECT layer, feature_key, attrs, geom FROM mappature_pgtfeature WHERE atto_id = %(new)s),
          o AS (SELECT layer, feature_key, attrs, geom FROM mappature_pgtfeature WHERE atto_id = %(old)s)
-    SELECT coalesce(n.layer, o.layer) AS layer,
-           CASE WHEN o.feature_key IS NULL THEN 'added' WHEN n.feature_key IS NULL THEN 'removed'
-                WHEN n.attrs <> o.attrs OR NOT ST_Equals(n.geom, o.geom) THEN 'modified' ELSE 'same' END AS change,
-           count(*)
+    SELECT coalesce(n.layer, o.layer) AS layer, """ + _change("n", "o") + """ AS change, count(*)
     FROM n FULL JOIN o ON n.layer = o.layer AND n.feature_key = o.feature_key
     GROUP BY 1, 2 ORDER BY 1, 2"""
 

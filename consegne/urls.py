@@ -19,6 +19,6 @@ urlpatterns = [
     path("<int:pk>/revisione/", views.review, name="review"),
     path("<int:pk>/pubblica/", views.publish, name="publish"),
     path("<int:pk>/rinvia/", views.send_back, name="send_back"),
-    path("atti/<int:atto_id>/elementi.geojson", views.atto_geojson, name="atto_geojson"),
+    path("atti/<int:atto_id>/tiles/<int:z>/<int:x>/<int:y>.pbf", views.atto_tile, name="atto_tile"),
     path("atti/<int:atto_id>/ripristina/", views.rollback, name="rollback"),
 ]

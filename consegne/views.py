@@ -9,13 +9,16 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from mappature import tiles
 from mappature.models import PgtAtto
+from mappature.pgt_layers import PGT_LAYERS
 
 from . import actions, permissions, queries
 from .errors import MESSAGES, ConsegneError, NotAllowed
@@ -125,13 +128,44 @@ def findings_geojson(request, pk: int):
     return HttpResponse(queries.findings_geojson(_consegna(request, pk)), content_type="application/geo+json")
 
 
-@login_required
-@require_GET
-def atto_geojson(request, atto_id: int):
+def _visible_atto(request, atto_id: int) -> PgtAtto:
+    """The act if the user may view its comune's acts (bozze included); 404 if missing, 403 if not allowed."""
     atto = get_object_or_404(PgtAtto.objects.select_related("comune"), pk=atto_id)
     if not permissions.allowed(request.user, "view", atto.comune.istat_code):
         raise PermissionDenied
-    return HttpResponse(queries.atto_geojson(atto.pk), content_type="application/geo+json")
+    return atto
+
+
+@login_required
+@require_GET
+def atto_tile(request, atto_id: int, z: int, x: int, y: int):
+    """A vector tile of one act; ``?old=<act>`` / ``?new=<act>`` (same comune) mark each feature's change."""
+    if not tiles.valid_tile(z, x, y):
+        raise Http404
+    atto = _visible_atto(request, atto_id)
+    compare_to, as_new = None, True
+    for name in ("old", "new"):
+        value = request.GET.get(name)
+        if value is not None:
+            if not value.isdigit() or not PgtAtto.objects.filter(pk=int(value), comune_id=atto.comune_id).exists():
+                raise Http404
+            compare_to, as_new = int(value), name == "old"
+    response = HttpResponse(queries.atto_tile(atto.pk, z, x, y, compare_to, as_new),
+                            content_type="application/vnd.mapbox-vector-tile")
+    response["Cache-Control"] = "private"  # bozze are visible to their comune and CMM only, and short-lived
+    return response
+
+
+def _act_map(atto: PgtAtto | None, extents: dict, compare_to: PgtAtto | None, role: str) -> dict | None:
+    """What a review map needs to draw an act as tiles without downloading it: tile URL, extent, count."""
+    if atto is None:
+        return None
+    url = reverse("consegne:atto_tile", args=[atto.pk, 0, 0, 0]).removesuffix("0/0/0.pbf") + "{z}/{x}/{y}.pbf"
+    if compare_to is not None:
+        url += f"?{'old' if role == 'new' else 'new'}={compare_to.pk}"
+    extent = extents.get(atto.pk, {"count": 0, "bbox": None})
+    return {"tiles": url, "count": extent["count"],
+            "bbox": ",".join(map(str, extent["bbox"])) if extent["bbox"] else "", "role": role}
 
 
 @login_required
@@ -142,9 +176,16 @@ def review(request, pk: int):
     vigente = queries.vigente_of(consegna.comune_id)
     if consegna.atto is not None and consegna.atto.state == PgtAtto.State.VIGENTE:
         vigente = None
+    diff = queries.diff(consegna.atto, vigente) if consegna.atto else None
+    extents = queries.atto_extents([a.pk for a in (consegna.atto, vigente) if a is not None])
+    titles = {layer.code: layer.title for layer in PGT_LAYERS}
     return render(request, "consegne/review.html", {
-        "consegna": consegna, "vigente": vigente, "form": ReviewForm(),
-        "diff": queries.diff(consegna.atto, vigente) if consegna.atto else None,
+        "consegna": consegna, "vigente": vigente, "form": ReviewForm(), "diff": diff,
+        "map_new": _act_map(consegna.atto, extents, vigente, "new"),
+        "map_old": _act_map(vigente, extents, consegna.atto, "old"),
+        "legend_layers": [(code, titles.get(code, code)) for code in (diff["changes"] if diff else ())],
+        "change_labels": {"added": _("aggiunto nella bozza"), "modified": _("modificato"),
+                          "removed": _("rimosso nella bozza"), "same": _("invariato")},
         "history": PgtAtto.objects.filter(comune=consegna.comune).exclude(state=PgtAtto.State.BOZZA)
                                   .order_by("-published_at"),
         "audit": AuditEntry.objects.filter(istat_code=consegna.comune.istat_code)[:30],

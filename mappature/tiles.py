@@ -29,11 +29,15 @@ def generalise_below() -> int:
     return settings.REMIX.get("MVT_GENERALISE_BELOW", 12)
 
 
-def tile_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> tuple[str, list]:
-    """The ST_AsMVT statement of one tile and its bound values (also run bare by the benchmark)."""
-    where, params = source.where(flt)
-    attrs = source.select_list()
-    attrs = f", {attrs}" if attrs else ""
+def mvt_sql(z: int, relation: str, where: str = "TRUE", columns: str = "", joins: str = "") -> str:
+    """The ST_AsMVT statement of one tile of ``relation`` (aliased ``t``: ``id`` and ``geom`` in EPSG:32632).
+
+    ``columns`` (SQL, each starting with ", ") become the features' attributes, ``joins`` follow ``t``
+    in the FROM list, ``where`` restricts ``t``. Placeholders, in order: z, x, y, the MVT layer name, then
+    those of ``columns``, ``relation``, ``joins`` and ``where``. Below ``generalise_below()`` geometries are
+    simplified to the pixel size and slivers under a quarter of a pixel dropped. The tile bbox test is on
+    ``t.geom`` so that an index on the relation's geometry expression can serve it.
+    """
     geom = "ST_Transform(t.geom, 3857)"
     extra = ""
     if z < generalise_below():
@@ -41,22 +45,32 @@ def tile_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> tup
         geom = f"ST_SimplifyPreserveTopology({geom}, {pixel / 2:.3f})"
         # Slivers under a quarter of a pixel are invisible at this zoom: skip them (points/lines kept).
         extra = f" AND (ST_Dimension(t.geom) < 2 OR ST_Area(t.geom) >= {pixel * pixel / 4:.1f})"
-    sql = f"""
+    return f"""
         WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env)
         SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom', 'id') FROM (
-            SELECT t.id{attrs}, ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
-            FROM {source.table} t, b
+            SELECT t.id{columns}, ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
+            FROM {relation} t{joins}, b
             WHERE t.geom && ST_Transform(b.env, 32632) AND {where}{extra}
         ) q WHERE q.geom IS NOT NULL
-    """  # noqa: S608 - identifiers from LayerSource, numbers computed here, values bound
-    return sql, [z, x, y, source.slug, *params]
+    """  # noqa: S608 - SQL fragments from the callers, numbers computed here, values bound
 
 
-def render(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes:
-    sql, params = tile_sql(source, flt, z, x, y)
+def tile_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> tuple[str, list]:
+    """The ST_AsMVT statement of one tile of a map layer and its bound values (also run bare by the benchmark)."""
+    where, params = source.where(flt)
+    attrs = source.select_list()
+    return mvt_sql(z, source.table, where, f", {attrs}" if attrs else ""), [z, x, y, source.slug, *params]
+
+
+def run(sql: str, params: list) -> bytes:
+    """Execute an ST_AsMVT statement; an empty tile is b""."""
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return bytes(cur.fetchone()[0] or b"")
+
+
+def render(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes:
+    return run(*tile_sql(source, flt, z, x, y))
 
 
 def tile(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes:

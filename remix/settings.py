@@ -177,6 +177,9 @@ REMIX = {
     "CONSEGNE_MAX_RATIO": 200,
     # Where uploaded deliveries are kept (they are the evidence of what a comune sent).
     "CONSEGNE_DIR": Path(os.environ.get("REMIX_CONSEGNE_DIR", BASE_DIR / "var" / "consegne")),
+    # Days the file of a delivery that ended without becoming a version (non valida, errore interno,
+    # rinviata) is kept before `manage.py consegne purge` deletes it; published deliveries keep theirs.
+    "CONSEGNE_RETENTION_DAYS": int(os.environ.get("REMIX_CONSEGNE_RETENTION_DAYS", 90)),
     # Overflow beyond the comune boundary tolerated before it is an error (metres, regional "sbordi").
     "CONSEGNE_BOUNDARY_TOLERANCE_M": 2.0,
     # Run validations in a thread of the web process after each upload (no extra server needed);

@@ -23,6 +23,12 @@ def live_settings(settings, tmp_path):
     return settings
 
 
+# How many pixels the vector tiles of a map painted (canvas tiles of Leaflet.VectorGrid).
+DRAWN_PIXELS = """(selector) => Array.from(document.querySelectorAll(selector + ' canvas.leaflet-tile'))
+    .reduce((n, c) => n + c.getContext('2d').getImageData(0, 0, c.width, c.height).data
+        .filter((v, i) => i % 4 === 3 && v > 0).length, 0)"""
+
+
 def login(page, live_server, username):
     page.goto(f"{live_server.url}/consegne/accesso/")
     page.fill("#id_username", username)
@@ -75,7 +81,15 @@ def test_technician_uploads_staff_reviews_and_publishes(page, live_server, comun
 
     login(page, live_server, "revisore.cmm")
     page.click("#deliveries a:has-text('Rivedi')")
-    page.wait_for_function("Number(document.querySelector('#map-new').dataset.loaded) > 0")
+    # The bozza's map draws its vector tiles (fitted to the act's extent); nothing is in force yet.
+    page.wait_for_function("Number(document.querySelector('#map-new').dataset.loaded) > 0", timeout=20000)
+    new_map = page.locator("#map-new")
+    assert new_map.get_attribute("data-loaded") == new_map.get_attribute("data-count")
+    assert page.evaluate(DRAWN_PIXELS, "#map-new") > 0
+    expect(page.locator("#map-old")).to_have_attribute("data-loaded", "0")
+    expect(page.locator('#review-legend li[data-layer="ambiti_trasformazione"]')).to_be_visible()
+    new_map.click()  # the middle of the comune: a feature's layer and key in a popup
+    expect(page.locator("#map-new .leaflet-popup-content")).to_contain_text(" · ")
     expect(page.locator('#diff tr[data-layer="ambiti_trasformazione"] td').nth(1)).to_have_text("2")
     page.click("#publish")
     expect(page.locator("#state")).to_have_text("pubblicata")
@@ -160,3 +174,27 @@ def test_published_pgt_is_served_by_wfs_and_rollback_restores_it(live_server, co
     first.atto.refresh_from_db()
     actions.rollback(staff, first.atto)
     assert same_features(wfs_features(live_server, "ambiti_trasformazione"), published["ambiti_trasformazione"])
+
+
+def test_review_of_a_variante_draws_both_versions_as_tiles(page, live_server, comuni, live_settings):
+    """With a version in force, both review maps draw their act's tiles (the bozza's compared with it)."""
+    from consegne import actions, jobs
+    from mappature.models import Comune
+    from tests.consegne.conftest import ACT, uploaded
+
+    tecnico = make_user("tecnico.besate", Membership.Role.TECNICO, BESATE)
+    staff = make_user("revisore.cmm", Membership.Role.STAFF)
+    live_settings.REMIX = {**live_settings.REMIX, "CONSEGNE_INLINE_WORKER": False}
+    besate = Comune.objects.get(istat_code=BESATE)
+    actions.submit(tecnico, besate, uploaded("good_32632.gpkg"), ACT)
+    jobs.run_pending()
+    actions.publish(staff, besate.consegne.get())
+    variante = actions.submit(tecnico, besate, uploaded("variante_32632.gpkg"), ACT)
+    jobs.run_pending()
+
+    login(page, live_server, staff.username)
+    page.goto(f"{live_server.url}/consegne/{variante.pk}/revisione/")
+    for selector in ("#map-new", "#map-old"):
+        page.wait_for_function(f"Number(document.querySelector('{selector}').dataset.loaded) > 0", timeout=20000)
+        assert page.evaluate(DRAWN_PIXELS, selector) > 0, selector
+    expect(page.locator('#review-legend li[data-change="removed"]')).to_be_visible()

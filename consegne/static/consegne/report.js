@@ -61,23 +61,69 @@
     });
   }
 
-  // Review: the bozza and the version in force side by side, with synchronised views.
-  const maps = [];
+  // Review: the bozza and the version in force side by side as vector tiles (an act may have 50,000+
+  // polygons), fitted to their extents without downloading them, with synchronised views. With a
+  // version in force, features added or modified by the bozza stand out on the bozza's map, features it
+  // modifies or removes on the map of the version in force.
+  const CHANGE_COLORS = { added: "#0d47a1", modified: "#ff6f00", removed: "#000000" };
+  // Leaflet.VectorGrid 1.3's canvas tiles call L.DomEvent.fakeStop on a feature click, gone since Leaflet 1.8
+  // (VectorGrid issue #274): nothing to do there now, as Leaflet 1.9 canvases carry _leaflet_disable_events
+  // and the map no longer handles their events a second time.
+  if (window.L && L.DomEvent && !L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function () {}; }
+  const changesEl = document.getElementById("review-changes");
+  const CHANGE_LABELS = changesEl ? JSON.parse(changesEl.textContent) : {};
+
+  function featureStyle(p) {
+    const color = LAYER_COLORS[p.layer] || "#333";
+    const emphasis = CHANGE_COLORS[p.change];
+    if (emphasis) {
+      return { color: emphasis, weight: 2.5, fill: true, fillColor: color, fillOpacity: 0.6,
+               dashArray: p.change === "removed" ? "4 3" : null };
+    }
+    // Unchanged features fade when there is something to compare against.
+    return { color: color, weight: 0.8, fill: true, fillColor: color, fillOpacity: p.change ? 0.15 : 0.4 };
+  }
+
+  function popupText(p) {
+    const text = p.layer + " · " + p.feature_key;
+    return p.change ? text + " · " + (CHANGE_LABELS[p.change] || p.change) : text;
+  }
+
+  document.querySelectorAll("#review-legend li").forEach(function (li) {
+    const swatch = li.querySelector(".swatch");
+    if (li.dataset.layer) { swatch.style.background = LAYER_COLORS[li.dataset.layer] || "#333"; }
+    if (li.dataset.change) { swatch.style.border = "2.5px " + (li.dataset.change === "removed" ? "dashed " : "solid ") +
+                                                   CHANGE_COLORS[li.dataset.change]; }
+  });
+
+  const maps = [], grids = [];
+  let bounds = null;
   ["map-new", "map-old"].forEach(function (id) {
     const el = document.getElementById(id);
     if (!el) { return; }
     const map = baseMap(el);
     maps.push(map);
-    if (!el.dataset.url) { el.dataset.loaded = "0"; return; }
-    load(el.dataset.url).then(function (fc) {
-      const layer = L.geoJSON(fc, {
-        style: function (f) { return { color: LAYER_COLORS[f.properties.layer] || "#333", weight: 1, fillOpacity: 0.4 }; },
-        onEachFeature: function (f, l) { l.bindTooltip(f.properties.layer + " · " + f.properties.key); },
-      }).addTo(map);
-      if (fc.features.length) { map.fitBounds(layer.getBounds()); }
-      el.dataset.loaded = String(fc.features.length);
+    const count = Number(el.dataset.count || 0);
+    if (!el.dataset.tiles || !count) { el.dataset.loaded = "0"; return; }
+    const b = el.dataset.bbox.split(",").map(Number);  // west, south, east, north (EPSG:4326)
+    const extent = L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
+    bounds = bounds ? bounds.extend(extent) : extent;
+    const grid = L.vectorGrid.protobuf(el.dataset.tiles, {
+      rendererFactory: L.canvas.tile, interactive: true, maxNativeZoom: 16,
+      vectorTileLayerStyles: { atto: featureStyle },
     });
+    grid.on("click", function (e) {
+      const text = document.createElement("span");
+      text.textContent = popupText(e.layer.properties);  // keys come from the delivered files: never HTML
+      L.popup().setLatLng(e.latlng).setContent(text).openOn(map);
+    });
+    // The first tiles are drawn: say how many features the act has (the browser test waits for it).
+    grid.once("load", function () { el.dataset.loaded = String(count); });
+    grids.push([grid, map]);
   });
+  // Both maps show both extents (then the grids ask only for the tiles in view).
+  if (bounds) { maps.forEach(function (m) { m.fitBounds(bounds, { maxZoom: 16, animate: false }); }); }
+  grids.forEach(function (g) { g[0].addTo(g[1]); });
   if (maps.length === 2) {
     let syncing = false;
     maps.forEach(function (m, i) {

@@ -1,0 +1,122 @@
+"""Retention of uploaded files: the file of a delivery that ended without becoming a PGT version
+(non valida, errore interno, rinviata) is deleted ``CONSEGNE_RETENTION_DAYS`` after it ended.
+
+Only the file goes: the delivery row, its report, findings and audit entries stay, and the row is
+marked ``purged_at`` so its pages say the file is no longer available. Published deliveries keep
+their file (the source of a PGT version); deliveries still queued, validating or in review are never
+touched. Files outside ``CONSEGNE_DIR`` are never deleted. Each run that is not a dry run appends one
+audit entry (``eliminazione_file``), which also tells the workers when the last run was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from . import audit
+from .models import AuditEntry, Consegna
+
+log = logging.getLogger(__name__)
+
+AUDIT_ACTION = "eliminazione_file"
+RUN_EVERY = timedelta(days=1)
+_CHECK_EVERY_S = 3600.0  # how often a worker process looks at the audit log to see whether a run is due
+_next_check = 0.0
+
+
+@dataclass
+class PurgeResult:
+    cutoff: datetime
+    dry_run: bool
+    purged: list[int] = field(default_factory=list)  # deliveries whose file was (or, dry run, would be) deleted
+    bytes: int = 0
+    outside: list[int] = field(default_factory=list)  # stored outside CONSEGNE_DIR: left alone
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+def retention_days() -> int:
+    return settings.REMIX["CONSEGNE_RETENTION_DAYS"]
+
+
+def candidates(cutoff: datetime) -> QuerySet[Consegna]:
+    """Deliveries that ended without a version before ``cutoff`` and still have their file.
+
+    A delivery ends when its validation finishes (non valida, errore interno) or when it is sent back.
+    """
+    return (Consegna.objects.filter(state__in=Consegna.ENDED_WITHOUT_VERSION, purged_at__isnull=True)
+            .annotate(ended=Coalesce("reviewed_at", "finished_at", "created_at"))
+            .filter(ended__lt=cutoff).order_by("id"))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def purge(days: int | None = None, dry_run: bool = False) -> PurgeResult:
+    """Delete the files of the deliveries :func:`candidates` finds ``days`` (default: the setting) ago."""
+    days = retention_days() if days is None else days
+    now = timezone.now()
+    result = PurgeResult(cutoff=now - timedelta(days=days), dry_run=dry_run)
+    root = Path(settings.REMIX["CONSEGNE_DIR"])
+    for pk in candidates(result.cutoff).values_list("pk", flat=True):
+        _purge_one(pk, root, now, result)
+    if not dry_run:
+        audit.record(None, AUDIT_ACTION, None, giorni=days, prima_del=result.cutoff.isoformat(),
+                     consegne=result.purged, byte=result.bytes, fuori_cartella=result.outside,
+                     errori={str(k): v for k, v in result.errors.items()})
+    return result
+
+
+def _purge_one(pk: int, root: Path, now: datetime, result: PurgeResult) -> None:
+    """One delivery: lock its row (a concurrent run skips it), delete the file, mark the row, together."""
+    with transaction.atomic():
+        consegna = (Consegna.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, state__in=Consegna.ENDED_WITHOUT_VERSION, purged_at__isnull=True).first())
+        if consegna is None:
+            return
+        path = Path(consegna.stored_path)
+        if not _inside(path, root):
+            result.outside.append(pk)
+            return
+        size = path.stat().st_size if path.is_file() else 0
+        if not result.dry_run:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as err:
+                log.warning("consegna %s: file %s not deleted: %s", pk, path, err)
+                result.errors[pk] = str(err)
+                return
+            folder = path.resolve().parent
+            if folder != root.resolve():
+                with contextlib.suppress(OSError):  # the delivery's own folder (<istat>/<uuid>), if now empty
+                    folder.rmdir()
+            consegna.purged_at = now
+            consegna.save(update_fields=["purged_at"])
+        result.purged.append(pk)
+        result.bytes += size
+
+
+def last_run() -> datetime | None:
+    return AuditEntry.objects.filter(action=AUDIT_ACTION).order_by("-at").values_list("at", flat=True).first()
+
+
+def purge_if_due() -> PurgeResult | None:
+    """Run :func:`purge` when the last run (by any process) is a day old; look at most once an hour."""
+    global _next_check  # noqa: PLW0603 - a per-process throttle
+    if time.monotonic() < _next_check:
+        return None
+    _next_check = time.monotonic() + _CHECK_EVERY_S
+    last = last_run()
+    if last is not None and timezone.now() - last < RUN_EVERY:
+        return None
+    return purge()
