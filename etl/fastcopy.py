@@ -26,7 +26,7 @@ from psycopg.copy import QueuedLibpqWriter
 from .convert import converter_for
 from .errors import EtlError
 from .readers.base import ArrowGeometries
-from .staging import STAGE, binary_type
+from .staging import binary_type, stage_storage
 
 BATCH_ROWS = 25_000
 SLICE_ROWS = 50_000  # converted while the previous slice is being parsed by PostgreSQL
@@ -108,7 +108,7 @@ def stage(cur, source, target, table) -> bool | None:
     key, keys, names = list(source.natural_key), [], ", ".join(f'"{c}"' for c in source.target_fields)
     kinds = binary_kinds(target)
     options = pcsv.WriteOptions(include_header=False)
-    sql = (f"COPY {STAGE} (_row, {names}, _geom, _error) FROM STDIN "  # noqa: S608 - declared names
+    sql = (f"COPY {stage_storage(cur)} (_row, {names}, _geom, _error) FROM STDIN "  # noqa: S608 - declared names
            f"(FORMAT {'binary' if kinds else 'csv'})")
     rows = None
     with cur.copy(sql, writer=QueuedLibpqWriter(cur.cursor)) as out:
@@ -123,7 +123,7 @@ def stage(cur, source, target, table) -> bool | None:
         if kinds and rows is not None:
             out.write(_TRAILER)
     if rows is None:
-        cur.execute(f"TRUNCATE {STAGE}")  # noqa: S608
+        cur.execute(f"TRUNCATE {stage_storage(cur)}")
         return None
     return has_duplicate_keys(pa.concat_tables(keys), key)
 
