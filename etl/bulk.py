@@ -53,14 +53,14 @@ def _insert_all(cur, target: staging.Target) -> int:
 
 @contextmanager
 def _indexes_rebuilt(cur, table: str, incoming: int):
-    """Drop the secondary indexes, unique and foreign keys for the insert and rebuild them, for a bulk insert.
+    """Drop the secondary indexes and the keys for the insert and rebuild them, for a bulk insert.
 
     A foreign key checked row by row (a deferred trigger per inserted row) costs more than the
     insert itself; added back afterwards, PostgreSQL checks all the rows in one join, so the
-    constraint is kept and still verified inside the transaction. A unique constraint grown
-    entry by entry cost the insert more than building its index once by sorting (in parallel);
-    re-adding it checks every row again, so it still holds when the transaction commits. Those
-    another table's foreign key depends on stay.
+    constraint is kept and still verified inside the transaction. A unique constraint (or
+    primary key) grown entry by entry cost the insert more than building its index once by
+    sorting (in parallel); re-adding it checks every row again, so it still holds when the
+    transaction commits. Keys another table's foreign key depends on stay.
     """
     cur.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table])
     existing = cur.fetchone()[0]
@@ -76,9 +76,9 @@ def _indexes_rebuilt(cur, table: str, incoming: int):
     indexes = cur.fetchall()
     cur.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c WHERE conrelid = %s::regclass "
-        "AND (contype = 'f' OR contype = 'u' AND NOT condeferrable AND NOT EXISTS ("
+        "AND (contype = 'f' OR contype IN ('p', 'u') AND NOT condeferrable AND NOT EXISTS ("
         "SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid)) "
-        "ORDER BY contype DESC",  # unique keys back before the foreign keys
+        "ORDER BY contype DESC",  # keys back before the foreign keys
         [table],
     )
     constraints = cur.fetchall()
