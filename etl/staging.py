@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from .sources import FieldMap, Source
 
 STAGE, REJECTS, RESOLVED, CHECKS = "etl_stage", "etl_rejects", "etl_resolved", "etl_checks"
-CODES, BADCODES, BADROWS, RAW = "etl_codes", "etl_badcodes", "etl_badrows", "etl_raw"
+CODES, VALUES, BADCODES, BADROWS, RAW = "etl_codes", "etl_codevalues", "etl_badcodes", "etl_badrows", "etl_raw"
 DIMENSION = {"POLYGON": 3, "MULTIPOLYGON": 3, "LINESTRING": 2, "MULTILINESTRING": 2, "POINT": 1, "MULTIPOINT": 1}
 DERIVE_OPS = {"point_on_surface": "ST_PointOnSurface", "centroid": "ST_Centroid", "shape": ""}
 
@@ -63,8 +63,8 @@ def stage_storage(cur) -> str:
 def drop_scratch(cur) -> None:
     """Drop the scratch relations; the load's own go at its commit (or with its rollback)."""
     cur.execute(f"DROP VIEW IF EXISTS {RESOLVED}, {STAGE}")
-    cur.execute(f"DROP TABLE IF EXISTS {stage_storage(cur)}, {REJECTS}, {CHECKS}, {CODES}, {BADCODES}, "
-                f"{BADROWS}, {RAW}")
+    cur.execute(f"DROP TABLE IF EXISTS {stage_storage(cur)}, {REJECTS}, {CHECKS}, {CODES}, {VALUES}, "
+                f"{BADCODES}, {BADROWS}, {RAW}")
 
 
 def create_stage(cur, target: Target) -> None:
