@@ -175,7 +175,7 @@ def _binary_field(column: pa.Array, kind: str) -> list[pa.Array]:
         values = column.fill_null(0).cast(pa.int64()).to_numpy()
         limit = 1 << (8 * width - 1)
         if values.size and (values.min() < -limit or values.max() >= limit):
-            raise Unsupported  # out of the column's range: the row path reports it
+            raise Unsupported  # out of the column's range: left to the row-by-row path
         data = pc.if_else(valid, _fixed(values.astype(f">i{width}")), _EMPTY)
         lengths = pc.if_else(valid, width, -1)
     else:
