@@ -53,11 +53,14 @@ def _insert_all(cur, target: staging.Target) -> int:
 
 @contextmanager
 def _indexes_rebuilt(cur, table: str, incoming: int):
-    """Drop the secondary indexes and foreign keys for the insert and rebuild them, for a bulk insert.
+    """Drop the secondary indexes and the keys for the insert and rebuild them, for a bulk insert.
 
     A foreign key checked row by row (a deferred trigger per inserted row) costs more than the
     insert itself; added back afterwards, PostgreSQL checks all the rows in one join, so the
-    constraint is kept and still verified inside the transaction.
+    constraint is kept and still verified inside the transaction. A unique constraint (or
+    primary key) grown entry by entry cost the insert more than building its index once by
+    sorting (in parallel); re-adding it checks every row again, so it still holds when the
+    transaction commits. Keys another table's foreign key depends on stay.
     """
     cur.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table])
     existing = cur.fetchone()[0]
@@ -71,12 +74,17 @@ def _indexes_rebuilt(cur, table: str, incoming: int):
         [table],
     )
     indexes = cur.fetchall()
-    cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
-    foreign_keys = cur.fetchall()
+    cur.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c WHERE conrelid = %s::regclass "
+        "AND (contype = 'f' OR contype IN ('p', 'u') AND NOT condeferrable AND NOT EXISTS ("
+        "SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid)) "
+        "ORDER BY contype DESC",  # keys back before the foreign keys
+        [table],
+    )
+    constraints = cur.fetchall()
     # Pending deferred checks (e.g. of rows the hooks wrote) would forbid the ALTER TABLEs below.
     cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    for name, _ in foreign_keys:
+    for name, _ in constraints:
         cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for name, _ in indexes:
         cur.execute(f'DROP INDEX "{name}"')
@@ -86,6 +94,6 @@ def _indexes_rebuilt(cur, table: str, incoming: int):
     cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
     for _, ddl in indexes:
         cur.execute(ddl)
-    for name, ddl in foreign_keys:
+    for name, ddl in constraints:
         cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {ddl}')
     cur.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils.module_loading import import_string
 
 from .sources import Source
-from .staging import BADCODES, BADROWS, CODES, STAGE, reject
+from .staging import BADCODES, BADROWS, CODES, STAGE, VALUES, reject
 
 
 def validate(cur, source: Source) -> None:
@@ -26,14 +26,23 @@ def validate(cur, source: Source) -> None:
     json_field = next((f.target for f in source.fields if f.collect is not None), None)
     if json_field is None:
         return
-    parts = _value_queries(lists, json_field, "layer" in source.target_fields)
+    parts, params = _value_queries(lists, json_field, "layer" in source.target_fields)
     if not parts:
         return
     _load_codes(cur, lists)
+    # The distinct values in one scan of the stage by parallel workers (the pairs inline, as a
+    # temporary table would keep the scan serial). The planner expects thousands of values
+    # back from each worker where a few hundred come: a lower transfer cost lets it go parallel.
+    cur.execute("SET LOCAL parallel_tuple_cost = 0.01")
     cur.execute(
-        f"CREATE TEMP TABLE {BADCODES} ON COMMIT DROP AS SELECT v.* FROM ("
-        f"SELECT DISTINCT layer, cfield, dfield, code, descr FROM ({' UNION ALL '.join(parts)}) x "
-        f"WHERE code IS NOT NULL) v LEFT JOIN {CODES} k ON k.layer = v.layer AND k.cfield = v.cfield "
+        f"CREATE TEMP TABLE {VALUES} ON COMMIT DROP AS SELECT DISTINCT layer, cfield, dfield, code, descr "
+        f"FROM ({' UNION ALL '.join(parts)}) x WHERE code IS NOT NULL",
+        params,
+    )
+    cur.execute("RESET parallel_tuple_cost")
+    cur.execute(
+        f"CREATE TEMP TABLE {BADCODES} ON COMMIT DROP AS SELECT v.* FROM {VALUES} v "
+        f"LEFT JOIN {CODES} k ON k.layer = v.layer AND k.cfield = v.cfield "
         f"AND k.dfield = v.dfield AND k.code = v.code "
         f"WHERE k.code IS NULL OR (v.descr IS NOT NULL AND lower(trim(v.descr)) <> lower(k.descr))"
     )
@@ -43,21 +52,29 @@ def validate(cur, source: Source) -> None:
         f"CREATE TEMP TABLE {BADROWS} ON COMMIT DROP AS SELECT v._row, min(v.cfield || '/' || v.dfield || "
         f"': «' || v.code || '» – «' || coalesce(v.descr, '') || '»') AS pair "
         f"FROM ({' UNION ALL '.join(parts)}) v JOIN {BADCODES} b ON b.layer = v.layer AND b.cfield = v.cfield "
-        f"AND b.dfield = v.dfield AND b.code = v.code AND b.descr IS NOT DISTINCT FROM v.descr GROUP BY v._row"
+        f"AND b.dfield = v.dfield AND b.code = v.code AND b.descr IS NOT DISTINCT FROM v.descr GROUP BY v._row",
+        params,
     )
     reject(cur, source, f"_row IN (SELECT _row FROM {BADROWS})",
            f"'coppia codice/descrizione non valida: ' || (SELECT pair FROM {BADROWS} b WHERE b._row = gone._row)")
 
 
-def _value_queries(lists: dict, json_field: str, has_layer: bool) -> list[str]:
-    """SELECTs of (row, pair, code, description) per staged row, joined on equality (hash joins)."""
-    pairs = f"(SELECT DISTINCT layer, cfield, dfield FROM {CODES})"
+def _value_queries(lists: dict, json_field: str, has_layer: bool) -> tuple[list[str], list[str]]:
+    """SELECTs of (row, pair, code, description) per staged row, joined on equality (hash joins),
+    and their parameters (the code/description field pairs of each layer)."""
+    triples = sorted({(layer, cf, df) for layer, pairs in lists.items() for cf, df, _ in pairs})
+    pairs = f"(VALUES {', '.join(['(%s, %s, %s)'] * len(triples))}) p(layer, cfield, dfield)"
+    values = [v for triple in triples for v in triple]
     cells = f's._row, p.layer, p.cfield, p.dfield, s."{json_field}"->>p.cfield AS code, ' \
             f's."{json_field}"->>p.dfield AS descr'
-    parts = [f"SELECT {cells} FROM {STAGE} s JOIN {pairs} p ON p.layer = '*'"] if "*" in lists else []
+    parts, params = [], []
+    if "*" in lists:
+        parts.append(f"SELECT {cells} FROM {STAGE} s JOIN {pairs} ON p.layer = '*'")
+        params += values
     if has_layer and any(layer != "*" for layer in lists):
-        parts.append(f"SELECT {cells} FROM {STAGE} s JOIN {pairs} p ON p.layer = s.layer")
-    return parts
+        parts.append(f"SELECT {cells} FROM {STAGE} s JOIN {pairs} ON p.layer = s.layer")
+        params += values
+    return (parts, params) if triples else ([], [])
 
 
 def _load_codes(cur, lists: dict) -> None:

@@ -4,9 +4,11 @@ Turning a 300,000-polygon GeoPackage into Python values and JSON objects took lo
 reading and writing it (docs/etl.md). When every mapped field is a plain column (text, key,
 integer, constant, the collected attributes), Arrow's vectorised functions produce the same
 staged values and conversion errors as ``convert.rows_for`` — trimmed text, too-long text
-nulled with its reason, the attributes as JSON text, WKB as hex — and CSV COPY sends them
-straight into the staging table. Anything else (name matching, splitting, dates…) keeps the
-row-by-row path.
+nulled with its reason, the attributes as JSON text — and COPY sends them straight into the
+staging table: in binary format when every staged column is text, JSON or an integer (Arrow
+joins each row's length-prefixed values; the geometries go as WKB, which PostGIS reads without
+a hex round trip), else as CSV with the WKB as hex. Anything else (name matching, splitting,
+dates…) keeps the row-by-row path.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from psycopg.copy import QueuedLibpqWriter
 from .convert import converter_for
 from .errors import EtlError
 from .readers.base import ArrowGeometries
-from .staging import STAGE
+from .staging import binary_type, stage_storage
 
 BATCH_ROWS = 25_000
 SLICE_ROWS = 50_000  # converted while the previous slice is being parsed by PostgreSQL
@@ -37,6 +39,11 @@ _HEX = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np
 _ESCAPES = [("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")]
 _OTHER_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 _NEEDS_ESCAPE = r'[\\"\x00-\x1f]'
+# Binary COPY: signature, flags and header extension length; the trailer is a field count of -1.
+_SIGNATURE, _TRAILER = b"PGCOPY\n\xff\r\n\x00" + bytes(8), b"\xff\xff"
+_INT_WIDTHS = {"int2": 2, "int4": 4, "int8": 8}
+_BINARY_KINDS = {"text", "varchar", "jsonb", *_INT_WIDTHS}
+_EMPTY, _JSONB_VERSION = pa.scalar(b"", pa.large_binary()), pa.scalar(b"\x01", pa.large_binary())
 
 
 class Unsupported(EtlError):  # noqa: N818 - an internal signal, caught in this module, never shown
@@ -55,7 +62,10 @@ def collected_names(fmap, table, mapped: set[str]) -> list[str]:
 
 
 def arrow_rows(source, target, table, start: int = 0, length: int | None = None) -> pa.Table | None:
-    """Staging rows ``(_row, *fields, _geom, _error)`` of a slice of ``table``; None when not possible."""
+    """Staging rows ``(_row, *fields, _geom, _error)`` of a slice of ``table``; None when not possible.
+
+    ``_geom`` is the WKB (binary); :func:`stage` hex-encodes it for a CSV COPY.
+    """
     arrow = getattr(table.columns, "table", None)
     if arrow is None:
         return None
@@ -81,13 +91,13 @@ def arrow_rows(source, target, table, start: int = 0, length: int | None = None)
     except Unsupported:
         return None
     error = pc.coalesce(*errors) if errors else pa.nulls(count, pa.string())
-    geometry = _hex(table.geometries, start, count) if table.geometries is not None else pa.nulls(count, pa.string())
+    geometry = _wkb(table.geometries, start, count) if table.geometries is not None else pa.nulls(count, pa.binary())
     rows = pa.array(np.arange(start + 1, start + count + 1, dtype=np.int32))
     return pa.table([rows, *columns, geometry, error], names=["_row", *source.target_fields, "_geom", "_error"])
 
 
 def stage(cur, source, target, table) -> bool | None:
-    """Stage ``table`` through CSV COPY; whether duplicate keys are possible, or None for the row path.
+    """Stage ``table`` through COPY; whether duplicate keys are possible, or None for the row path.
 
     Slice by slice, with psycopg's queued writer: while PostgreSQL parses one slice (mostly the
     geometries), Arrow converts the next. When a slice turns out to need the row-by-row path
@@ -96,23 +106,97 @@ def stage(cur, source, target, table) -> bool | None:
     if getattr(table.columns, "table", None) is None:
         return None
     key, keys, names = list(source.natural_key), [], ", ".join(f'"{c}"' for c in source.target_fields)
+    kinds = binary_kinds(target)
     options = pcsv.WriteOptions(include_header=False)
-    sql = f"COPY {STAGE} (_row, {names}, _geom, _error) FROM STDIN (FORMAT csv)"  # noqa: S608 - declared names
+    sql = (f"COPY {stage_storage(cur)} (_row, {names}, _geom, _error) FROM STDIN "  # noqa: S608 - declared names
+           f"(FORMAT {'binary' if kinds else 'csv'})")
     rows = None
     with cur.copy(sql, writer=QueuedLibpqWriter(cur.cursor)) as out:
+        if kinds:
+            out.write(_SIGNATURE)
         for start in range(0, table.count, SLICE_ROWS):
             rows = arrow_rows(source, target, table, start, SLICE_ROWS)
-            if rows is None:
+            if rows is None or not _write_slice(out, rows, kinds, table.geometries, start, options):
+                rows = None
                 break
             keys.append(rows.select(key))
-            for batch in rows.to_batches(max_chunksize=BATCH_ROWS):
-                buf = io.BytesIO()
-                pcsv.write_csv(batch, buf, options)
-                out.write(buf.getvalue())
+        if kinds and rows is not None:
+            out.write(_TRAILER)
     if rows is None:
-        cur.execute(f"TRUNCATE {STAGE}")  # noqa: S608
+        cur.execute(f"TRUNCATE {stage_storage(cur)}")
         return None
     return has_duplicate_keys(pa.concat_tables(keys), key)
+
+
+def _write_slice(out, rows: pa.Table, kinds: list[str] | None, geometries, start: int, options) -> bool:
+    """Send one slice of staging rows to the COPY; False when a value needs the row path."""
+    if not kinds:  # CSV: the WKB as hex text
+        geometry = (_hex(geometries, start, rows.num_rows) if geometries is not None
+                    else pa.nulls(rows.num_rows, pa.string()))
+        rows = rows.set_column(rows.num_columns - 2, "_geom", geometry)
+    for batch in rows.to_batches(max_chunksize=BATCH_ROWS):
+        if kinds:
+            try:
+                out.write(_binary_copy(batch, kinds))
+            except Unsupported:
+                return False
+        else:
+            buf = io.BytesIO()
+            pcsv.write_csv(batch, buf, options)
+            out.write(buf.getvalue())
+    return True
+
+
+def binary_kinds(target) -> list[str] | None:
+    """Binary COPY type of each mapped staging column, or None when one is not sent in binary."""
+    kinds = [binary_type(target.stage_type(c)) for c in target.source.target_fields]
+    return kinds if all(k in _BINARY_KINDS for k in kinds) else None
+
+
+def _binary_copy(batch: pa.RecordBatch, kinds: list[str]) -> pa.Buffer:
+    """The rows of ``batch`` in binary COPY format: each row's field count, then each field's
+    length (-1 for NULL) and bytes, joined row by row by Arrow (no Python loop over rows)."""
+    count = batch.num_rows
+    pieces = [_fixed(np.full(count, batch.num_columns, dtype=">i2"))]
+    for column, kind in zip(batch.columns, ["int4", *kinds, "bytea", "text"], strict=True):
+        pieces += _binary_field(column, kind)
+    rows = pc.binary_join_element_wise(*pieces, _EMPTY)
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
+    return rows.buffers()[2][offsets[rows.offset]: offsets[rows.offset + count]]
+
+
+def _binary_field(column: pa.Array, kind: str) -> list[pa.Array]:
+    """Length prefixes and values of one column (arrays of large_binary, one entry per row)."""
+    valid = column.is_valid()
+    if kind in _INT_WIDTHS:
+        if not pa.types.is_integer(column.type):
+            raise Unsupported
+        width = _INT_WIDTHS[kind]
+        values = column.fill_null(0).cast(pa.int64()).to_numpy()
+        limit = 1 << (8 * width - 1)
+        if values.size and (values.min() < -limit or values.max() >= limit):
+            raise Unsupported  # out of the column's range: left to the row-by-row path
+        data = pc.if_else(valid, _fixed(values.astype(f">i{width}")), _EMPTY)
+        lengths = pc.if_else(valid, width, -1)
+    else:
+        if not (_is_text(column.type) or pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)
+                or pa.types.is_null(column.type)):
+            raise Unsupported
+        data = column.cast(pa.large_binary())
+        lengths = pc.binary_length(data)
+        if kind == "jsonb":  # jsonb's binary form: a version byte, then the text
+            data = pc.binary_join_element_wise(pc.if_else(valid, _JSONB_VERSION, _EMPTY), data, _EMPTY)
+            lengths = pc.add(lengths, 1)
+        data, lengths = data.fill_null(_EMPTY), lengths.fill_null(-1)
+    return [_fixed(lengths.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(">i4")),
+            data.cast(pa.large_binary())]
+
+
+def _fixed(values: np.ndarray) -> pa.Array:
+    """Each big-endian number of ``values`` as a large_binary value of its bytes."""
+    width = values.dtype.itemsize
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width), len(values), [None, pa.py_buffer(values.tobytes())]).cast(pa.large_binary())
 
 
 def has_duplicate_keys(rows: pa.Table, key: list[str]) -> bool:
@@ -215,6 +299,13 @@ def _json_value(column: pa.Array) -> pa.Array:
     if pa.types.is_date32(t):
         return pc.binary_join_element_wise('"', pc.cast(column, pa.string()), '"', "")
     raise Unsupported
+
+
+def _wkb(geometries, start: int, count: int) -> pa.Array:
+    """The WKB of a slice of the geometries, as one large_binary array."""
+    if isinstance(geometries, ArrowGeometries):
+        return geometries.array.slice(start, count).cast(pa.large_binary())
+    return pa.array(geometries[start:start + count], type=pa.large_binary())
 
 
 def _hex(geometries, start: int, count: int) -> pa.Array:

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from .sources import FieldMap, Source
 
 STAGE, REJECTS, RESOLVED, CHECKS = "etl_stage", "etl_rejects", "etl_resolved", "etl_checks"
-CODES, BADCODES, BADROWS, RAW = "etl_codes", "etl_badcodes", "etl_badrows", "etl_raw"
+CODES, VALUES, BADCODES, BADROWS, RAW = "etl_codes", "etl_codevalues", "etl_badcodes", "etl_badrows", "etl_raw"
 DIMENSION = {"POLYGON": 3, "MULTIPOLYGON": 3, "LINESTRING": 2, "MULTILINESTRING": 2, "POINT": 1, "MULTIPOINT": 1}
 DERIVE_OPS = {"point_on_surface": "ST_PointOnSurface", "centroid": "ST_Centroid", "shape": ""}
 
@@ -55,18 +55,31 @@ class Target:
         return "text" if isinstance(fld, ForeignKey) else fld.db_type(connection)
 
 
+def stage_storage(cur) -> str:
+    """The unlogged table holding the staged rows, one per session (its backend's pid)."""
+    return f"etl_stage_{cur.cursor.connection.info.backend_pid}"
+
+
 def drop_scratch(cur) -> None:
-    """Temporary tables go at commit; inside an enclosing transaction they must go explicitly."""
-    cur.execute(f"DROP VIEW IF EXISTS {RESOLVED}")
-    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {REJECTS}, {CHECKS}, {CODES}, {BADCODES}, {BADROWS}, {RAW}")
+    """Drop the scratch relations; the load's own go at its commit (or with its rollback)."""
+    cur.execute(f"DROP VIEW IF EXISTS {RESOLVED}, {STAGE}")
+    cur.execute(f"DROP TABLE IF EXISTS {stage_storage(cur)}, {REJECTS}, {CHECKS}, {CODES}, {VALUES}, "
+                f"{BADCODES}, {BADROWS}, {RAW}")
 
 
 def create_stage(cur, target: Target) -> None:
-    """The temporary staging and rejects tables (dropped at commit)."""
+    """The staging table (the temporary view ``STAGE`` of an unlogged table) and the rejects table.
+
+    The rows live in an unlogged table, not a temporary one, because PostgreSQL scans temporary
+    tables in one process only and through 8 MB of session-local buffers: with parallel workers
+    the scans of a large stage (``ST_IsValid`` on every geometry, the code lists) took a third
+    to a half less. Created inside the load's transaction, it goes with a rollback; the load
+    drops it before committing. The statements name the view, except COPY, ANALYZE and TRUNCATE.
+    """
     defs = ", ".join(f'"{c}" {target.stage_type(c)}' for c in target.source.target_fields)
-    cur.execute(
-        f"CREATE TEMP TABLE {STAGE} (_row integer, {defs}, _geom geometry, _error text) ON COMMIT DROP"
-    )
+    storage = stage_storage(cur)
+    cur.execute(f"CREATE UNLOGGED TABLE {storage} (_row integer, {defs}, _geom geometry, _error text)")
+    cur.execute(f"CREATE TEMP VIEW {STAGE} AS SELECT * FROM {storage}")
     cur.execute(f"CREATE TEMP TABLE {REJECTS} (_row integer, _key text[], reason text) ON COMMIT DROP")
 
 
@@ -77,12 +90,12 @@ def stage(cur, target: Target, rows) -> None:
     types = [binary_type(target.stage_type(c)) for c in cols]
     if all(types):
         # Binary COPY: geometries go as WKB straight into the geometry column (no hex round trip).
-        with cur.copy(f"COPY {STAGE} ({names}) FROM STDIN (FORMAT binary)") as copy:
+        with cur.copy(f"COPY {stage_storage(cur)} ({names}) FROM STDIN (FORMAT binary)") as copy:
             copy.set_types(["int4", *types, "bytea", "text"])
             for row in rows:
                 copy.write_row(row)
     else:
-        with cur.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
+        with cur.copy(f"COPY {stage_storage(cur)} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row((*row[:-2], row[-2].hex() if row[-2] is not None else None, row[-1]))
     analyze_stage(cur, target)
@@ -93,7 +106,7 @@ def analyze_stage(cur, target: Target) -> None:
     keys = ", ".join(f'"{k}"' for k in target.source.natural_key)
     # A small sample is enough for join estimates (the default one read a tenth of a large stage).
     cur.execute("SET LOCAL default_statistics_target = 10")
-    cur.execute(f"ANALYZE {STAGE} (_row, {keys})")
+    cur.execute(f"ANALYZE {stage_storage(cur)} (_row, {keys})")
     cur.execute("RESET default_statistics_target")
 
 

@@ -62,8 +62,8 @@ class ArrowColumns(Mapping):
 class ArrowGeometries(Sequence):
     """WKB geometries kept in one Arrow array; a Python list is made only if someone iterates.
 
-    The staging path hex-encodes the array directly (``etl.fastcopy``), so a large file's
-    geometries never become Python bytes objects.
+    The staging path sends the array directly (``etl.fastcopy``: WKB in a binary COPY, hex in a
+    CSV one), so a large file's geometries never become Python bytes objects.
     """
 
     def __init__(self, array):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyarrow.compute as pc
 from django.utils import timezone
 
 from mappature.models import Comune, PgtAtto
@@ -13,7 +14,7 @@ def ensure_synthetic_atti(*, source, table, **_) -> None:
     A municipal delivery published later supersedes it (the consegne app), so the synthetic act
     only fills the gap where no real PGT has been loaded.
     """
-    codes = {c for c in table.columns.get(source.options.get("comune_column", "ISTAT_COM"), []) if c}
+    codes = {c for c in _distinct(table, source.options.get("comune_column", "ISTAT_COM")) if c}
     have = set(PgtAtto.objects.filter(synthetic=True, comune__istat_code__in=codes)
                .values_list("comune__istat_code", flat=True))
     in_force = set(PgtAtto.objects.filter(state=PgtAtto.State.VIGENTE, comune__istat_code__in=codes)
@@ -26,3 +27,12 @@ def ensure_synthetic_atti(*, source, table, **_) -> None:
                 published_at=None if comune.istat_code in in_force else now)
         for comune in Comune.objects.filter(istat_code__in=codes - have)
     )
+
+
+def _distinct(table, name: str) -> list:
+    """The distinct values of a column; an Arrow column stays in Arrow (a Python list of a large
+    file's 300,000 codes took 0.2 s)."""
+    arrow = getattr(table.columns, "table", None)
+    if arrow is not None and name in arrow.column_names:
+        return pc.unique(arrow.column(name)).to_pylist()
+    return list(table.columns.get(name, []))

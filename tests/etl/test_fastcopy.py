@@ -5,7 +5,7 @@ import json
 import pytest
 from django.db import connection
 
-from etl import fastcopy, pipeline
+from etl import fastcopy, pipeline, staging
 from mappature.models import ThematicFeature
 
 from .conftest import aree_source
@@ -84,3 +84,16 @@ def test_a_later_slice_needing_the_row_path_restarts_cleanly(tmp_path, monkeypat
     used, fast, slow = _load_both_ways(tmp_path, monkeypatch, rows)
     assert used[0] is not None and used[-1] is None
     assert fast == slow and [r[0] for r in fast[0]] == ["A1", "A2", "A3", "A4", "B9"]
+
+
+@pytest.mark.django_db
+def test_binary_and_csv_copy_store_the_same(tmp_path, monkeypatch):
+    """Text, JSON and integer columns go by binary COPY (WKB geometries); CSV (hex WKB) stores the same."""
+    path = _write(tmp_path / "aree.geojson", AWKWARD)
+    assert fastcopy.binary_kinds(staging.Target(aree_source(str(path)))) is not None
+    binary = pipeline.run(aree_source(str(path)), run_by="test")
+    binary_rows = _stored()
+    ThematicFeature.objects.filter(layer="prova").delete()
+    monkeypatch.setattr(fastcopy, "binary_kinds", lambda target: None)
+    csv = pipeline.run(aree_source(str(path)), run_by="test", force=True)
+    assert (binary_rows, binary.rejects) == (_stored(), csv.rejects) and len(binary_rows) == 4
