@@ -43,7 +43,4 @@ def restore(source: Source, version: int, run_by: str = "cli"):
         raise RestoreError(f"«{source.id}» non ha una versione {version}.") from None
     if not old.archive or not Path(old.archive).is_file():
         raise RestoreError(f"La copia archiviata della versione {version} di «{source.id}» non è disponibile.")
-    result = pipeline.run(source, location=old.archive, run_by=run_by, force=True,
-                          status=DatasetVersion.Status.RESTORED)
-    DatasetVersion.objects.filter(source_id=source.id, version=result.version).update(restored_from=version)
-    return result
+    return pipeline.run(source, location=old.archive, run_by=run_by, force=True, restored_from=version)

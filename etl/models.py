@@ -44,6 +44,11 @@ class DatasetVersion(models.Model):
     def __str__(self):
         return f"{self.source_id} v{self.version or '-'} ({self.status})"
 
+    def lineage_facts(self) -> dict:
+        """What a layer's lineage records of this version besides dates and rows."""
+        facts = {"checksum": self.checksum, "location": self.location}
+        return {**facts, "restored_from": self.restored_from} if self.restored_from else facts
+
 
 class RejectedRow(models.Model):
     """A source row that was not loaded, with the reason in Italian and the row as read."""

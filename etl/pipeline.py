@@ -48,15 +48,16 @@ class RunResult:
 
 def run(
     source: Source, *, location: str | None = None, run_by: str = "cli", force: bool = False,
-    progress: Progress | None = None, options: dict | None = None, status: str = DatasetVersion.Status.LOADED,
+    progress: Progress | None = None, options: dict | None = None, restored_from: int | None = None,
 ) -> RunResult:
     """Load ``source`` (from ``location`` when given) unless it is unchanged since its last load.
 
     ``options`` reach the generator of a synthetic source (e.g. ``scale``); ``progress`` is told
-    the name of each step as it starts.
+    the name of each step as it starts. ``restored_from`` marks the load as the restore of that
+    version (see :func:`etl.archive.restore`).
     """
     with _source_lock(source.id):
-        return _run(source, location, run_by, force, progress or (lambda _name: None), options, status)
+        return _run(source, location, run_by, force, progress or (lambda _name: None), options, restored_from)
 
 
 @contextmanager
@@ -78,7 +79,7 @@ def _source_lock(source_id: str):
             cur.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [LOCK_NAMESPACE, source_id])
 
 
-def _run(source, location, run_by, force, step, options, status) -> RunResult:
+def _run(source, location, run_by, force, step, options, restored_from) -> RunResult:
     last = _last_loaded(source.id)
     if last and last.status == DatasetVersion.Status.RESTORED and not force and location is None:
         return RunResult(source.id, DatasetVersion.Status.UNCHANGED, version=last.version,
@@ -94,8 +95,9 @@ def _run(source, location, run_by, force, step, options, status) -> RunResult:
 
     record = DatasetVersion.objects.create(
         source_id=source.id, location=str(location or source.location), reader=source.reader,
-        checksum=checksum, run_by=run_by,
+        checksum=checksum, run_by=run_by, restored_from=restored_from,
     )
+    status = DatasetVersion.Status.RESTORED if restored_from else DatasetVersion.Status.LOADED
     started = time.perf_counter()
     try:
         step("lettura")
@@ -197,8 +199,7 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         for hook in source.after_load:
             import_string(hook)(source=source, version=record)
         registry.dataset_loaded(source.id, record.version, {
-            "rows": record.rows_loaded + record.rows_unchanged, "checksum": record.checksum,
-            "location": record.location,
+            "rows": record.rows_loaded + record.rows_unchanged, **record.lineage_facts(),
         })
     return RunResult(
         source.id, record.status, record.version, table.count, record.rows_loaded, record.rows_unchanged,

@@ -111,12 +111,17 @@ def test_background_job_runs_through_the_queue(load_source):
     assert failing.status == "failed" and "non esiste" in failing.error
 
 
-def test_a_layer_declared_after_a_restore_shows_the_restore_in_its_lineage(comuni, load_source, tmp_path):
-    """The lineage a new layer inherits from the ETL names restored versions and what they brought back."""
+def test_the_lineage_of_a_layer_names_a_restore_and_what_it_brought_back(comuni, load_source, tmp_path):
+    """Both the lineage a layer records as loads happen and the one a layer declared later inherits."""
+    from layers.models import Layer
+    from layers.sync import sync
     from remix.lineage import versions
 
+    sync()
     load_source("comuni", location=_edition(tmp_path, 3))
     archive.restore(get_source("comuni"), 1, run_by="test")
-    lineage = versions("comuni")
-    assert [v["version"] for v in lineage] == [1, 2, 3]
-    assert lineage[-1]["restored_from"] == 1 and "restored_from" not in lineage[0]
+    inherited = versions("comuni")
+    assert [v["version"] for v in inherited] == [1, 2, 3]
+    assert inherited[-1]["restored_from"] == 1 and "restored_from" not in inherited[0]
+    recorded = Layer.objects.get(slug="comuni").metadata["lineage"]
+    assert [(v["version"], v.get("restored_from")) for v in recorded][-2:] == [(2, None), (3, 1)]
