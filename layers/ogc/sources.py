@@ -7,10 +7,11 @@ never spliced into SQL before it is found there); every value is a bound paramet
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from ..errors import StyleError
 from ..sources import raster_path
@@ -68,7 +69,9 @@ def quote_ident(name: str) -> str:
 def resolve(layer, extent: bool = True) -> LayerSource:
     """Resolve a ``layers.models.Layer`` row into a :class:`LayerSource` (two or three queries).
 
-    ``extent=False`` skips the full scan of the data extent (exports do not need it).
+    The extent comes from the one the registry keeps in ``metadata["extent"]`` (refreshed after every
+    load and publication), reprojected to the layer's CRS; only a layer without it is scanned.
+    ``extent=False`` skips the extent altogether (exports do not need it).
     """
     common = _common(layer)
     if layer.kind == "raster":
@@ -151,7 +154,11 @@ def _resolve_vector(layer, common: dict, with_extent: bool) -> LayerSource:
             [schema, table],
         )
         catalogue = dict(cur.fetchall())
-        extent = _vector_extent(cur, schema, table, geom_column) if with_extent else DEFAULT_EXTENT
+        target_srid = srid or common["srid"]
+        extent = DEFAULT_EXTENT
+        if with_extent:
+            extent = (_stored_extent(cur, common["metadata"], target_srid)
+                      or _vector_extent(cur, schema, table, geom_column))
     key = next((k for k in KEY_CANDIDATES if k in catalogue), None)
     if key is None:
         raise LayerSourceError(f"layer {layer.slug!r}: {layer.source!r} has no id column")
@@ -159,8 +166,42 @@ def _resolve_vector(layer, common: dict, with_extent: bool) -> LayerSource:
     return LayerSource(
         schema=schema, table=table, geom_column=geom_column,
         geometry_type=(layer.geometry_type or geometry_type or "GEOMETRY").upper(),
-        key=key, columns=columns, extent=extent, **{**common, "srid": srid or common["srid"]},
+        key=key, columns=columns, extent=extent, **{**common, "srid": target_srid},
     )
+
+
+# The stored box is rounded to 1e-6 degrees and was computed from the corners of the data's box:
+# widen it by ~1 m and follow its densified edges, so that the reprojected box still covers the data.
+_STORED_PAD = 1e-5
+_STORED_SEGMENT = 0.01
+
+
+def _stored_extent(cur, meta: dict, srid: int) -> tuple[float, float, float, float] | None:
+    """The registry's extent (EPSG:4326, kept by ``layers.registry.refresh_extent``) in ``srid``, without
+    reading the data; None when it is missing or not a plausible lon/lat box."""
+    box = meta.get("extent")
+    try:
+        west, south, east, north = (float(box[k]) for k in ("west", "south", "east", "north"))
+    except (TypeError, KeyError, ValueError):
+        return None
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):  # also rejects NaN
+        return None
+    pad = _STORED_PAD
+    try:
+        with transaction.atomic():  # a box outside the CRS's domain fails: then the data tells
+            cur.execute(
+                "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Transform(ST_Segmentize("
+                "ST_MakeEnvelope(%s, %s, %s, %s, 4326), %s), %s)::box2d AS b) t",
+                [max(west - pad, -180), max(south - pad, -90), min(east + pad, 180), min(north + pad, 90),
+                 _STORED_SEGMENT, srid],
+            )
+            row = cur.fetchone()
+    except DatabaseError as err:
+        log.warning("layer extent %s not usable in EPSG:%s: %s", box, srid, err)
+        return None
+    if row is None or row[0] is None or not all(math.isfinite(v) for v in row):
+        return None
+    return tuple(float(v) for v in row)
 
 
 def _vector_extent(cur, schema: str, table: str, geom_column: str) -> tuple[float, float, float, float]:

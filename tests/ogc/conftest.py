@@ -90,6 +90,10 @@ def build_data():
     member = User.objects.create_user("pianificatore", password=PASSWORD)
     member.groups.add(group)
     _make_layers(group)
+    from layers.registry import refresh_extent
+
+    for layer in Layer.objects.all():  # as `layers sync` and every load leave them
+        refresh_extent(layer)
 
 
 @pytest.fixture(scope="module")
