@@ -137,7 +137,12 @@
         style: function (f) { return styleFor(l, f.properties); },
         pointToLayer: function (f, ll) { return L.circleMarker(ll, styleFor(l, f.properties)); } }).addTo(map);
       drawn[slug] = layer;
-      loadAll(API + "layers/" + slug + "/features?limit=1000&" + params.toString(), layer, 0);
+      item.dataset.count = "";
+      // The first page says how many features match (numberMatched): no separate count request.
+      loadAll(API + "layers/" + slug + "/features?limit=1000&" + params.toString(), layer, 0, function (fc) {
+        showCount(item, fc, params);
+      });
+      return;
     }
     countLayer(slug, item, params);
   }
@@ -150,24 +155,32 @@
     item.dataset.count = "raster";  // no features to count: the layer is drawn, nothing is pending
   }
 
-  function loadAll(url, layer, offset) {
+  // ``first`` receives the first page: its numberMatched is the layer's count for the selection.
+  function loadAll(url, layer, offset, first) {
     getJSON(url + "&offset=" + offset).then(function (fc) {
       if (drawn[fc.layer] !== layer) { return; }
       layer.addData(fc);
+      if (first) { first(fc); }
       if (offset + fc.numberReturned < fc.numberMatched && offset < 20000) { loadAll(url, layer, offset + fc.limit); }
     });
   }
 
+  // Tiles carry no count: ask for it (one row, no geometry).
   function countLayer(slug, item, params) {
     const q = new URLSearchParams(params); q.delete("v"); q.set("limit", "1"); q.set("geometry", "0");
     item.dataset.count = "";
     getJSON(API + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
       if (!state.layers.has(slug)) { return; }
-      const n = fc.numberMatchedIsExact ? String(fc.numberMatched) : T.more_than.replace("%(n)s", fc.numberMatched);
-      item.querySelector(".count").textContent = "(" + n + ")";
-      item.dataset.count = String(fc.numberMatched);
-      item.dataset.filter = q.toString();
+      showCount(item, fc, params);
     });
+  }
+
+  function showCount(item, fc, params) {
+    const q = new URLSearchParams(params); q.delete("v");
+    const n = fc.numberMatchedIsExact ? String(fc.numberMatched) : T.more_than.replace("%(n)s", fc.numberMatched);
+    item.querySelector(".count").textContent = "(" + n + ")";
+    item.dataset.count = String(fc.numberMatched);
+    item.dataset.filter = q.toString();
   }
 
   // --- selection ---

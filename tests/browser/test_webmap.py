@@ -53,6 +53,32 @@ def test_selecting_a_zona_filters_every_layer_and_the_summary_matches_the_databa
     assert bounds and int(bounds.split("/")[0]) >= 11
 
 
+def test_one_request_per_geojson_layer_gives_both_features_and_count(page, live_server, map_data):
+    """A GeoJSON layer's count comes from its first page (numberMatched); only tiled layers ask for it apart."""
+    asked = []
+    page.on("request", lambda r: asked.append(r.url.split("/api/layers/")[1]) if "/features?" in r.url else None)
+    open_map(page, live_server, "?layers=stazioni,realizzazioni,pgt_ambiti_trasformazione")
+    wait_counts(page)
+    asked.clear()
+    page.select_option("#zona-select", "nord-ovest")
+    page.wait_for_function("document.querySelector('#summary').dataset.filter === 'zona=nord-ovest'")
+    page.wait_for_function("[...document.querySelectorAll('#layer-tree input:checked')].every("
+                           "cb => (cb.closest('li').dataset.filter || '').includes('zona=nord-ovest'))", timeout=20000)
+    wait_counts(page)
+    drawn = [u for u in asked if "limit=20&" not in u]  # the attribute table pages on its own
+    for slug in ("stazioni", "realizzazioni"):
+        assert [u for u in drawn if u.startswith(slug + "/")] == [
+            f"{slug}/features?limit=1000&zona=nord-ovest&offset=0&lang=it"], asked
+    assert [u for u in drawn if u.startswith("pgt_ambiti_trasformazione/")] == [
+        "pgt_ambiti_trasformazione/features?zona=nord-ovest&limit=1&geometry=0&lang=it"], asked
+    zona_comuni = ("SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
+                   "WHERE z.code = 'nord-ovest'")
+    item = page.locator('#layer-tree li[data-layer="stazioni"]')
+    n = one_row(f"SELECT count(*) FROM mappature_stazione WHERE istat_code IN ({zona_comuni})")[0]
+    assert item.get_attribute("data-count") == str(n)
+    assert item.locator(".count").inner_text() == f"({n})"
+
+
 def test_identify_popup_shows_the_feature_and_selects_its_comune(page, live_server, map_data):
     lat, lon = one_row("SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
                     "FROM pgt_ambiti_trasformazione WHERE istat_code = '015182') s")
