@@ -138,6 +138,29 @@ def test_projects_meet_opportunities(client, map_data):
     assert client.get("/api/realizzazioni/999999/nearby").status_code == 404
 
 
+def test_each_proximity_query_is_one_statement(map_data, django_assert_num_queries):
+    """The selected feature is read once, with every kind of neighbour, in a single statement; a missing
+    feature is still a 404."""
+    from mappature import queries_nearby
+    from mappature.errors import NotFoundError
+
+    rid = _sql("SELECT id FROM mappature_realizzazione WHERE '015182' = ANY(comuni_istat) ORDER BY code")[0][0]
+    at = _sql("SELECT id FROM pgt_ambiti_trasformazione WHERE istat_code = '015182'")[0][0]
+    with django_assert_num_queries(1):
+        body = queries_nearby.opportunities_near_intervention(rid, 800)
+    assert body["intervention"]["id"] == rid and body["opportunities"]
+    assert all(isinstance(o["distance_m"], float) and isinstance(o["ha"], float) for o in body["opportunities"])
+    with django_assert_num_queries(1):
+        near = queries_nearby.near_opportunity("ambiti_trasformazione", at, 1000)
+    assert near["opportunity"] == {"kind": "ambiti_trasformazione", "id": at, "name": near["opportunity"]["name"],
+                                   "istat_code": "015182"}
+    assert near["stations"] and near["lum"] and near["interventions"]
+    assert near["interventions"] == sorted(near["interventions"], key=lambda r: (r["distance_m"], r["id"]))
+    with django_assert_num_queries(1), pytest.raises(NotFoundError):
+        queries_nearby.near_opportunity("ambiti_trasformazione", 999999, 1000)
+    assert queries_nearby.near_opportunity("ambiti_trasformazione", at, 1)["stations"] == []
+
+
 def test_identify_returns_the_feature_under_the_point(client, map_data):
     lon, lat = _sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
                     "FROM pgt_ambiti_trasformazione WHERE istat_code = '015146') s")[0]
