@@ -98,3 +98,37 @@ def test_staff_sends_back_and_restores_through_the_pages(client, tecnico, staff,
     # A technician cannot restore.
     login(client, tecnico)
     assert client.post(reverse("consegne:rollback", args=[second.atto_id])).status_code == 403
+
+
+def test_the_list_page_looks_up_the_membership_once(client, tecnico, deliver, django_assert_num_queries):
+    """The list checks three permissions (deliveries visible, comuni to upload for, review): one Membership
+    query serves them all, for the request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = deliver(tecnico, "good_32632.gpkg")
+    login(client, tecnico)
+    client.get(reverse("consegne:list"))  # the session is warm: the count below is the page's own
+    with django_assert_num_queries(5), CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("consegne:list"))
+    assert sum("consegne_membership" in q["sql"] for q in queries.captured_queries) == 1
+    assert [x.pk for x in page.context["consegne"]] == [c.pk]
+    assert page.context["can_upload"] and not page.context["can_review"]
+
+
+def test_the_kept_membership_never_outlives_the_request_or_its_user(client, tecnico, tecnico_cassina, deliver):
+    """A role changed between two requests applies at the next one; two users in turn each get their own."""
+    from consegne import permissions
+    from consegne.models import Membership
+
+    c = deliver(tecnico, "good_32632.gpkg")
+    login(client, tecnico_cassina)
+    assert client.get(reverse("consegne:detail", args=[c.pk])).status_code == 404
+    Membership.objects.filter(user=tecnico_cassina).update(role=Membership.Role.STAFF, comune=None)
+    assert client.get(reverse("consegne:detail", args=[c.pk])).status_code == 200
+    login(client, tecnico)
+    assert client.get(reverse("consegne:list")).context["can_review"] is False
+    # The same object reused for another user (as a long-lived worker might) asks again.
+    assert permissions.allowed(tecnico, "upload", BESATE)
+    tecnico.pk = tecnico_cassina.pk
+    assert permissions.allowed(tecnico, "review")  # tecnico_cassina is CMM staff now
