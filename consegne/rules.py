@@ -25,6 +25,8 @@ RULES = {
                                   "ammesso: usa uno tra %(accepted)s.")),
     "crs_reprojected": (INFO, _("Lo strato «%(layer)s» è in EPSG:%(srid)s ed è stato riproiettato in "
                                 "EPSG:32632.")),
+    "geom_flattened": (INFO, _("Lo strato «%(layer)s» ha coordinate Z o M: sono state ignorate, le geometrie "
+                               "sono conservate in 2D.")),
     "empty_layer": (WARNING, _("Lo strato «%(layer)s» non contiene elementi.")),
     "missing_field": (ERROR, _("Nello strato «%(layer)s» manca il campo %(field)s.")),
     "field_type": (ERROR, _("Il campo %(field)s dello strato «%(layer)s» è di tipo %(found)s; la specifica "

@@ -121,6 +121,8 @@ def _read(source: checks.LayerSource, rules: spec.Spec, layers: list) -> list[Fo
     except EtlError as err:
         return [Found("unreadable", source.code, params={"layer": source.code, "detail": str(err)})]
     found = []
+    if data.flattened:
+        found.append(Found("geom_flattened", source.code, params={"layer": source.code}))
     if data.encoding_source == "detected":
         found.append(Found("encoding_detected", source.code,
                            params={"name": source.path.name, "encoding": data.table.encoding}))

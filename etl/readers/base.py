@@ -11,6 +11,7 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 from django.conf import settings
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -83,6 +84,34 @@ class ArrowGeometries(Sequence):
 
     def __iter__(self):
         return iter(self._values())
+
+
+def flattened(array: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, bool]:
+    """WKB geometries with their Z and M coordinates dropped, and whether there were any.
+
+    Everything is stored in 2D; a 3D shapefile (common from CAD) would otherwise be refused by
+    the typed geometry columns. Only the type word of each WKB header is looked at (numpy over
+    the Arrow buffers), so 2D data, the usual case, is returned as it is without being parsed.
+    """
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    wkb = array.cast(pa.large_binary())
+    if wkb.offset:
+        wkb = pa.concat_arrays([wkb])
+    offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int64)[: len(wkb) + 1]
+    data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8) if wkb.buffers()[2] else np.empty(0, np.uint8)
+    starts = offsets[:-1][np.diff(offsets) >= 5]  # nulls and empty values have no header
+    if not len(starts):
+        return array, False
+    word = [data[starts + i].astype(np.uint32) for i in range(1, 5)]
+    little = data[starts] == 1
+    kind = np.where(little, word[0] | word[1] << 8 | word[2] << 16 | word[3] << 24,
+                    word[3] | word[2] << 8 | word[1] << 16 | word[0] << 24)
+    # ISO WKB adds 1000 (Z), 2000 (M) or 3000 (ZM) to the type; EWKB and GDAL's 2.5D set high bits.
+    if not ((kind & 0xC0000000) | ((kind & 0xFFFF) >= 1000)).any():
+        return array, False
+    geoms = shapely.force_2d(shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="ignore"))
+    return pa.array(shapely.to_wkb(geoms), pa.binary()), True
 
 
 @dataclass

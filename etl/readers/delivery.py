@@ -14,7 +14,7 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from ..errors import MESSAGES, SourceUnreadable
-from .base import ArrowColumns, ArrowGeometries, FeatureTable, epsg_of
+from .base import ArrowColumns, ArrowGeometries, FeatureTable, epsg_of, flattened
 from .files import shapefile_encoding
 
 
@@ -27,6 +27,7 @@ class UploadedLayer:
     field_types: dict[str, str]  # upper-case field name → text | integer | real | date | other
     geometry_type: str | None
     encoding_source: str  # "cpg" (declared), "detected", or "" (not a shapefile)
+    flattened: bool = False  # the file had Z or M coordinates, dropped
 
 
 def list_delivery_layers(path: Path) -> list[str]:
@@ -60,9 +61,10 @@ def read_delivery_layer(path: Path, layer: str | None = None) -> UploadedLayer:
     except (DataSourceError, DataLayerError, OSError, ValueError) as err:
         raise SourceUnreadable(MESSAGES["unreadable"] % {"location": path.name, "detail": err}) from err
     geom_col = meta.get("geometry_name") or "wkb_geometry"
-    geometries = None
+    geometries, flat = None, False
     if geom_col in table.column_names:
-        geometries = ArrowGeometries(table.column(geom_col))
+        column, flat = flattened(table.column(geom_col))
+        geometries = ArrowGeometries(column)
         table = table.drop_columns([geom_col])
     # Field names are compared upper-case (shapefiles and GeoPackages differ); the columns stay
     # Arrow arrays, staged without becoming Python objects (consegne.staging).
@@ -72,4 +74,4 @@ def read_delivery_layer(path: Path, layer: str | None = None) -> UploadedLayer:
     types = {f.name: _arrow_kind(f.type) for f in table.schema}
     feature_table = FeatureTable(ArrowColumns(table), geometries, epsg_of(meta.get("crs")), table.num_rows,
                                  encoding or meta.get("encoding"))
-    return UploadedLayer(layer or path.stem, feature_table, types, meta.get("geometry_type"), encoding_source)
+    return UploadedLayer(layer or path.stem, feature_table, types, meta.get("geometry_type"), encoding_source, flat)

@@ -16,6 +16,7 @@ from .base import (
     LocalFileReader,
     concat,
     epsg_of,
+    flattened,
 )
 
 LAYER_COLUMN = "_layer"  # added when a source reads several layers of one file
@@ -99,7 +100,7 @@ class OgrFileReader(LocalFileReader):
         geom_col = meta.get("geometry_name") or "wkb_geometry"
         geometries = None
         if geom_col in table.column_names:
-            geometries = ArrowGeometries(table.column(geom_col))
+            geometries = ArrowGeometries(flattened(table.column(geom_col))[0])
             table = table.drop_columns([geom_col])
         srid = epsg_of(self.source.crs) or epsg_of(meta.get("crs"))
         if geometries is not None and srid is None:

@@ -93,8 +93,9 @@ def test_unknown_layer_is_a_warning(tecnico, deliver):
     assert c.findings.get(rule="unknown_layer").params["name"].lower() == "strade.shp"
 
 
-def _gpkg_with(tmp_path, layer: str, field: str, values: dict):
-    """A copy of the good GeoPackage where ``field`` of ``layer`` takes ``values`` (row → value)."""
+def _gpkg_with(tmp_path, layer: str, field: str | None, values: dict, reshape=None):
+    """A copy of the good GeoPackage where ``field`` of ``layer`` takes ``values`` (row → value) and
+    ``reshape`` (WKB array → WKB array, with its geometry type) changes the layer's geometries."""
     import pyogrio
     from pyogrio.raw import read, write
 
@@ -103,11 +104,14 @@ def _gpkg_with(tmp_path, layer: str, field: str, values: dict):
     src, out = CORPUS / "good_32632.gpkg", tmp_path / "consegna.gpkg"
     for name, _ in pyogrio.list_layers(src):
         meta, _fids, geometry, fields = read(src, layer=name)
-        if name == layer:
+        geometry_type = meta["geometry_type"]
+        if name == layer and field:
             column = fields[meta["fields"].tolist().index(field)]
             for row, value in values.items():
                 column[row] = value
-        write(out, geometry, fields, meta["fields"], layer=name, geometry_type=meta["geometry_type"],
+        if name == layer and reshape:
+            geometry, geometry_type = reshape(geometry)
+        write(out, geometry, fields, meta["fields"], layer=name, geometry_type=geometry_type,
               crs=meta["crs"], driver="GPKG", append=out.exists())
     return out
 
@@ -144,3 +148,17 @@ def test_control_characters_in_values_are_kept(tecnico, consegne_settings, tmp_p
     legends = set(PgtFeature.objects.filter(atto=c.atto, layer="tessuto_urbano_consolidato")
                   .values_list("attrs__LEGENDA", flat=True))
     assert legend in legends
+
+
+def test_z_coordinates_are_dropped_and_said(tecnico, consegne_settings, tmp_path):
+    """A layer exported from CAD with heights: staged in 2D, with an information finding."""
+    import shapely
+
+    def lift(wkb):
+        geoms = shapely.force_3d(shapely.from_wkb(wkb), 131.0)
+        return shapely.to_wkb(geoms, output_dimension=3), "MultiPolygon Z"
+
+    c = _deliver_file(tecnico, _gpkg_with(tmp_path, "tessuto_urbano_consolidato", None, {}, reshape=lift))
+    assert c.state == Consegna.State.IN_REVISIONE, list(c.findings.values_list("rule", "params"))
+    assert c.findings.get(rule="geom_flattened").layer == "tessuto_urbano_consolidato"
+    assert PgtFeature.objects.filter(atto=c.atto, layer="tessuto_urbano_consolidato").count() == 4
