@@ -18,6 +18,9 @@ from .sources import Source
 
 # ruff: noqa: S608 - table and column names come from the models and the declaration.
 
+# Below this many incoming rows (or fewer than the table holds), indexes and keys are kept as they are.
+BULK_MIN_ROWS = 10_000
+
 
 def write(cur, source: Source, target: staging.Target, staged: int) -> tuple[int, int, int]:
     """(inserted, updated, deleted) after writing the resolved rows into the target."""
@@ -64,7 +67,7 @@ def _indexes_rebuilt(cur, table: str, incoming: int):
     """
     cur.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table])
     existing = cur.fetchone()[0]
-    if incoming < max(existing, 10_000):
+    if incoming < max(existing, BULK_MIN_ROWS):
         yield
         return
     cur.execute(

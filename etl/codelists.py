@@ -62,7 +62,10 @@ def validate(cur, source: Source) -> None:
 def _value_queries(lists: dict, json_field: str, has_layer: bool) -> tuple[list[str], list[str]]:
     """SELECTs of (row, pair, code, description) per staged row, joined on equality (hash joins),
     and their parameters (the code/description field pairs of each layer)."""
-    triples = sorted({(layer, cf, df) for layer, pairs in lists.items() for cf, df, _ in pairs})
+    # A pair with an empty code list has nothing to check against (as when the pairs came from the codes).
+    triples = sorted({(layer, cf, df) for layer, pairs in lists.items() for cf, df, codes in pairs if codes})
+    if not triples:
+        return [], []
     pairs = f"(VALUES {', '.join(['(%s, %s, %s)'] * len(triples))}) p(layer, cfield, dfield)"
     values = [v for triple in triples for v in triple]
     cells = f's._row, p.layer, p.cfield, p.dfield, s."{json_field}"->>p.cfield AS code, ' \

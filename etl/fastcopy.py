@@ -172,7 +172,10 @@ def _binary_field(column: pa.Array, kind: str) -> list[pa.Array]:
         if not pa.types.is_integer(column.type):
             raise Unsupported
         width = _INT_WIDTHS[kind]
-        values = column.fill_null(0).cast(pa.int64()).to_numpy()
+        try:
+            values = column.fill_null(0).cast(pa.int64()).to_numpy()
+        except pa.ArrowInvalid:  # e.g. an unsigned value beyond int64: left to the row-by-row path
+            raise Unsupported from None
         limit = 1 << (8 * width - 1)
         if values.size and (values.min() < -limit or values.max() >= limit):
             raise Unsupported  # out of the column's range: left to the row-by-row path
@@ -309,11 +312,8 @@ def _wkb(geometries, start: int, count: int) -> pa.Array:
 
 
 def _hex(geometries, start: int, count: int) -> pa.Array:
-    """WKB as hexadecimal text (what PostGIS reads from COPY), computed by numpy, not per row."""
-    if isinstance(geometries, ArrowGeometries):
-        wkb = geometries.array.slice(start, count).cast(pa.large_binary())
-    else:
-        wkb = pa.array(geometries[start:start + count], type=pa.large_binary())
+    """WKB as hexadecimal text (what PostGIS reads from CSV COPY), computed by numpy, not per row."""
+    wkb = _wkb(geometries, start, count)
     if wkb.offset:  # a slice: its buffers start before its first value
         wkb = pa.concat_arrays([wkb])
     offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int64)[: len(wkb) + 1]

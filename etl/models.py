@@ -45,8 +45,8 @@ class DatasetVersion(models.Model):
         return f"{self.source_id} v{self.version or '-'} ({self.status})"
 
     def lineage_facts(self) -> dict:
-        """What a layer's lineage records of this version besides dates and rows."""
-        facts = {"checksum": self.checksum, "location": self.location}
+        """What a layer's lineage records of this version besides its dates."""
+        facts = {"rows": self.rows_loaded + self.rows_unchanged, "checksum": self.checksum, "location": self.location}
         return {**facts, "restored_from": self.restored_from} if self.restored_from else facts
 
 

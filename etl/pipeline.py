@@ -198,9 +198,7 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         staging.drop_scratch(cur)
         for hook in source.after_load:
             import_string(hook)(source=source, version=record)
-        registry.dataset_loaded(source.id, record.version, {
-            "rows": record.rows_loaded + record.rows_unchanged, **record.lineage_facts(),
-        })
+        registry.dataset_loaded(source.id, record.version, record.lineage_facts())
     return RunResult(
         source.id, record.status, record.version, table.count, record.rows_loaded, record.rows_unchanged,
         deleted, len(rejects), rejects=list(rejects),

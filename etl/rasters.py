@@ -40,7 +40,7 @@ def load(source: Source, info: RasterInfo, record: DatasetVersion, status: str):
     record.status = status
     record.rows_read, record.rows_loaded, record.rows_unchanged = 1, 0 if same else 1, 1 if same else 0
     record.save()
-    registry.dataset_loaded(source.id, record.version, {"rows": 1, **record.lineage_facts(), "raster": str(final)})
+    registry.dataset_loaded(source.id, record.version, {**record.lineage_facts(), "raster": str(final)})
     return RunResult(source.id, status, record.version, 1, record.rows_loaded, record.rows_unchanged)
 
 

@@ -15,6 +15,6 @@ def versions(dataset_id: str, limit: int = 50) -> list[dict]:
             .order_by("-version")[:limit])
     return [
         {"dataset": dataset_id, "version": v.version, "loaded_at": (v.finished_at or v.started_at).isoformat(),
-         "rows": v.rows_loaded + v.rows_unchanged, **v.lineage_facts()}
+         **v.lineage_facts()}
         for v in reversed(rows)
     ]

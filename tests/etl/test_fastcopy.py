@@ -91,9 +91,72 @@ def test_binary_and_csv_copy_store_the_same(tmp_path, monkeypatch):
     """Text, JSON and integer columns go by binary COPY (WKB geometries); CSV (hex WKB) stores the same."""
     path = _write(tmp_path / "aree.geojson", AWKWARD)
     assert fastcopy.binary_kinds(staging.Target(aree_source(str(path)))) is not None
+    slices = []
+    original = fastcopy._binary_copy
+    monkeypatch.setattr(fastcopy, "_binary_copy", lambda *a: slices.append(1) or original(*a))
     binary = pipeline.run(aree_source(str(path)), run_by="test")
+    assert slices, "the binary COPY path did not run"
     binary_rows = _stored()
     ThematicFeature.objects.filter(layer="prova").delete()
     monkeypatch.setattr(fastcopy, "binary_kinds", lambda target: None)
     csv = pipeline.run(aree_source(str(path)), run_by="test", force=True)
     assert (binary_rows, binary.rejects) == (_stored(), csv.rejects) and len(binary_rows) == 4
+
+
+def _schema_of(table):
+    with connection.cursor() as cur:
+        cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                    "ORDER BY 1", [table])
+        constraints = cur.fetchall()
+        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table])
+        return constraints, cur.fetchall()
+
+
+@pytest.mark.django_db
+def test_a_bulk_load_gives_back_every_index_and_key_it_dropped(tmp_path, monkeypatch):
+    """Into an empty scope the bulk path drops indexes and keys and re-adds them: the same ones."""
+    from etl import bulk
+
+    table = ThematicFeature._meta.db_table
+    before = _schema_of(table)
+    dropped = []
+    original = bulk._indexes_rebuilt
+
+    def spy(cur, name, incoming):
+        with original(cur, name, incoming):
+            dropped.append(_schema_of(name))
+            yield
+
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "_indexes_rebuilt", __import__("contextlib").contextmanager(spy))
+    result = pipeline.run(aree_source(str(_write(tmp_path / "aree.geojson", AWKWARD[:4]))), run_by="test")
+    assert result.loaded == 4
+    assert dropped and len(dropped[0][1]) < len(before[1])  # the bulk path really dropped some
+    assert _schema_of(table) == before
+
+
+def _stage_tables():
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'etl\\_stage\\_%%'")
+        return cur.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_staging_table_outlives_a_load_committed_or_rejected(tmp_path):
+    """The stage is an unlogged table in the shared schema: gone after a commit and after a failure."""
+    from etl.errors import LoadRejected
+
+    pipeline.run(aree_source(str(_write(tmp_path / "ok.geojson", AWKWARD[:2]))), run_by="test")
+    assert _stage_tables() == 0
+    with pytest.raises(LoadRejected):
+        pipeline.run(aree_source(str(_write(tmp_path / "no.geojson", [("", "senza chiave", {})]))), run_by="test")
+    assert _stage_tables() == 0
+
+
+def test_integers_binary_copy_cannot_hold_go_the_row_by_row_way():
+    import pyarrow as pa
+
+    assert fastcopy._binary_field(pa.array([7, None], pa.int64()), "int4")  # fits: encoded
+    for column, kind in [(pa.array([2**40]), "int4"), (pa.array([2**63], pa.uint64()), "int8")]:
+        with pytest.raises(fastcopy.Unsupported):
+            fastcopy._binary_field(column, kind)
