@@ -10,6 +10,7 @@ connection, with the same result.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -39,16 +40,27 @@ def run(lanes: list[list[Step]], progress: Callable[[str], None]) -> dict[str, f
         for name, step in (s for lane in lanes for s in lane):
             progress(name)
             _timed(name, step, seconds)
-        return seconds
+    else:
+        _parallel(lanes, progress, seconds)
+    return seconds
+
+
+def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds: dict[str, float]) -> None:
     started: list[str] = []
+    failed = threading.Event()  # a lane that fails stops the other before its next step
 
     def lane(steps: list[Step]) -> None:
         try:
             with connection.cursor() as cur:
                 cur.execute("SET jit = off")  # as on the validation's connection (see Staging.create)
             for name, step in steps:
+                if failed.is_set():
+                    return
                 started.append(name)
                 _timed(name, step, seconds)
+        except BaseException:
+            failed.set()
+            raise
         finally:
             connection.close()
 
@@ -64,7 +76,6 @@ def run(lanes: list[list[Step]], progress: Callable[[str], None]) -> dict[str, f
                 break
         for future in futures:
             future.result()  # the first failure fails the validation (the other lane is waited for)
-    return seconds
 
 
 def _timed(name: str, step: Callable[[], object], seconds: dict) -> None:

@@ -18,23 +18,20 @@ ROLE_ACTIONS = {
 }
 
 
-# The user's Membership, kept on the user object after the first look-up: ``request.user`` is built
-# anew for every request, so a page that checks several permissions asks the database once, and
-# nothing outlives the request. Keyed by the user's pk, so an object reused for another user asks again.
 _CACHE_ATTR = "_consegne_membership"
 
 
 def membership(user) -> Membership | None:
+    """The user's Membership (or None), with its comune. It is kept on the user object after the first
+    look-up, as Django keeps related objects: ``request.user`` is built anew for every request, so a
+    page that checks several permissions asks the database once."""
     if not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:
         return Membership(user=user, role=Membership.Role.ADMIN)
-    cached = getattr(user, _CACHE_ATTR, None)
-    if cached is not None and cached[0] == user.pk:
-        return cached[1]
-    member = Membership.objects.select_related("comune").filter(user=user).first()
-    setattr(user, _CACHE_ATTR, (user.pk, member))
-    return member
+    if not hasattr(user, _CACHE_ATTR):
+        setattr(user, _CACHE_ATTR, Membership.objects.select_related("comune").filter(user=user).first())
+    return getattr(user, _CACHE_ATTR)
 
 
 def allowed(user, action: str, istat_code: str | None = None) -> bool:

@@ -7,26 +7,27 @@ of boxes for a 50,000-polygon delivery). Here:
 
 - GEOS's STRtree finds, in one bulk query per layer, the pairs of features whose bounding boxes,
   shrunk by ``TOLERANCE_M``, intersect: the only candidates of the overlap and cross-layer checks;
-- a prepared point-in-polygon test marks the features that lie well inside the comune (inside its
-  boundary shrunk by the tolerance and a further ``MARGIN_M``): the boundary checks look only at
-  the others, the "edge" features.
+- a prepared-polygon test (``contains_properly``) marks the features that lie well inside the comune
+  (inside its boundary shrunk by the tolerance and a further ``MARGIN_M``): the boundary checks
+  look only at the others, the "edge" features.
 
 Both are conservative filters: SQL then examines the candidates exactly (ST_Relate,
 ST_Intersection, ST_Covers), so the findings do not depend on shapely's GEOS version. Geometries
-come from the delivered WKB of layers in EPSG:32632; layers delivered in another CRS get their
-boxes from the staged (reprojected) geometries and count as edge features throughout.
+come from the delivered WKB of layers in EPSG:32632; layers delivered in another CRS (or with a
+geometry shapely cannot read) get their boxes from the staged geometries and count as edge
+features throughout.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pcsv
 import shapely
 from django.db import connection
+
+from etl import fastcopy
 
 # Neighbours that only share an edge must not become candidates: their boxes are shrunk by this
 # much (overlaps narrower than twice it, 10 cm, are not reported: a hundredth of a millimetre at
@@ -44,14 +45,18 @@ class Layers:
         self.boxes: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # code → (fids, bounds n×4)
         self.reprojected: list[str] = []
 
-    def add_wkb(self, code: str, first_fid: int, geometries) -> None:
-        """A layer in EPSG:32632, from its WKB (an ArrowGeometries or a list)."""
+    def add_wkb(self, code: str, first_fid: int, geometries) -> bool:
+        """A layer in EPSG:32632, from its WKB (an ArrowGeometries or a list). False, and nothing added,
+        when shapely cannot read a geometry PostGIS may have read: the caller takes the staged boxes."""
         array = getattr(geometries, "array", None)
         wkb = array.to_numpy(zero_copy_only=False) if array is not None else np.array(list(geometries), object)
         geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+        if (shapely.is_missing(geoms) & (wkb != None)).any():  # noqa: E711 - element-wise on an object array
+            return False
         fids = np.arange(first_fid, first_fid + len(wkb))
         known = self._add_boxes(code, fids, shapely.bounds(geoms))
         self.geoms[code] = (fids[known], geoms[known])
+        return True
 
     def add_staged(self, table: str, code: str) -> None:
         """A reprojected layer: its boxes read back from the staging table ``table``."""
@@ -118,8 +123,5 @@ def copy_table(table: str, columns: dict[str, np.ndarray]) -> None:
     with connection.cursor() as cur:
         cur.execute(f"CREATE UNLOGGED TABLE {table} ({', '.join(f'{c} integer' for c in columns)})")
         if len(next(iter(columns.values()))):
-            buf = io.BytesIO()
-            pcsv.write_csv(pa.table(columns), buf, pcsv.WriteOptions(include_header=False))
-            with cur.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
-                copy.write(buf.getvalue())
+            fastcopy.copy_csv(cur, f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)", pa.table(columns))
         cur.execute(f"ANALYZE {table}")

@@ -88,14 +88,15 @@ def _purge_one(pk: int, root: Path, now: datetime, result: PurgeResult) -> None:
         if not _inside(path, root):
             result.outside.append(pk)
             return
-        size = path.stat().st_size if path.is_file() else 0
-        if not result.dry_run:
-            try:
+        try:
+            size = path.stat().st_size if path.is_file() else 0
+            if not result.dry_run:
                 path.unlink(missing_ok=True)
-            except OSError as err:
-                log.warning("consegna %s: file %s not deleted: %s", pk, path, err)
-                result.errors[pk] = str(err)
-                return
+        except OSError as err:  # e.g. a folder without permission: reported, the other deliveries go on
+            log.warning("consegna %s: file %s not deleted: %s", pk, path, err)
+            result.errors[pk] = str(err)
+            return
+        if not result.dry_run:
             folder = path.resolve().parent
             if folder != root.resolve():
                 with contextlib.suppress(OSError):  # the delivery's own folder (<istat>/<uuid>), if now empty
@@ -119,4 +120,8 @@ def purge_if_due() -> PurgeResult | None:
     last = last_run()
     if last is not None and timezone.now() - last < RUN_EVERY:
         return None
-    return purge()
+    try:
+        return purge()
+    except Exception:  # housekeeping must never stop a worker that validates deliveries
+        log.exception("retention of uploaded files failed")
+        return None

@@ -8,15 +8,12 @@ copies a passing delivery into a ``bozza`` PGT act in one statement.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from functools import partial
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pcsv
 from django.db import connection
-from psycopg.copy import QueuedLibpqWriter
 
 from etl import fastcopy
 from etl.readers.delivery import UploadedLayer
@@ -100,29 +97,23 @@ class Staging:
             self.staged.add(layer.code)
         columns = {
             "fid": pa.array(np.arange(first, first + count, dtype=np.int32)),
-            "layer": _constant(layer.code, count),
+            "layer": pa.repeat(layer.code, count),
             "rownum": pa.array(np.arange(1, count + 1, dtype=np.int32)),
             "key": _keys(table, layer.key_field),
             "attrs": _attrs(table, [f.name for f in layer.fields if f.name in table.columns]),
         }
         if table.srid != 32632:
-            columns["src_srid"] = pa.array([table.srid] * count, pa.int32())
+            columns["src_srid"] = pa.repeat(pa.scalar(table.srid, pa.int32()), count)
             self.reprojected.append(layer.code)
         elif table.geometries is not None:
             self.delivered.append((layer.code, first, table.geometries))
         columns["geom" if table.srid == 32632 else "wkb"] = (
-            fastcopy._hex(table.geometries, 0, count) if table.geometries is not None
+            fastcopy.hex_wkb(table.geometries, 0, count) if table.geometries is not None
             else pa.nulls(count, pa.string()))
         rows = pa.table(columns)
         into = self.features if table.srid == 32632 else self.raw
-        with connection.cursor() as cur, cur.cursor.copy(
-            f"COPY {into} ({', '.join(rows.column_names)}) FROM STDIN (FORMAT csv)",
-            writer=QueuedLibpqWriter(cur.cursor),
-        ) as copy:
-            for batch in rows.to_batches(max_chunksize=fastcopy.BATCH_ROWS):
-                buf = io.BytesIO()
-                pcsv.write_csv(batch, buf, pcsv.WriteOptions(include_header=False))
-                copy.write(buf.getvalue())
+        with connection.cursor() as cur:
+            fastcopy.copy_csv(cur, f"COPY {into} ({', '.join(rows.column_names)}) FROM STDIN (FORMAT csv)", rows)
         return count
 
     def build(self) -> None:
@@ -142,9 +133,8 @@ class Staging:
         ``candidates``; the features near or beyond the comune's boundary, in ``edge``
         (see :mod:`consegne.prefilter`; the comune's table must exist)."""
         layers = prefilter.Layers()
-        for code, first, geometries in self.delivered:
-            layers.add_wkb(code, first, geometries)
-        for code in self.reprojected:
+        unread = [code for code, first, geometries in self.delivered if not layers.add_wkb(code, first, geometries)]
+        for code in self.reprojected + unread:
             layers.add_staged(self.features, code)
         pairs = layers.pairs(same, cross)
         prefilter.copy_table(self.candidates, {"afid": pairs[:, 0], "bfid": pairs[:, 1]})
@@ -172,18 +162,13 @@ class Staging:
             cur.execute("RESET jit")
 
 
-def _constant(value: str, count: int) -> pa.Array:
-    indices = pa.array(np.zeros(count, dtype=np.int32))
-    return pa.DictionaryArray.from_arrays(indices, pa.array([value], pa.string())).cast(pa.string())
-
-
 def _keys(table, key_field: str) -> pa.Array:
     """Each feature's natural key as trimmed text, "" when it has none."""
     if not key_field or key_field not in table.columns:
-        return _constant("", table.count)
+        return pa.repeat("", table.count)
     column = table.columns.table.column(key_field).combine_chunks()
     try:
-        return fastcopy._as_text(column).fill_null("")
+        return fastcopy.as_text(column).fill_null("")
     except fastcopy.Unsupported:  # e.g. a real-number key: Python prints it as the row path always did
         return pa.array(["" if v is None else str(v).strip() for v in column.to_pylist()], pa.string())
 
@@ -192,7 +177,7 @@ def _attrs(table, names: list[str]) -> pa.Array:
     """The spec fields of each feature as a JSON object (nulls included), as text."""
     arrow = table.columns.table
     try:
-        return fastcopy._json_column([(n, arrow.column(n).combine_chunks()) for n in names], table.count, nulls=True)
+        return fastcopy.json_column([(n, arrow.column(n).combine_chunks()) for n in names], table.count, nulls=True)
     except fastcopy.Unsupported:  # control characters, NaN, timestamps, binary: encoded row by row
         dumps = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
         rows = arrow.select(names).to_pylist()

@@ -41,13 +41,15 @@ def set_progress(consegna: Consegna, percent: int, step: str) -> None:
 def validate(consegna: Consegna) -> Consegna:
     """Validate ``consegna`` (state ``in_validazione``) and leave it ``in_revisione`` or ``respinta``."""
     work = Path(tempfile.mkdtemp(prefix=f"consegna-{consegna.pk}-", dir=_work_dir()))
+    consegna.findings.all().delete()  # a validation run again (requeued after a crash) starts afresh
     try:
         found = _validate_files(consegna, work)
     except (ConsegneError, EtlError) as err:
+        consegna.findings.all().delete()  # what checks found before the failure is not a report
         found = [Found("unreadable", params={"layer": consegna.original_name, "detail": str(err)})]
     except Exception as err:  # the job boundary: record the failure on the delivery, keep the worker alive
         log.exception("validation of consegna %s failed", consegna.pk)
-        consegna.findings.all().delete()  # what the checks found before the failure is not a report
+        consegna.findings.all().delete()
         _store(consegna, [Found("internal_error", params={"detail": type(err).__name__})])
         return _finish(consegna, Consegna.State.FALLITA)
     finally:
@@ -93,7 +95,8 @@ def _validate_files(consegna: Consegna, work: Path) -> list[Found]:
         found += _read(source, rules, layers)
     laps.lap("read")
     copy_pct = iter(range(30, 45, 3))
-    stage.copy_layers(layers, lambda code: set_progress(consegna, next(copy_pct, 44), f"copy:{code}"))
+    consegna.summary["copy"] = stage.copy_layers(
+        layers, lambda code: set_progress(consegna, next(copy_pct, 44), f"copy:{code}"))
     laps.lap("copy")
     set_progress(consegna, 45, "stage")
     stage.build()

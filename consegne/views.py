@@ -147,9 +147,10 @@ def atto_tile(request, atto_id: int, z: int, x: int, y: int):
     for name in ("old", "new"):
         value = request.GET.get(name)
         if value is not None:
-            if not value.isdigit() or not PgtAtto.objects.filter(pk=int(value), comune_id=atto.comune_id).exists():
+            other = int(value) if value.isascii() and value.isdigit() else None  # "²".isdigit() is True
+            if other is None or not PgtAtto.objects.filter(pk=other, comune_id=atto.comune_id).exists():
                 raise Http404
-            compare_to, as_new = int(value), name == "old"
+            compare_to, as_new = other, name == "old"
     response = HttpResponse(queries.atto_tile(atto.pk, z, x, y, compare_to, as_new),
                             content_type="application/vnd.mapbox-vector-tile")
     response["Cache-Control"] = "private"  # bozze are visible to their comune and CMM only, and short-lived

@@ -43,6 +43,7 @@ _NEEDS_ESCAPE = r'[\\"\x00-\x1f]'
 _SIGNATURE, _TRAILER = b"PGCOPY\n\xff\r\n\x00" + bytes(8), b"\xff\xff"
 _INT_WIDTHS = {"int2": 2, "int4": 4, "int8": 8}
 _BINARY_KINDS = {"text", "varchar", "jsonb", *_INT_WIDTHS}
+_CSV = pcsv.WriteOptions(include_header=False)
 _EMPTY, _JSONB_VERSION = pa.scalar(b"", pa.large_binary()), pa.scalar(b"\x01", pa.large_binary())
 
 
@@ -77,7 +78,7 @@ def arrow_rows(source, target, table, start: int = 0, length: int | None = None)
         for fmap in source.fields:
             fld = target.fields[fmap.target]
             if fmap.collect is not None:
-                columns.append(_json_column([(n, _column(arrow, n)) for n in collected_names(fmap, table, mapped)],
+                columns.append(json_column([(n, _column(arrow, n)) for n in collected_names(fmap, table, mapped)],
                                             count))
             elif fmap.source is None:
                 columns.append(_constant(converter_for(fld, fmap), fmap.value, count))
@@ -107,7 +108,6 @@ def stage(cur, source, target, table) -> bool | None:
         return None
     key, keys, names = list(source.natural_key), [], ", ".join(f'"{c}"' for c in source.target_fields)
     kinds = binary_kinds(target)
-    options = pcsv.WriteOptions(include_header=False)
     sql = (f"COPY {stage_storage(cur)} (_row, {names}, _geom, _error) FROM STDIN "  # noqa: S608 - declared names
            f"(FORMAT {'binary' if kinds else 'csv'})")
     rows = None
@@ -116,7 +116,7 @@ def stage(cur, source, target, table) -> bool | None:
             out.write(_SIGNATURE)
         for start in range(0, table.count, SLICE_ROWS):
             rows = arrow_rows(source, target, table, start, SLICE_ROWS)
-            if rows is None or not _write_slice(out, rows, kinds, table.geometries, start, options):
+            if rows is None or not _write_slice(out, rows, kinds, table.geometries, start):
                 rows = None
                 break
             keys.append(rows.select(key))
@@ -128,10 +128,25 @@ def stage(cur, source, target, table) -> bool | None:
     return has_duplicate_keys(pa.concat_tables(keys), key)
 
 
-def _write_slice(out, rows: pa.Table, kinds: list[str] | None, geometries, start: int, options) -> bool:
+def csv_bytes(rows: pa.Table | pa.RecordBatch) -> bytes:
+    """Rows as headerless CSV, what ``COPY … FROM STDIN (FORMAT csv)`` reads."""
+    buf = io.BytesIO()
+    pcsv.write_csv(rows, buf, _CSV)
+    return buf.getvalue()
+
+
+def copy_csv(cur, sql: str, rows: pa.Table) -> None:
+    """Send ``rows`` to ``sql`` (a ``COPY … FROM STDIN (FORMAT csv)``) batch by batch, with psycopg's
+    queued writer: PostgreSQL parses one batch while Arrow writes the next."""
+    with cur.copy(sql, writer=QueuedLibpqWriter(cur.cursor)) as out:
+        for batch in rows.to_batches(max_chunksize=BATCH_ROWS):
+            out.write(csv_bytes(batch))
+
+
+def _write_slice(out, rows: pa.Table, kinds: list[str] | None, geometries, start: int) -> bool:
     """Send one slice of staging rows to the COPY; False when a value needs the row path."""
     if not kinds:  # CSV: the WKB as hex text
-        geometry = (_hex(geometries, start, rows.num_rows) if geometries is not None
+        geometry = (hex_wkb(geometries, start, rows.num_rows) if geometries is not None
                     else pa.nulls(rows.num_rows, pa.string()))
         rows = rows.set_column(rows.num_columns - 2, "_geom", geometry)
     for batch in rows.to_batches(max_chunksize=BATCH_ROWS):
@@ -141,9 +156,7 @@ def _write_slice(out, rows: pa.Table, kinds: list[str] | None, geometries, start
             except Unsupported:
                 return False
         else:
-            buf = io.BytesIO()
-            pcsv.write_csv(batch, buf, options)
-            out.write(buf.getvalue())
+            out.write(csv_bytes(batch))
     return True
 
 
@@ -231,13 +244,13 @@ def _field(fld, column: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     """(staged value, error or null) of one mapped column, as convert's converters give them."""
     if isinstance(fld, ForeignKey):  # as convert: None or "" → NULL, anything else stripped
         empty = pc.equal(column, "") if _is_text(column.type) else pa.scalar(False)
-        return pc.if_else(empty, pa.scalar(None, pa.string()), _as_text(column)), None
+        return pc.if_else(empty, pa.scalar(None, pa.string()), as_text(column)), None
     kind = fld.get_internal_type()
     if kind in INTEGER_FIELDS and pa.types.is_integer(column.type):
         return column, None
     if kind not in TEXT_FIELDS:
         raise Unsupported
-    text = _as_text(column)
+    text = as_text(column)
     if not fld.null:
         text = text.fill_null("")
     if not fld.max_length:
@@ -250,7 +263,7 @@ def _field(fld, column: pa.Array) -> tuple[pa.Array, pa.Array | None]:
             pc.if_else(too_long, message, pa.scalar(None, pa.string())))
 
 
-def _as_text(column: pa.Array) -> pa.Array:
+def as_text(column: pa.Array) -> pa.Array:
     if _is_text(column.type):
         return pc.utf8_trim_whitespace(column)
     if pa.types.is_integer(column.type):
@@ -258,7 +271,7 @@ def _as_text(column: pa.Array) -> pa.Array:
     raise Unsupported  # floats print differently ("1.0" → "1"): the row-by-row path knows how
 
 
-def _json_column(columns: list[tuple[str, pa.Array]], count: int, nulls: bool = False) -> pa.Array:
+def json_column(columns: list[tuple[str, pa.Array]], count: int, nulls: bool = False) -> pa.Array:
     """The JSON object of each row's non-null collected values (all values with ``nulls``), as text."""
     pieces = [_json_piece(json.dumps(name) + ":", column, nulls) for name, column in columns]
     body = pc.binary_join_element_wise(*pieces, "") if pieces else pa.array([""] * count, pa.string())
@@ -311,7 +324,7 @@ def _wkb(geometries, start: int, count: int) -> pa.Array:
     return pa.array(geometries[start:start + count], type=pa.large_binary())
 
 
-def _hex(geometries, start: int, count: int) -> pa.Array:
+def hex_wkb(geometries, start: int, count: int) -> pa.Array:
     """WKB as hexadecimal text (what PostGIS reads from CSV COPY), computed by numpy, not per row."""
     wkb = _wkb(geometries, start, count)
     if wkb.offset:  # a slice: its buffers start before its first value

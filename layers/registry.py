@@ -21,9 +21,9 @@ def dataset_loaded(dataset_id: str, version: int, summary: dict) -> int:
         layer.metadata["lineage"] = lineage[-50:]
         layer.data_updated_at = now
         layer.save(update_fields=["metadata", "data_updated_at"])
-    Layer.objects.filter(dataset_id=dataset_id).update(data_version=F("data_version") + 1)
-    for layer in layers:
+    for layer in layers:  # before the version moves on: what is cached under the new version has the new extent
         refresh_extent(layer)
+    Layer.objects.filter(dataset_id=dataset_id).update(data_version=F("data_version") + 1)
     return len(layers)
 
 

@@ -6,6 +6,7 @@ are left encoded (their command count is kept, to tell an empty feature from a d
 
 from __future__ import annotations
 
+import math
 import struct
 
 
@@ -97,3 +98,9 @@ def _layer(data: bytes) -> tuple[str, list[dict]]:
 def decode(tile: bytes) -> dict[str, list[dict]]:
     """{layer name: [{"id", "type", "geometry_ints", "properties"}]} of an MVT tile (b"" → {})."""
     return dict(_layer(raw) for number, _wire, raw in _fields(tile) if number == 3)
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The (x, y) of the web-mercator tile holding a point at zoom ``z``."""
+    n = 2 ** z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)

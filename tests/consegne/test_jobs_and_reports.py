@@ -57,3 +57,15 @@ def _first_coordinate(coords):
     while isinstance(coords[0], list):
         coords = coords[0]
     return coords
+
+
+def test_a_validation_run_again_reports_each_finding_once(tecnico, deliver):
+    """A worker killed after some checks leaves their findings; the requeued run starts afresh."""
+    from consegne.validation import validate
+
+    c = deliver(tecnico, "bad_attributes.zip")
+    first = sorted(c.findings.values_list("rule", "layer", "feature"))
+    Consegna.objects.filter(pk=c.pk).update(state="in_validazione")  # as requeue_stale leaves it
+    c.refresh_from_db()
+    validate(c)
+    assert sorted(c.findings.values_list("rule", "layer", "feature")) == first

@@ -41,7 +41,6 @@ def test_lanes_report_what_one_connection_reports(tecnico, deliver, monkeypatch,
     assert parallel.state == alone.state
     assert _findings(parallel) == _findings(alone)
     assert len(_findings(alone)) > 3
-    assert set(parallel.summary["checks"]) == set(alone.summary["checks"])
 
 
 def test_a_failing_lane_fails_the_validation_and_leaves_no_staging_tables(tecnico, deliver, monkeypatch):

@@ -49,3 +49,13 @@ def test_edge_features_are_those_not_well_inside_the_comune():
     ]))
     assert sorted(layers.edge(shapely.to_wkb(inner)).tolist()) == [2, 3, 4]
     assert sorted(layers.edge(None).tolist()) == [1, 2, 3, 4, 5]  # no boundary: everything is an edge
+
+
+def test_a_layer_with_a_geometry_shapely_cannot_read_is_refused_whole():
+    """The caller then takes that layer's boxes from PostGIS: nothing is silently left out."""
+    layers = Layers()
+    unclosed = bytes.fromhex("0103000000010000000300000000000000000000000000000000000000"
+                             "000000000000244000000000000000000000000000002440000000000000244000")
+    assert not layers.add_wkb("tuc", 1, [shapely.to_wkb(box(0, 0, 1, 1)), None, unclosed])
+    assert "tuc" not in layers.boxes and "tuc" not in layers.geoms
+    assert layers.add_wkb("tuc", 1, [shapely.to_wkb(box(0, 0, 1, 1)), None])

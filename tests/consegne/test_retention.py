@@ -122,3 +122,23 @@ def test_workers_run_the_purge_once_a_day(deliveries, monkeypatch):
     monkeypatch.setattr(retention, "_next_check", 0.0)
     assert retention.purge_if_due() is not None
     assert AuditEntry.objects.filter(action="eliminazione_file").count() == 2
+
+
+def test_a_file_that_cannot_be_read_is_reported_and_the_others_are_purged(deliveries, monkeypatch):
+    """A folder without permission must not stop the purge, nor the worker that runs it."""
+    blocked = Path(deliveries["fallita_old"].stored_path)
+    is_file = Path.is_file
+
+    def guarded(path):
+        if path == blocked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return is_file(path)
+
+    monkeypatch.setattr(Path, "is_file", guarded)
+    result = retention.purge(days=90)
+    assert set(result.errors) == {deliveries["fallita_old"].pk}
+    assert set(result.purged) == {deliveries[n].pk for n in PURGED - {"fallita_old"}}
+    monkeypatch.setattr(retention, "purge", lambda: 1 / 0)
+    monkeypatch.setattr(retention, "_next_check", 0.0)
+    AuditEntry.objects.filter(action=retention.AUDIT_ACTION).delete()
+    assert retention.purge_if_due() is None  # logged, not raised

@@ -1,13 +1,12 @@
 """The review maps' vector tiles: per act, permission-checked, private, each feature marked by its change."""
 
-import math
 
 import pytest
 from django.urls import reverse
 
 from consegne import actions
 from consegne.queries import atto_extents
-from tests.mvt import decode
+from tests.mvt import decode, tile_of
 
 from .conftest import PASSWORD
 
@@ -17,11 +16,6 @@ pytestmark = pytest.mark.django_db
 def login(client, user):
     assert client.login(username=user.username, password=PASSWORD)
     return client
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2 ** z
-    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 def tile_url(atto_id: int, z: int, x: int, y: int, **compare) -> str:
@@ -77,7 +71,7 @@ def test_tiles_are_only_for_those_who_may_view_the_act(client, tecnico, tecnico_
     assert client.get(reverse("consegne:atto_tile", args=[c.atto_id, 3, 9, 1])).status_code == 404  # off the grid
     assert client.get(reverse("consegne:atto_tile", args=[c.atto_id + 1000, 12, 0, 0])).status_code == 404
     # The act compared against must exist and be of the same comune; the value is never spliced.
-    for bad in ("abc", "1 OR 1=1", str(c.atto_id + 1000)):
+    for bad in ("abc", "1 OR 1=1", "²", "-1", str(c.atto_id + 1000)):
         assert client.get(url, {"old": bad}).status_code == 404, bad
 
 

@@ -1,21 +1,14 @@
 """Vector tiles made by PostGIS: filtered by bound parameters, cached by data version, never stale."""
 
-import math
 
 import pytest
 from django.db import connection
 
 from layers.models import Layer
 from mappature.models import PgtFeature, TileCache
+from tests.mvt import tile_of
 
 pytestmark = pytest.mark.django_db
-
-
-def tile_of(lon, lat, z):
-    n = 2 ** z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 
