@@ -150,12 +150,34 @@ REMIX = {
     "OGC_MAP_CACHE": 32,
     # Debian's python3-mapscript, imported alone (the venv does not see the system site-packages).
     "MAPSCRIPT_DIR": "/usr/lib/python3/dist-packages/mapscript",
-    # Service metadata of WMS/WFS capabilities (contact shown to GIS users).
+    # Service metadata of WMS/WFS capabilities and OGC API (contact shown to GIS users; `<key>_en` for
+    # English where it differs). Person, phone and e-mail are the owner's to set: none is invented.
     "OGC_SERVICE": {
         "title": "Remix – Città metropolitana di Milano",
+        "title_en": "Remix – Metropolitan City of Milan",
+        "abstract": "Strati pubblicati dal portale Remix della rigenerazione urbana (PGT, PTM, realizzazioni).",
+        "abstract_en": "Layers published by Remix, the urban regeneration portal (PGT, PTM, interventions).",
+        "keywords": ["rigenerazione urbana", "PGT", "PTM", "Città metropolitana di Milano"],
         "organization": "Città metropolitana di Milano",
+        "person": os.environ.get("REMIX_OGC_CONTACT_PERSON", ""),
+        "position": os.environ.get("REMIX_OGC_CONTACT_POSITION", ""),
         "email": os.environ.get("REMIX_OGC_CONTACT_EMAIL", ""),
-        "access_constraints": "CC-BY 4.0",
+        "phone": os.environ.get("REMIX_OGC_CONTACT_PHONE", ""),
+        "address": "Via Vivaio 1",
+        "city": "Milano",
+        "province": "MI",
+        "postcode": "20122",
+        "country": "Italia",
+        "country_en": "Italy",
+        "website": "https://www.cittametropolitana.mi.it/",
+        "fees": "nessuno",
+        "fees_en": "none",
+        "access_constraints": "CC-BY 4.0 salvo diversa indicazione nel singolo strato",
+        "access_constraints_en": "CC-BY 4.0 unless a layer states otherwise",
+        # ISO 19139 record of the service for INSPIRE extended capabilities (empty: the catalogue's page)
+        "metadata_url": os.environ.get("REMIX_OGC_METADATA_URL", ""),
+        # Default and largest page of a WFS GetFeature and of OGC API items (clients page beyond it).
+        "max_features": 10000,
     },
     # GeoPackage exports: where files go, and explicit limits (over the maximum an export is refused).
     "EXPORT_DIR": Path(os.environ.get("REMIX_EXPORT_DIR", BASE_DIR / "var" / "exports")),

@@ -19,6 +19,12 @@ _TYPES = {"POLYGON": "POLYGON", "MULTIPOLYGON": "POLYGON", "LINESTRING": "LINE",
 _NUMERIC = ("integer", "bigint", "smallint", "numeric", "double precision", "real")
 
 
+# MapServer splits keyword lists on commas: a comma inside a keyword is written as this private-use
+# character and turned back into a comma in the capabilities (layers.ogc.service), so it stays whole.
+KEYWORD_COMMA = "\ue000"
+MAXSIZE = 4096  # largest GetMap side: an anonymous client must not make the server draw without bound
+
+
 @dataclass(frozen=True)
 class ServiceInfo:
     """Service-level metadata (from settings) and the local paths the mapfile refers to."""
@@ -35,6 +41,27 @@ class ServiceInfo:
     fontset: str
     template_dir: str
     language: str = "ita"
+    position: str = ""
+    phone: str = ""
+    address: str = ""
+    city: str = ""
+    province: str = ""
+    postcode: str = ""
+    country: str = ""
+    website: str = ""
+    role: str = "pointOfContact"
+    max_features: int = 10000
+    metadata_url: str = ""  # the service's own metadata record (INSPIRE extended capabilities)
+
+
+def keyword_list(keywords) -> str:
+    """A MapServer keyword list in which every keyword stays whole (see ``KEYWORD_COMMA``)."""
+    seen = []
+    for keyword in keywords:
+        text = " ".join(str(keyword).split())
+        if text and text not in seen:
+            seen.append(text)
+    return ",".join(k.replace(",", KEYWORD_COMMA) for k in seen)
 
 
 def q(value) -> str:
@@ -45,13 +72,16 @@ def q(value) -> str:
 
 def render(layers: list[LayerSource], info: ServiceInfo, lang: str = "it") -> str:
     """The whole mapfile for ``layers`` (already filtered to what the caller may see)."""
-    extent = _union([lyr.extent for lyr in layers]) if layers else DEFAULT_EXTENT
+    extent = _pad(_union([lyr.extent for lyr in layers])) if layers else DEFAULT_EXTENT
+    # MapServer draws in file order: rasters first, so that the vectors stay visible above them when a
+    # client draws the root layer (the whole service) at once.
+    ordered = [lyr for lyr in layers if lyr.kind == "raster"] + [lyr for lyr in layers if lyr.kind != "raster"]
     parts = [
         "MAP",
         '  NAME "remix"',
         "  STATUS ON",
         "  SIZE 256 256",
-        "  MAXSIZE 8192",
+        f"  MAXSIZE {MAXSIZE}",
         "  UNITS METERS",
         f"  EXTENT {_extent(extent)}",
         f"  FONTSET {q(info.fontset)}",
@@ -61,7 +91,7 @@ def render(layers: list[LayerSource], info: ServiceInfo, lang: str = "it") -> st
         _OUTPUT_FORMATS,
         _web(info, extent),
         _LEGEND,
-        *(_layer(lyr, info, lang) for lyr in layers),
+        *(_layer(lyr, info, lang) for lyr in ordered),
         "END",
     ]
     return "\n".join(parts) + "\n"
@@ -70,6 +100,11 @@ def render(layers: list[LayerSource], info: ServiceInfo, lang: str = "it") -> st
 def _union(extents):
     return (min(e[0] for e in extents), min(e[1] for e in extents),
             max(e[2] for e in extents), max(e[3] for e in extents))
+
+
+def _pad(extent, metres: float = 1.0):
+    """The root's box, one metre wider than its layers': reprojected, each layer still nests inside."""
+    return (extent[0] - metres, extent[1] - metres, extent[2] + metres, extent[3] + metres)
 
 
 def _extent(extent) -> str:
@@ -89,7 +124,8 @@ _OUTPUT_FORMATS = """  OUTPUTFORMAT NAME "png" DRIVER "AGG/PNG" MIMETYPE "image/
     EXTENSION "png" FORMATOPTION "QUANTIZE_FORCE=on" FORMATOPTION "QUANTIZE_COLORS=256" END
   OUTPUTFORMAT NAME "jpeg" DRIVER "AGG/JPEG" MIMETYPE "image/jpeg" IMAGEMODE RGB EXTENSION "jpg" END
   OUTPUTFORMAT NAME "geojson" DRIVER "OGR/GEOJSON" MIMETYPE "application/json"
-    FORMATOPTION "STORAGE=memory" FORMATOPTION "FORM=SIMPLE" FORMATOPTION "LCO:WRITE_BBOX=YES" END"""
+    FORMATOPTION "STORAGE=memory" FORMATOPTION "FORM=SIMPLE" FORMATOPTION "LCO:WRITE_BBOX=YES"
+    FORMATOPTION "LCO:ID_FIELD=id" END"""  # each GeoJSON feature carries its key as "id" (not a property)
 
 _LEGEND = """  LEGEND
     KEYSIZE 20 12
@@ -98,26 +134,47 @@ _LEGEND = """  LEGEND
 
 
 def _web(info: ServiceInfo, extent) -> str:
+    languages = "eng,ita" if info.language == "eng" else "ita,eng"
     meta = {
         "ows_title": info.title,
         "ows_abstract": info.abstract,
-        "ows_keywordlist": ",".join(info.keywords),
+        "ows_keywordlist": keyword_list(info.keywords),
         "ows_contactorganization": info.organization,
         "ows_contactperson": info.person,
+        "ows_contactposition": info.position,
         "ows_contactelectronicmailaddress": info.email,
+        "ows_contactvoicetelephone": info.phone,
+        "ows_addresstype": "postal" if info.address else "",
+        "ows_address": info.address,
+        "ows_city": info.city,
+        "ows_stateorprovince": info.province,
+        "ows_postcode": info.postcode,
+        "ows_country": info.country,
+        "ows_service_onlineresource": info.website,
+        "ows_role": info.role,
         "ows_fees": info.fees,
         "ows_accessconstraints": info.access_constraints,
         "ows_srs": OGC_SRS,
         "ows_extent": _extent(extent),
-        "ows_enable_request": "*",
+        # Only WMS and WFS: no WCS or SOS (the request guard refuses other services before MapServer)
+        "wms_enable_request": "*",
+        "wfs_enable_request": "*",
         "ows_encoding": "UTF-8",
-        "ows_languages": info.language,
+        "ows_languages": languages,
+        "ows_inspire_capabilities": "url" if info.metadata_url else "",
+        "ows_inspire_metadataurl_href": info.metadata_url,
+        "ows_inspire_metadataurl_format": "application/vnd.ogc.csw.GetRecordByIdResponse_xml" if info.metadata_url
+        else "",
         "wms_getfeatureinfo_formatlist": INFO_FORMATS,
+        "wms_getmap_formatlist": "image/png,image/png; mode=8bit,image/jpeg",
         "wms_feature_info_mime_type": "text/html",
         "wms_sld_enabled": "false",  # no remote SLD fetches: a request must never make us call out
+        "wms_rootlayer_title": info.title,
+        "wms_rootlayer_abstract": info.abstract,
         "wfs_getfeature_formatlist": "geojson",
         "wfs_compute_number_matched": "true",
-        "wfs_maxfeatures": "",
+        # The advertised default and largest page of a WFS GetFeature (CountDefault): clients page beyond it
+        "wfs_maxfeatures": str(info.max_features),
     }
     lines = "\n".join(f"      {q(k)} {q(v)}" for k, v in meta.items() if v != "")
     return (f"  WEB\n    HEADER {q(info.template_dir + '/_header.html')}\n"
@@ -132,22 +189,26 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
     meta = {
         "ows_title": title,
         "ows_abstract": abstract,
-        "ows_keywordlist": ",".join(lyr.keywords),
-        # MapServer also filters WFS requests without BBOX by this extent: it must cover CMM, not only
-        # the data as it was when the map was built (a PGT published later would be cut).
+        "ows_keywordlist": keyword_list(lyr.keywords),
+        # MapServer filters a WFS GetFeature without BBOX by this box: it covers CMM, so that data loaded
+        # after the map was built is served. Capabilities tell the data's own box (remix_data_extent,
+        # swapped in by layers.ogc.service), which nests in the root's, computed from the same boxes.
         "ows_extent": _extent(_union([lyr.extent, DEFAULT_EXTENT])),
+        "remix_data_extent": _extent(lyr.extent),
         "ows_srs": OGC_SRS,
-        "ows_attribution_title": lyr.attribution,
-        "wms_include_items": "all",
+        "ows_attribution_title": _attribution(lyr, lang),
+        "wms_include_items": ",".join(c.name for c in lyr.columns) if lyr.kind != "raster" else "all",
     }
     meta.update(_vector_meta(lyr) if lyr.kind != "raster" else {})
     lines = "\n".join(f"      {q(k)} {q(v)}" for k, v in meta.items() if v != "")
-    body = _raster_body(lyr) if lyr.kind == "raster" else _vector_body(lyr, info)
+    body = _raster_body(lyr, info) if lyr.kind == "raster" else _vector_body(lyr, info)
     last = len(lyr.style.classes) - 1
     classes = "\n".join(_class(c, lyr, lang, i == last) for i, c in enumerate(lyr.style.classes))
     if lyr.style.other is not None:  # MapServer draws with the first class that matches: "other" goes last
         classes += "\n" + _class(lyr.style.other, lyr, lang, False, other=True)
     classitem = f"    CLASSITEM {q(lyr.style.field)}\n" if _classitem(lyr.style, lyr) else ""
+    # The LAYER EXTENT covers CMM, not only the data as it was when the map was built: MapServer skips
+    # a layer whose EXTENT misses the request, and a PGT published later must still be drawn.
     return (
         f"  LAYER\n    NAME {q(lyr.slug)}\n{body}\n    STATUS ON\n"
         f"    EXTENT {_extent(_union([lyr.extent, DEFAULT_EXTENT]))}\n"
@@ -156,16 +217,31 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
     )
 
 
+def _attribution(lyr: LayerSource, lang: str) -> str:
+    licence = str(lyr.metadata.get("licence") or "") if isinstance(lyr.metadata, dict) else ""
+    if lyr.attribution and licence and licence.lower() not in lyr.attribution.lower():
+        return f"{lyr.attribution} ({'licence' if lang == 'en' else 'licenza'} {licence})"
+    return lyr.attribution or licence
+
+
 def _vector_meta(lyr: LayerSource) -> dict:
-    items = ",".join(c.name for c in lyr.columns)
+    # The key goes first: GeoJSON moves it to the feature's "id" (LCO:ID_FIELD), GML has it as gml:id too.
+    names = [lyr.key] + [c.name for c in lyr.columns if c.name != lyr.key]
+    items = ",".join(names)
     types = {f"gml_{c.name}_type": _gml_type(c.sql_type) for c in lyr.columns}
+    types.setdefault(f"gml_{lyr.key}_type", "Long")
     return {
         "gml_include_items": items,
         "gml_featureid": lyr.key,
         "gml_geometries": "geom",
         "gml_geom_type": _gml_geom(lyr.geometry_type),
+        "gml_types": "auto",
         "wfs_getfeature_formatlist": "geojson",
         "wfs_use_default_extent_for_getfeature": "false",
+        # Read by layers.ogc.service to sort numeric properties in PostgreSQL (never sent to clients)
+        "remix_relation": lyr.qualified_table,
+        "remix_srid": str(lyr.srid),
+        "remix_geom_column": lyr.geom_column,
         **types,
     }
 
@@ -200,8 +276,11 @@ def _vector_body(lyr: LayerSource, info: ServiceInfo) -> str:
     )
 
 
-def _raster_body(lyr: LayerSource) -> str:
-    return f'    TYPE RASTER\n    DATA {q(lyr.raster_path)}\n    PROCESSING "RESAMPLE=NEAREST"'
+def _raster_body(lyr: LayerSource, info: ServiceInfo) -> str:
+    """A raster layer, queryable (GetFeatureInfo answers the pixel's value)."""
+    return (f'    TYPE RASTER\n    DATA {q(lyr.raster_path)}\n    PROCESSING "RESAMPLE=NEAREST"\n'
+            f"    TEMPLATE {q(info.template_dir + '/' + lyr.slug + '.html')}\n"
+            "    TOLERANCE 0\n    TOLERANCEUNITS PIXELS")
 
 
 def _classitem(style: Classification, lyr: LayerSource) -> bool:
@@ -267,6 +346,10 @@ def circle_symbol() -> str:
 def feature_info_template(lyr: LayerSource, lang: str = "it") -> str:
     """MapServer HTML template of one layer's GetFeatureInfo rows (attribute names are catalogue names)."""
     title = lyr.title_en if lang == "en" else lyr.title_it
+    if lyr.kind == "raster":  # MapServer names a pixel's value value_0
+        label = _html(lyr.value_label_en if lang == "en" else lyr.value_label_it)
+        return (f"<!-- MapServer Template -->\n<table class=\"remix-info\"><caption>{_html(title)}</caption>"
+                f'<tr><th>{label}</th><td>[value_0 escape="html"]</td></tr></table>\n')
     cells = "".join(
         f'<tr><th>{_html(c.label_en if lang == "en" else c.label_it)}</th>'
         f'<td>[item name="{c.name}" escape="html"]</td></tr>'

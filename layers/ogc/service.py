@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -20,16 +21,17 @@ from django.conf import settings
 from django.db import connection
 
 from ..models import Layer
-from . import mapfile
+from . import guard, mapfile
 from .errors import LayerSourceError
 from .mapscript_loader import mapscript
-from .sources import LayerSource, resolve
+from .sources import LayerSource, quote_ident, resolve
 
 log = logging.getLogger(__name__)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 # One request at a time per process talks to MapServer (map clones and output buffers are not
 # shared safely); gunicorn's sync workers never contend for it, threaded servers (tests) queue here.
 _lock = threading.Lock()
+EXCEPTION_TYPE = "application/xml; charset=utf-8"
 _maps: OrderedDict[str, object] = OrderedDict()
 _sources: dict[tuple, LayerSource | None] = {}
 _visible: dict[object, tuple[float, float, list]] = {}  # user id (None: anonymous) → (when, stamp, layers)
@@ -40,6 +42,11 @@ class OwsResponse:
     status: int
     content_type: str
     body: bytes
+
+    @property
+    def is_exception(self) -> bool:
+        """An OGC exception report (never to be cached by anyone: the next try may succeed)."""
+        return self.status >= 400 or guard.is_exception(self.content_type, self.body)
 
 
 def conf(key: str, default=None):
@@ -66,19 +73,38 @@ def _libpq(value) -> str:
 
 
 def service_info(directory: Path, lang: str = "it") -> mapfile.ServiceInfo:
+    """Service metadata from ``REMIX["OGC_SERVICE"]`` (English keys ``*_en`` where they differ)."""
     svc = conf("OGC_SERVICE", {})
+
+    def text(key: str, default: str = "") -> str:
+        value = svc.get(f"{key}_en") if lang == "en" else None
+        return str(value or svc.get(key, default) or "")
+
+    keywords = svc.get("keywords_en" if lang == "en" and svc.get("keywords_en") else "keywords",
+                       ("rigenerazione urbana", "PGT", "PTM", "Città metropolitana di Milano"))
     return mapfile.ServiceInfo(
-        title=svc.get("title", "Remix – Città metropolitana di Milano"),
-        abstract=svc.get("abstract", "Strati pubblicati dal portale Remix della rigenerazione urbana."),
-        keywords=tuple(svc.get("keywords", ("rigenerazione urbana", "PGT", "PTM", "Città metropolitana di Milano"))),
-        organization=svc.get("organization", "Città metropolitana di Milano"),
-        person=svc.get("person", ""),
-        email=svc.get("email", ""),
-        fees=svc.get("fees", "none"),
-        access_constraints=svc.get("access_constraints", "CC-BY 4.0"),
+        title=text("title", "Remix – Città metropolitana di Milano"),
+        abstract=text("abstract", "Strati pubblicati dal portale Remix della rigenerazione urbana."),
+        keywords=tuple(str(k) for k in keywords),
+        organization=text("organization", "Città metropolitana di Milano"),
+        person=text("person"),
+        position=text("position"),
+        email=text("email"),
+        phone=text("phone"),
+        address=text("address"),
+        city=text("city"),
+        province=text("province"),
+        postcode=text("postcode"),
+        country=text("country"),
+        website=text("website"),
+        fees=text("fees", "none"),
+        access_constraints=text("access_constraints", "CC-BY 4.0"),
+        metadata_url=text("metadata_url"),
+        max_features=int(svc.get("max_features", 10000)),
         connection=conninfo(with_password=False),
         fontset=str(directory / "fonts.txt"),
         template_dir=str(directory / "templates" / lang),  # feature-info labels are per language
+        language="eng" if lang == "en" else "ita",
     )
 
 
@@ -196,11 +222,32 @@ def map_for(user, lang: str = "it"):
 
 
 def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", lang: str = "it") -> OwsResponse:
-    """Run one OWS request (GET query string, or POST body) against the user's map."""
+    """Run one OWS request (GET query string, or POST body) against the user's map.
+
+    The request is checked first (:mod:`layers.ogc.guard`): what MapServer would crash on or not
+    answer gets an OGC exception report here, and MapServer only sees what it answers safely.
+    """
+    prepared = guard.prepare(query_string, body)
+    if prepared.error is not None:
+        status, report = prepared.error
+        return OwsResponse(status=status, content_type=EXCEPTION_TYPE, body=report)
     template = map_for(user, lang)
-    links = _metadata_links(template, online_resource) if "getcapabilities" in query_string.lower() else {}
+    capabilities = prepared.request.lower() == "getcapabilities"
+    links = _metadata_links(template, online_resource) if capabilities else {}
     with _lock:
-        return _run(template, query_string, online_resource, body, links)
+        answer = _run(template, prepared.query, online_resource, prepared.body, links, prepared)
+    return _clean_capabilities(answer) if capabilities else answer
+
+
+_LANGUAGE_IN_URL = re.compile(rb"\?language=[a-z]{3}&amp;")
+
+
+def _clean_capabilities(answer: OwsResponse) -> OwsResponse:
+    """Keywords whole again (``mapfile.KEYWORD_COMMA``), and operation URLs as clean as the one the
+    client used: MapServer prefixes them with ``language=`` once the service declares its languages."""
+    body = answer.body.replace(mapfile.KEYWORD_COMMA.encode(), b",")
+    body = _LANGUAGE_IN_URL.sub(b"?", body)
+    return OwsResponse(status=answer.status, content_type=answer.content_type, body=body)
 
 
 def _metadata_links(template, online_resource: str) -> dict[str, str]:
@@ -209,6 +256,11 @@ def _metadata_links(template, online_resource: str) -> dict[str, str]:
 
     root = online_resource.split("/ows", 1)[0]
     links = {}
+    if not template.web.metadata.get("ows_inspire_metadataurl_href"):
+        try:  # no service record configured: the catalogue, where every layer's record is linked
+            links[""] = root + reverse("layers:catalogue")
+        except NoReverseMatch:
+            pass
     for index in range(template.numlayers):
         name = template.getLayer(index).name
         try:
@@ -218,33 +270,90 @@ def _metadata_links(template, online_resource: str) -> dict[str, str]:
     return links
 
 
-def _run(template, query_string: str, online_resource: str, body: bytes, links: dict | None = None) -> OwsResponse:
+_NUMERIC_GML = ("Integer", "Long", "Real")
+
+
+def _numeric_sort(current, prepared) -> bool:
+    """MapServer sorts PostGIS layers by the text of each value ("9311" after "20205"): a SORTBY on a
+    numeric property of one layer is done by PostgreSQL instead, in a sorted subquery (ties by key).
+    Property names are checked against the layer's published items; nothing from the request is
+    spliced into SQL but those names, quoted."""
+    if prepared is None or not prepared.sort or len(prepared.typenames) != 1:
+        return False
+    layer = current.getLayerByName(prepared.typenames[0])
+    if layer is None or not layer.metadata.get("remix_relation"):
+        return False
+    items = set((layer.metadata.get("gml_include_items") or "").split(","))
+    if any(name not in items for name, _desc in prepared.sort):
+        return False
+    if not any(layer.metadata.get(f"gml_{name}_type") in _NUMERIC_GML for name, _desc in prepared.sort):
+        return False
+    key = layer.metadata.get("gml_featureid")
+    order = ", ".join(f"{quote_ident(name)} {'DESC' if desc else 'ASC'} NULLS LAST" for name, desc in prepared.sort)
+    layer.data = (f"{quote_ident(layer.metadata.get('remix_geom_column'))} FROM (SELECT * FROM "
+                  f"{layer.metadata.get('remix_relation')} ORDER BY {order}, {quote_ident(key)}) AS sorted"
+                  f" USING UNIQUE {quote_ident(key)} USING SRID={layer.metadata.get('remix_srid')}")
+    return True
+
+
+def _run(template, query_string: str, online_resource: str, body: bytes, links: dict | None = None,
+         prepared=None) -> OwsResponse:
     ms = mapscript()
     request = ms.OWSRequest()
+    current = template.clone()
+    if not body and _numeric_sort(current, prepared):
+        query_string = guard.without(query_string, "SORTBY")
     if body:
         request.loadParamsFromPost(body.decode("utf-8", "replace"), query_string)
     else:
         request.loadParamsFromURL(query_string)
-    current = template.clone()
     current.web.metadata.set("ows_onlineresource", online_resource)
+    if prepared is not None and prepared.request.lower() == "getcapabilities":
+        for index in range(current.numlayers):  # capabilities tell each layer's data extent
+            layer = current.getLayer(index)
+            if layer.metadata.get("remix_data_extent"):
+                layer.metadata.set("ows_extent", layer.metadata.get("remix_data_extent"))
     for name, href in (links or {}).items():
+        if name == "":
+            current.web.metadata.set("ows_inspire_capabilities", "url")
+            current.web.metadata.set("ows_inspire_metadataurl_href", href)
+            current.web.metadata.set("ows_inspire_metadataurl_format", "text/html")
+            continue
         layer = current.getLayerByName(name)
         layer.metadata.set("ows_metadataurl_href", href)
         layer.metadata.set("ows_metadataurl_format", "text/xml")
         layer.metadata.set("ows_metadataurl_type", "ISO19115:2003")
     ms.msIO_installStdoutToBuffer()
+    headers, payload = {}, b""
     try:
         current.OWSDispatch(request)
     except ms.MapServerError as err:
         log.info("MapServer error: %s", err)
     finally:
-        headers = ms.msIO_getAndStripStdoutBufferMimeHeaders() or {}
-        payload = ms.msIO_getStdoutBufferBytes()
+        try:
+            headers = ms.msIO_getAndStripStdoutBufferMimeHeaders() or {}
+            payload = ms.msIO_getStdoutBufferBytes()
+        except ms.MapServerError as err:  # nothing written, or no header block
+            log.info("MapServer wrote no answer: %s", err)
         ms.msIO_resetHandlers()
         ms.msResetErrorList()
+    if not payload:  # MapServer wrote nothing it could call an answer
+        return OwsResponse(status=400, content_type=EXCEPTION_TYPE, body=guard.exception_report(
+            "NoApplicableCode", "", "The request could not be answered: check SERVICE, VERSION and REQUEST."))
     content_type = headers.get("Content-Type", "text/plain")
-    status = int(str(headers.get("Status", "200")).split()[0] or 200)
-    return OwsResponse(status=status, content_type=content_type, body=bytes(payload or b""))
+    try:
+        status = int(str(headers.get("Status", "200")).split()[0] or 200)
+    except ValueError:
+        status = 200
+    return OwsResponse(status=status, content_type=content_type, body=bytes(payload))
+
+
+def cache_control(answer: OwsResponse, user) -> str:
+    """Maps and features may be cached a minute (shared caches only for anonymous answers); an
+    exception never is: the same request may succeed a moment later."""
+    if answer.is_exception:
+        return "no-store"
+    return "private, max-age=60" if user is not None and user.is_authenticated else "public, max-age=60"
 
 
 def close_connections() -> None:

@@ -55,6 +55,8 @@ class LayerSource:
     columns: tuple[Column, ...] = ()
     raster_path: str = ""
     metadata: dict = field(default_factory=dict, hash=False, compare=False)
+    value_label_it: str = "Valore"
+    value_label_en: str = "Value"
 
     @property
     def qualified_table(self) -> str:
@@ -124,7 +126,10 @@ def _resolve_raster(layer, common: dict) -> LayerSource:
     path = raster_path(layer)
     if not path.exists():
         raise LayerSourceError(f"raster of layer {layer.slug!r} not found: {path}")
-    return LayerSource(raster_path=str(path), extent=_raster_extent(path), **common)
+    declared = next((a for a in layer.attributes or [] if isinstance(a, dict) and a.get("name")), {})
+    labels = {"value_label_it": declared.get("label_it") or "Valore",
+              "value_label_en": declared.get("label_en") or declared.get("label_it") or "Value"}
+    return LayerSource(raster_path=str(path), extent=_raster_extent(path), **labels, **common)
 
 
 def _raster_extent(path: Path) -> tuple[float, float, float, float]:

@@ -16,6 +16,9 @@ from . import service
 from .errors import OgcError
 
 
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}
+
+
 def _anonymous(environ) -> bool:
     return (environ.get("PATH_INFO") == "/ows" and environ.get("REQUEST_METHOD") in ("GET", "HEAD")
             and not environ.get("HTTP_AUTHORIZATION")
@@ -35,9 +38,9 @@ def _answer(environ) -> tuple[str, list[tuple[str, str]], bytes]:
     except OgcError as err:
         return "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")], str(err).encode()
     headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body))),
-               ("Access-Control-Allow-Origin", "*"), ("Cache-Control", "public, max-age=60"),
+               ("Access-Control-Allow-Origin", "*"), ("Cache-Control", service.cache_control(answer, None)),
                ("X-Content-Type-Options", "nosniff")]
-    return f"{answer.status} {'OK' if answer.status == 200 else 'Error'}", headers, answer.body
+    return f"{answer.status} {_REASONS.get(answer.status, 'Error')}", headers, answer.body
 
 
 def with_ows_fast_path(django_app):
