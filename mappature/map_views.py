@@ -2,13 +2,15 @@
 
 ``map_realizzazioni``: interventions still placed at their comuni have no geometry of their own,
 so the view draws them at a point inside each of their comuni (``ST_PointOnSurface``); refined
-sites keep theirs. The registry points ``Layer.source`` at it: the map, the tiles, the API and the
+sites keep theirs; ``istat_code`` and ``comune`` are those of the first (lead) comune listed, ``comuni``
+names them all. ``map_stazioni``: stations with the name of their comune. The registry points ``Layer.source`` at it: the map, the tiles, the API and the
 OGC services read the live table, never a stale copy. Thematic layers use the ``thematic_<code>``
 views of migration 0003.
 """
 
 REALIZZAZIONI_VIEW = "map_realizzazioni"
 STAZIONI_TABLE = "mappature_stazione"
+STAZIONI_VIEW = "map_stazioni"
 
 
 def thematic_view(code: str) -> str:
@@ -22,10 +24,21 @@ SELECT r.id, r.code, r.title, r.programme, array_to_string(r.funding_sources, ';
        r.year_start, r.year_end, r.comuni_istat, r.location_precision, r.synthetic,
        coalesce(r.geom, (SELECT ST_Multi(ST_Collect(ST_PointOnSurface(c.geom)))
                          FROM mappature_comune c WHERE c.istat_code = ANY(r.comuni_istat)))
-         ::geometry(MultiPoint, 32632) AS geom
+         ::geometry(MultiPoint, 32632) AS geom,
+       r.comuni_istat[1] AS istat_code,
+       (SELECT c.name FROM mappature_comune c WHERE c.istat_code = r.comuni_istat[1]) AS comune,
+       (SELECT string_agg(c.name, '; ' ORDER BY array_position(r.comuni_istat, c.istat_code))
+          FROM mappature_comune c WHERE c.istat_code = ANY(r.comuni_istat)) AS comuni
 FROM mappature_realizzazione r"""
+
+# Stations with the name of their comune, so that every comune-bound layer offers istat_code and comune.
+_STAZIONI_SQL = f"""
+CREATE OR REPLACE VIEW {STAZIONI_VIEW} AS
+SELECT s.id, s.code, s.name, s.istat_code, c.name AS comune, s.geom
+FROM {STAZIONI_TABLE} s
+LEFT JOIN mappature_comune c ON c.istat_code = s.istat_code"""
 
 
 def all_views() -> list[tuple[str, str]]:
     """(view name, CREATE VIEW text) for every map view; constants only, no user input."""
-    return [(REALIZZAZIONI_VIEW, _REALIZZAZIONI_SQL)]
+    return [(REALIZZAZIONI_VIEW, _REALIZZAZIONI_SQL), (STAZIONI_VIEW, _STAZIONI_SQL)]

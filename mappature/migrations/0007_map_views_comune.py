@@ -1,0 +1,22 @@
+"""Comune code and name on every comune-bound map view: map_realizzazioni gains istat_code, comune and
+comuni (columns added at the end), map_stazioni is new (stations with their comune's name)."""
+
+from django.db import migrations
+
+
+def forwards(apps, schema_editor):
+    from mappature.map_views import all_views
+
+    for _name, sql in all_views():
+        schema_editor.execute(sql)  # CREATE OR REPLACE: new columns come last, dependants are kept
+
+
+def backwards(apps, schema_editor):
+    from mappature.map_views import STAZIONI_VIEW
+
+    schema_editor.execute(f"DROP VIEW IF EXISTS {STAZIONI_VIEW}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("mappature", "0006_pgt_feature_fewer_indexes")]
+    operations = [migrations.RunPython(forwards, backwards)]
