@@ -288,12 +288,16 @@ def _numeric_sort(current, prepared) -> bool:
         return False
     if not any(layer.metadata.get(f"gml_{name}_type") in _NUMERIC_GML for name, _desc in prepared.sort):
         return False
-    key = layer.metadata.get("gml_featureid")
+    key, geom = layer.metadata.get("gml_featureid"), layer.metadata.get("remix_geom_column")
+    if not (_PLAIN.match(key or "") and _PLAIN.match(geom or "")):  # MapServer quotes these two itself
+        return False
     order = ", ".join(f"{quote_ident(name)} {'DESC' if desc else 'ASC'} NULLS LAST" for name, desc in prepared.sort)
-    layer.data = (f"{quote_ident(layer.metadata.get('remix_geom_column'))} FROM (SELECT * FROM "
-                  f"{layer.metadata.get('remix_relation')} ORDER BY {order}, {quote_ident(key)}) AS sorted"
-                  f" USING UNIQUE {quote_ident(key)} USING SRID={layer.metadata.get('remix_srid')}")
+    layer.data = (f"{geom} FROM (SELECT * FROM {layer.metadata.get('remix_relation')} ORDER BY {order},"
+                  f" {quote_ident(key)}) AS sorted USING UNIQUE {key} USING SRID={layer.metadata.get('remix_srid')}")
     return True
+
+
+_PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def _run(template, query_string: str, online_resource: str, body: bytes, links: dict | None = None,
