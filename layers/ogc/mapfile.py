@@ -349,7 +349,7 @@ def feature_info_template(lyr: LayerSource, lang: str = "it") -> str:
     if lyr.kind == "raster":  # MapServer names a pixel's value value_0
         label = _html(lyr.value_label_en if lang == "en" else lyr.value_label_it)
         return (f"<!-- MapServer Template -->\n<table class=\"remix-info\"><caption>{_html(title)}</caption>"
-                f'<tr><th>{label}</th><td>[value_0 escape="html"]</td></tr></table>\n')
+                f'<tr><th>{label}</th><td>[value_0]</td></tr></table>\n')
     cells = "".join(
         f'<tr><th>{_html(c.label_en if lang == "en" else c.label_it)}</th>'
         f'<td>[item name="{c.name}" escape="html"]</td></tr>'
