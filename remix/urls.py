@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("mappature.api_urls")),
     path("", include("layers.ogc.urls_ows")),
+    path("ogcapi/", include("layers.ogc.urls_ogcapi")),
     path("api/", include("layers.exports.api_urls")),
     path("tiles/", include("mappature.tile_urls")),
     path("api/", include("layers.api_urls")),

@@ -71,4 +71,5 @@ def qgis(request):
         "layers": layers,
         "wms_url": f"{url}?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities",
         "wfs_url": f"{url}?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetCapabilities",
+        "ogcapi_url": request.build_absolute_uri(reverse("ogcapi:landing")),
     })
