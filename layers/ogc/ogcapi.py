@@ -315,18 +315,22 @@ def _bbox(request) -> tuple[float, float, float, float] | None:
     return minx, miny, maxx, maxy, crs.srid
 
 
-def _feature_sql(src: LayerSource, crs: Crs) -> sql.Composed:
-    """One feature as GeoJSON text: id, geometry in ``crs`` (axis order included), declared attributes."""
+GEOMETRY_ALIAS = "__remix_geometry"  # the geometry's name inside the record PostGIS serialises
+
+
+def _feature_sql(src: LayerSource, crs: Crs) -> tuple[sql.Composed, sql.Composed]:
+    """One feature as GeoJSON text, written by PostGIS' own ``ST_AsGeoJSON(record)`` (declared
+    attributes, typed; geometry in ``crs``, axis order included) with the key as the feature's "id".
+    Returns (select expression, lateral record) for ``FROM rel AS t, LATERAL (record) AS r``."""
     geom = sql.SQL("ST_Transform(t.{}, {})").format(sql.Identifier(src.geom_column), sql.Literal(crs.srid))
     if crs.lat_first:
         geom = sql.SQL("ST_FlipCoordinates({})").format(geom)
-    pairs = sql.SQL(", ").join(sql.SQL("{}, t.{}").format(sql.Literal(c.name), sql.Identifier(c.name))
-                               for c in src.columns if c.name != src.key)
-    props = sql.SQL("json_build_object({})").format(pairs) if src.columns else sql.SQL("'{{}}'::json")
-    return sql.SQL(
-        "'{{\"type\":\"Feature\",\"id\":' || to_json(t.{key})::text || ',\"geometry\":' || "
-        "coalesce(ST_AsGeoJSON({geom}, {decimals}), 'null') || ',\"properties\":' || {props}::text || '}}'"
-    ).format(key=sql.Identifier(src.key), geom=geom, decimals=sql.Literal(crs.decimals), props=props)
+    columns = [sql.SQL("t.{}").format(sql.Identifier(c.name)) for c in src.columns if c.name != src.key]
+    record = sql.SQL("SELECT {}").format(sql.SQL(", ").join(
+        [*columns, sql.SQL("{} AS {}").format(geom, sql.Identifier(GEOMETRY_ALIAS))]))
+    feature = sql.SQL("'{{\"id\":' || to_json(t.{key})::text || ',' || substr(ST_AsGeoJSON(r.*, {name}, {dec}), 2)").format(
+        key=sql.Identifier(src.key), name=sql.Literal(GEOMETRY_ALIAS), dec=sql.Literal(crs.decimals))
+    return feature, record
 
 
 def _where(request, src: LayerSource) -> tuple[sql.Composed, list]:
@@ -368,8 +372,11 @@ def items(request, collection_id: str):
     offset = _int(request, "offset", 0, 0)
     where, params = _where(request, src)
     filtered = len(params) > 0
-    page = sql.SQL("SELECT {feature} FROM {rel} AS t WHERE {where} ORDER BY t.{key} LIMIT %s OFFSET %s").format(
-        feature=_feature_sql(src, crs), rel=_relation(src), where=where, key=sql.Identifier(src.key))
+    feature, record = _feature_sql(src, crs)
+    # the page is cut first, then serialised: PostgreSQL would otherwise compute the skipped rows' JSON too
+    page = sql.SQL("SELECT {feature} FROM (SELECT * FROM {rel} AS t WHERE {where} ORDER BY t.{key}"
+                   " LIMIT %s OFFSET %s) AS t, LATERAL ({record}) AS r ORDER BY t.{key}").format(
+        feature=feature, record=record, rel=_relation(src), where=where, key=sql.Identifier(src.key))
     rows = _run(page, [*params, limit, offset])
     matched = None
     if offset == 0 or filtered:  # counting 300,000 rows at every page would cost more than the page
@@ -409,6 +416,11 @@ def items(request, collection_id: str):
             + ",".join(r[0] for r in rows) + "]}")
     response = HttpResponse(body, content_type=GEOJSON)
     response["Content-Crs"] = headers["Content-Crs"]
+    # the paging links also as HTTP Link headers (RFC 8288): a client can page without parsing the body
+    response["Link"] = ", ".join(f'<{link["href"]}>; rel="{link["rel"]}"; type="{link["type"]}"'
+                                 for link in links if link["rel"] in ("next", "prev"))
+    if not response["Link"]:
+        del response["Link"]
     response["Access-Control-Allow-Origin"] = "*"
     authenticated = user is not None and user.is_authenticated
     response["Cache-Control"] = "private, max-age=60" if authenticated else "public, max-age=60"
@@ -429,8 +441,9 @@ def item(request, collection_id: str, feature_id: str):
     if unknown:
         raise ApiError(400, "InvalidParameterValue", _("Parametro sconosciuto: %(name)s") % {"name": unknown[0][:80]})
     crs = _crs(request.GET.get("crs", ""), "crs")
-    query = sql.SQL("SELECT {feature} FROM {rel} AS t WHERE t.{key}::text = %s").format(
-        feature=_feature_sql(src, crs), rel=_relation(src), key=sql.Identifier(src.key))
+    feature_sql, record = _feature_sql(src, crs)
+    query = sql.SQL("SELECT {feature} FROM {rel} AS t, LATERAL ({record}) AS r WHERE t.{key}::text = %s").format(
+        feature=feature_sql, record=record, rel=_relation(src), key=sql.Identifier(src.key))
     rows = _run(query, [feature_id[:100]])
     if not rows:
         raise ApiError(404, "NotFound", _("Elemento non trovato: %(id)s") % {"id": feature_id[:80]})
