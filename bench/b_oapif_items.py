@@ -1,10 +1,11 @@
 """oapif_items: paging through the full-scale PGT layer with OGC API – Features vs bare ST_AsGeoJSON paging.
 
-Project: a client follows the ``next`` links (HTTP Link header) of ``/ogcapi/collections/<layer>/items?limit=N`` from the
-first page to the last over HTTP (gunicorn, one worker, as `make run` serves it: registry lookup,
-visibility check, one SQL statement per page, the count on the first page). Anchor: the same pages
-(ORDER BY id LIMIT/OFFSET, EPSG:4326) asked of PostgreSQL directly with PostGIS' own feature writer
-``ST_AsGeoJSON(record)``, rows joined into a FeatureCollection, over psycopg. Features/s; target ≥ 0.5.
+Project: a client follows the ``next`` links (HTTP Link header) of
+``/ogcapi/collections/<layer>/items?limit=N`` from the first page to the last over HTTP (gunicorn, one
+worker, as `make run` serves it: registry lookup, visibility check, one SQL statement per page, the
+count on the first page). Anchor: the same pages (ORDER BY id LIMIT/OFFSET, EPSG:4326) asked of
+PostgreSQL directly with PostGIS' own feature writer ``ST_AsGeoJSON(record)``, rows joined into a
+FeatureCollection, over psycopg. Features/s; target ≥ 0.5.
 """
 
 from __future__ import annotations

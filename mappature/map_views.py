@@ -3,8 +3,9 @@
 ``map_realizzazioni``: interventions still placed at their comuni have no geometry of their own,
 so the view draws them at a point inside each of their comuni (``ST_PointOnSurface``); refined
 sites keep theirs; ``istat_code`` and ``comune`` are those of the first (lead) comune listed, ``comuni``
-names them all. ``map_stazioni``: stations with the name of their comune. The registry points ``Layer.source`` at it: the map, the tiles, the API and the
-OGC services read the live table, never a stale copy. Thematic layers use the ``thematic_<code>``
+names them all. ``map_stazioni``: stations with the name of their comune. The registry points
+``Layer.source`` at them: the map, the tiles, the API and the OGC services read the live table, never a
+stale copy. Thematic layers use the ``thematic_<code>``
 views of migration 0003.
 """
 

@@ -230,8 +230,8 @@ def landing(request):
         "links": [
             {"href": _url(request, "/", f="json"), "rel": "self", "type": JSON, "title": "JSON"},
             {"href": _url(request, "/", f="html"), "rel": "alternate", "type": "text/html", "title": "HTML"},
-            {"href": _url(request, "/api"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0",
-             "title": "OpenAPI"},
+            {"href": _url(request, "/api"), "rel": "service-desc", "title": "OpenAPI",
+             "type": "application/vnd.oai.openapi+json;version=3.0"},
             {"href": _url(request, "/conformance"), "rel": "conformance", "type": JSON, "title": "Conformance"},
             {"href": _url(request, "/collections"), "rel": "data", "type": JSON, "title": "Collections"},
             {"href": request.build_absolute_uri(reverse("ows")), "rel": "related", "type": "text/xml",
@@ -328,7 +328,8 @@ def _feature_sql(src: LayerSource, crs: Crs) -> tuple[sql.Composed, sql.Composed
     columns = [sql.SQL("t.{}").format(sql.Identifier(c.name)) for c in src.columns if c.name != src.key]
     record = sql.SQL("SELECT {}").format(sql.SQL(", ").join(
         [*columns, sql.SQL("{} AS {}").format(geom, sql.Identifier(GEOMETRY_ALIAS))]))
-    feature = sql.SQL("'{{\"id\":' || to_json(t.{key})::text || ',' || substr(ST_AsGeoJSON(r.*, {name}, {dec}), 2)").format(
+    feature = sql.SQL(
+        "'{{\"id\":' || to_json(t.{key})::text || ',' || substr(ST_AsGeoJSON(r.*, {name}, {dec}), 2)").format(
         key=sql.Identifier(src.key), name=sql.Literal(GEOMETRY_ALIAS), dec=sql.Literal(crs.decimals))
     return feature, record
 

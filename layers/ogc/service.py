@@ -8,6 +8,7 @@ its PostGIS connections open between requests (``CLOSE_CONNECTION=DEFER``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -257,10 +258,8 @@ def _metadata_links(template, online_resource: str) -> dict[str, str]:
     root = online_resource.split("/ows", 1)[0]
     links = {}
     if not template.web.metadata.get("ows_inspire_metadataurl_href"):
-        try:  # no service record configured: the catalogue, where every layer's record is linked
+        with contextlib.suppress(NoReverseMatch):  # no service record configured: the catalogue
             links[""] = root + reverse("layers:catalogue")
-        except NoReverseMatch:
-            pass
     for index in range(template.numlayers):
         name = template.getLayer(index).name
         try:
@@ -292,12 +291,30 @@ def _numeric_sort(current, prepared) -> bool:
     if not (_PLAIN.match(key or "") and _PLAIN.match(geom or "")):  # MapServer quotes these two itself
         return False
     order = ", ".join(f"{quote_ident(name)} {'DESC' if desc else 'ASC'} NULLS LAST" for name, desc in prepared.sort)
-    layer.data = (f"{geom} FROM (SELECT * FROM {layer.metadata.get('remix_relation')} ORDER BY {order},"
+    layer.data = (f"{geom} FROM (SELECT * FROM {layer.metadata.get('remix_relation')} ORDER BY {order},"  # noqa: S608
                   f" {quote_ident(key)}) AS sorted USING UNIQUE {key} USING SRID={layer.metadata.get('remix_srid')}")
     return True
 
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _capabilities_metadata(current, links: dict) -> None:
+    """What only the capabilities tell: each layer's data extent, its RNDT record, the service's record."""
+    for index in range(current.numlayers):
+        layer = current.getLayer(index)
+        if layer.metadata.get("remix_data_extent"):
+            layer.metadata.set("ows_extent", layer.metadata.get("remix_data_extent"))
+    for name, href in links.items():
+        if name == "":
+            current.web.metadata.set("ows_inspire_capabilities", "url")
+            current.web.metadata.set("ows_inspire_metadataurl_href", href)
+            current.web.metadata.set("ows_inspire_metadataurl_format", "text/html")
+            continue
+        layer = current.getLayerByName(name)
+        layer.metadata.set("ows_metadataurl_href", href)
+        layer.metadata.set("ows_metadataurl_format", "text/xml")
+        layer.metadata.set("ows_metadataurl_type", "ISO19115:2003")
 
 
 def _run(template, query_string: str, online_resource: str, body: bytes, links: dict | None = None,
@@ -313,20 +330,7 @@ def _run(template, query_string: str, online_resource: str, body: bytes, links: 
         request.loadParamsFromURL(query_string)
     current.web.metadata.set("ows_onlineresource", online_resource)
     if prepared is not None and prepared.request.lower() == "getcapabilities":
-        for index in range(current.numlayers):  # capabilities tell each layer's data extent
-            layer = current.getLayer(index)
-            if layer.metadata.get("remix_data_extent"):
-                layer.metadata.set("ows_extent", layer.metadata.get("remix_data_extent"))
-    for name, href in (links or {}).items():
-        if name == "":
-            current.web.metadata.set("ows_inspire_capabilities", "url")
-            current.web.metadata.set("ows_inspire_metadataurl_href", href)
-            current.web.metadata.set("ows_inspire_metadataurl_format", "text/html")
-            continue
-        layer = current.getLayerByName(name)
-        layer.metadata.set("ows_metadataurl_href", href)
-        layer.metadata.set("ows_metadataurl_format", "text/xml")
-        layer.metadata.set("ows_metadataurl_type", "ISO19115:2003")
+        _capabilities_metadata(current, links or {})
     ms.msIO_installStdoutToBuffer()
     headers, payload = {}, b""
     try:

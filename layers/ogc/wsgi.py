@@ -15,7 +15,6 @@ from django.core.handlers.wsgi import WSGIRequest
 from . import service
 from .errors import OgcError
 
-
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}
 
 
