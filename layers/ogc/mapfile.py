@@ -91,7 +91,7 @@ def render(layers: list[LayerSource], info: ServiceInfo, lang: str = "it") -> st
         _OUTPUT_FORMATS,
         _web(info, extent),
         _LEGEND,
-        *(_layer(lyr, info, lang) for lyr in ordered),
+        *(_layer(lyr, info, lang, _group(lyr, layers)) for lyr in ordered),
         "END",
     ]
     return "\n".join(parts) + "\n"
@@ -181,7 +181,14 @@ def _web(info: ServiceInfo, extent) -> str:
             f"    FOOTER {q(info.template_dir + '/_footer.html')}\n    METADATA\n{lines}\n    END\n  END")
 
 
-def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
+def _group(lyr: LayerSource, layers: list[LayerSource]) -> str:
+    """The WMS group (one per theme, with its own legend): none when a layer is named like the theme."""
+    if not lyr.theme or any(other.slug == lyr.theme for other in layers):
+        return ""
+    return lyr.theme
+
+
+def _layer(lyr: LayerSource, info: ServiceInfo, lang: str, group: str = "") -> str:
     title = lyr.title_en if lang == "en" else lyr.title_it
     abstract = lyr.abstract_en if lang == "en" else lyr.abstract_it
     if lyr.synthetic and not any(word in title.lower() for word in ("sintetic", "synthetic")):
@@ -198,6 +205,7 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
         "ows_srs": OGC_SRS,
         "ows_attribution_title": _attribution(lyr, lang),
         "wms_include_items": ",".join(c.name for c in lyr.columns) if lyr.kind != "raster" else "all",
+        "wms_group_title": (lyr.theme_en if lang == "en" else lyr.theme_it) if group else "",
     }
     meta.update(_vector_meta(lyr) if lyr.kind != "raster" else {})
     lines = "\n".join(f"      {q(k)} {q(v)}" for k, v in meta.items() if v != "")
@@ -210,7 +218,7 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str) -> str:
     # The LAYER EXTENT covers CMM, not only the data as it was when the map was built: MapServer skips
     # a layer whose EXTENT misses the request, and a PGT published later must still be drawn.
     return (
-        f"  LAYER\n    NAME {q(lyr.slug)}\n{body}\n    STATUS ON\n"
+        f"  LAYER\n    NAME {q(lyr.slug)}\n" + (f"    GROUP {q(group)}\n" if group else "") + f"{body}\n    STATUS ON\n"
         f"    EXTENT {_extent(_union([lyr.extent, DEFAULT_EXTENT]))}\n"
         f'    PROJECTION "init=epsg:{lyr.srid}" END\n'
         f"    METADATA\n{lines}\n    END\n{classitem}{classes}\n  END"

@@ -57,6 +57,9 @@ class LayerSource:
     metadata: dict = field(default_factory=dict, hash=False, compare=False)
     value_label_it: str = "Valore"
     value_label_en: str = "Value"
+    theme: str = ""  # the WMS group of the layer
+    theme_it: str = ""
+    theme_en: str = ""
 
     @property
     def qualified_table(self) -> str:
@@ -101,7 +104,19 @@ def _common(layer) -> dict:
         "attribution": _attribution(meta),
         "synthetic": layer.synthetic,
         "metadata": meta,
+        **_theme(layer),
     }
+
+
+def _theme(layer) -> dict:
+    from django.utils import translation
+
+    label = dict(type(layer).Theme.choices).get(layer.theme, layer.theme or "")
+    with translation.override("it"):
+        theme_it = str(label)
+    with translation.override("en"):
+        theme_en = str(label)
+    return {"theme": layer.theme or "", "theme_it": theme_it, "theme_en": theme_en}
 
 
 def classification(layer) -> Classification:

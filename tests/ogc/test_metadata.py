@@ -88,11 +88,18 @@ def test_layer_keywords_with_commas_stay_whole(client):
     assert "ambiti, trasformazione" in keywords and "ambiti" not in keywords
 
 
-def test_every_layer_has_metadata_url_attribution_and_a_legend(ows_server):
-    """Each layer: its RNDT record (which answers), an attribution, and a legend image that draws."""
+def test_every_layer_and_group_has_a_legend_and_each_layer_its_record(ows_server):
+    """Each layer: its RNDT record (which answers) and a legend image that draws; each theme is a group
+    with its own legend, and so is the root."""
     wms = WebMapService(f"{ows_server}/ows", version="1.3.0")
-    names = [name for name in wms.contents if name != "remix"]
-    assert names
+    names = set(Layer.objects.visible_to(None).values_list("slug", flat=True))
+    assert names <= set(wms.contents)
+    groups = set(wms.contents) - names - {"remix"}
+    assert {"pgt", "riferimenti"} <= groups
+    assert LAYER in [child.name for child in wms["pgt"].children]
+    for group in groups:
+        with urllib.request.urlopen(wms[group].styles["default"]["legend"]) as r:
+            assert r.read()[:4] == b"\x89PNG"
     for name in names:
         layer = wms[name]
         assert layer.metadataUrls and layer.metadataUrls[0]["url"].endswith(f"/api/catalogo/{name}/metadati.xml")
@@ -103,6 +110,7 @@ def test_every_layer_has_metadata_url_attribution_and_a_legend(ows_server):
             assert r.read()[:4] == b"\x89PNG"
     root_legend = wms["remix"].styles.get("default", {}).get("legend")
     assert root_legend, "the root layer (the whole service) has a legend too"
+    assert wms["riferimenti"].title == "Riferimenti"
 
 
 def test_layer_extents_come_from_the_data_and_nest_in_the_root(ows_server, sql):
