@@ -26,20 +26,27 @@ def ows(request):
     """WMS/WFS for the layers the requester may see (session or HTTP Basic credentials)."""
     user, refused = _ows_user(request)
     if refused:
+        refused["Cache-Control"] = "no-store"
         return refused
     body = request.body if request.method == "POST" else b""
     if len(body) > MAX_POST_BYTES:
-        return HttpResponse(_("Richiesta troppo grande."), status=413, content_type="text/plain; charset=utf-8")
+        return _no_store(HttpResponse(_("Richiesta troppo grande."), status=413,
+                                      content_type="text/plain; charset=utf-8"))
     lang = "en" if request.GET.get("LANGUAGE", request.GET.get("language", "")).lower() in {"en", "eng"} else "it"
     try:
         answer = service.dispatch(user, request.META.get("QUERY_STRING", ""),
                                   request.build_absolute_uri(reverse("ows")) + "?", body=body, lang=lang)
     except OgcError as err:
         message = _("Servizio OGC non disponibile: %(error)s") % {"error": err}
-        return HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+        return _no_store(HttpResponse(message, status=503, content_type="text/plain; charset=utf-8"))
     response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = service.cache_control(answer, user)
+    return response
+
+
+def _no_store(response):
+    response["Cache-Control"] = "no-store"  # an error is never cached: the same request may succeed later
     return response
 
 

@@ -29,13 +29,15 @@ def _answer(environ) -> tuple[str, list[tuple[str, str]], bytes]:
     try:
         online = request.build_absolute_uri("/ows") + "?"
     except DisallowedHost:
-        return "400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")], b"Bad Request (400)"
+        return "400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")], \
+            b"Bad Request (400)"
     query = environ.get("QUERY_STRING", "")
     lang = "en" if request.GET.get("LANGUAGE", request.GET.get("language", "")).lower() in {"en", "eng"} else "it"
     try:
         answer = service.dispatch(None, query, online, lang=lang)
     except OgcError as err:
-        return "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8")], str(err).encode()
+        return "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"),
+                                           ("Cache-Control", "no-store")], str(err).encode()
     headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body))),
                ("Access-Control-Allow-Origin", "*"), ("Cache-Control", service.cache_control(answer, None)),
                ("X-Content-Type-Options", "nosniff")]

@@ -373,3 +373,32 @@ def test_typenames_with_and_without_prefix(client, sql, version, typename):
                                  "TYPENAMES": typename, "TYPENAME": typename})
     assert not _is_exception(schema.content)
     assert b'name="nome_amb"' in schema.content
+
+
+# --- limits ----------------------------------------------------------------------------------------------
+
+def test_limits_are_advertised_and_enforced(client, settings):
+    """WMS MaxWidth/MaxHeight 4096 (a larger image is refused); WFS advertises its default page (CountDefault)
+    and a GetFeature without COUNT stops there; only WMS and WFS are offered."""
+    wms = _xml_root(client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetCapabilities"}).content)
+    assert wms.findtext(".//{http://www.opengis.net/wms}MaxWidth") == "4096"
+    big = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": LAYER, "STYLES": "",
+                              "CRS": "EPSG:32632", "BBOX": "500000,5020000,530000,5050000", "WIDTH": 5000,
+                              "HEIGHT": 5000, "FORMAT": "image/png"})
+    assert _is_exception(big.content) and big["Cache-Control"] == "no-store"
+    wfs = client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetCapabilities"}).content.decode()
+    maximum = settings.REMIX["OGC_SERVICE"]["max_features"]
+    assert f'<ows:Constraint name="CountDefault">' in wfs and f"<ows:DefaultValue>{maximum}</ows:DefaultValue>" in wfs
+    for other in ("WCS", "SOS", "WMTS"):
+        assert client.get("/ows", {"SERVICE": other, "REQUEST": "GetCapabilities"}).status_code == 400
+
+
+def test_wfs_without_count_stops_at_the_advertised_maximum(client, settings):
+    from layers.ogc import service
+
+    settings.REMIX = {**settings.REMIX, "OGC_SERVICE": {**settings.REMIX["OGC_SERVICE"], "max_features": 5}}
+    service._maps.clear()
+    try:
+        assert len(_features(client, TYPENAMES="comuni")) == 5
+    finally:
+        service._maps.clear()
