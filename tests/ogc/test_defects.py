@@ -388,7 +388,7 @@ def test_limits_are_advertised_and_enforced(client, settings):
     assert _is_exception(big.content) and big["Cache-Control"] == "no-store"
     wfs = client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetCapabilities"}).content.decode()
     maximum = settings.REMIX["OGC_SERVICE"]["max_features"]
-    assert f'<ows:Constraint name="CountDefault">' in wfs and f"<ows:DefaultValue>{maximum}</ows:DefaultValue>" in wfs
+    assert '<ows:Constraint name="CountDefault">' in wfs and f"<ows:DefaultValue>{maximum}</ows:DefaultValue>" in wfs
     for other in ("WCS", "SOS", "WMTS"):
         assert client.get("/ows", {"SERVICE": other, "REQUEST": "GetCapabilities"}).status_code == 400
 
