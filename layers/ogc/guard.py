@@ -56,6 +56,11 @@ def _sort(params: dict) -> tuple[tuple[str, bool], ...]:
     return tuple(out)
 
 
+def sortby(sort: tuple[tuple[str, bool], ...]) -> str:
+    """The SORTBY value of parsed ``sort`` terms (WFS 2.0 spelling)."""
+    return ",".join(f"{name} {'DESC' if desc else 'ASC'}" for name, desc in sort)
+
+
 def without(query: str, *names: str) -> str:
     """``query`` without the parameters ``names`` (any case)."""
     drop = {n.upper() for n in names}

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import connection
@@ -322,7 +323,8 @@ def _run(template, query_string: str, online_resource: str, body: bytes, links: 
     ms = mapscript()
     request = ms.OWSRequest()
     current = template.clone()
-    if not body and _numeric_sort(current, prepared):
+    sorted_here = not body and _numeric_sort(current, prepared)
+    if sorted_here:
         query_string = guard.without(query_string, "SORTBY")
     if body:
         request.loadParamsFromPost(body.decode("utf-8", "replace"), query_string)
@@ -353,7 +355,18 @@ def _run(template, query_string: str, online_resource: str, body: bytes, links: 
         status = int(str(headers.get("Status", "200")).split()[0] or 200)
     except ValueError:
         status = 200
-    return OwsResponse(status=status, content_type=content_type, body=bytes(payload))
+    payload = bytes(payload)
+    if sorted_here:  # the paging links MapServer wrote must keep the order the client asked for
+        payload = _with_sortby(payload, guard.sortby(prepared.sort))
+    return OwsResponse(status=status, content_type=content_type, body=payload)
+
+
+_PAGING_LINK = re.compile(rb'\b(next|previous)="([^"]*)"')
+
+
+def _with_sortby(payload: bytes, sortby: str) -> bytes:
+    extra = ("&amp;" + urlencode({"SORTBY": sortby})).encode()
+    return _PAGING_LINK.sub(lambda m: m.group(1) + b'="' + m.group(2) + extra + b'"', payload)
 
 
 def cache_control(answer: OwsResponse, user) -> str:
