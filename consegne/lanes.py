@@ -32,20 +32,32 @@ def balance(items: list, weight: Callable[[object], float], lanes: int = 2) -> l
     return [lane for lane in out if lane]
 
 
-def run(lanes: list[list[Step]], progress: Callable[[str], None]) -> dict[str, float]:
+def run(lanes: list[list[Step]], progress: Callable[[str], None], deadline=None) -> dict[str, float]:
     """Run the lanes (in parallel when possible); ``progress`` is told each step's name, from this
-    thread. Returns each step's duration in seconds. A step's exception is raised here."""
+    thread. Returns each step's duration in seconds. A step's exception is raised here.
+
+    With a ``deadline`` (consegne.deadline.Deadline) each step starts only in time and each of its
+    statements is cancelled by PostgreSQL when the time is up."""
     seconds: dict[str, float] = {}
     if connection.in_atomic_block or len(lanes) < 2:
         for name, step in (s for lane in lanes for s in lane):
             progress(name)
+            _bounded(name, deadline)
             _timed(name, step, seconds)
     else:
-        _parallel(lanes, progress, seconds)
+        _parallel(lanes, progress, seconds, deadline)
     return seconds
 
 
-def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds: dict[str, float]) -> None:
+def _bounded(name: str, deadline) -> None:
+    if deadline is not None:
+        deadline.check(name)
+        with connection.cursor() as cur:
+            deadline.limit(cur)
+
+
+def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds: dict[str, float],
+              deadline=None) -> None:
     started: list[str] = []
     failed = threading.Event()  # a lane that fails stops the other before its next step
 
@@ -57,6 +69,7 @@ def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds:
                 if failed.is_set():
                     return
                 started.append(name)
+                _bounded(name, deadline)
                 _timed(name, step, seconds)
         except BaseException:
             failed.set()
