@@ -123,6 +123,8 @@ def _shown(key: str, value):
     if isinstance(value, bool) or key in CODES:
         return value
     if isinstance(value, int | float):
+        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+            value = int(value)  # 400.0 m² reads "400 m²"
         return formats.number_format(value, decimal_pos=None, use_l10n=True, force_grouping=True)
     if isinstance(value, str) and len(value) > MAX_SHOWN:
         return value[:MAX_SHOWN] + "…"

@@ -102,8 +102,9 @@ class Dbf:
         rows = self.matrix()
         return rows[:, 0] == ord("*") if rows.size else np.zeros(0, bool)
 
-    def text_values(self) -> list[bytes]:
-        """The raw bytes of every non-ASCII text value (trailing blanks removed), in record order."""
+    def text_values(self) -> list[tuple[bytes, bool]]:
+        """The raw bytes of every non-ASCII text value (trailing blanks removed) and whether it fills
+        its field (a UTF-8 value cut at the field's width may end mid-character)."""
         rows = self.matrix()
         out = []
         for _name, offset, width in self.text_fields:
@@ -111,16 +112,17 @@ class Dbf:
             if not block.size or not (block >= 0x80).any():
                 continue
             for row in np.flatnonzero((block >= 0x80).any(axis=1)):
-                out.append(block[row].tobytes().rstrip(b" \0"))
+                value = block[row].tobytes().rstrip(b" \0")
+                out.append((value, len(value) == width))
         return out
 
 
-def _decodes(values: list[bytes], codec: str) -> bool:
-    for value in values:
+def _decodes(values: list[tuple[bytes, bool]], codec: str) -> bool:
+    for value, full in values:
         try:
             value.decode(codec)
         except UnicodeDecodeError:
-            if codec != "utf-8":
+            if codec != "utf-8" or not full:
                 return False
             try:  # a UTF-8 value cut mid-character at the field's width is still UTF-8
                 codecs.getincrementaldecoder("utf-8")().decode(value, final=False)
@@ -129,11 +131,11 @@ def _decodes(values: list[bytes], codec: str) -> bool:
     return True
 
 
-def _detect(values: list[bytes]) -> str | None:
+def _detect(values: list[tuple[bytes, bool]]) -> str | None:
     if _decodes(values, "utf-8"):
         return "utf-8"
     sample, size = [], 0
-    for value in values:
+    for value, _full in values:
         sample.append(value)
         size += len(value) + 1
         if size > SAMPLE_BYTES:
@@ -250,7 +252,7 @@ def ring_problems(shp: Path, geometries, deleted: np.ndarray | None = None) -> l
     for (row, rings), geom in zip(candidates, read, strict=True):
         signed = [_signed(r) for r in rings]
         shells = [shapely.Polygon(r) for r, s in zip(rings, signed, strict=True) if s < 0]
-        holes = [(r, -s) for r, s in zip(rings, signed, strict=True) if s > 0]
+        holes = [(r, s) for r, s in zip(rings, signed, strict=True) if s > 0]
         file_area = -sum(signed)  # outer rings count, holes are cut out
         read_area = float(geom.area) if geom is not None else 0.0
         if not shells:  # every ring counter-clockwise: a writer that ignores orientation; GDAL nests them

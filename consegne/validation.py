@@ -207,9 +207,9 @@ def _ring_findings(source: checks.LayerSource, data) -> list[values.RowFound]:
     deleted = dbf.deleted() if dbf is not None else None
     out = []
     for problem in shapefiles.ring_problems(source.path, data.table.geometries, deleted):
-        params = {"file": round(problem.file_area, 1), "read": round(problem.read_area, 1)}
+        params = {"file": round(problem.file_area, 1) + 0.0, "read": round(problem.read_area, 1) + 0.0}
         if problem.kind == "hole_outside_shell":
-            params["hole"] = round(problem.hole_area, 1)
+            params["hole"] = round(problem.hole_area, 1) + 0.0
             out.append(values.RowFound("hole_outside_shell", source.code, problem.row + 1, params))
         else:
             out.append(values.RowFound("geom_area_changed", source.code, problem.row + 1, params))

@@ -2,8 +2,9 @@
 
 Text longer than a ``.dbf`` field can hold, bytes that are not UTF-8, NaN and infinite or absurd
 numbers each become a finding naming the field and the feature (located once the feature is
-staged, see :meth:`consegne.staging.Staging.locate`); the offending value is then staged as null,
-so that nothing downstream (JSON, the ``pgt_<layer>`` views' casts) can fail on it.
+staged, see :meth:`consegne.staging.Staging.locate`). Undecodable text and numbers JSON cannot
+hold are then staged as null, so that nothing downstream (JSON, the ``pgt_<layer>`` views' casts)
+can fail on them; too-long text is staged as it is (the label shows its start) and refused.
 """
 
 from __future__ import annotations
@@ -87,9 +88,6 @@ def _text(layer: LayerSpec, name: str, column: pa.Array, found: list[RowFound]) 
         sizes = lengths.to_numpy(zero_copy_only=False)
         found += [RowFound("text_too_long", layer.code, int(r) + 1, {"field": name, "length": int(sizes[r]),
                                                                      "max": MAX_TEXT}) for r in too_long]
-        keep = np.ones(len(column), bool)
-        keep[too_long] = False
-        column = new = pc.if_else(pa.array(keep), column, pa.nulls(len(column), column.type))
     if name == layer.key_field:
         long_keys = _rows(pc.and_(pc.greater(lengths, MAX_KEY), pc.less_equal(lengths, MAX_TEXT)))
         sizes = lengths.to_numpy(zero_copy_only=False)
@@ -113,6 +111,6 @@ def _number(layer: LayerSpec, name: str, column: pa.Array, found: list[RowFound]
     raw = column.to_pylist() if huge.any() else []
     for row in np.flatnonzero(huge):
         found.append(RowFound("number_out_of_range", layer.code, int(row) + 1,
-                              {"field": name, "value": repr(raw[row]), "max": MAX_NUMBER}))
+                              {"field": name, "value": repr(raw[row]), "max": int(MAX_NUMBER)}))
     keep = pa.array(~(bad | huge))
     return pc.if_else(keep, column, pa.nulls(len(column), column.type))
