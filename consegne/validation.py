@@ -231,7 +231,11 @@ def _stage_bozza(consegna: Consegna, stage: staging.Staging) -> None:
         count = stage.promote(atto.pk, consegna.comune.istat_code)
         Consegna.objects.filter(pk=consegna.pk).update(atto=atto)
         consegna.atto = atto
-        consegna.summary = {**consegna.summary, "features": count}
+        # The act in force the bozza was made against: what publishing checks when no reviewer said
+        # which act they compared it with (consegne.actions.publish).
+        vigente = (PgtAtto.objects.filter(comune=consegna.comune, state=PgtAtto.State.VIGENTE)
+                   .values_list("pk", flat=True).first())
+        consegna.summary = {**consegna.summary, "features": count, "vigente": vigente}
 
 
 def _store(consegna: Consegna, found: list[Found]) -> None:

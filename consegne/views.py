@@ -205,7 +205,13 @@ def _run(request, action, *args) -> None:
 @login_required
 @require_POST
 def publish(request, pk: int):
-    _run(request, actions.publish, _consegna(request, pk))
+    # The act in force the reviewer saw the bozza compared with, recorded in the review page's form.
+    compared = request.POST.get("compared")
+    if compared is None or not (compared == "" or (compared.isascii() and compared.isdigit())):
+        compared = actions.AS_VALIDATED
+    else:
+        compared = int(compared) if compared else None
+    _run(request, actions.publish, _consegna(request, pk), compared)
     return redirect("consegne:review", pk=pk)
 
 
