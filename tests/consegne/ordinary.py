@@ -21,7 +21,7 @@ from .corpus import make_corpus as corpus
 KEY_90 = "AT1 Ambito di trasformazione della Cascina Façade lungo la roggia e del Naviglio di Besate"
 NAME_254 = ("Scheda d'ambito: " + "riqualificazione dell'area della Città giardino, perché è già così " * 5)[:254]
 TEXT_10000 = "x" * 10_000
-assert len(KEY_90) == 90 and len(NAME_254) == 254 and NAME_254 == NAME_254.strip()
+assert len(KEY_90) == 90 and len(NAME_254) == 254 and NAME_254.strip() == NAME_254
 
 
 @cache
