@@ -89,6 +89,58 @@ def unknown_cpg_zip(folder: Path) -> Path:
     return shapefile_zip(folder / "unknown_cpg.zip", layers(), "CP1252", cpg=b"PAGINA-42")
 
 
+def _dbf_field(raw: bytes, field: bytes) -> tuple[int, int, int, int]:
+    """(header length, record length, offset in the record, width) of a .dbf field."""
+    header, length = struct.unpack("<HH", raw[8:12])
+    offset, pos = 1, 32
+    while raw[pos] != 0x0D:
+        name, width = raw[pos:pos + 11].split(b"\0")[0], raw[pos + 16]
+        if name == field:
+            return header, length, offset, width
+        offset, pos = offset + width, pos + 32
+    raise KeyError(field)
+
+
+def undetectable_zip(folder: Path) -> Path:
+    """NOME_AMB of the first ambito holds bytes no Western code page makes text of; the .cpg says UTF-8."""
+    def edit(tmp: Path) -> None:
+        dbf = tmp / "AMBITI_TRASFORMAZIONE.dbf"
+        raw = bytearray(dbf.read_bytes())
+        header, _length, offset, width = _dbf_field(raw, b"NOME_AMB")
+        junk = bytes((0x81, 0x8D, 0x8F, 0x90, 0x9D, 0x01, 0x02, 0x03) * 8)[:width]
+        raw[header + offset:header + offset + len(junk)] = junk
+        dbf.write_bytes(raw)
+
+    return shapefile_zip(folder / "undetectable.zip", layers(), edit=edit)
+
+
+def deleted_record_zip(folder: Path) -> Path:
+    """The second record of TESSUTO_URBANO_CONSOLIDATO is marked deleted in the .dbf."""
+    def edit(tmp: Path) -> None:
+        dbf = tmp / "TESSUTO_URBANO_CONSOLIDATO.dbf"
+        raw = bytearray(dbf.read_bytes())
+        header, length = struct.unpack("<HH", raw[8:12])
+        raw[header + length] = ord("*")
+        dbf.write_bytes(raw)
+
+    return shapefile_zip(folder / "deleted_record.zip", layers(), edit=edit)
+
+
+def invalid_utf8_gpkg(folder: Path) -> Path:
+    """A GeoPackage (whose text must be UTF-8) with CP1252 bytes in one SCHEDA value."""
+    target = geopackage(folder / "invalid_utf8.gpkg", layers())
+    db = sqlite3.connect(target)
+    # The spatial index's triggers call GDAL's SQL functions (absent here); the geometry does not
+    # change, and GDAL reads every feature without the index.
+    for name in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+        db.create_function(name, 1, lambda _geom: 0)
+    db.execute("UPDATE aree_agricole SET SCHEDA = CAST(? AS TEXT) WHERE fid = (SELECT min(fid) FROM aree_agricole)",
+               [b"Citt\xe0 giardino"])
+    db.commit()
+    db.close()
+    return target
+
+
 def numbers_zip(folder: Path) -> Path:
     """SUP_TERR (a real field) holding NaN, Infinity and 1e300 in three ambiti di trasformazione."""
     data = layers()
@@ -100,13 +152,7 @@ def numbers_zip(folder: Path) -> Path:
     def edit(tmp: Path) -> None:
         dbf = tmp / "AMBITI_TRASFORMAZIONE.dbf"
         raw = bytearray(dbf.read_bytes())
-        header, length = struct.unpack("<HH", raw[8:12])
-        offset, pos = 1, 32
-        while raw[pos] != 0x0D:
-            name, width = raw[pos:pos + 11].split(b"\0")[0], raw[pos + 16]
-            if name == b"SUP_TERR":
-                break
-            offset, pos = offset + width, pos + 32
+        header, length, offset, width = _dbf_field(raw, b"SUP_TERR")
         for row, text in enumerate(values):
             start = header + row * length + offset
             raw[start:start + width] = text.rjust(width)

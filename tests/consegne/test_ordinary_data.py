@@ -144,6 +144,24 @@ def test_an_unknown_code_page_falls_back_to_detection_and_says_so(check):
     assert "AT2 Cascina Façade" in names
 
 
+def test_text_in_no_known_encoding_is_refused_clearly(check):
+    c = check(ordinary.undetectable_zip)
+    assert c.state == Consegna.State.RESPINTA
+    f = c.findings.get(rule="encoding_undetectable")
+    assert (f.layer, f.params["name"], f.params["declared"]) == ("ambiti_trasformazione",
+                                                                 "ambiti_trasformazione.shp", "UTF-8")
+    it, en = _both_languages(f)
+    assert "ambiti_trasformazione.shp" in it and "ambiti_trasformazione.shp" in en
+
+
+def test_invalid_utf8_in_a_geopackage_is_an_error_naming_field_and_feature(check):
+    c = check(ordinary.invalid_utf8_gpkg)
+    assert c.state == Consegna.State.RESPINTA
+    [f] = _found(c, "text_not_utf8")
+    assert (f.layer, f.feature, f.params["field"]) == ("aree_agricole", "n. 1", "SCHEDA")
+    _both_languages(f)
+
+
 def test_nan_infinity_and_absurd_numbers_are_errors_naming_field_and_feature(check):
     c = check(ordinary.numbers_zip)
     assert c.state == Consegna.State.RESPINTA
@@ -206,6 +224,16 @@ def test_a_dbf_counting_other_records_than_the_shp_is_an_error_with_both_counts(
     assert (f.layer, f.params["shp"], f.params["dbf"]) == ("tessuto_urbano_consolidato", shapes, shapes + delta)
     it, en = _both_languages(f)
     assert "tessuto_urbano_consolidato.shp" in it and f"{shapes} geometrie" in it and f"{shapes + delta}" in en
+
+
+def test_records_marked_deleted_are_said_and_the_rest_is_kept(check):
+    shapes = len(ordinary.layers()["tessuto_urbano_consolidato"])
+    c = check(ordinary.deleted_record_zip)
+    assert c.state == Consegna.State.IN_REVISIONE, list(c.findings.values_list("rule", "params"))
+    f = c.findings.get(rule="records_deleted")
+    assert (f.layer, f.params["count"]) == ("tessuto_urbano_consolidato", 1)
+    _both_languages(f)
+    assert PgtFeature.objects.filter(atto=c.atto, layer="tessuto_urbano_consolidato").count() == shapes - 1
 
 
 def test_a_hole_outside_its_shell_is_not_silently_filled(check):
