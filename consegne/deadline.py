@@ -30,7 +30,12 @@ class Deadline:
     def __init__(self, seconds: float | None = None):
         self.seconds = float(seconds if seconds is not None else settings.REMIX["CONSEGNE_VALIDATION_TIMEOUT_S"])
         self.ends = time.monotonic() + self.seconds
-        self.step = ""
+        self.step = ""  # the last step started (lanes: of either lane)
+        self.failed = ""  # the step whose statement failed first, when known
+
+    def stopped_in(self, err: BaseException | None = None) -> str:
+        """The step the time limit stopped."""
+        return getattr(err, "step", "") or self.failed or self.step
 
     def remaining(self) -> float:
         return self.ends - time.monotonic()

@@ -43,7 +43,7 @@ def run(lanes: list[list[Step]], progress: Callable[[str], None], deadline=None)
         for name, step in (s for lane in lanes for s in lane):
             progress(name)
             _bounded(name, deadline)
-            _timed(name, step, seconds)
+            _timed(name, step, seconds, deadline)
     else:
         _parallel(lanes, progress, seconds, deadline)
     return seconds
@@ -70,7 +70,7 @@ def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds:
                     return
                 started.append(name)
                 _bounded(name, deadline)
-                _timed(name, step, seconds)
+                _timed(name, step, seconds, deadline)
         except BaseException:
             failed.set()
             raise
@@ -91,7 +91,12 @@ def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds:
             future.result()  # the first failure fails the validation (the other lane is waited for)
 
 
-def _timed(name: str, step: Callable[[], object], seconds: dict) -> None:
+def _timed(name: str, step: Callable[[], object], seconds: dict, deadline=None) -> None:
     started = time.perf_counter()
-    step()
+    try:
+        step()
+    except BaseException:
+        if deadline is not None and not deadline.failed:
+            deadline.failed = name  # which step a cancelled statement belonged to
+        raise
     seconds[name] = round(time.perf_counter() - started, 3)

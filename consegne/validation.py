@@ -56,10 +56,12 @@ def validate(consegna: Consegna, seconds: float | None = None) -> Consegna:
         with savepoint:
             found = _validate_files(consegna, work, limit)
     except Exception as err:  # the job boundary: record the failure on the delivery, keep the worker alive
+        _unlimited()  # the report and the cleanup must not be cancelled by the spent time limit
         consegna.findings.all().delete()  # what checks found before the failure is not a report
         if deadline.is_timeout(err):
-            log.warning("validation of consegna %s stopped by its time limit during %s", consegna.pk, limit.step)
-            found = [Found("timeout", params={"minutes": round(limit.seconds / 60, 1), "step": limit.step})]
+            step = limit.stopped_in(err)
+            log.warning("validation of consegna %s stopped by its time limit during %s", consegna.pk, step)
+            found = [Found("timeout", params={"minutes": round(limit.seconds / 60, 1), "step": step})]
         elif isinstance(err, ConsegneError | EtlError):
             found = [Found("unreadable", params={"layer": consegna.original_name, "detail": str(err)})]
         else:
@@ -67,12 +69,16 @@ def validate(consegna: Consegna, seconds: float | None = None) -> Consegna:
             _store(consegna, [Found("internal_error", params={"detail": f"n. {consegna.pk}"})])
             return _finish(consegna, Consegna.State.FALLITA)
     finally:
+        _unlimited()
         staging.Staging(consegna.pk).drop()
-        with connection.cursor() as cur:
-            deadline.unlimited(cur)
         shutil.rmtree(work, ignore_errors=True)
     _store(consegna, found)
     return _conclude(consegna)
+
+
+def _unlimited() -> None:
+    with connection.cursor() as cur:
+        deadline.unlimited(cur)
 
 
 def _work_dir() -> Path:

@@ -266,3 +266,25 @@ def test_overlaps_above_the_threshold_are_grouped_per_layer(check):
     assert max(f.params["area"] for f in listed) == pytest.approx(59 ** 2, abs=0.1)
     it, en = _both_languages(summary)
     assert "190" in it and "190" in en
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_time_limit_holds_outside_a_transaction_too(tecnico, consegne_settings, monkeypatch):
+    """As the worker runs it (autocommit, checks in two lanes on their own connections): the slow
+    statement is cancelled in its lane, the delivery ends with the finding, the staging is dropped."""
+    from .conftest import CORPUS
+
+    sleep = ("slow_check", "SELECT %(c)s, 'errore', 'slow', '', '', '{}'::jsonb, NULL FROM pg_sleep(30)")
+    monkeypatch.setattr(sqlchecks, "CHECKS", [*sqlchecks.CHECKS, sleep])
+    _submit(tecnico, CORPUS / "good_32632.gpkg")
+    c = jobs.claim_next()
+    validation.validate(c, seconds=4)
+    c.refresh_from_db()
+    assert c.state == Consegna.State.RESPINTA
+    assert [(f.rule, f.params["step"]) for f in c.findings.all()] == [("timeout", "slow_check")]
+    with connection.cursor() as cur:
+        cur.execute("SHOW statement_timeout")
+        assert cur.fetchone()[0] == "0"
+        cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'consegne_staging' AND tablename LIKE %s",
+                    [f"%\\_{c.pk}"])
+        assert cur.fetchone()[0] == 0
