@@ -42,8 +42,7 @@ def run(lanes: list[list[Step]], progress: Callable[[str], None], deadline=None)
     if connection.in_atomic_block or len(lanes) < 2:
         for name, step in (s for lane in lanes for s in lane):
             progress(name)
-            _bounded(name, deadline)
-            _timed(name, step, seconds, deadline)
+            _step(name, step, seconds, deadline)
     else:
         _parallel(lanes, progress, seconds, deadline)
     return seconds
@@ -69,8 +68,7 @@ def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds:
                 if failed.is_set():
                     return
                 started.append(name)
-                _bounded(name, deadline)
-                _timed(name, step, seconds, deadline)
+                _step(name, step, seconds, deadline)
         except BaseException:
             failed.set()
             raise
@@ -91,12 +89,18 @@ def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds:
             future.result()  # the first failure fails the validation (the other lane is waited for)
 
 
-def _timed(name: str, step: Callable[[], object], seconds: dict, deadline=None) -> None:
-    started = time.perf_counter()
+def _step(name: str, step: Callable[[], object], seconds: dict, deadline) -> None:
+    """Run one step within the deadline (if any), remembering which step failed first."""
+    _bounded(name, deadline)
     try:
-        step()
+        _timed(name, step, seconds)
     except BaseException:
         if deadline is not None and not deadline.failed:
             deadline.failed = name  # which step a cancelled statement belonged to
         raise
+
+
+def _timed(name: str, step: Callable[[], object], seconds: dict) -> None:
+    started = time.perf_counter()
+    step()
     seconds[name] = round(time.perf_counter() - started, 3)

@@ -144,10 +144,15 @@ def _detect(values: list[tuple[bytes, bool]]) -> str | None:
     return codecs.lookup(best.encoding).name if best is not None else None
 
 
-def resolve_encoding(shp: Path) -> Encoding:
+def read_dbf(shp: Path) -> Dbf | None:
+    """The .dbf next to ``shp`` (None when it is missing or too short to be one)."""
+    path = shp.with_suffix(".dbf")
+    return Dbf.read(path) if path.is_file() else None
+
+
+def resolve_encoding(shp: Path, dbf: Dbf | None) -> Encoding:
     """The encoding of a shapefile's text: the .cpg's when the data agrees, else recognised from the data."""
-    cpg, dbf_path = shp.with_suffix(".cpg"), shp.with_suffix(".dbf")
-    dbf = Dbf.read(dbf_path) if dbf_path.is_file() else None
+    cpg = shp.with_suffix(".cpg")
     values = dbf.text_values() if dbf is not None else []
     declared = cpg.read_bytes()[:64].decode("ascii", "replace").strip() if cpg.is_file() else ""
     if cpg.is_file():
@@ -189,13 +194,11 @@ def shp_offsets(raw: bytes) -> list[int]:
     return out
 
 
-def counts(shp: Path, dbf: Dbf | None = None) -> Counts:
-    """Records in the .shp (walked), listed in the .shx, declared by the .dbf header."""
-    shx = shp.with_suffix(".shx")
-    dbf = dbf if dbf is not None else (Dbf.read(shp.with_suffix(".dbf")) if shp.with_suffix(".dbf").is_file() else None)
+def counts(shp: bytes, shx: Path, dbf: Dbf | None) -> Counts:
+    """Records in the .shp (``shp``, its bytes, walked), listed in the .shx, declared by the .dbf header."""
     shx_count = max(0, (shx.stat().st_size - 100) // 8) if shx.is_file() else None
     deleted = int(dbf.deleted().sum()) if dbf is not None else 0
-    return Counts(len(shp_offsets(shp.read_bytes())), shx_count, dbf.records if dbf is not None else None, deleted)
+    return Counts(len(shp_offsets(shp)), shx_count, dbf.records if dbf is not None else None, deleted)
 
 
 @dataclass
@@ -226,15 +229,15 @@ def _signed(ring: np.ndarray) -> float:
     return float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1])) / 2
 
 
-def ring_problems(shp: Path, geometries, deleted: np.ndarray | None = None) -> list[RingProblem]:
+def ring_problems(raw: bytes, geometries, deleted: np.ndarray | None = None) -> list[RingProblem]:
     """Multi-ring polygon records whose geometry as read differs from what the file's rings say.
 
     A shapefile's outer rings run clockwise and its holes counter-clockwise, each hole inside an
     outer ring. A hole outside every outer ring is read by GDAL as an extra filled part; any
     other reading that changes the area (rings of the wrong orientation, nested the wrong way) is
-    reported with both areas. ``geometries`` are the WKB GDAL returned, one per feature read.
+    reported with both areas. ``raw`` is the .shp's bytes, ``geometries`` the WKB GDAL returned,
+    one per feature read.
     """
-    raw = shp.read_bytes()
     offsets = shp_offsets(raw)
     keep = np.flatnonzero(~deleted) if deleted is not None and len(deleted) == len(offsets) else np.arange(len(offsets))
     problems: list[RingProblem] = []

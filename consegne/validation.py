@@ -166,13 +166,14 @@ def _read(source: checks.LayerSource, rules: spec.Spec, layers: list, row_found:
     ``layers``, the findings about single features to ``row_found`` (located once staged)."""
     layer = rules.layers[source.code]
     found: list[Found] = []
-    encoding = None
-    if source.gpkg_layer is None:
-        encoding = shapefiles.resolve_encoding(source.path)
+    encoding = dbf = shp = None
+    if source.gpkg_layer is None:  # each file read once (bounded by the unpacked-size limit)
+        dbf, shp = shapefiles.read_dbf(source.path), source.path.read_bytes()
+        encoding = shapefiles.resolve_encoding(source.path, dbf)
         found += _encoding_findings(source, encoding)
         if encoding.name is None:
             return found
-        counts = shapefiles.counts(source.path)
+        counts = shapefiles.counts(shp, source.path.with_suffix(".shx"), dbf)
         if {c for c in (counts.dbf, counts.shx) if c is not None} - {counts.shp}:
             found.append(Found("record_count", source.code, params={
                 "name": source.path.name, "shp": counts.shp, "dbf": counts.dbf,
@@ -193,8 +194,8 @@ def _read(source: checks.LayerSource, rules: spec.Spec, layers: list, row_found:
         found.append(Found("empty_layer", source.code, params={"layer": source.code}))
     value_found, data = values.inspect(layer, data)
     row_found += value_found
-    if source.gpkg_layer is None and data.table.geometries is not None:
-        row_found += _ring_findings(source, data)
+    if shp is not None and data.table.geometries is not None:
+        row_found += _ring_findings(source, shp, dbf, data)
     if not checks.blocking(crs):
         layers.append((layer, data))
     return found
@@ -207,12 +208,11 @@ def _encoding_findings(source: checks.LayerSource, encoding: shapefiles.Encoding
     return [Found(rule, source.code, params=params)] if rule else []
 
 
-def _ring_findings(source: checks.LayerSource, data) -> list[values.RowFound]:
+def _ring_findings(source: checks.LayerSource, shp: bytes, dbf, data) -> list[values.RowFound]:
     """A polygon whose rings GDAL reorganised into another area: a finding with both areas."""
-    dbf = shapefiles.Dbf.read(source.path.with_suffix(".dbf"))
     deleted = dbf.deleted() if dbf is not None else None
     out = []
-    for problem in shapefiles.ring_problems(source.path, data.table.geometries, deleted):
+    for problem in shapefiles.ring_problems(shp, data.table.geometries, deleted):
         params = {"file": round(problem.file_area, 1) + 0.0, "read": round(problem.read_area, 1) + 0.0}
         if problem.kind == "hole_outside_shell":
             params["hole"] = round(problem.hole_area, 1) + 0.0
