@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from mappature.models import Comune, PgtAtto
 from mappature.pgt_layers import PGT_LAYERS
 
 from . import audit, jobs, permissions, spec, unpack
-from .errors import MESSAGES, UploadRejected, WrongState
+from .errors import MESSAGES, UploadRejected, VersionChanged, WrongState
 from .models import Consegna
 
 
@@ -90,27 +90,65 @@ def _require_state(consegna: Consegna, *states: str) -> None:
         raise WrongState(MESSAGES["wrong_state"] % {"state": consegna.get_state_display()})
 
 
-def publish(user, consegna: Consegna) -> PgtAtto:
-    """Make the delivery's bozza act the comune's PGT in force, in one transaction."""
+# ``compared`` of publish() when the caller does not say which act the reviewer compared the bozza
+# with: the act in force when the bozza was staged (recorded in the delivery's summary) is used.
+AS_VALIDATED = object()
+
+
+def publish(user, consegna: Consegna, compared=AS_VALIDATED) -> PgtAtto:
+    """Make the delivery's bozza act the comune's PGT in force, in one transaction.
+
+    ``compared`` is the id of the act in force the reviewer compared the bozza with (None: there
+    was none). If another act is in force now (another reviewer published or restored a version
+    meanwhile), nothing changes and :class:`VersionChanged` says the bozza must be reviewed again.
+    The comune's row is locked first (``SELECT … FOR UPDATE``), so two publications of one comune
+    run one after the other and the second sees what the first did.
+    """
     permissions.check(user, "publish", consegna.comune.istat_code)
-    with transaction.atomic():
-        consegna = Consegna.objects.select_for_update(of=("self",)).select_related("atto", "comune").get(pk=consegna.pk)
-        _require_state(consegna, Consegna.State.IN_REVISIONE)
-        if consegna.atto is None or consegna.atto.state != PgtAtto.State.BOZZA:
-            raise WrongState(MESSAGES["nothing_to_publish"])
-        previous = _swap_vigente(consegna.atto)
-        consegna.state, consegna.reviewed_at = Consegna.State.PUBBLICATA, timezone.now()
-        consegna.save(update_fields=["state", "reviewed_at"])
-        audit.record(user, "pubblicazione", consegna.atto, consegna.comune.istat_code, consegna=consegna.pk,
-                     precedente=previous.pk if previous else None)
-        transaction.on_commit(lambda: _notify_registry(consegna.atto, "pubblicazione"))
+    try:
+        with transaction.atomic():
+            consegna = (Consegna.objects.select_for_update(of=("self",)).select_related("atto", "comune")
+                        .get(pk=consegna.pk))
+            _require_state(consegna, Consegna.State.IN_REVISIONE)
+            if consegna.atto is None or consegna.atto.state != PgtAtto.State.BOZZA:
+                raise WrongState(MESSAGES["nothing_to_publish"])
+            _lock_comune(consegna.comune_id)
+            if compared is AS_VALIDATED:
+                compared = consegna.summary.get("vigente", AS_VALIDATED)
+            current = _vigente_id(consegna.comune_id)
+            if compared is not AS_VALIDATED and compared != current:
+                raise VersionChanged(MESSAGES["vigente_changed"] % {"comune": consegna.comune.name})
+            previous = _swap_vigente(consegna.atto)
+            consegna.state, consegna.reviewed_at = Consegna.State.PUBBLICATA, timezone.now()
+            consegna.save(update_fields=["state", "reviewed_at"])
+            audit.record(user, "pubblicazione", consegna.atto, consegna.comune.istat_code, consegna=consegna.pk,
+                         precedente=previous.pk if previous else None)
+            transaction.on_commit(lambda: _notify_registry(consegna.atto, "pubblicazione"))
+    except VersionChanged as err:
+        audit.record(user, "pubblicazione_rifiutata", consegna, consegna.comune.istat_code, motivo=str(err),
+                     confrontata_con=compared if compared is not AS_VALIDATED else None,
+                     vigente=_vigente_id(consegna.comune_id))
+        raise
+    except IntegrityError as err:  # another act became vigente in a way the lock did not foresee
+        raise VersionChanged(MESSAGES["vigente_changed"] % {"comune": consegna.comune.name}) from err
     return consegna.atto
+
+
+def _lock_comune(comune_id: int) -> None:
+    """Serialise every change of a comune's PGT versions (publish, rollback) on the comune's row."""
+    list(Comune.objects.select_for_update().filter(pk=comune_id).values_list("pk", flat=True))
+
+
+def _vigente_id(comune_id: int) -> int | None:
+    return PgtAtto.objects.filter(comune_id=comune_id, state=PgtAtto.State.VIGENTE).values_list(
+        "pk", flat=True).first()
 
 
 def rollback(user, atto: PgtAtto) -> PgtAtto:
     """Put a superseded version of a comune's PGT back in force (the current one becomes superato)."""
     permissions.check(user, "rollback", atto.comune.istat_code)
     with transaction.atomic():
+        _lock_comune(atto.comune_id)
         atto = PgtAtto.objects.select_for_update().select_related("comune").get(pk=atto.pk)
         if atto.state != PgtAtto.State.SUPERATO:
             raise WrongState(MESSAGES["not_superato"])

@@ -19,6 +19,10 @@ class WrongState(ConsegneError, ValueError):
     """The action does not apply to the delivery or act in its current state."""
 
 
+class VersionChanged(WrongState):
+    """The PGT in force changed after the reviewer compared the bozza with it: review again."""
+
+
 class SpecError(ConsegneError, ValueError):
     """A specification file is malformed."""
 
@@ -41,4 +45,7 @@ MESSAGES = {
     "wrong_state": _("Operazione non possibile: la consegna è nello stato «%(state)s»."),
     "nothing_to_publish": _("Non c'è un atto in bozza da pubblicare."),
     "not_superato": _("Si può ripristinare solo una versione superata."),
+    "vigente_changed": _("La versione in vigore del PGT di %(comune)s è cambiata dopo che hai aperto la revisione "
+                         "(un altro revisore ha pubblicato o ripristinato una versione): la bozza non è stata "
+                         "pubblicata. Riesamina le differenze rispetto alla nuova versione in vigore."),
 }

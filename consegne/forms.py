@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from mappature.models import PgtAtto
 
 from .actions import ActData
+from .errors import MESSAGES
 from .models import LoginFailure
 
 
@@ -46,7 +47,6 @@ class UploadForm(forms.Form):
     """The delivery file and the data of the act it documents."""
 
     comune = forms.ModelChoiceField(queryset=None, label=_("Comune"))
-    file = forms.FileField(label=_("File della consegna (.zip di shapefile o .gpkg)"))
     kind = forms.ChoiceField(label=_("Tipo di atto"), choices=PgtAtto.Kind.choices)
     deliberation = forms.CharField(label=_("Numero di delibera"), max_length=40)
     adoption_date = forms.DateField(label=_("Data di adozione"), required=False,
@@ -55,10 +55,17 @@ class UploadForm(forms.Form):
                                     widget=forms.DateInput(attrs={"type": "date"}))
     burl_date = forms.DateField(label=_("Data di pubblicazione sul BURL"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
+    # Last: browsers send the fields in this order, so when an over-large file is cut off while it
+    # is received (consegne.uploads) every other field has already arrived and is shown again.
+    file = forms.FileField(label=_("File della consegna (.zip di shapefile o .gpkg)"))
 
     def __init__(self, *args, comuni, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["comune"].queryset = comuni
+        # The browser can refuse an over-large file before sending it (static/consegne/upload.js).
+        limit = settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"]
+        self.fields["file"].widget.attrs.update({"data-max-bytes": limit * 1024 * 1024,
+                                                 "data-too-big": MESSAGES["too_big"] % {"limit": limit}})
         if comuni.count() == 1:
             self.fields["comune"].initial = comuni.first()
 

@@ -32,20 +32,31 @@ def balance(items: list, weight: Callable[[object], float], lanes: int = 2) -> l
     return [lane for lane in out if lane]
 
 
-def run(lanes: list[list[Step]], progress: Callable[[str], None]) -> dict[str, float]:
+def run(lanes: list[list[Step]], progress: Callable[[str], None], deadline=None) -> dict[str, float]:
     """Run the lanes (in parallel when possible); ``progress`` is told each step's name, from this
-    thread. Returns each step's duration in seconds. A step's exception is raised here."""
+    thread. Returns each step's duration in seconds. A step's exception is raised here.
+
+    With a ``deadline`` (consegne.deadline.Deadline) each step starts only in time and each of its
+    statements is cancelled by PostgreSQL when the time is up."""
     seconds: dict[str, float] = {}
     if connection.in_atomic_block or len(lanes) < 2:
         for name, step in (s for lane in lanes for s in lane):
             progress(name)
-            _timed(name, step, seconds)
+            _step(name, step, seconds, deadline)
     else:
-        _parallel(lanes, progress, seconds)
+        _parallel(lanes, progress, seconds, deadline)
     return seconds
 
 
-def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds: dict[str, float]) -> None:
+def _bounded(name: str, deadline) -> None:
+    if deadline is not None:
+        deadline.check(name)
+        with connection.cursor() as cur:
+            deadline.limit(cur)
+
+
+def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds: dict[str, float],
+              deadline=None) -> None:
     started: list[str] = []
     failed = threading.Event()  # a lane that fails stops the other before its next step
 
@@ -57,7 +68,7 @@ def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds:
                 if failed.is_set():
                     return
                 started.append(name)
-                _timed(name, step, seconds)
+                _step(name, step, seconds, deadline)
         except BaseException:
             failed.set()
             raise
@@ -76,6 +87,17 @@ def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds:
                 break
         for future in futures:
             future.result()  # the first failure fails the validation (the other lane is waited for)
+
+
+def _step(name: str, step: Callable[[], object], seconds: dict, deadline) -> None:
+    """Run one step within the deadline (if any), remembering which step failed first."""
+    _bounded(name, deadline)
+    try:
+        _timed(name, step, seconds)
+    except BaseException:
+        if deadline is not None and not deadline.failed:
+            deadline.failed = name  # which step a cancelled statement belonged to
+        raise
 
 
 def _timed(name: str, step: Callable[[], object], seconds: dict) -> None:

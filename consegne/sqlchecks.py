@@ -17,6 +17,13 @@ from .spec import Spec
 from .staging import Staging
 
 INSERT = "INSERT INTO consegne_finding (consegna_id, severity, rule, layer, feature, params, geom) "
+# Pair findings (one per pair of features) go to the staging table first and are bounded by bound_pairs().
+INSERT_PAIRS = "INSERT INTO @F@ (consegna_id, severity, rule, layer, feature, params, geom) "
+PAIR_CHECKS = ("overlap", "cross_layer")
+# Above GROUP_ABOVE findings of one pair rule in one layer (600 mutually overlapping polygons make
+# 180,300 pairs) the layer gets one summary finding (count, total area, the SHOWN largest on the
+# map) and only the LISTED largest pairs are kept as findings of their own.
+GROUP_ABOVE, SHOWN, LISTED = 100, 50, 20
 SPEC_LAYER = "JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = s.layer "
 
 CHECKS: list[tuple[str, str]] = [
@@ -113,10 +120,40 @@ GAPS = """SELECT %(c)s, %(sev_gap)s, 'gap', %(layer)s, '', jsonb_build_object('a
     WHERE ST_Area(g) > %(min_area)s"""
 
 
+# The pair findings of each (layer, rule, other layer), ranked by area; groups above GROUP_ABOVE are summarised.
+RANKED = """SELECT f.*, coalesce(params->>'other_layer', '') AS other_layer,
+        row_number() OVER (PARTITION BY layer, rule, params->>'other_layer'
+                           ORDER BY (params->>'area')::numeric DESC, feature) AS rank,
+        count(*) OVER (PARTITION BY layer, rule, params->>'other_layer') AS n
+    FROM @F@ f"""
+BOUND_PAIRS = [
+    # Small groups and the largest pairs of large ones, as they are.
+    INSERT + """SELECT consegna_id, severity, rule, layer, feature, params, geom FROM (@RANKED@) r
+        WHERE n <= %(group_above)s OR rank <= %(listed)s ORDER BY layer, rule, rank""",
+    # One summary per large group: how many, how much area, the largest on the map.
+    INSERT + """SELECT %(c)s, min(severity), CASE WHEN min(rule) = 'overlap' THEN 'overlap_grouped'
+                                              ELSE 'cross_layer_grouped' END, layer, '',
+            jsonb_build_object('count', count(*), 'area', round(sum((params->>'area')::numeric), 1),
+                               'shown', least(count(*), %(shown)s), 'listed', %(listed)s,
+                               'other_layer', other_layer, 'rule', min(rule)),
+            ST_Collect(geom ORDER BY rank) FILTER (WHERE rank <= %(shown)s)
+        FROM (@RANKED@) r WHERE n > %(group_above)s GROUP BY layer, rule, other_layer""",
+]
+
+
 def _sql(template: str, stage: Staging) -> str:
     """Fill in the staging tables' names (identifiers made by Staging from an integer id)."""
-    return (template.replace("@SPEC_LAYER@", SPEC_LAYER).replace("@P2@", stage.candidates).replace("@E@", stage.edge)
+    return (template.replace("@RANKED@", RANKED).replace("@SPEC_LAYER@", SPEC_LAYER)
+            .replace("@P2@", stage.candidates).replace("@E@", stage.edge).replace("@F@", stage.pairs)
             .replace("@S@", stage.features).replace("@C@", stage.comune).replace("@P@", stage.pieces))
+
+
+def bound_pairs(stage: Staging, params: dict) -> None:
+    """Move the pair findings into the report, summarising the groups too large to list."""
+    limits = {"group_above": GROUP_ABOVE, "shown": SHOWN, "listed": LISTED}
+    with connection.cursor() as cur:
+        for sql in BOUND_PAIRS:
+            cur.execute(_sql(sql, stage), {**params, **limits})
 
 
 def prepare_comune(stage: Staging, istat_code: str, tolerance_m: float) -> None:
@@ -139,7 +176,8 @@ def prepare_comune(stage: Staging, istat_code: str, tolerance_m: float) -> None:
 PAIR_LANE = ("comune", "prefilter", "overlap", "cross_layer", "outside_boundary", "coverage")
 
 
-def run_all(stage: Staging, rules: Spec, params: dict, progress: Callable[[str], None]) -> dict[str, float]:
+def run_all(stage: Staging, rules: Spec, params: dict, progress: Callable[[str], None],
+            deadline=None) -> dict[str, float]:
     """Run every check for consegna ``params['c']``; ``progress`` is told each check's name.
 
     Returns how long each check took (seconds, by name).
@@ -147,7 +185,8 @@ def run_all(stage: Staging, rules: Spec, params: dict, progress: Callable[[str],
     # cross_layer takes its severity from the rule rows; the coverage check ("gap") runs last.
     params = {**params, **{f"sev_{name}": severity(name) for name in RULES}}
     steps = {"analyze": stage.analyze, "comune": lambda: prepare_comune(stage, params["istat"], params["tol"])}
-    steps.update((name, _check(stage, sql, params)) for name, sql in CHECKS)
+    steps.update((name, _check(stage, sql, params, INSERT_PAIRS if name in PAIR_CHECKS else INSERT))
+                 for name, sql in CHECKS)
     same = [code for code, layer in rules.layers.items() if layer.no_overlap]
     steps["prefilter"] = lambda: stage.prefilter(same, list(rules.cross_layers))
     deficits: list = []
@@ -155,19 +194,24 @@ def run_all(stage: Staging, rules: Spec, params: dict, progress: Callable[[str],
                if layer.full_coverage and code in stage.staged]
     steps["coverage"] = lambda: deficits.extend(_coverage_deficits(stage, params, covered))
     seconds = lanes.run([[(n, steps[n]) for n in PAIR_LANE],
-                         [(n, step) for n, step in steps.items() if n not in PAIR_LANE]], progress)
+                         [(n, step) for n, step in steps.items() if n not in PAIR_LANE]], progress, deadline)
     progress("gap")
+    if deadline is not None:
+        deadline.check("gap")
+    bound_pairs(stage, params)
     with connection.cursor() as cur:
+        if deadline is not None:
+            deadline.limit(cur)
         for layer, deficit, min_area in deficits:
             if deficit > min_area or _has_overlaps(cur, params["c"], layer):
                 cur.execute(INSERT + _sql(GAPS, stage), {**params, "layer": layer, "min_area": min_area})
     return seconds
 
 
-def _check(stage: Staging, sql: str, params: dict) -> Callable[[], None]:
+def _check(stage: Staging, sql: str, params: dict, insert: str = INSERT) -> Callable[[], None]:
     def run() -> None:
         with connection.cursor() as cur:
-            cur.execute(INSERT + _sql(sql, stage), params)
+            cur.execute(_sql(insert + sql, stage), params)
     return run
 
 
@@ -183,5 +227,5 @@ def _coverage_deficits(stage: Staging, params: dict, layers: list[tuple[str, flo
 
 def _has_overlaps(cur, consegna_id: int, layer: str) -> bool:
     cur.execute("SELECT EXISTS (SELECT 1 FROM consegne_finding WHERE consegna_id = %s AND layer = %s "
-                "AND rule IN ('overlap', 'geom_invalid'))", [consegna_id, layer])
+                "AND rule IN ('overlap', 'overlap_grouped', 'geom_invalid'))", [consegna_id, layer])
     return cur.fetchone()[0]

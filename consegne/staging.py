@@ -19,7 +19,9 @@ from etl import fastcopy
 from etl.readers.delivery import UploadedLayer
 
 from . import lanes, prefilter
+from .rules import severity
 from .spec import LayerSpec
+from .values import MAX_KEY
 
 SCHEMA = "consegne_staging"
 
@@ -27,7 +29,8 @@ SCHEMA = "consegne_staging"
 # What every check needs, computed by PostgreSQL as each row arrives (COPY evaluates generated
 # columns): no second pass over the features, no second copy of them.
 DERIVED = """
-    label text GENERATED ALWAYS AS ('n. ' || rownum::text || CASE WHEN key <> '' THEN ' · ' || key ELSE '' END) STORED,
+    label text GENERATED ALWAYS AS ('n. ' || rownum::text || CASE WHEN key <> '' THEN ' · ' || left(key, 60)
+        || CASE WHEN length(key) > 60 THEN '…' ELSE '' END ELSE '' END) STORED,
     ok boolean GENERATED ALWAYS AS (geom IS NOT NULL AND NOT ST_IsEmpty(geom)
         AND GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON') AND ST_IsValid(geom)) STORED,
     area float8 GENERATED ALWAYS AS (ST_Area(geom)) STORED,
@@ -52,6 +55,7 @@ class Staging:
         self.pieces = f"{SCHEMA}.pcs_{pk}"
         self.candidates = f"{SCHEMA}.prs_{pk}"
         self.edge = f"{SCHEMA}.edg_{pk}"
+        self.pairs = f"{SCHEMA}.fnd_{pk}"  # pair findings (overlaps, cross-layer) before they are bounded
         self.delivered: list[tuple[str, int, object]] = []  # (code, first fid, WKB) of layers in 32632
         self.reprojected: list[str] = []
         self.staged: set[str] = set()  # codes of the layers with at least one feature staged
@@ -68,8 +72,10 @@ class Staging:
                 {DERIVED})""")
             cur.execute(f"""CREATE UNLOGGED TABLE {self.raw} (
                 fid integer, layer text, rownum integer, key text, attrs jsonb, src_srid integer, wkb geometry)""")
+            cur.execute(f"""CREATE UNLOGGED TABLE {self.pairs} (consegna_id integer, severity text, rule text,
+                layer text, feature text, params jsonb, geom geometry)""")
 
-    def copy_layers(self, layers: list[tuple[LayerSpec, UploadedLayer]], progress) -> dict[str, float]:
+    def copy_layers(self, layers: list[tuple[LayerSpec, UploadedLayer]], progress, deadline=None) -> dict[str, float]:
         """COPY the read layers into the staging tables, in two lanes at once (see consegne.lanes).
 
         Features are numbered (``fid``) in delivery order before the lanes start.
@@ -80,7 +86,7 @@ class Staging:
             first += data.table.count
         split = lanes.balance(steps, lambda step: step[1].table.count)
         return lanes.run([[(layer.code, partial(self.copy_layer, layer, data, first))
-                           for layer, data, first in lane] for lane in split], progress)
+                           for layer, data, first in lane] for lane in split], progress, deadline)
 
     def copy_layer(self, layer: LayerSpec, data: UploadedLayer, first: int = 1) -> int:
         """COPY one read layer into the staging tables (only the spec's fields are kept), numbering
@@ -149,15 +155,35 @@ class Staging:
             cur.execute(f"""
                 INSERT INTO mappature_pgtfeature (atto_id, istat_code, layer, feature_key, attrs, geom)
                 SELECT %s, %s, layer,
-                       CASE WHEN key <> '' THEN key
-                            ELSE 'g' || left(md5(ST_AsBinary(ST_Normalize(ST_SnapToGrid(geom, 0.01)))), 20) END,
+                       CASE WHEN key = ''
+                                THEN 'g' || left(md5(ST_AsBinary(ST_Normalize(ST_SnapToGrid(geom, 0.01)))), 20)
+                            WHEN length(key) <= %s THEN key
+                            -- a key longer than the column: its start and a digest of the whole (reported)
+                            ELSE left(key, %s - 13) || '~' || left(md5(key), 12) END,
                        attrs, ST_Multi(geom)
-                FROM {self.features} WHERE ok""", [atto_id, istat_code])
+                FROM {self.features} WHERE ok""", [atto_id, istat_code, MAX_KEY, MAX_KEY])
             return cur.rowcount
+
+    def locate(self, consegna_id: int, found: list) -> None:
+        """Store findings about single features (``consegne.values.RowFound``, by layer and row number)
+        with the staged feature's label and a point of it on the map."""
+        if not found:
+            return
+        columns = list(zip(*[(severity(f.rule), f.rule, f.layer, f.row, json.dumps(f.params)) for f in found],
+                           strict=True))
+        with connection.cursor() as cur:
+            cur.execute(f"""INSERT INTO consegne_finding (consegna_id, severity, rule, layer, feature, params, geom)
+                SELECT %s, r.severity, r.rule, r.layer, coalesce(s.label, 'n. ' || r.rownum), r.params::jsonb,
+                       CASE WHEN s.ok THEN ST_PointOnSurface(s.geom) ELSE ST_Centroid(ST_Envelope(s.geom)) END
+                FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::text[])
+                     AS r(severity, rule, layer, rownum, params)
+                LEFT JOIN {self.features} s ON s.layer = r.layer AND s.rownum = r.rownum
+                ORDER BY r.layer, r.rownum""", [consegna_id, *map(list, columns)])
 
     def drop(self) -> None:
         with connection.cursor() as cur:
-            tables = ", ".join([self.raw, self.features, self.comune, self.pieces, self.candidates, self.edge])
+            tables = ", ".join([self.raw, self.features, self.comune, self.pieces, self.candidates, self.edge,
+                                self.pairs])
             cur.execute(f"DROP TABLE IF EXISTS {tables}")
             cur.execute("RESET jit")
 

@@ -6,6 +6,7 @@ show it while the worker runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -13,14 +14,15 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from etl.errors import EtlError
-from etl.readers.delivery import list_delivery_layers, read_delivery_layer
+from etl.errors import MESSAGES as etl_messages
+from etl.errors import EtlError, SourceUnreadable
+from etl.readers.delivery import UNREADABLE_DETAIL, list_delivery_layers, read_delivery_layer
 from mappature.models import PgtAtto
 
-from . import audit, checks, queries, spec, sqlchecks, staging, unpack
+from . import audit, checks, deadline, gpkg, queries, shapefiles, spec, sqlchecks, staging, unpack, values
 from .checks import Found
 from .errors import ConsegneError
 from .models import Consegna, Finding
@@ -38,25 +40,45 @@ def set_progress(consegna: Consegna, percent: int, step: str) -> None:
         Consegna.objects.filter(pk=consegna.pk).update(progress=percent, progress_step=step)
 
 
-def validate(consegna: Consegna) -> Consegna:
-    """Validate ``consegna`` (state ``in_validazione``) and leave it ``in_revisione`` or ``respinta``."""
+def validate(consegna: Consegna, seconds: float | None = None) -> Consegna:
+    """Validate ``consegna`` (state ``in_validazione``) and leave it ``in_revisione`` or ``respinta``.
+
+    The validation has ``seconds`` (default ``CONSEGNE_VALIDATION_TIMEOUT_S``) to finish; past
+    them it stops and the delivery is ``respinta`` with a ``timeout`` finding.
+    """
     work = Path(tempfile.mkdtemp(prefix=f"consegna-{consegna.pk}-", dir=_work_dir()))
     consegna.findings.all().delete()  # a validation run again (requeued after a crash) starts afresh
+    limit = deadline.Deadline(seconds)
+    # Inside a transaction (the test suite) a failed statement would poison it: a savepoint keeps the
+    # report and the cleanup writable. Outside one (the worker) every statement commits on its own.
+    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        found = _validate_files(consegna, work)
-    except (ConsegneError, EtlError) as err:
-        consegna.findings.all().delete()  # what checks found before the failure is not a report
-        found = [Found("unreadable", params={"layer": consegna.original_name, "detail": str(err)})]
+        with savepoint:
+            found = _validate_files(consegna, work, limit)
     except Exception as err:  # the job boundary: record the failure on the delivery, keep the worker alive
-        log.exception("validation of consegna %s failed", consegna.pk)
-        consegna.findings.all().delete()
-        _store(consegna, [Found("internal_error", params={"detail": type(err).__name__})])
-        return _finish(consegna, Consegna.State.FALLITA)
+        _unlimited()  # the report and the cleanup must not be cancelled by the spent time limit
+        consegna.findings.all().delete()  # what checks found before the failure is not a report
+        if deadline.is_timeout(err):
+            step = limit.stopped_in(err)
+            log.warning("validation of consegna %s stopped by its time limit during %s", consegna.pk, step)
+            found = [Found("timeout", params={"minutes": round(limit.seconds / 60, 1), "step": step})]
+        elif isinstance(err, ConsegneError | EtlError):
+            found = [Found("unreadable", params={"layer": consegna.original_name, "detail": str(err)})]
+        else:
+            log.exception("validation of consegna %s failed", consegna.pk)
+            _store(consegna, [Found("internal_error", params={"detail": f"n. {consegna.pk}"})])
+            return _finish(consegna, Consegna.State.FALLITA)
     finally:
+        _unlimited()
         staging.Staging(consegna.pk).drop()
         shutil.rmtree(work, ignore_errors=True)
     _store(consegna, found)
     return _conclude(consegna)
+
+
+def _unlimited() -> None:
+    with connection.cursor() as cur:
+        deadline.unlimited(cur)
 
 
 def _work_dir() -> Path:
@@ -77,65 +99,127 @@ class _Laps(dict):
         self[name], self.mark = round(now - self.mark, 3), now
 
 
-def _validate_files(consegna: Consegna, work: Path) -> list[Found]:
+def _validate_files(consegna: Consegna, work: Path, limit: deadline.Deadline) -> list[Found]:
     laps = _Laps()
     rules = spec.get(consegna.spec_version)
     stored = Path(consegna.stored_path)
     set_progress(consegna, 5, "unpack")
+    limit.check("unpack")
     if unpack.kind_of(stored.name) == "zip":
         sources, found = checks.discover_shapefiles(unpack.extract(stored, work / "files"), rules)
     else:
         unpack.check_gpkg(stored)
         sources, found = checks.discover_gpkg_layers(stored, list_delivery_layers(stored), rules)
+        sources, refused = _plain_tables(stored, sources, limit)
+        found += refused
     stage = staging.Staging(consegna.pk)
     stage.create()
-    layers = []
+    layers, row_found = [], []
     for i, source in enumerate(sources):
         set_progress(consegna, 10 + 20 * i // max(len(sources), 1), f"read:{source.code}")
-        found += _read(source, rules, layers)
+        limit.check(source.code)
+        found += _read(source, rules, layers, row_found)
     laps.lap("read")
     copy_pct = iter(range(30, 45, 3))
     consegna.summary["copy"] = stage.copy_layers(
-        layers, lambda code: set_progress(consegna, next(copy_pct, 44), f"copy:{code}"))
+        layers, lambda code: set_progress(consegna, next(copy_pct, 44), f"copy:{code}"), limit)
     laps.lap("copy")
     set_progress(consegna, 45, "stage")
+    limit.check("stage")
+    with connection.cursor() as cur:
+        limit.limit(cur)
     stage.build()
+    stage.locate(consegna.pk, row_found)
     params = {"c": consegna.pk, "spec": rules.id, "istat": consegna.comune.istat_code,
               "comune": consegna.comune.name, "tol": settings.REMIX["CONSEGNE_BOUNDARY_TOLERANCE_M"]}
     laps.lap("stage")
     step_pct = iter(range(50, 95, 3))
     consegna.summary["checks"] = sqlchecks.run_all(
-        stage, rules, params, lambda name: set_progress(consegna, next(step_pct, 94), f"check:{name}"))
+        stage, rules, params, lambda name: set_progress(consegna, next(step_pct, 94), f"check:{name}"), limit)
     laps.lap("checks")
     consegna.summary["seconds"] = {**laps, "validation": round(time.perf_counter() - laps.started, 3)}
     if not checks.blocking(found) and not _has_errors(consegna):
         set_progress(consegna, 95, "bozza")
+        limit.check("bozza")
         started = time.perf_counter()
         _stage_bozza(consegna, stage)
         consegna.summary["seconds"]["bozza"] = round(time.perf_counter() - started, 3)
     return found
 
 
-def _read(source: checks.LayerSource, rules: spec.Spec, layers: list) -> list[Found]:
-    """Read one layer and judge its file-level properties; a placeable layer is added to ``layers``."""
-    layer = rules.layers[source.code]
+def _plain_tables(path: Path, sources: list[checks.LayerSource],
+                  limit: deadline.Deadline) -> tuple[list[checks.LayerSource], list[Found]]:
+    """The GeoPackage layers that are plain tables; a finding for each view, virtual table or table
+    with triggers (those are not read at all)."""
     try:
-        data = read_delivery_layer(source.path, source.gpkg_layer)
+        refused = gpkg.inspect(path, {s.gpkg_layer: s.code for s in sources}, limit)
+    except gpkg.Unreadable as err:
+        log.warning("GeoPackage of %s unreadable: %s", path.name, err)
+        raise SourceUnreadable(etl_messages["unreadable"] % {"location": path.name, "detail": UNREADABLE_DETAIL}) \
+            from err
+    codes = {f.layer for f in refused}
+    return [s for s in sources if s.code not in codes], refused
+
+
+def _read(source: checks.LayerSource, rules: spec.Spec, layers: list, row_found: list) -> list[Found]:
+    """Read one layer and judge its file-level properties and values; a placeable layer is added to
+    ``layers``, the findings about single features to ``row_found`` (located once staged)."""
+    layer = rules.layers[source.code]
+    found: list[Found] = []
+    encoding = dbf = shp = None
+    if source.gpkg_layer is None:  # each file read once (bounded by the unpacked-size limit)
+        dbf, shp = shapefiles.read_dbf(source.path), source.path.read_bytes()
+        encoding = shapefiles.resolve_encoding(source.path, dbf)
+        found += _encoding_findings(source, encoding)
+        if encoding.name is None:
+            return found
+        counts = shapefiles.counts(shp, source.path.with_suffix(".shx"), dbf)
+        if {c for c in (counts.dbf, counts.shx) if c is not None} - {counts.shp}:
+            found.append(Found("record_count", source.code, params={
+                "name": source.path.name, "shp": counts.shp, "dbf": counts.dbf,
+                "shx": counts.shx if counts.shx is not None else "-"}))
+        if counts.deleted:
+            found.append(Found("records_deleted", source.code, params={"name": source.path.name,
+                                                                       "count": counts.deleted}))
+    try:
+        data = read_delivery_layer(source.path, source.gpkg_layer, encoding.name if encoding else None,
+                                   encoding.source if encoding else "")
     except EtlError as err:
-        return [Found("unreadable", source.code, params={"layer": source.code, "detail": str(err)})]
-    found = []
+        return found + [Found("unreadable", source.code, params={"layer": source.code, "detail": str(err)})]
     if data.flattened:
         found.append(Found("geom_flattened", source.code, params={"layer": source.code}))
-    if data.encoding_source == "detected":
-        found.append(Found("encoding_detected", source.code,
-                           params={"name": source.path.name, "encoding": data.table.encoding}))
     crs = checks.check_crs(source.code, data.table.srid, rules)
     found += crs + checks.check_fields(layer, data.field_types)
     if data.table.count == 0:
         found.append(Found("empty_layer", source.code, params={"layer": source.code}))
+    value_found, data = values.inspect(layer, data)
+    row_found += value_found
+    if shp is not None and data.table.geometries is not None:
+        row_found += _ring_findings(source, shp, dbf, data)
     if not checks.blocking(crs):
         layers.append((layer, data))
     return found
+
+
+def _encoding_findings(source: checks.LayerSource, encoding: shapefiles.Encoding) -> list[Found]:
+    params = {"name": source.path.name, "encoding": encoding.name, "declared": encoding.declared}
+    rule = {"detected": "encoding_detected", "cpg_mismatch": "encoding_mismatch",
+            "cpg_unknown": "encoding_unknown_cpg", "undetectable": "encoding_undetectable"}.get(encoding.source)
+    return [Found(rule, source.code, params=params)] if rule else []
+
+
+def _ring_findings(source: checks.LayerSource, shp: bytes, dbf, data) -> list[values.RowFound]:
+    """A polygon whose rings GDAL reorganised into another area: a finding with both areas."""
+    deleted = dbf.deleted() if dbf is not None else None
+    out = []
+    for problem in shapefiles.ring_problems(shp, data.table.geometries, deleted):
+        params = {"file": round(problem.file_area, 1) + 0.0, "read": round(problem.read_area, 1) + 0.0}
+        if problem.kind == "hole_outside_shell":
+            params["hole"] = round(problem.hole_area, 1) + 0.0
+            out.append(values.RowFound("hole_outside_shell", source.code, problem.row + 1, params))
+        else:
+            out.append(values.RowFound("geom_area_changed", source.code, problem.row + 1, params))
+    return out
 
 
 def _has_errors(consegna: Consegna) -> bool:
@@ -153,7 +237,11 @@ def _stage_bozza(consegna: Consegna, stage: staging.Staging) -> None:
         count = stage.promote(atto.pk, consegna.comune.istat_code)
         Consegna.objects.filter(pk=consegna.pk).update(atto=atto)
         consegna.atto = atto
-        consegna.summary = {**consegna.summary, "features": count}
+        # The act in force the bozza was made against: what publishing checks when no reviewer said
+        # which act they compared it with (consegne.actions.publish).
+        vigente = (PgtAtto.objects.filter(comune=consegna.comune, state=PgtAtto.State.VIGENTE)
+                   .values_list("pk", flat=True).first())
+        consegna.summary = {**consegna.summary, "features": count, "vigente": vigente}
 
 
 def _store(consegna: Consegna, found: list[Found]) -> None:

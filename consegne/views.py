@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +21,7 @@ from mappature import tiles
 from mappature.models import PgtAtto
 from mappature.pgt_layers import PGT_LAYERS
 
-from . import actions, permissions, queries
+from . import actions, audit, permissions, queries
 from .errors import MESSAGES, ConsegneError, NotAllowed
 from .forms import ReviewForm, ThrottledLoginForm, UploadForm
 from .models import AuditEntry, Consegna
@@ -65,18 +66,34 @@ def _upload(request):
     form = UploadForm(request.POST or None, request.FILES or None, comuni=comuni)
     if getattr(request, "upload_too_large", False):
         form.is_valid()  # bind what was received, then say why the file is missing
-        form.add_error(None, MESSAGES["too_big"] % {"limit": settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"]})
+        form.errors.pop("file", None)
+        form.add_error("file", MESSAGES["too_big"] % {"limit": settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"]})
+        _refused(request, form, getattr(request, "upload_too_large_name", ""))
     elif request.method == "POST" and form.is_valid():
         try:
             consegna = actions.submit(request.user, form.cleaned_data["comune"], form.cleaned_data["file"],
                                       form.act())
         except NotAllowed as err:
             raise PermissionDenied(str(err)) from err
-        except ConsegneError as err:
+        except ConsegneError as err:  # already in the audit log (actions.submit)
             form.add_error("file", str(err))
         else:
             return redirect("consegne:detail", pk=consegna.pk)
+    elif request.method == "POST":
+        upload = request.FILES.get("file")
+        _refused(request, form, upload.name if upload else "")
+    # Every field but the file (which browsers never fill in again) is shown as it was sent.
     return render(request, "consegne/upload.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _refused(request, form: UploadForm, file_name: str) -> None:
+    """Record a refused upload form in the audit log: who, which comune was asked for, and why."""
+    sent = (request.POST.get("comune") or "")[:20]
+    comune = form.cleaned_data.get("comune") if hasattr(form, "cleaned_data") else None
+    reasons = {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+    audit.record(request.user, "caricamento_rifiutato", comune, comune.istat_code if comune else "",
+                 motivo="; ".join(m for errors in reasons.values() for m in errors), campi=sorted(reasons),
+                 comune_inviato=sent, file=Path(file_name).name[:255])
 
 
 @login_required
@@ -205,7 +222,13 @@ def _run(request, action, *args) -> None:
 @login_required
 @require_POST
 def publish(request, pk: int):
-    _run(request, actions.publish, _consegna(request, pk))
+    # The act in force the reviewer saw the bozza compared with, recorded in the review page's form.
+    compared = request.POST.get("compared")
+    if compared is None or not (compared == "" or (compared.isascii() and compared.isdigit())):
+        compared = actions.AS_VALIDATED
+    else:
+        compared = int(compared) if compared else None
+    _run(request, actions.publish, _consegna(request, pk), compared)
     return redirect("consegne:review", pk=pk)
 
 

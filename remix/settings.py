@@ -204,6 +204,8 @@ REMIX = {
     "CONSEGNE_RETENTION_DAYS": int(os.environ.get("REMIX_CONSEGNE_RETENTION_DAYS", 90)),
     # Overflow beyond the comune boundary tolerated before it is an error (metres, regional "sbordi").
     "CONSEGNE_BOUNDARY_TOLERANCE_M": 2.0,
+    # Time limit of one validation (seconds): past it the delivery is refused with a "timeout" finding.
+    "CONSEGNE_VALIDATION_TIMEOUT_S": int(os.environ.get("REMIX_CONSEGNE_VALIDATION_TIMEOUT_S", 900)),
     # Run validations in a thread of the web process after each upload (no extra server needed);
     # set to false when `manage.py consegne worker` runs as its own service.
     "CONSEGNE_INLINE_WORKER": _env_bool("REMIX_CONSEGNE_INLINE_WORKER", True),

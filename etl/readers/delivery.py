@@ -6,16 +6,20 @@ reason to stop, so these readers return what they found and let the caller judge
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.types as pat
 import pyogrio
+from django.utils.translation import gettext_lazy as _
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from ..errors import MESSAGES, SourceUnreadable
 from .base import ArrowColumns, ArrowGeometries, FeatureTable, epsg_of, flattened
 from .files import shapefile_encoding
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,12 +34,22 @@ class UploadedLayer:
     flattened: bool = False  # the file had Z or M coordinates, dropped
 
 
+# What a user reads when GDAL cannot read a file: GDAL's own text names server paths and is in English
+# (it goes to the log instead).
+UNREADABLE_DETAIL = _("il file è danneggiato o non è nel formato atteso")
+
+
+def _unreadable(path: Path, err: Exception) -> SourceUnreadable:
+    log.warning("delivery file %s unreadable: %s", path.name, err)
+    return SourceUnreadable(MESSAGES["unreadable"] % {"location": path.name, "detail": UNREADABLE_DETAIL})
+
+
 def list_delivery_layers(path: Path) -> list[str]:
     """Layer names of a GeoPackage (or of a single shapefile)."""
     try:
         return [str(name) for name, _geom in pyogrio.list_layers(str(path))]
     except (DataSourceError, OSError, ValueError) as err:
-        raise SourceUnreadable(MESSAGES["unreadable"] % {"location": path.name, "detail": err}) from err
+        raise _unreadable(path, err) from err
 
 
 def _arrow_kind(arrow_type) -> str:
@@ -50,16 +64,22 @@ def _arrow_kind(arrow_type) -> str:
     return "other"
 
 
-def read_delivery_layer(path: Path, layer: str | None = None) -> UploadedLayer:
-    """Read one layer of a delivery file; ``table.srid`` is None when the file declares no CRS."""
-    encoding, encoding_source = None, ""
-    if path.suffix.lower() == ".shp":
+def read_delivery_layer(path: Path, layer: str | None = None, encoding: str | None = None,
+                        encoding_source: str = "") -> UploadedLayer:
+    """Read one layer of a delivery file; ``table.srid`` is None when the file declares no CRS.
+
+    A shapefile is read with ``encoding`` when the caller has established it (consegne.shapefiles
+    checks the .cpg against the data), else with its .cpg or the encoding detected from its records.
+    """
+    if path.suffix.lower() == ".shp" and encoding is None:
         encoding = shapefile_encoding(path)  # the .cpg, else UTF-8 or CP1252 detected from the records
         encoding_source = "cpg" if path.with_suffix(".cpg").is_file() else "detected"
+    elif path.suffix.lower() != ".shp":
+        encoding, encoding_source = None, ""
     try:
         meta, table = pyogrio.read_arrow(str(path), layer=layer, encoding=encoding)
     except (DataSourceError, DataLayerError, OSError, ValueError) as err:
-        raise SourceUnreadable(MESSAGES["unreadable"] % {"location": path.name, "detail": err}) from err
+        raise _unreadable(path, err) from err
     geom_col = meta.get("geometry_name") or "wkb_geometry"
     geometries, flat = None, False
     if geom_col in table.column_names:

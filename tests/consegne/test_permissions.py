@@ -87,7 +87,9 @@ def test_staff_sends_back_and_restores_through_the_pages(client, tecnico, staff,
     first, second = deliver(tecnico, "good_32632.gpkg"), deliver(tecnico, "variante_32632.gpkg")
     login(client, staff)
     client.post(reverse("consegne:publish", args=[first.pk]))
-    client.post(reverse("consegne:publish", args=[second.pk]))
+    # The second draft is published as reviewed against the first (the review page's form says so).
+    first.refresh_from_db()
+    client.post(reverse("consegne:publish", args=[second.pk]), {"compared": str(first.atto_id)})
     page = client.get(reverse("consegne:review", args=[second.pk])).content.decode()
     assert f'data-atto="{first.atto_id}" data-state="superato"' in page
     response = client.post(reverse("consegne:rollback", args=[first.atto_id]), {"consegna": second.pk})
