@@ -30,7 +30,7 @@ from pathlib import Path
 from . import Context, Result
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVE_ARGS = ["--workers", "2", "--worker-class", "gthread", "--threads", "8"]  # as scripts/serve.sh
+SERVE_ARGS = ["--workers", "3", "--worker-class", "gthread", "--threads", "4"]  # as scripts/serve.sh
 BASELINE_ARGS = ["--workers", "3"]  # sync workers, before issue 17
 CLIENTS = (8, 32)
 MILANO = (9.19, 45.465)
