@@ -90,6 +90,7 @@ def _from_data(tiles, sizes) -> list[int]:
 
 def run(ctx: Context) -> list[Result]:
     from mappature.models import TileCache
+    from mappature.overviews import BANDS
     from mappature.sources import resolve
 
     tiles = sample_tiles(6 if ctx.quick else 25)
@@ -102,14 +103,15 @@ def run(ctx: Context) -> list[Result]:
             t_sql, size_sql = _sql_pass(source, tiles)
             t_http, size_http = _http_pass(base, tiles)
             best_sql, best_http = min(best_sql, t_sql), min(best_http, t_http)
-        t_warm, _ = _http_pass(base, tiles)
+        cached = [t for t in tiles if t[0] <= BANDS[-1]]  # the tiles the cache keeps
+        t_warm, _ = _http_pass(base, cached)
         assert _same_tiles(_from_data(tiles, size_sql), _from_data(tiles, size_http)), \
             "the endpoint must return the tiles the SQL makes"
     return [Result(
         name="mvt_tiles", project=len(tiles) / best_http, anchor=len(tiles) / best_sql, unit="tiles/s",
         target=1.0, scale=f"{n_features} polygons, {len(tiles)} tiles z10–z15",
         notes=f"HTTP /tiles/ (cold cache, overviews at z10–z12) vs the view's ST_AsMVT SQL over psycopg; "
-              f"cache hits {len(tiles) / t_warm:.0f} tiles/s",
+              f"cache hits {len(cached) / t_warm:.0f} tiles/s",
         details={"bytes": sum(size_http), "seconds_http": round(best_http, 3), "seconds_sql": round(best_sql, 3),
-                 "cache_hit_tiles_per_s": round(len(tiles) / t_warm, 1)},
+                 "cache_hit_tiles_per_s": round(len(cached) / t_warm, 1)},
     )]
