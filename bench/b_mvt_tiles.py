@@ -1,8 +1,11 @@
-"""mvt_tiles: vector tiles through /tiles/ (HTTP) vs the same ST_AsMVT SQL run directly, full PGT set.
+"""mvt_tiles: vector tiles through /tiles/ (HTTP) vs ST_AsMVT over the layer's view run directly, full PGT set.
 
-Tiles z10–z15 over the Città metropolitana, sampled deterministically; the HTTP pass starts with
-an empty tile cache (new data version), so low zooms pay for rendering and storing. Throughput
-ratio target ≥ 0.7.
+Tiles z10–z15 over the Città metropolitana, sampled deterministically. The layer has its overviews,
+built as a load builds them, so the endpoint draws z10–z12 from them (mvt_lowzoom checks what they
+draw) and z13–z15 from the view; the anchor runs the view's own statement (generalised on the fly
+below z12, as before overviews) at every zoom. The HTTP pass starts with an empty tile cache, so
+low zooms pay for rendering and storing; a second pass over the same tiles gives cache-hit
+throughput. Target ≥ 1.0.
 """
 
 from __future__ import annotations
@@ -36,13 +39,17 @@ def sample_tiles(per_zoom: int, seed: int = 7) -> list[tuple[int, int, int]]:
 
 def _layer():
     from layers.models import Layer
+    from layers.registry import refresh_extent
+    from mappature import overviews
 
     layer, _ = Layer.objects.update_or_create(slug="bench-pgt-all", defaults={
         "title_it": "PGT sintetico (benchmark)", "theme": Layer.Theme.PGT, "source": BENCH_VIEW,
         "published": True, "visibility": Layer.Visibility.PUBLIC, "synthetic": True,
-        "attributes": [{"name": "istat_code"}, {"name": "layer"}]})
-    Layer.objects.filter(pk=layer.pk).update(data_version=layer.data_version + 1)  # empty tile cache
+        "geometry_type": "MultiPolygon", "attributes": [{"name": "istat_code"}, {"name": "layer"}]})
+    Layer.objects.filter(pk=layer.pk).update(data_version=layer.data_version + 1)
     layer.refresh_from_db()
+    refresh_extent(layer)
+    overviews.rebuild(layer)  # as a load would
     return layer
 
 
@@ -74,22 +81,37 @@ def _same_tiles(a: list[int], b: list[int]) -> bool:
     return [n > 0 for n in a] == [n > 0 for n in b] and abs(sum(a) - sum(b)) <= 0.05 * max(sum(a), 1)
 
 
+def _from_data(tiles, sizes) -> list[int]:
+    """The sizes of the tiles both sides draw from the view (above the overviews' zooms)."""
+    from mappature.overviews import BANDS
+
+    return [n for (z, _x, _y), n in zip(tiles, sizes, strict=True) if z > BANDS[-1]]
+
+
 def run(ctx: Context) -> list[Result]:
+    from mappature.models import TileCache
+    from mappature.overviews import BANDS
     from mappature.sources import resolve
 
     tiles = sample_tiles(6 if ctx.quick else 25)
     with bench_database(ctx.scale) as n_features, http_server() as base:
-        _sql_pass(resolve(_layer()), tiles)  # warm PostgreSQL's buffers for both sides
+        source = resolve(_layer())
+        _sql_pass(source, tiles)  # warm PostgreSQL's buffers for both sides
         best_sql = best_http = math.inf
         for _ in range(2):
-            source = resolve(_layer())  # new data version: the HTTP pass starts from an empty cache
+            TileCache.objects.filter(layer=source.slug).delete()  # the HTTP pass starts from an empty cache
             t_sql, size_sql = _sql_pass(source, tiles)
             t_http, size_http = _http_pass(base, tiles)
             best_sql, best_http = min(best_sql, t_sql), min(best_http, t_http)
-        assert _same_tiles(size_sql, size_http), "the endpoint must return the tiles the SQL makes"
+        cached = [t for t in tiles if t[0] <= BANDS[-1]]  # the tiles the cache keeps
+        t_warm, _ = _http_pass(base, cached)
+        assert _same_tiles(_from_data(tiles, size_sql), _from_data(tiles, size_http)), \
+            "the endpoint must return the tiles the SQL makes"
     return [Result(
         name="mvt_tiles", project=len(tiles) / best_http, anchor=len(tiles) / best_sql, unit="tiles/s",
-        target=0.7, scale=f"{n_features} polygons, {len(tiles)} tiles z10–z15",
-        notes="HTTP /tiles/ (cold version-keyed cache) vs the same ST_AsMVT SQL over psycopg",
-        details={"bytes": sum(size_http), "seconds_http": round(best_http, 3), "seconds_sql": round(best_sql, 3)},
+        target=1.0, scale=f"{n_features} polygons, {len(tiles)} tiles z10–z15",
+        notes=f"HTTP /tiles/ (cold cache, overviews at z10–z12) vs the view's ST_AsMVT SQL over psycopg; "
+              f"cache hits {len(cached) / t_warm:.0f} tiles/s",
+        details={"bytes": sum(size_http), "seconds_http": round(best_http, 3), "seconds_sql": round(best_sql, 3),
+                 "cache_hit_tiles_per_s": round(len(cached) / t_warm, 1)},
     )]

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from layers.models import Layer
 from layers.ogc import service as ogc_service
-from layers.registry import dataset_loaded, refresh_extent
+from layers.registry import data_changed, dataset_loaded, refresh_extent
 from mappature.models import Comune, PgtAtto
 from mappature.pgt_layers import PGT_LAYERS
 
@@ -175,6 +175,7 @@ def _notify_registry(atto: PgtAtto, event: str) -> None:
         # dataset_loaded("") would bump every layer without a dataset: bump only these.
         Layer.objects.filter(pk=layer.pk).update(data_version=F("data_version") + 1)
         refresh_extent(layer)
+        data_changed([layer])
     ogc_service.registry_changed()
 
 

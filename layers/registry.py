@@ -1,7 +1,9 @@
 """Entry points other apps use to tell the registry about their data (layers imports no project app)."""
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from . import sources
 from .models import Layer
@@ -24,7 +26,15 @@ def dataset_loaded(dataset_id: str, version: int, summary: dict) -> int:
     for layer in layers:  # before the version moves on: what is cached under the new version has the new extent
         refresh_extent(layer)
     Layer.objects.filter(dataset_id=dataset_id).update(data_version=F("data_version") + 1)
+    data_changed(layers)
     return len(layers)
+
+
+def data_changed(layers) -> None:
+    """Tell the apps listed in ``REMIX["LAYER_DATA_CHANGED"]`` that these layers have a new data version
+    (e.g. the map rebuilds their tile overviews), in the caller's transaction."""
+    for path in settings.REMIX.get("LAYER_DATA_CHANGED", []):
+        import_string(path)(layers)
 
 
 def refresh_extent(layer: Layer) -> list[str]:

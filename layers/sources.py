@@ -120,7 +120,8 @@ def intersecting(layers: list[Layer], geom_ewkb: bytes, bbox4326: dict) -> set[s
 
 
 def _overlaps(layer: Layer, box: dict) -> bool:
-    extent = layer.metadata.get("extent")
+    # A catalogue listing annotates the extent alone (catalogue.search(listing=True)).
+    extent = layer.extent if hasattr(layer, "extent") else layer.metadata.get("extent")
     if not extent:
         return False
     return not (extent["east"] < box["west"] or extent["west"] > box["east"]

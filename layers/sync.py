@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 from . import actions
 from .declarations import Declaration, load_all
 from .models import Layer, LayerEvent
-from .registry import refresh_extent
+from .registry import data_changed, refresh_extent
 
 _UNSET = object()
 
@@ -45,6 +45,8 @@ def sync(declarations: list[Declaration] | None = None) -> SyncReport:
         problems = refresh_extent(layer)
         if problems:
             report.problems[layer.slug] = problems
+    # Layers declared after their data was loaded get what a load would have built (tile overviews).
+    data_changed(Layer.objects.filter(slug__in=[d.slug for d in declarations]))
     declared = {d.slug for d in declarations}
     report.undeclared = sorted(Layer.objects.exclude(slug__in=declared).values_list("slug", flat=True))
     return report

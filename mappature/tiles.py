@@ -12,11 +12,12 @@ import hashlib
 import math
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import ProgrammingError, connection, transaction
+from django.utils import timezone
 
 from .filters import MapFilter
 from .models import TileCache
-from .sources import LayerSource
+from .sources import LayerSource, quote
 
 EXTENT = 4096
 BUFFER = 64
@@ -29,17 +30,20 @@ def generalise_below() -> int:
     return settings.REMIX.get("MVT_GENERALISE_BELOW", 12)
 
 
-def mvt_sql(z: int, relation: str, where: str = "TRUE", columns: str = "", joins: str = "") -> str:
+def mvt_sql(z: int, relation: str, where: str = "TRUE", columns: str = "", joins: str = "",
+            largest: bool = False) -> str:
     """The ST_AsMVT statement of one tile of ``relation`` (aliased ``t``: ``id`` and ``geom`` in EPSG:32632).
 
     ``columns`` (SQL, each starting with ", ") become the features' attributes, ``joins`` follow ``t``
     in the FROM list, ``where`` restricts ``t``. Placeholders, in order: z, x, y, the MVT layer name, then
     those of ``columns``, ``relation``, ``joins`` and ``where``. Below ``generalise_below()`` geometries are
     simplified to the pixel size and slivers under a quarter of a pixel dropped. The tile bbox test is on
-    ``t.geom`` so that an index on the relation's geometry expression can serve it.
+    ``t.geom`` so that an index on the relation's geometry expression can serve it. ``largest`` keeps
+    only the largest features, as many as one more placeholder says (a tile over its size budget).
     """
     geom = "ST_Transform(t.geom, 3857)"
     extra = ""
+    order = _LARGEST.format(geom="t.geom") if largest else ""
     if z < generalise_below():
         pixel = _WORLD / (2 ** z) / 256  # metres per screen pixel at this zoom (3857 units)
         geom = f"ST_SimplifyPreserveTopology({geom}, {pixel / 2:.3f})"
@@ -50,16 +54,63 @@ def mvt_sql(z: int, relation: str, where: str = "TRUE", columns: str = "", joins
         SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom', 'id') FROM (
             SELECT t.id{columns}, ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
             FROM {relation} t{joins}, b
-            WHERE t.geom && ST_Transform(b.env, 32632) AND {where}{extra}
+            WHERE t.geom && ST_Transform(b.env, 32632) AND {where}{extra}{order}
         ) q WHERE q.geom IS NOT NULL
     """  # noqa: S608 - SQL fragments from the callers, numbers computed here, values bound
 
 
-def tile_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> tuple[str, list]:
+_LARGEST = " ORDER BY ST_Area({geom}) DESC LIMIT %s"
+
+
+def tile_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int,
+             largest: int | None = None) -> tuple[str, list]:
     """The ST_AsMVT statement of one tile of a map layer and its bound values (also run bare by the benchmark)."""
     where, params = source.where(flt)
     attrs = source.select_list()
-    return mvt_sql(z, source.table, where, f", {attrs}" if attrs else ""), [z, x, y, source.slug, *params]
+    sql = mvt_sql(z, source.table, where, f", {attrs}" if attrs else "", largest=largest is not None)
+    return sql, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
+
+
+def overview_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int, table: str,
+                 largest: int | None = None) -> tuple[str, list]:
+    """The ST_AsMVT statement of one tile read from an overview ``table`` of the layer (EPSG:3857).
+
+    Features carry their class (the ``props`` JSON: the style's field) and how many source features
+    they stand for (``features``); the territory filter applies to the overview's comune column.
+    """
+    where, params = source.where(flt, alias="o")
+    sql = f"""
+        WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env)
+        SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom') FROM (
+            SELECT o.features, o.props, ST_AsMVTGeom(o.geom, b.env, {EXTENT}, {BUFFER}, true) AS geom
+            FROM {quote(table)} o, b
+            WHERE o.geom && b.env AND {where}{
+                _LARGEST.format(geom="o.geom") if largest is not None else ""}
+        ) q WHERE q.geom IS NOT NULL
+    """  # noqa: S608 - the filter's fragment with bound values
+    return sql, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
+
+
+def uses_overview(source: LayerSource, z: int) -> str | None:
+    """The overview table a tile at zoom ``z`` of this layer reads, if one is built for its data version.
+
+    Interventions are filtered on their own attributes, which an overview does not keep: never.
+    """
+    from .overviews import band_for, current
+
+    band = band_for(z)
+    if band is None or source.is_realizzazioni:
+        return None
+    key = (source.slug, source.data_version, band)
+    if key not in _OVERVIEWS:
+        if len(_OVERVIEWS) > 1000:
+            _OVERVIEWS.clear()
+        _OVERVIEWS[key] = current(source.slug, source.data_version, band)
+    return _OVERVIEWS[key]
+
+
+# (layer, data version, band) → its overview table or None: both only change with a new version.
+_OVERVIEWS: dict[tuple[str, int, int], str | None] = {}
 
 
 def run(sql: str, params: list) -> bytes:
@@ -69,28 +120,102 @@ def run(sql: str, params: list) -> bytes:
         return bytes(cur.fetchone()[0] or b"")
 
 
+def max_bytes() -> int:
+    return settings.REMIX.get("MVT_MAX_TILE_BYTES", 512 * 1024)
+
+
 def render(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes:
-    return run(*tile_sql(source, flt, z, x, y))
+    """One tile from the overview of its zoom band when there is one, else from the layer's relation.
+
+    A tile larger than ``MVT_MAX_TILE_BYTES`` is made again from its largest features only, fewer each
+    time until it fits (each keeps its class): a lighter picture, never a tile that stalls the map.
+    """
+    table = uses_overview(source, z)
+
+    def statement(largest=None):
+        if table:
+            return overview_sql(source, flt, z, x, y, table, largest)
+        return tile_sql(source, flt, z, x, y, largest)
+
+    try:
+        with transaction.atomic():
+            data = run(*statement())
+    except ProgrammingError:  # the overview of a version replaced while this request ran: the data itself
+        table = None
+        data = run(*statement())
+    budget = max_bytes()
+    keep = 1 << 16
+    while len(data) > budget and keep > 1:
+        keep = max(1, keep // 2)
+        data = run(*statement(keep))
+    return data if len(data) <= budget else b""  # not even the largest feature alone fits
+
+
+def _filter_key(source: LayerSource, flt: MapFilter) -> str:
+    """The part of a filter that changes this layer's SQL (its WHERE fragment and values), hashed.
+
+    A layer that is not filtered by a value (a PGT layer and an intervention filter, any layer and no
+    filter) shares one cache entry however many other filters the URL carries.
+    """
+    where, params = source.where(flt)
+    if where == "TRUE" and not params:
+        return ""
+    text = where + "\x1f" + "\x1f".join(map(str, params))
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def cache_limits() -> tuple[int, int]:
+    """(tiles, bytes) the tile cache may hold before its least recently used tiles are evicted."""
+    return (settings.REMIX.get("MVT_CACHE_MAX_TILES", 50_000),
+            settings.REMIX.get("MVT_CACHE_MAX_BYTES", 512 * 1024 * 1024))
+
+
+# Tiles written by this process since its last eviction pass; a pass every EVICT_EVERY writes.
+_WRITES = {"n": 0}
+EVICT_EVERY = 50
+# A hit refreshes the tile's last use at most this often (seconds): recency, not a write per hit.
+_TOUCH_AFTER_S = 60
+
+
+def evict() -> int:
+    """Delete the least recently used tiles beyond the cache's bounds; how many were deleted."""
+    max_tiles, max_size = cache_limits()
+    with connection.cursor() as cur:
+        cur.execute("""
+            DELETE FROM mappature_tilecache WHERE id IN (
+                SELECT id FROM (
+                    SELECT id, row_number() OVER w AS n, sum(size) OVER w AS total
+                    FROM mappature_tilecache WINDOW w AS (ORDER BY used_at DESC, id DESC)) s
+                WHERE n > %s OR total > %s)
+        """, [max_tiles, max_size])
+        return cur.rowcount
 
 
 def tile(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes:
-    """One tile: rendered directly at z ≥ 12, through the version-keyed cache below."""
-    if z >= generalise_below():
+    """One tile: rendered directly at high zooms, through the version-keyed, size-bounded cache below."""
+    if z >= generalise_below() and uses_overview(source, z) is None:
         return render(source, flt, z, x, y)
-    key = hashlib.sha1(flt.cache_key().encode(), usedforsecurity=False).hexdigest()
-    cached = TileCache.objects.filter(layer=source.slug, data_version=source.data_version,
-                                      z=z, x=x, y=y, filter_key=key).values_list("tile", flat=True).first()
-    if cached is not None:
-        return bytes(cached)
+    key = _filter_key(source, flt)
+    hit = TileCache.objects.filter(layer=source.slug, data_version=source.data_version,
+                                   z=z, x=x, y=y, filter_key=key).values_list("id", "tile", "used_at").first()
+    if hit is not None:
+        now = timezone.now()
+        if (now - hit[2]).total_seconds() > _TOUCH_AFTER_S:
+            TileCache.objects.filter(pk=hit[0]).update(used_at=now)
+        return bytes(hit[1])
     data = render(source, flt, z, x, y)
     with transaction.atomic():
         if (source.slug, source.data_version) not in _PURGED:
             TileCache.objects.filter(layer=source.slug, data_version__lt=source.data_version).delete()
             _PURGED.add((source.slug, source.data_version))
         TileCache.objects.bulk_create(
-            [TileCache(layer=source.slug, data_version=source.data_version, z=z, x=x, y=y, filter_key=key, tile=data)],
+            [TileCache(layer=source.slug, data_version=source.data_version, z=z, x=x, y=y, filter_key=key,
+                       tile=data, size=len(data))],
             ignore_conflicts=True,
         )
+    _WRITES["n"] += 1
+    if _WRITES["n"] % EVICT_EVERY == 1 or EVICT_EVERY == 1:
+        evict()
     return data
 
 

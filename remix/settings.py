@@ -224,6 +224,15 @@ REMIX = {
     "API_COUNT_CAP": 10000,
     # Below this zoom vector tiles are generalised and cached by data version (ST_AsMVT ~4 µs/feature).
     "MVT_GENERALISE_BELOW": 12,
+    # Polygon layers with at least this many features get generalised overviews for zooms ≤ 12
+    # (mappature/overviews.py), rebuilt with each load; a tile is never larger than MVT_MAX_TILE_BYTES.
+    "MVT_OVERVIEW_MIN_FEATURES": int(os.environ.get("REMIX_MVT_OVERVIEW_MIN_FEATURES", 20000)),
+    "MVT_MAX_TILE_BYTES": 512 * 1024,
+    # The tile cache keeps at most this many tiles / bytes, evicting the least recently used.
+    "MVT_CACHE_MAX_TILES": int(os.environ.get("REMIX_MVT_CACHE_MAX_TILES", 50000)),
+    "MVT_CACHE_MAX_BYTES": int(os.environ.get("REMIX_MVT_CACHE_MAX_MB", 512)) * 1024 * 1024,
+    # Called with the layers whose data version a load bumped, inside the load's transaction.
+    "LAYER_DATA_CHANGED": ["mappature.overviews.layers_changed"],
     # Basemaps offered on the planners' map; with no network the map falls back to "no basemap".
     "BASEMAPS": [
         {"id": "osm", "name": "OpenStreetMap", "type": "xyz",

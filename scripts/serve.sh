@@ -21,8 +21,9 @@ start() {
   local host=$1 port=$2
   stop >/dev/null
   mkdir -p var/run var/log
+  # Threaded workers: the app mostly waits on PostGIS; measured by `python -m bench load` (docs/architecture.md).
   .venv/bin/gunicorn remix.wsgi:application --bind "$host:$port" --workers "${REMIX_WORKERS:-3}" \
-    --timeout 120 --daemon --pid "$PID" --access-logfile "$LOG" --error-logfile "$LOG"
+    --worker-class gthread --threads "${REMIX_THREADS:-4}" --timeout 120 --daemon --pid "$PID" --access-logfile "$LOG" --error-logfile "$LOG"
   for _ in $(seq 100); do
     if curl -fs -o /dev/null "http://$host:$port/healthz"; then
       say "Remix is running at http://$host:$port/ (English: http://$host:$port/en/). Stop it with 'make stop'."

@@ -4,7 +4,7 @@ from .pgt import PgtAtto, PgtFeature
 from .realizzazioni import Realizzazione
 from .tematiche import Stazione, ThematicFeature
 from .territorio import Comune, ZonaOmogenea
-from .tiles import TileCache
+from .tiles import TileCache, TileOverview
 
 __all__ = [
     "Comune",
@@ -14,5 +14,6 @@ __all__ = [
     "Stazione",
     "ThematicFeature",
     "TileCache",
+    "TileOverview",
     "ZonaOmogenea",
 ]

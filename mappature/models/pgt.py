@@ -60,9 +60,11 @@ class PgtFeature(models.Model):
     # the (layer, istat_code) index already serve those lookups, and each extra index cost a
     # full-scale PGT load 0.2-0.5 s (docs/etl.md).
     atto = models.ForeignKey(PgtAtto, on_delete=models.CASCADE, related_name="features", db_index=False)
-    istat_code = models.CharField(_("codice ISTAT"), max_length=6)
-    layer = models.SlugField(_("strato"), max_length=60, db_index=False)
-    feature_key = models.CharField(_("chiave"), max_length=80)
+    # Byte-order collation on the key columns (migration 0008): codes and identifiers, never sorted
+    # for a reader, and the key's index builds a third quicker than with ICU comparisons.
+    istat_code = models.CharField(_("codice ISTAT"), max_length=6, db_collation="C")
+    layer = models.SlugField(_("strato"), max_length=60, db_index=False, db_collation="C")
+    feature_key = models.CharField(_("chiave"), max_length=80, db_collation="C")
     attrs = JSONField(_("attributi"), default=dict)
     # No GiST index on the untyped column: nothing queries it (tiles, bbox and identify go
     # through the pgt_<layer> views and their per-layer partial GiST indexes, migration 0005),

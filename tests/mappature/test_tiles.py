@@ -60,3 +60,48 @@ def test_filter_values_are_bound_not_spliced(client, map_data):
     x, y = tile_of(*MILANO, 10)
     response = client.get(f"/tiles/realizzazioni/10/{x}/{y}.pbf", {"programme": "x' OR 1=1 --"})
     assert response.status_code == 200 and response.content == b""
+
+
+def test_cache_key_holds_only_the_filters_that_change_the_layers_sql(client, map_data):
+    """A PGT tile is the same whatever intervention filter the map sends along: one cache entry."""
+    x, y = tile_of(*MILANO, 9)
+    url = f"/tiles/pgt_ambiti_trasformazione/9/{x}/{y}.pbf"
+    plain = client.get(url).content
+    assert client.get(url, {"status": "concluso", "year": "2023"}).content == plain
+    assert TileCache.objects.filter(layer="pgt_ambiti_trasformazione").count() == 1
+    client.get(url, {"zona": "sud-ovest"})  # the territory changes a PGT layer's SQL
+    assert TileCache.objects.filter(layer="pgt_ambiti_trasformazione").count() == 2
+    realizzazioni = f"/tiles/realizzazioni/9/{x}/{y}.pbf"
+    client.get(realizzazioni)
+    client.get(realizzazioni, {"status": "concluso"})  # an intervention filter changes theirs
+    assert TileCache.objects.filter(layer="realizzazioni").count() == 2
+
+
+def test_tile_cache_is_bounded_and_evicts_the_least_recently_used(client, map_data, settings, monkeypatch):
+    from mappature import tiles
+
+    settings.REMIX = {**settings.REMIX, "MVT_CACHE_MAX_TILES": 2}
+    monkeypatch.setattr(tiles, "EVICT_EVERY", 1)
+    monkeypatch.setattr(tiles, "_TOUCH_AFTER_S", -1)  # every hit refreshes the last use
+    url = "/tiles/pgt_ambiti_trasformazione/{}/{}/{}.pbf"
+    a, b, c = ((z, *tile_of(*MILANO, z)) for z in (7, 8, 9))
+    client.get(url.format(*a))
+    client.get(url.format(*b))
+    client.get(url.format(*a))  # a used again: b is now the least recently used
+    client.get(url.format(*c))
+    assert set(TileCache.objects.values_list("z", flat=True)) == {7, 9}
+
+
+def test_tile_cache_is_bounded_in_bytes(client, map_data, settings, monkeypatch):
+    from mappature import tiles
+
+    monkeypatch.setattr(tiles, "EVICT_EVERY", 1)
+    url = "/tiles/pgt_ambiti_trasformazione/{}/{}/{}.pbf"
+    sizes = [len(client.get(url.format(z, *tile_of(*MILANO, z))).content) for z in (9, 10, 11)]
+    assert min(sizes) > 0
+    TileCache.objects.all().delete()
+    settings.REMIX = {**settings.REMIX, "MVT_CACHE_MAX_BYTES": sum(sizes) - 1}
+    for z in (9, 10, 11):
+        client.get(url.format(z, *tile_of(*MILANO, z)))
+    cached = dict(TileCache.objects.values_list("z", "size"))
+    assert sum(cached.values()) <= sum(sizes) - 1 and 9 not in cached and 11 in cached
