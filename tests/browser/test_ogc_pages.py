@@ -1,5 +1,7 @@
 """The export and QGIS-help pages as an analyst uses them, in headless Chromium with no internet."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -43,3 +45,18 @@ def test_qgis_help_gives_the_address_to_copy(page, live_server):
     expect(page.locator("#qgis-snippet")).to_contain_text("layers=comuni")
     page.goto(f"{live_server.url}/en/servizi/ogc/")
     expect(page.locator("h1")).to_have_text("WMS and WFS services")
+
+
+def test_ogc_api_html_pages_through_the_features(page, live_server):
+    """The help page gives the OGC API address; its HTML view lists features with labels and pages on."""
+    page.goto(f"{live_server.url}/servizi/ogc/")
+    expect(page.locator("#ogcapi-url")).to_have_value(f"{live_server.url}/ogcapi/")
+    page.goto(f"{live_server.url}/ogcapi/collections?f=html")
+    page.get_by_role("link", name="Ambiti di trasformazione (sintetico)").click()
+    page.get_by_role("link", name="Elementi").first.click()
+    expect(page.locator("table.ogcapi-items tbody tr")).to_have_count(10)
+    first = page.locator("table.ogcapi-items tbody tr td").first.inner_text()
+    page.locator("a[rel=next]").click()
+    expect(page).to_have_url(re.compile(r"offset=10"))
+    expect(page.locator("table.ogcapi-items tbody tr")).to_have_count(10)
+    assert page.locator("table.ogcapi-items tbody tr td").first.inner_text() != first
