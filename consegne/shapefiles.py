@@ -44,8 +44,8 @@ class Encoding:
 def codec_of(label: str) -> str | None:
     """The Python codec of a .cpg label (``UTF-8``, ``1252``, ``ANSI 1252``, ESRI's ``88591``…), or None."""
     text = label.strip().upper()
-    candidates = [text, re.sub(r"^(ANSI|OEM|WINDOWS|CP)[\s_-]*", "", text)]
-    digits = candidates[-1].replace(" ", "")
+    candidates = [text, re.sub(r"^(ANSI|OEM|WINDOWS|CP|ISO|IBM)[\s_-]*", "", text)]
+    digits = re.sub(r"[\s_-]", "", candidates[-1])
     if re.fullmatch(r"8859\d{1,2}", digits):  # ESRI writes ISO 8859-x as 8859x
         candidates.append(f"iso8859_{digits[4:]}")
     if re.fullmatch(r"\d{3,5}", digits):

@@ -288,3 +288,15 @@ def test_the_time_limit_holds_outside_a_transaction_too(tecnico, consegne_settin
         cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'consegne_staging' AND tablename LIKE %s",
                     [f"%\\_{c.pk}"])
         assert cur.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(("label", "codec"), [
+    ("UTF-8", "utf-8"), ("utf8", "utf-8"), ("65001", "utf-8"), ("88591", "iso8859-1"), ("885915", "iso8859-15"),
+    ("ISO 88591", "iso8859-1"), ("ISO-8859-1", "iso8859-1"), ("1252", "cp1252"), ("ANSI 1252", "cp1252"),
+    ("Windows-1252", "cp1252"), ("OEM 850", "cp850"), ("437", "cp437"), ("LATIN1", "iso8859-1"),
+    ("PAGINA-42", None), ("", None),
+])
+def test_cpg_labels_written_by_gis_tools(label, codec):
+    from consegne.shapefiles import codec_of
+
+    assert codec_of(label) == codec
