@@ -300,3 +300,20 @@ def test_cpg_labels_written_by_gis_tools(label, codec):
     from consegne.shapefiles import codec_of
 
     assert codec_of(label) == codec
+
+
+def test_record_offsets_from_the_shx_agree_with_the_walk(tmp_path):
+    """The .shx is trusted only where it agrees with the .shp; a short .shx still counts every record."""
+    import zipfile
+
+    from consegne.shapefiles import shp_offsets
+
+    with zipfile.ZipFile(ordinary.hole_outside_zip(tmp_path)) as zf:
+        raw, shx = zf.read("TESSUTO_URBANO_CONSOLIDATO.shp"), zf.read("TESSUTO_URBANO_CONSOLIDATO.shx")
+    walked = shp_offsets(raw)
+    assert len(walked) == len(ordinary.layers()["tessuto_urbano_consolidato"])
+    assert shp_offsets(raw, shx) == walked
+    assert shp_offsets(raw, shx[:-8]) == walked  # one record missing from the index
+    broken = bytearray(shx)
+    broken[108:112] = (12345).to_bytes(4, "big")  # a wrong offset: the walk decides
+    assert shp_offsets(raw, bytes(broken)) == walked
