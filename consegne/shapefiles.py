@@ -44,8 +44,8 @@ class Encoding:
 def codec_of(label: str) -> str | None:
     """The Python codec of a .cpg label (``UTF-8``, ``1252``, ``ANSI 1252``, ESRI's ``88591``…), or None."""
     text = label.strip().upper()
-    candidates = [text, re.sub(r"^(ANSI|OEM|WINDOWS|CP)[\s_-]*", "", text)]
-    digits = candidates[-1].replace(" ", "")
+    candidates = [text, re.sub(r"^(ANSI|OEM|WINDOWS|CP|ISO|IBM)[\s_-]*", "", text)]
+    digits = re.sub(r"[\s_-]", "", candidates[-1])
     if re.fullmatch(r"8859\d{1,2}", digits):  # ESRI writes ISO 8859-x as 8859x
         candidates.append(f"iso8859_{digits[4:]}")
     if re.fullmatch(r"\d{3,5}", digits):
@@ -154,7 +154,10 @@ def resolve_encoding(shp: Path, dbf: Dbf | None) -> Encoding:
     """The encoding of a shapefile's text: the .cpg's when the data agrees, else recognised from the data."""
     cpg = shp.with_suffix(".cpg")
     values = dbf.text_values() if dbf is not None else []
-    declared = cpg.read_bytes()[:64].decode("ascii", "replace").strip() if cpg.is_file() else ""
+    declared = ""
+    if cpg.is_file():
+        with cpg.open("rb") as fh:  # a code-page name is a few characters: never read a large file whole
+            declared = fh.read(64).decode("ascii", "replace").strip()
     if cpg.is_file():
         codec = codec_of(declared) if declared else "utf-8"
         if codec is not None and _decodes(values, codec):
@@ -181,10 +184,24 @@ class Counts:
     deleted: int = 0
 
 
-def shp_offsets(raw: bytes) -> list[int]:
-    """The byte offset of each record of a .shp, found by walking the record headers."""
+def shp_offsets(raw: bytes, shx: bytes = b"") -> list[int]:
+    """The byte offset of each record of a .shp, found by walking the record headers.
+
+    The .shx's list is taken when it agrees with the .shp (each record where the previous one ends,
+    with the length the .shp's own header gives): checked with numpy, not record by record; the
+    walk then only goes on past the last listed record (where a short .shx would leave records).
+    """
     end = min(len(raw), struct.unpack(">i", raw[24:28])[0] * 2) if len(raw) >= 100 else 0
     pos, out = 100, []
+    listed = (len(shx) - 100) // 8 if len(shx) >= 100 else 0
+    if listed:
+        index = np.frombuffer(shx, ">i4", listed * 2, 100).reshape(listed, 2).astype(np.int64) * 2
+        starts, ends = index[:, 0], index[:, 0] + 8 + index[:, 1]
+        if starts[0] == 100 and ends[-1] <= end and (starts[1:] == ends[:-1]).all() and (index[:, 1] >= 4).all():
+            own = np.frombuffer(raw, np.uint8)[starts[:, None] + np.arange(4, 8)].astype(np.int64)
+            own_lengths = (own[:, 0] << 24 | own[:, 1] << 16 | own[:, 2] << 8 | own[:, 3]) * 2
+            if (own_lengths == index[:, 1]).all():
+                out, pos = starts.tolist(), int(ends[-1])
     while pos + 8 <= end:
         length = struct.unpack(">i", raw[pos + 4:pos + 8])[0] * 2
         if length < 4 or pos + 8 + length > end:
@@ -194,11 +211,11 @@ def shp_offsets(raw: bytes) -> list[int]:
     return out
 
 
-def counts(shp: bytes, shx: Path, dbf: Dbf | None) -> Counts:
-    """Records in the .shp (``shp``, its bytes, walked), listed in the .shx, declared by the .dbf header."""
+def counts(offsets: list[int], shx: Path, dbf: Dbf | None) -> Counts:
+    """Records in the .shp (``offsets``, see shp_offsets), listed in the .shx, declared by the .dbf header."""
     shx_count = max(0, (shx.stat().st_size - 100) // 8) if shx.is_file() else None
     deleted = int(dbf.deleted().sum()) if dbf is not None else 0
-    return Counts(len(shp_offsets(shp)), shx_count, dbf.records if dbf is not None else None, deleted)
+    return Counts(len(offsets), shx_count, dbf.records if dbf is not None else None, deleted)
 
 
 @dataclass
@@ -229,16 +246,15 @@ def _signed(ring: np.ndarray) -> float:
     return float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1])) / 2
 
 
-def ring_problems(raw: bytes, geometries, deleted: np.ndarray | None = None) -> list[RingProblem]:
+def ring_problems(raw: bytes, offsets: list[int], geometries, deleted: np.ndarray | None = None) -> list[RingProblem]:
     """Multi-ring polygon records whose geometry as read differs from what the file's rings say.
 
     A shapefile's outer rings run clockwise and its holes counter-clockwise, each hole inside an
     outer ring. A hole outside every outer ring is read by GDAL as an extra filled part; any
     other reading that changes the area (rings of the wrong orientation, nested the wrong way) is
-    reported with both areas. ``raw`` is the .shp's bytes, ``geometries`` the WKB GDAL returned,
-    one per feature read.
+    reported with both areas. ``raw`` is the .shp's bytes, ``offsets`` its records' (shp_offsets),
+    ``geometries`` the WKB GDAL returned, one per feature read.
     """
-    offsets = shp_offsets(raw)
     keep = np.flatnonzero(~deleted) if deleted is not None and len(deleted) == len(offsets) else np.arange(len(offsets))
     problems: list[RingProblem] = []
     candidates = []

@@ -166,14 +166,16 @@ def _read(source: checks.LayerSource, rules: spec.Spec, layers: list, row_found:
     ``layers``, the findings about single features to ``row_found`` (located once staged)."""
     layer = rules.layers[source.code]
     found: list[Found] = []
-    encoding = dbf = shp = None
+    encoding = dbf = shp = offsets = None
     if source.gpkg_layer is None:  # each file read once (bounded by the unpacked-size limit)
         dbf, shp = shapefiles.read_dbf(source.path), source.path.read_bytes()
         encoding = shapefiles.resolve_encoding(source.path, dbf)
         found += _encoding_findings(source, encoding)
         if encoding.name is None:
             return found
-        counts = shapefiles.counts(shp, source.path.with_suffix(".shx"), dbf)
+        shx = source.path.with_suffix(".shx")
+        offsets = shapefiles.shp_offsets(shp, shx.read_bytes() if shx.is_file() else b"")
+        counts = shapefiles.counts(offsets, shx, dbf)
         if {c for c in (counts.dbf, counts.shx) if c is not None} - {counts.shp}:
             found.append(Found("record_count", source.code, params={
                 "name": source.path.name, "shp": counts.shp, "dbf": counts.dbf,
@@ -195,7 +197,7 @@ def _read(source: checks.LayerSource, rules: spec.Spec, layers: list, row_found:
     value_found, data = values.inspect(layer, data)
     row_found += value_found
     if shp is not None and data.table.geometries is not None:
-        row_found += _ring_findings(source, shp, dbf, data)
+        row_found += _ring_findings(shp, offsets, dbf, source.code, data)
     if not checks.blocking(crs):
         layers.append((layer, data))
     return found
@@ -208,17 +210,17 @@ def _encoding_findings(source: checks.LayerSource, encoding: shapefiles.Encoding
     return [Found(rule, source.code, params=params)] if rule else []
 
 
-def _ring_findings(source: checks.LayerSource, shp: bytes, dbf, data) -> list[values.RowFound]:
+def _ring_findings(shp: bytes, offsets: list[int], dbf, code: str, data) -> list[values.RowFound]:
     """A polygon whose rings GDAL reorganised into another area: a finding with both areas."""
     deleted = dbf.deleted() if dbf is not None else None
     out = []
-    for problem in shapefiles.ring_problems(shp, data.table.geometries, deleted):
+    for problem in shapefiles.ring_problems(shp, offsets, data.table.geometries, deleted):
         params = {"file": round(problem.file_area, 1) + 0.0, "read": round(problem.read_area, 1) + 0.0}
         if problem.kind == "hole_outside_shell":
             params["hole"] = round(problem.hole_area, 1) + 0.0
-            out.append(values.RowFound("hole_outside_shell", source.code, problem.row + 1, params))
+            out.append(values.RowFound("hole_outside_shell", code, problem.row + 1, params))
         else:
-            out.append(values.RowFound("geom_area_changed", source.code, problem.row + 1, params))
+            out.append(values.RowFound("geom_area_changed", code, problem.row + 1, params))
     return out
 
 

@@ -288,3 +288,32 @@ def test_the_time_limit_holds_outside_a_transaction_too(tecnico, consegne_settin
         cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'consegne_staging' AND tablename LIKE %s",
                     [f"%\\_{c.pk}"])
         assert cur.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(("label", "codec"), [
+    ("UTF-8", "utf-8"), ("utf8", "utf-8"), ("65001", "utf-8"), ("88591", "iso8859-1"), ("885915", "iso8859-15"),
+    ("ISO 88591", "iso8859-1"), ("ISO-8859-1", "iso8859-1"), ("1252", "cp1252"), ("ANSI 1252", "cp1252"),
+    ("Windows-1252", "cp1252"), ("OEM 850", "cp850"), ("437", "cp437"), ("LATIN1", "iso8859-1"),
+    ("PAGINA-42", None), ("", None),
+])
+def test_cpg_labels_written_by_gis_tools(label, codec):
+    from consegne.shapefiles import codec_of
+
+    assert codec_of(label) == codec
+
+
+def test_record_offsets_from_the_shx_agree_with_the_walk(tmp_path):
+    """The .shx is trusted only where it agrees with the .shp; a short .shx still counts every record."""
+    import zipfile
+
+    from consegne.shapefiles import shp_offsets
+
+    with zipfile.ZipFile(ordinary.hole_outside_zip(tmp_path)) as zf:
+        raw, shx = zf.read("TESSUTO_URBANO_CONSOLIDATO.shp"), zf.read("TESSUTO_URBANO_CONSOLIDATO.shx")
+    walked = shp_offsets(raw)
+    assert len(walked) == len(ordinary.layers()["tessuto_urbano_consolidato"])
+    assert shp_offsets(raw, shx) == walked
+    assert shp_offsets(raw, shx[:-8]) == walked  # one record missing from the index
+    broken = bytearray(shx)
+    broken[108:112] = (12345).to_bytes(4, "big")  # a wrong offset: the walk decides
+    assert shp_offsets(raw, bytes(broken)) == walked
