@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 
 from django.conf import settings
 from django.db import ProgrammingError, connection, transaction
@@ -102,15 +103,19 @@ def uses_overview(source: LayerSource, z: int) -> str | None:
     if band is None or source.is_realizzazioni:
         return None
     key = (source.slug, source.data_version, band)
-    if key not in _OVERVIEWS:
+    known = _OVERVIEWS.get(key)
+    if known is None or (known[0] is None and time.monotonic() - known[1] > _NO_OVERVIEW_RECHECK_S):
         if len(_OVERVIEWS) > 1000:
             _OVERVIEWS.clear()
-        _OVERVIEWS[key] = current(source.slug, source.data_version, band)
-    return _OVERVIEWS[key]
+        known = _OVERVIEWS[key] = (current(source.slug, source.data_version, band), time.monotonic())
+    return known[0]
 
 
-# (layer, data version, band) → its overview table or None: both only change with a new version.
-_OVERVIEWS: dict[tuple[str, int, int], str | None] = {}
+# (layer, data version, band) → (its overview table or None, when looked up). A table only changes
+# with a new version; "none" is looked up again after a while (`layers sync` may build one for the
+# current version).
+_OVERVIEWS: dict[tuple[str, int, int], tuple[str | None, float]] = {}
+_NO_OVERVIEW_RECHECK_S = 60
 
 
 def run(sql: str, params: list) -> bytes:
