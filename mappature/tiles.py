@@ -92,6 +92,12 @@ def overview_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int, ta
     return sql, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
 
 
+def band_for_zoom(z: int) -> int | None:
+    from .overviews import band_for
+
+    return band_for(z)
+
+
 def uses_overview(source: LayerSource, z: int) -> str | None:
     """The overview table a tile at zoom ``z`` of this layer reads, if one is built for its data version.
 
@@ -142,12 +148,16 @@ def render(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes
             return overview_sql(source, flt, z, x, y, table, largest)
         return tile_sql(source, flt, z, x, y, largest)
 
-    try:
-        with transaction.atomic():
-            data = run(*statement())
-    except ProgrammingError:  # the overview of a version replaced while this request ran: the data itself
-        table = None
+    if table is None:
         data = run(*statement())
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: a failed read must not spoil the request's transaction
+                data = run(*statement())
+        except ProgrammingError:  # an overview replaced or dropped while this request ran: the data itself
+            _OVERVIEWS.pop((source.slug, source.data_version, band_for_zoom(z)), None)
+            table = None
+            data = run(*statement())
     budget = max_bytes()
     keep = 1 << 16
     while len(data) > budget and keep > 1:
