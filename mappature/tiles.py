@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 
 from django.conf import settings
 from django.db import ProgrammingError, connection, transaction
@@ -91,6 +92,12 @@ def overview_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int, ta
     return sql, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
 
 
+def band_for_zoom(z: int) -> int | None:
+    from .overviews import band_for
+
+    return band_for(z)
+
+
 def uses_overview(source: LayerSource, z: int) -> str | None:
     """The overview table a tile at zoom ``z`` of this layer reads, if one is built for its data version.
 
@@ -102,15 +109,19 @@ def uses_overview(source: LayerSource, z: int) -> str | None:
     if band is None or source.is_realizzazioni:
         return None
     key = (source.slug, source.data_version, band)
-    if key not in _OVERVIEWS:
+    known = _OVERVIEWS.get(key)
+    if known is None or (known[0] is None and time.monotonic() - known[1] > _NO_OVERVIEW_RECHECK_S):
         if len(_OVERVIEWS) > 1000:
             _OVERVIEWS.clear()
-        _OVERVIEWS[key] = current(source.slug, source.data_version, band)
-    return _OVERVIEWS[key]
+        known = _OVERVIEWS[key] = (current(source.slug, source.data_version, band), time.monotonic())
+    return known[0]
 
 
-# (layer, data version, band) → its overview table or None: both only change with a new version.
-_OVERVIEWS: dict[tuple[str, int, int], str | None] = {}
+# (layer, data version, band) → (its overview table or None, when looked up). A table only changes
+# with a new version; "none" is looked up again after a while (`layers sync` may build one for the
+# current version).
+_OVERVIEWS: dict[tuple[str, int, int], tuple[str | None, float]] = {}
+_NO_OVERVIEW_RECHECK_S = 60
 
 
 def run(sql: str, params: list) -> bytes:
@@ -137,12 +148,16 @@ def render(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes
             return overview_sql(source, flt, z, x, y, table, largest)
         return tile_sql(source, flt, z, x, y, largest)
 
-    try:
-        with transaction.atomic():
-            data = run(*statement())
-    except ProgrammingError:  # the overview of a version replaced while this request ran: the data itself
-        table = None
+    if table is None:
         data = run(*statement())
+    else:
+        try:
+            with transaction.atomic():  # a savepoint: a failed read must not spoil the request's transaction
+                data = run(*statement())
+        except ProgrammingError:  # an overview replaced or dropped while this request ran: the data itself
+            _OVERVIEWS.pop((source.slug, source.data_version, band_for_zoom(z)), None)
+            table = None
+            data = run(*statement())
     budget = max_bytes()
     keep = 1 << 16
     while len(data) > budget and keep > 1:

@@ -145,3 +145,18 @@ def test_a_tile_never_exceeds_the_size_budget_and_keeps_classes(client, pgt_with
     smallest_kept = min(shape(f["geometry"]).area for f in kept)
     dropped = len(_decoded(full)) - len(kept)
     assert dropped > 0 and smallest_kept > 0
+
+
+def test_a_tile_whose_overview_table_vanished_is_drawn_from_the_data(client, pgt_with_overviews):
+    """A load replaced the overview while a request ran: the request still answers, from the data."""
+    z = 10
+    x, y = tile_of(*MILANO, z)
+    url = f"/tiles/{SLUG}/{z}/{x}/{y}.pbf"
+    assert any("features" in f["properties"] for f in _decoded(client.get(url).content))
+    with connection.cursor() as cur:
+        cur.execute(f'DROP TABLE "{TileOverview.objects.get(layer=SLUG, band=10).table}"')  # noqa: S608
+    TileCache.objects.all().delete()
+    response = client.get(url)
+    assert response.status_code == 200
+    features = _decoded(response.content)
+    assert features and not any("features" in f["properties"] for f in features)
