@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mappature', '0006_pgt_feature_fewer_indexes'),
+        ('mappature', '0007_map_views_comune'),
     ]
 
     operations = [

@@ -32,7 +32,7 @@ def create_views(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mappature', '0007_tile_overviews_lru'),
+        ('mappature', '0008_tile_overviews_lru'),
     ]
 
     operations = [
