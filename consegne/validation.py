@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from background.runtime import TRANSIENT_ERRORS, record_failure
 from etl.errors import EtlError
 from etl.readers.delivery import list_delivery_layers, read_delivery_layer
 from mappature.models import PgtAtto
@@ -47,8 +48,11 @@ def validate(consegna: Consegna) -> Consegna:
     except (ConsegneError, EtlError) as err:
         consegna.findings.all().delete()  # what checks found before the failure is not a report
         found = [Found("unreadable", params={"layer": consegna.original_name, "detail": str(err)})]
+    except TRANSIENT_ERRORS:  # the database went away: the job system runs the whole validation again
+        raise
     except Exception as err:  # the job boundary: record the failure on the delivery, keep the worker alive
         log.exception("validation of consegna %s failed", consegna.pk)
+        record_failure("validation", consegna.pk, None, err, f"{type(err).__name__}: {err}")
         consegna.findings.all().delete()
         _store(consegna, [Found("internal_error", params={"detail": type(err).__name__})])
         return _finish(consegna, Consegna.State.FALLITA)
