@@ -253,7 +253,9 @@ REMIX = {
 # file per process kind (REMIX_LOG_NAME: web, worker, remix), so every unhandled exception and its
 # traceback is kept whoever prints it. REMIX_LOG_DIR set empty: console only (containers).
 LOG_DIR = os.environ.get("REMIX_LOG_DIR", str(BASE_DIR / "var" / "log"))
-_log_handlers = {"console": {"class": "logging.StreamHandler", "formatter": "plain"}}
+_log_handlers = {}
+if _env_bool("REMIX_LOG_CONSOLE", True):  # off where a supervisor already sends the file handler's lines
+    _log_handlers["console"] = {"class": "logging.StreamHandler", "formatter": "plain"}
 if LOG_DIR:
     Path(LOG_DIR).mkdir(parents=True, exist_ok=True)
     _log_handlers["file"] = {
