@@ -20,7 +20,6 @@ from django.db import connection
 from background.models import JobFailure
 from background.runtime import RESUMED_REASON
 from consegne import actions
-from consegne.models import Consegna
 from etl import jobs as etl_jobs
 from etl.models import DatasetVersion, EtlJob
 from mappature.models import Comune, PgtAtto
