@@ -113,6 +113,10 @@ def guarded(kind: JobKind, object_id: int, context, body: Callable[[], object]):
         record_failure(kind.name, object_id, context, err, reason)
         _give_up_quietly(kind, object_id, reason)
         raise
+    finally:
+        # Each job in a fresh connection: a worker thread never keeps a session (nor its temp tables) idle.
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 def _give_up_quietly(kind: JobKind, object_id: int, reason: str) -> None:
@@ -139,8 +143,17 @@ ORPHAN_REASON = "lavoro interrotto: nessun processo lo stava più eseguendo"
 
 async def recover(job_manager) -> dict:
     """Resume or fail the jobs of dead workers, then reconcile domain rows; returns what it did."""
-    from asgiref.sync import sync_to_async
+    from asgiref.sync import sync_to_async as _to_thread
     from procrastinate.jobs import Status
+
+    def sync_to_async(fn):
+        def call(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            finally:  # the executor thread keeps no session
+                if not connection.in_atomic_block:
+                    connection.close()
+        return _to_thread(call)
 
     done = {"resumed": [], "failed": []}
     for job in await job_manager.get_stalled_jobs(seconds_since_heartbeat=conf("stalled_after_s")):

@@ -6,6 +6,9 @@ its task function, instead of by a worker thread; what a task does is exactly wh
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+
 from types import SimpleNamespace
 
 from procrastinate import testing
@@ -13,9 +16,34 @@ from procrastinate.contrib.django import app
 from procrastinate.jobs import Job
 
 
+class InMemoryConnector(testing.InMemoryConnector):
+    """procrastinate's in-memory connector, whose sync calls also work in a thread that runs an event
+    loop (Playwright's sync API keeps one in the test thread)."""
+
+    def execute_query(self, query, **arguments):
+        return _run(self.execute_query_async(query, **arguments))
+
+    def execute_query_one(self, query, **arguments):
+        return _run(self.execute_query_one_async(query, **arguments))
+
+    def execute_query_all(self, query, **arguments):
+        return _run(self.execute_query_all_async(query, **arguments))
+
+    def execute_query_one_with_connection(self, connection, query, **arguments):
+        return _run(self.execute_query_one_async(query, **arguments))
+
+    def execute_query_all_with_connection(self, connection, query, **arguments):
+        return _run(self.execute_query_all_async(query, **arguments))
+
+
+def _run(coro):
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # pure Python state: any thread will do
+        return pool.submit(asyncio.run, coro).result()
+
+
 def in_memory():
     """Context manager: defer jobs to memory for the duration (see tests/conftest.py)."""
-    return app.replace_connector(testing.InMemoryConnector())
+    return app.replace_connector(InMemoryConnector())
 
 
 def run_jobs(queue: str | None = None, raise_errors: bool = False) -> int:
