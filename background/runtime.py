@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback as tb
 from collections.abc import Callable
@@ -102,7 +103,6 @@ def guarded(kind: JobKind, object_id: int, context, body: Callable[[], object]):
         final = attempts >= conf("transient_retries")
         reason = f"database non raggiungibile ({type(err).__name__})"
         log.warning("%s %s: transient failure (attempt %s): %s", kind.name, object_id, attempts + 1, err)
-        connection.close()  # a dead connection must not be reused by the next attempt in this thread
         record_failure(kind.name, object_id, context, err, reason, final=final)
         if final:
             _give_up_quietly(kind, object_id, reason)
@@ -158,7 +158,8 @@ async def recover(job_manager) -> dict:
     done = {"resumed": [], "failed": []}
     for job in await job_manager.get_stalled_jobs(seconds_since_heartbeat=conf("stalled_after_s")):
         kind = KINDS.get(job.task_name)
-        object_id = (job.task_kwargs or {}).get(kind.arg) if kind else None
+        kwargs = json.loads(job.task_kwargs) if isinstance(job.task_kwargs, str) else job.task_kwargs or {}
+        object_id = kwargs.get(kind.arg) if kind else None
         try:
             if job.attempts < conf("crash_retries"):
                 await job_manager.retry_job(job)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-
 from types import SimpleNamespace
 
 from procrastinate import testing

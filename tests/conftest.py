@@ -5,6 +5,7 @@ import pytest
 from background.testing import in_memory
 from etl import pipeline
 from etl.sources import get_source
+from tests.background.conftest import supervised_worker  # noqa: F401 - a real, supervised worker for any test
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
-# Short thresholds: a worker silent for 3 s is dead; recovery looks every 2 s.
+# Short thresholds: a worker silent for 3 s is dead; recovery looks every 2 s. Values set in the
+# environment win, so the same tests measure the production defaults too (docs/architecture.md).
 FAST = {"REMIX_JOBS_HEARTBEAT_S": "0.5", "REMIX_JOBS_STALLED_AFTER_S": "3", "REMIX_JOBS_RECOVER_EVERY_S": "2",
         "REMIX_JOBS_POLL_S": "0.5"}
 
@@ -38,7 +39,7 @@ class Supervisor:
         from layers.exports.jobs import _database_url
 
         self.run_dir, self.log_dir = tmp / "run", tmp / "log"
-        self.env = {**os.environ, **FAST, "DATABASE_URL": _database_url(), "REMIX_RUN_DIR": str(self.run_dir),
+        self.env = {**FAST, **os.environ, "DATABASE_URL": _database_url(), "REMIX_RUN_DIR": str(self.run_dir),
                     "REMIX_LOG_DIR": str(self.log_dir), "REMIX_PYTHON": str(ROOT / ".venv" / "bin" / "python"),
                     **env}
         self.proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "worker.sh")], cwd=ROOT, env=self.env,

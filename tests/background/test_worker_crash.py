@@ -97,7 +97,7 @@ def test_a_validation_killed_half_way_is_resumed_and_cleaned_up(supervised_worke
         consegna.refresh_from_db()
         return consegna.state not in ("in_coda", "in_validazione")
 
-    wait_for(ended, 120, "the validation to end by itself")
+    wait_for(ended, 300, "the validation to end by itself")
     recovered = time.monotonic() - killed
     print(f"\n[figure] validation killed with kill -9: ended {recovered:.1f} s later (resumed)")
     assert consegna.state == "in_revisione"  # resumed from the start, and it passed
@@ -132,7 +132,7 @@ def test_an_etl_load_killed_half_way_is_resumed_and_the_dead_run_recorded(superv
         job.refresh_from_db()
         return job.status not in ("queued", "running")
 
-    wait_for(ended, 120, "the load to end by itself")
+    wait_for(ended, 300, "the load to end by itself")
     print(f"\n[figure] ETL load killed with kill -9: ended {time.monotonic() - killed:.1f} s later (resumed)")
     assert (job.status, job.result, job.version) == ("done", "loaded", 1)
     versions = dict(DatasetVersion.objects.filter(source_id="stazioni").values_list("status", "error"))

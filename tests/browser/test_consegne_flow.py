@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from consegne.models import Membership
 from mappature.models import PgtAtto
-from tests.background.conftest import supervised_worker  # noqa: F401 - the fixture
 from tests.consegne.conftest import BESATE, CORPUS, PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
