@@ -27,9 +27,9 @@ class DatasetVersionAdmin(admin.ModelAdmin):
 
 @admin.register(EtlJob)
 class EtlJobAdmin(admin.ModelAdmin):
-    """Background loads as queued by `etl run --background`; run by `etl worker`."""
+    """Background loads as queued by `etl run --background`; run by the worker (`manage.py worker`)."""
 
-    list_display = ("id", "source_id", "status", "result", "version", "requested_by", "worker", "created_at")
+    list_display = ("id", "source_id", "status", "step", "result", "version", "requested_by", "worker", "created_at")
     list_filter = ("status", "source_id")
     readonly_fields = [f.name for f in EtlJob._meta.fields]
 

@@ -15,7 +15,8 @@ from background.models import JobFailure
 from etl import jobs as etl_jobs
 from etl.errors import SourceUnreadable
 from etl.models import DatasetVersion, EtlJob
-from etl.tasks import KIND as LOAD, run_load
+from etl.tasks import KIND as LOAD
+from etl.tasks import run_load
 
 from .conftest import forget_jobs
 
