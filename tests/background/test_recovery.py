@@ -106,3 +106,12 @@ def test_rows_left_queued_or_running_without_a_job_are_queued_again_or_failed(co
         assert running.status == "failed" and running.error == runtime.ORPHAN_REASON
     finally:
         forget_jobs()
+
+
+def test_periodic_work_is_scheduled_by_the_job_system():
+    """Recovery, the retention of delivery files, expired exports and old job rows run on their own."""
+    crons = {p.task.name: (p.cron, p.task.queue) for p in app.periodic_registry.periodic_tasks.values()}
+    assert crons["recover_stalled_jobs"] == ("* * * * * */30", "maintenance")  # every 30 s by default
+    assert crons["purge_delivery_files"] == ("40 2 * * *", "maintenance")
+    assert crons["purge_expired_exports"] == ("7 * * * *", "maintenance")
+    assert crons["forget_finished_jobs"][1] == "maintenance"
