@@ -52,13 +52,25 @@ async def _serve(worker_app, plan: dict[str, int], once: bool) -> str:
                                                                  **options), name=q)
                  for q, n in plan.items()]
         loop = asyncio.get_running_loop()
+        stopping = []
+
+        def stop():
+            stopping.append(True)
+            for task in tasks:
+                task.cancel()  # procrastinate stops gracefully: running jobs finish first
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda: [t.cancel() for t in tasks])
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            loop.add_signal_handler(sig, stop)
+        # Serving for ever, a worker that ends by itself (its heartbeat or listener lost the database)
+        # ends the process too, so that the supervisor starts a fresh one.
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.ALL_COMPLETED if once
+                                           else asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
     errors = [f"{t.get_name()}: {t.exception()!r}" for t in done if not t.cancelled() and t.exception()]
+    if not once and not stopping and not errors:
+        errors = [f"{t.get_name()}: stopped by itself" for t in done]
     for error in errors:
         log.error("worker %s", error)
     return "; ".join(errors)
