@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 RUN=${REMIX_RUN_DIR:-var/run}
 LOGS=${REMIX_LOG_DIR:-var/log}
-PY=${REMIX_PYTHON:-.venv/bin/python}
+PY=${REMIX_VENV:-.venv}/bin/python  # the venv scripts/bootstrap.sh made
 mkdir -p "$RUN" "$LOGS"
 echo $$ > "$RUN/worker-supervisor.pid"
 child=""

@@ -40,8 +40,7 @@ class Supervisor:
 
         self.run_dir, self.log_dir = tmp / "run", tmp / "log"
         self.env = {**FAST, **os.environ, "DATABASE_URL": _database_url(), "REMIX_RUN_DIR": str(self.run_dir),
-                    "REMIX_LOG_DIR": str(self.log_dir), "REMIX_PYTHON": str(ROOT / ".venv" / "bin" / "python"),
-                    **env}
+                    "REMIX_LOG_DIR": str(self.log_dir), **env}
         self.proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "worker.sh")], cwd=ROOT, env=self.env,
                                      start_new_session=True, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
