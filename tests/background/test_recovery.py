@@ -115,3 +115,21 @@ def test_periodic_work_is_scheduled_by_the_job_system():
     assert crons["purge_delivery_files"] == ("40 2 * * *", "maintenance")
     assert crons["purge_expired_exports"] == ("7 * * * *", "maintenance")
     assert crons["forget_finished_jobs"][1] == "maintenance"
+
+
+@pytest.mark.django_db
+def test_a_failed_job_keeps_its_traceback_for_staff_in_the_admin(comuni, admin_client, client):
+    job = etl_jobs.enqueue("stazioni", requested_by="test")
+
+    def bug():
+        raise ValueError("colonna inattesa nel file")
+
+    with pytest.raises(ValueError):
+        runtime.guarded(LOAD, job.pk, SimpleNamespace(job=_job(0)), bug)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.error == "ValueError: colonna inattesa nel file"
+    page = admin_client.get(f"/admin/etl/etljob/{job.pk}/change/").content.decode()
+    assert "Traceback (most recent call last)" in page and "in bug" in page
+    listing = admin_client.get("/admin/background/jobfailure/").content.decode()
+    assert "colonna inattesa nel file" in listing
+    assert client.get(f"/admin/etl/etljob/{job.pk}/change/").status_code == 302  # not for anonymous users
