@@ -35,10 +35,10 @@ data: migrate ## Load the bundled datasets through the ETL (a no-op when nothing
 	@$(PY) manage.py layers sync
 	@$(PY) manage.py layers mapfile >/dev/null
 
-run: migrate messages static data ## Set everything up and serve the app on http://127.0.0.1:8000
+run: migrate messages static data ## Set everything up, serve the app on http://127.0.0.1:8000 and start the worker
 	@scripts/serve.sh start $(HOST) $(PORT)
 
-stop: ## Stop what `make run` started (app server and the project's PostGIS)
+stop: ## Stop what `make run` started (app server, background worker, the project's PostGIS)
 	@scripts/serve.sh stop || true
 	@$(if $(OWN_DB),scripts/pg.sh stop,true)
 

@@ -54,7 +54,7 @@ def submit(user, comune: Comune, upload, act: ActData) -> Consegna:
     except UploadRejected as err:
         audit.record(user, "caricamento_rifiutato", comune, comune.istat_code, motivo=str(err), file=name)
         raise
-    transaction.on_commit(jobs.kick)
+    jobs.queue(consegna.pk)  # committed already: the worker can take it at once
     return consegna
 
 

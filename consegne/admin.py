@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
+from background.admin import JobFailuresMixin
+
 from .models import AuditEntry, Consegna, Membership, SpecVersion
 
 
@@ -45,7 +47,8 @@ class ReadOnly(admin.ModelAdmin):
 
 
 @admin.register(Consegna)
-class ConsegnaAdmin(ReadOnly):
+class ConsegnaAdmin(JobFailuresMixin, ReadOnly):
+    job_kind = "validation"  # the traceback of a validation that failed, for staff
     list_display = ["id", "comune", "kind", "state", "created_at", "uploaded_by", "purged_at"]
     list_filter = ["state", "kind"]
     search_fields = ["comune__name", "deliberation"]

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from background.runtime import TRANSIENT_ERRORS, record_failure
 from etl.errors import MESSAGES as etl_messages
 from etl.errors import EtlError, SourceUnreadable
 from etl.readers.delivery import UNREADABLE_DETAIL, list_delivery_layers, read_delivery_layer
@@ -64,8 +65,11 @@ def validate(consegna: Consegna, seconds: float | None = None) -> Consegna:
             found = [Found("timeout", params={"minutes": round(limit.seconds / 60, 1), "step": step})]
         elif isinstance(err, ConsegneError | EtlError):
             found = [Found("unreadable", params={"layer": consegna.original_name, "detail": str(err)})]
+        elif isinstance(err, TRANSIENT_ERRORS):  # the database went away: the job system runs it again
+            raise
         else:
             log.exception("validation of consegna %s failed", consegna.pk)
+            record_failure("validation", consegna.pk, None, err, f"{type(err).__name__}: {err}")
             _store(consegna, [Found("internal_error", params={"detail": f"n. {consegna.pk}"})])
             return _finish(consegna, Consegna.State.FALLITA)
     finally:

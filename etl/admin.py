@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from background.admin import JobFailuresMixin
+
 from .models import DatasetVersion, EtlJob, RejectedRow
 
 
@@ -26,12 +28,13 @@ class DatasetVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(EtlJob)
-class EtlJobAdmin(admin.ModelAdmin):
-    """Background loads as queued by `etl run --background`; run by `etl worker`."""
+class EtlJobAdmin(JobFailuresMixin, admin.ModelAdmin):
+    """Background loads as queued by `etl run --background`; run by the worker (`manage.py worker`)."""
 
-    list_display = ("id", "source_id", "status", "result", "version", "requested_by", "worker", "created_at")
+    list_display = ("id", "source_id", "status", "step", "result", "version", "requested_by", "worker", "created_at")
     list_filter = ("status", "source_id")
-    readonly_fields = [f.name for f in EtlJob._meta.fields]
+    job_kind = "load"
+    readonly_fields = [f.name for f in EtlJob._meta.fields] + ["job_failures"]
 
     def has_add_permission(self, request):
         return False

@@ -66,10 +66,11 @@ class RejectedRow(models.Model):
 
 
 class EtlJob(models.Model):
-    """A load queued to run in the background; ``etl worker`` takes jobs with SKIP LOCKED.
+    """A load queued to run in the background (``etl run --background``), run by ``manage.py worker``.
 
-    While a worker runs a job it holds a PostgreSQL advisory lock on the job id, so a job left
-    ``running`` by a killed worker is recognised (nobody holds its lock) and marked failed.
+    procrastinate runs it (etl/jobs.py, etl/tasks.py); this row is what an operator reads: status,
+    current step, outcome or the reason of the failure. A job whose worker died is resumed or failed
+    by the job system's recovery (background/runtime.py).
     """
 
     class Status(models.TextChoices):
@@ -83,6 +84,7 @@ class EtlJob(models.Model):
     status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     requested_by = models.CharField(_("richiesto da"), max_length=120, blank=True)
     worker = models.CharField(_("esecutore"), max_length=120, blank=True)
+    step = models.CharField(_("fase"), max_length=60, blank=True)
     version = models.PositiveIntegerField(_("versione caricata"), null=True, blank=True)
     result = models.CharField(_("esito"), max_length=20, blank=True)
     error = models.TextField(_("errore"), blank=True)

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "leaflet",
+    "procrastinate.contrib.django",
+    "background",
     "layers",
     "mappature",
     "etl",
@@ -206,9 +208,6 @@ REMIX = {
     "CONSEGNE_BOUNDARY_TOLERANCE_M": 2.0,
     # Time limit of one validation (seconds): past it the delivery is refused with a "timeout" finding.
     "CONSEGNE_VALIDATION_TIMEOUT_S": int(os.environ.get("REMIX_CONSEGNE_VALIDATION_TIMEOUT_S", 900)),
-    # Run validations in a thread of the web process after each upload (no extra server needed);
-    # set to false when `manage.py consegne worker` runs as its own service.
-    "CONSEGNE_INLINE_WORKER": _env_bool("REMIX_CONSEGNE_INLINE_WORKER", True),
     # Failed logins per username in LOGIN_WINDOW_MIN minutes before further attempts are refused.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_WINDOW_MIN": 15,
@@ -262,13 +261,53 @@ REMIX = {
     "LAYER_LINKS": ["layers.ogc.links.layer_links"],
     # Dataset versions recorded by the ETL, read by `layers sync` to fill a new layer's lineage.
     "DATASET_LINEAGE": "remix.lineage.versions",
+    # Background jobs (procrastinate, see background/runtime.py and `manage.py worker`).
+    "JOBS": {
+        # Jobs run at once per queue by the worker process (2 cores: one of each heavy kind).
+        "concurrency": {"validations": 1, "loads": 1, "exports": 2, "maintenance": 1},
+        # Worker heartbeat; a worker silent for stalled_after_s is dead and its jobs are recovered,
+        # which recover_every_s (a periodic job) checks: a stalled job ends within about their sum.
+        "heartbeat_s": float(os.environ.get("REMIX_JOBS_HEARTBEAT_S", "10")),
+        "stalled_after_s": float(os.environ.get("REMIX_JOBS_STALLED_AFTER_S", "60")),
+        "recover_every_s": int(os.environ.get("REMIX_JOBS_RECOVER_EVERY_S", "30")),
+        # Times a job whose worker died is started again before it is failed with a reason.
+        "crash_retries": int(os.environ.get("REMIX_JOBS_CRASH_RETRIES", "1")),
+        # Retries after a transient failure (database restarting), waiting wait_s**n s (3, 9, 27, 81).
+        "transient_retries": int(os.environ.get("REMIX_JOBS_TRANSIENT_RETRIES", "4")),
+        "transient_wait_s": int(os.environ.get("REMIX_JOBS_TRANSIENT_WAIT_S", "3")),
+        # Seconds between polls for new jobs when no notification arrives (LISTEN/NOTIFY is the fast path).
+        "poll_s": float(os.environ.get("REMIX_JOBS_POLL_S", "5")),
+        # Days procrastinate keeps the rows of finished jobs (failures stay in background.JobFailure).
+        "keep_days": 30,
+    },
 }
 
+# Logs: the console (gunicorn's error log and the worker's log under var/log/ catch it) and a rotated
+# file per process kind (REMIX_LOG_NAME: web, worker, remix), so every unhandled exception and its
+# traceback is kept whoever prints it. REMIX_LOG_DIR set empty: console only (containers).
+LOG_DIR = os.environ.get("REMIX_LOG_DIR", str(BASE_DIR / "var" / "log"))
+_log_handlers = {}
+if _env_bool("REMIX_LOG_CONSOLE", True):  # off where a supervisor already sends the file handler's lines
+    _log_handlers["console"] = {"class": "logging.StreamHandler", "formatter": "plain"}
+if LOG_DIR:
+    Path(LOG_DIR).mkdir(parents=True, exist_ok=True)
+    _log_handlers["file"] = {
+        "class": "logging.handlers.RotatingFileHandler", "formatter": "plain", "level": "INFO",
+        "filename": str(Path(LOG_DIR) / f"{os.environ.get('REMIX_LOG_NAME', 'remix')}.log"),
+        "maxBytes": 10 * 1024 * 1024, "backupCount": 5, "encoding": "utf-8", "delay": True,
+    }
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("REMIX_LOG_LEVEL", "WARNING")},
+    "formatters": {"plain": {"format": "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"}},
+    "handlers": _log_handlers,
+    "root": {"handlers": list(_log_handlers), "level": os.environ.get("REMIX_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # Unhandled exceptions of requests (500s) with their traceback, and the job system's own word.
+        "django.request": {"level": "ERROR"},
+        "procrastinate": {"level": os.environ.get("REMIX_JOBS_LOG_LEVEL", "WARNING")},
+        "background": {"level": "INFO"},
+    },
 }
 
 # Debian's GDAL 3.6 cannot sandbox spatial-reference parsing; Remix never hands untrusted SRS text

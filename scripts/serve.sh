@@ -1,37 +1,50 @@
 #!/usr/bin/env bash
-# Starts or stops the Remix web server (gunicorn) in the background; pid and log under var/.
+# Starts or stops the Remix web server (gunicorn) and the supervised background worker
+# (scripts/worker.sh → manage.py worker); pid files under var/run, logs (rotated) under var/log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PID=var/run/gunicorn.pid
-LOG=var/log/gunicorn.log
+SUPERVISOR=var/run/worker-supervisor.pid
+LOGS=var/log
 say() { printf '\033[1m[remix]\033[0m %s\n' "$*"; }
 
-stop() {
+stop_pid() {  # stop_pid FILE NAME: SIGTERM, wait up to 30 s (running jobs finish), then SIGKILL
   local pid
-  pid=$(cat "$PID" 2>/dev/null || true)
+  pid=$(cat "$1" 2>/dev/null || true)
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid"
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    say "App server stopped"
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    say "$2 stopped"
   fi
-  rm -f "$PID"
+  rm -f "$1"
+}
+
+stop() {
+  stop_pid "$PID" "App server"
+  stop_pid "$SUPERVISOR" "Background worker"
+  # A worker left by a supervisor that was killed itself.
+  stop_pid var/run/worker.pid "Orphan background worker"
 }
 
 start() {
   local host=$1 port=$2
   stop >/dev/null
-  mkdir -p var/run var/log
+  mkdir -p var/run "$LOGS"
+  nohup scripts/worker.sh >/dev/null 2>&1 &
   # Threaded workers: the app mostly waits on PostGIS; measured by `python -m bench load` (docs/architecture.md).
-  .venv/bin/gunicorn remix.wsgi:application --bind "$host:$port" --workers "${REMIX_WORKERS:-3}" \
-    --worker-class gthread --threads "${REMIX_THREADS:-4}" --timeout 120 --daemon --pid "$PID" --access-logfile "$LOG" --error-logfile "$LOG"
+  REMIX_LOG_NAME=web REMIX_LOG_CONSOLE=0 .venv/bin/gunicorn remix.wsgi:application -c remix/gunicorn_conf.py \
+    --bind "$host:$port" --workers "${REMIX_WORKERS:-3}" --worker-class gthread --threads "${REMIX_THREADS:-4}" \
+    --timeout 120 --daemon --pid "$PID"
   for _ in $(seq 100); do
     if curl -fs -o /dev/null "http://$host:$port/healthz"; then
-      say "Remix is running at http://$host:$port/ (English: http://$host:$port/en/). Stop it with 'make stop'."
+      say "Remix is running at http://$host:$port/ (English: http://$host:$port/en/), with its background worker."
+      say "Logs in $LOGS/ (web.log, worker.log, gunicorn-*.log). Stop both with 'make stop'."
       return 0
     fi
     sleep 0.2
   done
-  say "The app server did not answer; see $LOG"; tail -n 20 "$LOG"; exit 1
+  say "The app server did not answer; see $LOGS/gunicorn-error.log"; tail -n 20 "$LOGS/gunicorn-error.log"; exit 1
 }
 
 case "${1:-}" in

@@ -2,8 +2,21 @@
 
 import pytest
 
+from background.testing import in_memory
 from etl import pipeline
 from etl.sources import get_source
+from tests.background.conftest import supervised_worker  # noqa: F401 - a real, supervised worker for any test
+
+
+@pytest.fixture(autouse=True)
+def jobs_in_memory(request):
+    """Background jobs go to procrastinate's in-memory queue; tests run them with
+    ``background.testing.run_jobs()``. Tests marked ``real_jobs`` use the database and real workers."""
+    if request.node.get_closest_marker("real_jobs"):
+        yield None
+        return
+    with in_memory() as app:
+        yield app
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Export actions: plan an export (check layers, area and limits), run it, or hand it to a background process.
+"""Export actions: plan an export (check layers, area and limits), run it, or queue it for the worker.
 
 Called alike by the API, the pages and ``manage.py layers export``. Limits are explicit settings
 (``REMIX["EXPORT_*"]``): an export over the limit is refused with a message, never truncated.
@@ -7,10 +7,7 @@ Called alike by the API, the pages and ``manage.py layers export``. Limits are e
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -154,7 +151,8 @@ def run(job: ExportJob) -> ExportJob:
     """Write the job's GeoPackage, recording progress; on failure the job says why and no file is left."""
     job.status, job.message = ExportJob.Status.RUNNING, ""
     job.save(update_fields=["status", "message"])
-    path = export_dir() / f"remix-{job.pk}-{job.token[:8]}.gpkg"
+    path = _path(job)
+    path.unlink(missing_ok=True)  # what an interrupted earlier attempt wrote
     try:
         items = _items(job)
         written = gpkg.write(path, items, job.pk if job.area_kind else None, _context(job), _progress(job, items))
@@ -171,6 +169,10 @@ def run(job: ExportJob) -> ExportJob:
     job.save(update_fields=["status", "message", "file", "size_bytes", "layer_counts", "features_total",
                             "features_done", "finished_at"])
     return job
+
+
+def _path(job: ExportJob) -> Path:
+    return export_dir() / f"remix-{job.pk}-{job.token[:8]}.gpkg"
 
 
 def _items(job: ExportJob) -> list[gpkg.LayerExport]:
@@ -214,16 +216,43 @@ def _progress(job: ExportJob, items):
 
 
 def start_background(job: ExportJob) -> None:
-    """Run the job in its own process (it outlives the web request and the web worker)."""
-    manage = Path(settings.BASE_DIR) / "manage.py"
-    log_path = export_dir() / f"remix-{job.pk}.log"
-    env = {**os.environ, "DATABASE_URL": _database_url()}  # the very database this process uses
-    with open(log_path, "ab") as out:
-        subprocess.Popen([sys.executable, str(manage), "layers", "export", "--job", str(job.pk)], env=env,
-                         stdout=out, stderr=out, start_new_session=True, cwd=settings.BASE_DIR)
+    """Queue the export for the worker (queue ``exports``); the job page and the API report its progress."""
+    from ..tasks import run_export
+
+    run_export.configure(queueing_lock=f"export:{job.pk}", lock=f"export:{job.pk}").defer(export_id=job.pk)
+
+
+def run_queued(export_id: int) -> ExportJob | None:
+    """The background job's body: run the export unless it already ended (a resumed job starts afresh)."""
+    job = ExportJob.objects.defer("area").filter(
+        pk=export_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]).first()
+    return run(job) if job is not None else None
+
+
+def give_up(export_id: int, reason: str) -> None:
+    """Fail an export that cannot go on; its partial file is deleted."""
+    job = ExportJob.objects.defer("area").filter(pk=export_id).first()
+    if job is None or job.status not in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING):
+        return
+    _path(job).unlink(missing_ok=True)
+    ExportJob.objects.filter(pk=export_id).update(status=ExportJob.Status.FAILED, message=reason,
+                                                  finished_at=timezone.now())
+
+
+def orphans(grace: timedelta) -> tuple[list[int], list[int]]:
+    """Background exports queued or running with no job; an export run inside a request (small) that
+    is still "running" a quarter of an hour later lost its web worker."""
+    cutoff = timezone.now() - grace
+    active = [ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]
+    queued = ExportJob.objects.filter(background=True, status=ExportJob.Status.QUEUED, created_at__lt=cutoff)
+    running = (ExportJob.objects.filter(background=True, status=ExportJob.Status.RUNNING, created_at__lt=cutoff)
+               | ExportJob.objects.filter(background=False, status__in=active,
+                                          created_at__lt=timezone.now() - max(grace, timedelta(minutes=15))))
+    return list(queued.values_list("pk", flat=True)), list(running.values_list("pk", flat=True))
 
 
 def _database_url() -> str:
+    """This process's database as a URL (the benchmarks hand it to the processes they start)."""
     db = connection.settings_dict
     auth = quote(db.get("USER") or "", safe="")
     if db.get("PASSWORD"):

@@ -17,9 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def live_settings(settings, tmp_path):
-    """Validation runs in the web process's own worker thread, as with `make run`."""
-    settings.REMIX = {**settings.REMIX, "CONSEGNE_DIR": tmp_path / "consegne", "WORK_DIR": tmp_path / "work",
-                      "CONSEGNE_INLINE_WORKER": True}
+    """Uploads and scratch files in the test's own folders."""
+    settings.REMIX = {**settings.REMIX, "CONSEGNE_DIR": tmp_path / "consegne", "WORK_DIR": tmp_path / "work"}
     return settings
 
 
@@ -48,10 +47,15 @@ def pgt_view_names(istat):
         return [r[0] for r in cur.fetchall()]
 
 
-def test_technician_uploads_staff_reviews_and_publishes(page, live_server, comuni, live_settings):
+@pytest.mark.real_jobs
+def test_technician_uploads_staff_reviews_and_publishes(page, live_server, comuni, live_settings, supervised_worker,
+                                                        tmp_path):
     """A technician sees the validation progress and the report with its map; CMM staff publish it,
-    and the layer's map in the catalogue shows the published features."""
+    and the layer's map in the catalogue shows the published features. The validation is run by the
+    background worker, as with `make run`."""
     from layers.sync import sync
+
+    supervised_worker(REMIX_CONSEGNE_DIR=str(tmp_path / "consegne"), REMIX_WORK_DIR=str(tmp_path / "work"))
 
     sync()  # the registry layers over the pgt_<layer> views, as `make run` declares them
     tecnico = make_user("tecnico.besate", Membership.Role.TECNICO, BESATE)
@@ -138,7 +142,8 @@ def test_published_pgt_is_served_by_wfs_and_rollback_restores_it(live_server, co
     """Publish → the PGT layers' WFS (MapServer through the live server) serves the comune's new features
     at once, though the same maps answered just before; a variante replaces them; rollback brings back
     the first version's features."""
-    from consegne import actions, jobs
+    from background.testing import run_jobs
+    from consegne import actions
     from layers.sync import sync
     from mappature.models import Comune
     from tests.consegne.conftest import ACT, uploaded
@@ -146,13 +151,12 @@ def test_published_pgt_is_served_by_wfs_and_rollback_restores_it(live_server, co
     sync()  # the registry layers over the pgt_<layer> views, as `make run` declares them
     tecnico = make_user("tecnico.besate", Membership.Role.TECNICO, BESATE)
     staff = make_user("revisore.cmm", Membership.Role.STAFF)
-    live_settings.REMIX = {**live_settings.REMIX, "CONSEGNE_INLINE_WORKER": False}
     layers = ("ambiti_trasformazione", "consumo_suolo", "tessuto_urbano_consolidato", "aree_agricole")
     assert all(wfs_features(live_server, layer) == [] for layer in layers)  # maps loaded and cached
 
     def deliver(name):
         c = actions.submit(tecnico, Comune.objects.get(istat_code=BESATE), uploaded(name), ACT)
-        jobs.run_pending()
+        run_jobs()
         c.refresh_from_db()
         return c
 
@@ -176,19 +180,19 @@ def test_published_pgt_is_served_by_wfs_and_rollback_restores_it(live_server, co
 
 def test_review_of_a_variante_draws_both_versions_as_tiles(page, live_server, comuni, live_settings):
     """With a version in force, both review maps draw their act's tiles (the bozza's compared with it)."""
-    from consegne import actions, jobs
+    from background.testing import run_jobs
+    from consegne import actions
     from mappature.models import Comune
     from tests.consegne.conftest import ACT, uploaded
 
     tecnico = make_user("tecnico.besate", Membership.Role.TECNICO, BESATE)
     staff = make_user("revisore.cmm", Membership.Role.STAFF)
-    live_settings.REMIX = {**live_settings.REMIX, "CONSEGNE_INLINE_WORKER": False}
     besate = Comune.objects.get(istat_code=BESATE)
     actions.submit(tecnico, besate, uploaded("good_32632.gpkg"), ACT)
-    jobs.run_pending()
+    run_jobs()
     actions.publish(staff, besate.consegne.get())
     variante = actions.submit(tecnico, besate, uploaded("variante_32632.gpkg"), ACT)
-    jobs.run_pending()
+    run_jobs()
 
     login(page, live_server, staff.username)
     page.goto(f"{live_server.url}/consegne/{variante.pk}/revisione/")

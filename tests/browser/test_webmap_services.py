@@ -57,9 +57,12 @@ def test_export_the_layers_switched_on_for_the_selected_comune(page, live_server
     assert {"pgt_ambiti_trasformazione", "stazioni"} <= styled
 
 
-def test_a_background_export_shows_its_progress_then_the_link(page, live_server, map_data, settings, tmp_path):
-    """Over the synchronous limit the job runs in its own process: the map polls it and offers the file."""
+@pytest.mark.real_jobs
+def test_a_background_export_shows_its_progress_then_the_link(page, live_server, map_data, settings, tmp_path,
+                                                               supervised_worker):
+    """Over the synchronous limit the job goes to the worker: the map polls it and offers the file."""
     settings.REMIX = {**settings.REMIX, "EXPORT_SYNC_MAX_FEATURES": 0}
+    supervised_worker(REMIX_EXPORT_DIR=str(settings.REMIX["EXPORT_DIR"]))
     open_map(page, live_server, "?layers=pgt_ambiti_trasformazione&zona=nord-ovest")
     page.evaluate("""(() => { window.seen = []; const box = document.querySelector('#gpkg-box');
         const bar = document.querySelector('#gpkg-progress');

@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
-from consegne import actions, jobs
+from background.testing import run_jobs
+from consegne import actions
 from consegne.models import Consegna, Membership
 from mappature.models import Comune
 
@@ -27,9 +28,8 @@ def italian():
 
 @pytest.fixture
 def consegne_settings(settings, tmp_path):
-    """Uploads go to a scratch folder; validation runs when the test says so (no background thread)."""
-    settings.REMIX = {**settings.REMIX, "CONSEGNE_DIR": tmp_path / "consegne", "WORK_DIR": tmp_path / "work",
-                      "CONSEGNE_INLINE_WORKER": False}
+    """Uploads go to a scratch folder; validation runs when the test says so (``run_jobs``)."""
+    settings.REMIX = {**settings.REMIX, "CONSEGNE_DIR": tmp_path / "consegne", "WORK_DIR": tmp_path / "work"}
     return settings
 
 
@@ -69,7 +69,7 @@ def deliver(consegne_settings):
 
     def run(user, name: str, istat: str = BESATE, act=ACT) -> Consegna:
         consegna = actions.submit(user, Comune.objects.get(istat_code=istat), uploaded(name), act)
-        jobs.run_pending()
+        run_jobs()
         consegna.refresh_from_db()
         return consegna
 

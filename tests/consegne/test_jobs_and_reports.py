@@ -1,4 +1,4 @@
-"""The queue and worker command, and the report downloads a technician gets (JSON, CSV, GeoJSON)."""
+"""The validation jobs, and the report downloads a technician gets (JSON, CSV, GeoJSON)."""
 
 import csv
 import io
@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
+from background.testing import queued, run_jobs
 from consegne import actions, jobs
 from consegne.models import Consegna
 from mappature.models import Comune
@@ -19,16 +21,35 @@ from .conftest import ACT, BESATE, PASSWORD, uploaded
 pytestmark = pytest.mark.django_db
 
 
-def test_worker_command_validates_the_queue_and_requeues_crashed_jobs(tecnico, consegne_settings):
+def test_each_delivery_is_one_validation_job_and_requeueing_an_active_one_is_refused(tecnico, consegne_settings):
     comune = Comune.objects.get(istat_code=BESATE)
     first = actions.submit(tecnico, comune, uploaded("good_32632.gpkg"), ACT)
-    crashed = actions.submit(tecnico, comune, uploaded("bad_attributes.zip"), ACT)
-    Consegna.objects.filter(pk=crashed.pk).update(state="in_validazione",
-                                                  started_at=timezone.now() - timedelta(hours=2))
-    call_command("consegne", "worker", "--once")
+    second = actions.submit(tecnico, comune, uploaded("bad_attributes.zip"), ACT)
+    assert [(j["task_name"], j["args"]) for j in queued("validations")] == [
+        ("validate_delivery", {"consegna_id": first.pk}), ("validate_delivery", {"consegna_id": second.pk})]
+    with pytest.raises(jobs.AlreadyQueued, match="già in coda"):
+        jobs.queue(first.pk)  # a second job for a waiting delivery is refused (procrastinate's queueing lock)
+    with pytest.raises(CommandError, match="già in coda o in validazione"):
+        call_command("consegne", "requeue", str(first.pk))
+    assert run_jobs() == 2
     states = dict(Consegna.objects.values_list("pk", "state"))
-    assert states == {first.pk: "in_revisione", crashed.pk: "respinta"}
-    assert jobs.claim_next() is None
+    assert states == {first.pk: "in_revisione", second.pk: "respinta"}
+
+
+def test_a_delivery_that_failed_internally_can_be_validated_again(tecnico, consegne_settings):
+    comune = Comune.objects.get(istat_code=BESATE)
+    c = actions.submit(tecnico, comune, uploaded("good_32632.gpkg"), ACT)
+    Consegna.objects.filter(pk=c.pk).update(state="in_validazione", started_at=timezone.now() - timedelta(hours=2))
+    jobs.give_up(c.pk, "il processo si è interrotto")  # what the recovery of a stalled job does at last
+    c.refresh_from_db()
+    assert c.state == "fallita" and "il processo si è interrotto" in c.findings.get().params["detail"]
+    run_jobs()  # the first job finds the delivery ended: nothing to do
+    c.refresh_from_db()
+    assert c.state == "fallita"
+    call_command("consegne", "requeue", str(c.pk))
+    assert run_jobs() == 1
+    c.refresh_from_db()
+    assert c.state == "in_revisione" and not c.findings.filter(rule="internal_error").exists()
 
 
 def test_report_downloads_carry_every_finding_with_its_italian_message(client, tecnico, deliver):
@@ -65,7 +86,7 @@ def test_a_validation_run_again_reports_each_finding_once(tecnico, deliver):
 
     c = deliver(tecnico, "bad_attributes.zip")
     first = sorted(c.findings.values_list("rule", "layer", "feature"))
-    Consegna.objects.filter(pk=c.pk).update(state="in_validazione")  # as requeue_stale leaves it
+    Consegna.objects.filter(pk=c.pk).update(state="in_validazione")  # as a killed worker leaves it
     c.refresh_from_db()
     validate(c)
     assert sorted(c.findings.values_list("rule", "layer", "feature")) == first

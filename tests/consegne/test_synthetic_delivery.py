@@ -6,7 +6,8 @@ import pytest
 import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from consegne import actions, jobs, spec
+from background.testing import run_jobs
+from consegne import actions, spec
 from consegne.models import Consegna
 from etl.synthetic import codelists, pgt
 from etl.synthetic import comuni as reference_comuni
@@ -32,7 +33,7 @@ def test_a_synthetic_delivery_passes_the_code_list_checks(synthetic_gpkg, tecnic
     """Generated with the spec's code lists, the synthetic plan raises no code-list or field finding."""
     upload = SimpleUploadedFile("pgt_sintetico_besate.gpkg", synthetic_gpkg.read_bytes())
     consegna = actions.submit(tecnico, Comune.objects.get(istat_code=BESATE), upload, ACT)
-    jobs.run_pending()
+    run_jobs()
     consegna.refresh_from_db()
     found = list(consegna.findings.values_list("rule", "layer", "params"))
     assert not [f for f in found if f[0] in CODE_RULES], found

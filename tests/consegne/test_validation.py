@@ -119,14 +119,15 @@ def _gpkg_with(tmp_path, layer: str, field: str | None, values: dict, reshape=No
 def _deliver_file(user, path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from consegne import actions, jobs
+    from background.testing import run_jobs
+    from consegne import actions
     from mappature.models import Comune
 
     from .conftest import ACT, BESATE
 
     c = actions.submit(user, Comune.objects.get(istat_code=BESATE),
                        SimpleUploadedFile(path.name, path.read_bytes()), ACT)
-    jobs.run_pending()
+    run_jobs()
     c.refresh_from_db()
     return c
 

@@ -41,11 +41,23 @@ def test_run_prints_a_summary_then_history_and_restore(db, tmp_path):
     assert "comuni" in etl("status")
 
 
-def test_background_run_is_queued_and_done_by_the_worker(db):
-    etl("run", "comuni", "--quiet")
-    assert "in coda come job" in etl("run", "stazioni", "--background")
-    assert "1 job eseguiti" in etl("worker", "--once")
-    assert "done" in etl("jobs")
+@pytest.mark.real_jobs
+def test_background_run_is_queued_and_done_by_the_worker(transactional_db):
+    """`etl run --background` queues in the database; `etl worker --once` (the worker's `loads` queue) runs it."""
+    from tests.background.conftest import forget_jobs
+
+    forget_jobs()
+    try:
+        etl("run", "comuni", "--quiet")
+        assert "in coda come job" in etl("run", "stazioni", "--background")
+        with pytest.raises(CommandError, match="già in coda"):
+            etl("run", "stazioni", "--background")  # one waiting load per source: the second is refused
+        assert "queued" in etl("jobs")
+        assert "worker: loads" in etl("worker", "--once")
+        jobs = etl("jobs")
+        assert "done" in jobs and "loaded" in jobs and "queued" not in jobs
+    finally:
+        forget_jobs()
 
 
 def test_unknown_source_and_missing_argument_are_clear_errors(db):

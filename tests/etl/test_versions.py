@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from background.testing import run_jobs
 from etl import archive, jobs
 from etl.models import DatasetVersion, EtlJob
 from etl.sources import get_source
@@ -102,11 +103,11 @@ def test_background_job_runs_through_the_queue(load_source):
     load_source("comuni")
     job = jobs.enqueue("stazioni", requested_by="test")
     assert EtlJob.objects.get(pk=job.pk).status == "queued"
-    assert jobs.work(once=True) == 1
+    assert run_jobs() == 1
     job.refresh_from_db()
     assert (job.status, job.result, job.version) == ("done", "loaded", 1)
     failing = jobs.enqueue("stazioni", options={"location": "/nope.geojson", "force": True})
-    jobs.work(once=True)
+    run_jobs()
     failing.refresh_from_db()
     assert failing.status == "failed" and "non esiste" in failing.error
 

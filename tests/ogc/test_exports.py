@@ -105,9 +105,12 @@ def test_restricted_and_unknown_layers_are_refused(client):
     assert answer.status_code == 400 and "Area non trovata" in answer.json()["error"]
 
 
-def test_large_exports_run_in_background_with_progress(client, settings):
-    """Above the synchronous threshold the API answers 202 at once; the job progresses to a download link."""
+@pytest.mark.real_jobs
+def test_large_exports_run_in_background_with_progress(client, settings, supervised_worker):
+    """Above the synchronous threshold the API answers 202 at once; the worker's job progresses to a
+    download link."""
     settings.REMIX = {**settings.REMIX, "EXPORT_SYNC_MAX_FEATURES": 5}
+    supervised_worker()
     answer = client.post("/api/esportazioni/", {"layers": ["ambiti_trasformazione", "comuni"]})
     assert answer.status_code == 202, answer.content
     status_url = answer.json()["status_url"]

@@ -1,26 +1,25 @@
-"""manage.py consegne worker|spec-load|requeue|purge: the delivery queue, the specification and file retention."""
+"""manage.py consegne spec-load|requeue|purge: the specification, validating a delivery again, file retention.
+
+Validations run in the background worker (`manage.py worker`, started by `make run`)."""
 
 from __future__ import annotations
-
-import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from consegne import jobs, retention, spec
 from consegne.errors import ConsegneError
+from consegne.models import Consegna
 
 
 class Command(BaseCommand):
-    help = "Validation worker and specification loading for PGT deliveries"
+    help = "Specification loading, validation retries and file retention for PGT deliveries"
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        worker = sub.add_parser("worker", help="validate queued deliveries (run as a service, or --once)")
-        worker.add_argument("--once", action="store_true", help="drain the queue once and exit")
-        worker.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
         sub.add_parser("spec-load", help="load the committed specification files not loaded yet")
-        requeue = sub.add_parser("requeue", help="queue again deliveries left 'in validazione' by a crash")
-        requeue.add_argument("--older-than", type=int, default=30, help="minutes")
+        requeue = sub.add_parser("requeue", help="validate again a delivery that ended with an internal error "
+                                                 "(refused while it is queued or being validated)")
+        requeue.add_argument("consegna", type=int, help="id of the delivery")
         purge = sub.add_parser("purge", help="delete the files of deliveries that ended without becoming a version "
                                              "(non valida, errore interno, rinviata) over N days ago; records are kept")
         purge.add_argument("--days", type=int, default=None,
@@ -33,11 +32,13 @@ class Command(BaseCommand):
                 spec.ensure_loaded()
                 self.stdout.write(f"specifica in vigore: {spec.current_code()}")
             elif action == "requeue":
-                self.stdout.write(f"rimesse in coda: {jobs.requeue_stale(options['older_than'])}")
-            elif action == "purge":
-                self._purge(options["days"], options["dry_run"])
+                consegna = Consegna.objects.filter(pk=options["consegna"]).first()
+                if consegna is None:
+                    raise CommandError(f"consegna {options['consegna']} inesistente")
+                jobs.requeue(consegna)
+                self.stdout.write(f"consegna {consegna.pk} rimessa in coda")
             else:
-                self._worker(options["once"], options["interval"])
+                self._purge(options["days"], options["dry_run"])
         except ConsegneError as err:
             raise CommandError(str(err)) from err
 
@@ -52,16 +53,3 @@ class Command(BaseCommand):
             self.stdout.write(f"fuori da CONSEGNE_DIR, lasciati: {', '.join(map(str, result.outside))}")
         for pk, error in result.errors.items():
             self.stderr.write(f"consegna {pk}: {error}")
-
-    def _worker(self, once: bool, interval: float) -> None:
-        jobs.requeue_stale()
-        while True:
-            done = jobs.run_pending()
-            if done:
-                self.stdout.write(f"validate: {done}")
-            purged = retention.purge_if_due()  # once a day, whichever worker comes first
-            if purged is not None and purged.purged:
-                self.stdout.write(f"file eliminati: {len(purged.purged)}")
-            if once:
-                return
-            time.sleep(interval)

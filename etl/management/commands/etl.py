@@ -1,5 +1,6 @@
 """python manage.py etl list | run | status | history | restore | worker | jobs: a thin edge over etl."""
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -25,14 +26,14 @@ class Command(BaseCommand):
         run.add_argument("--quiet", action="store_true", help="one line per source, no progress bar")
         run.add_argument("--scale", type=int, help="synthetic sources: number of polygons to generate")
         run.add_argument("--seed", type=int, help="synthetic sources: random seed")
-        run.add_argument("--background", action="store_true", help="queue the load for `etl worker`")
+        run.add_argument("--background", action="store_true", help="queue the load for the worker (`manage.py worker`)")
         sub.add_parser("status", help="last version of each source")
         history = sub.add_parser("history", help="every version of one source")
         history.add_argument("source_id")
         restore = sub.add_parser("restore", help="load again the file of an earlier version")
         restore.add_argument("source_id")
         restore.add_argument("version", type=int)
-        worker = sub.add_parser("worker", help="run queued background loads")
+        worker = sub.add_parser("worker", help="run queued background loads (the `loads` queue of `manage.py worker`)")
         worker.add_argument("--once", action="store_true", help="stop when the queue is empty")
         sub.add_parser("jobs", help="recent background loads")
 
@@ -136,16 +137,13 @@ class Command(BaseCommand):
         self.stdout.write(f"[remix] {source_id}: ripristinata la versione {version} come versione {result.version}")
 
     def do_worker(self, once=False, **_):
-        def report(job):
-            self.stdout.write(f"[remix] job {job.pk} {job.source_id}: {job.status} {job.result} {job.error}".rstrip())
-
-        count = jobs.work(once=once, on_job=report)
-        self.stdout.write(f"[remix] {count} job eseguiti")
+        args = ["worker", "--queues", "loads", "maintenance"] + (["--once"] if once else [])
+        call_command(*args, stdout=self.stdout, stderr=self.stderr)
 
     def do_jobs(self, **_):
-        table = Table("job", "sorgente", "stato", "esito", "versione", "richiesto", "esecutore", "errore",
+        table = Table("job", "sorgente", "stato", "fase", "esito", "versione", "richiesto", "esecutore", "errore",
                       title="Caricamenti in background")
         for j in EtlJob.objects.all()[:30]:
-            table.add_row(str(j.pk), j.source_id, j.status, j.result, str(j.version or "-"),
+            table.add_row(str(j.pk), j.source_id, j.status, j.step, j.result, str(j.version or "-"),
                           f"{j.created_at:%Y-%m-%d %H:%M}", j.worker, j.error[:60])
         self.console.print(table)
