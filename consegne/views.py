@@ -22,7 +22,7 @@ from mappature.pgt_layers import PGT_LAYERS
 
 from . import actions, permissions, queries
 from .errors import MESSAGES, ConsegneError, NotAllowed
-from .forms import ReviewForm, ThrottledLoginForm, UploadForm
+from .forms import ReviewForm, UploadForm
 from .models import AuditEntry, Consegna
 from .uploads import SizeLimitHandler
 
@@ -31,7 +31,6 @@ PAGE_FINDINGS = 1000  # the page stays light; the JSON and CSV downloads carry e
 
 class LoginView(auth_views.LoginView):
     template_name = "consegne/login.html"
-    authentication_form = ThrottledLoginForm
     redirect_authenticated_user = True
 
 

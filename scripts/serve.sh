@@ -2,6 +2,7 @@
 # Starts or stops the Remix web server (gunicorn) in the background; pid and log under var/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+umask 027  # logs and whatever the app writes are not world-readable
 PID=var/run/gunicorn.pid
 LOG=var/log/gunicorn.log
 say() { printf '\033[1m[remix]\033[0m %s\n' "$*"; }

@@ -1,0 +1,79 @@
+"""Bounds on what a client can make the server do: the client's address, login lockouts, rate limits.
+
+Rate limits are fixed windows counted in the ``shared`` cache (a database table, so every app
+server counts the same requests); the limits of every scope are in ``settings.RATE_LIMITS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+def client_ip(request) -> str:
+    """The client's address: REMOTE_ADDR, or the entry of X-Forwarded-For that the nearest of our
+    ``REMIX_PROXY_COUNT`` reverse proxies saw (anything further left can be forged by the client)."""
+    count = getattr(settings, "REMIX_PROXY_COUNT", 0)
+    if count:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        if len(forwarded) >= count:
+            return forwarded[-count]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def client_key(request) -> str:
+    """Who is counted: the API token's user, the logged-in user, else the client's address."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{client_ip(request)}"
+
+
+def too_many_requests(request, retry_after: int, message: str | None = None) -> HttpResponse:
+    """HTTP 429 with Retry-After and a translated "try again in N s"; JSON for API paths."""
+    retry_after = max(1, int(retry_after))
+    text = message or _("Troppe richieste: riprova tra %(seconds)s s.") % {"seconds": retry_after}
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        response = JsonResponse({"error": text, "retry_after": retry_after}, status=429)
+    elif request.path == "/ows":
+        response = HttpResponse(text, status=429, content_type="text/plain; charset=utf-8")
+    else:
+        response = render(request, "429.html", {"message": text, "retry_after": retry_after}, status=429)
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def rate_limited(request, scope: str) -> HttpResponse | None:
+    """Count this request against ``settings.RATE_LIMITS[scope]``; the 429 answer when over it."""
+    limit, window = settings.RATE_LIMITS[scope]
+    now = time.time()
+    start = math.floor(now / window) * window
+    who = hashlib.sha256(client_key(request).encode()).hexdigest()[:32]
+    key = f"rl:{scope}:{who}:{int(start)}"
+    cache = caches["shared"]
+    if cache.add(key, 1, timeout=window + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=window + 1)
+            count = 1
+    if count > limit:
+        return too_many_requests(request, math.ceil(start + window - now))
+    return None
+
+
+def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer once a username or an address is locked out (every login path)."""
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    message = _("Troppi tentativi di accesso non riusciti: riprova tra %(minutes)s minuti.") % {"minutes": minutes}
+    return too_many_requests(request, int(settings.AXES_COOLOFF_TIME.total_seconds()), message)
