@@ -28,7 +28,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="it-IT")
+    # Playwright's wait_for_function evaluates its predicate with eval, which the content security
+    # policy forbids; tests/browser/test_csp.py checks the policy in a context without this bypass.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="it-IT", bypass_csp=True)
     page = context.new_page()
     # The map must work with no internet: block everything that is not the test server.
     page.route("**/*", lambda route: route.continue_()
