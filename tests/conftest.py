@@ -1,9 +1,26 @@
 """Shared fixtures: datasets loaded through the real ETL into the real PostGIS test database."""
 
 import pytest
+from django.http import HttpRequest
+from django.test import Client
 
 from etl import pipeline
 from etl.sources import get_source
+
+
+_client_login = Client.login
+
+
+def _login_with_a_request(self, **credentials):
+    """django-axes throttles every authenticate() call and needs the request to count it by address;
+    the test client's login() has none, so it gets an empty one from 127.0.0.1."""
+    request = HttpRequest()
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    credentials.setdefault("request", request)
+    return _client_login(self, **credentials)
+
+
+Client.login = _login_with_a_request
 
 
 @pytest.fixture

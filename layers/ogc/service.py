@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 
 from ..models import Layer
 from . import mapfile
@@ -199,8 +199,41 @@ def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", l
     """Run one OWS request (GET query string, or POST body) against the user's map."""
     template = map_for(user, lang)
     links = _metadata_links(template, online_resource) if "getcapabilities" in query_string.lower() else {}
+    if _server_started[0] is None:
+        _server_restarted()  # remember when the server this process talks to started
     with _lock:
-        return _run(template, query_string, online_resource, body, links)
+        answer = _run(template, query_string, online_resource, body, links)
+        if _failed and (_connection_lost(_failed) or _server_restarted()):
+            # A pooled PostGIS connection died (database restarted): drop the pool and answer again.
+            log.warning("OGC: PostGIS connection lost (%s); reconnecting", _failed[0][:200])
+            mapscript().msConnPoolCloseUnreferenced()
+            answer = _run(template, query_string, online_resource, body, links)
+            if _failed and _connection_lost(_failed):  # still down: the views answer 503 with Retry-After
+                mapscript().msConnPoolCloseUnreferenced()
+                raise OperationalError(f"PostGIS unreachable from MapServer: {_failed[0][:200]}")
+        return answer
+
+
+# MapServer's words for a failed query, and libpq's for a connection that no longer works.
+_QUERY_ERRORS = ("Error executing", "Query error", "msPostGIS")
+_CONNECTION_ERRORS = ("server closed the connection", "terminating connection", "no connection to the server",
+                      "connection to server", "could not connect", "SSL SYSCALL", "the database system is")
+_failed: list[str] = []  # set by _run: MapServer's messages when a PostGIS query of the request failed
+_server_started: list = [None]  # pg_postmaster_start_time() last seen by this process
+
+
+def _connection_lost(messages: list[str]) -> bool:
+    return any(e in m for m in messages for e in _CONNECTION_ERRORS)
+
+
+def _server_restarted() -> bool:
+    """Has PostgreSQL restarted since this process last looked (its pooled connections are dead)?
+    Asked only after a failed query; raises OperationalError while the database is down."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_postmaster_start_time()")
+        started = cur.fetchone()[0]
+    before, _server_started[0] = _server_started[0], started
+    return before is not None and before != started
 
 
 def _metadata_links(template, online_resource: str) -> dict[str, str]:
@@ -241,10 +274,25 @@ def _run(template, query_string: str, online_resource: str, body: bytes, links: 
         headers = ms.msIO_getAndStripStdoutBufferMimeHeaders() or {}
         payload = ms.msIO_getStdoutBufferBytes()
         ms.msIO_resetHandlers()
+        _failed[:] = [m for m in _error_messages(ms, payload) if any(e in m for e in _QUERY_ERRORS + _CONNECTION_ERRORS)]
         ms.msResetErrorList()
     content_type = headers.get("Content-Type", "text/plain")
     status = int(str(headers.get("Status", "200")).split()[0] or 200)
     return OwsResponse(status=status, content_type=content_type, body=bytes(payload or b""))
+
+
+def _error_messages(ms, payload) -> list[str]:
+    """MapServer's error list of this request, and the exception text it wrote (XML or plain)."""
+    messages = []
+    error = ms.msGetErrorObj()
+    for _ in range(20):  # the chain is short; bounded all the same
+        if error is None or not error.code:
+            break
+        messages.append(f"{error.routine}: {error.message}")
+        error = error.next()
+    if payload and len(payload) < 100_000 and b"xception" in bytes(payload[:2000]):
+        messages.append(bytes(payload).decode("utf-8", "replace"))
+    return messages
 
 
 def close_connections() -> None:
