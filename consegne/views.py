@@ -128,10 +128,11 @@ def findings_geojson(request, pk: int):
 
 
 def _visible_atto(request, atto_id: int) -> PgtAtto:
-    """The act if the user may view its comune's acts (bozze included); 404 if missing, 403 if not allowed."""
+    """The act if the user may view its comune's acts (bozze included); 404 otherwise, like a missing one,
+    so that the ids of other comuni's acts reveal nothing."""
     atto = get_object_or_404(PgtAtto.objects.select_related("comune"), pk=atto_id)
     if not permissions.allowed(request.user, "view", atto.comune.istat_code):
-        raise PermissionDenied
+        raise Http404
     return atto
 
 
@@ -220,7 +221,7 @@ def send_back(request, pk: int):
 @login_required
 @require_POST
 def rollback(request, atto_id: int):
-    atto = get_object_or_404(PgtAtto, pk=atto_id)
+    atto = _visible_atto(request, atto_id)  # another comune's act: 404; their own but no right: 403
     _run(request, actions.rollback, atto)
     back = request.POST.get("consegna")
     return redirect("consegne:review", pk=int(back)) if back and back.isdigit() else redirect("consegne:list")
