@@ -4,7 +4,6 @@ django-axes, see remix/settings.py)."""
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from mappature.models import PgtAtto

@@ -85,37 +85,41 @@ def parse(text: str) -> list[Row]:
             errors.append(_("Il CSV supera le %(max)s righe.") % {"max": MAX_ROWS})
             break
         values = {k: (raw.get(k) or "").strip() for k in COLUMNS}
-        if not any(values.values()):
-            continue
-
-        def bad(column, message, line=number):
-            errors.append(_("riga %(line)s, campo %(field)s: %(message)s") % {
-                "line": line, "field": column, "message": message})
-
-        username = values["username"]
-        if not username or len(username) > 150:
-            bad("username", _("obbligatorio, al massimo 150 caratteri"))
-        elif username.casefold() in seen:
-            bad("username", _("«%(value)s» compare più di una volta") % {"value": username})
-        seen.add(username.casefold())
-        try:
-            validate_email(values["email"])
-        except ValidationError:
-            bad("email", _("«%(value)s» non è un indirizzo e-mail valido") % {"value": values["email"]})
-        role = ROLES.get(values["role"].casefold())
-        if role is None:
-            bad("role", _("«%(value)s» non è un ruolo (tecnico, staff, admin)") % {"value": values["role"]})
-        comune = comuni.get(values["comune"].zfill(6)) if values["comune"].isdigit() else \
-            by_name.get(values["comune"].casefold())
-        if values["comune"] and comune is None:
-            bad("comune", _("«%(value)s» non è un comune della Città metropolitana (codice ISTAT o nome)") % {
-                "value": values["comune"]})
-        elif role == Membership.Role.TECNICO and comune is None:
-            bad("comune", _("obbligatorio per un tecnico comunale"))
-        rows.append(Row(number, username, values["email"], comune, role))
+        if any(values.values()):
+            rows.append(_check_row(number, values, comuni, by_name, seen, errors))
     if errors:
         raise InvitationError(errors)
     return rows
+
+
+def _check_row(number: int, values: dict, comuni: dict, by_name: dict, seen: set, errors: list) -> Row:
+    """One row as a Row; its problems appended to ``errors`` ("riga N, campo X: …")."""
+
+    def bad(column, message):
+        errors.append(_("riga %(line)s, campo %(field)s: %(message)s") % {
+            "line": number, "field": column, "message": message})
+
+    username = values["username"]
+    if not username or len(username) > 150:
+        bad("username", _("obbligatorio, al massimo 150 caratteri"))
+    elif username.casefold() in seen:
+        bad("username", _("«%(value)s» compare più di una volta") % {"value": username})
+    seen.add(username.casefold())
+    try:
+        validate_email(values["email"])
+    except ValidationError:
+        bad("email", _("«%(value)s» non è un indirizzo e-mail valido") % {"value": values["email"]})
+    role = ROLES.get(values["role"].casefold())
+    if role is None:
+        bad("role", _("«%(value)s» non è un ruolo (tecnico, staff, admin)") % {"value": values["role"]})
+    comune = comuni.get(values["comune"].zfill(6)) if values["comune"].isdigit() else \
+        by_name.get(values["comune"].casefold())
+    if values["comune"] and comune is None:
+        bad("comune", _("«%(value)s» non è un comune della Città metropolitana (codice ISTAT o nome)") % {
+            "value": values["comune"]})
+    elif role == Membership.Role.TECNICO and comune is None:
+        bad("comune", _("obbligatorio per un tecnico comunale"))
+    return Row(number, username, values["email"], comune, role)
 
 
 def invite_from_csv(text: str, base_url: str, lang: str = "it") -> Result:

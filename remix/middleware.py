@@ -42,3 +42,49 @@ class DatabaseUnavailableMiddleware:
                 conn.close_if_unusable_or_obsolete()
             return database_unavailable(request)
         return None
+
+
+class ApiTokenMiddleware:
+    """``Authorization: Token <key>`` (or ``Bearer <key>``) on /api/: the request is that user's, and
+    CSRF is not checked (a token is sent deliberately, never by a browser on its own). A wrong key is
+    a 401, never an anonymous request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _sep, key = header.partition(" ")
+        if request.path.startswith("/api/") and scheme.lower() in ("token", "bearer"):
+            from .models import ApiToken
+
+            user = ApiToken.user_for(key.strip()) if key.strip() else None
+            if user is None:
+                response = JsonResponse({"error": _("Token API non valido o scaduto.")}, status=401)
+                response["WWW-Authenticate"] = 'Token realm="Remix API"'
+                return response
+            request.user = user
+            request._dont_enforce_csrf_checks = True
+        return self.get_response(request)
+
+
+class RateLimitMiddleware:
+    """The limits of ``settings.RATE_LIMITS`` on the views named in ``settings.RATE_LIMITED_VIEWS``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from django.conf import settings
+
+        from .security import rate_limited
+
+        match = request.resolver_match
+        if match is None:
+            return None
+        views = settings.RATE_LIMITED_VIEWS
+        scope = views.get(f"{request.method} {match.view_name}") or views.get(match.view_name)
+        return rate_limited(request, scope) if scope else None

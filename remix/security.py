@@ -7,15 +7,18 @@ server counts the same requests); the limits of every scope are in ``settings.RA
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+log = logging.getLogger("remix")
 
 def client_ip(request) -> str:
     """The client's address: REMOTE_ADDR, or the entry of X-Forwarded-For that the nearest of our
@@ -59,14 +62,18 @@ def rate_limited(request, scope: str) -> HttpResponse | None:
     who = hashlib.sha256(client_key(request).encode()).hexdigest()[:32]
     key = f"rl:{scope}:{who}:{int(start)}"
     cache = caches["shared"]
-    if cache.add(key, 1, timeout=window + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=window + 1)
+    try:
+        if cache.add(key, 1, timeout=window + 1):
             count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=window + 1)
+                count = 1
+    except DatabaseError as err:  # no cache table (`manage.py createcachetable`) or no database
+        log.warning("rate limit %s not counted: %s", scope, err)
+        return None
     if count > limit:
         return too_many_requests(request, math.ceil(start + window - now))
     return None

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "mappature",
     "etl",
     "consegne",
+    "remix",
     "axes",
     "csp",
 ]
@@ -90,10 +91,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # "Authorization: Token <key>" on /api/: that user, no CSRF check (no cookie is involved).
+    "remix.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "remix.middleware.DatabaseUnavailableMiddleware",
+    "remix.middleware.RateLimitMiddleware",
     # Last, as django-axes asks: it turns a lockout into the answer of the login path that was used.
     "axes.middleware.AxesMiddleware",
 ]
@@ -320,6 +324,11 @@ RATE_LIMITS = {
     "export": (int(os.environ.get("REMIX_RATE_EXPORT", "10")), 600),
     "summary": (int(os.environ.get("REMIX_RATE_SUMMARY", "120")), 60),
     "identify": (int(os.environ.get("REMIX_RATE_IDENTIFY", "240")), 60),
+}
+# Which views count against which limit (URL names; "POST " first: only that method counts).
+RATE_LIMITED_VIEWS = {
+    "POST exports_api:create": "export", "POST exports:form": "export",
+    "api:summary": "summary", "api:compare": "summary", "api:identify": "identify",
 }
 
 # Content security policy (django-csp): scripts only from our own files, no inline script or

@@ -7,7 +7,6 @@ from django.test import Client
 from etl import pipeline
 from etl.sources import get_source
 
-
 _client_login = Client.login
 
 
@@ -21,6 +20,22 @@ def _login_with_a_request(self, **credentials):
 
 
 Client.login = _login_with_a_request
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request, django_db_blocker):
+    """Rate-limit counters live in a cache table that the flush of transactional tests leaves alone:
+    each test that used the database starts with none."""
+    yield
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
+        from django.core.cache import caches
+        from django.db import DatabaseError
+
+        with django_db_blocker.unblock():
+            try:
+                caches["shared"].clear()
+            except DatabaseError:
+                pass
 
 
 @pytest.fixture

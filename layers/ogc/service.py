@@ -274,7 +274,8 @@ def _run(template, query_string: str, online_resource: str, body: bytes, links: 
         headers = ms.msIO_getAndStripStdoutBufferMimeHeaders() or {}
         payload = ms.msIO_getStdoutBufferBytes()
         ms.msIO_resetHandlers()
-        _failed[:] = [m for m in _error_messages(ms, payload) if any(e in m for e in _QUERY_ERRORS + _CONNECTION_ERRORS)]
+        watched = _QUERY_ERRORS + _CONNECTION_ERRORS
+        _failed[:] = [m for m in _error_messages(ms, payload) if any(e in m for e in watched)]
         ms.msResetErrorList()
     content_type = headers.get("Content-Type", "text/plain")
     status = int(str(headers.get("Status", "200")).split()[0] or 200)

@@ -1,9 +1,8 @@
 """Names that come from data are shown as text, never parsed as HTML (home tooltip, catalogue preview)."""
 
 import pytest
-from playwright.sync_api import expect
-
 from django.db import connection
+from playwright.sync_api import expect
 
 from layers.models import Layer
 from layers.sync import sync

@@ -124,3 +124,28 @@ def test_the_app_role_is_no_superuser_and_reaches_only_what_it_needs():
 def test_the_settings_read_the_password_file_of_the_own_cluster():
     _own_cluster()
     assert os.environ.get("PGPASSFILE") == str(PGPASS) or settings.DATABASES["default"]["PASSWORD"]
+
+
+def _check_deploy(**env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REMIX_ENV"))}
+    base.update({"DJANGO_SECRET_KEY": "k" + os.urandom(32).hex(), "DJANGO_ALLOWED_HOSTS": "remix.example.org", **env})
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                          env=base, capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_reports_nothing_in_production():
+    done = _check_deploy(REMIX_ENV="production")
+    assert done.returncode == 0, done.stderr
+    assert "no issues" in done.stdout
+    # The same check outside production does warn (HTTPS, cookies, HSTS): the settings make the difference.
+    local = _check_deploy()
+    assert local.returncode != 0 and "security.W008" in local.stderr + local.stdout
+
+
+def test_production_answers_as_behind_a_tls_proxy():
+    done = subprocess.run([sys.executable, "-c", (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_HSTS_SECONDS >= 31536000)")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "REMIX_ENV": "production", "DJANGO_SECRET_KEY": "k" * 60})
+    assert done.stdout.split() == ["('HTTP_X_FORWARDED_PROTO',", "'https')", "True", "True", "True", "True"]
