@@ -1,5 +1,7 @@
 """Shared fixtures: datasets loaded through the real ETL into the real PostGIS test database."""
 
+import contextlib
+
 import pytest
 from django.http import HttpRequest
 from django.test import Client
@@ -31,11 +33,8 @@ def _fresh_rate_limits(request, django_db_blocker):
         from django.core.cache import caches
         from django.db import DatabaseError
 
-        with django_db_blocker.unblock():
-            try:
-                caches["shared"].clear()
-            except DatabaseError:
-                pass
+        with django_db_blocker.unblock(), contextlib.suppress(DatabaseError):
+            caches["shared"].clear()
 
 
 @pytest.fixture
