@@ -84,3 +84,9 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
     minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
     message = _("Troppi tentativi di accesso non riusciti: riprova tra %(minutes)s minuti.") % {"minutes": minutes}
     return too_many_requests(request, int(settings.AXES_COOLOFF_TIME.total_seconds()), message)
+
+
+def csrf_failure(request, reason=""):
+    """A refused form (CSRF) in the site's layout; scripts should use an API token instead."""
+    return render(request, "403.html", {"message": _("Il modulo è scaduto o non è stato inviato da questa pagina: "
+                                                     "ricarica la pagina e riprova.")}, status=403)

@@ -300,6 +300,8 @@ AXES_CLIENT_IP_CALLABLE = "remix.security.client_ip"
 # Proxies in front of the app that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
 REMIX_PROXY_COUNT = int(os.environ.get("REMIX_PROXY_COUNT", "0"))
 
+CSRF_FAILURE_VIEW = "remix.security.csrf_failure"
+
 # E-mail (invitations, password reset): printed on the console unless an SMTP server is configured.
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")

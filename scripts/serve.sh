@@ -23,7 +23,7 @@ start() {
   stop >/dev/null
   mkdir -p var/run var/log
   .venv/bin/gunicorn remix.wsgi:application --bind "$host:$port" --workers "${REMIX_WORKERS:-3}" \
-    --timeout 120 --daemon --pid "$PID" --access-logfile "$LOG" --error-logfile "$LOG"
+    --timeout 120 --umask 0o027 --daemon --pid "$PID" --access-logfile "$LOG" --error-logfile "$LOG"
   for _ in $(seq 100); do
     if curl -fs -o /dev/null "http://$host:$port/healthz"; then
       say "Remix is running at http://$host:$port/ (English: http://$host:$port/en/). Stop it with 'make stop'."
