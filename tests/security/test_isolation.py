@@ -42,3 +42,10 @@ def test_500_and_403_pages_in_the_layout(rf, lang, title):
         assert title in page and 'class="site-header"' in page
         forbidden = defaults.permission_denied(rf.get("/"), Exception()).content.decode()
         assert ("Accesso non consentito" if lang == "it" else "Access not allowed") in forbidden
+
+
+def test_a_refused_form_is_a_403_in_the_site_layout(db):
+    response = Client(enforce_csrf_checks=True).post("/esportazioni/", {"layers": ["comuni"]})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert 'class="site-header"' in page and "ricarica la pagina" in page
