@@ -12,11 +12,13 @@ import hashlib
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import OperationalError, connection
 
 from ..models import Layer
@@ -131,26 +133,29 @@ def _prune(directory: Path, keep: int = 64) -> None:
         old.unlink(missing_ok=True)
 
 
-def registry_stamp() -> Path:
-    return ogc_dir() / "registry.stamp"
+REGISTRY_KEY = "ogc:registry-version"
+
+
+def _registry_cache():
+    """The cache every app server shares (a database table, see settings.CACHES["shared"])."""
+    return caches["shared" if "shared" in settings.CACHES else "default"]
 
 
 def registry_changed(**_kwargs) -> None:
-    """Signal receiver: a layer, its groups or a user's groups changed; every worker re-reads the registry."""
-    registry_stamp().touch()
+    """Signal receiver: a layer, its groups or a user's groups changed; every app server re-reads the
+    registry. A new random value in the database (never a local file): written in the transaction
+    of the change, so other servers see it when, and only if, the change is committed."""
+    _registry_cache().set(REGISTRY_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def _stamp_mtime() -> float:
-    try:
-        return registry_stamp().stat().st_mtime
-    except FileNotFoundError:
-        return 0.0
+def _registry_version() -> str | None:
+    return _registry_cache().get(REGISTRY_KEY)
 
 
 def _visible_stamps(user) -> list[tuple]:
     who = user.pk if user is not None and user.is_authenticated else None
     ttl = float(conf("OGC_REGISTRY_TTL", 2.0))
-    now, mtime = time.monotonic(), _stamp_mtime()
+    now, mtime = time.monotonic(), _registry_version()
     cached = _visible.get(who)
     if cached and now - cached[0] < ttl and cached[1] == mtime:
         return cached[2]
@@ -172,7 +177,7 @@ def map_for(user, lang: str = "it"):
 
     The visible set (id, last change, data version) is asked of the database unless this process
     asked it for the same user less than ``REMIX["OGC_REGISTRY_TTL"]`` seconds ago and no registry
-    change was signalled since (``registry_changed`` touches a stamp file all workers see).
+    change was signalled since (``registry_changed`` writes a new registry version in the database).
     """
     stamps = _visible_stamps(user)
     key = _cache_key(stamps, lang)
