@@ -43,6 +43,15 @@ class OwsResponse:
     content_type: str
     body: bytes
 
+    @property
+    def is_error(self) -> bool:
+        """An OGC exception (never to be kept by a shared cache), whatever HTTP status MapServer gave it."""
+        return self.status >= 400 or ("xml" in self.content_type and b"ExceptionReport" in self.body[:2000])
+
+    @property
+    def cache_control(self) -> str:
+        return "no-store" if self.is_error else "public, max-age=60"
+
 
 def conf(key: str, default=None):
     return settings.REMIX.get(key, default)

@@ -39,7 +39,9 @@ def ows(request):
         return HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
     response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
     response["Access-Control-Allow-Origin"] = "*"
-    response["Cache-Control"] = "private, max-age=60" if user and user.is_authenticated else "public, max-age=60"
+    response["Cache-Control"] = "private, max-age=60" if user and user.is_authenticated else answer.cache_control
+    if answer.is_error:
+        response["Cache-Control"] = "no-store"
     return response
 
 

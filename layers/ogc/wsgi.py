@@ -41,7 +41,7 @@ def _answer(environ) -> tuple[str, list[tuple[str, str]], bytes]:
         return "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "30"),
                                            ("Cache-Control", "no-store")], b"Database unavailable: retry in 30 s."
     headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body))),
-               ("Access-Control-Allow-Origin", "*"), ("Cache-Control", "public, max-age=60"),
+               ("Access-Control-Allow-Origin", "*"), ("Cache-Control", answer.cache_control),
                ("X-Content-Type-Options", "nosniff")]
     return f"{answer.status} {'OK' if answer.status == 200 else 'Error'}", headers, answer.body
 

@@ -33,3 +33,21 @@ def test_a_registry_change_writes_a_new_version_in_the_database():
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM remix_cache WHERE cache_key LIKE %s", [f"%{service.REGISTRY_KEY}"])
         assert cur.fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("query", ["SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=nessuno",
+                                   "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=nessuno"])
+def test_ogc_errors_never_carry_a_public_cache_header(ows_server, query):
+    """Through the anonymous fast path, as gunicorn serves it."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{ows_server}/ows?{query}", timeout=30) as answer:  # noqa: S310 - loopback
+            headers, body = answer.headers, answer.read()
+    except urllib.error.HTTPError as err:
+        headers, body = err.headers, err.read()
+    assert b"Exception" in body
+    assert headers["Cache-Control"] == "no-store"
+    with urllib.request.urlopen(f"{ows_server}/ows?SERVICE=WMS&REQUEST=GetCapabilities", timeout=30) as ok:  # noqa: S310
+        assert ok.headers["Cache-Control"].startswith("public")

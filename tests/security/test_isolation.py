@@ -49,3 +49,18 @@ def test_a_refused_form_is_a_403_in_the_site_layout(db):
     assert response.status_code == 403
     page = response.content.decode()
     assert 'class="site-header"' in page and "ricarica la pagina" in page
+
+
+def test_healthz_reports_the_database_and_the_worker(client, settings):
+    from django.db import connection
+
+    assert client.get("/healthz").json() == {"status": "ok", "database": "up", "worker": "inline"}
+    settings.REMIX = {**settings.REMIX, "CONSEGNE_INLINE_WORKER": False}
+    assert client.get("/healthz").json()["worker"] == "unknown"
+    with connection.cursor() as cur:  # procrastinate's table of live workers, when it is installed
+        cur.execute("CREATE TABLE IF NOT EXISTS procrastinate_workers (id bigserial, last_heartbeat timestamptz)")
+        cur.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour')")
+        assert client.get("/healthz").json()["worker"] == "down"
+        cur.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now())")
+        assert client.get("/healthz").json()["worker"] == "up"
+    assert client.get("/healthz")["Cache-Control"] == "no-store"
