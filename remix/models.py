@@ -50,3 +50,17 @@ class ApiToken(models.Model):
         if token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 300:
             cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user
+
+
+class RateCounter(models.Model):
+    """Requests of one client in the current window of one rate limit (remix.security.rate_limited).
+
+    One row per (scope, client), reused window after window, so the table is bounded by the number
+    of clients; rows of clients not seen for a day are deleted now and then."""
+
+    key = models.CharField(max_length=80, primary_key=True)
+    window_start = models.BigIntegerField()
+    hits = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.key}: {self.hits}"

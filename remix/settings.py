@@ -313,15 +313,17 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "remix@localhos
 # Days an invitation or password-reset link stays valid.
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
-# Caches: the rate limits live in a database table, so every app server counts the same requests.
+# Caches: "shared" is a database table every app server sees (OGC registry version, identical
+# exports); `manage.py createcachetable` makes it (make migrate does).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "shared": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "remix_cache",
                "OPTIONS": {"MAX_ENTRIES": 100_000}},
 }
 
-# Requests per client address (or API token) per window on the expensive public endpoints:
-# scope -> (requests, seconds). Over the limit: HTTP 429 with Retry-After ("riprova tra N s").
+# Requests per client address (or user, by session or API token) per window on the expensive public
+# endpoints: scope -> (requests, seconds). Over the limit: HTTP 429 with Retry-After ("riprova tra
+# N s"). Counted in the table remix_ratecounter (one atomic statement; shared by every app server).
 RATE_LIMITS = {
     "export": (int(os.environ.get("REMIX_RATE_EXPORT", "10")), 600),
     "summary": (int(os.environ.get("REMIX_RATE_SUMMARY", "120")), 60),
