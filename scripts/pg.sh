@@ -3,9 +3,9 @@
 # listening on 127.0.0.1 only, run as an unprivileged user (PostgreSQL refuses root).
 # Never touches a system cluster. Usage: scripts/pg.sh start|stop|status|url|app-url
 #
-# Nobody is trusted: TCP connections need a generated password (scram-sha-256), kept in the 0600
-# file var/secrets/pgpass that libpq reads through PGPASSFILE (remix/settings.py points there when
-# it exists); the unix socket in var/run admits only the OS user that runs the cluster (peer), which
+# Nobody is trusted: TCP connections need a generated password (scram-sha-256), kept (for this
+# host and port only) in the 0600 file var/secrets/pgpass that libpq reads through PGPASSFILE
+# (remix/settings.py points there when it exists); the unix socket in var/run admits only the OS user that runs the cluster (peer), which
 # is how this script administers it. Two roles:
 #   remix      owner of the database (cluster superuser): migrations, ETL loads, tests
 #   remix_app  the app servers and MapServer: no superuser, no CREATEDB/CREATEROLE; reads and writes
@@ -68,7 +68,7 @@ write_pgpass() {
   for role in "$OWNER" "$APP"; do
     pw=$(password_of "$role")
     [ -n "$pw" ] || pw=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)
-    lines+="127.0.0.1:*:*:$role:$pw"$'\n'"localhost:*:*:$role:$pw"$'\n'
+    lines+="127.0.0.1:$PORT:*:$role:$pw"$'\n'"localhost:$PORT:*:$role:$pw"$'\n'
   done
   (umask 077; printf '%s' "$lines" > "$PGPASS.tmp")
   mv "$PGPASS.tmp" "$PGPASS"
