@@ -5,8 +5,8 @@
 #
 # Nobody is trusted: TCP connections need a generated password (scram-sha-256), kept (for this
 # host and port only) in the 0600 file var/secrets/pgpass that libpq reads through PGPASSFILE
-# (remix/settings.py points there when it exists); the unix socket in var/run admits only the OS user that runs the cluster (peer), which
-# is how this script administers it. Two roles:
+# (remix/settings.py points there when it exists); the unix socket in var/run admits only the OS
+# user that runs the cluster (peer), which is how this script administers it. Two roles:
 #   remix      owner of the database (cluster superuser): migrations, ETL loads, tests
 #   remix_app  the app servers and MapServer: no superuser, no CREATEDB/CREATEROLE; reads and writes
 #              the tables, and may CREATE in the consegne_staging schema (delivery staging)
