@@ -22,15 +22,22 @@ def browser():
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        # Playwright's wait_for_function evaluates its predicate with eval, which the content security
+        # policy forbids: contexts bypass it unless a test asks otherwise (tests/browser/test_csp.py).
+        new_context = chromium.new_context
+
+        def context_for_tests(**options):
+            options.setdefault("bypass_csp", True)
+            return new_context(**options)
+
+        chromium.new_context = context_for_tests
         yield chromium
         chromium.close()
 
 
 @pytest.fixture
 def page(browser):
-    # Playwright's wait_for_function evaluates its predicate with eval, which the content security
-    # policy forbids; tests/browser/test_csp.py checks the policy in a context without this bypass.
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="it-IT", bypass_csp=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="it-IT")
     page = context.new_page()
     # The map must work with no internet: block everything that is not the test server.
     page.route("**/*", lambda route: route.continue_()
