@@ -19,10 +19,12 @@ install: ## Install missing Debian packages and the Python virtual environment
 	@scripts/bootstrap.sh
 
 db: install ## Start the project's PostGIS cluster (skipped when DATABASE_URL is set)
+	@scripts/secrets.sh
 	@$(if $(OWN_DB),scripts/pg.sh start,echo "[remix] using DATABASE_URL from the environment")
 
-migrate: db ## Apply database migrations
+migrate: db ## Apply database migrations (as the database owner)
 	@$(PY) manage.py migrate --no-input -v 0
+	@$(PY) manage.py createcachetable
 
 messages: install ## Compile the Italian/English translations
 	@$(PY) manage.py compilemessages -v 0 --ignore '.venv' --ignore 'var'
@@ -36,7 +38,7 @@ data: migrate ## Load the bundled datasets through the ETL (a no-op when nothing
 	@$(PY) manage.py layers mapfile >/dev/null
 
 run: migrate messages static data ## Set everything up, serve the app on http://127.0.0.1:8000 and start the worker
-	@scripts/serve.sh start $(HOST) $(PORT)
+	@$(if $(OWN_DB),REMIX_WORKER_DATABASE_URL="$(DATABASE_URL)" DATABASE_URL=$$(scripts/pg.sh app-url)) scripts/serve.sh start $(HOST) $(PORT)
 
 stop: ## Stop what `make run` started (app server, background worker, the project's PostGIS)
 	@scripts/serve.sh stop || true

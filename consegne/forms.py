@@ -1,46 +1,16 @@
-"""Forms of the delivery pages: login with throttling, upload with the act's data, review comment."""
+"""Forms of the delivery pages: upload with the act's data, review comment (logins are throttled by
+django-axes, see remix/settings.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mappature.models import PgtAtto
 
 from .actions import ActData
 from .errors import MESSAGES
-from .models import LoginFailure
-
-
-class ThrottledLoginForm(AuthenticationForm):
-    """Django's login form that refuses further attempts after repeated failures for a username."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": _("Troppi tentativi di accesso non riusciti per questo utente: riprova tra %(minutes)s minuti."),
-    }
-
-    def clean(self):
-        username = (self.data.get("username") or "").strip().lower()
-        conf = settings.REMIX
-        since = timezone.now() - timedelta(minutes=conf["LOGIN_WINDOW_MIN"])
-        if username and LoginFailure.objects.filter(username=username, at__gte=since).count() >= \
-                conf["LOGIN_MAX_FAILURES"]:
-            raise forms.ValidationError(self.error_messages["throttled"], code="throttled",
-                                        params={"minutes": conf["LOGIN_WINDOW_MIN"]})
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            ip = self.request.META.get("REMOTE_ADDR") if self.request else None
-            LoginFailure.objects.create(username=username, ip=ip)
-            raise
-        LoginFailure.objects.filter(username=username).delete()
-        return cleaned
 
 
 class UploadForm(forms.Form):

@@ -33,7 +33,8 @@ class Membership(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed login, kept for throttling (shared by every app server process)."""
+    """No longer written: logins are throttled by django-axes (remix/settings.py). Kept so that this
+    change needs no migration of consegne; a later migration can drop it."""
 
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True)

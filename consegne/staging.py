@@ -66,7 +66,10 @@ class Staging:
             # The planner's cost of the spatial functions makes PostgreSQL JIT-compile the staging and
             # check queries, which costs seconds and saves nothing at these sizes (reset by drop()).
             cur.execute("SET jit = off")
-            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            # The app's role may CREATE in the schema but not in the database (scripts/pg.sh makes it).
+            cur.execute("SELECT to_regnamespace(%s) IS NULL", [SCHEMA])
+            if cur.fetchone()[0]:
+                cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
             cur.execute(f"""CREATE UNLOGGED TABLE {self.features} (
                 fid integer, layer text, rownum integer, key text, attrs jsonb, geom geometry(Geometry, 32632),
                 {DERIVED})""")

@@ -23,7 +23,7 @@ from mappature.pgt_layers import PGT_LAYERS
 
 from . import actions, audit, permissions, queries
 from .errors import MESSAGES, ConsegneError, NotAllowed
-from .forms import ReviewForm, ThrottledLoginForm, UploadForm
+from .forms import ReviewForm, UploadForm
 from .models import AuditEntry, Consegna
 from .uploads import SizeLimitHandler
 
@@ -32,7 +32,6 @@ PAGE_FINDINGS = 1000  # the page stays light; the JSON and CSV downloads carry e
 
 class LoginView(auth_views.LoginView):
     template_name = "consegne/login.html"
-    authentication_form = ThrottledLoginForm
     redirect_authenticated_user = True
 
 
@@ -146,10 +145,11 @@ def findings_geojson(request, pk: int):
 
 
 def _visible_atto(request, atto_id: int) -> PgtAtto:
-    """The act if the user may view its comune's acts (bozze included); 404 if missing, 403 if not allowed."""
+    """The act if the user may view its comune's acts (bozze included); 404 otherwise, like a missing one,
+    so that the ids of other comuni's acts reveal nothing."""
     atto = get_object_or_404(PgtAtto.objects.select_related("comune"), pk=atto_id)
     if not permissions.allowed(request.user, "view", atto.comune.istat_code):
-        raise PermissionDenied
+        raise Http404
     return atto
 
 
@@ -244,7 +244,7 @@ def send_back(request, pk: int):
 @login_required
 @require_POST
 def rollback(request, atto_id: int):
-    atto = get_object_or_404(PgtAtto, pk=atto_id)
+    atto = _visible_atto(request, atto_id)  # another comune's act: 404; their own but no right: 403
     _run(request, actions.rollback, atto)
     back = request.POST.get("consegna")
     return redirect("consegne:review", pk=int(back)) if back and back.isdigit() else redirect("consegne:list")

@@ -150,6 +150,9 @@ def tile(request, slug: str, z: int, x: int, y: int):
     response = HttpResponse(data, content_type="application/vnd.mapbox-vector-tile")
     # The URL carries ?v=<data_version>: a reload changes the URL, so browsers may keep tiles an hour.
     response["Cache-Control"] = "public, max-age=3600" if request.GET.get("v") else "no-cache"
+    if not source.public:  # a layer for logged-in users only: no shared cache may keep it
+        response["Cache-Control"] = "private, max-age=3600" if request.GET.get("v") else "private, no-cache"
+        response["Vary"] = "Cookie"
     return response
 
 

@@ -28,7 +28,8 @@ def _get(summary: str, params: list[dict], content: str = "application/json") ->
     return {"get": {"summary": summary, "parameters": params, "responses": {
         "200": {"description": "OK", "content": {content: {}}},
         "400": {"description": "Invalid parameter (message in the request language)"},
-        "404": {"description": "Unknown or not visible layer / feature"}}}}
+        "404": {"description": "Unknown or not visible layer / feature"},
+        "429": {"description": "Over the rate limit (identify, summary, compare): see Retry-After"}}}}
 
 
 def openapi_document(server_url: str) -> dict:
@@ -67,5 +68,40 @@ def openapi_document(server_url: str) -> dict:
                 [_param("kind", "ambiti_trasformazione | ambiti_rigenerazione | aree_dismesse | remix_incubatore",
                         where="path", required=True), pk, distance]),
             "/comuni.geojson": _get("All comuni (GeoJSON, EPSG:4326)", [], "application/geo+json"),
+            "/esportazioni/": _export_create(),
+            "/esportazioni/{id}/{token}/": _get("State of an export job, with its download_url when done", [
+                pk, _param("token", "Secret part of the job's URL", where="path", required=True)]),
         },
+        # Anonymous access works; a token (or a browser session) shows what that user may see.
+        "security": [{}, {"tokenAuth": []}, {"sessionAuth": []}],
+        "components": {"securitySchemes": {
+            "tokenAuth": {"type": "apiKey", "in": "header", "name": "Authorization",
+                          "description": "'Authorization: Token <key>' (key from `manage.py api_token USER NAME`); "
+                                         "no CSRF token is needed. A wrong or expired key is a 401."},
+            "sessionAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid",
+                            "description": "The browser session of /consegne/accesso/; POSTs need the CSRF token."},
+        }},
     }
+
+
+_TOO_MANY = {"description": "Over the rate limit of the caller (settings.RATE_LIMITS): the JSON error says "
+                            "'try again in N s', the Retry-After header gives N",
+             "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+
+
+def _export_create() -> dict:
+    form = {"type": "object", "required": ["layers"], "properties": {
+        "layers": {"type": "array", "items": {"type": "string"}, "description": "Layer identifiers"},
+        "area_kind": {"enum": ["comune", "zona", "bbox"]},
+        "comune": {"type": "string", "description": "ISTAT code (area_kind=comune)"},
+        "zona": {"type": "string", "description": "Zona omogenea code (area_kind=zona)"},
+        "bbox": {"type": "string", "description": "minx,miny,maxx,maxy (area_kind=bbox)"},
+        "bbox_crs": {"enum": ["EPSG:32632", "EPSG:4326"]}}}
+    return {"post": {
+        "summary": "Start a GeoPackage export; an identical request is answered with the same job",
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": form}}},
+        "responses": {"201": {"description": "Done at once (small export): the job with its download_url"},
+                      "202": {"description": "Running in the background: poll status_url"},
+                      "400": {"description": "Refused (message in the request language)"},
+                      "401": {"description": "Wrong or expired API token"},
+                      "429": _TOO_MANY}}}

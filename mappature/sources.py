@@ -34,6 +34,8 @@ class LayerSource:
     labels: tuple[str, ...]
     data_version: int
     synthetic: bool
+    # Visible to anonymous visitors; otherwise responses built from it are sent "private".
+    public: bool = True
 
     @property
     def table(self) -> str:
@@ -94,7 +96,8 @@ def resolve(layer: Layer, lang: str = "it") -> LayerSource:
         names = tuple(c for c in columns if c not in _SKIP)
         labels = names
     title = layer.title(lang)
-    return LayerSource(layer.slug, title, layer.source, columns, names, labels, layer.data_version, layer.synthetic)
+    return LayerSource(layer.slug, title, layer.source, columns, names, labels, layer.data_version, layer.synthetic,
+                       public=layer.visibility == Layer.Visibility.PUBLIC)
 
 
 def visible_source(user, slug: str, lang: str = "it") -> LayerSource:

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -28,13 +29,38 @@ def _database_from_url(url: str) -> dict:
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        # A database that does not answer makes a request fail (503) in seconds, not hang.
+        "OPTIONS": {"connect_timeout": 5},
         # Parallel developers and CI jobs can keep their test databases apart.
         "TEST": {"NAME": os.environ.get("REMIX_TEST_DB_NAME")},
     }
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "remix-development-only-secret-key-change-me")
 DEBUG = _env_bool("DJANGO_DEBUG", False)
+# "production": behind a TLS-terminating proxy (secure cookies, HSTS, HTTPS redirect; see the end).
+REMIX_ENV = os.environ.get("REMIX_ENV", "development")
+# Files Remix writes (deliveries, exports, logs, keys) are never readable by other users.
+os.umask(int(os.environ.get("REMIX_UMASK", "027"), 8))
+# The project's own cluster: libpq reads the generated passwords from this 0600 file (scripts/pg.sh).
+if "PGPASSFILE" not in os.environ and (BASE_DIR / "var" / "secrets" / "pgpass").is_file():
+    os.environ["PGPASSFILE"] = str(BASE_DIR / "var" / "secrets" / "pgpass")
+
+
+def _secret_key() -> str:
+    """DJANGO_SECRET_KEY, else the file DJANGO_SECRET_KEY_FILE (default: the one `make` generates)."""
+    if os.environ.get("DJANGO_SECRET_KEY"):
+        return os.environ["DJANGO_SECRET_KEY"]
+    path = Path(os.environ.get("DJANGO_SECRET_KEY_FILE", BASE_DIR / "var" / "secrets" / "django-secret-key"))
+    if path.is_file() and path.read_text().strip():
+        return path.read_text().strip()
+    if DEBUG:
+        return "remix-debug-only-insecure-secret-key"
+    raise ImproperlyConfigured(
+        "Remix refuses to start without a secret key: set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE, a "
+        "file holding it), or run `make run`, which generates one into var/secrets/django-secret-key.")
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -54,6 +80,9 @@ INSTALLED_APPS = [
     "mappature",
     "etl",
     "consegne",
+    "remix",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -64,8 +93,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # "Authorization: Token <key>" on /api/: that user, no CSRF check (no cookie is involved).
+    "remix.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "remix.middleware.DatabaseUnavailableMiddleware",
+    "remix.middleware.RateLimitMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the answer of the login path that was used.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "remix.urls"
@@ -208,9 +244,6 @@ REMIX = {
     "CONSEGNE_BOUNDARY_TOLERANCE_M": 2.0,
     # Time limit of one validation (seconds): past it the delivery is refused with a "timeout" finding.
     "CONSEGNE_VALIDATION_TIMEOUT_S": int(os.environ.get("REMIX_CONSEGNE_VALIDATION_TIMEOUT_S", 900)),
-    # Failed logins per username in LOGIN_WINDOW_MIN minutes before further attempts are refused.
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_WINDOW_MIN": 15,
     # A copy of the file each ETL version was loaded from, so any version can be restored.
     "ETL_ARCHIVE_DIR": Path(os.environ.get("REMIX_ETL_ARCHIVE_DIR", BASE_DIR / "var" / "etl" / "archive")),
     # Generated synthetic datasets (PGT GeoPackage, PTM layers), cached by seed and scale.
@@ -313,3 +346,96 @@ LOGGING = {
 # Debian's GDAL 3.6 cannot sandbox spatial-reference parsing; Remix never hands untrusted SRS text
 # to Django's GDAL bindings (uploaded files are read through pyogrio's own, newer GDAL).
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- Security (issue 12) ---------------------------------------------------------------------------
+from datetime import timedelta  # noqa: E402
+
+# One throttle for every way in (the login form, the admin, HTTP Basic on /ows): django-axes counts
+# the failures of django.contrib.auth.authenticate() whatever called it, in the database (shared by
+# every app server). Locked per username and per client address after AXES_FAILURE_LIMIT failures;
+# a lock ends AXES_COOLOFF_TIME after the failure that set it (failures during the lock do not
+# extend it), so an attacker cannot keep a real user out for long, and records older than the
+# cool-off are deleted at the next failure (the table stays bounded). Successful logins are not logged.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("REMIX_LOGIN_MAX_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("REMIX_LOGIN_COOLOFF_MIN", "10")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "remix.security.lockout_response"
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "remix.security.client_ip"
+# Proxies in front of the app that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
+REMIX_PROXY_COUNT = int(os.environ.get("REMIX_PROXY_COUNT", "0"))
+
+CSRF_FAILURE_VIEW = "remix.security.csrf_failure"
+
+# E-mail (invitations, password reset): printed on the console unless an SMTP server is configured.
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("DJANGO_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "remix@localhost")
+# Days an invitation or password-reset link stays valid.
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+
+# Caches: "shared" is a database table every app server sees (OGC registry version, identical
+# exports); `manage.py createcachetable` makes it (make migrate does).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "remix_cache",
+               "OPTIONS": {"MAX_ENTRIES": 100_000}},
+}
+
+# Requests per client address (or user, by session or API token) per window on the expensive public
+# endpoints: scope -> (requests, seconds). Over the limit: HTTP 429 with Retry-After ("riprova tra
+# N s"). Counted in the table remix_ratecounter (one atomic statement; shared by every app server).
+RATE_LIMITS = {
+    "export": (int(os.environ.get("REMIX_RATE_EXPORT", "10")), 600),
+    "summary": (int(os.environ.get("REMIX_RATE_SUMMARY", "120")), 60),
+    "identify": (int(os.environ.get("REMIX_RATE_IDENTIFY", "240")), 60),
+}
+# Which views count against which limit (URL names; "POST " first: only that method counts).
+RATE_LIMITED_VIEWS = {
+    "POST exports_api:create": "export", "POST exports:form": "export",
+    "api:summary": "summary", "api:compare": "summary", "api:identify": "identify",
+}
+
+# Content security policy (django-csp): scripts only from our own files, no inline script or
+# handler; images also from the basemap servers of REMIX["BASEMAPS"].
+_basemap_origins = sorted({"{0.scheme}://{0.netloc}".format(urlsplit(b["url"])) for b in REMIX["BASEMAPS"]
+                           if b["url"].startswith("https://")})
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # Leaflet positions tiles and popups with style attributes.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *_basemap_origins],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Production: behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
+if REMIX_ENV == "production":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the proxy's and the orchestrator's health checks
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("REMIX_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    USE_X_FORWARDED_HOST = _env_bool("REMIX_USE_X_FORWARDED_HOST", False)

@@ -2,13 +2,9 @@
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
 
-
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
-
+from .health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -3,6 +3,7 @@
 # (scripts/worker.sh → manage.py worker); pid files under var/run, logs (rotated) under var/log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+umask 027  # logs and whatever the app writes are not world-readable
 PID=var/run/gunicorn.pid
 SUPERVISOR=var/run/worker-supervisor.pid
 LOGS=var/log
@@ -31,11 +32,13 @@ start() {
   local host=$1 port=$2
   stop >/dev/null
   mkdir -p var/run "$LOGS"
-  nohup scripts/worker.sh >/dev/null 2>&1 &
+  # The worker runs ETL loads (ALTER TABLE, overview tables): it connects as the owner when
+  # REMIX_WORKER_DATABASE_URL is given (make run), the web server as the unprivileged app role.
+  DATABASE_URL="${REMIX_WORKER_DATABASE_URL:-${DATABASE_URL:-}}" nohup scripts/worker.sh >/dev/null 2>&1 &
   # Threaded workers: the app mostly waits on PostGIS; measured by `python -m bench load` (docs/architecture.md).
   REMIX_LOG_NAME=web REMIX_LOG_CONSOLE=0 .venv/bin/gunicorn remix.wsgi:application -c remix/gunicorn_conf.py \
     --bind "$host:$port" --workers "${REMIX_WORKERS:-3}" --worker-class gthread --threads "${REMIX_THREADS:-4}" \
-    --timeout 120 --daemon --pid "$PID"
+    --timeout 120 --umask 0o027 --daemon --pid "$PID"
   for _ in $(seq 100); do
     if curl -fs -o /dev/null "http://$host:$port/healthz"; then
       say "Remix is running at http://$host:$port/ (English: http://$host:$port/en/), with its background worker."

@@ -1,6 +1,10 @@
 """Shared fixtures: datasets loaded through the real ETL into the real PostGIS test database."""
 
+import contextlib
+
 import pytest
+from django.http import HttpRequest
+from django.test import Client
 
 from background.testing import in_memory
 from etl import pipeline
@@ -17,6 +21,33 @@ def jobs_in_memory(request):
         return
     with in_memory() as app:
         yield app
+
+_client_login = Client.login
+
+
+def _login_with_a_request(self, **credentials):
+    """django-axes throttles every authenticate() call and needs the request to count it by address;
+    the test client's login() has none, so it gets an empty one from 127.0.0.1."""
+    request = HttpRequest()
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    credentials.setdefault("request", request)
+    return _client_login(self, **credentials)
+
+
+Client.login = _login_with_a_request
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request, django_db_blocker):
+    """Rate-limit counters live in a cache table that the flush of transactional tests leaves alone:
+    each test that used the database starts with none."""
+    yield
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
+        from django.core.cache import caches
+        from django.db import DatabaseError
+
+        with django_db_blocker.unblock(), contextlib.suppress(DatabaseError):
+            caches["shared"].clear()
 
 
 @pytest.fixture

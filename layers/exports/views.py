@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
+from django.core.cache import caches
+from django.db import DatabaseError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,14 +30,44 @@ def _request_args(data) -> tuple[list[str], str, str, list | None]:
 
 
 def _start(request, data) -> ExportJob:
-    """Plan the export; run it now if small, else in the background."""
+    """Plan the export; run it now if small, else in the background. An identical request (same
+    layers at the same data versions, same area, same visibility) gets the job already made."""
     layers, kind, key, bbox = _request_args(data)
+    crs = data.get("bbox_crs") or "EPSG:32632"
+    fingerprint = _fingerprint(request.user, layers, kind, key, bbox, crs)
+    job = _same_job(fingerprint)
+    if job is not None:
+        return job
     # The web map sends its extent in lon/lat (bbox_crs=EPSG:4326); scripts keep EPSG:32632.
-    job = jobs.plan(request.user, layers, kind, key, bbox, bbox_crs=data.get("bbox_crs") or "EPSG:32632")
+    job = jobs.plan(request.user, layers, kind, key, bbox, bbox_crs=crs)
+    caches["shared"].set(fingerprint, (job.pk, job.token), timeout=SAME_JOB_SECONDS)
     if job.background:
         jobs.start_background(job)
     else:
         jobs.run(job)
+    return job
+
+
+SAME_JOB_SECONDS = 3600  # an identical request within the hour is served by the same job
+
+
+def _fingerprint(user, layers, kind, key, bbox, crs) -> str:
+    slugs = sorted({s for s in layers if s})
+    versions = list(Layer.objects.filter(slug__in=slugs).order_by("slug").values_list("slug", "data_version",
+                                                                                      "updated_at"))
+    who = f"user:{user.pk}" if user is not None and user.is_authenticated else "public"
+    text = repr((who, versions, kind, key, [str(v).strip() for v in bbox] if bbox else None, crs))
+    return "export:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _same_job(fingerprint: str) -> ExportJob | None:
+    try:
+        pk, token = caches["shared"].get(fingerprint) or (None, None)
+    except DatabaseError:
+        return None
+    job = ExportJob.objects.filter(pk=pk, token=token).exclude(status=ExportJob.Status.FAILED).first() if pk else None
+    if job is not None and job.status == ExportJob.Status.DONE and not (job.file and Path(job.file).exists()):
+        return None  # its file was purged: make a new one
     return job
 
 

@@ -14,13 +14,15 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connection
+from django.core.cache import caches
+from django.db import OperationalError, connection
 
 from ..models import Layer
 from . import guard, mapfile
@@ -159,26 +161,29 @@ def _prune(directory: Path, keep: int = 64) -> None:
         old.unlink(missing_ok=True)
 
 
-def registry_stamp() -> Path:
-    return ogc_dir() / "registry.stamp"
+REGISTRY_KEY = "ogc:registry-version"
+
+
+def _registry_cache():
+    """The cache every app server shares (a database table, see settings.CACHES["shared"])."""
+    return caches["shared" if "shared" in settings.CACHES else "default"]
 
 
 def registry_changed(**_kwargs) -> None:
-    """Signal receiver: a layer, its groups or a user's groups changed; every worker re-reads the registry."""
-    registry_stamp().touch()
+    """Signal receiver: a layer, its groups or a user's groups changed; every app server re-reads the
+    registry. A new random value in the database (never a local file): written in the transaction
+    of the change, so other servers see it when, and only if, the change is committed."""
+    _registry_cache().set(REGISTRY_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def _stamp_mtime() -> float:
-    try:
-        return registry_stamp().stat().st_mtime
-    except FileNotFoundError:
-        return 0.0
+def _registry_version() -> str | None:
+    return _registry_cache().get(REGISTRY_KEY)
 
 
 def _visible_stamps(user) -> list[tuple]:
     who = user.pk if user is not None and user.is_authenticated else None
     ttl = float(conf("OGC_REGISTRY_TTL", 2.0))
-    now, mtime = time.monotonic(), _stamp_mtime()
+    now, mtime = time.monotonic(), _registry_version()
     cached = _visible.get(who)
     if cached and now - cached[0] < ttl and cached[1] == mtime:
         return cached[2]
@@ -200,7 +205,7 @@ def map_for(user, lang: str = "it"):
 
     The visible set (id, last change, data version) is asked of the database unless this process
     asked it for the same user less than ``REMIX["OGC_REGISTRY_TTL"]`` seconds ago and no registry
-    change was signalled since (``registry_changed`` touches a stamp file all workers see).
+    change was signalled since (``registry_changed`` writes a new registry version in the database).
     """
     stamps = _visible_stamps(user)
     key = _cache_key(stamps, lang)
@@ -236,8 +241,18 @@ def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", l
     template = map_for(user, lang)
     capabilities = prepared.request.lower() == "getcapabilities"
     links = _metadata_links(template, online_resource) if capabilities else {}
+    if _server_started[0] is None:
+        _server_restarted()  # remember when the server this process talks to started
     with _lock:
         answer = _run(template, prepared.query, online_resource, prepared.body, links, prepared)
+        if _failed and (_connection_lost(_failed) or _server_restarted()):
+            # A pooled PostGIS connection died (database restarted): drop the pool and answer again.
+            log.warning("OGC: PostGIS connection lost (%s); reconnecting", _failed[0][:200])
+            mapscript().msConnPoolCloseUnreferenced()
+            answer = _run(template, prepared.query, online_resource, prepared.body, links, prepared)
+            if _failed and _connection_lost(_failed):  # still down: the views answer 503 with Retry-After
+                mapscript().msConnPoolCloseUnreferenced()
+                raise OperationalError(f"PostGIS unreachable from MapServer: {_failed[0][:200]}")
     return _clean_capabilities(answer) if capabilities else answer
 
 
@@ -250,6 +265,28 @@ def _clean_capabilities(answer: OwsResponse) -> OwsResponse:
     body = answer.body.replace(mapfile.KEYWORD_COMMA.encode(), b",")
     body = _LANGUAGE_IN_URL.sub(b"?", body)
     return OwsResponse(status=answer.status, content_type=answer.content_type, body=body)
+
+
+# MapServer's words for a failed query, and libpq's for a connection that no longer works.
+_QUERY_ERRORS = ("Error executing", "Query error", "msPostGIS")
+_CONNECTION_ERRORS = ("server closed the connection", "terminating connection", "no connection to the server",
+                      "connection to server", "could not connect", "SSL SYSCALL", "the database system is")
+_failed: list[str] = []  # set by _run: MapServer's messages when a PostGIS query of the request failed
+_server_started: list = [None]  # pg_postmaster_start_time() last seen by this process
+
+
+def _connection_lost(messages: list[str]) -> bool:
+    return any(e in m for m in messages for e in _CONNECTION_ERRORS)
+
+
+def _server_restarted() -> bool:
+    """Has PostgreSQL restarted since this process last looked (its pooled connections are dead)?
+    Asked only after a failed query; raises OperationalError while the database is down."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_postmaster_start_time()")
+        started = cur.fetchone()[0]
+    before, _server_started[0] = _server_started[0], started
+    return before is not None and before != started
 
 
 def _metadata_links(template, online_resource: str) -> dict[str, str]:
@@ -346,6 +383,8 @@ def _run(template, query_string: str, online_resource: str, body: bytes, links: 
         except ms.MapServerError as err:  # nothing written, or no header block
             log.info("MapServer wrote no answer: %s", err)
         ms.msIO_resetHandlers()
+        watched = _QUERY_ERRORS + _CONNECTION_ERRORS
+        _failed[:] = [m for m in _error_messages(ms, payload) if any(e in m for e in watched)]
         ms.msResetErrorList()
     if not payload:  # MapServer wrote nothing it could call an answer
         return OwsResponse(status=400, content_type=EXCEPTION_TYPE, body=guard.exception_report(
@@ -375,6 +414,20 @@ def cache_control(answer: OwsResponse, user) -> str:
     if answer.is_exception:
         return "no-store"
     return "private, max-age=60" if user is not None and user.is_authenticated else "public, max-age=60"
+
+
+def _error_messages(ms, payload) -> list[str]:
+    """MapServer's error list of this request, and the exception text it wrote (XML or plain)."""
+    messages = []
+    error = ms.msGetErrorObj()
+    for _ in range(20):  # the chain is short; bounded all the same
+        if error is None or not error.code:
+            break
+        messages.append(f"{error.routine}: {error.message}")
+        error = error.next()
+    if payload and len(payload) < 100_000 and b"xception" in bytes(payload[:2000]):
+        messages.append(bytes(payload).decode("utf-8", "replace"))
+    return messages
 
 
 def close_connections() -> None:

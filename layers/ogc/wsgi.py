@@ -7,6 +7,7 @@ every other request (and any request with credentials) takes the full Django sta
 
 from __future__ import annotations
 
+from django import db
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import DisallowedHost
@@ -38,6 +39,11 @@ def _answer(environ) -> tuple[str, list[tuple[str, str]], bytes]:
     except OgcError as err:
         return "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"),
                                            ("Cache-Control", "no-store")], str(err).encode()
+    except (db.OperationalError, db.InterfaceError):
+        # The database is down or restarting: say when to come back, and drop the broken connection.
+        db.connection.close_if_unusable_or_obsolete()
+        return "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "30"),
+                                           ("Cache-Control", "no-store")], b"Database unavailable: retry in 30 s."
     headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body))),
                ("Access-Control-Allow-Origin", "*"), ("Cache-Control", service.cache_control(answer, None)),
                ("X-Content-Type-Options", "nosniff")]

@@ -29,14 +29,18 @@
     return { color: s.stroke, weight: s.width, fillColor: s.fill, fillOpacity: s.opacity, className: "preview-feature" };
   }
 
+  // Built as DOM nodes: attribute names and values are data, never inserted as HTML.
   function popup(feature) {
-    const rows = Object.keys(feature.properties).map(function (k) {
+    const table = document.createElement("table");
+    Object.keys(feature.properties).forEach(function (k) {
       const v = feature.properties[k];
-      const td = document.createElement("td");
-      td.textContent = v === null ? "–" : (Array.isArray(v) ? v.join("; ") : String(v));
-      return "<tr><th>" + k + "</th>" + td.outerHTML + "</tr>";
+      const tr = table.insertRow();
+      const th = document.createElement("th");
+      th.textContent = k;
+      tr.appendChild(th);
+      tr.insertCell().textContent = v === null ? "–" : (Array.isArray(v) ? v.join("; ") : String(v));
     });
-    return "<table>" + rows.join("") + "</table>";
+    return table;
   }
 
   function fitExtent() {

@@ -69,7 +69,9 @@
       style: function (f) { return Object.assign(styleFor(f.properties, false), { className: "comune" }); },
       onEachFeature: function (f, l) {
         byIstat[f.properties.istat_code] = l;
-        l.bindTooltip(f.properties.name, { sticky: true });
+        const tip = document.createElement("span");  // the name as text: Leaflet would parse a string as HTML
+        tip.textContent = f.properties.name;
+        l.bindTooltip(tip, { sticky: true });
         l.on("add", function () { l.getElement().setAttribute("data-istat", f.properties.istat_code); });
         l.on("click", function () { select(f.properties.istat_code, false); });
       },
