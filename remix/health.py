@@ -7,7 +7,6 @@ the worker's state is reported, not enforced: the app serves pages without it.
 from __future__ import annotations
 
 from django import db
-from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
@@ -15,15 +14,13 @@ WORKER_FRESH_S = 120  # a worker that has not written a heartbeat for this long 
 
 
 def _worker(cur) -> str:
-    """"up"/"down" from procrastinate's worker table when present, "inline" when validations run
-    in the web process itself, "unknown" when nothing tells."""
+    """"up"/"down" from procrastinate's worker table (a heartbeat in the last WORKER_FRESH_S seconds),
+    "unknown" when the table is missing (migrations not applied)."""
     cur.execute("SELECT to_regclass('procrastinate_workers') IS NOT NULL")
     if cur.fetchone()[0]:
         cur.execute("SELECT count(*) FROM procrastinate_workers "
                     "WHERE last_heartbeat > now() - make_interval(secs => %s)", [WORKER_FRESH_S])
         return "up" if cur.fetchone()[0] else "down"
-    if settings.REMIX.get("CONSEGNE_INLINE_WORKER"):
-        return "inline"
     return "unknown"
 
 

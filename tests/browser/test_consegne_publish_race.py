@@ -4,7 +4,8 @@ in force changed and that the draft must be reviewed again (never an error page)
 import pytest
 from playwright.sync_api import expect
 
-from consegne import actions, jobs
+from background.testing import run_jobs
+from consegne import actions
 from consegne.models import Consegna, Membership
 from mappature.models import Comune, PgtAtto
 from tests.consegne.conftest import ACT, BESATE, make_user, uploaded
@@ -28,7 +29,7 @@ def test_the_second_reviewer_is_told_to_review_again(browser, live_server, comun
     drafts = []
     for name in ("variante_32632.gpkg", "good_32632.gpkg"):
         drafts.append(actions.submit(tecnico, besate, uploaded(name), ACT))
-        jobs.run_pending()
+        run_jobs()
     one, two = browser.new_page(), browser.new_page()
     request.addfinalizer(one.close)
     request.addfinalizer(two.close)

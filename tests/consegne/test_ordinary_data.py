@@ -12,7 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import translation
 
-from consegne import actions, jobs, sqlchecks, validation
+from background.testing import run_jobs
+from consegne import actions, sqlchecks, validation
 from consegne.models import Consegna
 from consegne.rules import message
 from mappature.models import Comune, PgtAtto, PgtFeature
@@ -30,7 +31,14 @@ def _submit(user, path):
 
 def _deliver(user, path):
     c = _submit(user, path)
-    jobs.run_pending()
+    run_jobs()
+    c.refresh_from_db()
+    return c
+
+
+def _claim(c):
+    """The delivery as the job finds it when it starts validating (the job itself is not run)."""
+    Consegna.objects.filter(pk=c.pk).update(state=Consegna.State.IN_VALIDAZIONE)
     c.refresh_from_db()
     return c
 
@@ -199,8 +207,7 @@ def test_a_validation_past_its_time_limit_stops_with_a_finding(tecnico, consegne
 
     sleep = ("slow_check", "SELECT %(c)s, 'errore', 'slow', '', '', '{}'::jsonb, NULL FROM pg_sleep(30)")
     monkeypatch.setattr(sqlchecks, "CHECKS", [*sqlchecks.CHECKS, sleep])
-    c = _submit(tecnico, CORPUS / "good_32632.gpkg")
-    c = jobs.claim_next()
+    c = _claim(_submit(tecnico, CORPUS / "good_32632.gpkg"))
     validation.validate(c, seconds=3)
     c.refresh_from_db()
     assert c.state == Consegna.State.RESPINTA and c.atto is None
@@ -276,8 +283,7 @@ def test_the_time_limit_holds_outside_a_transaction_too(tecnico, consegne_settin
 
     sleep = ("slow_check", "SELECT %(c)s, 'errore', 'slow', '', '', '{}'::jsonb, NULL FROM pg_sleep(30)")
     monkeypatch.setattr(sqlchecks, "CHECKS", [*sqlchecks.CHECKS, sleep])
-    _submit(tecnico, CORPUS / "good_32632.gpkg")
-    c = jobs.claim_next()
+    c = _claim(_submit(tecnico, CORPUS / "good_32632.gpkg"))
     validation.validate(c, seconds=4)
     c.refresh_from_db()
     assert c.state == Consegna.State.RESPINTA

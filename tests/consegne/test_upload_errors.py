@@ -9,7 +9,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from consegne import actions, jobs
+from background.testing import run_jobs
+from consegne import actions
 from consegne.models import AuditEntry, Consegna
 from consegne.rules import message
 from mappature.models import Comune
@@ -112,7 +113,7 @@ def test_an_unreadable_geopackage_is_reported_without_paths_or_gdal_text(tecnico
     db.close()
     c = actions.submit(tecnico, Comune.objects.get(istat_code=BESATE),
                        SimpleUploadedFile("consegna.gpkg", path.read_bytes()), ACT)
-    jobs.run_pending()
+    run_jobs()
     c.refresh_from_db()
     assert c.state == Consegna.State.RESPINTA
     texts = [message(f.rule, f.params) for f in c.findings.all()]

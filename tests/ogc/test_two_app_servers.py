@@ -39,7 +39,7 @@ def other_server(tmp_path):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "REMIX_OGC_DIR": str(var / "ogc"),
            "REMIX_EXPORT_DIR": str(var / "exports"), "REMIX_WORK_DIR": str(var / "work"),
-           "REMIX_CONSEGNE_DIR": str(var / "consegne"), "REMIX_CONSEGNE_INLINE_WORKER": "false",
+           "REMIX_CONSEGNE_DIR": str(var / "consegne"),
            "DJANGO_SECRET_KEY": "other-server-" + "x" * 40}
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = db["PASSWORD"]
