@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import functools
+import itertools
+import logging
 
+import psycopg
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import translation
 from django.utils.translation import get_language
@@ -20,6 +24,8 @@ from .layer_list import layer_tree, nearby_path
 from .openapi import openapi_document
 from .params import parse_bbox, parse_distance, parse_int, parse_lonlat, parse_territory
 from .sources import resolve, visible_source
+
+logger = logging.getLogger(__name__)
 
 
 def _conf(key: str, default):
@@ -42,6 +48,10 @@ def api(view):
                 return view(request, *args, **kwargs)
             except MappatureError as err:
                 return JsonResponse({"error": str(err)}, status=err.status)
+            except (DatabaseError, psycopg.Error):  # psycopg's own: the CSV's COPY runs on the raw cursor
+                logger.exception("map API request failed: %s", request.get_full_path())
+                return JsonResponse({"error": _("La richiesta non è riuscita per un errore del server: "
+                                                "i dati mostrati non sono aggiornati.")}, status=500)
 
     return require_GET(wrapper)
 
@@ -60,7 +70,9 @@ def features(request, slug: str):
     source = visible_source(request.user, slug, _lang())
     flt, bbox = parse_filter(request.GET), parse_bbox(request.GET.get("bbox"))
     if request.GET.get("format") == "csv":
-        response = StreamingHttpResponse(queries_features.stream_csv(source, flt, bbox), content_type="text/csv")
+        rows = queries_features.stream_csv(source, flt, bbox)
+        first = next(rows)  # runs the query: a failure answers an error here, not a 200 with a header only
+        response = StreamingHttpResponse(itertools.chain([first], rows), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
         return response
     max_limit = _conf("API_MAX_PAGE", 1000)

@@ -82,12 +82,18 @@ def csv_copy_sql(source: LayerSource, flt: MapFilter, bbox: BBox | None) -> tupl
 
 
 def stream_csv(source: LayerSource, flt: MapFilter, bbox: BBox | None) -> Iterator[bytes]:
-    """The selected rows as CSV bytes, streamed by PostgreSQL's COPY (no row cap, constant memory)."""
+    """The selected rows as CSV bytes, streamed by PostgreSQL's COPY (no row cap, constant memory).
+
+    The first item is yielded only once the COPY has started and produced its first chunk (or ended):
+    the caller pulls it before answering, so a failing query is an error, never a 200 with a header only.
+    """
     header = ",".join('"' + label.replace('"', '""') + '"' for label in source.labels) + "\r\n"
-    yield header.encode()
     sql, params = csv_copy_sql(source, flt, bbox)
     with connection.cursor() as cur, cur.cursor.copy(sql, params) as copy:
-        yield from (bytes(chunk) for chunk in copy)
+        chunks = iter(copy)
+        first = next(chunks, b"")
+        yield header.encode() + bytes(first)
+        yield from (bytes(chunk) for chunk in chunks)
 
 
 def identify(source: LayerSource, flt: MapFilter, lon: float, lat: float, tolerance_m: float,

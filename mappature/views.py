@@ -14,6 +14,8 @@ def home(request):
         "zona_unconfirmed": _("assegnazione dedotta, non confermata da una fonte"),
         "no_results": _("Nessun comune trovato"),
         "no_basemap": _("Nessuno sfondo (non serve la rete)"),
+        "area_official": _("ufficiale ISTAT; dai confini generalizzati: %(km2)s km²"),
+        "area_computed": _("calcolata dai confini generalizzati"),
     }
     return render(request, "mappature/home.html", {"zone": queries.zone_summary(), "i18n_strings": strings})
 
