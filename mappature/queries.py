@@ -8,7 +8,8 @@ from .models import Comune, ZonaOmogenea
 
 # Areas shown and densities use the official surface (``Comune.official_area_km2``, ISTAT via ISPRA):
 # the boundaries are generalised. Area on the ellipsoid, in km², from the EPSG:32632 geometry (as the
-# summaries and the proximity queries compute it): within 0.0002 km² of ST_Area(geography) for each of the 133 comuni, same figures to 0.01 km².
+# summaries and the proximity queries compute it): within 0.0002 km² of ST_Area(geography) for each of
+# the 133 comuni, same figures to 0.01 km².
 _AREA_KM2 = f"{ellipsoidal_area_sql('c.geom')} / 1e6"
 
 

@@ -81,4 +81,16 @@ def _webmap_strings() -> dict:
         "gpkg_no_layers": _("Accendi almeno uno strato da esportare."),
         "gpkg_running": _("Esportazione in corso: %(done)s di %(total)s elementi"),
         "gpkg_done": _("GeoPackage pronto: %(n)s elementi (%(area)s)"),
+        "n_of_m_without_amount": _("%(n)s di %(m)s senza importo"),
+        "per_inhabitant_covers": _("Per abitante: importi noti di %(n)s realizzazioni su %(m)s, divisi per la "
+                                   "popolazione ISTAT (%(pop)s) dei %(k)s comuni selezionati; un intervento su più "
+                                   "comuni conta per intero in ciascuna selezione che ne tocca uno."),
+        "source_row": _("%(n)s realizzazioni"),
+        "source_no_amount": _("%(source)s: %(n)s di %(m)s senza importo"),
+        "several_sources": _("più fonti"),
+        "request_failed": _("Richiesta non riuscita: %(error)s. La mappa e la tabella non mostrano questa selezione."),
+        "km2": _("km²"),
+        "precision": {"comune": _("comune (punto nel comune, non il sito)"), "address": _("indirizzo"),
+                      "site": _("sito")},
+        "per_km2": _("ab./km²"),
     }

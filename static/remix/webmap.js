@@ -136,7 +136,7 @@
       const layer = L.geoJSON(null, { renderer: canvas, interactive: false,
         style: function (f) { return styleFor(l, f.properties); },
         pointToLayer: function (f, ll) { return L.circleMarker(ll, styleFor(l, f.properties)); } }).addTo(map);
-      drawn[slug] = layer;
+      drawn[slug] = layer; layer.remixSlug = slug;
       item.dataset.count = "";
       // The first page says how many features match (numberMatched): no separate count request.
       loadAll(API + "layers/" + slug + "/features?limit=1000&" + params.toString(), layer, 0, function (fc) {
@@ -162,7 +162,7 @@
       layer.addData(fc);
       if (first) { first(fc); }
       if (offset + fc.numberReturned < fc.numberMatched && offset < 20000) { loadAll(url, layer, offset + fc.limit); }
-    });
+    }).catch(function (err) { if (drawn[layer.remixSlug] === layer) { layer.clearLayers(); } P.showError(T, err.message); });
   }
 
   // Tiles carry no count: ask for it (one row, no geometry).
@@ -172,6 +172,9 @@
     getJSON(API + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
       if (!state.layers.has(slug)) { return; }
       showCount(item, fc, params);
+    }).catch(function (err) {
+      item.querySelector(".count").textContent = "(" + T.error + ")"; item.dataset.count = "error";
+      P.showError(T, err.message);
     });
   }
 
@@ -203,6 +206,7 @@
   }
 
   function refresh() {
+    P.clearError();
     Object.keys(layers).forEach(drawLayer);
     document.getElementById("selection-title").textContent = selectionName();
     document.getElementById("print-title").textContent = T.map_title + " — " + selectionName();

@@ -7,81 +7,15 @@ loads), never from the code under test, so they keep holding when rows are added
 from __future__ import annotations
 
 import csv
-import re
-import unicodedata
 from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-import yaml
-from django.conf import settings
 
 from tests.mvt import decode, tile_of
+from tests.shipped import expected_by_source, zona_comuni_names
 
 pytestmark = pytest.mark.django_db
-
-
-def _norm(name: str) -> str:
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]", "", text)
-
-
-def _shipped_rows() -> list[dict]:
-    declaration = yaml.safe_load((settings.BASE_DIR / "etl" / "sources" / "realizzazioni.yaml").read_text())
-    path = settings.REMIX["DATA_DIR"] / declaration["location"]
-    with open(path, encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    for row in rows:
-        row["sources"] = [s.strip() for s in (row["funding_source"] or "").split(";") if s.strip()]
-        row["names"] = [_norm(c) for c in (row["comuni"] or "").split(";") if c.strip()]
-        row["domain_list"] = [d.strip() for d in (row["domains"] or "").split(";") if d.strip()]
-        row["amount"] = Decimal(row["amount_eur"]) if row["amount_eur"].strip() else None
-        row["cofunding"] = Decimal(row["cofunding_eur"]) if row["cofunding_eur"].strip() else None
-    return rows
-
-
-def _comuni_by_zona() -> dict[str, set[str]]:
-    """Normalised comune names per zona name, from the shipped comuni file."""
-    import json
-
-    with open(settings.REMIX["DATA_DIR"] / "comuni_cmm.geojson", encoding="utf-8") as fh:
-        features = json.load(fh)["features"]
-    zone = defaultdict(set)
-    for f in features:
-        zone[f["properties"]["zona_omogenea"]].add(_norm(f["properties"]["name"]))
-    return zone
-
-
-def expected_by_source(rows: list[dict]) -> dict[str, dict]:
-    """What the data say: one source gets the whole amount; a grant plus one co-funder with cofunding_eur
-    splits into amount − cofunding and cofunding; anything else with several sources is "più fonti"."""
-    out = defaultdict(lambda: {"n": 0, "n_without_amount": 0, "amount_eur": Decimal(0)})
-    for row in rows:
-        sources, amount, co = row["sources"], row["amount"], row["cofunding"]
-        if len(sources) == 2 and amount is not None and co and 0 < co <= amount:
-            shares = [(sources[0], amount - co), (sources[1], co)]
-        elif len(sources) == 1:
-            shares = [(sources[0], amount)]
-        elif not sources:
-            shares = [("fonte non indicata", amount)]
-        else:
-            shares = [("più fonti", amount)]
-        for source, share in shares:
-            out[source]["n"] += 1
-            if share is None:
-                out[source]["n_without_amount"] += 1
-            else:
-                out[source]["amount_eur"] += share
-    return dict(out)
-
-
-@pytest.fixture
-def realizzazioni(comuni, load_source):
-    from layers.sync import sync
-
-    load_source("realizzazioni")
-    sync()
-    return _shipped_rows()
 
 
 def _zona_code(name: str) -> str:
@@ -95,7 +29,7 @@ def test_funding_by_source_adds_up_to_the_shipped_data(client, realizzazioni, zo
     rows = realizzazioni
     query = ""
     if zona:
-        names = _comuni_by_zona()[zona]
+        names = zona_comuni_names()[zona]
         rows = [r for r in rows if set(r["names"]) & names]
         query = f"?zona={_zona_code(zona)}"
     s = client.get("/api/summary" + query).json()["summary"]
