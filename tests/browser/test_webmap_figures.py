@@ -55,7 +55,8 @@ def test_filter_by_source_or_domain_map_table_summary_and_csv_agree(page, live_s
     assert sorted(r[0] for r in rows[1:]) == codes
     # The features drawn on the map are the selected ones.
     drawn = page.evaluate("""(() => { const out = [];
-        window.RemixMap.eachLayer(l => { if (l.feature && l.feature.properties.code) out.push(l.feature.properties.code); });
+        window.RemixMap.eachLayer(l => { if (l.feature && l.feature.properties.code) {
+          out.push(l.feature.properties.code); } });
         return [...new Set(out)].sort(); })()""")
     assert drawn == codes
 
