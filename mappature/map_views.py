@@ -2,7 +2,7 @@
 
 ``map_realizzazioni``: interventions still placed at their comuni have no geometry of their own,
 so the view draws them at a point inside each of their comuni (``ST_PointOnSurface``); refined
-sites keep theirs. The registry points ``Layer.source`` at it: the map, the tiles, the API and the
+sites keep theirs. ``comuni`` names the comuni of the intervention (one feature, however many comuni). The registry points ``Layer.source`` at it: the map, the tiles, the API and the
 OGC services read the live table, never a stale copy. Thematic layers use the ``thematic_<code>``
 views of migration 0003.
 """
@@ -22,7 +22,9 @@ SELECT r.id, r.code, r.title, r.programme, array_to_string(r.funding_sources, ';
        r.year_start, r.year_end, r.comuni_istat, r.location_precision, r.synthetic,
        coalesce(r.geom, (SELECT ST_Multi(ST_Collect(ST_PointOnSurface(c.geom)))
                          FROM mappature_comune c WHERE c.istat_code = ANY(r.comuni_istat)))
-         ::geometry(MultiPoint, 32632) AS geom
+         ::geometry(MultiPoint, 32632) AS geom,
+       (SELECT string_agg(c.name, '; ' ORDER BY c.name) FROM mappature_comune c
+        WHERE c.istat_code = ANY(r.comuni_istat)) AS comuni
 FROM mappature_realizzazione r"""
 
 

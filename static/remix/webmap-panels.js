@@ -213,7 +213,8 @@
         fc.features.forEach(function (f) {
           const row = el("tr", { "data-id": f.id });
           fc.columns.forEach(function (c) {
-            const v = f.properties[c.name], td = el("td", { "data-col": c.name }, formatValue(c.name, v));
+            const v = f.properties[c.name];
+            const td = el("td", { "data-col": c.name }, c.name === "location_precision" && T.precision[v] ? T.precision[v] : formatValue(c.name, v));
             if (typeof v === "number") { td.className = "num"; }
             row.appendChild(td);
           });

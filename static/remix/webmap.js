@@ -12,8 +12,9 @@
   const drawn = {};            // slug -> Leaflet layer on the map
   let comuniFc = null, ready = false;
 
-  const map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([45.46, 9.19], 10);
+  const map = L.map("map", { preferCanvas: true, zoomControl: true, maxZoom: 19 }).setView([45.46, 9.19], 10);
   window.RemixMap = map;  // the Leaflet map, for the other panels' scripts and for browser tests
+  window.RemixDrawn = drawn;  // slug -> Leaflet layer drawn (browser tests read the clustered markers)
   const canvas = L.canvas({ padding: 0.2 });
   const comuniLayer = L.geoJSON(null, { renderer: canvas, interactive: false,
     style: function (f) { return outline(f.properties); } }).addTo(map);
@@ -133,9 +134,9 @@
         vectorTileLayerStyles: { [slug]: function (props) { return styleFor(l, props); } } }).addTo(map);
       drawn[slug].remixUrl = url;
     } else {
-      const layer = L.geoJSON(null, { renderer: canvas, interactive: false,
+      const layer = (isPoint(l) ? clusterLayer(l) : L.geoJSON(null, { renderer: canvas, interactive: false,
         style: function (f) { return styleFor(l, f.properties); },
-        pointToLayer: function (f, ll) { return L.circleMarker(ll, styleFor(l, f.properties)); } }).addTo(map);
+        pointToLayer: function (f, ll) { return L.circleMarker(ll, styleFor(l, f.properties)); } })).addTo(map);
       drawn[slug] = layer; layer.remixSlug = slug;
       item.dataset.count = "";
       // The first page says how many features match (numberMatched): no separate count request.
@@ -145,6 +146,39 @@
       return;
     }
     countLayer(slug, item, params);
+  }
+
+  function isPoint(l) { return /POINT/i.test(l.geometry_type || "") && !!L.markerClusterGroup; }
+
+  // A feature still placed at its comuni (location_precision "comune") is ONE intervention however many
+  // comuni it names: one marker, at the comune point nearest the middle; its comuni are listed in the popup.
+  function onePoint(f) {
+    const g = f.geometry;
+    if (!g || g.type !== "MultiPoint" || g.coordinates.length < 2 || f.properties.location_precision !== "comune") { return f; }
+    const cs = g.coordinates, mx = cs.reduce(function (a, c) { return a + c[0]; }, 0) / cs.length,
+      my = cs.reduce(function (a, c) { return a + c[1]; }, 0) / cs.length;
+    const best = cs.reduce(function (b, c) { return Math.hypot(c[0] - mx, c[1] - my) < Math.hypot(b[0] - mx, b[1] - my) ? c : b; });
+    return Object.assign({}, f, { geometry: { type: "Point", coordinates: best } });
+  }
+
+  // Point layers are clustered with their counts (Leaflet.markercluster, served by Remix: no internet needed).
+  function clusterLayer(l) {
+    const group = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false, chunkedLoading: true,
+      spiderfyOnMaxZoom: true });
+    group.addData = function (fc) {
+      const markers = [];
+      L.geoJSON({ type: "FeatureCollection", features: fc.features.map(onePoint) }, {
+        pointToLayer: function (f, ll) {
+          const m = L.circleMarker(ll, Object.assign(styleFor(l, f.properties), { renderer: canvas }));
+          m.feature = f;
+          m.on("click", function (e) { L.DomEvent.stopPropagation(e); identify({ latlng: m.getLatLng() }); });
+          markers.push(m);
+          return m;
+        },
+      });
+      group.addLayers(markers);
+    };
+    return group;
   }
 
   // Rasters: images from our own MapServer (/ows), keyed by data_version so a reload is never stale.

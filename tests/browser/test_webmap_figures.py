@@ -54,10 +54,8 @@ def test_filter_by_source_or_domain_map_table_summary_and_csv_agree(page, live_s
     rows = list(csv.reader(io.StringIO(answer.text())))
     assert sorted(r[0] for r in rows[1:]) == codes
     # The features drawn on the map are the selected ones.
-    drawn = page.evaluate("""(() => { const out = [];
-        window.RemixMap.eachLayer(l => { if (l.feature && l.feature.properties.code) {
-          out.push(l.feature.properties.code); } });
-        return [...new Set(out)].sort(); })()""")
+    drawn = page.evaluate("""[...new Set(window.RemixDrawn.realizzazioni.getLayers()
+        .map(m => m.feature.properties.code))].sort()""")
     assert drawn == codes
 
 
@@ -103,3 +101,23 @@ def test_a_failing_request_is_shown_and_the_table_is_not_left_stale(page, live_s
     page.select_option("#zona-select", "nord-milano")
     expect(page.locator("#map-error")).to_contain_text("guasto di prova")
     expect(page.locator("#attr-table tbody tr")).to_have_count(0)
+
+
+def test_points_are_clustered_with_counts_and_multi_comune_is_one_feature(page, live_server, realizzazioni):
+    multi = next(r for r in realizzazioni if len(r["names"]) > 2)
+    open_map(page, live_server, "?layers=realizzazioni")
+    page.wait_for_function("document.querySelectorAll('.marker-cluster').length > 0", timeout=20000)
+    counts = page.locator(".marker-cluster").evaluate_all("els => els.map(e => Number(e.innerText))")
+    assert all(n >= 2 for n in counts) and sum(counts) <= len(realizzazioni)
+    per_code = page.evaluate("""code => window.RemixDrawn.realizzazioni.getLayers()
+        .filter(m => m.feature.properties.code === code).length""", multi["id"])
+    assert per_code == 1  # one marker for the intervention, not one per comune
+    assert page.evaluate("window.RemixDrawn.realizzazioni.getLayers().length") == len(realizzazioni)
+    # The table names its comuni and says how precise its location is.
+    page.fill("#comune-search", "Gessate")
+    page.press("#comune-search", "Enter")
+    row = page.locator("#attr-table tbody tr", has_text=multi["id"])
+    expect(row).to_be_visible()
+    assert "Gessate" in row.locator('td[data-col="comuni"]').inner_text()
+    assert "Milano" in row.locator('td[data-col="comuni"]').inner_text()
+    expect(row.locator('td[data-col="location_precision"]')).to_have_text("comune (punto nel comune, non il sito)")
