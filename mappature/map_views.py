@@ -2,7 +2,8 @@
 
 ``map_realizzazioni``: interventions still placed at their comuni have no geometry of their own,
 so the view draws them at a point inside each of their comuni (``ST_PointOnSurface``); refined
-sites keep theirs. ``comuni`` names the comuni of the intervention (one feature, however many comuni). The registry points ``Layer.source`` at it: the map, the tiles, the API and the
+sites keep theirs. ``comuni`` names the comuni of the intervention (one feature, however many
+comuni). The registry points ``Layer.source`` at it: the map, the tiles, the API and the
 OGC services read the live table, never a stale copy. Thematic layers use the ``thematic_<code>``
 views of migration 0003.
 """
