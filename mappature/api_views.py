@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import logging
 
 import psycopg
@@ -13,7 +14,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from layers.models import Layer
 
@@ -168,3 +169,33 @@ def tile(request, slug: str, z: int, x: int, y: int):
 @require_GET
 def openapi(request):
     return JsonResponse(openapi_document(request.build_absolute_uri("/api/")))
+
+
+@require_POST
+def move_intervention(request, pk: int):
+    """Staff move an intervention's point from the map: JSON ``{lon, lat, precision: address|site}``.
+
+    Needs the permission to change interventions (403 otherwise) and the CSRF token; recorded with who
+    and when, and in the object's admin history."""
+    from django.contrib.gis.geos import Point
+
+    from .actions import refine_location
+    from .models import Realizzazione
+
+    with translation.override(_request_language(request)):
+        if not request.user.has_perm("mappature.change_realizzazione"):
+            return JsonResponse({"error": _("Solo il personale autorizzato può spostare una realizzazione.")},
+                                status=403)
+        try:
+            body = json.loads(request.body or b"{}")
+            lon, lat = parse_lonlat({"lon": str(body.get("lon")), "lat": str(body.get("lat"))})
+        except (ValueError, MappatureError) as err:
+            return JsonResponse({"error": str(err) or _("Posizione non valida.")}, status=400)
+        precision = body.get("precision")
+        if precision not in (Realizzazione.Precision.ADDRESS, Realizzazione.Precision.SITE):
+            return JsonResponse({"error": _("La precisione va indicata come «indirizzo» o «sito».")}, status=400)
+        realizzazione = Realizzazione.objects.filter(pk=pk).first()
+        if realizzazione is None:
+            return JsonResponse({"error": _("Realizzazione non trovata.")}, status=404)
+        refine_location(realizzazione, Point(lon, lat, srid=4326), request.user, precision, via="mappa")
+        return JsonResponse({"id": realizzazione.pk, "precision": precision, "lon": lon, "lat": lat})

@@ -44,6 +44,7 @@ def webmap(request):
         "default_layers": remix.get("MAP_DEFAULT_LAYERS", []),
         "zone": [{"code": z["code"], "name": z["name"]} for z in queries.zone_summary()],
         "comuni": queries.comuni_index(), "strings": _webmap_strings(),
+        "can_move": request.user.has_perm("mappature.change_realizzazione"),
     }
     return render(request, "mappature/webmap.html", {
         "zone": config["zone"], "options": queries.filter_options(), "config": config,
@@ -90,6 +91,9 @@ def _webmap_strings() -> dict:
         "several_sources": _("più fonti"),
         "request_failed": _("Richiesta non riuscita: %(error)s. La mappa e la tabella non mostrano questa selezione."),
         "km2": _("km²"),
+        "move": _("Sposta sulla mappa"),
+        "move_hint": _("Trascina il punto nella posizione giusta, scegli la precisione e salva."),
+        "moved": _("Posizione salvata (registrata con il tuo nome)."),
         "precision": {"comune": _("comune (punto nel comune, non il sito)"), "address": _("indirizzo"),
                       "site": _("sito")},
         "per_km2": _("ab./km²"),

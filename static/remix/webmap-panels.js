@@ -235,7 +235,7 @@
     },
   };
 
-  function popupContent(body, T, onSelect, onResize) {
+  function popupContent(body, T, onSelect, onResize, onMove) {
     const box = el("div", { class: "identify" });
     if (body.comune) {
       const c = body.comune;
@@ -259,6 +259,11 @@
         });
         box.appendChild(dl);
         if (r.nearby) { box.appendChild(nearbyButton(r.nearby, f.id, T, onResize)); }
+        if (onMove && r.layer === "realizzazioni") {
+          const mv = el("button", { type: "button", "data-action": "move", "data-id": f.id }, T.move);
+          mv.addEventListener("click", function () { onMove(f.id, f.properties); });
+          box.appendChild(mv);
+        }
       });
     });
     return box;

@@ -309,6 +309,8 @@
     });
     map.on("moveend", function () { saveUrl(); P.table.extentChanged(map.getBounds()); });
     map.on("click", identify);
+    document.getElementById("move-save").addEventListener("click", saveMove);
+    document.getElementById("move-cancel").addEventListener("click", stopMove);
   }
 
   // --- identify: features of the visible layers under the click, and the comune to select ---
@@ -320,9 +322,38 @@
     getJSON(API + "identify?" + q.toString()).then(function (body) {
       const popup = L.popup({ maxWidth: 360, maxHeight: 300, autoPanPadding: [10, 10] });
       const el = P.popupContent(body, T, function (zona, comune) { map.closePopup(); selectTerritory(zona, comune, true); },
-        function () { popup.update(); });  // content grew: lay out again and pan it into view
+        function () { popup.update(); },  // content grew: lay out again and pan it into view
+        CFG.can_move ? function (id, props) { map.closePopup(); startMove(id, props, e.latlng); } : null);
       popup.setLatLng(e.latlng).setContent(el).openOn(map);
     });
+  }
+
+  // Staff move an intervention: a draggable marker, the precision (address or site), then save (audited).
+  let moving = null;
+  function startMove(id, props, fallback) {
+    stopMove();
+    const group = drawn.realizzazioni;
+    const found = group && group.getLayers().find(function (m) { return m.feature && m.feature.id === id; });
+    const marker = L.marker(found ? found.getLatLng() : fallback, { draggable: true, autoPan: true }).addTo(map);
+    moving = { id: id, marker: marker };
+    const panel = document.getElementById("move-panel");
+    document.getElementById("move-title").textContent = (props.code || "") + " " + (props.title || "") + " — " + T.move_hint;
+    panel.hidden = false;
+  }
+  function stopMove() {
+    if (moving) { map.removeLayer(moving.marker); moving = null; }
+    document.getElementById("move-panel").hidden = true;
+  }
+  function saveMove() {
+    if (!moving) { return; }
+    const ll = moving.marker.getLatLng(), token = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+    fetch(API + "realizzazioni/" + moving.id + "/posizione?lang=" + (document.documentElement.lang || "it"), {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+      body: JSON.stringify({ lon: ll.lng, lat: ll.lat, precision: document.getElementById("move-precision").value }),
+    }).then(function (r) { return r.json().then(function (b) { if (!r.ok) { throw new Error(b.error || r.status); } return b; }); })
+      .then(function () { stopMove(); setStatus(T.moved); drawLayer("realizzazioni"); P.table.load(); })
+      .catch(function (err) { P.showError(T, err.message); });
   }
 
   function start() {
