@@ -98,3 +98,23 @@ def _webmap_strings() -> dict:
                       "site": _("sito")},
         "per_km2": _("ab./km²"),
     }
+
+
+@require_GET
+def print_pdf(request):
+    """The map as a PDF (A4/A3, portrait/landscape, chosen scale), made on the server: see mappature.printing."""
+    from django.utils.translation import get_language
+
+    from .errors import MappatureError
+    from .filters import parse_filter
+    from .printing import parse_print, render_pdf
+
+    lang = "en" if (get_language() or "it").startswith("en") else "it"
+    try:
+        flt, req = parse_filter(request.GET), parse_print(request.GET)
+        pdf = render_pdf(request.user, req, flt, lang)
+    except MappatureError as err:
+        return JsonResponse({"error": str(err)}, status=err.status)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="remix-mappa.pdf"'
+    return response

@@ -300,7 +300,17 @@
       if (navigator.clipboard) { navigator.clipboard.writeText(el.value).catch(function () {}); }
       setStatus(T.copied);
     });
-    document.getElementById("print-btn").addEventListener("click", function () { window.print(); });
+    // Server-side PDF (WeasyPrint around Remix's own WMS): the layers on, the selection, the chosen scale.
+    document.getElementById("print-box").addEventListener("toggle", function () {
+      document.getElementById("print-scale").value = String(niceScale());
+      document.getElementById("print-title-input").value = T.map_title + " — " + selectionName();
+      updatePrintLink();
+    });
+    ["print-title-input", "print-paper", "print-orientation", "print-scale"].forEach(function (id) {
+      document.getElementById(id).addEventListener("input", updatePrintLink);
+      document.getElementById(id).addEventListener("change", updatePrintLink);
+    });
+    document.getElementById("print-pdf").addEventListener("click", updatePrintLink);
     document.getElementById("gpkg-btn").addEventListener("click", function () {
       window.RemixExport.start(Array.from(state.layers).filter(function (s) { return layers[s]; }), state, map, T);
     });
@@ -311,6 +321,27 @@
     map.on("click", identify);
     document.getElementById("move-save").addEventListener("click", saveMove);
     document.getElementById("move-cancel").addEventListener("click", stopMove);
+  }
+
+  // The scale of the screen map (96 dpi) rounded to a planner's round number (1, 2, 2.5 or 5 × 10ⁿ).
+  function niceScale() {
+    const c = map.getCenter();
+    const mpp = 40075016 * Math.cos(c.lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
+    const raw = mpp * 96 / 0.0254, p = Math.pow(10, Math.floor(Math.log10(raw)));
+    return [1, 2, 2.5, 5, 10].map(function (m) { return m * p; }).reduce(function (b, v) {
+      return Math.abs(v - raw) < Math.abs(b - raw) ? v : b; });
+  }
+
+  function updatePrintLink() {
+    const q = filterParams(), c = map.getCenter();
+    q.set("layers", activeLayers().map(function (l) { return l.slug; }).join(","));
+    q.set("paper", document.getElementById("print-paper").value);
+    q.set("orientation", document.getElementById("print-orientation").value);
+    q.set("scale", (document.getElementById("print-scale").value || String(niceScale())).replace(/[.\s]/g, ""));
+    q.set("center", c.lng.toFixed(5) + "," + c.lat.toFixed(5));
+    q.set("title", document.getElementById("print-title-input").value);
+    const prefix = (document.documentElement.lang || "it") === "en" ? "/en" : "";
+    document.getElementById("print-pdf").href = prefix + "/mappa/stampa.pdf?" + q.toString();
   }
 
   // --- identify: features of the visible layers under the click, and the comune to select ---
