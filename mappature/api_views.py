@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from layers.models import Layer
 
 from . import queries, queries_features, queries_nearby, queries_summary, raster_identify, tiles
-from .errors import MappatureError, UnknownLayerError
+from .errors import FilterError, MappatureError, UnknownLayerError
 from .filters import parse_filter
 from .layer_list import layer_tree, nearby_path
 from .openapi import openapi_document
@@ -70,8 +70,9 @@ def layers(request):
 def features(request, slug: str):
     source = visible_source(request.user, slug, _lang())
     flt, bbox = parse_filter(request.GET), parse_bbox(request.GET.get("bbox"))
+    tq = _table_query(request.GET, source)
     if request.GET.get("format") == "csv":
-        rows = queries_features.stream_csv(source, flt, bbox)
+        rows = queries_features.stream_csv(source, flt, bbox, tq)
         first = next(rows)  # runs the query: a failure answers an error here, not a 200 with a header only
         response = StreamingHttpResponse(itertools.chain([first], rows), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
@@ -80,7 +81,7 @@ def features(request, slug: str):
     limit = parse_int(request.GET.get("limit"), "limit", 100, 1, max_limit)
     offset = parse_int(request.GET.get("offset"), "offset", 0, 0, 10**9)
     page = queries_features.page(source, flt, bbox, limit, offset, geometry=request.GET.get("geometry") != "0",
-                                 count_cap=_conf("API_COUNT_CAP", 10000))
+                                 count_cap=_conf("API_COUNT_CAP", 10000), tq=tq)
     body = {
         "type": "FeatureCollection", "layer": slug, "synthetic": source.synthetic, "features": page.features,
         "numberMatched": page.matched, "numberMatchedIsExact": page.matched_is_exact,
@@ -90,6 +91,24 @@ def features(request, slug: str):
     if bbox is not None:
         body["bbox"] = list(bbox)
     return JsonResponse(body, content_type="application/geo+json")
+
+
+def _table_query(query, source) -> queries_features.TableQuery:
+    """``id``, ``sort`` (+ ``dir=desc``) and ``col.<name>=text`` of the attribute table, names checked."""
+    names = set(source.attributes)
+    sort = query.get("sort") or None
+    if sort is not None and sort not in names:
+        raise FilterError(_("Colonna sconosciuta per l'ordinamento: %(name)s") % {"name": sort})
+    contains = []
+    for key, value in query.items():
+        if key.startswith("col."):
+            name = key[4:]
+            if name not in names:
+                raise FilterError(_("Colonna sconosciuta nel filtro: %(name)s") % {"name": name})
+            if value.strip():
+                contains.append((name, value.strip()[:200]))
+    feature_id = parse_int(query.get("id"), "id", None, 1, 2**63 - 1) if query.get("id") else None
+    return queries_features.TableQuery(feature_id, tuple(sorted(contains)), sort, query.get("dir") == "desc")
 
 
 @api

@@ -41,7 +41,7 @@
     return synthetic && !/sintetic|synthetic/i.test(title) ? title + " (" + T.synthetic + ")" : title;
   }
 
-  function layerItem(l, T, onToggle) {
+  function layerItem(l, T, onToggle, onOpacity) {
     const li = el("li", { "data-layer": l.slug });
     const label = el("label");
     const cb = el("input", { type: "checkbox", value: l.slug });
@@ -51,6 +51,12 @@
     li.appendChild(label);
     li.appendChild(el("span", { class: "count" }));
     if (l.synthetic) { li.appendChild(el("span", { class: "synthetic" }, T.synthetic)); }
+    if (onOpacity) {
+      const op = el("input", { type: "range", min: "0", max: "100", value: "100", class: "opacity",
+        "aria-label": T.opacity + " — " + l.title, title: T.opacity });
+      op.addEventListener("input", function () { onOpacity(Number(op.value) / 100); });
+      li.appendChild(op);
+    }
     const legend = el("ul", { class: "legend-items" });
     (l.delivery === "wms" ? [] : l.legend).forEach(function (item) {
       const row = el("li");

@@ -16,6 +16,7 @@
   window.RemixMap = map;  // the Leaflet map, for the other panels' scripts and for browser tests
   window.RemixDrawn = drawn;  // slug -> Leaflet layer drawn (browser tests read the clustered markers)
   const canvas = L.canvas({ padding: 0.2 });
+  L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
   const comuniLayer = L.geoJSON(null, { renderer: canvas, interactive: false,
     style: function (f) { return outline(f.properties); } }).addTo(map);
 
@@ -77,15 +78,39 @@
   function buildTree(list) {
     const tree = document.getElementById("layer-tree");
     const groups = {};
-    list.forEach(function (l) {
+    const ordered = list.slice().sort(function (a, b) {  // the "Opportunità" group first, then by theme
+      return (a.group === "opportunita" ? 0 : 1) - (b.group === "opportunita" ? 0 : 1); });
+    ordered.forEach(function (l) {
       layers[l.slug] = l;
-      if (!groups[l.theme]) {
-        const fs = document.createElement("fieldset"); fs.dataset.theme = l.theme;
-        const lg = document.createElement("legend"); lg.textContent = l.theme_label; fs.appendChild(lg);
-        groups[l.theme] = document.createElement("ul"); fs.appendChild(groups[l.theme]); tree.appendChild(fs);
+      const key = l.group || l.theme;
+      if (!groups[key]) {  // collapsible groups of the tree
+        const box = document.createElement("details"); box.open = true; box.dataset.group = key; box.className = "layer-group";
+        const sm = document.createElement("summary"); sm.textContent = l.group_label || l.theme_label; box.appendChild(sm);
+        groups[key] = document.createElement("ul"); box.appendChild(groups[key]); tree.appendChild(box);
       }
-      groups[l.theme].appendChild(P.layerItem(l, T, function (on) { toggleLayer(l.slug, on); }));
+      groups[key].appendChild(P.layerItem(l, T, function (on) { toggleLayer(l.slug, on); },
+        function (value) { setOpacity(l.slug, value); }));
     });
+  }
+
+  // Layer opacity (0–1) from the tree's slider, kept across redraws.
+  const opacity = {};
+  function setOpacity(slug, value) {
+    opacity[slug] = value;
+    applyOpacity(slug);
+  }
+  function applyOpacity(slug) {
+    const layer = drawn[slug], value = opacity[slug];
+    if (!layer || value === undefined) { return; }
+    if (layer.setOpacity) { layer.setOpacity(value); return; }  // tiles, WMS, vector tiles
+    const l = layers[slug];
+    const each = function (m) {
+      if (m.setStyle && m.feature) {
+        const base = styleFor(l, m.feature.properties);
+        m.setStyle({ opacity: base.opacity * value, fillOpacity: base.fillOpacity * value });
+      }
+    };
+    if (layer.getLayers) { layer.getLayers().forEach(function (m) { if (m.eachLayer) { m.eachLayer(each); } else { each(m); } }); }
   }
 
   // The registry's classification (single / categorized / graduated), applied per feature as MapServer does.
@@ -133,6 +158,7 @@
       drawn[slug] = L.vectorGrid.protobuf(url, { rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 16,
         vectorTileLayerStyles: { [slug]: function (props) { return styleFor(l, props); } } }).addTo(map);
       drawn[slug].remixUrl = url;
+      applyOpacity(slug);
     } else {
       const layer = (isPoint(l) ? clusterLayer(l) : L.geoJSON(null, { renderer: canvas, interactive: false,
         style: function (f) { return styleFor(l, f.properties); },
@@ -187,6 +213,7 @@
       version: "1.3.0", v: l.data_version, opacity: 1, zIndex: 5 }).addTo(map);
     item.querySelector(".count").textContent = "";
     item.dataset.count = "raster";  // no features to count: the layer is drawn, nothing is pending
+    applyOpacity(l.slug);
   }
 
   // ``first`` receives the first page: its numberMatched is the layer's count for the selection.
@@ -194,6 +221,7 @@
     getJSON(url + "&offset=" + offset).then(function (fc) {
       if (drawn[fc.layer] !== layer) { return; }
       layer.addData(fc);
+      applyOpacity(fc.layer);
       if (first) { first(fc); }
       if (offset + fc.numberReturned < fc.numberMatched && offset < 20000) { loadAll(url, layer, offset + fc.limit); }
     }).catch(function (err) { if (drawn[layer.remixSlug] === layer) { layer.clearLayers(); } P.showError(T, err.message); });
@@ -257,6 +285,7 @@
     const q = filterParams();
     q.set("layers", Array.from(state.layers).join(","));
     if (state.compare) { q.set("compare", state.compare); }
+    if (document.getElementById("panel").dataset.tab === "summary") { q.set("tab", "summary"); }
     const c = map.getCenter();
     q.set("map", [map.getZoom(), c.lat.toFixed(5), c.lng.toFixed(5)].join("/"));
     history.replaceState(null, "", location.pathname + "?" + q.toString());
@@ -268,6 +297,7 @@
     (q.get("layers") || "").split(",").filter(Boolean).forEach(function (s) { state.layers.add(s); });
     state.zona = q.get("zona") || ""; state.comune = q.get("comune") || ""; state.compare = q.get("compare") || "";
     FILTERS.forEach(function (k) { if (q.get(k)) { state.filters[k] = q.get(k); } });
+    if (q.get("tab") === "summary") { showTab("summary"); }
     const view = (q.get("map") || "").split("/").map(Number);
     return view.length === 3 && view.every(isFinite) ? view : null;
   }
@@ -280,10 +310,17 @@
       const o = document.createElement("option"); o.value = c.name; list.appendChild(o);
       const o2 = document.createElement("option"); o2.value = "comune:" + c.istat_code; o2.textContent = c.name; cmp.appendChild(o2);
     });
+    // A partial name finds the comune ("sesto", "cinisello", "san donato"), accents and apostrophes aside:
+    // the exact name first, then the names that start with it, then those that contain it.
+    const fold = function (t) { return t.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, " ").trim(); };
     function pick() {
-      const name = input.value.trim().toLowerCase();
-      const c = CFG.comuni.find(function (x) { return x.name.toLowerCase() === name; });
-      if (c) { selectTerritory("", c.istat_code, true); }
+      const name = fold(input.value);
+      if (!name) { return; }
+      const c = CFG.comuni.find(function (x) { return fold(x.name) === name; }) ||
+        CFG.comuni.find(function (x) { return fold(x.name).indexOf(name) === 0; }) ||
+        CFG.comuni.find(function (x) { return (" " + fold(x.name)).indexOf(" " + name) >= 0; }) ||
+        CFG.comuni.find(function (x) { return fold(x.name).indexOf(name) >= 0; });
+      if (c) { selectTerritory("", c.istat_code, true); } else { setStatus(T.no_comune.replace("%(q)s", input.value)); }
     }
     input.addEventListener("change", pick);
     input.addEventListener("keydown", function (e) { if (e.key === "Enter") { pick(); } });
@@ -319,6 +356,11 @@
     });
     map.on("moveend", function () { saveUrl(); P.table.extentChanged(map.getBounds()); });
     map.on("click", identify);
+    window.RemixTools.measure.init(map, T);
+    // Tabs: the summary is one click away, never below the whole layer tree.
+    document.querySelectorAll("#panel .tabs button").forEach(function (b) {
+      b.addEventListener("click", function () { showTab(b.dataset.tab); });
+    });
     document.getElementById("move-save").addEventListener("click", saveMove);
     document.getElementById("move-cancel").addEventListener("click", stopMove);
   }
@@ -344,8 +386,15 @@
     document.getElementById("print-pdf").href = prefix + "/mappa/stampa.pdf?" + q.toString();
   }
 
+  function showTab(tab) {
+    document.getElementById("panel").dataset.tab = tab;
+    document.querySelectorAll("#panel .tabs button").forEach(function (b) { b.setAttribute("aria-selected", String(b.dataset.tab === tab)); });
+    saveUrl();
+  }
+
   // --- identify: features of the visible layers under the click, and the comune to select ---
   function identify(e) {
+    if (window.RemixTools && window.RemixTools.measure.active()) { return; }  // measuring: clicks are vertices
     const metresPerPixel = 40075016 * Math.cos(e.latlng.lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
     const q = filterParams();
     q.set("lon", e.latlng.lng.toFixed(6)); q.set("lat", e.latlng.lat.toFixed(6));

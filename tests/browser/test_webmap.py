@@ -104,6 +104,7 @@ def test_permalink_round_trip(page, live_server, map_data, browser):
     page.select_option("#zona-select", "sud-ovest")
     page.locator("#filters-box summary").click()
     page.select_option("#f-programme", "PINQuA")
+    page.click("#tab-summary")  # the summary (and its comparison) is the panel's second tab
     page.select_option("#compare-with", "comune:015146")
     page.wait_for_function("(document.querySelector('#summary').dataset.filter || '').includes('PINQuA')")
     page.click("#permalink-btn")

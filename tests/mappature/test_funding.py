@@ -114,7 +114,7 @@ def test_amount_filter_accepts_italian_thousands(client, realizzazioni):
 def test_csv_never_answers_200_with_only_a_header_when_the_query_fails(client, realizzazioni, monkeypatch):
     from mappature import queries_features
 
-    def broken(source, flt, bbox):
+    def broken(source, flt, bbox, tq=None):
         return "COPY (SELECT no_such_column FROM map_realizzazioni) TO STDOUT WITH (FORMAT csv)", []
 
     monkeypatch.setattr(queries_features, "csv_copy_sql", broken)
@@ -138,3 +138,21 @@ def test_nearby_is_symmetric(client, map_data):
             assert pk in {i["id"] for i in back["interventions"]}, (pk, opp)
             checked += 1
     assert checked > 0
+
+
+def test_table_sorts_filters_per_column_and_finds_one_feature(client, realizzazioni):
+    """The attribute table: sort by any column, filter a column by text (accents aside), one row by id."""
+    base = "/api/layers/realizzazioni/features?geometry=0&limit=1000"
+    by_amount = client.get(base + "&sort=amount_eur&dir=desc").json()["features"]
+    amounts = [f["properties"]["amount_eur"] for f in by_amount]
+    known = [a for a in amounts if a is not None]
+    assert known == sorted(known, reverse=True) and amounts[:len(known)] == known  # NULLs last
+    expected = sorted(r["id"] for r in realizzazioni if "mobilita" in r["domains"].replace("à", "a").lower())
+    found = client.get(base + "&col.domains=MOBILITA").json()
+    assert sorted(f["properties"]["code"] for f in found["features"]) == expected and expected
+    csv_rows = b"".join(client.get(base + "&col.domains=mobilità&format=csv").streaming_content).decode()
+    assert len(csv_rows.strip().splitlines()) == len(expected) + 1
+    one = client.get(f"/api/layers/realizzazioni/features?id={by_amount[0]['id']}").json()
+    assert [f["id"] for f in one["features"]] == [by_amount[0]["id"]] and one["features"][0]["geometry"]
+    assert client.get(base + "&sort=password").status_code == 400
+    assert client.get(base + "&col.nope=1").status_code == 400
