@@ -177,11 +177,16 @@
   };
 
   // Attribute table: server-side pages of 20 rows, optionally limited to the map extent; CSV of the same rows.
+  // Sorting by any column (header click), a text filter per column, a click on a row zooms to its feature.
   const table = {
     size: 20, offset: 0, params: new URLSearchParams(), api: "", map: null, T: null, seq: 0,
+    sort: "", dir: "asc", colFilters: {}, headFor: "", onRowClick: null, onFiltersChanged: null, timer: null,
     init: function (api, map, T) {
       table.api = api; table.map = map; table.T = T;
-      document.getElementById("table-layer").addEventListener("change", function () { table.offset = 0; table.load(); });
+      document.getElementById("table-layer").addEventListener("change", function () {
+        table.offset = 0; table.sort = ""; table.colFilters = {}; table.headFor = ""; table.load();
+        if (table.onFiltersChanged) { table.onFiltersChanged(); }
+      });
       document.getElementById("table-extent").addEventListener("change", function () { table.offset = 0; table.load(); });
       document.getElementById("table-prev").addEventListener("click", function () { table.offset = Math.max(0, table.offset - table.size); table.load(); });
       document.getElementById("table-next").addEventListener("click", function () { table.offset += table.size; table.load(); });
@@ -199,7 +204,49 @@
     query: function () {
       const q = new URLSearchParams(table.params);
       if (document.getElementById("table-extent").checked) { q.set("bbox", table.map.getBounds().toBBoxString()); }
+      if (table.sort) { q.set("sort", table.sort); q.set("dir", table.dir); }
+      Object.keys(table.colFilters).forEach(function (k) { if (table.colFilters[k]) { q.set("col." + k, table.colFilters[k]); } });
       return q;
+    },
+    setColumnFilter: function (name, value) {
+      if (value) { table.colFilters[name] = value; } else { delete table.colFilters[name]; }
+      const input = document.querySelector('#attr-table thead input[data-col="' + name + '"]');
+      if (input && input.value !== (value || "")) { input.value = value || ""; }
+      table.offset = 0; table.load();
+      if (table.onFiltersChanged) { table.onFiltersChanged(); }
+    },
+    header: function (slug, columns) {
+      const thead = document.querySelector("#attr-table thead");
+      if (table.headFor === slug + "|" + columns.map(function (c) { return c.name; }).join(",")) { table.markSort(); return; }
+      table.headFor = slug + "|" + columns.map(function (c) { return c.name; }).join(",");
+      thead.innerHTML = "";
+      const names = el("tr"), filters = el("tr", { class: "col-filters" });
+      columns.forEach(function (c) {
+        const th = el("th", { "data-col": c.name });
+        const b = el("button", { type: "button", class: "sort", "data-col": c.name, title: table.T.sort_by }, c.label);
+        b.addEventListener("click", function () {
+          table.dir = table.sort === c.name && table.dir === "asc" ? "desc" : "asc"; table.sort = c.name;
+          table.offset = 0; table.load();
+        });
+        th.appendChild(b); names.appendChild(th);
+        const fth = el("th"), input = el("input", { type: "search", "data-col": c.name, "aria-label": table.T.filter_column + " " + c.label,
+          placeholder: table.T.filter_placeholder });
+        input.value = table.colFilters[c.name] || "";
+        input.addEventListener("input", function () {
+          clearTimeout(table.timer);
+          table.timer = setTimeout(function () { table.setColumnFilter(c.name, input.value.trim()); }, 350);
+        });
+        fth.appendChild(input); filters.appendChild(fth);
+      });
+      thead.appendChild(names); thead.appendChild(filters);
+      table.markSort();
+    },
+    markSort: function () {
+      document.querySelectorAll("#attr-table thead button.sort").forEach(function (b) {
+        const on = b.dataset.col === table.sort;
+        b.dataset.sorted = on ? table.dir : "";
+        b.setAttribute("aria-sort", on ? (table.dir === "asc" ? "ascending" : "descending") : "none");
+      });
     },
     load: function () {
       const slug = document.getElementById("table-layer").value, T = table.T;
@@ -214,10 +261,15 @@
       const mine = ++table.seq;
       getJSON(table.api + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
         if (mine !== table.seq) { return; }
-        thead.innerHTML = ""; tbody.innerHTML = "";
-        const tr = el("tr"); fc.columns.forEach(function (c) { tr.appendChild(el("th", {}, c.label)); }); thead.appendChild(tr);
+        tbody.innerHTML = "";
+        table.header(slug, fc.columns);
         fc.features.forEach(function (f) {
-          const row = el("tr", { "data-id": f.id });
+          const row = el("tr", { "data-id": f.id, tabindex: "0" });
+          row.addEventListener("click", function () {
+            document.querySelectorAll("#attr-table tbody tr.selected").forEach(function (r) { r.classList.remove("selected"); });
+            row.classList.add("selected");
+            if (table.onRowClick) { table.onRowClick(slug, f.id); }
+          });
           fc.columns.forEach(function (c) {
             const v = f.properties[c.name];
             const td = el("td", { "data-col": c.name }, c.name === "location_precision" && T.precision[v] ? T.precision[v] : formatValue(c.name, v));
@@ -234,7 +286,7 @@
         document.getElementById("table-next").disabled = table.offset + fc.numberReturned >= fc.numberMatched;
       }).catch(function (err) {
         if (mine !== table.seq) { return; }
-        thead.innerHTML = ""; tbody.innerHTML = "";  // never a stale table under a new selection
+        tbody.innerHTML = "";  // never a stale table under a new selection
         info.textContent = T.error + ": " + err.message; info.dataset.total = "";
         showError(T, err.message);
       });

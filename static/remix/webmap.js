@@ -269,6 +269,7 @@
 
   function refresh() {
     P.clearError();
+    renderChips();
     Object.keys(layers).forEach(drawLayer);
     document.getElementById("selection-title").textContent = selectionName();
     document.getElementById("print-title").textContent = T.map_title + " — " + selectionName();
@@ -392,6 +393,49 @@
     saveUrl();
   }
 
+  // A row of the table: zoom to its feature and highlight it.
+  let highlight = null;
+  function zoomToFeature(slug, id) {
+    const q = filterParams(); q.set("id", id); q.set("limit", "1");
+    getJSON(API + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
+      if (highlight) { map.removeLayer(highlight); }
+      highlight = L.geoJSON(fc, { interactive: false, style: { color: "#ffd400", weight: 5, fill: false },
+        pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 14, color: "#ffd400", weight: 5, fill: false }); } })
+        .addTo(map);
+      highlight.remixId = id;
+      const b = highlight.getBounds();
+      if (b.isValid()) { map.fitBounds(b, { maxZoom: 16, animate: false, padding: [40, 40] }); }
+      document.getElementById("map").dataset.highlighted = slug + ":" + id;
+    }).catch(function (err) { P.showError(T, err.message); });
+  }
+
+  // The chip bar: every active filter (territory, intervention filters, table columns), removable in one click.
+  function renderChips() {
+    const bar = document.getElementById("chips");
+    bar.innerHTML = "";
+    const chips = [];
+    if (state.zona) { chips.push([T.chip_zona, selectionName(), function () { selectTerritory("", "", true); }, "zona"]); }
+    if (state.comune) { chips.push([T.chip_comune, selectionName(), function () { selectTerritory("", "", true); }, "comune"]); }
+    FILTERS.forEach(function (k) {
+      if (state.filters[k]) {
+        chips.push([T.filter_labels[k] || k, state.filters[k], function () {
+          state.filters[k] = ""; const f = document.getElementById("f-" + k); if (f) { f.value = ""; } refresh();
+        }, k]);
+      }
+    });
+    Object.keys(P.table.colFilters).forEach(function (k) {
+      chips.push([T.chip_column + " " + k, P.table.colFilters[k], function () { P.table.setColumnFilter(k, ""); }, "col." + k]);
+    });
+    chips.forEach(function (c) {
+      const chip = document.createElement("span"); chip.className = "chip"; chip.dataset.filter = c[3];
+      chip.textContent = c[0] + ": " + c[1] + " ";
+      const x = document.createElement("button"); x.type = "button"; x.textContent = "×";
+      x.setAttribute("aria-label", T.remove_filter + " " + c[0]); x.addEventListener("click", c[2]);
+      chip.appendChild(x); bar.appendChild(chip);
+    });
+    bar.hidden = chips.length === 0;
+  }
+
   // --- identify: features of the visible layers under the click, and the comune to select ---
   function identify(e) {
     if (window.RemixTools && window.RemixTools.measure.active()) { return; }  // measuring: clicks are vertices
@@ -441,6 +485,8 @@
     setupBasemaps();
     bindControls();
     P.table.init(API, map, T);
+    P.table.onRowClick = zoomToFeature;
+    P.table.onFiltersChanged = renderChips;
     Promise.all([getJSON(API + "layers"), getJSON(API + "comuni.geojson")]).then(function (res) {
       comuniFc = res[1]; comuniLayer.addData(comuniFc);
       buildTree(res[0].layers);

@@ -20,7 +20,7 @@ def wait_counts(page):
 
 def test_selecting_a_zona_filters_every_layer_and_the_summary_matches_the_database(page, live_server, map_data):
     open_map(page, live_server)
-    for cb in page.locator("#layer-tree input:not([disabled])").all():
+    for cb in page.locator("#layer-tree input[type=checkbox]:not([disabled])").all():
         cb.check()
     page.select_option("#zona-select", "nord-ovest")
     page.wait_for_function("document.querySelector('#summary').dataset.filter === 'zona=nord-ovest'")
