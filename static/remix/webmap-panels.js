@@ -384,6 +384,8 @@
     ctx.fillStyle = "#111"; ctx.font = "bold 18px sans-serif"; ctx.fillText(title, 10, 26);
     ctx.save(); ctx.translate(0, 40);
     ctx.fillStyle = "#eef2f3"; ctx.fillRect(0, 0, box.width, box.height);
+    // Canvases and tiles reach beyond the map's edges (renderer padding): draw only inside its frame.
+    ctx.beginPath(); ctx.rect(0, 0, box.width, box.height); ctx.clip();
     mapEl.querySelectorAll(".leaflet-tile-pane img.leaflet-tile-loaded, canvas").forEach(function (node) {
       const r = node.getBoundingClientRect();
       try { ctx.drawImage(node, r.left - box.left, r.top - box.top, r.width, r.height); } catch (e) { /* tainted tile */ }
