@@ -35,7 +35,7 @@ SYNONYMS = [
     {"Accedi", "Entra"},
 ]
 
-# Key labels of the interface and their reviewed English (the glossary of docs/glossary.md).
+# Key labels of the interface and their reviewed English.
 GLOSSARY = {
     "Per abitante": "Per inhabitant",
     "Finanziamento totale": "Total funding",

@@ -28,7 +28,7 @@
   }
 
   const card = document.getElementById("comune-card");
-  const fmt = new Intl.NumberFormat(document.documentElement.lang || "it");
+  const fmt = new Intl.NumberFormat(document.documentElement.lang || "it", { useGrouping: "always", maximumFractionDigits: 2 });
   const byIstat = {};
   let selected = null;
 
