@@ -60,7 +60,7 @@ def test_card_shows_zone_population_and_area_computed_in_postgis(page, live_serv
     # The official surface, said so, and the density computed from it; the boundaries are generalised.
     assert expected["area_official"] and "ufficiale ISTAT" in card.locator('[data-field="area_note"]').inner_text()
     density = card.locator('[data-field="density"]').inner_text().replace(".", "")
-    assert abs(int(density) - expected["population"] / expected["area_km2"]) <= 1
+    assert int(density) == pytest.approx(expected["population"] / expected["area_km2"], rel=0.005)
     expect(card).to_contain_text("generalizzati")
 
 
