@@ -94,6 +94,7 @@ def test_technician_uploads_staff_reviews_and_publishes(page, live_server, comun
     page.click("#publish")
     expect(page.locator("#state")).to_have_text("pubblicata")
     assert asked and "PGT vigente" in asked[0]
+    expect(page.locator("#now-in-force")).to_contain_text("Ora è in vigore per")  # says what is in force now
     expect(page.locator("#history tr[data-state='vigente']")).to_have_count(1)
     assert pgt_view_names(BESATE) == ["AT1 Città Giardino", "AT2 Cascina Façade"]
     assert PgtAtto.objects.get(comune__istat_code=BESATE).state == "vigente"
