@@ -188,5 +188,21 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("registro delle attività")
         ordering = ["-at"]
 
+    # What the log shows people: names of the actions and objects, not their codes.
+    ACTION_LABELS = {
+        "caricamento": _("caricamento"), "caricamento_rifiutato": _("caricamento rifiutato"),
+        "validazione": _("validazione"), "pubblicazione": _("pubblicazione"), "rinvio": _("rinvio al comune"),
+        "ripristino": _("ripristino di una versione"), "eliminazione_file": _("eliminazione dei file conservati"),
+    }
+    OBJECT_LABELS = {"consegna": _("consegna"), "pgtatto": _("atto di PGT"), "comune": _("comune")}
+
+    @property
+    def action_label(self) -> str:
+        return str(self.ACTION_LABELS.get(self.action, self.action.replace("_", " ")))
+
+    @property
+    def object_label(self) -> str:
+        return str(self.OBJECT_LABELS.get(self.object_type, self.object_type))
+
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}#{self.object_id}"

@@ -16,11 +16,11 @@ from .rules import message
 
 def findings(consegna: Consegna, limit: int | None = None) -> list[dict]:
     """The findings (all, or the first ``limit``) as plain dicts with their message in the active language."""
-    rows = []
+    rows, labels = [], dict(Finding.Severity.choices)
     qs = consegna.findings.order_by("id").values_list("id", "severity", "rule", "layer", "feature", "params")
     for pk, sev, rule, layer, feature, params in qs[:limit]:
-        rows.append({"id": pk, "severity": sev, "rule": rule, "layer": layer, "feature": feature,
-                     "message": message(rule, params)})
+        rows.append({"id": pk, "severity": sev, "severity_label": str(labels.get(sev, sev)), "rule": rule,
+                     "layer": layer, "feature": feature, "message": message(rule, params)})
     return rows
 
 

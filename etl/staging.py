@@ -325,7 +325,9 @@ def merge(cur, target: Target) -> tuple[int, int]:
     changing = [c for c in cols if c not in key]
     kept = {target.column(f) for f in target.source.preserve.get("fields", ())}
     when = [(target.column(f), v) for f, v in target.source.preserve.get("when", {}).items()]
-    guard = " AND ".join(f't."{c}" IS NOT DISTINCT FROM %s' for c, _ in when) or "FALSE"
+    # A list in ``when`` means any of its values (e.g. location_precision: [address, site]).
+    guard = " AND ".join(f't."{c}" = ANY(%s)' if isinstance(v, list) else f't."{c}" IS NOT DISTINCT FROM %s'
+                         for c, v in when) or "FALSE"
     sets, differs, params = [], [], []
     for c in changing:
         if c in kept:

@@ -12,8 +12,9 @@ from typing import Protocol
 
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
-from django.db.models import Q
-from django.db.models.fields.json import KeyTransform
+from django.db.models import F, Func, TextField, Value
+from django.db.models.fields.json import KT, KeyTransform
+from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
@@ -41,6 +42,13 @@ def places() -> Places | None:
     return import_string(path) if path else None
 
 
+_ACCENTED, _PLAIN = "àáâäèéêëìíîïòóôöùúûüç", "aaaaeeeeiiiioooouuuuc"
+
+
+def _fold(text: str) -> str:
+    return text.lower().translate(str.maketrans(_ACCENTED, _PLAIN))
+
+
 def search(user, query: Query, listing: bool = False) -> list[Layer]:
     """Layers the user may see matching every given criterion, in catalogue order.
 
@@ -53,11 +61,18 @@ def search(user, query: Query, listing: bool = False) -> list[Layer]:
         qs = qs.defer("metadata", "style").annotate(extent=KeyTransform("extent", "metadata"))
     if query.theme:
         qs = qs.filter(theme=query.theme)
-    for word in query.text.split():
-        qs = qs.filter(
-            Q(title_it__icontains=word) | Q(title_en__icontains=word) | Q(abstract_it__icontains=word)
-            | Q(abstract_en__icontains=word) | Q(slug__icontains=word) | Q(metadata__keywords__icontains=word)
-        )
+    words = [_fold(word) for word in query.text.split()]
+    if words:
+        # Case- and accent-insensitive: "mobilita" finds "mobilità" (no database extension needed).
+        parts = [Cast(F(name), TextField()) for name in ("title_it", "title_en", "abstract_it", "abstract_en", "slug")]
+        parts.append(Coalesce(Cast(KT("metadata__keywords"), TextField()), Value("", output_field=TextField()),
+                              output_field=TextField()))
+        spaced = [p for part in parts for p in (part, Value(" ", output_field=TextField()))]
+        text = Concat(*spaced, output_field=TextField())
+        qs = qs.annotate(search_text=Func(Lower(text), Value(_ACCENTED), Value(_PLAIN), function="translate",
+                                          output_field=TextField()))
+        for word in words:
+            qs = qs.filter(search_text__contains=word)
     layers = list(qs)
     if query.place:
         layers = _in_place(layers, query.place)

@@ -17,7 +17,10 @@ Symbol keys (top level for the base symbol, or in each class): ``fill``, ``strok
 ``stroke_width`` (px), ``opacity`` (0–1), ``size`` (marker diameter, px) — the keys layers.ogc
 reads too; ``width``/``radius`` or a nested ``symbol`` mapping are accepted as well. Graduated
 classes are half-open ``[min, max)`` except the last, which includes its ``max``; they must be
-ordered and must not overlap. Rasters use ``graduated`` on the pixel value (no ``field``).
+ordered and must not overlap. A feature without a value (NULL, or not a number) is never in a range:
+it takes the ``other`` class (e.g. "Importo non indicato"), with its own colour, on the web map, in
+MapServer (layers.ogc) and in the QML of the GeoPackages (layers.exports.qml) alike. Rasters use
+``graduated`` on the pixel value (no ``field``).
 """
 
 from __future__ import annotations

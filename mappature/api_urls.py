@@ -16,5 +16,6 @@ urlpatterns = [
     path("summary", api_views.summary, name="summary"),
     path("compare", api_views.compare, name="compare"),
     path("realizzazioni/<int:pk>/nearby", api_views.intervention_nearby, name="intervention-nearby"),
+    path("realizzazioni/<int:pk>/posizione", api_views.move_intervention, name="intervention-move"),
     path("opportunita/<slug:kind>/<int:pk>/nearby", api_views.opportunity_nearby, name="opportunity-nearby"),
 ]

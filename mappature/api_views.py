@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import functools
+import itertools
+import json
+import logging
 
+import psycopg
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from layers.models import Layer
 
 from . import queries, queries_features, queries_nearby, queries_summary, raster_identify, tiles
-from .errors import MappatureError, UnknownLayerError
+from .errors import FilterError, MappatureError, UnknownLayerError
 from .filters import parse_filter
 from .layer_list import layer_tree, nearby_path
 from .openapi import openapi_document
 from .params import parse_bbox, parse_distance, parse_int, parse_lonlat, parse_territory
 from .sources import resolve, visible_source
+
+logger = logging.getLogger(__name__)
 
 
 def _conf(key: str, default):
@@ -42,6 +49,10 @@ def api(view):
                 return view(request, *args, **kwargs)
             except MappatureError as err:
                 return JsonResponse({"error": str(err)}, status=err.status)
+            except (DatabaseError, psycopg.Error):  # psycopg's own: the CSV's COPY runs on the raw cursor
+                logger.exception("map API request failed: %s", request.get_full_path())
+                return JsonResponse({"error": _("La richiesta non è riuscita per un errore del server: "
+                                                "i dati mostrati non sono aggiornati.")}, status=500)
 
     return require_GET(wrapper)
 
@@ -59,15 +70,18 @@ def layers(request):
 def features(request, slug: str):
     source = visible_source(request.user, slug, _lang())
     flt, bbox = parse_filter(request.GET), parse_bbox(request.GET.get("bbox"))
+    tq = _table_query(request.GET, source)
     if request.GET.get("format") == "csv":
-        response = StreamingHttpResponse(queries_features.stream_csv(source, flt, bbox), content_type="text/csv")
+        rows = queries_features.stream_csv(source, flt, bbox, tq)
+        first = next(rows)  # runs the query: a failure answers an error here, not a 200 with a header only
+        response = StreamingHttpResponse(itertools.chain([first], rows), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
         return response
     max_limit = _conf("API_MAX_PAGE", 1000)
     limit = parse_int(request.GET.get("limit"), "limit", 100, 1, max_limit)
     offset = parse_int(request.GET.get("offset"), "offset", 0, 0, 10**9)
     page = queries_features.page(source, flt, bbox, limit, offset, geometry=request.GET.get("geometry") != "0",
-                                 count_cap=_conf("API_COUNT_CAP", 10000))
+                                 count_cap=_conf("API_COUNT_CAP", 10000), tq=tq)
     body = {
         "type": "FeatureCollection", "layer": slug, "synthetic": source.synthetic, "features": page.features,
         "numberMatched": page.matched, "numberMatchedIsExact": page.matched_is_exact,
@@ -77,6 +91,24 @@ def features(request, slug: str):
     if bbox is not None:
         body["bbox"] = list(bbox)
     return JsonResponse(body, content_type="application/geo+json")
+
+
+def _table_query(query, source) -> queries_features.TableQuery:
+    """``id``, ``sort`` (+ ``dir=desc``) and ``col.<name>=text`` of the attribute table, names checked."""
+    names = set(source.attributes)
+    sort = query.get("sort") or None
+    if sort is not None and sort not in names:
+        raise FilterError(_("Colonna sconosciuta per l'ordinamento: %(name)s") % {"name": sort})
+    contains = []
+    for key, value in query.items():
+        if key.startswith("col."):
+            name = key[4:]
+            if name not in names:
+                raise FilterError(_("Colonna sconosciuta nel filtro: %(name)s") % {"name": name})
+            if value.strip():
+                contains.append((name, value.strip()[:200]))
+    feature_id = parse_int(query.get("id"), "id", None, 1, 2**63 - 1) if query.get("id") else None
+    return queries_features.TableQuery(feature_id, tuple(sorted(contains)), sort, query.get("dir") == "desc")
 
 
 @api
@@ -159,3 +191,33 @@ def tile(request, slug: str, z: int, x: int, y: int):
 @require_GET
 def openapi(request):
     return JsonResponse(openapi_document(request.build_absolute_uri("/api/")))
+
+
+@require_POST
+def move_intervention(request, pk: int):
+    """Staff move an intervention's point from the map: JSON ``{lon, lat, precision: address|site}``.
+
+    Needs the permission to change interventions (403 otherwise) and the CSRF token; recorded with who
+    and when, and in the object's admin history."""
+    from django.contrib.gis.geos import Point
+
+    from .actions import refine_location
+    from .models import Realizzazione
+
+    with translation.override(_request_language(request)):
+        if not request.user.has_perm("mappature.change_realizzazione"):
+            return JsonResponse({"error": _("Solo il personale autorizzato può spostare una realizzazione.")},
+                                status=403)
+        try:
+            body = json.loads(request.body or b"{}")
+            lon, lat = parse_lonlat({"lon": str(body.get("lon")), "lat": str(body.get("lat"))})
+        except (ValueError, MappatureError) as err:
+            return JsonResponse({"error": str(err) or _("Posizione non valida.")}, status=400)
+        precision = body.get("precision")
+        if precision not in (Realizzazione.Precision.ADDRESS, Realizzazione.Precision.SITE):
+            return JsonResponse({"error": _("La precisione va indicata come «indirizzo» o «sito».")}, status=400)
+        realizzazione = Realizzazione.objects.filter(pk=pk).first()
+        if realizzazione is None:
+            return JsonResponse({"error": _("Realizzazione non trovata.")}, status=404)
+        refine_location(realizzazione, Point(lon, lat, srid=4326), request.user, precision, via="mappa")
+        return JsonResponse({"id": realizzazione.pk, "precision": precision, "lon": lon, "lat": lat})

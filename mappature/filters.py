@@ -26,6 +26,9 @@ _COMUNI_OF_ZONA = (
 )
 
 
+_TABLE = "mappature_realizzazione"
+
+
 @dataclass(frozen=True)
 class MapFilter:
     """What is selected: territory (applies to every layer) and intervention attributes."""
@@ -71,11 +74,13 @@ class MapFilter:
         if self.comune:
             clauses.append(f"%s = ANY({alias}.comuni_istat)")
             params.append(self.comune)
+        # Funding sources and domains are arrays in the table but text in the map view
+        # (map_realizzazioni, also read by MapServer and the exports): test the table's arrays by id.
         for value, clause in (
             (self.programme, f"{alias}.programme = %s"),
-            (self.funding_source, f"%s = ANY({alias}.funding_sources)"),
+            (self.funding_source, f"{alias}.id IN (SELECT a.id FROM {_TABLE} a WHERE %s = ANY(a.funding_sources))"),  # noqa: S608
             (self.status, f"{alias}.status = %s"),
-            (self.domain, f"%s = ANY({alias}.domains)"),
+            (self.domain, f"{alias}.id IN (SELECT a.id FROM {_TABLE} a WHERE %s = ANY(a.domains))"),  # noqa: S608
             (self.amount_min, f"{alias}.amount_eur >= %s"),
             (self.amount_max, f"{alias}.amount_eur <= %s"),
         ):
@@ -117,15 +122,31 @@ def parse_filter(query) -> MapFilter:
     )
 
 
+# An amount as people type it: "1.000.000" and "1.000.000,50" (Italian), "1000000.50", "1,000,000" (English).
+_GROUPED = {".": re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$"), ",": re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")}
+_PLAIN = re.compile(r"^\d+([.,]\d+)?$")
+
+
+def parse_amount(value: str) -> Decimal | None:
+    """The number an amount string means, or None; thousands separators are told from decimal ones."""
+    text = value.replace("€", "").replace("\u00a0", "").replace(" ", "").replace("'", "")
+    for sep, pattern in _GROUPED.items():
+        if pattern.match(text):
+            decimal = "," if sep == "." else "."
+            return Decimal(text.replace(sep, "").replace(decimal, "."))
+    if _PLAIN.match(text):
+        return Decimal(text.replace(",", "."))
+    return None
+
+
 def _decimal(value: str | None, name: str) -> Decimal | None:
     if value is None:
         return None
     try:
-        number = Decimal(value.replace(",", "."))
-    except InvalidOperation as err:
-        raise FilterError(_("«%(value)s» non è un importo valido (%(name)s).") % {"value": value, "name": name}) \
-            from err
-    if not number.is_finite() or number < 0:
+        number = parse_amount(value)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or number < 0:
         raise FilterError(_("«%(value)s» non è un importo valido (%(name)s).") % {"value": value, "name": name})
     return number
 

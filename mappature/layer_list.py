@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from layers.errors import StyleError
 from layers.models import Layer
@@ -10,6 +11,8 @@ from layers.styles import parse_style
 
 from .map_views import REALIZZAZIONI_VIEW
 from .opportunities import OPPORTUNITY_KINDS
+
+_OPPORTUNITY_RELATIONS = {k.relation for k in OPPORTUNITY_KINDS}
 
 # Which proximity question a layer's features can ask ("projects meet opportunities").
 _NEARBY = {REALIZZAZIONI_VIEW: "realizzazioni"} | {k.relation: f"opportunita/{k.code}" for k in OPPORTUNITY_KINDS}
@@ -33,9 +36,13 @@ def layer_tree(user, lang: str = "it") -> list[dict]:
         title = layer.title(lang)
         abstract = layer.abstract(lang)
         style, legend = classification(layer, lang)
+        opportunity = layer.source in _OPPORTUNITY_RELATIONS
         out.append({
             "slug": layer.slug, "title": title, "abstract": abstract, "theme": layer.theme,
             "theme_label": str(themes.get(layer.theme, layer.theme)), "kind": layer.kind,
+            # The tree's group: the opportunity layers together ("Opportunità"), the others by theme.
+            "group": "opportunita" if opportunity else layer.theme,
+            "group_label": str(_("Opportunità")) if opportunity else str(themes.get(layer.theme, layer.theme)),
             "geometry_type": layer.geometry_type, "synthetic": layer.synthetic,
             "data_version": layer.data_version, "classification": style, "legend": legend,
             "min_zoom": layer.min_zoom, "max_zoom": layer.max_zoom,

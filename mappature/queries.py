@@ -6,8 +6,10 @@ from django.db.models import Count, Sum
 from .areas import ellipsoidal_area_sql
 from .models import Comune, ZonaOmogenea
 
-# Area on the ellipsoid, in km², from the EPSG:32632 geometry (as the summaries and the proximity queries
-# compute it): within 0.0002 km² of ST_Area(geography) for each of the 133 comuni, same figures to 0.01 km².
+# Areas shown and densities use the official surface (``Comune.official_area_km2``, ISTAT via ISPRA):
+# the boundaries are generalised. Area on the ellipsoid, in km², from the EPSG:32632 geometry (as the
+# summaries and the proximity queries compute it): within 0.0002 km² of ST_Area(geography) for each of
+# the 133 comuni, same figures to 0.01 km².
 _AREA_KM2 = f"{ellipsoidal_area_sql('c.geom')} / 1e6"
 
 
@@ -23,7 +25,10 @@ def comuni_feature_collection(precision: int = 6) -> str:
                     'istat_code', c.istat_code, 'name', c.name, 'catasto_code', c.catasto_code,
                     'zona', z.name, 'zona_code', z.code, 'zona_confirmed', c.zona_confirmed,
                     'population', c.population, 'population_year', c.population_year,
-                    'area_km2', round(({_AREA_KM2})::numeric, 2)
+                    'area_km2', round(coalesce(c.official_area_km2, ({_AREA_KM2})::numeric), 2),
+                    'area_official', c.official_area_km2 IS NOT NULL,
+                    'area_km2_boundaries', round(({_AREA_KM2})::numeric, 2),
+                    'density', round(c.population / nullif(c.official_area_km2, 0), 1)
                 )
             ) ORDER BY c.name), '[]'::json))::text
         FROM {Comune._meta.db_table} c JOIN {ZonaOmogenea._meta.db_table} z ON z.id = c.zona_id
@@ -37,7 +42,9 @@ def comune_card(istat_code: str) -> dict | None:
     """The facts shown on a comune's card, or None for an unknown ISTAT code."""
     sql = f"""
         SELECT c.istat_code, c.name, c.catasto_code, z.name, z.code, c.zona_confirmed, c.zona_source,
-               c.population, c.population_year, round(({_AREA_KM2})::numeric, 2)
+               c.population, c.population_year,
+               round(coalesce(c.official_area_km2, ({_AREA_KM2})::numeric), 2), c.official_area_km2 IS NOT NULL,
+               round(({_AREA_KM2})::numeric, 2), round(c.population / nullif(c.official_area_km2, 0), 1)
         FROM {Comune._meta.db_table} c JOIN {ZonaOmogenea._meta.db_table} z ON z.id = c.zona_id
         WHERE c.istat_code = %s
     """  # noqa: S608
@@ -47,9 +54,10 @@ def comune_card(istat_code: str) -> dict | None:
     if row is None:
         return None
     keys = ("istat_code", "name", "catasto_code", "zona", "zona_code", "zona_confirmed", "zona_source",
-            "population", "population_year", "area_km2")
+            "population", "population_year", "area_km2", "area_official", "area_km2_boundaries", "density")
     card = dict(zip(keys, row, strict=True))
-    card["area_km2"] = float(card["area_km2"])
+    for key in ("area_km2", "area_km2_boundaries", "density"):
+        card[key] = None if card[key] is None else float(card[key])
     return card
 
 

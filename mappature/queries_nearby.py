@@ -52,12 +52,17 @@ def opportunities_near_intervention(intervention_id: int, distance_m: float) -> 
             "opportunities": _rows(found, ("distance_m", "ha"))}
 
 
-# What lies near an opportunity: (key, relation alias, columns, relation, row limit), nearest first.
-def _near_parts() -> tuple[tuple[str, str, str, str, int], ...]:
+# What lies near an opportunity: (key, relation alias, columns, relation, row limit, extra condition),
+# nearest first. Interventions use the same rule as opportunities_near_intervention (same comune OR
+# within the distance), so "near" is symmetric: if an intervention lists an opportunity, the
+# opportunity lists the intervention.
+def _near_parts() -> tuple[tuple[str, str, str, str, int, str], ...]:
     return (
-        ("interventions", "r", "r.id, r.code, r.title, r.programme, r.amount_eur", REALIZZAZIONI_VIEW, 200),
-        ("stations", "s", "s.id, s.name, s.istat_code", STAZIONI_TABLE, 100),
-        ("lum", "l", "l.id, l.name, l.level", thematic_view("ptm_lum"), 100),
+        ("interventions", "r", "r.id, r.code, r.title, r.programme, r.amount_eur, "
+         "o.istat_code = ANY(r.comuni_istat) AS same_comune", REALIZZAZIONI_VIEW, 500,
+         " OR o.istat_code = ANY(r.comuni_istat)"),
+        ("stations", "s", "s.id, s.name, s.istat_code", STAZIONI_TABLE, 100, ""),
+        ("lum", "l", "l.id, l.name, l.level", thematic_view("ptm_lum"), 100, ""),
     )
 
 
@@ -72,8 +77,8 @@ def near_opportunity(kind_code: str, feature_id: int, distance_m: float) -> dict
     lists = ", ".join(
         f"(SELECT json_agg(x ORDER BY x.distance_m, x.id)::text FROM (SELECT {columns}, "
         f"round(ST_Distance({alias}.geom, o.geom)) AS distance_m FROM {relation} {alias} "
-        f"WHERE ST_DWithin({alias}.geom, o.geom, %s) ORDER BY distance_m, {alias}.id LIMIT {limit}) x) AS {key}"
-        for key, alias, columns, relation, limit in parts
+        f"WHERE ST_DWithin({alias}.geom, o.geom, %s){extra} ORDER BY distance_m, {alias}.id LIMIT {limit}) x) AS {key}"
+        for key, alias, columns, relation, limit, extra in parts
     )
     sql = (f"SELECT o.name, o.istat_code, {lists} FROM ("  # noqa: S608 - relations and columns are ours
            f"SELECT {kind.name_sql} AS name, o.istat_code, o.geom FROM {kind.relation} o WHERE o.id = %s) o")

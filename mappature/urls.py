@@ -8,4 +8,5 @@ app_name = "mappature"
 urlpatterns = [
     path("", views.home, name="home"),
     path("mappa/", views.webmap, name="webmap"),
+    path("mappa/stampa.pdf", views.print_pdf, name="print"),
 ]

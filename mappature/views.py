@@ -14,6 +14,8 @@ def home(request):
         "zona_unconfirmed": _("assegnazione dedotta, non confermata da una fonte"),
         "no_results": _("Nessun comune trovato"),
         "no_basemap": _("Nessuno sfondo (non serve la rete)"),
+        "area_official": _("ufficiale ISTAT; dai confini generalizzati: %(km2)s km²"),
+        "area_computed": _("calcolata dai confini generalizzati"),
     }
     return render(request, "mappature/home.html", {"zone": queries.zone_summary(), "i18n_strings": strings})
 
@@ -42,6 +44,7 @@ def webmap(request):
         "default_layers": remix.get("MAP_DEFAULT_LAYERS", []),
         "zone": [{"code": z["code"], "name": z["name"]} for z in queries.zone_summary()],
         "comuni": queries.comuni_index(), "strings": _webmap_strings(),
+        "can_move": request.user.has_perm("mappature.change_realizzazione"),
     }
     return render(request, "mappature/webmap.html", {
         "zone": config["zone"], "options": queries.filter_options(), "config": config,
@@ -79,4 +82,55 @@ def _webmap_strings() -> dict:
         "gpkg_no_layers": _("Accendi almeno uno strato da esportare."),
         "gpkg_running": _("Esportazione in corso: %(done)s di %(total)s elementi"),
         "gpkg_done": _("GeoPackage pronto: %(n)s elementi (%(area)s)"),
+        "n_of_m_without_amount": _("%(n)s di %(m)s senza importo"),
+        "per_inhabitant_covers": _("Per abitante: importi noti di %(n)s realizzazioni su %(m)s, divisi per la "
+                                   "popolazione ISTAT (%(pop)s) dei %(k)s comuni selezionati; un intervento su più "
+                                   "comuni conta per intero in ciascuna selezione che ne tocca uno."),
+        "source_row": _("%(n)s realizzazioni"),
+        "source_no_amount": _("%(source)s: %(n)s di %(m)s senza importo"),
+        "several_sources": _("più fonti"),
+        "request_failed": _("Richiesta non riuscita: %(error)s. La mappa e la tabella non mostrano questa selezione."),
+        "km2": _("km²"),
+        "move": _("Sposta sulla mappa"),
+        "opacity": _("Opacità"),
+        "sort_by": _("Ordina per questa colonna"),
+        "filter_column": _("Filtra la colonna"),
+        "filter_placeholder": _("filtra…"),
+        "chip_zona": _("Zona omogenea"),
+        "chip_comune": _("Comune"),
+        "chip_column": _("Colonna"),
+        "remove_filter": _("Togli il filtro"),
+        "filter_labels": {"programme": _("Programma"), "funding_source": _("Fonte di finanziamento"),
+                          "status": _("Stato"), "domain": _("Ambito tematico"), "year": _("Anno"),
+                          "amount_min": _("Importo minimo"), "amount_max": _("Importo massimo")},
+        "no_comune": _("Nessun comune corrisponde a «%(q)s»."),
+        "measure_hint": _("Clic sulla mappa per i punti; doppio clic per finire."),
+        "measure_distance": _("Distanza"),
+        "measure_area": _("Area"),
+        "measure_perimeter": _("perimetro"),
+        "move_hint": _("Trascina il punto nella posizione giusta, scegli la precisione e salva."),
+        "moved": _("Posizione salvata (registrata con il tuo nome)."),
+        "precision": {"comune": _("comune (punto nel comune, non il sito)"), "address": _("indirizzo"),
+                      "site": _("sito")},
+        "per_km2": _("ab./km²"),
     }
+
+
+@require_GET
+def print_pdf(request):
+    """The map as a PDF (A4/A3, portrait/landscape, chosen scale), made on the server: see mappature.printing."""
+    from django.utils.translation import get_language
+
+    from .errors import MappatureError
+    from .filters import parse_filter
+    from .printing import parse_print, render_pdf
+
+    lang = "en" if (get_language() or "it").startswith("en") else "it"
+    try:
+        flt, req = parse_filter(request.GET), parse_print(request.GET)
+        pdf = render_pdf(request.user, req, flt, lang)
+    except MappatureError as err:
+        return JsonResponse({"error": str(err)}, status=err.status)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="remix-mappa.pdf"'
+    return response

@@ -73,3 +73,14 @@ def map_data(comuni):
 
     make_domain()
     return make_layers()
+
+
+@pytest.fixture
+def realizzazioni(comuni, load_source):
+    """The real Realizzazioni loaded by the ETL, the registry synced; returns the shipped rows (tests.shipped)."""
+    from layers.sync import sync
+    from tests.shipped import shipped_rows
+
+    load_source("realizzazioni")
+    sync()
+    return shipped_rows()

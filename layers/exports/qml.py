@@ -64,6 +64,17 @@ def _renderer(root, style: Classification, geometry_type: str, lang: str) -> Non
         if style.other is not None:  # QGIS: the category with an empty value takes every other value
             ET.SubElement(groups, "category", symbol=str(len(style.classes)), value="", label=label(style.other),
                           render="true")
+    elif style.other is not None:
+        # QGIS' graduated renderer draws nothing for a value in no range (NULL included): with an "other"
+        # class, rules (each range, then ELSE) give features without a value their own class and colour.
+        renderer = ET.SubElement(root, "renderer-v2", type="RuleRenderer", symbollevels="0", forceraster="0")
+        rules = ET.SubElement(renderer, "rules", key="root")
+        last = len(style.classes) - 1
+        for i, cls in enumerate(style.classes):
+            ET.SubElement(rules, "rule", key=f"r{i}", symbol=str(i), label=label(cls),
+                          filter=_range_filter(style.field, cls.min, cls.max, i == last))
+        ET.SubElement(rules, "rule", key=f"r{last + 1}", symbol=str(last + 1), label=label(style.other),
+                      filter="ELSE")
     else:
         renderer = ET.SubElement(root, "renderer-v2", type="graduatedSymbol", attr=style.field,
                                  graduatedMethod="GraduatedColor", symbollevels="0", forceraster="0")
@@ -74,9 +85,20 @@ def _renderer(root, style: Classification, geometry_type: str, lang: str) -> Non
             ET.SubElement(groups, "range", symbol=str(i), lower=repr(low), upper=repr(high), label=label(cls),
                           render="true")
     symbols = ET.SubElement(renderer, "symbols")
-    extra = (style.other,) if style.other is not None and style.kind == "categorized" else ()
+    extra = (style.other,) if style.other is not None else ()
     for i, cls in enumerate(style.classes + extra):
         _symbol(symbols, str(i), cls.symbol, geometry_type)
+
+
+def _range_filter(field: str, low: float | None, high: float | None, last: bool) -> str:
+    """QGIS expression of a graduated class: [low, high), [low, high] for the last one (as layers.styles)."""
+    name = '"' + field.replace('"', '""') + '"'
+    terms = [f"{name} IS NOT NULL"]
+    if low is not None:
+        terms.append(f"{name} >= {low!r}")
+    if high is not None:
+        terms.append(f"{name} {'<=' if last else '<'} {high!r}")
+    return " AND ".join(terms)
 
 
 def qml(style: Classification, columns: tuple[Column, ...], geometry_type: str, lang: str = "it") -> str:

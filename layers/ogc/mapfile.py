@@ -313,7 +313,9 @@ def _expression(cls: StyleClass, lyr: LayerSource, last: bool) -> str:
     item = "[pixel]" if lyr.kind == "raster" else _numeric_item(style.field, lyr)
     if item is None:
         return ""
-    terms = []
+    # A missing value reaches MapServer as "", which compares as 0: without this term a feature with
+    # no amount would fall into the lowest class instead of the "other" class that the map and QGIS use.
+    terms = [f'"{item}" != ""'] if lyr.kind != "raster" else []
     if cls.min is not None:
         terms.append(f"{item} >= {cls.min!r}")
     if cls.max is not None:

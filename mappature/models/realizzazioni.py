@@ -14,6 +14,7 @@ class Realizzazione(models.Model):
 
     class Precision(models.TextChoices):
         COMUNE = "comune", _("comune")
+        ADDRESS = "address", _("indirizzo")
         SITE = "site", _("sito")
 
     code = models.CharField(_("codice"), max_length=20, unique=True)

@@ -42,6 +42,11 @@ class Comune(models.Model):
     zona_source = models.CharField(_("fonte dell'assegnazione alla zona"), max_length=120, blank=True)
     population = models.PositiveIntegerField(_("popolazione"), null=True, blank=True)
     population_year = models.PositiveSmallIntegerField(_("anno della popolazione"), null=True, blank=True)
+    # The official surface (ISTAT, as implied by ISPRA's consumed-soil ha/% pair): the boundaries in
+    # ``geom`` are generalised, so areas computed from them are off by up to 20 %. Densities use this.
+    official_area_km2 = models.DecimalField(
+        _("superficie ufficiale (km²)"), max_digits=10, decimal_places=4, null=True, blank=True
+    )
     geom = models.MultiPolygonField(_("geometria"), srid=STORAGE_SRID)
 
     class Meta:

@@ -28,7 +28,7 @@
   }
 
   const card = document.getElementById("comune-card");
-  const fmt = new Intl.NumberFormat(document.documentElement.lang || "it");
+  const fmt = new Intl.NumberFormat(document.documentElement.lang || "it", { useGrouping: "always", maximumFractionDigits: 2 });
   const byIstat = {};
   let selected = null;
 
@@ -49,6 +49,9 @@
     set("population", props.population === null ? "–" : fmt.format(props.population));
     set("population_year", props.population_year || "");
     set("area_km2", fmt.format(props.area_km2));
+    set("area_note", "(" + (props.area_official
+      ? T.area_official.replace("%(km2)s", fmt.format(props.area_km2_boundaries)) : T.area_computed) + ")");
+    set("density", props.density === null || props.density === undefined ? "–" : fmt.format(Math.round(props.density)));
     card.hidden = false;
     card.dataset.istat = props.istat_code;
   }

@@ -2,8 +2,17 @@
 (function () {
   "use strict";
   const lang = document.documentElement.lang || "it";
-  const num = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
-  const eur = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
+  // Italian format in the Italian UI (1.140.669,50 €), grouping also below 10.000 (CLDR leaves 5000 bare).
+  const num = new Intl.NumberFormat(lang, { maximumFractionDigits: 2, useGrouping: "always" });
+  const eur = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR", minimumFractionDigits: 2,
+    maximumFractionDigits: 2, useGrouping: "always" });
+  // Columns whose numbers are codes or years: shown as they are, never grouped ("2.021").
+  const RAW_NUMBER = /(^|_)(id|year|anno|code|codice|istat|cap)(_|$)/i;
+  function formatValue(name, v) {
+    if (v === null || v === undefined) { return ""; }
+    if (typeof v === "number" && !RAW_NUMBER.test(name)) { return /_eur$/.test(name) ? eur.format(v) : num.format(v); }
+    return String(v);
+  }
   const SVGNS = "http://www.w3.org/2000/svg";
 
   function el(tag, attrs, text) {
@@ -20,12 +29,19 @@
     });
   }
 
+  // Any failed request of the map is said on the map (never a silently stale map or table).
+  function showError(T, message) {
+    const box = document.getElementById("map-error");
+    box.textContent = T.request_failed.replace("%(error)s", message); box.hidden = false;
+  }
+  function clearError() { const box = document.getElementById("map-error"); box.hidden = true; box.textContent = ""; }
+
   // Registry titles of synthetic layers often say so already ("… (sintetico)"): say it once.
   function withSynthetic(title, synthetic, T) {
     return synthetic && !/sintetic|synthetic/i.test(title) ? title + " (" + T.synthetic + ")" : title;
   }
 
-  function layerItem(l, T, onToggle) {
+  function layerItem(l, T, onToggle, onOpacity) {
     const li = el("li", { "data-layer": l.slug });
     const label = el("label");
     const cb = el("input", { type: "checkbox", value: l.slug });
@@ -35,6 +51,12 @@
     li.appendChild(label);
     li.appendChild(el("span", { class: "count" }));
     if (l.synthetic) { li.appendChild(el("span", { class: "synthetic" }, T.synthetic)); }
+    if (onOpacity) {
+      const op = el("input", { type: "range", min: "0", max: "100", value: "100", class: "opacity",
+        "aria-label": T.opacity + " — " + l.title, title: T.opacity });
+      op.addEventListener("input", function () { onOpacity(Number(op.value) / 100); });
+      li.appendChild(op);
+    }
     const legend = el("ul", { class: "legend-items" });
     (l.delivery === "wms" ? [] : l.legend).forEach(function (item) {
       const row = el("li");
@@ -49,9 +71,11 @@
     return li;
   }
 
-  // Horizontal bar chart in plain SVG (no chart library, no CDN).
+  // Horizontal bar chart in plain SVG (no chart library, no CDN). Rows without a value get no bar:
+  // a missing amount is not 0 € (the caller states them in words).
   function barChart(container, rows, format) {
     container.innerHTML = "";
+    rows = rows.filter(function (r) { return r.value > 0; });
     if (!rows.length) { container.textContent = "—"; return; }
     const max = Math.max.apply(null, rows.map(function (r) { return r.value; })) || 1;
     const h = 22, w = 280, svg = document.createElementNS(SVGNS, "svg");
@@ -62,8 +86,10 @@
       bar.setAttribute("width", Math.max(1, (r.value / max) * w)); bar.setAttribute("fill", "#0b6e99");
       const t = document.createElementNS(SVGNS, "text");
       t.setAttribute("x", 0); t.setAttribute("y", i * h + 10); t.setAttribute("font-size", "10");
-      t.textContent = r.label + ": " + format(r.value);
+      t.textContent = r.label + ": " + format(r.value) + (r.note ? " (" + r.note + ")" : "");
       const g = document.createElementNS(SVGNS, "g"); g.setAttribute("data-label", r.label); g.setAttribute("data-value", r.value);
+      if (r.kind) { g.setAttribute("data-kind", r.kind); }
+      if (r.title) { const tt = document.createElementNS(SVGNS, "title"); tt.textContent = r.title; g.appendChild(tt); }
       g.appendChild(bar); g.appendChild(t); svg.appendChild(g);
     });
     container.appendChild(svg);
@@ -78,13 +104,31 @@
         if (mine !== summary.seq) { return; }
         const s = body.summary;
         const set = function (f, v, raw) { const d = box.querySelector('[data-field="' + f + '"]'); d.textContent = v; d.dataset.value = raw; };
+        const nOfM = function (n, m) { return T.n_of_m_without_amount.replace("%(n)s", num.format(n)).replace("%(m)s", num.format(m)); };
         set("n_interventions", num.format(s.n_interventions), s.n_interventions);
         set("amount_eur", eur.format(s.amount_eur), s.amount_eur);
-        set("per_inhabitant_eur", s.per_inhabitant_eur === null ? "—" : eur.format(s.per_inhabitant_eur) , s.per_inhabitant_eur);
+        set("n_without_amount", nOfM(s.n_without_amount, s.n_interventions), s.n_without_amount);
+        set("per_inhabitant_eur", s.per_inhabitant_eur === null ? "—" : eur.format(s.per_inhabitant_eur), s.per_inhabitant_eur);
         set("population", num.format(s.population), s.population);
         set("n_comuni", num.format(s.n_comuni), s.n_comuni);
-        barChart(document.getElementById("chart-sources"),
-          s.by_source.map(function (r) { return { label: r.source, value: r.amount_eur }; }), eur.format);
+        set("area_km2", s.area_km2 === null ? "—" : num.format(s.area_km2) + " " + T.km2, s.area_km2);
+        set("density", s.density === null ? "—" : num.format(Math.round(s.density)) + " " + T.per_km2, s.density);
+        document.getElementById("per-inhabitant-note").textContent = T.per_inhabitant_covers
+          .replace("%(n)s", num.format(s.n_interventions - s.n_without_amount)).replace("%(m)s", num.format(s.n_interventions))
+          .replace("%(pop)s", num.format(s.population)).replace("%(k)s", num.format(s.n_comuni));
+        barChart(document.getElementById("chart-sources"), s.by_source.map(function (r) {
+          const note = T.source_row.replace("%(n)s", num.format(r.n)) +
+            (r.n_without_amount ? ", " + nOfM(r.n_without_amount, r.n) : "");
+          return { label: r.source, value: r.amount_eur, note: note, kind: r.kind,
+            title: r.combinations && r.combinations.length ? r.combinations.join("\n") : "" };
+        }), eur.format);
+        const missing = document.getElementById("sources-without-amount"); missing.innerHTML = "";
+        s.by_source.filter(function (r) { return !(r.amount_eur > 0); }).forEach(function (r) {
+          const li = el("li", { "data-source": r.source }, T.source_no_amount.replace("%(source)s", r.source)
+            .replace("%(n)s", num.format(r.n_without_amount)).replace("%(m)s", num.format(r.n)));
+          if (r.combinations && r.combinations.length) { li.title = r.combinations.join("\n"); }
+          missing.appendChild(li);
+        });
         barChart(document.getElementById("chart-opportunities"),
           s.opportunities.map(function (r) { return { label: r.label, value: r.ha }; }), num.format);
         box.dataset.filter = body.filter ? new URLSearchParams(body.filter).toString() : "";
@@ -94,6 +138,7 @@
         // A filter the server refuses (e.g. an amount that is not a number): say why, next to the filters.
         const msg = document.getElementById("filter-error");
         msg.textContent = T.error + ": " + err.message; msg.hidden = false;
+        showError(T, err.message);
         document.getElementById("filters-box").open = true;
         delete box.dataset.loading;
       });
@@ -132,11 +177,16 @@
   };
 
   // Attribute table: server-side pages of 20 rows, optionally limited to the map extent; CSV of the same rows.
+  // Sorting by any column (header click), a text filter per column, a click on a row zooms to its feature.
   const table = {
     size: 20, offset: 0, params: new URLSearchParams(), api: "", map: null, T: null, seq: 0,
+    sort: "", dir: "asc", colFilters: {}, headFor: "", onRowClick: null, onFiltersChanged: null, timer: null,
     init: function (api, map, T) {
       table.api = api; table.map = map; table.T = T;
-      document.getElementById("table-layer").addEventListener("change", function () { table.offset = 0; table.load(); });
+      document.getElementById("table-layer").addEventListener("change", function () {
+        table.offset = 0; table.sort = ""; table.colFilters = {}; table.headFor = ""; table.load();
+        if (table.onFiltersChanged) { table.onFiltersChanged(); }
+      });
       document.getElementById("table-extent").addEventListener("change", function () { table.offset = 0; table.load(); });
       document.getElementById("table-prev").addEventListener("click", function () { table.offset = Math.max(0, table.offset - table.size); table.load(); });
       document.getElementById("table-next").addEventListener("click", function () { table.offset += table.size; table.load(); });
@@ -154,7 +204,49 @@
     query: function () {
       const q = new URLSearchParams(table.params);
       if (document.getElementById("table-extent").checked) { q.set("bbox", table.map.getBounds().toBBoxString()); }
+      if (table.sort) { q.set("sort", table.sort); q.set("dir", table.dir); }
+      Object.keys(table.colFilters).forEach(function (k) { if (table.colFilters[k]) { q.set("col." + k, table.colFilters[k]); } });
       return q;
+    },
+    setColumnFilter: function (name, value) {
+      if (value) { table.colFilters[name] = value; } else { delete table.colFilters[name]; }
+      const input = document.querySelector('#attr-table thead input[data-col="' + name + '"]');
+      if (input && input.value !== (value || "")) { input.value = value || ""; }
+      table.offset = 0; table.load();
+      if (table.onFiltersChanged) { table.onFiltersChanged(); }
+    },
+    header: function (slug, columns) {
+      const thead = document.querySelector("#attr-table thead");
+      if (table.headFor === slug + "|" + columns.map(function (c) { return c.name; }).join(",")) { table.markSort(); return; }
+      table.headFor = slug + "|" + columns.map(function (c) { return c.name; }).join(",");
+      thead.innerHTML = "";
+      const names = el("tr"), filters = el("tr", { class: "col-filters" });
+      columns.forEach(function (c) {
+        const th = el("th", { "data-col": c.name });
+        const b = el("button", { type: "button", class: "sort", "data-col": c.name, title: table.T.sort_by }, c.label);
+        b.addEventListener("click", function () {
+          table.dir = table.sort === c.name && table.dir === "asc" ? "desc" : "asc"; table.sort = c.name;
+          table.offset = 0; table.load();
+        });
+        th.appendChild(b); names.appendChild(th);
+        const fth = el("th"), input = el("input", { type: "search", "data-col": c.name, "aria-label": table.T.filter_column + " " + c.label,
+          placeholder: table.T.filter_placeholder });
+        input.value = table.colFilters[c.name] || "";
+        input.addEventListener("input", function () {
+          clearTimeout(table.timer);
+          table.timer = setTimeout(function () { table.setColumnFilter(c.name, input.value.trim()); }, 350);
+        });
+        fth.appendChild(input); filters.appendChild(fth);
+      });
+      thead.appendChild(names); thead.appendChild(filters);
+      table.markSort();
+    },
+    markSort: function () {
+      document.querySelectorAll("#attr-table thead button.sort").forEach(function (b) {
+        const on = b.dataset.col === table.sort;
+        b.dataset.sorted = on ? table.dir : "";
+        b.setAttribute("aria-sort", on ? (table.dir === "asc" ? "ascending" : "descending") : "none");
+      });
     },
     load: function () {
       const slug = document.getElementById("table-layer").value, T = table.T;
@@ -169,11 +261,21 @@
       const mine = ++table.seq;
       getJSON(table.api + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
         if (mine !== table.seq) { return; }
-        thead.innerHTML = ""; tbody.innerHTML = "";
-        const tr = el("tr"); fc.columns.forEach(function (c) { tr.appendChild(el("th", {}, c.label)); }); thead.appendChild(tr);
+        tbody.innerHTML = "";
+        table.header(slug, fc.columns);
         fc.features.forEach(function (f) {
-          const row = el("tr", { "data-id": f.id });
-          fc.columns.forEach(function (c) { const v = f.properties[c.name]; row.appendChild(el("td", {}, v === null || v === undefined ? "" : String(v))); });
+          const row = el("tr", { "data-id": f.id, tabindex: "0" });
+          row.addEventListener("click", function () {
+            document.querySelectorAll("#attr-table tbody tr.selected").forEach(function (r) { r.classList.remove("selected"); });
+            row.classList.add("selected");
+            if (table.onRowClick) { table.onRowClick(slug, f.id); }
+          });
+          fc.columns.forEach(function (c) {
+            const v = f.properties[c.name];
+            const td = el("td", { "data-col": c.name }, c.name === "location_precision" && T.precision[v] ? T.precision[v] : formatValue(c.name, v));
+            if (typeof v === "number") { td.className = "num"; }
+            row.appendChild(td);
+          });
           tbody.appendChild(row);
         });
         const total = fc.numberMatchedIsExact ? num.format(fc.numberMatched) : T.more_than.replace("%(n)s", num.format(fc.numberMatched));
@@ -182,11 +284,16 @@
         info.dataset.total = fc.numberMatched;
         document.getElementById("table-prev").disabled = table.offset === 0;
         document.getElementById("table-next").disabled = table.offset + fc.numberReturned >= fc.numberMatched;
+      }).catch(function (err) {
+        if (mine !== table.seq) { return; }
+        tbody.innerHTML = "";  // never a stale table under a new selection
+        info.textContent = T.error + ": " + err.message; info.dataset.total = "";
+        showError(T, err.message);
       });
     },
   };
 
-  function popupContent(body, T, onSelect, onResize) {
+  function popupContent(body, T, onSelect, onResize, onMove) {
     const box = el("div", { class: "identify" });
     if (body.comune) {
       const c = body.comune;
@@ -205,10 +312,16 @@
         Object.keys(f.properties).forEach(function (k) {
           const v = f.properties[k];
           if (v === null || v === "" || k === "synthetic") { return; }
-          dl.appendChild(el("dt", {}, r.labels[k] || k)); dl.appendChild(el("dd", { "data-field": k }, String(v)));
+          const shown = k === "location_precision" && T.precision[v] ? T.precision[v] : formatValue(k, v);
+          dl.appendChild(el("dt", {}, r.labels[k] || k)); dl.appendChild(el("dd", { "data-field": k }, shown));
         });
         box.appendChild(dl);
         if (r.nearby) { box.appendChild(nearbyButton(r.nearby, f.id, T, onResize)); }
+        if (onMove && r.layer === "realizzazioni") {
+          const mv = el("button", { type: "button", "data-action": "move", "data-id": f.id }, T.move);
+          mv.addEventListener("click", function () { onMove(f.id, f.properties); });
+          box.appendChild(mv);
+        }
       });
     });
     return box;
@@ -271,6 +384,8 @@
     ctx.fillStyle = "#111"; ctx.font = "bold 18px sans-serif"; ctx.fillText(title, 10, 26);
     ctx.save(); ctx.translate(0, 40);
     ctx.fillStyle = "#eef2f3"; ctx.fillRect(0, 0, box.width, box.height);
+    // Canvases and tiles reach beyond the map's edges (renderer padding): draw only inside its frame.
+    ctx.beginPath(); ctx.rect(0, 0, box.width, box.height); ctx.clip();
     mapEl.querySelectorAll(".leaflet-tile-pane img.leaflet-tile-loaded, canvas").forEach(function (node) {
       const r = node.getBoundingClientRect();
       try { ctx.drawImage(node, r.left - box.left, r.top - box.top, r.width, r.height); } catch (e) { /* tainted tile */ }
@@ -292,5 +407,6 @@
   }
 
   window.RemixPanels = { layerItem: layerItem, summary: summary, compare: compare, table: table,
-    popupContent: popupContent, legend: legend, exportPng: exportPng, barChart: barChart };
+    popupContent: popupContent, legend: legend, exportPng: exportPng, barChart: barChart,
+    formatValue: formatValue, num: num, eur: eur, showError: showError, clearError: clearError };
 })();

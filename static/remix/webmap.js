@@ -12,9 +12,11 @@
   const drawn = {};            // slug -> Leaflet layer on the map
   let comuniFc = null, ready = false;
 
-  const map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([45.46, 9.19], 10);
+  const map = L.map("map", { preferCanvas: true, zoomControl: true, maxZoom: 19 }).setView([45.46, 9.19], 10);
   window.RemixMap = map;  // the Leaflet map, for the other panels' scripts and for browser tests
+  window.RemixDrawn = drawn;  // slug -> Leaflet layer drawn (browser tests read the clustered markers)
   const canvas = L.canvas({ padding: 0.2 });
+  L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
   const comuniLayer = L.geoJSON(null, { renderer: canvas, interactive: false,
     style: function (f) { return outline(f.properties); } }).addTo(map);
 
@@ -76,15 +78,39 @@
   function buildTree(list) {
     const tree = document.getElementById("layer-tree");
     const groups = {};
-    list.forEach(function (l) {
+    const ordered = list.slice().sort(function (a, b) {  // the "Opportunità" group first, then by theme
+      return (a.group === "opportunita" ? 0 : 1) - (b.group === "opportunita" ? 0 : 1); });
+    ordered.forEach(function (l) {
       layers[l.slug] = l;
-      if (!groups[l.theme]) {
-        const fs = document.createElement("fieldset"); fs.dataset.theme = l.theme;
-        const lg = document.createElement("legend"); lg.textContent = l.theme_label; fs.appendChild(lg);
-        groups[l.theme] = document.createElement("ul"); fs.appendChild(groups[l.theme]); tree.appendChild(fs);
+      const key = l.group || l.theme;
+      if (!groups[key]) {  // collapsible groups of the tree
+        const box = document.createElement("details"); box.open = true; box.dataset.group = key; box.className = "layer-group";
+        const sm = document.createElement("summary"); sm.textContent = l.group_label || l.theme_label; box.appendChild(sm);
+        groups[key] = document.createElement("ul"); box.appendChild(groups[key]); tree.appendChild(box);
       }
-      groups[l.theme].appendChild(P.layerItem(l, T, function (on) { toggleLayer(l.slug, on); }));
+      groups[key].appendChild(P.layerItem(l, T, function (on) { toggleLayer(l.slug, on); },
+        function (value) { setOpacity(l.slug, value); }));
     });
+  }
+
+  // Layer opacity (0–1) from the tree's slider, kept across redraws.
+  const opacity = {};
+  function setOpacity(slug, value) {
+    opacity[slug] = value;
+    applyOpacity(slug);
+  }
+  function applyOpacity(slug) {
+    const layer = drawn[slug], value = opacity[slug];
+    if (!layer || value === undefined) { return; }
+    if (layer.setOpacity) { layer.setOpacity(value); return; }  // tiles, WMS, vector tiles
+    const l = layers[slug];
+    const each = function (m) {
+      if (m.setStyle && m.feature) {
+        const base = styleFor(l, m.feature.properties);
+        m.setStyle({ opacity: base.opacity * value, fillOpacity: base.fillOpacity * value });
+      }
+    };
+    if (layer.getLayers) { layer.getLayers().forEach(function (m) { if (m.eachLayer) { m.eachLayer(each); } else { each(m); } }); }
   }
 
   // The registry's classification (single / categorized / graduated), applied per feature as MapServer does.
@@ -132,11 +158,12 @@
       drawn[slug] = L.vectorGrid.protobuf(url, { rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 16,
         vectorTileLayerStyles: { [slug]: function (props) { return styleFor(l, props); } } }).addTo(map);
       drawn[slug].remixUrl = url;
+      applyOpacity(slug);
     } else {
-      const layer = L.geoJSON(null, { renderer: canvas, interactive: false,
+      const layer = (isPoint(l) ? clusterLayer(l) : L.geoJSON(null, { renderer: canvas, interactive: false,
         style: function (f) { return styleFor(l, f.properties); },
-        pointToLayer: function (f, ll) { return L.circleMarker(ll, styleFor(l, f.properties)); } }).addTo(map);
-      drawn[slug] = layer;
+        pointToLayer: function (f, ll) { return L.circleMarker(ll, styleFor(l, f.properties)); } })).addTo(map);
+      drawn[slug] = layer; layer.remixSlug = slug;
       item.dataset.count = "";
       // The first page says how many features match (numberMatched): no separate count request.
       loadAll(API + "layers/" + slug + "/features?limit=1000&" + params.toString(), layer, 0, function (fc) {
@@ -147,12 +174,46 @@
     countLayer(slug, item, params);
   }
 
+  function isPoint(l) { return /POINT/i.test(l.geometry_type || "") && !!L.markerClusterGroup; }
+
+  // A feature still placed at its comuni (location_precision "comune") is ONE intervention however many
+  // comuni it names: one marker, at the comune point nearest the middle; its comuni are listed in the popup.
+  function onePoint(f) {
+    const g = f.geometry;
+    if (!g || g.type !== "MultiPoint" || g.coordinates.length < 2 || f.properties.location_precision !== "comune") { return f; }
+    const cs = g.coordinates, mx = cs.reduce(function (a, c) { return a + c[0]; }, 0) / cs.length,
+      my = cs.reduce(function (a, c) { return a + c[1]; }, 0) / cs.length;
+    const best = cs.reduce(function (b, c) { return Math.hypot(c[0] - mx, c[1] - my) < Math.hypot(b[0] - mx, b[1] - my) ? c : b; });
+    return Object.assign({}, f, { geometry: { type: "Point", coordinates: best } });
+  }
+
+  // Point layers are clustered with their counts (Leaflet.markercluster, served by Remix: no internet needed).
+  function clusterLayer(l) {
+    const group = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false, chunkedLoading: true,
+      spiderfyOnMaxZoom: true });
+    group.addData = function (fc) {
+      const markers = [];
+      L.geoJSON({ type: "FeatureCollection", features: fc.features.map(onePoint) }, {
+        pointToLayer: function (f, ll) {
+          const m = L.circleMarker(ll, Object.assign(styleFor(l, f.properties), { renderer: canvas }));
+          m.feature = f;
+          m.on("click", function (e) { L.DomEvent.stopPropagation(e); identify({ latlng: m.getLatLng() }); });
+          markers.push(m);
+          return m;
+        },
+      });
+      group.addLayers(markers);
+    };
+    return group;
+  }
+
   // Rasters: images from our own MapServer (/ows), keyed by data_version so a reload is never stale.
   function drawWms(l, item) {
     drawn[l.slug] = L.tileLayer.wms(l.links.wms, { layers: l.slug, format: "image/png", transparent: true,
       version: "1.3.0", v: l.data_version, opacity: 1, zIndex: 5 }).addTo(map);
     item.querySelector(".count").textContent = "";
     item.dataset.count = "raster";  // no features to count: the layer is drawn, nothing is pending
+    applyOpacity(l.slug);
   }
 
   // ``first`` receives the first page: its numberMatched is the layer's count for the selection.
@@ -160,9 +221,10 @@
     getJSON(url + "&offset=" + offset).then(function (fc) {
       if (drawn[fc.layer] !== layer) { return; }
       layer.addData(fc);
+      applyOpacity(fc.layer);
       if (first) { first(fc); }
       if (offset + fc.numberReturned < fc.numberMatched && offset < 20000) { loadAll(url, layer, offset + fc.limit); }
-    });
+    }).catch(function (err) { if (drawn[layer.remixSlug] === layer) { layer.clearLayers(); } P.showError(T, err.message); });
   }
 
   // Tiles carry no count: ask for it (one row, no geometry).
@@ -172,6 +234,9 @@
     getJSON(API + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
       if (!state.layers.has(slug)) { return; }
       showCount(item, fc, params);
+    }).catch(function (err) {
+      item.querySelector(".count").textContent = "(" + T.error + ")"; item.dataset.count = "error";
+      P.showError(T, err.message);
     });
   }
 
@@ -203,6 +268,8 @@
   }
 
   function refresh() {
+    P.clearError();
+    renderChips();
     Object.keys(layers).forEach(drawLayer);
     document.getElementById("selection-title").textContent = selectionName();
     document.getElementById("print-title").textContent = T.map_title + " — " + selectionName();
@@ -219,6 +286,7 @@
     const q = filterParams();
     q.set("layers", Array.from(state.layers).join(","));
     if (state.compare) { q.set("compare", state.compare); }
+    if (document.getElementById("panel").dataset.tab === "summary") { q.set("tab", "summary"); }
     const c = map.getCenter();
     q.set("map", [map.getZoom(), c.lat.toFixed(5), c.lng.toFixed(5)].join("/"));
     history.replaceState(null, "", location.pathname + "?" + q.toString());
@@ -230,6 +298,7 @@
     (q.get("layers") || "").split(",").filter(Boolean).forEach(function (s) { state.layers.add(s); });
     state.zona = q.get("zona") || ""; state.comune = q.get("comune") || ""; state.compare = q.get("compare") || "";
     FILTERS.forEach(function (k) { if (q.get(k)) { state.filters[k] = q.get(k); } });
+    if (q.get("tab") === "summary") { showTab("summary"); }
     const view = (q.get("map") || "").split("/").map(Number);
     return view.length === 3 && view.every(isFinite) ? view : null;
   }
@@ -242,10 +311,17 @@
       const o = document.createElement("option"); o.value = c.name; list.appendChild(o);
       const o2 = document.createElement("option"); o2.value = "comune:" + c.istat_code; o2.textContent = c.name; cmp.appendChild(o2);
     });
+    // A partial name finds the comune ("sesto", "cinisello", "san donato"), accents and apostrophes aside:
+    // the exact name first, then the names that start with it, then those that contain it.
+    const fold = function (t) { return t.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, " ").trim(); };
     function pick() {
-      const name = input.value.trim().toLowerCase();
-      const c = CFG.comuni.find(function (x) { return x.name.toLowerCase() === name; });
-      if (c) { selectTerritory("", c.istat_code, true); }
+      const name = fold(input.value);
+      if (!name) { return; }
+      const c = CFG.comuni.find(function (x) { return fold(x.name) === name; }) ||
+        CFG.comuni.find(function (x) { return fold(x.name).indexOf(name) === 0; }) ||
+        CFG.comuni.find(function (x) { return (" " + fold(x.name)).indexOf(" " + name) >= 0; }) ||
+        CFG.comuni.find(function (x) { return fold(x.name).indexOf(name) >= 0; });
+      if (c) { selectTerritory("", c.istat_code, true); } else { setStatus(T.no_comune.replace("%(q)s", input.value)); }
     }
     input.addEventListener("change", pick);
     input.addEventListener("keydown", function (e) { if (e.key === "Enter") { pick(); } });
@@ -262,7 +338,17 @@
       if (navigator.clipboard) { navigator.clipboard.writeText(el.value).catch(function () {}); }
       setStatus(T.copied);
     });
-    document.getElementById("print-btn").addEventListener("click", function () { window.print(); });
+    // Server-side PDF (WeasyPrint around Remix's own WMS): the layers on, the selection, the chosen scale.
+    document.getElementById("print-box").addEventListener("toggle", function () {
+      document.getElementById("print-scale").value = String(niceScale());
+      document.getElementById("print-title-input").value = T.map_title + " — " + selectionName();
+      updatePrintLink();
+    });
+    ["print-title-input", "print-paper", "print-orientation", "print-scale"].forEach(function (id) {
+      document.getElementById(id).addEventListener("input", updatePrintLink);
+      document.getElementById(id).addEventListener("change", updatePrintLink);
+    });
+    document.getElementById("print-pdf").addEventListener("click", updatePrintLink);
     document.getElementById("gpkg-btn").addEventListener("click", function () {
       window.RemixExport.start(Array.from(state.layers).filter(function (s) { return layers[s]; }), state, map, T);
     });
@@ -271,10 +357,88 @@
     });
     map.on("moveend", function () { saveUrl(); P.table.extentChanged(map.getBounds()); });
     map.on("click", identify);
+    window.RemixTools.measure.init(map, T);
+    // Tabs: the summary is one click away, never below the whole layer tree.
+    document.querySelectorAll("#panel .tabs button").forEach(function (b) {
+      b.addEventListener("click", function () { showTab(b.dataset.tab); });
+    });
+    document.getElementById("move-save").addEventListener("click", saveMove);
+    document.getElementById("move-cancel").addEventListener("click", stopMove);
+  }
+
+  // The scale of the screen map (96 dpi) rounded to a planner's round number (1, 2, 2.5 or 5 × 10ⁿ).
+  function niceScale() {
+    const c = map.getCenter();
+    const mpp = 40075016 * Math.cos(c.lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
+    const raw = mpp * 96 / 0.0254, p = Math.pow(10, Math.floor(Math.log10(raw)));
+    return [1, 2, 2.5, 5, 10].map(function (m) { return m * p; }).reduce(function (b, v) {
+      return Math.abs(v - raw) < Math.abs(b - raw) ? v : b; });
+  }
+
+  function updatePrintLink() {
+    const q = filterParams(), c = map.getCenter();
+    q.set("layers", activeLayers().map(function (l) { return l.slug; }).join(","));
+    q.set("paper", document.getElementById("print-paper").value);
+    q.set("orientation", document.getElementById("print-orientation").value);
+    q.set("scale", (document.getElementById("print-scale").value || String(niceScale())).replace(/[.\s]/g, ""));
+    q.set("center", c.lng.toFixed(5) + "," + c.lat.toFixed(5));
+    q.set("title", document.getElementById("print-title-input").value);
+    const prefix = (document.documentElement.lang || "it") === "en" ? "/en" : "";
+    document.getElementById("print-pdf").href = prefix + "/mappa/stampa.pdf?" + q.toString();
+  }
+
+  function showTab(tab) {
+    document.getElementById("panel").dataset.tab = tab;
+    document.querySelectorAll("#panel .tabs button").forEach(function (b) { b.setAttribute("aria-selected", String(b.dataset.tab === tab)); });
+    saveUrl();
+  }
+
+  // A row of the table: zoom to its feature and highlight it.
+  let highlight = null;
+  function zoomToFeature(slug, id) {
+    const q = filterParams(); q.set("id", id); q.set("limit", "1");
+    getJSON(API + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
+      if (highlight) { map.removeLayer(highlight); }
+      highlight = L.geoJSON(fc, { interactive: false, style: { color: "#ffd400", weight: 5, fill: false },
+        pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 14, color: "#ffd400", weight: 5, fill: false }); } })
+        .addTo(map);
+      highlight.remixId = id;
+      const b = highlight.getBounds();
+      if (b.isValid()) { map.fitBounds(b, { maxZoom: 16, animate: false, padding: [40, 40] }); }
+      document.getElementById("map").dataset.highlighted = slug + ":" + id;
+    }).catch(function (err) { P.showError(T, err.message); });
+  }
+
+  // The chip bar: every active filter (territory, intervention filters, table columns), removable in one click.
+  function renderChips() {
+    const bar = document.getElementById("chips");
+    bar.innerHTML = "";
+    const chips = [];
+    if (state.zona) { chips.push([T.chip_zona, selectionName(), function () { selectTerritory("", "", true); }, "zona"]); }
+    if (state.comune) { chips.push([T.chip_comune, selectionName(), function () { selectTerritory("", "", true); }, "comune"]); }
+    FILTERS.forEach(function (k) {
+      if (state.filters[k]) {
+        chips.push([T.filter_labels[k] || k, state.filters[k], function () {
+          state.filters[k] = ""; const f = document.getElementById("f-" + k); if (f) { f.value = ""; } refresh();
+        }, k]);
+      }
+    });
+    Object.keys(P.table.colFilters).forEach(function (k) {
+      chips.push([T.chip_column + " " + k, P.table.colFilters[k], function () { P.table.setColumnFilter(k, ""); }, "col." + k]);
+    });
+    chips.forEach(function (c) {
+      const chip = document.createElement("span"); chip.className = "chip"; chip.dataset.filter = c[3];
+      chip.textContent = c[0] + ": " + c[1] + " ";
+      const x = document.createElement("button"); x.type = "button"; x.textContent = "×";
+      x.setAttribute("aria-label", T.remove_filter + " " + c[0]); x.addEventListener("click", c[2]);
+      chip.appendChild(x); bar.appendChild(chip);
+    });
+    bar.hidden = chips.length === 0;
   }
 
   // --- identify: features of the visible layers under the click, and the comune to select ---
   function identify(e) {
+    if (window.RemixTools && window.RemixTools.measure.active()) { return; }  // measuring: clicks are vertices
     const metresPerPixel = 40075016 * Math.cos(e.latlng.lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
     const q = filterParams();
     q.set("lon", e.latlng.lng.toFixed(6)); q.set("lat", e.latlng.lat.toFixed(6));
@@ -282,9 +446,38 @@
     getJSON(API + "identify?" + q.toString()).then(function (body) {
       const popup = L.popup({ maxWidth: 360, maxHeight: 300, autoPanPadding: [10, 10] });
       const el = P.popupContent(body, T, function (zona, comune) { map.closePopup(); selectTerritory(zona, comune, true); },
-        function () { popup.update(); });  // content grew: lay out again and pan it into view
+        function () { popup.update(); },  // content grew: lay out again and pan it into view
+        CFG.can_move ? function (id, props) { map.closePopup(); startMove(id, props, e.latlng); } : null);
       popup.setLatLng(e.latlng).setContent(el).openOn(map);
     });
+  }
+
+  // Staff move an intervention: a draggable marker, the precision (address or site), then save (audited).
+  let moving = null;
+  function startMove(id, props, fallback) {
+    stopMove();
+    const group = drawn.realizzazioni;
+    const found = group && group.getLayers().find(function (m) { return m.feature && m.feature.id === id; });
+    const marker = L.marker(found ? found.getLatLng() : fallback, { draggable: true, autoPan: true }).addTo(map);
+    moving = { id: id, marker: marker };
+    const panel = document.getElementById("move-panel");
+    document.getElementById("move-title").textContent = (props.code || "") + " " + (props.title || "") + " — " + T.move_hint;
+    panel.hidden = false;
+  }
+  function stopMove() {
+    if (moving) { map.removeLayer(moving.marker); moving = null; }
+    document.getElementById("move-panel").hidden = true;
+  }
+  function saveMove() {
+    if (!moving) { return; }
+    const ll = moving.marker.getLatLng(), token = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+    fetch(API + "realizzazioni/" + moving.id + "/posizione?lang=" + (document.documentElement.lang || "it"), {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+      body: JSON.stringify({ lon: ll.lng, lat: ll.lat, precision: document.getElementById("move-precision").value }),
+    }).then(function (r) { return r.json().then(function (b) { if (!r.ok) { throw new Error(b.error || r.status); } return b; }); })
+      .then(function () { stopMove(); setStatus(T.moved); drawLayer("realizzazioni"); P.table.load(); })
+      .catch(function (err) { P.showError(T, err.message); });
   }
 
   function start() {
@@ -292,6 +485,8 @@
     setupBasemaps();
     bindControls();
     P.table.init(API, map, T);
+    P.table.onRowClick = zoomToFeature;
+    P.table.onFiltersChanged = renderChips;
     Promise.all([getJSON(API + "layers"), getJSON(API + "comuni.geojson")]).then(function (res) {
       comuniFc = res[1]; comuniLayer.addData(comuniFc);
       buildTree(res[0].layers);

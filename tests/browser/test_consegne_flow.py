@@ -93,8 +93,12 @@ def test_technician_uploads_staff_reviews_and_publishes(page, live_server, comun
     page.locator("#map-new").click()  # the middle of the comune: a feature's layer and key in a popup
     expect(page.locator("#map-new .leaflet-popup-content")).to_contain_text(" · ")
     expect(page.locator('#diff tr[data-layer="ambiti_trasformazione"] td').nth(1)).to_have_text("2")
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.accept()))  # publishing asks for confirmation
     page.click("#publish")
     expect(page.locator("#state")).to_have_text("pubblicata")
+    assert asked and "PGT vigente" in asked[0]
+    expect(page.locator("#now-in-force")).to_contain_text("Ora è in vigore per")  # says what is in force now
     expect(page.locator("#history tr[data-state='vigente']")).to_have_count(1)
     assert pgt_view_names(BESATE) == ["AT1 Città Giardino", "AT2 Cascina Façade"]
     assert PgtAtto.objects.get(comune__istat_code=BESATE).state == "vigente"

@@ -57,6 +57,11 @@ def test_card_shows_zone_population_and_area_computed_in_postgis(page, live_serv
     assert area == f"{expected['area_km2']:.2f}".replace(".", ",").rstrip("0").rstrip(",")
     population = card.locator('[data-field="population"]').inner_text().replace(".", "")
     assert int(population) == expected["population"]
+    # The official surface, said so, and the density computed from it; the boundaries are generalised.
+    assert expected["area_official"] and "ufficiale ISTAT" in card.locator('[data-field="area_note"]').inner_text()
+    density = card.locator('[data-field="density"]').inner_text().replace(".", "")
+    assert int(density) == pytest.approx(expected["population"] / expected["area_km2"], rel=0.005)
+    expect(card).to_contain_text("generalizzati")
 
 
 def test_clicking_a_shape_opens_its_card(page, live_server, comuni):

@@ -20,7 +20,7 @@ def wait_counts(page):
 
 def test_selecting_a_zona_filters_every_layer_and_the_summary_matches_the_database(page, live_server, map_data):
     open_map(page, live_server)
-    for cb in page.locator("#layer-tree input:not([disabled])").all():
+    for cb in page.locator("#layer-tree input[type=checkbox]:not([disabled])").all():
         cb.check()
     page.select_option("#zona-select", "nord-ovest")
     page.wait_for_function("document.querySelector('#summary').dataset.filter === 'zona=nord-ovest'")
@@ -104,6 +104,7 @@ def test_permalink_round_trip(page, live_server, map_data, browser):
     page.select_option("#zona-select", "sud-ovest")
     page.locator("#filters-box summary").click()
     page.select_option("#f-programme", "PINQuA")
+    page.click("#tab-summary")  # the summary (and its comparison) is the panel's second tab
     page.select_option("#compare-with", "comune:015146")
     page.wait_for_function("(document.querySelector('#summary').dataset.filter || '').includes('PINQuA')")
     page.click("#permalink-btn")

@@ -148,7 +148,7 @@ def test_raster_layer_is_drawn_from_our_own_wms(page, live_server, heat_raster):
     expect(item).to_contain_text("(sintetico)")  # the synthetic label, said once (the title says it)
     tiles = []
     page.on("response", lambda r: tiles.append(r) if "/ows?" in r.url and "GetMap" in r.url else None)
-    item.locator("input").check()
+    item.locator("input[type=checkbox]").check()
     page.wait_for_function(
         "document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded[src*=\"/ows?\"]').length >= 4",
         timeout=20000)
@@ -195,5 +195,6 @@ def test_identify_with_the_raster_on_gives_its_value_and_the_vector_features(pag
     expect(popup.locator(f'h4[data-layer="{layer.slug}"]')).to_have_text(layer.title_it)
     shown = popup.locator('dd[data-field="value"]').inner_text()
     # The click lands within a pixel of the point: neighbouring columns differ by 5/39 °C in this raster.
-    assert abs(float(shown) - expected) <= 5 / 39 + 0.01, (shown, expected)
+    value = float(shown.replace(".", "").replace(",", "."))  # shown in Italian format ("1,94")
+    assert abs(value - expected) <= 5 / 39 + 0.01, (shown, expected)
     expect(popup.locator('h4[data-layer="pgt_ambiti_trasformazione"]')).to_be_visible()

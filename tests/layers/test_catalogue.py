@@ -206,3 +206,14 @@ def test_rndt_xml_carries_the_record_for_harvesters(client, registry):
     assert "comuni v1" in statement
     Layer.objects.filter(slug="comuni").update(published=False)
     assert client.get("/api/catalogo/comuni/metadati.xml").status_code == 404
+
+
+def test_search_ignores_accents_and_case(client, registry):
+    """"citta metropolitana" finds what says "Città metropolitana", "CITTÀ" too."""
+    plain = _slugs(client.get("/catalogo/", {"q": "citta metropolitana"}))
+    accented = _slugs(client.get("/catalogo/", {"q": "CITTÀ Metropolitana"}))
+    assert plain and plain == accented
+    assert set(plain) == {s for s, layer in registry.items()
+                          if "città metropolitana" in " ".join([layer.title_it, layer.title_en, layer.abstract_it,
+                                                                layer.abstract_en, str((layer.metadata or {})
+                                                                                       .get("keywords"))]).lower()}

@@ -46,3 +46,29 @@ def test_saving_without_moving_keeps_comune_precision(client, map_data):
     assert client.post(f"/admin/mappature/realizzazione/{r.pk}/change/", form).status_code == 302
     r.refresh_from_db()
     assert r.location_precision == "comune" and r.location_refined_by is None
+
+
+def test_staff_move_a_point_from_the_map_with_precision_and_audit_trail(client, map_data):
+    from django.contrib.admin.models import LogEntry
+
+    r = Realizzazione.objects.filter(geom__isnull=True).first()
+    url = f"/api/realizzazioni/{r.pk}/posizione"
+    body = {"lon": 9.2102, "lat": 45.4781, "precision": "address"}
+    assert client.post(url, body, content_type="application/json").status_code == 403  # anonymous
+    planner = User.objects.create_user("lettore", password="a-long-password-123")
+    client.force_login(planner)
+    assert client.post(url, body, content_type="application/json").status_code == 403  # no permission
+    staff = User.objects.create_superuser("urbanista", "u@example.org", "a-long-password-123")
+    client.force_login(staff)
+    bad = client.post(url, {**body, "precision": "comune"}, content_type="application/json")
+    assert bad.status_code == 400 and "indirizzo" in bad.json()["error"]
+    assert client.post(url, body, content_type="application/json").status_code == 200
+    r.refresh_from_db()
+    assert r.location_precision == "address" and r.location_refined_by == staff
+    point = r.geom.transform(4326, clone=True)[0]
+    assert abs(point.x - 9.2102) < 1e-6 and abs(point.y - 45.4781) < 1e-6
+    entry = LogEntry.objects.get(object_id=str(r.pk))
+    assert entry.user == staff and "address" in entry.change_message
+    feature = next(f for f in client.get(f"/api/layers/realizzazioni/features?comune={r.comuni_istat[0]}")
+                   .json()["features"] if f["id"] == r.pk)
+    assert feature["properties"]["location_precision"] == "address"

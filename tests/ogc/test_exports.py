@@ -161,3 +161,27 @@ def test_old_exports_are_purged_with_their_files():
     assert not ExportJob.objects.filter(pk=old.pk).exists()
     assert not Path(old.file).exists()
     assert ExportJob.objects.filter(pk=fresh.pk).exists()
+
+
+def test_qml_gives_features_without_amount_their_own_class():
+    """QGIS draws nothing for a NULL in a graduated renderer: the QML uses rules, the last one ELSE."""
+    import xml.etree.ElementTree as ET
+
+    from layers.declarations import load_all
+    from layers.exports.qml import qml
+    from layers.styles import parse_style
+
+    decl = next(d for d in load_all() if d.slug == "realizzazioni")
+    style = parse_style(decl.fields["style"])
+    root = ET.fromstring(qml(style, (), "MULTIPOINT").split("\n", 1)[1])
+    renderer = root.find("renderer-v2")
+    assert renderer.get("type") == "RuleRenderer"
+    rules = renderer.findall("rules/rule")
+    assert [r.get("label") for r in rules] == [c.label_it for c in (*style.classes, style.other)]
+    assert rules[-1].get("filter") == "ELSE"
+    assert rules[0].get("filter") == '"amount_eur" IS NOT NULL AND "amount_eur" >= 0.0 AND "amount_eur" < 500000.0'
+    symbols = renderer.findall("symbols/symbol")
+    assert len(symbols) == len(rules)
+    grey = next(o.get("value") for o in symbols[-1].iter("Option") if o.get("name") == "color")
+    assert grey.startswith("153,153,153")  # #999999, the web map's colour for "Importo non indicato"
+    assert style.classify(None) is style.other  # the web map's rule (layers.styles / webmap.js)

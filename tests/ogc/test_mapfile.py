@@ -48,8 +48,8 @@ def test_graduated_classes_are_half_open_but_the_last(tmp_path):
     style = {"kind": "graduated", "field": "sup", "classes": [
         {"min": 0, "max": 10, "fill": "#ffffcc"}, {"min": 10, "max": 20, "fill": "#800026"}]}
     layer = _load(tmp_path, [_source(style)]).getLayer(0)
-    assert layer.getClass(0).getExpressionString() == "([sup] >= 0.0 AND [sup] < 10.0)"
-    assert layer.getClass(1).getExpressionString() == "([sup] >= 10.0 AND [sup] <= 20.0)"
+    assert layer.getClass(0).getExpressionString() == "(\"[sup]\" != \"\" AND [sup] >= 0.0 AND [sup] < 10.0)"
+    assert layer.getClass(1).getExpressionString() == "(\"[sup]\" != \"\" AND [sup] >= 10.0 AND [sup] <= 20.0)"
 
 
 def test_no_password_in_the_mapfile_text(tmp_path):
@@ -67,3 +67,51 @@ def test_synthetic_layers_say_so_once(tmp_path):
     assert plain.metadata.get("ows_title") == 'Titolo "tra virgolette" (sintetico)'
     labelled = LayerSource(**{**_source({}, synthetic=True).__dict__, "title_it": "PGT (sintetico)"})
     assert _load(tmp_path, [labelled]).getLayer(0).metadata.get("ows_title") == "PGT (sintetico)"
+
+
+def test_a_feature_without_amount_gets_the_other_class_not_the_lowest(tmp_path):
+    """MapServer draws a NULL amount with the "Importo non indicato" colour, as the web map and QGIS do."""
+    import json
+
+    from layers.declarations import load_all
+
+    decl = next(d for d in load_all() if d.slug == "realizzazioni")
+    style = parse_style(decl.fields["style"])
+    points = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"amount_eur": None}, "geometry": {"type": "Point", "coordinates": [2, 5]}},
+        {"type": "Feature", "properties": {"amount_eur": 100000}, "geometry": {"type": "Point", "coordinates": [8, 5]}},
+    ]}
+    (tmp_path / "pts.geojson").write_text(json.dumps(points))
+    source = LayerSource(**{**_source({}).__dict__, "style": style, "geometry_type": "MULTIPOINT",
+                            "columns": (Column("amount_eur", "numeric", "Importo", "Amount"),)})
+    ms = mapscript()
+    m = _load(tmp_path, [source])
+    layer = m.getLayer(0)
+    layer.setConnectionType(ms.MS_OGR, "")
+    layer.connection = str(tmp_path / "pts.geojson")
+    layer.data = "pts"
+    layer.setProjection("init=epsg:32632")
+    m.setProjection("init=epsg:32632")
+    m.setExtent(0, 0, 10, 10)
+    m.setSize(100, 100)
+    m.selectOutputFormat("image/png")
+    m.outputformat.transparent = 0
+    from rasterio.io import MemoryFile
+
+    with MemoryFile(m.draw().getBytes()) as mem, mem.open() as ds:
+        bands = ds.read()
+
+    def pixel(col, row):
+        return tuple(int(bands[b, row, col]) for b in range(3))
+
+    by_name = {c.label_it: c.symbol.fill for c in (*style.classes, style.other)}
+    grey, lowest = by_name["Importo non indicato"], style.classes[0].symbol.fill
+
+    def rgb(hex_color):
+        return tuple(int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+
+    def near(pixel, colour):
+        return all(abs(a - b) <= 40 for a, b in zip(pixel, rgb(colour), strict=True))
+
+    assert near(pixel(20, 50), grey), pixel(20, 50)
+    assert near(pixel(80, 50), lowest), pixel(80, 50)

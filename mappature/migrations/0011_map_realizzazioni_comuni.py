@@ -1,0 +1,16 @@
+"""map_realizzazioni lists the names of each intervention's comuni (column ``comuni``)."""
+
+from django.db import migrations
+
+
+def recreate(apps, schema_editor):
+    from mappature.map_views import all_views
+
+    for name, sql in all_views():
+        schema_editor.execute(f"DROP VIEW IF EXISTS {name}")
+        schema_editor.execute(sql)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("mappature", "0010_official_area_and_address_precision")]
+    operations = [migrations.RunPython(recreate, migrations.RunPython.noop)]
