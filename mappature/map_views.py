@@ -22,7 +22,8 @@ SELECT r.id, r.code, r.title, r.programme, array_to_string(r.funding_sources, ';
        r.year_start, r.year_end, r.comuni_istat, r.location_precision, r.synthetic,
        coalesce(r.geom, (SELECT ST_Multi(ST_Collect(ST_PointOnSurface(c.geom)))
                          FROM mappature_comune c WHERE c.istat_code = ANY(r.comuni_istat)))
-         ::geometry(MultiPoint, 32632) AS geom
+         ::geometry(MultiPoint, 32632) AS geom,
+       r.cup, r.source_date, r.source_id
 FROM mappature_realizzazione r"""
 
 
