@@ -14,3 +14,10 @@ class IndicatoriConfig(AppConfig):
         from .refresh import on_source_loaded
 
         source_loaded.connect(on_source_loaded, dispatch_uid="indicatori-refresh")
+
+        from mappature.openapi import EXTRA_PATHS
+
+        from .api_views import openapi_paths
+
+        if openapi_paths not in EXTRA_PATHS:
+            EXTRA_PATHS.append(openapi_paths)

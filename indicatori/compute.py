@@ -102,8 +102,11 @@ def _value(decl: IndicatorDecl, aggregated: bool) -> sql.Composable:
     num, den = (sql.SQL("sum(num)"), sql.SQL("sum(den)")) if aggregated else (sql.SQL("num"), sql.SQL("den"))
     scale = sql.Literal(decl.scale)
     if decl.aggregate == "ratio":
-        return sql.SQL("({num})::float8 / nullif(({den})::float8, 0) * {scale}").format(num=num, den=den, scale=scale)
-    return sql.SQL("({num})::float8 * {scale}").format(num=num, scale=scale)
+        value = sql.SQL("({num})::float8 / nullif(({den})::float8, 0) * {scale}").format(num=num, den=den, scale=scale)
+    else:
+        value = sql.SQL("({num})::float8 * {scale}").format(num=num, scale=scale)
+    # Sums of floats carry binary noise (8970.769999999999): six decimals are kept.
+    return sql.SQL("round(({v})::numeric, 6)::float8").format(v=value)
 
 
 def _escaped(query: str) -> str:

@@ -31,6 +31,10 @@ def _get(summary: str, params: list[dict], content: str = "application/json") ->
         "404": {"description": "Unknown or not visible layer / feature"}}}}
 
 
+# Other apps add their paths here (AppConfig.ready), so this app never imports them.
+EXTRA_PATHS: list = []
+
+
 def openapi_document(server_url: str) -> dict:
     slug = _param("slug", "Layer identifier (see /layers)", where="path", required=True)
     pk = _param("id", "Feature id", {"type": "integer"}, where="path", required=True)
@@ -67,5 +71,6 @@ def openapi_document(server_url: str) -> dict:
                 [_param("kind", "ambiti_trasformazione | ambiti_rigenerazione | aree_dismesse | remix_incubatore",
                         where="path", required=True), pk, distance]),
             "/comuni.geojson": _get("All comuni (GeoJSON, EPSG:4326)", [], "application/geo+json"),
+            **{k: v for extra in EXTRA_PATHS for k, v in extra(_param, _get).items()},
         },
     }
