@@ -40,9 +40,9 @@ def describe(decl, lang: str) -> dict:
         "description": decl.description_en if en else decl.description_it,
         "notes": decl.notes_en if en else decl.notes_it,
         "theme": decl.theme, "unit": decl.unit, "period_kind": decl.period, "higher_is_better": decl.higher_is_better,
-        "levels": list(decl.levels), "inputs": list(decl.inputs), "sources": list(decl.sources),
+        "levels": list(decl.levels), "inputs": list(decl.inputs), "sources": list(decl.sources), "aggregate": decl.aggregate,
         "params": decl.params, "synthetic": is_synthetic(decl), "key": decl.key,
-        "periods": queries.periods(decl.code),
+        "periods": queries.periods(decl.code), "periods_by_level": queries.periods_by_level(decl.code),
     }
 
 
@@ -80,6 +80,14 @@ def indicator_values(request, code, lang):
 
 
 @api
+def areas(request, lang):
+    response = HttpResponse(queries.areas_geojson(request.GET.get("level", "comune")),
+                            content_type="application/geo+json")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@api
 def indicator_series(request, code, lang):
     level, area = queries.parse_area(request.GET.get("area", ""))
     return JsonResponse(queries.series(code, level, area))
@@ -97,6 +105,8 @@ def openapi_paths(param, get) -> dict:
     area = param("area", "comune:<ISTAT> | zona:<code> | nil:<number> | cmm", required=True)
     return {
         "/indicatori": get("Indicators: titles, unit, levels, periods, sources, parameters", []),
+        "/indicatori/aree.geojson": get("Areas of a level (comune | zona | nil) as GeoJSON, simplified for maps",
+                                        [param("level", "comune | zona | nil")], "application/geo+json"),
         "/indicatori/{code}": get("One indicator's declaration and available periods", [code]),
         "/indicatori/{code}/valori": get("Current values for a level and period (format=csv to download)", [
             code, param("level", "comune | zona | cmm | nil (default comune)"),

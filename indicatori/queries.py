@@ -152,3 +152,35 @@ def history(code: str, level: str, area: str) -> list[dict]:
             "WHERE i.code = %s AND v.level = %s AND v.area_code = %s ORDER BY v.period, r.id", [code, level, area])
         return [{"period": p, "value": v, "current": c, "run": r, "computed_at": t.isoformat(),
                  "input_versions": iv, "trigger": tr} for p, v, c, r, t, iv, tr in cur.fetchall()]
+
+
+_AREA_SOURCES = {
+    "comune": sql.SQL("SELECT istat_code AS code, name, geom FROM mappature_comune"),
+    "zona": sql.SQL("SELECT code, name, geom FROM mappature_zonaomogenea WHERE geom IS NOT NULL"),
+    "nil": sql.SQL("SELECT feature_key AS code, name, geom FROM mappature_thematicfeature WHERE layer = 'milano_nil'"),
+}
+
+
+def areas_geojson(level: str) -> str:
+    """The areas of a level as GeoJSON (EPSG:4326, simplified to 15 m: for colouring, not measuring)."""
+    if level not in _AREA_SOURCES:
+        raise IndicatorError(_("Livello «%(level)s» non disponibile per %(code)s (disponibili: %(levels)s)")
+                             % {"level": level[:20], "code": "-", "levels": ", ".join(_AREA_SOURCES)})
+    query = sql.SQL(
+        "SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object("
+        "'type', 'Feature', 'id', a.code, 'properties', json_build_object('code', a.code, 'name', a.name, "
+        "'level', %s::text), 'geometry', ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(a.geom, 15), 4326), 5)"
+        "::json) ORDER BY a.code), '[]'::json))::text FROM ({src}) a"
+    ).format(src=_AREA_SOURCES[level])
+    with connection.cursor() as cur:
+        cur.execute(query, [level])
+        return cur.fetchone()[0]
+
+
+def periods_by_level(code: str) -> dict[str, list[str]]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT v.level, array_agg(DISTINCT v.period ORDER BY v.period) FROM indicatori_indicatorvalue v "
+            "JOIN indicatori_indicator i ON i.id = v.indicator_id WHERE i.code = %s AND v.current GROUP BY v.level",
+            [code])
+        return dict(cur.fetchall())
