@@ -22,11 +22,16 @@ SELECT r.id, r.code, r.title, r.programme, array_to_string(r.funding_sources, ';
        r.year_start, r.year_end, r.comuni_istat, r.location_precision, r.synthetic,
        coalesce(r.geom, (SELECT ST_Multi(ST_Collect(ST_PointOnSurface(c.geom)))
                          FROM mappature_comune c WHERE c.istat_code = ANY(r.comuni_istat)))
-         ::geometry(MultiPoint, 32632) AS geom,
-       r.cup, r.source_date, r.source_id
+         ::geometry(MultiPoint, 32632) AS geom{{extra}}
 FROM mappature_realizzazione r"""
+# Columns appended by migration 0007 (after the fields they read exist): CUP, source date, source.
+_REALIZZAZIONI_0007 = ",\n       r.cup, r.source_date, r.source_id"
 
 
-def all_views() -> list[tuple[str, str]]:
-    """(view name, CREATE VIEW text) for every map view; constants only, no user input."""
-    return [(REALIZZAZIONI_VIEW, _REALIZZAZIONI_SQL)]
+def all_views(upto: str = "") -> list[tuple[str, str]]:
+    """(view name, CREATE VIEW text) for every map view; constants only, no user input.
+
+    ``upto="0004"`` gives the views as migration 0004 created them (before 0007's columns existed).
+    """
+    extra = "" if upto == "0004" else _REALIZZAZIONI_0007
+    return [(REALIZZAZIONI_VIEW, _REALIZZAZIONI_SQL.replace("{extra}", extra))]
