@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from django.db import connection
@@ -151,7 +152,8 @@ def history(code: str, level: str, area: str) -> list[dict]:
             "JOIN indicatori_indicator i ON i.id = v.indicator_id "
             "WHERE i.code = %s AND v.level = %s AND v.area_code = %s ORDER BY v.period, r.id", [code, level, area])
         return [{"period": p, "value": v, "current": c, "run": r, "computed_at": t.isoformat(),
-                 "input_versions": iv, "trigger": tr} for p, v, c, r, t, iv, tr in cur.fetchall()]
+                 "input_versions": json.loads(iv) if isinstance(iv, str) else iv, "trigger": tr}
+                for p, v, c, r, t, iv, tr in cur.fetchall()]
 
 
 _AREA_SOURCES = {
