@@ -257,8 +257,8 @@ def map_svg(area: Area, png_href: str) -> str:
 
 def _value(code: str, level: str, area: str, period: str | None) -> float | None:
     with connection.cursor() as cur:
-        cur.execute("SELECT v.value FROM indicatori_indicatorvalue v JOIN indicatori_indicator i "
-                    "ON i.id = v.indicator_id WHERE i.code = %s AND v.current AND v.level = %s "
+        cur.execute("SELECT v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i "
+                    "ON i.id = v.indicator_id WHERE i.code = %s AND v.level = %s "
                     "AND v.area_code = %s AND v.period = %s", [code, level, area, period])
         row = cur.fetchone()
     return row[0] if row else None

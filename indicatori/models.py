@@ -1,8 +1,8 @@
 """Statistical inputs loaded by the ETL (soil, population, PNRR) and the indicator values.
 
 The input tables carry no geometry: they are keyed by ISTAT code and joined to the comuni.
-An indicator's values are never overwritten: each computation on new input versions adds
-rows and marks the previous ones as no longer current, so a figure's history stays visible.
+An indicator's values are never overwritten: each computation on new input versions adds a run
+and its rows and makes that run the current one, so a figure's history stays visible.
 """
 
 from django.contrib.postgres.fields import ArrayField
@@ -136,25 +136,28 @@ class IndicatorRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     duration_s = models.FloatField(null=True)
     values = models.PositiveIntegerField(default=0)
+    current = models.BooleanField(default=False, help_text="the latest run of its indicator: its values are current")
 
     class Meta:
         ordering = ["-started_at"]
 
 
 class IndicatorValue(models.Model):
-    """The value of an indicator for an area (comune, zona, cmm, nil) and period, from one run."""
+    """The value of an indicator for an area (comune, zona, cmm, nil) and period, from one run.
 
-    run = models.ForeignKey(IndicatorRun, on_delete=models.CASCADE, related_name="+")
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    Written by the thousand in one INSERT … SELECT per run: no foreign-key triggers and one index
+    (the runs are the unit of integrity). The current values are those of each indicator's current
+    run (view ``indicatori_currentvalue``).
+    """
+
+    run = models.ForeignKey(IndicatorRun, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+                            db_index=False)
+    indicator = models.ForeignKey(Indicator, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
+                                  db_index=False)
     level = models.CharField(max_length=10)
     area_code = models.CharField(max_length=40)
     period = models.CharField(max_length=20)
     value = models.FloatField(null=True)
-    current = models.BooleanField(default=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["indicator", "level", "period"], name="ind_value_current",
-                         condition=models.Q(current=True)),
-            models.Index(fields=["indicator", "level", "area_code"], name="ind_value_area"),
-        ]
+        indexes = [models.Index(fields=["run", "level", "area_code", "period"], name="ind_value_run")]

@@ -58,8 +58,8 @@ UNION ALL SELECT 'cmm', 'cmm', {cmm}, NULL""").format(cmm=sql.Literal(CMM_NAME))
 def periods(code: str, level: str | None = None) -> list[str]:
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT DISTINCT v.period FROM indicatori_indicatorvalue v JOIN indicatori_indicator i "
-            "ON i.id = v.indicator_id WHERE i.code = %s AND v.current AND (%s::text IS NULL OR v.level = %s) "
+            "SELECT DISTINCT v.period FROM indicatori_currentvalue v JOIN indicatori_indicator i "
+            "ON i.id = v.indicator_id WHERE i.code = %s AND (%s::text IS NULL OR v.level = %s) "
             "ORDER BY 1", [code, level, level])
         return [r[0] for r in cur.fetchall()]
 
@@ -87,9 +87,9 @@ def values(code: str, level: str, period: str | None) -> tuple[str | None, list[
         return None, []
     query = sql.SQL(
         "SELECT v.level, v.area_code, coalesce(n.name, v.area_code), v.period, v.value, v.run_id "
-        "FROM indicatori_indicatorvalue v JOIN indicatori_indicator i ON i.id = v.indicator_id "
+        "FROM indicatori_currentvalue v JOIN indicatori_indicator i ON i.id = v.indicator_id "
         "LEFT JOIN ({names}) n ON n.level = v.level AND n.code = v.area_code "
-        "WHERE i.code = %s AND v.current AND v.level = %s AND v.period = %s ORDER BY 3"
+        "WHERE i.code = %s AND v.level = %s AND v.period = %s ORDER BY 3"
     ).format(names=_NAMES)
     with connection.cursor() as cur:
         cur.execute(query, [code, level, period])
@@ -133,8 +133,8 @@ def series(code: str, level: str, area: str) -> dict:
     with connection.cursor() as cur:
         for lvl, ac in wanted:
             cur.execute(
-                "SELECT v.period, v.value FROM indicatori_indicatorvalue v JOIN indicatori_indicator i "
-                "ON i.id = v.indicator_id WHERE i.code = %s AND v.current AND v.level = %s AND v.area_code = %s "
+                "SELECT v.period, v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i "
+                "ON i.id = v.indicator_id WHERE i.code = %s AND v.level = %s AND v.area_code = %s "
                 "ORDER BY v.period", [code, lvl, ac])
             out.append({"level": lvl, "code": ac, "name": area_name(lvl, ac),
                         "points": [{"period": p, "value": v} for p, v in cur.fetchall()]})
@@ -147,9 +147,9 @@ def history(code: str, level: str, area: str) -> list[dict]:
     check_level(decl, level)
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT v.period, v.value, v.current, r.id, r.started_at, r.input_versions, r.trigger "
+            "SELECT v.period, v.value, r.current, r.id, r.started_at, r.input_versions, r.trigger "
             "FROM indicatori_indicatorvalue v JOIN indicatori_indicatorrun r ON r.id = v.run_id "
-            "JOIN indicatori_indicator i ON i.id = v.indicator_id "
+            "JOIN indicatori_indicator i ON i.id = r.indicator_id "
             "WHERE i.code = %s AND v.level = %s AND v.area_code = %s ORDER BY v.period, r.id", [code, level, area])
         return [{"period": p, "value": v, "current": c, "run": r, "computed_at": t.isoformat(),
                  "input_versions": json.loads(iv) if isinstance(iv, str) else iv, "trigger": tr}
@@ -182,7 +182,7 @@ def areas_geojson(level: str) -> str:
 def periods_by_level(code: str) -> dict[str, list[str]]:
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT v.level, array_agg(DISTINCT v.period ORDER BY v.period) FROM indicatori_indicatorvalue v "
-            "JOIN indicatori_indicator i ON i.id = v.indicator_id WHERE i.code = %s AND v.current GROUP BY v.level",
+            "SELECT v.level, array_agg(DISTINCT v.period ORDER BY v.period) FROM indicatori_currentvalue v "
+            "JOIN indicatori_indicator i ON i.id = v.indicator_id WHERE i.code = %s GROUP BY v.level",
             [code])
         return dict(cur.fetchall())

@@ -17,9 +17,9 @@ DATA = Path(settings.BASE_DIR) / "data"
 
 def current(code, level, area, period):
     with connection.cursor() as cur:
-        cur.execute("SELECT v.value FROM indicatori_indicatorvalue v JOIN indicatori_indicator i ON i.id = "
+        cur.execute("SELECT v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i ON i.id = "
                     "v.indicator_id WHERE i.code = %s AND v.level = %s AND v.area_code = %s AND v.period = %s "
-                    "AND v.current", [code, level, area, period])
+                    "", [code, level, area, period])
         rows = cur.fetchall()
     assert len(rows) == 1, (code, level, area, period, rows)
     return rows[0][0]
@@ -140,8 +140,8 @@ def test_metro_stations_join_the_stations_in_the_comune_they_lie_in(indicator_in
 
 def current_period(code):
     with connection.cursor() as cur:
-        cur.execute("SELECT DISTINCT period FROM indicatori_indicatorvalue v JOIN indicatori_indicator i "
-                    "ON i.id = v.indicator_id WHERE i.code = %s AND v.current", [code])
+        cur.execute("SELECT DISTINCT period FROM indicatori_currentvalue v JOIN indicatori_indicator i "
+                    "ON i.id = v.indicator_id WHERE i.code = %s", [code])
         return cur.fetchone()[0]
 
 
@@ -151,8 +151,8 @@ def test_milano_nil_are_a_reference_layer_and_an_indicator_level(indicator_input
     assert nil.count() == len(features) == 88
     assert set(nil.values_list("name", flat=True)) == {f["properties"]["NIL"] for f in features}
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*), sum(value) FROM indicatori_indicatorvalue v JOIN indicatori_indicator i "
-                    "ON i.id = v.indicator_id WHERE i.code = 'stazioni_n' AND v.level = 'nil' AND v.current")
+        cur.execute("SELECT count(*), sum(value) FROM indicatori_currentvalue v JOIN indicatori_indicator i "
+                    "ON i.id = v.indicator_id WHERE i.code = 'stazioni_n' AND v.level = 'nil'")
         n, stations = cur.fetchone()
     assert n == 88
     assert 0 < stations <= Stazione.objects.filter(istat_code="015146").count() + 2  # a station on a NIL border

@@ -18,7 +18,7 @@ PERIOD = "2023-2024"
 
 def values_of(code, area):
     return list(IndicatorValue.objects.filter(indicator__code=code, level="comune", area_code=area, period=PERIOD)
-                .order_by("run_id").values_list("value", "current", "run__input_versions"))
+                .order_by("run_id").values_list("value", "run__current", "run__input_versions"))
 
 
 def test_a_new_version_of_an_input_recomputes_its_dependants_and_keeps_the_old_values(
