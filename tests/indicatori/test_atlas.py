@@ -78,3 +78,24 @@ def test_sheets_are_cached_by_the_data_versions_and_a_zona_zip_holds_its_comuni(
     assert len(names) == 1 + len(atlas.zona_members("nord-milano")) == 7
     assert client.get("/atlante/999999/").status_code == 404
     assert len(atlas.all_areas()) == 141
+
+
+def test_the_geopackage_export_of_comuni_and_zone_carries_the_indicator_columns(everything, tmp_path):
+    import pyogrio
+    from django.core.management import call_command
+
+    from layers.ogc import service
+
+    records = json.loads((DATA / "ispra" / "ispra_consumo_suolo_015_2006_2024.json").read_text())
+    path = tmp_path / "indicatori.gpkg"
+    call_command("layers", "export", "indicatori_comuni", "indicatori_zone", "--output", str(path))
+    _meta, comuni = pyogrio.read_arrow(path, layer="indicatori_comuni", read_geometry=False)
+    comuni = comuni.to_pydict()
+    assert len(comuni["istat_code"]) == 133
+    got = dict(zip(comuni["istat_code"], comuni["suolo_consumato_pct"], strict=True))
+    assert got == {c: pytest.approx(r[0]["Suolo consumato 2024 [%]"], abs=1e-5) for c, r in records.items()}
+    assert set(comuni["suolo_consumato_pct_periodo"]) == {"2024"}
+    assert "anomalia_termica_media" not in comuni  # synthetic indicators stay out of the real layer
+    _meta, zone = pyogrio.read_arrow(path, layer="indicatori_zone", read_geometry=False)
+    assert sum(zone.to_pydict()["popolazione"]) == pytest.approx(sum(comuni["popolazione"]))
+    service.close_connections()
