@@ -42,7 +42,7 @@ def run(ctx: Context) -> list[Result]:
                                    standalone=True) for a in sample]
         started = time.perf_counter()
         for html in htmls:
-            HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+            HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[css])
         anchor = (time.perf_counter() - started) / len(htmls)
         service.close_connections()
     return [Result(

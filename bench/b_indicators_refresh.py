@@ -73,5 +73,6 @@ def run(ctx: Context) -> list[Result]:
         scale=f"{len(decls)} indicators, {values} values (comuni, zone, CMM, NIL), {reps} runs",
         notes="every SQL indicator recomputed and stored as a new version vs the bare SELECT of its aggregates",
         details={"rows_anchor": rows, "values_project": values, "zonal_indicators_s": round(zonal_s, 3),
-                 "project_ms": [round(p * 1000, 1) for p in project], "anchor_ms": [round(a * 1000, 1) for a in anchor]},
+                 "project_ms": [round(p * 1000, 1) for p in project],
+                 "anchor_ms": [round(a * 1000, 1) for a in anchor]},
     )]

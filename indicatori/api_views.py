@@ -40,7 +40,8 @@ def describe(decl, lang: str) -> dict:
         "description": decl.description_en if en else decl.description_it,
         "notes": decl.notes_en if en else decl.notes_it,
         "theme": decl.theme, "unit": decl.unit, "period_kind": decl.period, "higher_is_better": decl.higher_is_better,
-        "levels": list(decl.levels), "inputs": list(decl.inputs), "sources": list(decl.sources), "aggregate": decl.aggregate,
+        "levels": list(decl.levels), "inputs": list(decl.inputs), "sources": list(decl.sources),
+        "aggregate": decl.aggregate,
         "params": decl.params, "synthetic": is_synthetic(decl), "key": decl.key,
         "periods": queries.periods(decl.code), "periods_by_level": queries.periods_by_level(decl.code),
     }

@@ -10,6 +10,23 @@ COLOURS = ["#08519c", "#e6550d", "#636363"]
 DASHES = ["", "6 3", "2 3"]
 
 
+def _axes(periods, lo, hi, x, y, unit, lang, box) -> list[str]:
+    left, right, width, height, bottom = box
+    decimals = fmt.DECIMALS.get(unit, 2)
+    out = []
+    for i in range(3):
+        v = lo + (hi - lo) * i / 2
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
+                   f'<text x="{left - 4}" y="{y(v) + 3:.1f}" text-anchor="end" font-size="9">'
+                   f'{escape(fmt.number(v, decimals, lang))}</text>')
+    step = max(1, len(periods) // 6)
+    for i, period in enumerate(periods):
+        if i % step == 0 or i == len(periods) - 1:
+            out.append(f'<text x="{x(period):.1f}" y="{height - bottom + 13}" text-anchor="middle" font-size="8">'
+                       f'{escape(fmt.period(period, lang))}</text>')
+    return out
+
+
 def line_chart(series: list[dict], unit: str, lang: str = "it", width: int = 360, height: int = 150,
                title: str = "") -> str:
     """``series``: [{"name", "points": [{"period", "value"}]}]; the first is the area, the others references."""
@@ -32,19 +49,9 @@ def line_chart(series: list[dict], unit: str, lang: str = "it", width: int = 360
     def y(value):
         return top + plot_h * (1 - (value - lo) / (hi - lo))
 
-    decimals = fmt.DECIMALS.get(unit, 2)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">']
-    for i in range(3):
-        v = lo + (hi - lo) * i / 2
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 4}" y="{y(v) + 3:.1f}" text-anchor="end" font-size="9">'
-                   f'{escape(fmt.number(v, decimals, lang))}</text>')
-    step = max(1, len(periods) // 6)
-    for i, period in enumerate(periods):
-        if i % step == 0 or i == len(periods) - 1:
-            out.append(f'<text x="{x(period):.1f}" y="{height - bottom + 13}" text-anchor="middle" font-size="8">'
-                       f'{escape(fmt.period(period, lang))}</text>')
+    out += _axes(periods, lo, hi, x, y, unit, lang, (left, right, width, height, bottom))
     for n, s in enumerate(series):
         pts = [(x(p["period"]), y(p["value"])) for p in s["points"] if p["value"] is not None]
         if not pts:

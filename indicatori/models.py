@@ -24,6 +24,9 @@ class SuoloComune(models.Model):
         verbose_name = _("consumo di suolo ISPRA")
         verbose_name_plural = _("consumo di suolo ISPRA")
 
+    def __str__(self):
+        return f"{self.istat_code} {self.name}"
+
 
 class SuoloStock(models.Model):
     """Consumed soil per comune and year, derived from ISPRA (stock 2024 minus later increments)."""
@@ -37,6 +40,9 @@ class SuoloStock(models.Model):
         verbose_name = _("suolo consumato per anno (elaborazione su dati ISPRA)")
         verbose_name_plural = verbose_name
         constraints = [models.UniqueConstraint(fields=["istat_code", "year"], name="suolo_stock_key")]
+
+    def __str__(self):
+        return f"{self.istat_code} {self.year}"
 
 
 class PopolazioneEta(models.Model):
@@ -54,6 +60,9 @@ class PopolazioneEta(models.Model):
         verbose_name_plural = verbose_name
         constraints = [models.UniqueConstraint(fields=["istat_code", "year", "age"], name="popolazione_eta_key")]
 
+    def __str__(self):
+        return f"{self.istat_code} {self.year} {self.age}"
+
 
 class PopolazioneTotale(models.Model):
     """Population totals side by side: ISTAT 1/1/2021 (pre-census series), ISTAT 1/1/2022 and
@@ -70,6 +79,9 @@ class PopolazioneTotale(models.Model):
         verbose_name = _("popolazione totale")
         verbose_name_plural = verbose_name
 
+    def __str__(self):
+        return f"{self.istat_code} {self.name}"
+
 
 class PnrrComune(models.Model):
     """PNRR projects per comune (Italia Domani, extraction February–March 2023)."""
@@ -83,6 +95,9 @@ class PnrrComune(models.Model):
     class Meta:
         verbose_name = _("PNRR per comune")
         verbose_name_plural = verbose_name
+
+    def __str__(self):
+        return self.istat_code
 
 
 class PnrrProgetto(models.Model):
@@ -100,6 +115,9 @@ class PnrrProgetto(models.Model):
     class Meta:
         verbose_name = _("progetto PNRR")
         verbose_name_plural = _("progetti PNRR")
+
+    def __str__(self):
+        return self.cup
 
 
 class Indicator(models.Model):
@@ -141,6 +159,9 @@ class IndicatorRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
 
+    def __str__(self):
+        return f"{self.indicator_id} run {self.pk}"
+
 
 class IndicatorValue(models.Model):
     """The value of an indicator for an area (comune, zona, cmm, nil) and period, from one run.
@@ -161,3 +182,6 @@ class IndicatorValue(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["run", "level", "area_code", "period"], name="ind_value_run")]
+
+    def __str__(self):
+        return f"{self.level}:{self.area_code} {self.period} = {self.value}"

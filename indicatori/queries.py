@@ -82,7 +82,8 @@ def values(code: str, level: str, period: str | None) -> tuple[str | None, list[
     if period is None:
         period = known[-1] if known else None
     elif period not in known:
-        raise IndicatorError(_("Periodo «%(period)s» non disponibile per %(code)s") % {"period": period[:40], "code": code})
+        raise IndicatorError(_("Periodo «%(period)s» non disponibile per %(code)s")
+                             % {"period": period[:40], "code": code})
     if period is None:
         return None, []
     query = sql.SQL(

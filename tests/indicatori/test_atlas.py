@@ -40,7 +40,7 @@ def test_a_comune_sheet_has_the_map_the_charts_and_the_sources(everything, atlas
     text = pdf_text(path)
     rec = json.loads((DATA / "ispra" / "ispra_consumo_suolo_015_2006_2024.json").read_text())["015002"][0]
     ha = f"{rec['Suolo consumato 2024 [ettari]']:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    assert "Comune di Abbiategrasso" in text
+    assert "Comune di Abbiategrasso" in text and "Mappa dell’area" in text
     assert f"{ha} ha" in text  # 710,40 ha, Italian format, as in ISPRA's file
     # The map: one raster image as wide as the WMS request, with its scale bar and north arrow.
     images = subprocess.run(["pdfimages", "-list", str(path)], check=True, capture_output=True, text=True).stdout

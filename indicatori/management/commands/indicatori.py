@@ -40,4 +40,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(runs)} indicatori ricalcolati")
         else:
             for run in IndicatorRun.objects.filter(indicator__code=opts["code"]).order_by("-id"):
-                self.stdout.write(f"{run.started_at:%Y-%m-%d %H:%M} {run.values:6} {run.trigger:30} {run.input_versions}")
+                when = f"{run.started_at:%Y-%m-%d %H:%M}"
+                current = "*" if run.current else " "
+                self.stdout.write(f"{when} {current} {run.values:6} {run.trigger:30} {run.input_versions}")
