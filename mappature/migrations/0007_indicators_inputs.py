@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="realizzazione", name="source_id",
-            field=models.SlugField(default="realizzazioni", max_length=80, verbose_name="sorgente ETL",
+            field=models.SlugField(default="realizzazioni", editable=False, max_length=80, verbose_name="sorgente ETL",
                                    help_text="La sorgente che ha caricato la riga (ogni sorgente cancella solo le proprie)."),
         ),
         migrations.RunPython(views, drop_views),
