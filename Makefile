@@ -35,6 +35,7 @@ static: install
 data: migrate ## Load the bundled datasets through the ETL (a no-op when nothing changed)
 	@$(PY) manage.py etl run --all --quiet
 	@$(PY) manage.py layers sync
+	@$(PY) manage.py indicatori refresh >/dev/null
 	@$(PY) manage.py layers mapfile >/dev/null
 
 run: migrate messages static data ## Set everything up, serve the app on http://127.0.0.1:8000 and start the worker

@@ -83,6 +83,8 @@ class Source:
     generate: str | None = None  # "module.function" writing the file before it is read (synthetic)
     geometry_from: dict = field(default_factory=dict, hash=False, compare=False)
     preserve: dict = field(default_factory=dict, hash=False, compare=False)
+    attribute_from: dict = field(default_factory=dict, hash=False, compare=False)
+    unique_across_scopes: tuple[str, ...] = ()
     digest: str = ""
 
     @property
@@ -137,6 +139,8 @@ def parse_source(data: dict, digest: str = "") -> Source:
         generate=data.get("generate"),
         geometry_from=dict(data.get("geometry_from") or {}),
         preserve=dict(data.get("preserve") or {}),
+        attribute_from=dict(data.get("attribute_from") or {}),
+        unique_across_scopes=_tuple(data.get("unique_across_scopes")),
         digest=digest,
     )
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F, ForeignKey
 from django.utils.text import slugify
+from psycopg import sql
 
 from .sources import FieldMap, Source
 
@@ -143,7 +144,7 @@ def reject(cur, source: Source, where: str, reason: str, params: list | None = N
     )
 
 
-def validate(cur, source: Source, target: Target, duplicates: bool = True) -> None:
+def validate(cur, source: Source, target: Target, duplicates: bool = True, srid: int | None = None) -> None:
     """Conversion errors, mandatory fields, geometry, lookups and duplicate keys, in SQL.
 
     One scan computes every row's first problem and whether its geometry needs repair; only
@@ -152,6 +153,8 @@ def validate(cur, source: Source, target: Target, duplicates: bool = True) -> No
     """
     if target.geom_field is not None and source.geometry_from:
         derive_geometry(cur, source, target)
+    if target.geom_field is not None and source.attribute_from:
+        derive_attribute(cur, source, srid)
     cases, params = ["WHEN _error IS NOT NULL THEN _error"], []
     for name in source.required:
         kind = target.stage_type(name)
@@ -195,6 +198,8 @@ def _validate_values(cur, source: Source, duplicates: bool) -> None:
         if fmap.lookup:
             validate_lookup(cur, source, fmap)
     codelists.validate(cur, source)
+    for name in source.unique_across_scopes:
+        reject_taken(cur, source, name)
     if duplicates:
         reject_duplicates(cur, source)
 
@@ -211,6 +216,45 @@ def reject_duplicates(cur, source: Source) -> None:
         f"RETURNING s.*, dup.first) "
         f"INSERT INTO {REJECTS} SELECT _row, NULL, 'chiave duplicata: già presente alla riga ' || first FROM gone"
     )
+
+
+def derive_attribute(cur, source: Source, srid: int | None) -> None:
+    """A missing value taken from the reference row the feature lies in (e.g. the comune of a
+    station): ``attribute_from: {model: mappature.Comune, key: istat_code, field: istat_code}``."""
+    spec = source.attribute_from
+    model = apps.get_model(spec["model"])
+    geom_field = model._meta.get_field(spec.get("geometry", "geom"))
+    query = sql.SQL(
+        "UPDATE {stage} s SET {field} = r.{key} FROM {ref} r "
+        "WHERE coalesce(s.{field}::text, '') = '' AND s._geom IS NOT NULL "
+        "AND ST_Intersects(r.{geom}, ST_Transform(ST_SetSRID(ST_PointOnSurface(s._geom), %s), %s))"
+    ).format(
+        stage=sql.Identifier(STAGE), field=sql.Identifier(spec["field"]), ref=sql.Identifier(model._meta.db_table),
+        key=sql.Identifier(model._meta.get_field(spec["key"]).column), geom=sql.Identifier(geom_field.column),
+    )
+    cur.execute(query.as_string(connection.connection), [srid or geom_field.srid, geom_field.srid])
+
+
+def reject_taken(cur, source: Source, name: str) -> None:
+    """Reject staged rows whose ``name`` value is already held by a target row outside this
+    source's scope (e.g. a PNRR project whose CUP is already among the interventions): the same
+    thing is never loaded twice by two sources. Values held as ``a;b`` lists count one by one."""
+    target = Target(source)
+    column = target.column(name)
+    outside = sql.SQL(" OR ").join(
+        sql.SQL("t.{c} IS DISTINCT FROM %s").format(c=sql.Identifier(target.column(s)))
+        for s in source.scope
+    ) if source.scope else sql.SQL("TRUE")
+    params = [next(f.value for f in source.fields if f.target == s) for s in source.scope]
+    where = sql.SQL(
+        "{n} <> '' AND {n} IN (SELECT btrim(v) FROM {table} t, unnest(string_to_array(t.{c}::text, ';')) v "
+        "WHERE ({outside}))"
+    ).format(n=sql.Identifier(name), table=sql.Identifier(target.table.strip('"')), c=sql.Identifier(column),
+             outside=outside)
+    reason = sql.SQL("{} || {}").format(sql.Literal(f"{name} già presente in un'altra sorgente: "),
+                                        sql.Identifier(name))
+    conn = connection.connection
+    reject(cur, source, where.as_string(conn), reason.as_string(conn), params)
 
 
 def derive_geometry(cur, source: Source, target: Target) -> None:

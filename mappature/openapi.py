@@ -32,6 +32,10 @@ def _get(summary: str, params: list[dict], content: str = "application/json") ->
         "429": {"description": "Over the rate limit (identify, summary, compare): see Retry-After"}}}}
 
 
+# Other apps add their paths here (AppConfig.ready), so this app never imports them.
+EXTRA_PATHS: list = []
+
+
 def openapi_document(server_url: str) -> dict:
     slug = _param("slug", "Layer identifier (see /layers)", where="path", required=True)
     pk = _param("id", "Feature id", {"type": "integer"}, where="path", required=True)
@@ -71,6 +75,7 @@ def openapi_document(server_url: str) -> dict:
             "/esportazioni/": _export_create(),
             "/esportazioni/{id}/{token}/": _get("State of an export job, with its download_url when done", [
                 pk, _param("token", "Secret part of the job's URL", where="path", required=True)]),
+            **{k: v for extra in EXTRA_PATHS for k, v in extra(_param, _get).items()},
         },
         # Anonymous access works; a token (or a browser session) shows what that user may see.
         "security": [{}, {"tokenAuth": []}, {"sessionAuth": []}],

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "remix",
     "axes",
     "csp",
+    "indicatori",
 ]
 
 MIDDLEWARE = [

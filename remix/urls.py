@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", include("layers.exports.api_urls")),
     path("tiles/", include("mappature.tile_urls")),
     path("api/", include("layers.api_urls")),
+    path("api/", include("indicatori.api_urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -24,5 +25,6 @@ urlpatterns += i18n_patterns(
     path("consegne/", include("consegne.urls")),
     path("", include("layers.urls")),
     path("", include("mappature.urls")),
+    path("atlante/", include("indicatori.urls")),
     prefix_default_language=False,
 )

@@ -16,6 +16,11 @@ THEMATIC_VIEWS = {
     "ptm_ambiti_agricoli_strategici": (("descr", "DESCR", "text"),),
     "remix_incubatore": (("stato", "STATO", "text"),),
 }
+# Added by 0012 (kept apart so that 0003 stays as it ran).
+THEMATIC_VIEWS_0007 = {
+    "milano_nil": (("id_nil", "ID_NIL", "integer"), ("valido_dal", "Valido_dal", "text"),
+                   ("fonte", "Fonte", "text")),
+}
 
 
 def view_sql(code: str, promoted) -> str:

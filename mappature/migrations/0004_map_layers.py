@@ -6,7 +6,7 @@ from django.db import migrations, models
 def forwards(apps, schema_editor):
     from mappature.map_views import all_views
 
-    for name, sql in all_views():
+    for name, sql in all_views(upto="0004"):
         schema_editor.execute(f"DROP VIEW IF EXISTS {name}")
         schema_editor.execute(sql)
 

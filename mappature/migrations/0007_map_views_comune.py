@@ -7,7 +7,7 @@ from django.db import migrations
 def forwards(apps, schema_editor):
     from mappature.map_views import all_views
 
-    for _name, sql in all_views():
+    for _name, sql in all_views(upto="0007"):
         schema_editor.execute(sql)  # CREATE OR REPLACE: new columns come last, dependants are kept
 
 

@@ -47,6 +47,9 @@ class Realizzazione(models.Model):
     location_refined_at = models.DateTimeField(null=True, blank=True)
     geom = models.MultiPointField(_("localizzazione"), srid=STORAGE_SRID, null=True, blank=True)
     synthetic = models.BooleanField(_("dato sintetico"), default=False)
+    source_id = models.SlugField(
+        _("sorgente ETL"), max_length=80, default="realizzazioni", editable=False,
+        help_text=_("La sorgente che ha caricato la riga (ogni sorgente cancella solo le proprie)."))
 
     class Meta:
         verbose_name = _("realizzazione")

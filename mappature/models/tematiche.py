@@ -8,9 +8,15 @@ from .territorio import STORAGE_SRID
 
 
 class Stazione(models.Model):
-    """A railway station inside CMM (RFI list); the anchor of the PTM's LUM."""
+    """A railway or metro station inside CMM (RFI list, ATM metro); the anchor of the PTM's LUM."""
+
+    class Network(models.TextChoices):
+        RFI = "rfi", _("ferrovia (RFI)")
+        METRO = "metro", _("metropolitana (ATM)")
 
     code = models.CharField(_("codice"), max_length=12, unique=True)
+    network = models.CharField(_("rete"), max_length=10, choices=Network.choices, default=Network.RFI)
+    lines = models.CharField(_("linee"), max_length=40, blank=True)
     name = models.CharField(_("nome"), max_length=120)
     istat_code = models.CharField(_("codice ISTAT del comune"), max_length=6, db_index=True)
     geom = models.PointField(_("posizione"), srid=STORAGE_SRID)

@@ -61,4 +61,4 @@ def test_filter_by_comune_then_a_synthetic_layer_says_so(page, live_server, regi
 
 def test_english_catalogue(page, live_server, registry):
     page.goto(f"{live_server.url}/en/catalogo/?q=stations")
-    expect(page.locator("#catalogue-results")).to_contain_text("Railway stations")
+    expect(page.locator("#catalogue-results")).to_contain_text("Railway and metro stations")

@@ -57,7 +57,8 @@ def test_search_by_text_in_italian_or_english_and_by_theme(client, registry):
     assert _slugs(client.get("/catalogo/", {"q": "ferroviarie"})) == ["stazioni"]
     assert "comuni" in _slugs(client.get("/catalogo/", {"q": "municipalities"}))
     # Several words must all match (title, abstract or keywords).
-    assert _slugs(client.get("/catalogo/", {"q": "consumo suolo"})) == ["pgt_consumo_suolo"]
+    found = _slugs(client.get("/catalogo/", {"q": "consumo suolo"}))  # the PGT layer and the indicator layers
+    assert set(found) == {"pgt_consumo_suolo", "indicatori_comuni", "indicatori_zone"}
     ptm = _slugs(client.get("/catalogo/", {"tema": "ptm"}))
     assert set(ptm) == {s for s, layer in registry.items() if layer.theme == "ptm"} and ptm
     assert _slugs(client.get("/catalogo/", {"q": "nessunacorrispondenza"})) == []
@@ -127,7 +128,7 @@ def test_metadata_record_is_rndt_shaped_with_extent_and_lineage(client, registry
 
 def test_english_catalogue_uses_english_titles(client, registry):
     page = client.get("/en/catalogo/", {"q": "stations"}).content.decode()
-    assert "Railway stations" in page and "Stazioni ferroviarie" not in page
+    assert "Railway and metro stations" in page and "Stazioni ferroviarie" not in page
 
 
 def test_service_links_come_from_the_configured_providers(client, registry, settings):

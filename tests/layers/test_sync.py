@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED = {
     "comuni", "zone_omogenee", "realizzazioni", "stazioni", "ptm_lum", "ptm_rete_verde",
     "ptm_ambiti_agricoli_strategici", "remix_incubatore", "sttm1_anomalia_termica",
+    "milano_nil", "indicatori_comuni", "indicatori_zone",
     *(f"pgt_{code}" for code in ("ambiti_trasformazione", "ambiti_rigenerazione", "aree_dismesse",
                                  "aree_agricole", "tessuto_urbano_consolidato", "consumo_suolo")),
 }

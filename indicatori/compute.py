@@ -1,0 +1,239 @@
+"""Compute indicator values from their declarations, after each load of one of their inputs.
+
+Every value is kept: a computation on new input versions adds a run and its rows and makes that
+run the current one. A computation on the same input versions and declaration is
+skipped. SQL is composed with psycopg.sql; the declarations' queries are trusted project files,
+their parameters and every value are bound.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection, transaction
+from psycopg import sql
+
+from etl.models import DatasetVersion
+from etl.sources import all_sources
+
+from .declarations import IndicatorDecl, all_indicators, dependants
+from .models import Indicator, IndicatorRun
+
+log = logging.getLogger(__name__)
+LOADED = (DatasetVersion.Status.LOADED, DatasetVersion.Status.RESTORED)
+ZONAL_TABLE = "ind_zonal"
+
+
+def _latest_versions(source_ids) -> dict[str, int]:
+    rows = (DatasetVersion.objects.filter(source_id__in=set(source_ids), status__in=LOADED, version__isnull=False)
+            .order_by("source_id", "version").values_list("source_id", "version"))
+    return dict(rows)  # the last (highest) version of each source wins
+
+
+def input_versions(decl: IndicatorDecl, latest: dict[str, int] | None = None) -> dict:
+    """The latest loaded version of each input, plus the declaration's digest."""
+    latest = latest if latest is not None else _latest_versions(decl.inputs)
+    return {"inputs": {s: latest.get(s) for s in decl.inputs}, "declaration": decl.digest[:16]}
+
+
+def is_synthetic(decl: IndicatorDecl) -> bool:
+    sources = all_sources()
+    return any(sources[s].synthetic for s in decl.inputs if s in sources)
+
+
+def _sync_indicators(decls: list[IndicatorDecl]) -> dict[str, Indicator]:
+    """The registry rows of the declarations, created or updated only when the declaration changed."""
+    known = {i.code: i for i in Indicator.objects.filter(code__in=[d.code for d in decls])}
+    for decl in decls:
+        indicator = known.get(decl.code)
+        if indicator is not None and indicator.digest == decl.digest:
+            continue
+        known[decl.code], _ = Indicator.objects.update_or_create(
+            code=decl.code,
+            defaults={
+                "title_it": decl.title_it, "title_en": decl.title_en, "description_it": decl.description_it,
+                "description_en": decl.description_en, "theme": decl.theme, "unit": decl.unit,
+                "levels": list(decl.levels), "inputs": list(decl.inputs), "higher_is_better": decl.higher_is_better,
+                "declaration": decl.as_dict(), "digest": decl.digest,
+            },
+        )
+    return known
+
+
+def sync_indicator(decl: IndicatorDecl) -> Indicator:
+    return _sync_indicators([decl])[decl.code]
+
+
+def compute_many(decls: list[IndicatorDecl], *, trigger: str = "", force: bool = False) -> list[IndicatorRun]:
+    """Compute the declarations whose inputs or declaration changed (all with ``force``), in one transaction.
+
+    Each indicator is one statement: its run row, the current flag moved from its previous run and
+    all its values (every level) are written together by data-modifying CTEs.
+    """
+    latest = _latest_versions({s for d in decls for s in d.inputs})
+    runs = []
+    with transaction.atomic():
+        indicators = _sync_indicators(decls)
+        last = dict(IndicatorRun.objects.filter(indicator__in=indicators.values(), current=True)
+                    .values_list("indicator_id", "input_versions"))
+        timings = []
+        with connection.cursor() as cur:
+            for decl in decls:
+                versions = input_versions(decl, latest)
+                if any(v is None for v in versions["inputs"].values()):
+                    log.info("indicator %s: inputs not loaded yet %s", decl.code, versions["inputs"])
+                    continue
+                indicator = indicators[decl.code]
+                if last.get(indicator.id) == versions and not force:
+                    continue
+                started = time.perf_counter()
+                if decl.zonal:
+                    _zonal(cur, decl)
+                cur.execute(_run_sql(decl), {**decl.param_values(), "indicator": indicator.id,
+                                             "versions": json.dumps(versions), "trigger": trigger[:80]})
+                run_id, count = cur.fetchone()
+                timings.append((run_id, time.perf_counter() - started))
+                runs.append(IndicatorRun(id=run_id, indicator=indicator, input_versions=versions, trigger=trigger[:80],
+                                         values=count, current=True))
+            if runs:
+                cur.execute("UPDATE indicatori_indicatorrun r SET duration_s = t.d, values = t.n FROM unnest("
+                            "%s::bigint[], %s::float8[], %s::integer[]) AS t(id, d, n) WHERE r.id = t.id",
+                            [[r.id for r in runs], [d for _, d in timings], [r.values for r in runs]])
+    for run, (_id, duration) in zip(runs, timings, strict=True):
+        run.duration_s = duration
+    return runs
+
+
+def compute(decl: IndicatorDecl, *, trigger: str = "", force: bool = False) -> IndicatorRun | None:
+    """Compute ``decl`` for all its levels unless its inputs and declaration are unchanged."""
+    runs = compute_many([decl], trigger=trigger, force=force)
+    return runs[0] if runs else None
+
+
+def refresh_dependants(source_id: str, *, trigger: str = "") -> list[IndicatorRun]:
+    """What the ETL calls after a load of ``source_id``: only the indicators that read it (one commit)."""
+    return compute_many(dependants(source_id), trigger=trigger)
+
+
+def refresh_all(*, force: bool = False, progress: Callable[[str], None] | None = None) -> list[IndicatorRun]:
+    """Every indicator (one commit: the values of a refresh appear together)."""
+    decls = list(all_indicators().values())
+    if progress:
+        progress(", ".join(d.code for d in decls))
+    return compute_many(decls, trigger="refresh", force=force)
+
+
+def _value(decl: IndicatorDecl, aggregated: bool) -> sql.Composable:
+    num, den = (sql.SQL("sum(num)"), sql.SQL("sum(den)")) if aggregated else (sql.SQL("num"), sql.SQL("den"))
+    scale = sql.Literal(decl.scale)
+    if decl.aggregate == "ratio":
+        value = sql.SQL("({num})::float8 / nullif(({den})::float8, 0) * {scale}").format(num=num, den=den, scale=scale)
+    else:
+        value = sql.SQL("({num})::float8 * {scale}").format(num=num, scale=scale)
+    # Sums of floats carry binary noise (8970.769999999999): six decimals are kept.
+    return sql.SQL("round(({v})::numeric, 6)::float8").format(v=value)
+
+
+def _escaped(query: str) -> str:
+    """A declared query with its literal ``%`` doubled; ``%(name)s`` stay the declared parameters."""
+    return re.sub(r"%(?!\()", "%%", query)
+
+
+def _aggregates(decl: IndicatorDecl, head: sql.Composable) -> tuple[sql.Composable, sql.Composable]:
+    """(CTEs, UNION of SELECTs): the declared rows per comune (and NIL) and their zona and CMM
+    aggregates, each row prefixed by ``head``."""
+    query = sql.SQL(_escaped(decl.query)) if decl.query else sql.SQL(
+        "SELECT area, period, num, den FROM ind_zonal WHERE level = 'comune'")
+    parts = []
+    if "comune" in decl.levels:
+        parts.append(sql.SQL("SELECT {head}'comune', area, period, {v} FROM c").format(
+            head=head, v=_value(decl, False)))
+    if "zona" in decl.levels:
+        parts.append(sql.SQL("SELECT {head}'zona', zona, period, {v} FROM c GROUP BY zona, period").format(
+            head=head, v=_value(decl, True)))
+    if "cmm" in decl.levels:
+        parts.append(sql.SQL("SELECT {head}'cmm', 'cmm', period, {v} FROM c GROUP BY period").format(
+            head=head, v=_value(decl, True)))
+    nil = sql.SQL("")
+    if "nil" in decl.levels:
+        nil_query = sql.SQL(_escaped(decl.nil_query)) if decl.nil_query else sql.SQL(
+            "SELECT area, period, num, den FROM ind_zonal WHERE level = 'nil'")
+        nil = sql.SQL(", n AS ({q})").format(q=nil_query)
+        parts.append(sql.SQL("SELECT {head}'nil', area::text, period, {v} FROM n").format(
+            head=head, v=_value(decl, False)))
+    ctes = sql.SQL(
+        "b AS ({query}), "
+        "c AS (SELECT b.area::text AS area, b.period::text AS period, b.num, b.den, z.code AS zona "
+        "FROM b JOIN mappature_comune m ON m.istat_code = b.area::text "
+        "JOIN mappature_zonaomogenea z ON z.id = m.zona_id){nil}"
+    ).format(query=query, nil=nil)
+    return ctes, sql.SQL(" UNION ALL ").join(parts)
+
+
+def aggregates_sql(decl: IndicatorDecl) -> sql.Composed:
+    """The bare SELECT of an indicator's values (level, area, period, value): what a run stores."""
+    ctes, union = _aggregates(decl, sql.SQL(""))
+    return sql.SQL("WITH {ctes} {union}").format(ctes=ctes, union=union)
+
+
+def _run_sql(decl: IndicatorDecl) -> sql.Composed:
+    """One statement: the run row, the current flag moved to it, and all its values."""
+    ctes, union = _aggregates(decl, sql.SQL("(SELECT id FROM run), %(indicator)s, "))
+    return sql.SQL(
+        "WITH run AS (INSERT INTO indicatori_indicatorrun (indicator_id, input_versions, trigger, started_at, "
+        "values, current) VALUES (%(indicator)s, %(versions)s::jsonb, %(trigger)s, now(), 0, true) RETURNING id), "
+        "previous AS (UPDATE indicatori_indicatorrun SET current = false "
+        "WHERE indicator_id = %(indicator)s AND current RETURNING id), "
+        "{ctes}, "
+        "ins AS (INSERT INTO indicatori_indicatorvalue (run_id, indicator_id, level, area_code, period, value) "
+        "{union} RETURNING 1) "
+        "SELECT (SELECT id FROM run), (SELECT count(*) FROM ins)"
+    ).format(ctes=ctes, union=union)
+
+
+def _zonal(cur, decl: IndicatorDecl) -> None:
+    """Σ and count of the raster's valid pixels whose centre lies in each comune (and NIL), into a
+    temporary table the generic aggregation reads (mean = Σ/n, also for zone and CMM)."""
+    import numpy as np
+    import orjson
+    import rasterio
+    from rasterio.features import geometry_mask
+    from rasterio.windows import from_bounds
+
+    source = all_sources()[decl.zonal["raster"]]
+    path = settings.REMIX["RASTER_DIR"] / source.options.get("output", f"{source.id}.tif")
+    loaded = (DatasetVersion.objects.filter(source_id=source.id, status__in=LOADED)
+              .order_by("-version").values_list("finished_at", flat=True).first())
+    period = str(decl.zonal.get("period") or (loaded.date().isoformat() if loaded else "-"))
+    cur.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (level text, area text, period text, num float8, "
+                        "den float8) ON COMMIT DROP").format(sql.Identifier(ZONAL_TABLE)))
+    cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(ZONAL_TABLE)))
+    with rasterio.open(path) as ds:
+        epsg = ds.crs.to_epsg()
+        band = ds.read(1, masked=True)
+        cur.execute(
+            "SELECT 'comune', istat_code, ST_AsGeoJSON(ST_Transform(geom, %(epsg)s)) FROM mappature_comune "
+            "UNION ALL SELECT 'nil', feature_key, ST_AsGeoJSON(ST_Transform(geom, %(epsg)s)) "
+            "FROM mappature_thematicfeature WHERE layer = 'milano_nil'", {"epsg": epsg},
+        )
+        rows = []
+        for level, area, geojson in cur.fetchall():
+            geom = orjson.loads(geojson)
+            from shapely.geometry import shape
+
+            bounds = shape(geom).bounds
+            window = from_bounds(*bounds, transform=ds.transform).round_offsets().round_lengths()
+            window = window.intersection(rasterio.windows.Window(0, 0, ds.width, ds.height))
+            data = band[window.row_off:window.row_off + window.height, window.col_off:window.col_off + window.width]
+            inside = geometry_mask([geom], out_shape=data.shape, transform=ds.window_transform(window), invert=True)
+            values = data[inside & ~np.ma.getmaskarray(data)]
+            rows.append((level, area, period, float(values.sum()) if values.size else None, int(values.size)))
+    with cur.copy(sql.SQL("COPY {} (level, area, period, num, den) FROM STDIN").format(
+            sql.Identifier(ZONAL_TABLE))) as copy:
+        for row in rows:
+            copy.write_row(row)
