@@ -18,7 +18,7 @@ from django.utils.module_loading import import_string
 
 from layers import registry
 
-from . import archive, bulk, convert, fastcopy, rasters, staging
+from . import archive, bulk, convert, fastcopy, rasters, signals, staging
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
 from .readers import FeatureTable, reader_for
@@ -115,6 +115,8 @@ def _run(source, location, run_by, force, step, options, restored_from) -> RunRe
         _finish(record, started)
         raise
     result.duration_s = _finish(record, started)
+    step("dipendenti")
+    signals.source_loaded.send(sender=None, source=source, version=record)
     step("fine")
     return result
 

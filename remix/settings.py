@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "mappature",
     "etl",
     "consegne",
+    "incontri",
 ]
 
 MIDDLEWARE = [
