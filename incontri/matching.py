@@ -273,3 +273,18 @@ def zona_ranking(zona: str, *, limit: int = 50, lang: str = "it") -> list[dict]:
         out.append({"area": _area_json(area, lang), "best": best, "score": best["score"] if best else 0.0})
     out.sort(key=lambda r: (-r["score"], r["area"]["kind"], r["area"]["id"]))
     return out[:limit]
+
+
+def area_at(lon: float, lat: float) -> tuple[str, int] | None:
+    """The opportunity area under a point (the smallest one when several overlap)."""
+    best = None
+    for kind in OPPORTUNITY_KINDS:
+        if not db.relation_exists(kind.relation):
+            continue
+        query = db.compose("SELECT o.id, ST_Area(o.geom) AS a FROM {rel} o WHERE ST_Intersects(o.geom,"
+                           " ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632)) ORDER BY a LIMIT 1",
+                           rel=kind.relation)
+        for r in db.fetch(query, [lon, lat]):
+            if best is None or r["a"] < best[2]:
+                best = (kind.code, r["id"], r["a"])
+    return best[:2] if best else None

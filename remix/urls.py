@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("layers.exports.api_urls")),
     path("tiles/", include("mappature.tile_urls")),
     path("api/", include("layers.api_urls")),
+    path("api/incontri/", include("incontri.api_urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -25,6 +26,7 @@ urlpatterns += i18n_patterns(
     path("", include("layers.ogc.urls")),
     path("", include("layers.exports.urls")),
     path("consegne/", include("consegne.urls")),
+    path("incontri/", include("incontri.urls")),
     path("", include("layers.urls")),
     path("", include("mappature.urls")),
     prefix_default_language=False,
