@@ -1,0 +1,74 @@
+"""Zonal statistics against figures computed by hand on a 4×4 raster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from rasterio.transform import from_origin
+
+from incontri import zonal
+from incontri.models import ZonalStat
+from layers.models import Layer
+
+# 4×4 cells of 100 m, origin (500000, 5000400); row 0 is the northern row.
+VALUES = np.array([[1, 2, 3, 4],
+                   [5, 6, 7, 8],
+                   [0, 0, -9999, 9],
+                   [1, 1, 1, 1]], dtype="float32")
+X0, Y0 = 500000.0, 5000400.0
+
+
+def cell(col: int, row: int, cols: float = 1, rows: float = 1):
+    """The box of cells starting at (col, row) spanning cols × rows cells (fractions allowed)."""
+    x, y = X0 + col * 100, Y0 - row * 100
+    return shapely.box(x, y - rows * 100, x + cols * 100, y)
+
+
+@pytest.fixture
+def raster(tmp_path, db, settings):
+    path = tmp_path / "prova.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32", crs="EPSG:32632",
+                       transform=from_origin(X0, Y0, 100, 100), nodata=-9999) as dst:
+        dst.write(VALUES, 1)
+    return Layer.objects.create(slug="prova_raster", title_it="Prova", theme="sttm1", kind=Layer.Kind.RASTER,
+                                source=str(path), geometry_type="Raster", data_version=3,
+                                style={"kind": "graduated", "classes": [{"min": 0, "max": 4}, {"min": 4, "max": 10}]})
+
+
+def test_stats_by_hand(raster):
+    r = zonal.Raster.open(raster)
+    assert r.threshold == 4  # no declared threshold: the lower bound of the highest style class
+    whole_top_row, two_by_two, one_and_a_half, with_nodata = r.stats(
+        [cell(0, 0, 4, 1), cell(0, 0, 2, 2), cell(0, 1, 1.5, 1), cell(1, 2, 2, 1)])
+    assert whole_top_row["mean"] == pytest.approx((1 + 2 + 3 + 4) / 4)
+    assert whole_top_row["max"] == 4
+    assert whole_top_row["share_above"] == 0  # 4 is not above 4
+    assert whole_top_row["covered_m2"] == pytest.approx(40_000)
+    assert two_by_two["mean"] == pytest.approx((1 + 2 + 5 + 6) / 4)
+    assert two_by_two["share_above"] == pytest.approx(2 / 4)  # 5 and 6
+    # a full cell (5) and half of the next one (6): weights 1 and 0.5
+    assert one_and_a_half["mean"] == pytest.approx((5 * 1 + 6 * 0.5) / 1.5)
+    assert one_and_a_half["share_above"] == pytest.approx(1.0)
+    assert one_and_a_half["covered_m2"] == pytest.approx(15_000)
+    # the nodata cell is left out of the mean and of the covered area
+    assert with_nodata["mean"] == 0 and with_nodata["covered_m2"] == pytest.approx(10_000)
+
+
+def test_refresh_stores_versions_and_recomputes_when_the_raster_changes(raster, comuni, tmp_path):
+    done = zonal.refresh(rasters=["prova_raster"], sets=["comuni"])
+    assert done == [("prova_raster", "comuni", 133)]
+    row = ZonalStat.objects.get(raster="prova_raster", area_set="comuni", area_id="015146")
+    assert row.raster_version == 3 and row.mean is None  # the small raster lies outside Milano
+    assert zonal.refresh(rasters=["prova_raster"], sets=["comuni"]) == []  # current: nothing to do
+    Layer.objects.filter(slug="prova_raster").update(data_version=4)
+    assert zonal.refresh(rasters=["prova_raster"], sets=["comuni"])[0][2] == 133
+    assert ZonalStat.objects.get(raster="prova_raster", area_set="comuni", area_id="015146").raster_version == 4
+
+
+def test_statistics_api(raster, comuni, client):
+    zonal.refresh(rasters=["prova_raster"], sets=["comuni"])
+    body = client.get("/api/incontri/statistiche/comuni/015146").json()
+    assert body["statistics"][0]["raster"] == "prova_raster" and body["statistics"][0]["current"] is True
+    assert client.get("/api/incontri/statistiche/nonesiste/1").status_code == 404
