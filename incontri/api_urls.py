@@ -6,6 +6,7 @@ from . import views
 
 app_name = "incontri_api"
 urlpatterns = [
+    path("realizzazioni", views.api_realizzazioni, name="realizzazioni"),
     path("realizzazioni/<int:pk>/aree", views.api_realizzazione_areas, name="realizzazione_areas"),
     path("realizzazioni/<int:pk>/aree.gpkg", views.api_realizzazione_gpkg, name="realizzazione_gpkg"),
     path("idee/<int:pk>/aree", views.api_idea_areas, name="idea_areas"),

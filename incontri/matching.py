@@ -41,6 +41,7 @@ class Area:
     facts: dict = field(default_factory=dict)
     share_above: float | None = None
     mean: float | None = None
+    point: tuple[float, float] | None = None  # lon/lat of a point on the area, for the map
 
 
 def realizzazioni(ids) -> dict[int, Project]:
@@ -98,11 +99,14 @@ def candidate_areas(project: Project | None, *, zona: str | None = None, kinds=N
             params["area"] = area[1]
         query = db.compose(
             f"SELECT o.id, o.istat_code, {kind.name_sql} AS name, {function} AS function,"
-            " CASE WHEN %(p)s::text IS NULL THEN NULL ELSE ST_Distance(o.geom, %(p)s::geometry) END AS distance_m"
+            " CASE WHEN %(p)s::text IS NULL THEN NULL ELSE ST_Distance(o.geom, %(p)s::geometry) END AS distance_m,"
+            " ST_X(ST_Transform(ST_PointOnSurface(o.geom), 4326)) AS lon,"
+            " ST_Y(ST_Transform(ST_PointOnSurface(o.geom), 4326)) AS lat"
             " FROM {rel} o WHERE " + " AND ".join(where), rel=kind.relation)
         for r in db.fetch(query, params):
             out.append(Area(kind.code, r["id"], r["istat_code"] or "", r["name"] or "", r["function"],
-                            float(r["distance_m"]) if r["distance_m"] is not None else None))
+                            float(r["distance_m"]) if r["distance_m"] is not None else None,
+                            point=(round(r["lon"], 6), round(r["lat"], 6))))
     _attach(out, raster)
     return out
 
@@ -204,7 +208,7 @@ CRITERIA = {"domain_fit": _domain_fit, "accessibility": _accessibility, "vulnera
 def _area_json(area: Area, lang: str) -> dict:
     kind = OPPORTUNITY_BY_CODE[area.kind]
     return {"kind": area.kind, "kind_label": str(kind.label), "id": area.id, "name": area.name,
-            "istat_code": area.istat_code, "function": area.function, "distance_m": area.distance_m,
+            "istat_code": area.istat_code, "function": area.function, "distance_m": area.distance_m, "point": area.point,
             "context": area.facts}
 
 
@@ -288,3 +292,8 @@ def area_at(lon: float, lat: float) -> tuple[str, int] | None:
             if best is None or r["a"] < best[2]:
                 best = (kind.code, r["id"], r["a"])
     return best[:2] if best else None
+
+
+def realizzazioni_index() -> list[dict]:
+    """id, code and title of every located intervention, for the map panel's picker."""
+    return db.fetch("SELECT id, code, title FROM mappature_realizzazione WHERE geom IS NOT NULL ORDER BY code")

@@ -51,6 +51,11 @@ def api_realizzazione_areas(request, pk: int):
 
 
 @require_GET
+def api_realizzazioni(request):
+    return _json({"realizzazioni": matching.realizzazioni_index()})
+
+
+@require_GET
 def api_idea_areas(request, pk: int):
     obj = get_object_or_404(permissions.visible_ideas(request.user), pk=pk)
     project = matching.idea(obj)

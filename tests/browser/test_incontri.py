@@ -1,0 +1,34 @@
+"""The matching panel of the map and the Bilancio report in headless Chromium."""
+
+import pytest
+from playwright.sync_api import expect
+
+from incontri import context
+from tests.browser.webmap import open_map
+from tests.incontri.conftest import world  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_matching_panel_ranks_areas_for_an_intervention(page, live_server, world):  # noqa: F811
+    context.refresh(force=True)
+    open_map(page, live_server)
+    panel = page.locator("#incontri-panel")
+    expect(panel).to_be_visible()
+    expect(page.locator("#incontri-realizzazione option")).to_have_count(1)
+    page.click("#incontri-best")
+    first = page.locator("#incontri-results ol.matches > li").first
+    expect(first).to_have_attribute("data-area", f"ambiti_rigenerazione:{world['far'].pk}")
+    expect(first).to_contain_text("AR lontano")
+    first.locator("summary").click()
+    expect(first.locator("details ul li")).to_have_count(5)
+    expect(first.locator("details")).to_contain_text("abitativo")
+    expect(page.locator("#incontri-gpkg")).to_be_visible()
+
+
+def test_bilancio_report_page(page, live_server, world):  # noqa: F811
+    page.goto(f"{live_server.url}/incontri/bilancio/?feature={world['near'].pk}")
+    expect(page.locator("#bilancio-report h2")).to_contain_text("AT vicino")
+    expect(page.locator("#bilancio-comuni tbody tr").first).to_contain_text("Abbiategrasso")
+    expect(page.locator("#bilancio-verdict")).to_be_visible()
+    expect(page.locator("#bilancio-pdf")).to_have_attribute("href", f"/incontri/bilancio.pdf?feature={world['near'].pk}")
