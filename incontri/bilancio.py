@@ -34,7 +34,8 @@ class Proposal:
 def from_pgt_feature(feature_id: int) -> Proposal | None:
     rows = db.fetch(
         "SELECT f.id, f.feature_key, f.attrs, f.istat_code, a.id AS atto, a.state, c.name AS comune,"
-        " encode(ST_AsEWKB(f.geom), 'hex') AS g FROM mappature_pgtfeature f JOIN mappature_pgtatto a ON a.id = f.atto_id"
+        " encode(ST_AsEWKB(f.geom), 'hex') AS g FROM mappature_pgtfeature f"
+        " JOIN mappature_pgtatto a ON a.id = f.atto_id"
         " JOIN mappature_comune c ON c.id = a.comune_id WHERE f.id = %s AND f.layer = 'ambiti_trasformazione'",
         [feature_id])
     if not rows:
@@ -63,7 +64,8 @@ def from_drawn(geojson: str | dict, function: str | None, surface_m2: float | No
         raise IncontriError(_("Funzione sconosciuta: %(f)s (ammesse: %(a)s).") % {"f": function,
                                                                                   "a": ", ".join(functions)})
     rows = db.fetch("SELECT encode(ST_AsEWKB(ST_Multi(ST_MakeValid(ST_Transform(ST_SetSRID("
-                    "ST_GeomFromWKB(decode(%s, 'hex')), 4326), 32632)))), 'hex') AS g", [shapely.to_wkb(geom, hex=True)])
+                    "ST_GeomFromWKB(decode(%s, 'hex')), 4326), 32632)))), 'hex') AS g",
+                    [shapely.to_wkb(geom, hex=True)])
     g = rows[0]["g"]
     area = db.fetch("SELECT ST_Area(%s::geometry) AS a", [g])[0]["a"]
     if area > MAX_AREA_HA * 10_000:
@@ -104,7 +106,8 @@ def _points_by_comune(p: Proposal, widest: float) -> dict[str, dict]:
                       {"g": p.geom_hex, "w": widest}):
         out.setdefault(r["istat_code"], {"stations": [], "interventions": 0})["stations"].append(
             {"name": r["name"], "distance_m": float(r["d"])})
-    for r in db.fetch("SELECT code, count(*) AS n FROM (SELECT unnest(comuni_istat) AS code FROM mappature_realizzazione"
+    for r in db.fetch("SELECT code, count(*) AS n FROM (SELECT unnest(comuni_istat) AS code"
+                      " FROM mappature_realizzazione"
                       " WHERE ST_DWithin(geom, %(g)s::geometry, %(w)s)) x GROUP BY code",
                       {"g": p.geom_hex, "w": widest}):
         out.setdefault(r["code"], {"stations": [], "interventions": 0})["interventions"] = r["n"]

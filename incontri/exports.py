@@ -38,7 +38,8 @@ def matches_gpkg(project, matches: list[dict]) -> bytes:
                                         for m in matches], dtype=object)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "incontri.gpkg"
-        pyogrio.raw.write(str(path), np.array(shapely.to_wkb(geoms), dtype=object) if geoms else np.array([], dtype=object),
+        wkb = np.array(shapely.to_wkb(geoms), dtype=object) if geoms else np.array([], dtype=object)
+        pyogrio.raw.write(str(path), wkb,
                           list(cols.values()), list(cols.keys()), layer="incontri", driver="GPKG",
                           geometry_type="MultiPolygon", crs="EPSG:32632", promote_to_multi=True)
         return path.read_bytes()

@@ -61,7 +61,8 @@ def idea(obj) -> Project:
     rows = db.fetch("SELECT encode(ST_AsEWKB(coalesce(%s::geometry, ST_PointOnSurface(c.geom))), 'hex') AS g"
                     " FROM mappature_comune c WHERE c.id = %s",
                     [obj.geom.hexewkb.decode() if obj.geom else None, obj.comune_id])
-    return Project("idea", obj.pk, obj.title, list(obj.domains), [obj.comune.istat_code], rows[0]["g"] if rows else None,
+    return Project("idea", obj.pk, obj.title, list(obj.domains), [obj.comune.istat_code],
+                   rows[0]["g"] if rows else None,
                    float(obj.expected_cost_eur) if obj.expected_cost_eur is not None else None)
 
 
@@ -84,7 +85,8 @@ def candidate_areas(project: Project | None, *, zona: str | None = None, kinds=N
     raster = conf["criteria"].get("vulnerability", {}).get("raster")
     out: list[Area] = []
     for kind in OPPORTUNITY_KINDS:
-        if (kinds and kind.code not in kinds) or (area and area[0] != kind.code) or not db.relation_exists(kind.relation):
+        skip = (kinds and kind.code not in kinds) or (area and area[0] != kind.code)
+        if skip or not db.relation_exists(kind.relation):
             continue
         function = "o.fun_prev1" if kind.code == "ambiti_trasformazione" else "NULL::text"
         where, params = ["TRUE"], {"p": project.geom_hex if project else None, "radius": float(conf["radius_m"])}
@@ -208,7 +210,8 @@ CRITERIA = {"domain_fit": _domain_fit, "accessibility": _accessibility, "vulnera
 def _area_json(area: Area, lang: str) -> dict:
     kind = OPPORTUNITY_BY_CODE[area.kind]
     return {"kind": area.kind, "kind_label": str(kind.label), "id": area.id, "name": area.name,
-            "istat_code": area.istat_code, "function": area.function, "distance_m": area.distance_m, "point": area.point,
+            "istat_code": area.istat_code, "function": area.function, "distance_m": area.distance_m,
+            "point": area.point,
             "context": area.facts}
 
 

@@ -186,16 +186,15 @@ def bilancio_pdf(request):
 def ideas(request):
     comuni = permissions.proposal_comuni(request.user)
     form = IdeaForm(request.POST or None, comuni=comuni)
-    if request.method == "POST":
-        if form.is_valid():
-            d = form.cleaned_data
-            if not permissions.may_propose(request.user, d["comune"].istat_code):
-                raise PermissionDenied
-            obj = ProjectIdea.objects.create(comune=d["comune"], title=d["title"], domains=d["domains"],
-                                             expected_cost_eur=d.get("expected_cost_eur"),
-                                             description=d.get("description", ""), geom=form.point(),
-                                             created_by=request.user)
-            return redirect("incontri:idea", pk=obj.pk)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        if not permissions.may_propose(request.user, d["comune"].istat_code):
+            raise PermissionDenied
+        obj = ProjectIdea.objects.create(comune=d["comune"], title=d["title"], domains=d["domains"],
+                                         expected_cost_eur=d.get("expected_cost_eur"),
+                                         description=d.get("description", ""), geom=form.point(),
+                                         created_by=request.user)
+        return redirect("incontri:idea", pk=obj.pk)
     return render(request, "incontri/ideas.html", {"ideas": permissions.visible_ideas(request.user), "form": form,
                                                    "staff": permissions.is_staff(request.user)})
 

@@ -31,4 +31,5 @@ def test_bilancio_report_page(page, live_server, world):  # noqa: F811
     expect(page.locator("#bilancio-report h2")).to_contain_text("AT vicino")
     expect(page.locator("#bilancio-comuni tbody tr").first).to_contain_text("Abbiategrasso")
     expect(page.locator("#bilancio-verdict")).to_be_visible()
-    expect(page.locator("#bilancio-pdf")).to_have_attribute("href", f"/incontri/bilancio.pdf?feature={world['near'].pk}")
+    pdf = f"/incontri/bilancio.pdf?feature={world['near'].pk}"
+    expect(page.locator("#bilancio-pdf")).to_have_attribute("href", pdf)

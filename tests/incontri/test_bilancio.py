@@ -37,7 +37,8 @@ def test_drawn_area_on_a_border_lists_the_neighbour(neighbours, client):
     user = make_user("staff.cmm", Membership.Role.STAFF)
     assert client.login(username=user.username, password=PASSWORD)
     geometry = json.dumps(border_square("015146", code))
-    body = client.post("/api/incontri/bilancio", {"geometry": geometry, "function": "300", "surface_m2": "40000"}).json()
+    form = {"geometry": geometry, "function": "300", "surface_m2": "40000"}
+    body = client.post("/api/incontri/bilancio", form).json()
     listed = {c["istat_code"]: c for c in body["comuni"]}
     assert "015146" in listed and code in listed
     assert listed[code]["distance_m"] == 0 and listed[code]["band_m"] == body["bands_m"][0]
@@ -77,3 +78,20 @@ def test_bozza_feature_is_not_public(world, client):
     assert client.get(f"/api/incontri/bilancio?feature={f.pk}").status_code == 200
     flags = client.get(f"/incontri/atti/{bozza.pk}/diffusivita/").content.decode()
     assert "ATB" in flags or "Nessuna previsione" in flags
+
+
+def test_review_flags_ambiti_over_threshold(world, client):
+    """The delivery review links to the act's flagged ambiti; the productive AT of 4 ha touches farmland-free
+    land but its 5 km reach crosses into neighbouring comuni, so it is flagged with them."""
+    from django.db import connection
+
+    staff = make_user("staff.cmm", Membership.Role.STAFF)
+    client.login(username=staff.username, password=PASSWORD)
+    page = client.get(f"/incontri/atti/{world['atto'].pk}/diffusivita/").content.decode()
+    with connection.cursor() as cur:  # the comuni within 5 km of the AT, other than its own (independent SQL)
+        cur.execute("SELECT c.name FROM mappature_comune c, mappature_pgtfeature f WHERE f.id = %s"
+                    " AND ST_DWithin(c.geom, f.geom, 5000) AND c.istat_code <> f.istat_code ORDER BY 1",
+                    [world["near"].pk])
+        names = [r[0] for r in cur.fetchall()]
+    assert names and "AT vicino" in page
+    assert all(name in page for name in names)
