@@ -14,6 +14,7 @@ urlpatterns = [
     path("aree/<slug:kind>/<int:pk>/contesto", views.api_context, name="context"),
     path("area-al-punto", views.api_area_at, name="area_at"),
     path("zone/<slug:code>/classifica", views.api_zona_ranking, name="zona_ranking"),
+    path("statistiche/<slug:area_set>.<str:fmt>", views.api_statistics_export, name="statistics_export"),
     path("statistiche/<slug:area_set>/<str:area_id>", views.api_statistics, name="statistics"),
     path("bilancio", views.api_bilancio, name="bilancio"),
 ]

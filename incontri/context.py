@@ -42,8 +42,8 @@ def facts_sql(kind: OpportunityKind | None, where: str = "") -> tuple[str, dict]
         "(SELECT string_agg(DISTINCT l.name, ', ') FROM {lum} l WHERE ST_Intersects(l.geom, o.geom)) AS lum",
         "(SELECT coalesce(sum(ST_Area(ST_Intersection(v.geom, o.geom))), 0) FROM {rv} v"
         " WHERE ST_Intersects(v.geom, o.geom)) AS rete_verde_m2",
-        "(SELECT count(*) FROM map_realizzazioni r WHERE ST_DWithin(r.geom, o.geom, %(radius)s)) AS funded_n",
-        "(SELECT coalesce(sum(r.amount_eur), 0) FROM map_realizzazioni r"
+        "(SELECT count(*) FROM mappature_realizzazione r WHERE ST_DWithin(r.geom, o.geom, %(radius)s)) AS funded_n",
+        "(SELECT coalesce(sum(r.amount_eur), 0) FROM mappature_realizzazione r"
         " WHERE ST_DWithin(r.geom, o.geom, %(radius)s)) AS funded_eur",
     ]
     for key, rel in (("station", stations), ("metro", metro)):

@@ -43,3 +43,46 @@ def matches_gpkg(project, matches: list[dict]) -> bytes:
                           list(cols.values()), list(cols.keys()), layer="incontri", driver="GPKG",
                           geometry_type="MultiPolygon", crs="EPSG:32632", promote_to_multi=True)
         return path.read_bytes()
+
+
+def zonal_rows(area_set) -> tuple[list[str], list[dict], list]:
+    """Long table of the stored statistics of one area set, with the areas' geometries (EPSG:32632)."""
+    from .models import ZonalStat
+
+    stats = list(ZonalStat.objects.filter(area_set=area_set.code).order_by("area_id", "raster"))
+    ids = sorted({s.area_id for s in stats})
+    q = db.compose("SELECT {id}::text AS id, ST_AsBinary(geom) AS g FROM {rel} WHERE {id}::text = ANY(%s)",
+                   id=area_set.id_column, rel=area_set.relation)
+    geoms = {r["id"]: bytes(r["g"]) for r in db.fetch(q, [ids])}
+    columns = ["area_set", "area_id", "istat_code", "raster", "mean", "max", "share_above", "threshold",
+               "covered_m2", "raster_version", "area_version", "computed_at"]
+    rows, wkb = [], []
+    for s in stats:
+        if s.area_id not in geoms:
+            continue
+        rows.append({"area_set": s.area_set, "area_id": s.area_id, "istat_code": s.istat_code, "raster": s.raster,
+                     "mean": s.mean, "max": s.max, "share_above": s.share_above, "threshold": s.threshold,
+                     "covered_m2": s.covered_m2, "raster_version": s.raster_version,
+                     "area_version": s.area_version, "computed_at": s.computed_at.isoformat()})
+        wkb.append(geoms[s.area_id])
+    return columns, rows, wkb
+
+
+def zonal_gpkg(area_set) -> bytes:
+    columns, rows, wkb = zonal_rows(area_set)
+    floats = {"mean", "max", "share_above", "threshold", "covered_m2"}
+    ints = {"raster_version", "area_version"}
+    arrays = []
+    for c in columns:
+        values = [r[c] for r in rows]
+        if c in floats:
+            arrays.append(np.array([np.nan if v is None else v for v in values], dtype=np.float64))
+        elif c in ints:
+            arrays.append(np.array(values, dtype=np.int64))
+        else:
+            arrays.append(np.array(values, dtype=object))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "zonal.gpkg"
+        pyogrio.raw.write(str(path), np.array(wkb, dtype=object), arrays, columns, layer=f"statistiche_{area_set.code}",
+                          driver="GPKG", geometry_type="Unknown", crs="EPSG:32632")
+        return path.read_bytes()

@@ -101,6 +101,28 @@ def api_statistics(request, area_set: str, area_id: str):
 
 
 @require_GET
+def api_statistics_export(request, area_set: str, fmt: str):
+    """Every stored statistic of an area set as GeoPackage (with the areas) or CSV."""
+    sets = {s.code: s for s in zonal.area_sets()}
+    if area_set not in sets or fmt not in ("gpkg", "csv"):
+        raise Http404
+    if fmt == "gpkg":
+        response = HttpResponse(exports.zonal_gpkg(sets[area_set]), content_type="application/geopackage+sqlite3")
+    else:
+        import csv
+        import io
+
+        columns, rows, _wkb = exports.zonal_rows(sets[area_set])
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="remix-statistiche-{area_set}.{fmt}"'
+    return response
+
+
+@require_GET
 def api_context(request, kind: str, pk: int):
     facts = context.for_area(kind, pk)
     if facts is None:

@@ -72,3 +72,53 @@ def test_statistics_api(raster, comuni, client):
     body = client.get("/api/incontri/statistiche/comuni/015146").json()
     assert body["statistics"][0]["raster"] == "prova_raster" and body["statistics"][0]["current"] is True
     assert client.get("/api/incontri/statistiche/nonesiste/1").status_code == 404
+
+
+@pytest.fixture
+def milano_raster(tmp_path, comuni):
+    """A 1 km grid of seeded random values over Milano's bounding box."""
+    from mappature.models import Comune
+
+    geom = Comune.objects.get(istat_code="015146").geom
+    xmin, ymin, xmax, ymax = geom.extent
+    x0, y0 = np.floor(xmin / 1000) * 1000, np.ceil(ymax / 1000) * 1000
+    width, height = int(np.ceil((xmax - x0) / 1000)), int(np.ceil((y0 - ymin) / 1000))
+    values = np.random.default_rng(7).uniform(0, 6, (height, width)).astype("float32")
+    path = tmp_path / "milano.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=1, dtype="float32",
+                       crs="EPSG:32632", transform=from_origin(x0, y0, 1000, 1000), nodata=-9999) as dst:
+        dst.write(values, 1)
+    layer = Layer.objects.create(slug="prova_milano", title_it="Prova Milano", theme="sttm1", kind=Layer.Kind.RASTER,
+                                 source=str(path), geometry_type="Raster", data_version=1,
+                                 style={"classes": [{"min": 0}, {"min": 3}]})
+    return layer, values, x0, y0, shapely.from_wkb(bytes(geom.wkb))
+
+
+def test_exported_statistics_match_an_independent_cell_by_cell_computation(milano_raster, client):
+    import io
+
+    import pyogrio
+
+    layer, values, x0, y0, milano = milano_raster
+    zonal.refresh(rasters=[layer.slug], sets=["comuni"])
+    # independent: the exact share of each cell inside Milano, by shapely intersections
+    weights = np.zeros(values.shape)
+    for row in range(values.shape[0]):
+        for col in range(values.shape[1]):
+            box = shapely.box(x0 + col * 1000, y0 - (row + 1) * 1000, x0 + (col + 1) * 1000, y0 - row * 1000)
+            weights[row, col] = milano.intersection(box).area / 1e6
+    inside = weights > 0
+    expected_mean = float((values * weights).sum() / weights.sum())
+    expected_share = float(weights[values > 3].sum() / weights.sum())
+    gpkg = client.get("/api/incontri/statistiche/comuni.gpkg")
+    assert gpkg.status_code == 200
+    frame = pyogrio.read_dataframe(io.BytesIO(gpkg.content))
+    row = frame[(frame.area_id == "015146") & (frame.raster == layer.slug)].iloc[0]
+    assert row["mean"] == pytest.approx(expected_mean, rel=1e-4)
+    assert row["max"] == pytest.approx(float(values[inside].max()))
+    assert row["share_above"] == pytest.approx(expected_share, rel=1e-4)
+    assert row["covered_m2"] == pytest.approx(milano.area, rel=1e-4)
+    assert len(frame[frame.raster == layer.slug]) == 133
+    csv = client.get("/api/incontri/statistiche/comuni.csv").content.decode()
+    assert csv.splitlines()[0].startswith("area_set,area_id,istat_code,raster,mean")
+    assert client.get("/api/incontri/statistiche/comuni.exe").status_code == 404
