@@ -15,8 +15,12 @@ def source_loaded(*, source, version, **_) -> None:
     Plain functions: the jobs queue can run :func:`incontri.zonal.refresh` and
     :func:`incontri.context.refresh` the same way (``manage.py incontri refresh``).
     """
+    from django.conf import settings
+
     from . import context, zonal
 
+    if not settings.REMIX.get("INCONTRI_REFRESH_ON_LOAD", True):
+        return  # e.g. a benchmark of the bare load; `manage.py incontri refresh` catches up
     slugs = set(Layer.objects.filter(dataset_id=source.id).values_list("slug", flat=True))
     if not slugs:
         return

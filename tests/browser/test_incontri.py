@@ -33,3 +33,27 @@ def test_bilancio_report_page(page, live_server, world):  # noqa: F811
     expect(page.locator("#bilancio-verdict")).to_be_visible()
     pdf = f"/incontri/bilancio.pdf?feature={world['near'].pk}"
     expect(page.locator("#bilancio-pdf")).to_have_attribute("href", pdf)
+
+
+def test_picking_an_area_lists_the_fitting_interventions_and_a_zona_ranks_areas(page, live_server, world):  # noqa: F811
+    from django.db import connection
+
+    context.refresh(force=True)
+    with connection.cursor() as cur:
+        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p"
+                    " FROM mappature_pgtfeature WHERE id = %s) x", [world["far"].pk])
+        lon, lat = cur.fetchone()
+        cur.execute("SELECT z.code FROM mappature_zonaomogenea z JOIN mappature_comune c ON c.zona_id = z.id"
+                    " WHERE c.istat_code = '015002'")
+        zona = cur.fetchone()[0]
+    open_map(page, live_server)
+    page.evaluate(f"window.RemixMap.setView([{lat}, {lon}], 15, {{animate: false}}) && null")
+    page.click("#incontri-pick")
+    expect(page.locator("#incontri-results")).to_contain_text("Fai clic")
+    point = page.evaluate(f"(() => {{ const p = window.RemixMap.latLngToContainerPoint([{lat}, {lon}]);"
+                          " return [p.x, p.y]; })()")
+    page.locator("#map").click(position={"x": point[0], "y": point[1]})
+    expect(page.locator("#incontri-results h3")).to_contain_text("AR lontano")
+    expect(page.locator("#incontri-results ol.matches > li").first).to_contain_text("Case popolari")
+    page.select_option("#incontri-zona", zona)
+    expect(page.locator(f'#incontri-results li[data-area="ambiti_rigenerazione:{world["far"].pk}"]')).to_be_visible()

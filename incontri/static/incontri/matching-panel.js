@@ -62,6 +62,15 @@
     if (area.point) { markers.addLayer(L.circleMarker([area.point[1], area.point[0]], { radius: 7, color: "#c51b7d" }).bindTooltip(area.name)); }
     return li;
   }
+  function statsList(stats) {
+    const st = el("ul", { "class": "stats" });
+    stats.forEach(function (s) {
+      if (s.mean === null) { return; }
+      st.appendChild(el("li", {}, s.title + ": " + T.mean + " " + nf.format(s.mean) + ", " + T.max + " " + nf.format(s.max) +
+        ", " + nf.format(100 * s.share_above) + "% " + T.above + " (" + nf.format(s.threshold) + ")"));
+    });
+    return st;
+  }
   function show(list) { out.replaceChildren(list); }
   function fail(err) { out.replaceChildren(el("p", { "class": "error" }, T.error + ": " + err.message)); }
 
@@ -89,14 +98,7 @@
       if (!body.area) { show(el("p", {}, T.no_area)); return; }
       const wrap = el("div");
       wrap.appendChild(el("h3", {}, body.area.name + " (" + body.area.kind_label + ")"));
-      if (body.statistics.length) {
-        const st = el("ul", { "class": "stats" });
-        body.statistics.forEach(function (s) {
-          st.appendChild(el("li", {}, s.title + ": " + T.mean + " " + nf.format(s.mean) + ", " + T.max + " " + nf.format(s.max) +
-            ", " + nf.format(100 * s.share_above) + "% " + T.above + " (" + nf.format(s.threshold) + ")"));
-        });
-        wrap.appendChild(el("h4", {}, T.stats)); wrap.appendChild(st);
-      }
+      if (body.statistics.length) { wrap.appendChild(el("h4", {}, T.stats)); wrap.appendChild(statsList(body.statistics)); }
       wrap.appendChild(el("h4", {}, T.fitting));
       const ol = el("ol", { "class": "matches" });
       body.projects.forEach(function (m) {
@@ -113,7 +115,10 @@
   zonaSelect.addEventListener("change", function () {
     markers.clearLayers();
     if (!zonaSelect.value) { return; }
-    getJSON(API + "zone/" + encodeURIComponent(zonaSelect.value) + "/classifica").then(function (body) {
+    const code = encodeURIComponent(zonaSelect.value);
+    Promise.all([getJSON(API + "zone/" + code + "/classifica"), getJSON(API + "statistiche/zone/" + code)]).then(function (res) {
+      const body = res[0], wrap = el("div");
+      if (res[1].statistics.length) { wrap.appendChild(el("h4", {}, T.stats)); wrap.appendChild(statsList(res[1].statistics)); }
       const ol = el("ol", { "class": "matches" });
       body.ranking.forEach(function (r) {
         const li = areaItem(r.area, r.score, r.best);
@@ -121,7 +126,8 @@
         ol.appendChild(li);
       });
       if (!body.ranking.length) { ol.appendChild(el("li", {}, T.none)); }
-      show(ol);
+      wrap.appendChild(ol);
+      show(wrap);
     }).catch(fail);
   });
 })();
