@@ -23,10 +23,23 @@ def _config() -> dict:
     return criteria.matching()["context"]
 
 
-def _point_relation(key: str) -> str | None:
+def _point_relation(key: str) -> tuple[str, str, list] | None:
+    """(relation, extra WHERE over alias s, its parameters) of a point layer, None when it is missing.
+
+    A declared ``filter`` applies when its column exists; a filter that selects rows by equality on a
+    missing column means the layer is not there yet (e.g. metro stops before they are loaded)."""
     d = _config().get(key) or {}
     rel = d.get("relation")
-    return rel if rel and db.relation_exists(rel) else None
+    if not rel or not db.relation_exists(rel):
+        return None
+    f = d.get("filter") or {}
+    if not f:
+        return rel, "TRUE", []
+    if not db.column_exists(rel, f["column"]):
+        return None if "equal" in f else (rel, "TRUE", [])
+    if "equal" in f:
+        return rel, db.compose("s.{c} = %s", c=f["column"]), [f["equal"]]
+    return rel, db.compose("s.{c} IS DISTINCT FROM %s", c=f["column"]), [f["not_equal"]]
 
 
 def facts_sql(kind: OpportunityKind | None, where: str = "") -> tuple[str, dict]:
@@ -46,12 +59,16 @@ def facts_sql(kind: OpportunityKind | None, where: str = "") -> tuple[str, dict]
         "(SELECT coalesce(sum(r.amount_eur), 0) FROM mappature_realizzazione r"
         " WHERE ST_DWithin(r.geom, o.geom, %(radius)s)) AS funded_eur",
     ]
-    for key, rel in (("station", stations), ("metro", metro)):
-        if rel:
+    params: dict = {}
+    for key, found in (("station", stations), ("metro", metro)):
+        if found:
+            rel, where, values = found
             idents[key] = rel
-            parts.append(f"(SELECT ST_Distance(s.geom, o.geom) FROM {{{key}}} s ORDER BY s.geom <-> o.geom LIMIT 1)"
-                         f" AS {key}_m")
-            parts.append(f"(SELECT s.name FROM {{{key}}} s ORDER BY s.geom <-> o.geom LIMIT 1) AS {key}")
+            where = where.replace("%s", f"%({key}_filter)s")
+            params.update({f"{key}_filter": v for v in values})
+            nearest = f"FROM {{{key}}} s WHERE {where} ORDER BY s.geom <-> o.geom LIMIT 1"
+            parts.append(f"(SELECT ST_Distance(s.geom, o.geom) {nearest}) AS {key}_m")
+            parts.append(f"(SELECT s.name {nearest}) AS {key}")
         else:
             parts.append(f"NULL::float AS {key}_m, NULL::text AS {key}")
     farm_terms = []
@@ -68,7 +85,7 @@ def facts_sql(kind: OpportunityKind | None, where: str = "") -> tuple[str, dict]
         head = f"SELECT o.id, o.istat_code, {kind.name_sql} AS name, "
         source = "{rel} o"
     query = head + ", ".join(parts) + " FROM " + source + (" WHERE " + where if where else "")
-    return db.compose(query, **idents), {"radius": float(cfg.get("funded_radius_m", 1000))}
+    return db.compose(query, **idents), {"radius": float(cfg.get("funded_radius_m", 1000)), **params}
 
 
 def versions() -> dict[str, int]:

@@ -20,6 +20,13 @@ def fetch(query: str, params=None) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def column_exists(relation: str, column: str) -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+                    " AND attname = %s AND NOT attisdropped)", [relation, column])
+        return cur.fetchone()[0]
+
+
 def relation_exists(name: str) -> bool:
     with connection.cursor() as cur:
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", [name])

@@ -95,3 +95,28 @@ def test_review_flags_ambiti_over_threshold(world, client):
         names = [r[0] for r in cur.fetchall()]
     assert names and "AT vicino" in page
     assert all(name in page for name in names)
+
+
+def test_soil_trend_is_read_from_the_declared_relation(world, client):
+    """Until the indicators table exists the trend is 'not available'; with it, the proposal's consumed soil is
+    set against the comune's latest stock and the PTM threshold."""
+    body = client.get(f"/api/incontri/bilancio?feature={world['near'].pk}").json()
+    soil = body["soil"]
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass('indicatori_suolostock') IS NOT NULL")
+        existed = cur.fetchone()[0]
+        if not existed:
+            assert soil["trend"] is None and soil["share_of_comune"] is None
+            cur.execute("CREATE TABLE indicatori_suolostock (id bigserial PRIMARY KEY, istat_code varchar(6),"
+                        " year smallint, ha double precision, pct double precision)")
+        cur.execute("DELETE FROM indicatori_suolostock WHERE istat_code = %s", [world["comune"].istat_code])
+        cur.execute("INSERT INTO indicatori_suolostock (istat_code, year, ha) VALUES (%s, 2006, 100), (%s, 2024, 120)",
+                    [world["comune"].istat_code] * 2)
+    soil = client.get(f"/api/incontri/bilancio?feature={world['near'].pk}").json()["soil"]
+    # the AT (200 m × 200 m) lies outside any TUC here: all of it is consumed soil
+    assert soil["consumed_ha"] == pytest.approx(4.0, rel=1e-3)
+    assert [y["ha"] for y in soil["trend"]] == [100, 120]
+    assert soil["share_of_comune"] == pytest.approx(4.0 / 120, rel=1e-3)
+    body = client.get(f"/api/incontri/bilancio?feature={world['near'].pk}").json()
+    soil_threshold = next(t for t in body["thresholds"] if t["code"] == "soil_share")
+    assert soil_threshold["met"] is True  # 3.3 % > 2 %
