@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mappature.models import PgtAtto
 from mappature.opportunities import OPPORTUNITY_BY_CODE
 
-from . import bilancio, context, exports, matching, permissions, zonal
+from . import bilancio, context, exports, freshness, matching, permissions, zonal
 from .errors import IncontriError
 from .forms import DrawnProposalForm, IdeaForm
 from .models import ProjectIdea
@@ -42,6 +42,7 @@ def _json(data, status=200):
 
 @require_GET
 def api_realizzazione_areas(request, pk: int):
+    freshness.ensure()
     project = matching.realizzazione(pk)
     if project is None:
         raise Http404
@@ -57,6 +58,7 @@ def api_realizzazioni(request):
 
 @require_GET
 def api_idea_areas(request, pk: int):
+    freshness.ensure()
     obj = get_object_or_404(permissions.visible_ideas(request.user), pk=pk)
     project = matching.idea(obj)
     return _json({"project": matching.project_json(project),
@@ -65,6 +67,7 @@ def api_idea_areas(request, pk: int):
 
 @require_GET
 def api_area(request, kind: str, pk: int):
+    freshness.ensure()
     if kind not in OPPORTUNITY_BY_CODE:
         raise Http404
     result = matching.fitting_projects(kind, pk, ideas=permissions.visible_ideas(request.user),
@@ -90,11 +93,13 @@ def api_area_at(request):
 
 @require_GET
 def api_zona_ranking(request, code: str):
+    freshness.ensure()
     return _json({"zona": code, "ranking": matching.zona_ranking(code, limit=_limit(request, 50), lang=_lang(request))})
 
 
 @require_GET
 def api_statistics(request, area_set: str, area_id: str):
+    freshness.ensure()
     if area_set not in {s.code for s in zonal.area_sets()}:
         raise Http404
     return _json({"area_set": area_set, "area_id": area_id, "statistics": zonal.stats_for(area_set, area_id)})
@@ -103,6 +108,7 @@ def api_statistics(request, area_set: str, area_id: str):
 @require_GET
 def api_statistics_export(request, area_set: str, fmt: str):
     """Every stored statistic of an area set as GeoPackage (with the areas) or CSV."""
+    freshness.ensure()
     sets = {s.code: s for s in zonal.area_sets()}
     if area_set not in sets or fmt not in ("gpkg", "csv"):
         raise Http404
@@ -132,6 +138,7 @@ def api_context(request, kind: str, pk: int):
 
 @require_GET
 def api_realizzazione_gpkg(request, pk: int):
+    freshness.ensure()
     project = matching.realizzazione(pk)
     if project is None:
         raise Http404
@@ -224,6 +231,7 @@ def ideas(request):
 @login_required
 @require_GET
 def idea_detail(request, pk: int):
+    freshness.ensure()
     obj = get_object_or_404(permissions.visible_ideas(request.user), pk=pk)
     matches = matching.best_areas(matching.idea(obj), limit=10, lang=_lang(request))
     return render(request, "incontri/idea.html", {"idea": obj, "matches": matches})

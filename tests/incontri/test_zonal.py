@@ -122,3 +122,28 @@ def test_exported_statistics_match_an_independent_cell_by_cell_computation(milan
     csv = client.get("/api/incontri/statistiche/comuni.csv").content.decode()
     assert csv.splitlines()[0].startswith("area_set,area_id,istat_code,raster,mean")
     assert client.get("/api/incontri/statistiche/comuni.exe").status_code == 404
+
+
+def test_a_published_change_of_the_areas_is_recomputed_on_read(raster, comuni, client):
+    """A delivery published through consegne bumps the layer's data_version without an ETL load:
+    the next read recomputes the stale statistics."""
+    from django.contrib.gis.geos import GEOSGeometry
+
+    from mappature.models import Comune, PgtAtto, PgtFeature
+
+    def multi(box):
+        return GEOSGeometry(memoryview(shapely.MultiPolygon([box]).wkb), srid=32632)
+
+    comune = Comune.objects.get(istat_code="015002")
+    atto = PgtAtto.objects.create(comune=comune, state=PgtAtto.State.VIGENTE, spec_version="test")
+    at = PgtFeature.objects.create(atto=atto, istat_code="015002", layer="ambiti_trasformazione", feature_key="A",
+                                   geom=multi(cell(0, 0, 2, 2)), attrs={})
+    Layer.objects.create(slug="pgt_ambiti_trasformazione", title_it="AT", theme="pgt",
+                         source="pgt_ambiti_trasformazione", data_version=1)
+    url = f"/api/incontri/statistiche/ambiti_trasformazione/{at.pk}"
+    (stat,) = [s for s in client.get(url).json()["statistics"] if s["raster"] == "prova_raster"]
+    assert stat["mean"] == pytest.approx((1 + 2 + 5 + 6) / 4) and stat["current"] and stat["area_version"] == 1
+    PgtFeature.objects.filter(pk=at.pk).update(geom=multi(cell(0, 1, 2, 1)))
+    Layer.objects.filter(slug="pgt_ambiti_trasformazione").update(data_version=2)
+    (stat,) = [s for s in client.get(url).json()["statistics"] if s["raster"] == "prova_raster"]
+    assert stat["mean"] == pytest.approx((5 + 6) / 2) and stat["current"] and stat["area_version"] == 2
