@@ -10,23 +10,32 @@ log = logging.getLogger(__name__)
 
 
 def source_loaded(*, source, version, **_) -> None:
-    """Receiver of ``etl.signals.source_loaded``: refresh the statistics the new version made stale.
+    """Receiver of ``etl.signals.source_loaded``: refresh the analyses the new version made stale.
 
-    Plain functions: the jobs queue can run :func:`incontri.zonal.refresh` and
-    :func:`incontri.context.refresh` the same way (``manage.py incontri refresh``).
+    Only what reads the loaded source is recomputed (a raster: its statistics; areas: theirs and their
+    context; stations, LUM, Rete Verde, farmland, interventions: the context). Plain functions, so the
+    jobs queue can run them the same way (``manage.py incontri refresh``).
     """
     from django.conf import settings
 
     from . import context, zonal
 
     if not settings.REMIX.get("INCONTRI_REFRESH_ON_LOAD", True):
-        return  # e.g. a benchmark of the bare load; `manage.py incontri refresh` catches up
-    slugs = set(Layer.objects.filter(dataset_id=source.id).values_list("slug", flat=True))
-    if not slugs:
+        return  # `manage.py incontri refresh` or the first read catches up (incontri.freshness)
+    layers = list(Layer.objects.filter(dataset_id=source.id))
+    if not layers:
         return
+    slugs = {layer.slug for layer in layers}
     try:
-        done = zonal.refresh()
-        done += [("context", k, n) for k, n in context.refresh()]
+        done = []
+        rasters = [layer.slug for layer in layers if layer.kind == Layer.Kind.RASTER]
+        area_sets = [s.code for s in zonal.area_sets() if s.layer in slugs]
+        if rasters:
+            done += zonal.refresh(rasters=rasters)
+        if area_sets:
+            done += zonal.refresh(sets=area_sets)
+        if slugs & set(context.versions()):
+            done += [("context", k, n) for k, n in context.refresh()]
     except Exception:  # a failed analysis must not fail the load that already committed
         log.exception("incontri: refresh after loading %s failed", source.id)
         return

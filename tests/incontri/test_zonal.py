@@ -147,3 +147,14 @@ def test_a_published_change_of_the_areas_is_recomputed_on_read(raster, comuni, c
     Layer.objects.filter(slug="pgt_ambiti_trasformazione").update(data_version=2)
     (stat,) = [s for s in client.get(url).json()["statistics"] if s["raster"] == "prova_raster"]
     assert stat["mean"] == pytest.approx((5 + 6) / 2) and stat["current"] and stat["area_version"] == 2
+
+
+def test_loading_the_raster_recomputes_its_statistics(comuni, load_source):
+    """The ETL hook: a load of the heat raster stores its statistics for every comune with its version."""
+    from django.core.management import call_command
+
+    call_command("layers", "sync", verbosity=0)
+    load_source("sttm1_anomalia_termica", force=True)
+    layer = Layer.objects.get(slug="sttm1_anomalia_termica")
+    rows = ZonalStat.objects.filter(raster=layer.slug, area_set="comuni")
+    assert rows.count() == 133 and set(rows.values_list("raster_version", flat=True)) == {layer.data_version}
