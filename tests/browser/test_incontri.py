@@ -57,3 +57,31 @@ def test_picking_an_area_lists_the_fitting_interventions_and_a_zona_ranks_areas(
     expect(page.locator("#incontri-results ol.matches > li").first).to_contain_text("Case popolari")
     page.select_option("#incontri-zona", zona)
     expect(page.locator(f'#incontri-results li[data-area="ambiti_rigenerazione:{world["far"].pk}"]')).to_be_visible()
+
+
+def test_drawing_a_proposal_on_the_bilancio_map(page, live_server, comuni):
+    from consegne.models import Membership
+    from tests.consegne.conftest import PASSWORD, make_user
+
+    make_user("staff.cmm", Membership.Role.STAFF)
+    page.goto(f"{live_server.url}/consegne/accesso/")
+    page.fill("#id_username", "staff.cmm")
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#deliveries")).to_be_visible()
+    page.goto(f"{live_server.url}/incontri/bilancio/")
+    page.wait_for_function("window.BilancioMap !== undefined")
+    # a rectangle around the centre of Milano, drawn with the rectangle tool
+    page.evaluate("window.BilancioMap.setView([45.4642, 9.19], 15, {animate: false}) && null")
+    page.click(".leaflet-draw-draw-rectangle")
+    box = page.locator("#bilancio-map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 40, cy - 40)
+    page.mouse.down()
+    page.mouse.move(cx + 40, cy + 40, steps=5)
+    page.mouse.up()
+    page.wait_for_function("document.getElementById('id_geometry').value.includes('Polygon')")
+    page.select_option("#id_function", "500")
+    page.click("form.stack button[type=submit]")
+    expect(page.locator("#bilancio-comuni tbody tr").first).to_contain_text("Milano")
+    expect(page.locator("#bilancio-verdict")).to_be_visible()
