@@ -167,6 +167,8 @@ def compute(p: Proposal, lang: str = "it") -> dict:
                            "metric": t["metric"], "value": value, "limit": limit,
                            "met": value is not None and value > limit})
     raster = zonal.stats_for_geometry(shapely.from_wkb(bytes.fromhex(p.geom_hex)))
+    for r in raster:
+        r["title"] = r["title_en"] if lang == "en" and r.get("title_en") else r["title"]
     return {
         "title": p.title, "source": p.source, "function": p.function,
         "function_label": criteria.text(function, "label", lang) if function else None,

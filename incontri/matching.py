@@ -28,6 +28,7 @@ class Project:
     comuni: list[str]
     geom_hex: str | None  # EWKB hex of its location (EPSG:32632), None when unknown
     amount_eur: float | None = None
+    precise: bool = True  # False when the location is only the comune's (location_precision "comune")
 
 
 @dataclass
@@ -45,11 +46,13 @@ class Area:
 
 
 def realizzazioni(ids) -> dict[int, Project]:
-    rows = db.fetch("SELECT id, title, domains, comuni_istat, amount_eur, encode(ST_AsEWKB(geom), 'hex') AS g"
-                    " FROM mappature_realizzazione WHERE id = ANY(%s)", [list(ids)])
+    rows = db.fetch("SELECT id, title, domains, comuni_istat, amount_eur, location_precision,"
+                    " encode(ST_AsEWKB(geom), 'hex') AS g FROM mappature_realizzazione WHERE id = ANY(%s)",
+                    [list(ids)])
     return {r["id"]: Project("realizzazione", r["id"], r["title"], list(r["domains"] or []),
                              list(r["comuni_istat"] or []), r["g"],
-                             float(r["amount_eur"]) if r["amount_eur"] is not None else None) for r in rows}
+                             float(r["amount_eur"]) if r["amount_eur"] is not None else None,
+                             precise=r["location_precision"] == "site") for r in rows}
 
 
 def realizzazione(pk: int) -> Project | None:
@@ -63,7 +66,8 @@ def idea(obj) -> Project:
                     [obj.geom.hexewkb.decode() if obj.geom else None, obj.comune_id])
     return Project("idea", obj.pk, obj.title, list(obj.domains), [obj.comune.istat_code],
                    rows[0]["g"] if rows else None,
-                   float(obj.expected_cost_eur) if obj.expected_cost_eur is not None else None)
+                   float(obj.expected_cost_eur) if obj.expected_cost_eur is not None else None,
+                   precise=obj.geom is not None)
 
 
 def _funding_per_inhabitant(codes: set[str]) -> dict[str, float | None]:
@@ -192,7 +196,10 @@ def _distance(project, area, c, conf, funding):
         return (1.0 if inside else 0.0), (_("L'area è nel comune del progetto.") if inside
                                            else _("Il progetto non ha una localizzazione."))
     value = 1.0 / (1.0 + area.distance_m / float(c["half_at_m"]))
-    return value, _("L'area dista %(d)s m dal progetto.") % {"d": _fmt(area.distance_m)}
+    why = _("L'area dista %(d)s m dal progetto.") % {"d": _fmt(area.distance_m)}
+    if not project.precise:
+        why += " " + _("Il progetto è localizzato solo al comune: la distanza è approssimata.")
+    return value, why
 
 
 def _funding_balance(project, area, c, conf, funding):
@@ -261,7 +268,7 @@ def fitting_projects(kind: str, area_id: int, *, ideas=(), limit: int = 10, lang
 
 def project_json(p: Project) -> dict:
     return {"kind": p.kind, "id": p.id, "title": p.title, "domains": p.domains, "comuni": p.comuni,
-            "amount_eur": p.amount_eur}
+            "amount_eur": p.amount_eur, "precise_location": p.precise}
 
 
 def zona_ranking(zona: str, *, limit: int = 50, lang: str = "it") -> list[dict]:
