@@ -29,6 +29,7 @@ class Project:
     geom_hex: str | None  # EWKB hex of its location (EPSG:32632), None when unknown
     amount_eur: float | None = None
     precise: bool = True  # False when the location is only the comune's (location_precision "comune")
+    programme: str = ""
 
 
 @dataclass
@@ -46,13 +47,13 @@ class Area:
 
 
 def realizzazioni(ids) -> dict[int, Project]:
-    rows = db.fetch("SELECT id, title, domains, comuni_istat, amount_eur, location_precision,"
+    rows = db.fetch("SELECT id, title, domains, comuni_istat, amount_eur, location_precision, programme,"
                     " encode(ST_AsEWKB(geom), 'hex') AS g FROM mappature_realizzazione WHERE id = ANY(%s)",
                     [list(ids)])
     return {r["id"]: Project("realizzazione", r["id"], r["title"], list(r["domains"] or []),
                              list(r["comuni_istat"] or []), r["g"],
                              float(r["amount_eur"]) if r["amount_eur"] is not None else None,
-                             precise=r["location_precision"] == "site") for r in rows}
+                             precise=r["location_precision"] == "site", programme=r["programme"]) for r in rows}
 
 
 def realizzazione(pk: int) -> Project | None:
@@ -263,12 +264,26 @@ def fitting_projects(kind: str, area_id: int, *, ideas=(), limit: int = 10, lang
     area = found[0]
     funding = _funding_per_inhabitant({area.istat_code})
     near = [(p, d) for _a, p, d in _near(kind, [area_id], float(criteria.matching()["radius_m"]))]
-    return {"area": _area_json(area, lang), "projects": _ranked_projects(area, near, ideas, funding, lang)[:limit]}
+    ranked = _ranked_projects(area, near, ideas, funding, lang)
+    return {"area": _area_json(area, lang), "projects": ranked[:limit], "programmes": programmes(ranked)}
+
+
+def programmes(ranked: list[dict]) -> list[dict]:
+    """The funding programmes of the fitting interventions: how many, and the best score among them."""
+    out: dict[str, dict] = {}
+    for r in ranked:
+        name = r["project"].get("programme")
+        if not name:
+            continue
+        entry = out.setdefault(name, {"programme": name, "interventions": 0, "best_score": r["score"]})
+        entry["interventions"] += 1
+        entry["best_score"] = max(entry["best_score"], r["score"])
+    return sorted(out.values(), key=lambda e: (-e["best_score"], e["programme"]))
 
 
 def project_json(p: Project) -> dict:
     return {"kind": p.kind, "id": p.id, "title": p.title, "domains": p.domains, "comuni": p.comuni,
-            "amount_eur": p.amount_eur, "precise_location": p.precise}
+            "amount_eur": p.amount_eur, "precise_location": p.precise, "programme": p.programme}
 
 
 def zona_ranking(zona: str, *, limit: int = 50, lang: str = "it") -> list[dict]:

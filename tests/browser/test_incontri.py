@@ -55,6 +55,7 @@ def test_picking_an_area_lists_the_fitting_interventions_and_a_zona_ranks_areas(
     page.locator("#map").click(position={"x": point[0], "y": point[1]})
     expect(page.locator("#incontri-results h3")).to_contain_text("AR lontano")
     expect(page.locator("#incontri-results ol.matches > li").first).to_contain_text("Case popolari")
+    expect(page.locator("#incontri-results ul.programmes")).to_contain_text("Prova")
     page.select_option("#incontri-zona", zona)
     expect(page.locator(f'#incontri-results li[data-area="ambiti_rigenerazione:{world["far"].pk}"]')).to_be_visible()
 

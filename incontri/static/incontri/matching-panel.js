@@ -107,6 +107,14 @@
       });
       if (!body.projects.length) { ol.appendChild(el("li", {}, T.none)); }
       wrap.appendChild(ol);
+      if (body.programmes.length) {
+        wrap.appendChild(el("h4", {}, T.programmes));
+        const pl = el("ul", { "class": "programmes" });
+        body.programmes.forEach(function (p) {
+          pl.appendChild(el("li", {}, p.programme + " (" + p.interventions + ") — " + T.score + " " + nf.format(p.best_score)));
+        });
+        wrap.appendChild(pl);
+      }
       if (body.area.kind === "ambiti_trasformazione") { wrap.appendChild(el("a", { href: CFG.bilancio + "?feature=" + body.area.id }, T.bilancio)); }
       show(wrap);
     }).catch(fail);
