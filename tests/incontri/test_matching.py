@@ -48,7 +48,8 @@ def test_api_for_an_intervention_and_for_an_area(world, client):
     assert body["matches"][0]["area"]["id"] == world["far"].pk and body["matches"][0]["breakdown"]
     area = client.get(f"/api/incontri/aree/ambiti_rigenerazione/{world['far'].pk}").json()
     assert area["projects"][0]["project"]["id"] == world["project"].pk
-    assert area["programmes"] == [{"programme": "Prova", "interventions": 1, "best_score": area["projects"][0]["score"]}]
+    best = area["projects"][0]["score"]
+    assert area["programmes"] == [{"programme": "Prova", "interventions": 1, "best_score": best}]
     assert client.get("/api/incontri/aree/ambiti_rigenerazione/999999").status_code == 404
     gpkg = client.get(f"/api/incontri/realizzazioni/{world['project'].pk}/aree.gpkg")
     assert gpkg.status_code == 200 and gpkg.content[:16] == b"SQLite format 3\x00"
