@@ -9,6 +9,7 @@ urlpatterns = [
     path("realizzazioni", views.api_realizzazioni, name="realizzazioni"),
     path("realizzazioni/<int:pk>/aree", views.api_realizzazione_areas, name="realizzazione_areas"),
     path("realizzazioni/<int:pk>/aree.gpkg", views.api_realizzazione_gpkg, name="realizzazione_gpkg"),
+    path("idee", views.api_ideas, name="ideas"),
     path("idee/<int:pk>/aree", views.api_idea_areas, name="idea_areas"),
     path("aree/<slug:kind>/<int:pk>", views.api_area, name="area"),
     path("aree/<slug:kind>/<int:pk>/contesto", views.api_context, name="context"),

@@ -57,6 +57,13 @@ def api_realizzazioni(request):
 
 
 @require_GET
+def api_ideas(request):
+    """The project ideas the user may see (their comune's, or all for CMM staff; none when anonymous)."""
+    return _json({"ideas": [{"id": i.pk, "title": i.title, "comune": i.comune.name, "istat_code": i.comune.istat_code,
+                             "domains": i.domains} for i in permissions.visible_ideas(request.user)]})
+
+
+@require_GET
 def api_idea_areas(request, pk: int):
     freshness.ensure()
     obj = get_object_or_404(permissions.visible_ideas(request.user), pk=pk)

@@ -15,7 +15,7 @@ def test_matching_panel_ranks_areas_for_an_intervention(page, live_server, world
     open_map(page, live_server)
     panel = page.locator("#incontri-panel")
     expect(panel).to_be_visible()
-    expect(page.locator("#incontri-realizzazione option")).to_have_count(1)
+    expect(page.locator("#incontri-realizzazione option")).to_have_count(1)  # anonymous: no ideas
     page.click("#incontri-best")
     first = page.locator("#incontri-results ol.matches > li").first
     expect(first).to_have_attribute("data-area", f"ambiti_rigenerazione:{world['far'].pk}")

@@ -41,6 +41,7 @@ def test_technician_proposes_and_another_comune_gets_404(people, client):
     assert client.get(f"/incontri/idee/{idea.pk}/").status_code == 404
     assert client.get(f"/api/incontri/idee/{idea.pk}/aree").status_code == 404
     assert "Orti sociali" not in client.get("/incontri/idee/").content.decode()
+    assert client.get("/api/incontri/idee").json() == {"ideas": []}
 
     client.logout()
     login(client, people["staff"])
@@ -48,9 +49,11 @@ def test_technician_proposes_and_another_comune_gets_404(people, client):
     assert "Orti sociali" in page and "art. 14" in page
     body = client.get(f"/api/incontri/idee/{idea.pk}/aree").json()
     assert body["project"]["title"] == "Orti sociali"
+    assert [i["title"] for i in client.get("/api/incontri/idee").json()["ideas"]] == ["Orti sociali"]
 
 
 def test_anonymous_sees_no_idea(people, client):
     idea = ProjectIdea.objects.create(comune=people["besate"].membership.comune, title="Segreta", domains=["sociale"])
     assert client.get(f"/api/incontri/idee/{idea.pk}/aree").status_code == 404
+    assert client.get("/api/incontri/idee").json() == {"ideas": []}
     assert client.get("/incontri/idee/").status_code == 302  # to the login page

@@ -74,19 +74,24 @@
   function show(list) { out.replaceChildren(list); }
   function fail(err) { out.replaceChildren(el("p", { "class": "error" }, T.error + ": " + err.message)); }
 
-  getJSON(API + "realizzazioni").then(function (body) {
-    body.realizzazioni.forEach(function (r) { realSelect.appendChild(el("option", { value: r.id }, r.code + " – " + r.title.slice(0, 60))); });
+  Promise.all([getJSON(API + "realizzazioni"), getJSON(API + "idee")]).then(function (res) {
+    const real = el("optgroup", { label: T.realizzazioni }), ideas = el("optgroup", { label: T.ideas });
+    res[0].realizzazioni.forEach(function (r) { real.appendChild(el("option", { value: "realizzazioni/" + r.id }, r.code + " – " + r.title.slice(0, 60))); });
+    res[1].ideas.forEach(function (i) { ideas.appendChild(el("option", { value: "idee/" + i.id }, i.title.slice(0, 60) + " (" + i.comune + ")")); });
+    realSelect.appendChild(real);
+    if (res[1].ideas.length) { realSelect.appendChild(ideas); }
   }).catch(fail);
 
   bestBtn.addEventListener("click", function () {
     markers.clearLayers();
     const id = realSelect.value;
-    getJSON(API + "realizzazioni/" + id + "/aree").then(function (body) {
+    getJSON(API + id + "/aree").then(function (body) {
       const ol = el("ol", { "class": "matches" });
       body.matches.forEach(function (m) { ol.appendChild(areaItem(m.area, m.score, m)); });
       if (!body.matches.length) { ol.appendChild(el("li", {}, T.none)); }
       show(ol);
-      gpkg.href = API + "realizzazioni/" + id + "/aree.gpkg"; gpkg.hidden = false;
+      gpkg.hidden = id.indexOf("realizzazioni/") !== 0;
+      gpkg.href = API + id + "/aree.gpkg";
     }).catch(fail);
   });
 
