@@ -232,13 +232,18 @@ def best_areas(project: Project, *, limit: int = 10, zona: str | None = None, la
     return ranked[:limit]
 
 
+NEAREST_PROJECTS = 25  # per area: the nearest interventions within the radius (bounded work per request)
+
+
 def _near(kind: str, area_ids: list[int], radius: float) -> list[tuple[int, int, float]]:
-    """(area id, realizzazione id, distance m) of every intervention within ``radius`` of the areas."""
+    """(area id, realizzazione id, distance m) of the nearest interventions within ``radius`` of each area."""
     query = db.compose(
-        "SELECT o.id AS area, r.id AS project, ST_Distance(r.geom, o.geom) AS d FROM {rel} o"
-        " JOIN mappature_realizzazione r ON ST_DWithin(r.geom, o.geom, %s) WHERE o.id = ANY(%s)",
+        "SELECT o.id AS area, n.id AS project, n.d FROM {rel} o CROSS JOIN LATERAL ("
+        " SELECT r.id, ST_Distance(r.geom, o.geom) AS d FROM mappature_realizzazione r"
+        " WHERE ST_DWithin(r.geom, o.geom, %s) ORDER BY r.geom <-> o.geom LIMIT %s) n WHERE o.id = ANY(%s)",
         rel=OPPORTUNITY_BY_CODE[kind].relation)
-    return [(r["area"], r["project"], float(r["d"])) for r in db.fetch(query, [radius, area_ids])]
+    return [(r["area"], r["project"], float(r["d"]))
+            for r in db.fetch(query, [radius, NEAREST_PROJECTS, area_ids])]
 
 
 def _ranked_projects(area: Area, near: list[tuple[int, float]], ideas, funding, lang) -> list[dict]:
@@ -248,7 +253,7 @@ def _ranked_projects(area: Area, near: list[tuple[int, float]], ideas, funding, 
         project = projects[pid]
         located = Area(**{**area.__dict__, "distance_m": distance})
         ranked.append({"project": project_json(project), **score(project, located, funding, lang)})
-    for obj in ideas:
+    for obj in ideas or ():
         project = idea(obj)
         (located,) = candidate_areas(project, area=(area.kind, area.id))
         ranked.append({"project": project_json(project), **score(project, located, funding, lang)})
@@ -256,12 +261,16 @@ def _ranked_projects(area: Area, near: list[tuple[int, float]], ideas, funding, 
     return ranked
 
 
-def fitting_projects(kind: str, area_id: int, *, ideas=(), limit: int = 10, lang: str = "it") -> dict | None:
-    """For one opportunity area: the interventions (and the visible ideas) that fit it, best first."""
+def fitting_projects(kind: str, area_id: int, *, ideas=None, limit: int = 10, lang: str = "it") -> dict | None:
+    """For one opportunity area: the interventions (and the visible ideas) that fit it, best first.
+
+    ``ideas`` is a ProjectIdea queryset; only those of the area's comune or located within the radius count."""
     found = candidate_areas(None, area=(kind, area_id))
     if not found:
         return None
     area = found[0]
+    if ideas is not None:
+        ideas = list(ideas.filter(pk__in=_ideas_near(kind, area_id))[:NEAREST_PROJECTS])
     funding = _funding_per_inhabitant({area.istat_code})
     near = [(p, d) for _a, p, d in _near(kind, [area_id], float(criteria.matching()["radius_m"]))]
     ranked = _ranked_projects(area, near, ideas, funding, lang)
@@ -279,6 +288,14 @@ def programmes(ranked: list[dict]) -> list[dict]:
         entry["interventions"] += 1
         entry["best_score"] = max(entry["best_score"], r["score"])
     return sorted(out.values(), key=lambda e: (-e["best_score"], e["programme"]))
+
+
+def _ideas_near(kind: str, area_id: int) -> list[int]:
+    query = db.compose(
+        "SELECT i.id FROM incontri_projectidea i JOIN mappature_comune c ON c.id = i.comune_id, {rel} o"
+        " WHERE o.id = %s AND (c.istat_code = o.istat_code OR ST_DWithin(i.geom, o.geom, %s))",
+        rel=OPPORTUNITY_BY_CODE[kind].relation)
+    return [r["id"] for r in db.fetch(query, [area_id, float(criteria.matching()["radius_m"])])]
 
 
 def project_json(p: Project) -> dict:

@@ -98,10 +98,25 @@ def api_area_at(request):
     return api_area(request, *found)
 
 
+_RANKINGS: dict = {}  # (zona, limit, lang, data versions) -> (time, ranking): anonymous reloads cost nothing
+RANKING_TTL_S = 300
+
+
 @require_GET
 def api_zona_ranking(request, code: str):
+    import time
+
+    from layers.models import Layer
+
     freshness.ensure()
-    return _json({"zona": code, "ranking": matching.zona_ranking(code, limit=_limit(request, 50), lang=_lang(request))})
+    stamp = tuple(Layer.objects.order_by("slug").values_list("slug", "data_version"))
+    key = (code, _limit(request, 50), _lang(request), stamp)
+    hit = _RANKINGS.get(key)
+    if hit is None or time.monotonic() - hit[0] > RANKING_TTL_S:
+        if len(_RANKINGS) > 64:
+            _RANKINGS.clear()
+        hit = _RANKINGS[key] = (time.monotonic(), matching.zona_ranking(code, limit=key[1], lang=key[2]))
+    return _json({"zona": code, "ranking": hit[1]})
 
 
 @require_GET
