@@ -86,3 +86,34 @@ def test_drawing_a_proposal_on_the_bilancio_map(page, live_server, comuni):
     page.click("form.stack button[type=submit]")
     expect(page.locator("#bilancio-comuni tbody tr").first).to_contain_text("Milano")
     expect(page.locator("#bilancio-verdict")).to_be_visible()
+
+
+def test_a_technician_sees_the_matches_of_their_idea_on_the_map(page, live_server, world):  # noqa: F811
+    from django.contrib.gis.geos import Point
+
+    from consegne.models import Membership
+    from incontri.models import ProjectIdea
+    from mappature.models import Comune
+    from tests.consegne.conftest import PASSWORD, make_user
+
+    context.refresh(force=True)
+    make_user("t.abbiategrasso", Membership.Role.TECNICO, "015002")
+    c = world["centre"]
+    idea = ProjectIdea.objects.create(comune=world["comune"], title="Casa di quartiere", domains=["sociale"],
+                                      geom=Point(c.x + 2900, c.y, srid=32632))
+    other = Comune.objects.exclude(pk=world["comune"].pk).first()
+    ProjectIdea.objects.create(comune=other, title="Idea di altri", domains=["sociale"])
+    page.goto(f"{live_server.url}/consegne/accesso/")
+    page.fill("#id_username", "t.abbiategrasso")
+    page.fill("#id_password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#deliveries")).to_be_visible()
+    open_map(page, live_server)
+    options = page.locator("#incontri-realizzazione optgroup").nth(1).locator("option")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("Casa di quartiere")
+    page.select_option("#incontri-realizzazione", f"idee/{idea.pk}")
+    page.click("#incontri-best")
+    first = page.locator("#incontri-results ol.matches > li").first
+    expect(first).to_have_attribute("data-area", f"ambiti_rigenerazione:{world['far'].pk}")
+    expect(page.locator("#incontri-gpkg")).to_be_hidden()
