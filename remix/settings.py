@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "indicatori",
+    "incontri",
 ]
 
 MIDDLEWARE = [

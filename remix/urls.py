@@ -16,6 +16,7 @@ urlpatterns = [
     path("tiles/", include("mappature.tile_urls")),
     path("api/", include("layers.api_urls")),
     path("api/", include("indicatori.api_urls")),
+    path("api/incontri/", include("incontri.api_urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -23,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("", include("layers.ogc.urls")),
     path("", include("layers.exports.urls")),
     path("consegne/", include("consegne.urls")),
+    path("incontri/", include("incontri.urls")),
     path("", include("layers.urls")),
     path("", include("mappature.urls")),
     path("atlante/", include("indicatori.urls")),

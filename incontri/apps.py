@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IncontriConfig(AppConfig):
+    """Where projects meet opportunities: zonal statistics, area context, matching, project ideas
+    and the Bilancio delle diffusività territoriali."""
+
+    name = "incontri"
+    verbose_name = _("Incontri tra progetti e opportunità")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from etl import signals
+
+        from . import hooks
+
+        signals.source_loaded.connect(hooks.source_loaded, dispatch_uid="incontri.source_loaded")

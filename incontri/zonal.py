@@ -1,0 +1,195 @@
+"""Zonal statistics of every raster layer over the declared area sets (criteria/zonal.yaml).
+
+exactextract computes, for each area, the coverage-weighted mean and the max of the raster and
+the share of the area above the raster's threshold (the mean of a 0/1 raster of ``value >
+threshold``), with cells weighted by the fraction of them the area covers. Results are stored in
+``ZonalStat`` with the raster's and the areas' ``data_version``: :func:`refresh` recomputes only
+the pairs whose versions moved on (called after every ETL load, see ``hooks``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+import shapely
+from django.db import transaction
+from exactextract import exact_extract
+from exactextract.raster import NumPyRasterSource
+
+from layers.models import Layer
+from layers.sources import raster_path
+
+from . import criteria, db
+from .models import ZonalStat
+
+log = logging.getLogger(__name__)
+STORAGE_SRID = 32632
+
+
+@dataclass(frozen=True)
+class AreaSet:
+    code: str
+    relation: str
+    id_column: str
+    istat_column: str | None
+    layer: str
+
+    def version(self) -> int:
+        return Layer.objects.filter(slug=self.layer).values_list("data_version", flat=True).first() or 0
+
+
+def area_sets(codes=None) -> list[AreaSet]:
+    """The declared area sets whose relation exists (optional ones are skipped when missing)."""
+    out = []
+    for code, d in criteria.zonal()["area_sets"].items():
+        if codes and code not in codes:
+            continue
+        if not db.relation_exists(d["relation"]):
+            if not d.get("optional"):
+                log.warning("zonal statistics: relation %s of area set %s is missing", d["relation"], code)
+            continue
+        out.append(AreaSet(code, d["relation"], d["id"], d.get("istat"), d.get("layer", d["relation"])))
+    return out
+
+
+def raster_layers(slugs=None) -> list[Layer]:
+    qs = Layer.objects.filter(kind=Layer.Kind.RASTER).order_by("slug")
+    return [r for r in qs if (not slugs or r.slug in slugs) and raster_path(r).exists()]
+
+
+def threshold(layer: Layer) -> float:
+    """The declared threshold, else the lower bound of the layer's highest style class."""
+    declared = (criteria.zonal().get("rasters") or {}).get(layer.slug) or {}
+    if "threshold" in declared:
+        return float(declared["threshold"])
+    classes = (layer.style or {}).get("classes") or []
+    mins = [float(c["min"]) for c in classes if c.get("min") is not None]
+    return max(mins) if mins else 0.0
+
+
+class Raster:
+    """A raster read once into memory, with its 0/1 "above threshold" companion."""
+
+    def __init__(self, path, limit: float):
+        with rasterio.open(path) as src:
+            band = src.read(1, masked=True).astype("float64")
+            b, self.crs = src.bounds, src.crs
+            self.cell_area = abs(src.transform.a * src.transform.e)
+        data = band.filled(np.nan)
+        data[~np.isfinite(data)] = np.nan
+        above = np.where(np.isnan(data), np.nan, (data > limit).astype("float64"))
+        wkt = self.crs.to_wkt()
+        extent = (b.left, b.bottom, b.right, b.top)
+        self.values = NumPyRasterSource(data, *extent, nodata=np.nan, name="v", srs_wkt=wkt)
+        self.above = NumPyRasterSource(above, *extent, nodata=np.nan, name="a", srs_wkt=wkt)
+        self.threshold = limit
+
+    def stats(self, geoms: list) -> list[dict]:
+        """mean, max, share_above and covered_m2 for each geometry (EPSG:32632), in order."""
+        if not geoms:
+            return []
+        frame = gpd.GeoDataFrame({"n": np.arange(len(geoms))}, geometry=geoms, crs=STORAGE_SRID)
+        frame = frame.to_crs(self.crs) if self.crs.to_epsg() != STORAGE_SRID else frame
+        out = exact_extract([self.values, self.above], frame, ["mean", "max", "count"], output="pandas")
+        cell = self.cell_area
+        rows = []
+        for mean, vmax, share, count in zip(out["v_mean"], out["v_max"], out["a_mean"], out["v_count"],
+                                            strict=True):
+            rows.append({"mean": _num(mean), "max": _num(vmax), "share_above": _num(share),
+                         "covered_m2": float(count or 0) * cell})
+        return rows
+
+    @classmethod
+    def open(cls, layer: Layer) -> Raster:
+        return cls(raster_path(layer), threshold(layer))
+
+
+def _num(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def read_areas(area_set: AreaSet) -> tuple[list[str], list[str], list]:
+    """ids, ISTAT codes and shapely geometries of an area set."""
+    query = db.compose(
+        "SELECT {id}::text, " + ("{istat}::text" if area_set.istat_column else "''") +
+        ", ST_AsBinary(geom) FROM {rel} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) ORDER BY 1",
+        id=area_set.id_column, rel=area_set.relation,
+        **({"istat": area_set.istat_column} if area_set.istat_column else {}))
+    from django.db import connection
+    with connection.cursor() as cur:
+        cur.execute(query)
+        rows = cur.fetchall()
+    return ([r[0] for r in rows], [r[1] or "" for r in rows],
+            list(shapely.from_wkb([bytes(r[2]) for r in rows])) if rows else [])
+
+
+def compute(layer: Layer, area_set: AreaSet, raster: Raster | None = None) -> int:
+    """Recompute and store the statistics of ``layer`` over ``area_set``; returns the rows stored."""
+    raster = raster or Raster.open(layer)
+    version = area_set.version()
+    ids, istat, geoms = read_areas(area_set)
+    stats = raster.stats(geoms)
+    rows = [ZonalStat(raster=layer.slug, raster_version=layer.data_version, area_set=area_set.code, area_id=i,
+                      area_version=version, istat_code=c, threshold=raster.threshold, **s)
+            for i, c, s in zip(ids, istat, stats, strict=True)]
+    with transaction.atomic():
+        ZonalStat.objects.filter(raster=layer.slug, area_set=area_set.code).delete()
+        ZonalStat.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def is_current(layer: Layer, area_set: AreaSet) -> bool:
+    """True when stored statistics exist for exactly the current versions of the raster and the areas."""
+    version = area_set.version()
+    qs = ZonalStat.objects.filter(raster=layer.slug, area_set=area_set.code)
+    return (qs.exists() and not qs.exclude(raster_version=layer.data_version).exists()
+            and not qs.exclude(area_version=version).exists()
+            and not qs.exclude(threshold=threshold(layer)).exists())
+
+
+def refresh(rasters=None, sets=None, force: bool = False) -> list[tuple[str, str, int]]:
+    """Recompute the (raster, area set) pairs that are stale (or all with ``force``)."""
+    done = []
+    for layer in raster_layers(rasters):
+        raster = None
+        for area_set in area_sets(sets):
+            if not force and is_current(layer, area_set):
+                continue
+            raster = raster or Raster.open(layer)
+            done.append((layer.slug, area_set.code, compute(layer, area_set, raster)))
+    return done
+
+
+def stats_for(area_set: str, area_id: str) -> list[dict]:
+    """The stored statistics of one area, with each raster's title and whether they are current."""
+    layers = {r.slug: r for r in Layer.objects.filter(kind=Layer.Kind.RASTER)}
+    sets = {s.code: s for s in area_sets([area_set])}
+    out = []
+    for row in ZonalStat.objects.filter(area_set=area_set, area_id=str(area_id)).order_by("raster"):
+        layer = layers.get(row.raster)
+        current = bool(layer and area_set in sets and row.raster_version == layer.data_version
+                       and row.area_version == sets[area_set].version())
+        out.append({"raster": row.raster, "title": layer.title_it if layer else row.raster,
+                    "title_en": layer.title_en if layer else row.raster, "synthetic": bool(layer and layer.synthetic),
+                    "mean": row.mean, "max": row.max, "share_above": row.share_above, "threshold": row.threshold,
+                    "covered_m2": row.covered_m2, "raster_version": row.raster_version,
+                    "area_version": row.area_version, "current": current,
+                    "computed_at": row.computed_at.isoformat()})
+    return out
+
+
+def stats_for_geometry(geom) -> list[dict]:
+    """Statistics of every raster over one geometry (EPSG:32632 shapely), computed now (drawn areas)."""
+    out = []
+    for layer in raster_layers():
+        raster = Raster.open(layer)
+        (s,) = raster.stats([geom])
+        out.append({"raster": layer.slug, "title": layer.title_it, "title_en": layer.title_en,
+                    "synthetic": layer.synthetic, "threshold": raster.threshold,
+                    "raster_version": layer.data_version, **s})
+    return out

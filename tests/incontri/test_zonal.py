@@ -1,0 +1,160 @@
+"""Zonal statistics against figures computed by hand on a 4×4 raster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from rasterio.transform import from_origin
+
+from incontri import zonal
+from incontri.models import ZonalStat
+from layers.models import Layer
+
+# 4×4 cells of 100 m, origin (500000, 5000400); row 0 is the northern row.
+VALUES = np.array([[1, 2, 3, 4],
+                   [5, 6, 7, 8],
+                   [0, 0, -9999, 9],
+                   [1, 1, 1, 1]], dtype="float32")
+X0, Y0 = 500000.0, 5000400.0
+
+
+def cell(col: int, row: int, cols: float = 1, rows: float = 1):
+    """The box of cells starting at (col, row) spanning cols × rows cells (fractions allowed)."""
+    x, y = X0 + col * 100, Y0 - row * 100
+    return shapely.box(x, y - rows * 100, x + cols * 100, y)
+
+
+@pytest.fixture
+def raster(tmp_path, db, settings):
+    path = tmp_path / "prova.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32", crs="EPSG:32632",
+                       transform=from_origin(X0, Y0, 100, 100), nodata=-9999) as dst:
+        dst.write(VALUES, 1)
+    return Layer.objects.create(slug="prova_raster", title_it="Prova", theme="sttm1", kind=Layer.Kind.RASTER,
+                                source=str(path), geometry_type="Raster", data_version=3,
+                                style={"kind": "graduated", "classes": [{"min": 0, "max": 4}, {"min": 4, "max": 10}]})
+
+
+def test_stats_by_hand(raster):
+    r = zonal.Raster.open(raster)
+    assert r.threshold == 4  # no declared threshold: the lower bound of the highest style class
+    whole_top_row, two_by_two, one_and_a_half, with_nodata = r.stats(
+        [cell(0, 0, 4, 1), cell(0, 0, 2, 2), cell(0, 1, 1.5, 1), cell(1, 2, 2, 1)])
+    assert whole_top_row["mean"] == pytest.approx((1 + 2 + 3 + 4) / 4)
+    assert whole_top_row["max"] == 4
+    assert whole_top_row["share_above"] == 0  # 4 is not above 4
+    assert whole_top_row["covered_m2"] == pytest.approx(40_000)
+    assert two_by_two["mean"] == pytest.approx((1 + 2 + 5 + 6) / 4)
+    assert two_by_two["share_above"] == pytest.approx(2 / 4)  # 5 and 6
+    # a full cell (5) and half of the next one (6): weights 1 and 0.5
+    assert one_and_a_half["mean"] == pytest.approx((5 * 1 + 6 * 0.5) / 1.5)
+    assert one_and_a_half["share_above"] == pytest.approx(1.0)
+    assert one_and_a_half["covered_m2"] == pytest.approx(15_000)
+    # the nodata cell is left out of the mean and of the covered area
+    assert with_nodata["mean"] == 0 and with_nodata["covered_m2"] == pytest.approx(10_000)
+
+
+def test_refresh_stores_versions_and_recomputes_when_the_raster_changes(raster, comuni, tmp_path):
+    done = zonal.refresh(rasters=["prova_raster"], sets=["comuni"])
+    assert done == [("prova_raster", "comuni", 133)]
+    row = ZonalStat.objects.get(raster="prova_raster", area_set="comuni", area_id="015146")
+    assert row.raster_version == 3 and row.mean is None  # the small raster lies outside Milano
+    assert zonal.refresh(rasters=["prova_raster"], sets=["comuni"]) == []  # current: nothing to do
+    Layer.objects.filter(slug="prova_raster").update(data_version=4)
+    assert zonal.refresh(rasters=["prova_raster"], sets=["comuni"])[0][2] == 133
+    assert ZonalStat.objects.get(raster="prova_raster", area_set="comuni", area_id="015146").raster_version == 4
+
+
+def test_statistics_api(raster, comuni, client):
+    zonal.refresh(rasters=["prova_raster"], sets=["comuni"])
+    body = client.get("/api/incontri/statistiche/comuni/015146").json()
+    assert body["statistics"][0]["raster"] == "prova_raster" and body["statistics"][0]["current"] is True
+    assert client.get("/api/incontri/statistiche/nonesiste/1").status_code == 404
+
+
+@pytest.fixture
+def milano_raster(tmp_path, comuni):
+    """A 1 km grid of seeded random values over Milano's bounding box."""
+    from mappature.models import Comune
+
+    geom = Comune.objects.get(istat_code="015146").geom
+    xmin, ymin, xmax, ymax = geom.extent
+    x0, y0 = np.floor(xmin / 1000) * 1000, np.ceil(ymax / 1000) * 1000
+    width, height = int(np.ceil((xmax - x0) / 1000)), int(np.ceil((y0 - ymin) / 1000))
+    values = np.random.default_rng(7).uniform(0, 6, (height, width)).astype("float32")
+    path = tmp_path / "milano.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=1, dtype="float32",
+                       crs="EPSG:32632", transform=from_origin(x0, y0, 1000, 1000), nodata=-9999) as dst:
+        dst.write(values, 1)
+    layer = Layer.objects.create(slug="prova_milano", title_it="Prova Milano", theme="sttm1", kind=Layer.Kind.RASTER,
+                                 source=str(path), geometry_type="Raster", data_version=1,
+                                 style={"classes": [{"min": 0}, {"min": 3}]})
+    return layer, values, x0, y0, shapely.from_wkb(bytes(geom.wkb))
+
+
+def test_exported_statistics_match_an_independent_cell_by_cell_computation(milano_raster, client):
+    import io
+
+    import pyogrio
+
+    layer, values, x0, y0, milano = milano_raster
+    zonal.refresh(rasters=[layer.slug], sets=["comuni"])
+    # independent: the exact share of each cell inside Milano, by shapely intersections
+    weights = np.zeros(values.shape)
+    for row in range(values.shape[0]):
+        for col in range(values.shape[1]):
+            box = shapely.box(x0 + col * 1000, y0 - (row + 1) * 1000, x0 + (col + 1) * 1000, y0 - row * 1000)
+            weights[row, col] = milano.intersection(box).area / 1e6
+    inside = weights > 0
+    expected_mean = float((values * weights).sum() / weights.sum())
+    expected_share = float(weights[values > 3].sum() / weights.sum())
+    gpkg = client.get("/api/incontri/statistiche/comuni.gpkg")
+    assert gpkg.status_code == 200
+    frame = pyogrio.read_dataframe(io.BytesIO(gpkg.content))
+    row = frame[(frame.area_id == "015146") & (frame.raster == layer.slug)].iloc[0]
+    assert row["mean"] == pytest.approx(expected_mean, rel=1e-4)
+    assert row["max"] == pytest.approx(float(values[inside].max()))
+    assert row["share_above"] == pytest.approx(expected_share, rel=1e-4)
+    assert row["covered_m2"] == pytest.approx(milano.area, rel=1e-4)
+    assert len(frame[frame.raster == layer.slug]) == 133
+    csv = client.get("/api/incontri/statistiche/comuni.csv").content.decode()
+    assert csv.splitlines()[0].startswith("area_set,area_id,istat_code,raster,mean")
+    assert client.get("/api/incontri/statistiche/comuni.exe").status_code == 404
+
+
+def test_a_published_change_of_the_areas_is_recomputed_on_read(raster, comuni, client):
+    """A delivery published through consegne bumps the layer's data_version without an ETL load:
+    the next read recomputes the stale statistics."""
+    from django.contrib.gis.geos import GEOSGeometry
+
+    from mappature.models import Comune, PgtAtto, PgtFeature
+
+    def multi(box):
+        return GEOSGeometry(memoryview(shapely.MultiPolygon([box]).wkb), srid=32632)
+
+    comune = Comune.objects.get(istat_code="015002")
+    atto = PgtAtto.objects.create(comune=comune, state=PgtAtto.State.VIGENTE, spec_version="test")
+    at = PgtFeature.objects.create(atto=atto, istat_code="015002", layer="ambiti_trasformazione", feature_key="A",
+                                   geom=multi(cell(0, 0, 2, 2)), attrs={})
+    Layer.objects.create(slug="pgt_ambiti_trasformazione", title_it="AT", theme="pgt",
+                         source="pgt_ambiti_trasformazione", data_version=1)
+    url = f"/api/incontri/statistiche/ambiti_trasformazione/{at.pk}"
+    (stat,) = [s for s in client.get(url).json()["statistics"] if s["raster"] == "prova_raster"]
+    assert stat["mean"] == pytest.approx((1 + 2 + 5 + 6) / 4) and stat["current"] and stat["area_version"] == 1
+    PgtFeature.objects.filter(pk=at.pk).update(geom=multi(cell(0, 1, 2, 1)))
+    Layer.objects.filter(slug="pgt_ambiti_trasformazione").update(data_version=2)
+    (stat,) = [s for s in client.get(url).json()["statistics"] if s["raster"] == "prova_raster"]
+    assert stat["mean"] == pytest.approx((5 + 6) / 2) and stat["current"] and stat["area_version"] == 2
+
+
+def test_loading_the_raster_recomputes_its_statistics(comuni, load_source):
+    """The ETL hook: a load of the heat raster stores its statistics for every comune with its version."""
+    from django.core.management import call_command
+
+    call_command("layers", "sync", verbosity=0)
+    load_source("sttm1_anomalia_termica", force=True)
+    layer = Layer.objects.get(slug="sttm1_anomalia_termica")
+    rows = ZonalStat.objects.filter(raster=layer.slug, area_set="comuni")
+    assert rows.count() == 133 and set(rows.values_list("raster_version", flat=True)) == {layer.data_version}
