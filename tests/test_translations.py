@@ -23,16 +23,20 @@ SYNONYMS = [
     {"Consegne del PGT", "consegne PGT", "Consegne PGT"},
     {"pubblicata", "pubblicato"},
     {"informazioni", "informazione"},
-    {"Sorgente", "fonte", "sorgente"},
+    {"Sorgente", "fonte", "sorgente", "Fonte"},
     {"modificati", "modificato"},
     {"invariato", "invariati"},
     {"fallito", "non riuscita"},
     {"completata", "completato"},
     {"Superficie", "area", "Area"},
-    {"dati sintetici", "dato sintetico"},
+    {"dati sintetici", "dato sintetico", "DATI SINTETICI"},
     {"vigente", "in vigore"},
     {"Revisione", "Rivedi"},
     {"Accedi", "Entra"},
+    {"Dato", "dati"},
+    {"Realizzazioni", "realizzazioni", "Interventi"},
+    {"realizzazione", "Intervento"},
+    {"Caricata il", "Caricato il"},
 ]
 
 # Key labels of the interface and their reviewed English.
