@@ -33,6 +33,8 @@ def test_the_second_reviewer_is_told_to_review_again(browser, live_server, comun
     one, two = browser.new_page(), browser.new_page()
     request.addfinalizer(one.close)
     request.addfinalizer(two.close)
+    for page in (one, two):
+        page.on("dialog", lambda dialog: dialog.accept())  # "publish as the PGT in force?" — yes
     for page, user, draft in ((one, "revisore.uno", drafts[0]), (two, "revisore.due", drafts[1])):
         login(page, live_server, user)
         page.goto(f"{live_server.url}/consegne/{draft.pk}/revisione/")

@@ -10,9 +10,11 @@ supervisor (scripts/worker.sh, or the container runtime) starts a fresh one.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import signal
+import threading
 
 from django.core.management.base import BaseCommand, CommandError
 from procrastinate.contrib.django import app
@@ -37,9 +39,20 @@ class Command(BaseCommand):
         worker_connector = getattr(app.connector, "get_worker_connector", None)
         context = app.replace_connector(worker_connector()) if worker_connector else contextlib.nullcontext(app)
         with context as worker_app:
-            failed = asyncio.run(_serve(worker_app, plan, once))
+            failed = _run(_serve(worker_app, plan, once))
         if failed:
             raise CommandError(f"worker stopped: {failed}")
+
+
+def _run(coro):
+    """asyncio.run, also where this thread already runs an event loop (a caller inside an async
+    framework, e.g. Playwright's sync API in tests): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def _serve(worker_app, plan: dict[str, int], once: bool) -> str:
@@ -59,8 +72,9 @@ async def _serve(worker_app, plan: dict[str, int], once: bool) -> str:
             for task in tasks:
                 task.cancel()  # procrastinate stops gracefully: running jobs finish first
 
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop)
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop)
         # Serving for ever, a worker that ends by itself (its heartbeat or listener lost the database)
         # ends the process too, so that the supervisor starts a fresh one.
         done, pending = await asyncio.wait(tasks, return_when=asyncio.ALL_COMPLETED if once
