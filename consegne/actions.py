@@ -7,6 +7,7 @@ delivery or of a comune's PGT versions (consegne.retention only deletes the stor
 from __future__ import annotations
 
 import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,7 @@ from layers.ogc import service as ogc_service
 from layers.registry import data_changed, dataset_loaded, refresh_extent
 from mappature.models import Comune, PgtAtto
 from mappature.pgt_layers import PGT_LAYERS
+from remix import storage
 
 from . import audit, jobs, permissions, spec, unpack
 from .errors import MESSAGES, UploadRejected, VersionChanged, WrongState
@@ -59,29 +61,38 @@ def submit(user, comune: Comune, upload, act: ActData) -> Consegna:
 
 
 def _store_and_register(user, comune: Comune, upload, act: ActData, name: str, kind: str) -> Consegna:
-    """Write the upload, check it, record the delivery; on any failure remove the file again."""
-    folder = Path(settings.REMIX["CONSEGNE_DIR"]) / comune.istat_code / uuid.uuid4().hex
-    folder.mkdir(parents=True)
-    stored = folder / f"consegna.{kind}"
+    """Check the upload in a scratch folder, keep it in the deliveries' storage, record the delivery;
+    on any failure neither the stored file nor the row is left behind."""
+    work = Path(settings.REMIX["WORK_DIR"])
+    work.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=work))
+    scratch = folder / f"consegna.{kind}"
+    stored_name = None
     try:
-        with stored.open("wb") as out:
+        with scratch.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
         if kind == "gpkg":
-            unpack.check_gpkg(stored)
+            unpack.check_gpkg(scratch)
         else:
-            unpack.inspect_zip(stored)
+            unpack.inspect_zip(scratch)
+        # Shared by every app server and worker (remix.storage): the worker fetches it from there.
+        stored_name = storage.save(storage.CONSEGNE, f"{comune.istat_code}/{uuid.uuid4().hex}/{scratch.name}",
+                                   scratch)
         with transaction.atomic():
             consegna = Consegna.objects.create(
                 comune=comune, uploaded_by=user, kind=act.kind, deliberation=act.deliberation,
                 adoption_date=act.adoption_date, approval_date=act.approval_date, burl_date=act.burl_date,
-                original_name=name, stored_path=str(stored), size_bytes=upload.size,
+                original_name=name, stored_path=stored_name, size_bytes=upload.size,
                 spec_version=spec.current_code(),
             )
             audit.record(user, "caricamento", consegna, comune.istat_code, file=name)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        if stored_name:
+            storage.get(storage.CONSEGNE).delete(stored_name)
         raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return consegna
 
 

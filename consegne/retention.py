@@ -15,13 +15,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from remix import storage
 
 from . import audit
 from .models import AuditEntry, Consegna
@@ -58,8 +60,26 @@ def candidates(cutoff: datetime) -> QuerySet[Consegna]:
             .filter(ended__lt=cutoff).order_by("id"))
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path.resolve().is_relative_to(root.resolve())
+def _stored_name(stored: str, root: Path) -> str | None:
+    """The delivery's name in the deliveries' storage; None for a file kept anywhere else.
+
+    Rows written before the storage hold an absolute path: inside ``CONSEGNE_DIR`` it is the same file.
+    """
+    path = Path(stored)
+    if path.is_absolute():
+        if not path.resolve().is_relative_to(root.resolve()):
+            return None
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    return None if ".." in PurePosixPath(stored).parts else stored
+
+
+def _remove_empty_folder(files, name: str) -> None:
+    """The delivery's own folder (<istat>/<uuid>) on a filesystem storage, if now empty."""
+    parent = PurePosixPath(name).parent
+    if parent == PurePosixPath("."):
+        return
+    with contextlib.suppress(NotImplementedError, OSError):  # object stores have no folders
+        Path(files.path(str(parent))).rmdir()
 
 
 def purge(days: int | None = None, dry_run: bool = False) -> PurgeResult:
@@ -84,23 +104,21 @@ def _purge_one(pk: int, root: Path, now: datetime, result: PurgeResult) -> None:
                     .filter(pk=pk, state__in=Consegna.ENDED_WITHOUT_VERSION, purged_at__isnull=True).first())
         if consegna is None:
             return
-        path = Path(consegna.stored_path)
-        if not _inside(path, root):
+        name = _stored_name(consegna.stored_path, root)
+        if name is None:
             result.outside.append(pk)
             return
+        files = storage.get(storage.CONSEGNE)
         try:
-            size = path.stat().st_size if path.is_file() else 0
+            size = files.size(name) if files.exists(name) else 0
             if not result.dry_run:
-                path.unlink(missing_ok=True)
+                files.delete(name)
         except OSError as err:  # e.g. a folder without permission: reported, the other deliveries go on
-            log.warning("consegna %s: file %s not deleted: %s", pk, path, err)
+            log.warning("consegna %s: file %s not deleted: %s", pk, name, err)
             result.errors[pk] = str(err)
             return
         if not result.dry_run:
-            folder = path.resolve().parent
-            if folder != root.resolve():
-                with contextlib.suppress(OSError):  # the delivery's own folder (<istat>/<uuid>), if now empty
-                    folder.rmdir()
+            _remove_empty_folder(files, name)
             consegna.purged_at = now
             consegna.save(update_fields=["purged_at"])
         result.purged.append(pk)

@@ -22,6 +22,7 @@ from etl.errors import MESSAGES as etl_messages
 from etl.errors import EtlError, SourceUnreadable
 from etl.readers.delivery import UNREADABLE_DETAIL, list_delivery_layers, read_delivery_layer
 from mappature.models import PgtAtto
+from remix import storage
 
 from . import audit, checks, deadline, gpkg, queries, shapefiles, spec, sqlchecks, staging, unpack, values
 from .checks import Found
@@ -85,6 +86,16 @@ def _unlimited() -> None:
         deadline.unlimited(cur)
 
 
+def _fetch(consegna: Consegna, work: Path) -> Path:
+    """The delivery's file on this worker's own disk: copied from the shared storage (remix.storage).
+
+    Rows written before the storage (an absolute path) are read where they are.
+    """
+    if Path(consegna.stored_path).is_absolute():
+        return Path(consegna.stored_path)
+    return storage.fetch(storage.CONSEGNE, consegna.stored_path, work / "upload")
+
+
 def _work_dir() -> Path:
     path = Path(settings.REMIX["WORK_DIR"])
     path.mkdir(parents=True, exist_ok=True)
@@ -106,9 +117,9 @@ class _Laps(dict):
 def _validate_files(consegna: Consegna, work: Path, limit: deadline.Deadline) -> list[Found]:
     laps = _Laps()
     rules = spec.get(consegna.spec_version)
-    stored = Path(consegna.stored_path)
     set_progress(consegna, 5, "unpack")
     limit.check("unpack")
+    stored = _fetch(consegna, work)
     if unpack.kind_of(stored.name) == "zip":
         sources, found = checks.discover_shapefiles(unpack.extract(stored, work / "files"), rules)
     else:

@@ -317,6 +317,19 @@ REMIX = {
     },
 }
 
+# Deliveries and exports go through Django's storage API (remix/storage.py): folders by default,
+# an S3-compatible object store (MinIO, AWS S3...) shared by every app server and worker when
+# REMIX_STORAGE=s3 (bucket and endpoint from REMIX_S3_*; docs/operations.md).
+if os.environ.get("REMIX_STORAGE", "filesystem") == "s3":
+    from remix.storage import s3_options  # noqa: E402
+    STORAGES.update({alias: {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_options(alias)}
+                     for alias in ("consegne", "exports")})
+else:
+    STORAGES.update({alias: {"BACKEND": "remix.storage.SettingFileSystemStorage",
+                             "OPTIONS": {"setting": setting, "file_permissions_mode": 0o640,
+                                         "directory_permissions_mode": 0o750}}
+                     for alias, setting in (("consegne", "CONSEGNE_DIR"), ("exports", "EXPORT_DIR"))})
+
 # Logs: the console (gunicorn's error log and the worker's log under var/log/ catch it) and a rotated
 # file per process kind (REMIX_LOG_NAME: web, worker, remix), so every unhandled exception and its
 # traceback is kept whoever prints it. REMIX_LOG_DIR set empty: console only (containers).

@@ -7,6 +7,8 @@ import shutil
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
+from remix import storage
+
 from ..ogc import service
 from ..ogc.errors import OgcError
 from . import jobs
@@ -46,7 +48,8 @@ def export(stdout, opts: dict) -> None:
     if job.status != ExportJob.Status.DONE:
         raise CommandError(job.message)
     if opts.get("output"):
-        shutil.copyfile(job.file, opts["output"])
+        with storage.get(storage.EXPORTS).open(job.file, "rb") as src, open(opts["output"], "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
     stdout.write(f"{opts.get('output') or job.file}: {job.features_total} elementi, {job.size_bytes} byte")
 
 

@@ -18,6 +18,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from remix import storage
+
 from ..models import Layer
 from ..ogc.errors import LayerSourceError
 from ..ogc.sources import quote_ident, resolve
@@ -37,8 +39,9 @@ def conf(key: str, default):
     return settings.REMIX.get(key, default)
 
 
-def export_dir() -> Path:
-    path = Path(conf("EXPORT_DIR", Path(settings.BASE_DIR) / "var" / "exports"))
+def scratch_dir() -> Path:
+    """Where this process writes a GeoPackage before it goes to the shared storage (its own disk)."""
+    path = Path(conf("WORK_DIR", Path(settings.BASE_DIR) / "var" / "work")) / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -49,7 +52,7 @@ def purge_expired() -> int:
     old = list(ExportJob.objects.filter(created_at__lt=cutoff).exclude(status=ExportJob.Status.RUNNING))
     for job in old:
         if job.file:
-            Path(job.file).unlink(missing_ok=True)
+            storage.get(storage.EXPORTS).delete(job.file)
     ExportJob.objects.filter(pk__in=[job.pk for job in old]).delete()
     return len(old)
 
@@ -161,7 +164,14 @@ def run(job: ExportJob) -> ExportJob:
         job.status, job.message = ExportJob.Status.FAILED, str(err)
         log.warning("export %s failed: %s", job.pk, err)
     else:
-        job.status, job.file, job.size_bytes = ExportJob.Status.DONE, str(path), path.stat().st_size
+        try:  # into the storage every app server reads (remix.storage), then off this disk
+            files = storage.get(storage.EXPORTS)
+            files.delete(path.name)
+            job.file = storage.save(storage.EXPORTS, path.name, path)
+            job.size_bytes = path.stat().st_size
+        finally:
+            path.unlink(missing_ok=True)
+        job.status = ExportJob.Status.DONE
         job.layer_counts = {item.source.slug: item.features for item in written}
         job.features_total = job.features_done = sum(job.layer_counts.values())
     job.finished_at = timezone.now()
@@ -172,7 +182,7 @@ def run(job: ExportJob) -> ExportJob:
 
 
 def _path(job: ExportJob) -> Path:
-    return export_dir() / f"remix-{job.pk}-{job.token[:8]}.gpkg"
+    return scratch_dir() / f"remix-{job.pk}-{job.token[:8]}.gpkg"
 
 
 def _items(job: ExportJob) -> list[gpkg.LayerExport]:

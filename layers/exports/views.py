@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from django.core.cache import caches
 from django.db import DatabaseError
@@ -11,6 +10,8 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
+
+from remix import storage
 
 from ..models import Layer
 from . import jobs
@@ -66,7 +67,8 @@ def _same_job(fingerprint: str) -> ExportJob | None:
     except DatabaseError:
         return None
     job = ExportJob.objects.filter(pk=pk, token=token).exclude(status=ExportJob.Status.FAILED).first() if pk else None
-    if job is not None and job.status == ExportJob.Status.DONE and not (job.file and Path(job.file).exists()):
+    stored = job is not None and job.file and storage.get(storage.EXPORTS).exists(job.file)
+    if job is not None and job.status == ExportJob.Status.DONE and not stored:
         return None  # its file was purged: make a new one
     return job
 
@@ -110,7 +112,7 @@ def download(request, pk: int, token: str):
     if job.status != ExportJob.Status.DONE or not job.file:
         raise Http404
     name = f"remix-{job.area_label or 'export'}-{job.pk}.gpkg".replace(" ", "_").replace("/", "_")
-    return FileResponse(open(job.file, "rb"), as_attachment=True, filename=name,  # noqa: SIM115 - closed by Django
+    return FileResponse(storage.get(storage.EXPORTS).open(job.file, "rb"), as_attachment=True, filename=name,  # noqa: SIM115 - closed by Django
                         content_type="application/geopackage+sqlite3")
 
 

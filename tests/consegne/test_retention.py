@@ -12,10 +12,16 @@ from django.utils import timezone
 from consegne import actions, retention
 from consegne.models import AuditEntry, Consegna
 from mappature.models import Comune
+from remix import storage
 
 from .conftest import ACT, BESATE, PASSWORD, uploaded
 
 pytestmark = pytest.mark.django_db
+
+
+def on_disk(consegna: Consegna) -> Path:
+    """Where the deliveries' filesystem storage keeps the delivery's file."""
+    return Path(storage.get(storage.CONSEGNE).path(consegna.stored_path))
 
 
 def aged(consegna: Consegna, days: int, field: str = "finished_at") -> Consegna:
@@ -48,7 +54,7 @@ def deliveries(tecnico, staff, deliver):
     Consegna.objects.filter(pk=d["in_coda_old"].pk).update(created_at=timezone.now() - timedelta(days=100))
     for c in d.values():
         c.refresh_from_db()
-        assert Path(c.stored_path).is_file()
+        assert on_disk(c).is_file()
     return d
 
 
@@ -63,7 +69,7 @@ def test_purge_deletes_only_the_files_of_deliveries_ended_without_a_version(clie
     assert result.bytes == sum(deliveries[name].size_bytes for name in PURGED)
     for name, c in deliveries.items():
         c.refresh_from_db()
-        path = Path(c.stored_path)
+        path = on_disk(c)
         if name in PURGED:
             assert not path.exists() and not path.parent.exists(), name
             assert c.purged_at is not None, name
@@ -91,7 +97,7 @@ def test_dry_run_lists_and_changes_nothing(deliveries):
     assert all(str(deliveries[name].pk) in out.getvalue() for name in PURGED)
     for c in deliveries.values():
         c.refresh_from_db()
-        assert Path(c.stored_path).is_file() and c.purged_at is None
+        assert on_disk(c).is_file() and c.purged_at is None
     assert not AuditEntry.objects.filter(action="eliminazione_file").exists()
 
 
@@ -126,15 +132,16 @@ def test_workers_run_the_purge_once_a_day(deliveries, monkeypatch):
 
 def test_a_file_that_cannot_be_read_is_reported_and_the_others_are_purged(deliveries, monkeypatch):
     """A folder without permission must not stop the purge, nor the worker that runs it."""
-    blocked = Path(deliveries["fallita_old"].stored_path)
-    is_file = Path.is_file
+    blocked = deliveries["fallita_old"].stored_path
+    files = storage.get(storage.CONSEGNE)
+    size = files.size
 
-    def guarded(path):
-        if path == blocked:
-            raise PermissionError(13, "Permission denied", str(path))
-        return is_file(path)
+    def guarded(name):
+        if name == blocked:
+            raise PermissionError(13, "Permission denied", name)
+        return size(name)
 
-    monkeypatch.setattr(Path, "is_file", guarded)
+    monkeypatch.setattr(files, "size", guarded)
     result = retention.purge(days=90)
     assert set(result.errors) == {deliveries["fallita_old"].pk}
     assert set(result.purged) == {deliveries[n].pk for n in PURGED - {"fallita_old"}}

@@ -11,11 +11,17 @@ from django.core.management import CommandError, call_command
 from layers.exports import jobs
 from layers.exports.errors import ExportRejected
 from layers.exports.models import ExportJob
+from remix import storage
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("export_data")]
 # Interiors meet (touching the border is not enough): the definition, not the implementation.
 IN_AREA = ("SELECT count(*) FROM {table} t, {area} a WHERE a.{key} = %s AND t.geom && a.geom"
            " AND ST_Relate(t.geom, a.geom, 'T********')")
+
+
+def stored(job: ExportJob) -> str:
+    """The export's GeoPackage in the exports' filesystem storage."""
+    return storage.get(storage.EXPORTS).path(job.file)
 
 
 def _expected(sql, table, area_table, key, value):
@@ -64,7 +70,7 @@ def test_bbox_export_matches_postgis(sql):
                    " ST_MakeEnvelope(%s, %s, %s, %s, 32632))", list(box))[0][0]
     assert job.status == "done"
     assert expected, "the box must hold features"
-    assert pyogrio.read_info(job.file, layer="ambiti_trasformazione")["features"] == expected
+    assert pyogrio.read_info(stored(job), layer="ambiti_trasformazione")["features"] == expected
 
 
 def test_lon_lat_extent_from_the_web_map_is_reprojected(client, sql):
@@ -79,7 +85,7 @@ def test_lon_lat_extent_from_the_web_map_is_reprojected(client, sql):
     assert sql(f"SELECT ST_Covers(ST_Buffer(area, 0.001), {view}) FROM layers_exportjob WHERE id = %s",
                [*box, job.pk])[0][0]
     expected = sql(f"SELECT count(*) FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom, {view})", list(box))[0][0]
-    assert 0 < expected == pyogrio.read_info(job.file, layer="ambiti_trasformazione")["features"]
+    assert 0 < expected == pyogrio.read_info(stored(job), layer="ambiti_trasformazione")["features"]
     answer = client.post("/api/esportazioni/", {"layers": ["comuni"], "area_kind": "bbox", "bbox": "1,2,3,4",
                                                 "bbox_crs": "EPSG:3857"})
     assert answer.status_code == 400
@@ -144,8 +150,8 @@ def test_an_area_without_features_gives_empty_layers_not_an_error():
     job = jobs.run(jobs.plan(None, ["ambiti_trasformazione", "comuni"], "bbox", "", (0, 0, 1000, 1000)))
     assert job.status == "done", job.message
     assert job.features_total == 0
-    assert {name for name, _g in pyogrio.list_layers(job.file)} >= {"ambiti_trasformazione", "comuni"}
-    assert "nome_amb" in pyogrio.read_info(job.file, layer="ambiti_trasformazione")["fields"]
+    assert {name for name, _g in pyogrio.list_layers(stored(job))} >= {"ambiti_trasformazione", "comuni"}
+    assert "nome_amb" in pyogrio.read_info(stored(job), layer="ambiti_trasformazione")["fields"]
 
 
 def test_old_exports_are_purged_with_their_files():
@@ -156,10 +162,11 @@ def test_old_exports_are_purged_with_their_files():
     from django.utils import timezone
 
     old = jobs.run(jobs.plan(None, ["comuni"]))
+    assert Path(stored(old)).is_file()
     ExportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=49))
     fresh = jobs.plan(None, ["comuni"])
     assert not ExportJob.objects.filter(pk=old.pk).exists()
-    assert not Path(old.file).exists()
+    assert not Path(stored(old)).exists()
     assert ExportJob.objects.filter(pk=fresh.pk).exists()
 
 

@@ -8,6 +8,7 @@ from rasterio.transform import from_origin
 
 from layers.exports import jobs
 from layers.models import Layer
+from remix import storage
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("export_data"),
               pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")]
@@ -47,6 +48,6 @@ def test_raster_is_exported_into_the_geopackage(heat_layer):
     x0, y0 = ORIGIN
     job = jobs.run(jobs.plan(None, [heat_layer.slug, "comuni"], "bbox", "", (x0, y0 - 1000, x0 + 1000, y0)))
     assert job.status == "done", job.message
-    with rasterio.open(f"GPKG:{job.file}:{heat_layer.slug}") as raster:
+    with rasterio.open(f"GPKG:{storage.get(storage.EXPORTS).path(job.file)}:{heat_layer.slug}") as raster:
         assert raster.crs.to_epsg() == 32632
         assert raster.width == 10 and raster.height == 10
