@@ -417,7 +417,8 @@ def context(area: Area, lang: str, png_href: str) -> dict:
     return {
         "area": area, "lang": lang, "map": map_svg(area, png_href), "indicators": indicator_blocks(area, lang),
         "interventions": interventions(area, lang), "opportunities": opportunities(area, lang),
-        "pgt": pgt(area, lang), "vulnerability": vulnerability(area, lang), "sources": srcs, "data_date": fmt.date(max(dates), lang) if dates else "–",
+        "pgt": pgt(area, lang), "vulnerability": vulnerability(area, lang), "sources": srcs,
+        "data_date": fmt.date(max(dates), lang) if dates else "–",
         "members": zona_members(area.code) if area.level == "zona" else [],
     }
 

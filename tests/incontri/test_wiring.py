@@ -6,7 +6,6 @@ Expected figures are read here from the shipped files in data/ (csv, GeoPandas),
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import geopandas as gpd
