@@ -21,7 +21,7 @@ from mappature import tiles
 from mappature.models import PgtAtto
 from mappature.pgt_layers import PGT_LAYERS
 
-from . import actions, audit, permissions, queries
+from . import actions, audit, extensions, permissions, queries
 from .errors import MESSAGES, ConsegneError, NotAllowed
 from .forms import ReviewForm, UploadForm
 from .models import AuditEntry, Consegna
@@ -207,6 +207,7 @@ def review(request, pk: int):
         "history": PgtAtto.objects.filter(comune=consegna.comune).exclude(state=PgtAtto.State.BOZZA)
                                   .order_by("-published_at"),
         "audit": AuditEntry.objects.filter(istat_code=consegna.comune.istat_code)[:30],
+        "sections": extensions.review_sections(request, consegna),
     })
 
 

@@ -16,3 +16,10 @@ class IncontriConfig(AppConfig):
         from . import hooks
 
         signals.source_loaded.connect(hooks.source_loaded, dispatch_uid="incontri.source_loaded")
+
+        from consegne import extensions
+
+        from .views import review_section
+
+        if review_section not in extensions.REVIEW_SECTIONS:
+            extensions.REVIEW_SECTIONS.append(review_section)

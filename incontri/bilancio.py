@@ -183,14 +183,20 @@ def compute(p: Proposal, lang: str = "it") -> dict:
     }
 
 
-def flagged_for_atto(atto_id: int, lang: str = "it") -> list[dict]:
-    """The ambiti di trasformazione of a PGT act whose Bilancio meets a relevance threshold."""
+def flagged_for_atto(atto_id: int, lang: str = "it", limit: int | None = None) -> list[dict]:
+    """The ambiti di trasformazione of a PGT act whose Bilancio meets a relevance threshold
+    (the first ``limit`` ambiti by key when given: see :func:`ambiti_count`)."""
     out = []
     for r in db.fetch("SELECT id FROM mappature_pgtfeature WHERE atto_id = %s AND layer = 'ambiti_trasformazione'"
-                      " ORDER BY feature_key", [atto_id]):
+                      " ORDER BY feature_key LIMIT %s", [atto_id, limit]):
         report = compute(from_pgt_feature(r["id"]), lang)
         if report["likely_supra_municipal"]:
             out.append({"feature": r["id"], "title": report["title"],
                         "met": [t["label"] for t in report["thresholds"] if t["met"]],
                         "comuni_to_involve": report["comuni_to_involve"]})
     return out
+
+
+def ambiti_count(atto_id: int) -> int:
+    return db.fetch("SELECT count(*) AS n FROM mappature_pgtfeature WHERE atto_id = %s"
+                    " AND layer = 'ambiti_trasformazione'", [atto_id])[0]["n"]

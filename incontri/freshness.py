@@ -20,8 +20,7 @@ def ensure() -> None:
     if stamp == _seen:
         return
     with _lock:
-        from . import context, zonal
+        from . import refresh
 
-        zonal.refresh()
-        context.refresh()
+        refresh.run()  # waits for a refresh running elsewhere (advisory lock), then only what is stale
         _seen = stamp

@@ -268,3 +268,18 @@ def atto_flags(request, pk: int):
     atto = get_object_or_404(PgtAtto.objects.select_related("comune"), pk=pk)
     return render(request, "incontri/atto_flags.html",
                   {"atto": atto, "flagged": bilancio.flagged_for_atto(atto.pk, _lang(request))})
+
+
+REVIEW_LIMIT = 30  # ambiti examined inline in the delivery review (the full list is on the act's page)
+
+
+def review_section(request, consegna) -> str:
+    """For CMM staff in the delivery review: the draft's ambiti over a threshold with the comuni to involve
+    (registered in consegne.extensions by IncontriConfig.ready)."""
+    atto = consegna.atto
+    if atto is None or not permissions.is_staff(request.user):
+        return ""
+    total = bilancio.ambiti_count(atto.pk)
+    return render_to_string("incontri/_review_flags.html", {
+        "atto": atto, "flagged": bilancio.flagged_for_atto(atto.pk, _lang(request), limit=REVIEW_LIMIT),
+        "examined": min(REVIEW_LIMIT, total), "total": total}, request=request)

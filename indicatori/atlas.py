@@ -151,8 +151,9 @@ def cache_key(area: Area, lang: str) -> str:
     latest = {}
     for code, run in runs:
         latest[code] = max(run, latest.get(code, 0))
+    zonal = [(r[0], r[-1].isoformat()) for r in _zonal_rows(area)]  # recomputed statistics: a new sheet
     parts = [ATLAS_VERSION, _layout_digest(), lang, area.level, area.code, repr(sorted(source_versions().items())),
-             repr(sorted(latest.items()))]
+             repr(sorted(latest.items())), repr(zonal)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
@@ -364,6 +365,38 @@ def pgt(area: Area, lang: str) -> dict:
     return {"count": n, "synthetic_count": synthetic}
 
 
+# The zonal statistics of the raster layers, stored by the incontri app (``incontri_zonalstat``) per area
+# set: read here as a declared relation, so the atlas works (without the section) where it is absent.
+ZONAL_RELATION = "incontri_zonalstat"
+ZONAL_SETS = {"comune": "comuni", "zona": "zone"}
+
+
+def _zonal_rows(area: Area) -> list[tuple]:
+    area_set = ZONAL_SETS.get(area.level)
+    if area_set is None:
+        return []
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [ZONAL_RELATION])
+        if not cur.fetchone()[0]:
+            return []
+        cur.execute("SELECT z.raster, l.title_it, l.title_en, coalesce(l.synthetic, false), z.mean, z.max, "
+                    "z.share_above, z.threshold, z.raster_version = l.data_version, z.computed_at "
+                    "FROM incontri_zonalstat z LEFT JOIN layers_layer l ON l.slug = z.raster "
+                    "WHERE z.area_set = %s AND z.area_id = %s ORDER BY z.raster", [area_set, area.code])
+        return cur.fetchall()
+
+
+def vulnerability(area: Area, lang: str) -> list[dict]:
+    """Mean, max and share of the area above the threshold of every raster layer (heat anomaly, runoff…)."""
+    out = []
+    for slug, title_it, title_en, synthetic, mean, vmax, share, limit, current, _at in _zonal_rows(area):
+        out.append({"raster": slug, "title": (title_en if lang == "en" and title_en else title_it) or slug,
+                    "synthetic": synthetic, "mean": fmt.number(mean, 2, lang), "max": fmt.number(vmax, 2, lang),
+                    "share": fmt.with_unit(share * 100 if share is not None else None, "%", lang),
+                    "threshold": fmt.number(limit, 2, lang), "current": bool(current)})
+    return out
+
+
 def sources_used(lang: str) -> list[dict]:
     declared = all_sources()
     versions = source_versions()
@@ -384,7 +417,8 @@ def context(area: Area, lang: str, png_href: str) -> dict:
     return {
         "area": area, "lang": lang, "map": map_svg(area, png_href), "indicators": indicator_blocks(area, lang),
         "interventions": interventions(area, lang), "opportunities": opportunities(area, lang),
-        "pgt": pgt(area, lang), "sources": srcs, "data_date": fmt.date(max(dates), lang) if dates else "–",
+        "pgt": pgt(area, lang), "vulnerability": vulnerability(area, lang), "sources": srcs,
+        "data_date": fmt.date(max(dates), lang) if dates else "–",
         "members": zona_members(area.code) if area.level == "zona" else [],
     }
 

@@ -449,6 +449,8 @@
         function () { popup.update(); },  // content grew: lay out again and pan it into view
         CFG.can_move ? function (id, props) { map.closePopup(); startMove(id, props, e.latlng); } : null);
       popup.setLatLng(e.latlng).setContent(el).openOn(map);
+      // other panels add to the popup (incontri: zonal statistics of an opportunity area)
+      map.fire("remix:identify", { body: body, element: el, update: function () { popup.update(); } });
     });
   }
 

@@ -117,3 +117,38 @@ def test_a_technician_sees_the_matches_of_their_idea_on_the_map(page, live_serve
     first = page.locator("#incontri-results ol.matches > li").first
     expect(first).to_have_attribute("data-area", f"ambiti_rigenerazione:{world['far'].pk}")
     expect(page.locator("#incontri-gpkg")).to_be_hidden()
+
+
+def test_identify_popup_of_an_opportunity_area_shows_its_zonal_statistics(page, live_server, world, tmp_path):  # noqa: F811
+    """A constant 2.5 raster over the AR: mean 2,5, max 2,5, all of it above the threshold 2 (style classes)."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from incontri import zonal
+    from layers.models import Layer
+    from tests.mappature.factories import make_layers
+
+    make_layers()
+    x0, y0, x1, y1 = world["far"].geom.extent
+    path = tmp_path / "costante.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32", crs="EPSG:32632",
+                       transform=from_origin(x0 - 400, y1 + 400, 100, 100), nodata=-9999) as dst:
+        dst.write(np.full((10, 10), 2.5, dtype="float32"), 1)
+    Layer.objects.create(slug="costante_raster", title_it="Raster costante", theme="sttm1", kind=Layer.Kind.RASTER,
+                         source=str(path), geometry_type="Raster", data_version=1,
+                         style={"kind": "graduated", "classes": [{"min": 0, "max": 2}, {"min": 2, "max": 4}]})
+    assert zonal.refresh(rasters=["costante_raster"], sets=["ambiti_rigenerazione"])
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p"
+                    " FROM mappature_pgtfeature WHERE id = %s) x", [world["far"].pk])
+        lon, lat = cur.fetchone()
+    open_map(page, live_server, f"?layers=pgt_ambiti_rigenerazione&map=16/{lat}/{lon}")
+    point = page.evaluate(f"(() => {{ const p = window.RemixMap.latLngToContainerPoint([{lat}, {lon}]);"
+                          " return [p.x, p.y]; })()")
+    page.locator("#map").click(position={"x": point[0], "y": point[1]})
+    stats = page.locator(f'.leaflet-popup .zonal-stats[data-id="{world["far"].pk}"]')
+    expect(stats).to_contain_text("Statistiche zonali")
+    expect(stats).to_contain_text("Raster costante: media 2,5, massimo 2,5, 100% sopra la soglia (2)")

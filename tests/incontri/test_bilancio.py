@@ -120,3 +120,30 @@ def test_soil_trend_is_read_from_the_declared_relation(world, client):
     body = client.get(f"/api/incontri/bilancio?feature={world['near'].pk}").json()
     soil_threshold = next(t for t in body["thresholds"] if t["code"] == "soil_share")
     assert soil_threshold["met"] is True  # 3.3 % > 2 %
+
+
+def test_delivery_review_flags_the_drafts_ambiti_inline_with_the_comuni_to_involve(world, client):
+    """The review page itself lists the draft's ambiti over a threshold and the comuni to involve."""
+    from django.urls import reverse
+
+    from consegne.models import Consegna
+    from mappature.models import PgtAtto, PgtFeature
+
+    staff = make_user("staff.cmm", Membership.Role.STAFF)
+    bozza = PgtAtto.objects.create(comune=world["comune"], state=PgtAtto.State.BOZZA, spec_version="test")
+    at = PgtFeature.objects.create(atto=bozza, istat_code=world["comune"].istat_code, layer="ambiti_trasformazione",
+                                   feature_key="ATB", geom=world["near"].geom,
+                                   attrs={"NOME_AMB": "AT in bozza", "FUN_PREV1": "200"})
+    consegna = Consegna.objects.create(comune=world["comune"], uploaded_by=staff, kind=PgtAtto.Kind.choices[0][0],
+                                       deliberation="1", original_name="pgt.gpkg", stored_path="",
+                                       spec_version="test", state=Consegna.State.IN_REVISIONE, atto=bozza)
+    assert client.login(username=staff.username, password=PASSWORD)
+    page = client.get(reverse("consegne:review", args=[consegna.pk])).content.decode()
+    assert 'id="diffusivita-flags"' in page
+    row = page.split(f'data-feature="{at.pk}"')[1].split("</tr>")[0]
+    with connection.cursor() as cur:  # productive: 5 km reach; the other comuni within it (independent SQL)
+        cur.execute("SELECT c.name FROM mappature_comune c, mappature_pgtfeature f WHERE f.id = %s"
+                    " AND ST_DWithin(c.geom, f.geom, 5000) AND c.istat_code <> f.istat_code ORDER BY 1", [at.pk])
+        names = [r[0] for r in cur.fetchall()]
+    assert names and all(name in row for name in names)
+    assert world["comune"].name not in row.split('class="comuni">')[1]  # the host is not "to involve"

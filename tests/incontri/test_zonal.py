@@ -153,8 +153,49 @@ def test_loading_the_raster_recomputes_its_statistics(comuni, load_source):
     """The ETL hook: a load of the heat raster stores its statistics for every comune with its version."""
     from django.core.management import call_command
 
+    from background.testing import queued, run_jobs
+
     call_command("layers", "sync", verbosity=0)
     load_source("sttm1_anomalia_termica", force=True)
     layer = Layer.objects.get(slug="sttm1_anomalia_termica")
     rows = ZonalStat.objects.filter(raster=layer.slug, area_set="comuni")
+    # the load only queued the refresh (it stays fast); a second load does not queue a second one
+    assert rows.count() == 0 and [j["task_name"] for j in queued()] == ["incontri_refresh"]
+    load_source("sttm1_anomalia_termica", force=True)
+    assert [j["task_name"] for j in queued()] == ["incontri_refresh"]
+    assert run_jobs() == 1
+    layer.refresh_from_db()
     assert rows.count() == 133 and set(rows.values_list("raster_version", flat=True)) == {layer.data_version}
+
+
+def test_a_refresh_waits_for_the_one_running(comuni):
+    """Never two refreshes at once: while another session holds the refresh lock, a new one waits."""
+    import psycopg
+    from django.core.management import call_command
+    from django.db import OperationalError, connection
+
+    from incontri import refresh, tasks
+
+    assert tasks.refresh_analyses.lock == tasks.TASK and tasks.refresh_analyses.queueing_lock == tasks.TASK
+    params = connection.get_connection_params()
+    other = psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "user", "password", "host",
+                                                                       "port", "passfile")}, autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [refresh.LOCK_KEY])
+        assert refresh.is_running()
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL lock_timeout = '300ms'")
+        with pytest.raises(OperationalError, match="lock timeout"), transaction_savepoint():
+            call_command("incontri", "refresh")
+        other.execute("SELECT pg_advisory_unlock(%s)", [refresh.LOCK_KEY])
+        assert not refresh.is_running()
+        call_command("incontri", "refresh")  # the synchronous path runs once the lock is free
+        assert not refresh.is_running()
+    finally:
+        other.close()
+
+
+def transaction_savepoint():
+    from django.db import transaction
+
+    return transaction.atomic()

@@ -16,12 +16,13 @@ class Command(BaseCommand):
         bil.add_argument("feature", type=int)
 
     def handle(self, *args, action, **opts):
-        from incontri import bilancio, context, zonal
+        from incontri import bilancio, refresh
 
-        if action == "refresh":
-            for raster, area_set, n in zonal.refresh(force=opts["force"]):
+        if action == "refresh":  # synchronous: the same work as the background task, under the same lock
+            done = refresh.run(force=opts["force"])
+            for raster, area_set, n in done["zonal"]:
                 self.stdout.write(f"zonal {raster} × {area_set}: {n}")
-            for kind, n in context.refresh(force=opts["force"]):
+            for kind, n in done["context"]:
                 self.stdout.write(f"context {kind}: {n}")
             return
         proposal = bilancio.from_pgt_feature(opts["feature"])

@@ -71,6 +71,25 @@
     });
     return st;
   }
+  // Identify popup: the zonal statistics of each opportunity area (or NIL) it lists.
+  map.on("remix:identify", function (e) {
+    const sets = CFG.zonal_layers || {};
+    e.body.results.forEach(function (r) {
+      if (!sets[r.layer]) { return; }
+      r.features.forEach(function (f) {
+        if (f.id === null || f.id === undefined) { return; }
+        getJSON(API + "statistiche/" + sets[r.layer] + "/" + encodeURIComponent(f.id)).then(function (body) {
+          const rows = body.statistics.filter(function (s) { return s.mean !== null; });
+          if (!rows.length) { return; }
+          const dl = e.element.querySelector('dl[data-id="' + f.id + '"]');
+          const wrap = el("div", { "class": "zonal-stats", "data-id": String(f.id) });
+          wrap.appendChild(el("h5", {}, T.stats)); wrap.appendChild(statsList(rows));
+          if (dl && dl.nextSibling) { dl.parentNode.insertBefore(wrap, dl.nextSibling); } else { e.element.appendChild(wrap); }
+          e.update();
+        }).catch(function () { /* no statistics: the popup stays as it is */ });
+      });
+    });
+  });
   function show(list) { out.replaceChildren(list); }
   function fail(err) { out.replaceChildren(el("p", { "class": "error" }, T.error + ": " + err.message)); }
 
