@@ -332,11 +332,15 @@ def test_identify_html_shows_the_declared_labels(client, sql, declared_layers, l
 
 # --- comune codes ----------------------------------------------------------------------------------------
 
+# Layers whose features are the comuni (the name is the comune's) or the zones themselves (no single comune)
+_SELF_BOUND = {"comuni": "name", "indicatori_comuni": "name", "zone_omogenee": None, "indicatori_zone": None}
+
+
 def _comune_bound() -> list[dict]:
     out = []
     for path in sorted(DECLARATIONS.glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
-        if path.name.startswith("_") or data.get("kind") == "raster" or data["slug"] in ("comuni", "zone_omogenee"):
+        if path.name.startswith("_") or data.get("kind") == "raster" or data["slug"] in _SELF_BOUND:
             continue
         if str(data.get("source", "")).endswith(".tif"):
             continue
@@ -353,6 +357,13 @@ def test_every_comune_bound_layer_exposes_istat_code_and_comune(sql, declaration
     columns = {r[0] for r in sql("SELECT column_name FROM information_schema.columns WHERE table_name = %s",
                                  [declaration["source"]])}
     assert {"istat_code", "comune"} <= columns
+
+
+@pytest.mark.parametrize("slug", [s for s, name in _SELF_BOUND.items() if name])
+def test_layers_of_comuni_expose_the_istat_code_and_name(slug):
+    """A layer whose features are the comuni publishes their ISTAT code and name (its comune name)."""
+    data = yaml.safe_load((DECLARATIONS / f"{slug}.yaml").read_text())
+    assert {"istat_code", _SELF_BOUND[slug]} <= {a["name"] for a in data["attributes"]}
 
 
 def test_wfs_filter_by_comune_code_on_a_pgt_layer(client, sql, declared_layers):
