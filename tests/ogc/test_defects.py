@@ -322,6 +322,30 @@ def test_identify_returns_the_public_attributes_only(client, sql, declared_layer
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
+@pytest.mark.parametrize("fmt", ["application/json", "application/vnd.ogc.gml", "text/plain"])
+def test_identify_labels_every_attribute_in_every_format(client, sql, declared_layers, fmt, lang):
+    """GML, GeoJSON and text answers label each declared attribute as the declaration does (the HTML
+    table is checked below), in the requested language; names and values stay those of WFS."""
+    declared = _declared("pgt_ambiti_trasformazione")
+    labels = {a["name"]: a[f"label_{lang}"] for a in declared}
+    text = _info(client, sql, fmt, lang="en" if lang == "en" else None)
+    if fmt == "application/json":
+        feature = json.loads(text)["features"][0]
+        assert feature["labels"] == labels
+        assert feature["properties"]["istat_code"] == "015146"
+    elif fmt == "application/vnd.ogc.gml":
+        feature = next(_xml_root(text.encode()).iter("ambiti_trasformazione_feature"))
+        found = {el.tag: el.get("label") for el in feature if el.get("label") is not None}
+        assert found == labels
+        assert feature.findtext("istat_code") == "015146"
+    else:
+        lines = {line.strip().split(" = ", 1)[0]: line.strip().split(" = ", 1)[1]
+                 for line in text.splitlines() if " = '" in line}
+        assert set(labels.values()) <= set(lines)
+        assert lines[labels["istat_code"]] == "'015146'"
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
 def test_identify_html_shows_the_declared_labels(client, sql, declared_layers, lang):
     """The HTML table labels each attribute as the declaration does, in the requested language."""
     text = _info(client, sql, "text/html", lang="en" if lang == "en" else None)
