@@ -269,8 +269,8 @@ def _labels(template, slug: str) -> dict[str, str]:
     if layer is None:
         return {}
     prefix = mapfile.LABEL_PREFIX
-    return {item: layer.metadata.get(prefix + item) for item in (layer.metadata.get("gml_include_items") or "").split(",")
-            if layer.metadata.get(prefix + item)}
+    items = (layer.metadata.get("gml_include_items") or "").split(",")
+    return {item: layer.metadata.get(prefix + item) for item in items if layer.metadata.get(prefix + item)}
 
 
 def _labelled_info(template, answer: OwsResponse) -> OwsResponse:
