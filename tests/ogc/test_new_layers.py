@@ -99,3 +99,22 @@ def test_stations_carry_network_lines_and_comune(client, sql):
         {code: (net, lines or "", istat) for code, (net, lines, istat) in rows.items()}
     milano = sum(1 for r in rows.values() if r[2] == "015146")
     assert len(_items(client, "stazioni", istat_code="015146")["features"]) == milano > 100
+
+
+@pytest.mark.parametrize("fmt", ["text/html", "application/json", "application/vnd.ogc.gml", "text/plain"])
+def test_identify_an_indicator_layer_labels_its_numbers(client, sql, fmt):
+    """Identify on Milano in the indicators layer: the ISTAT code with its leading zero and the labels."""
+    x, y = sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM indicatori_comuni"
+               " WHERE istat_code = '015146') s")[0]
+    answer = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo",
+                                 "LAYERS": "indicatori_comuni", "QUERY_LAYERS": "indicatori_comuni", "STYLES": "",
+                                 "CRS": "EPSG:32632", "BBOX": f"{x - 50},{y - 50},{x + 50},{y + 50}",
+                                 "WIDTH": 101, "HEIGHT": 101, "I": 50, "J": 50, "INFO_FORMAT": fmt})
+    assert answer.status_code == 200
+    text = answer.content.decode()
+    assert "015146" in text and "Milano" in text
+    assert "Popolazione residente" in text  # the declared label, in every format
+    if fmt == "application/json":
+        feature = json.loads(text)["features"][0]
+        assert feature["properties"]["istat_code"] == "015146"
+        assert feature["labels"]["popolazione"] == "Popolazione residente"
