@@ -288,7 +288,7 @@ def _labelled_info(template, answer: OwsResponse) -> OwsResponse:
             body = _labelled_gml(template, answer.body)
         else:
             return answer
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, SyntaxError) as err:  # JSON, UTF-8 and XML (lxml's errors are SyntaxErrors) errors
         log.info("identify answer left unlabelled: %s", err)
         return answer
     return OwsResponse(status=answer.status, content_type=answer.content_type, body=body)
