@@ -75,10 +75,15 @@ def _http_get(port: int, path: str) -> bytes:
     return b"".join(chunks).split(b"\r\n\r\n", 1)[1]
 
 
-def _interleaved(port: int, fcgi: FastCgiClient, queries: list[str], rounds: int) -> tuple[float, float]:
+def _interleaved(port: int, fcgi: FastCgiClient, queries: list[str], rounds: int,
+                 env: dict | None = None) -> tuple[float, float]:
     """Tile by tile, one side then the other, several rounds; each tile counts with its fastest time
-    on each side. The machine is shared: this keeps load bursts from landing on one side only."""
-    params = {"REQUEST_METHOD": "GET", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SCRIPT_NAME": "/ows"}
+    on each side. The machine is shared: this keeps load bursts from landing on one side only.
+
+    Under FastCGI the process environment is replaced by each request's parameters: libpq finds the
+    password file (or password) only if the request carries it, as a web server's ``fastcgi_param``."""
+    params = {"REQUEST_METHOD": "GET", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SCRIPT_NAME": "/ows",
+              **{k: v for k, v in (env or {}).items() if k in ("PGPASSFILE", "PGPASSWORD")}}
     best_project = [math.inf] * len(queries)
     best_anchor = [math.inf] * len(queries)
     for q in queries[:2]:  # warm-up: mapfile generation, connections
@@ -161,7 +166,7 @@ def run(ctx: Context) -> list[Result]:
         server = _serve(port, ctx.work_dir / "wms_getmap_gunicorn.log")
         try:
             with _mapserv_fcgi(env) as fcgi:
-                project, anchor = _interleaved(port, fcgi, queries, 3 if ctx.quick else 5)
+                project, anchor = _interleaved(port, fcgi, queries, 3 if ctx.quick else 5, env)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -22,6 +22,7 @@ _NUMERIC = ("integer", "bigint", "smallint", "numeric", "double precision", "rea
 # MapServer splits keyword lists on commas: a comma inside a keyword is written as this private-use
 # character and turned back into a comma in the capabilities (layers.ogc.service), so it stays whole.
 KEYWORD_COMMA = "\ue000"
+LABEL_PREFIX = "remix_label_"  # layer metadata: an attribute's label in the map's language (never sent as is)
 MAXSIZE = 4096  # largest GetMap side: an anonymous client must not make the server draw without bound
 
 
@@ -206,6 +207,7 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str, group: str = "") -> s
         "ows_attribution_title": _attribution(lyr, lang),
         "wms_include_items": ",".join(c.name for c in lyr.columns) if lyr.kind != "raster" else "all",
         "wms_group_title": (lyr.theme_en if lang == "en" else lyr.theme_it) if group else "",
+        **_info_aliases(lyr, lang),
     }
     meta.update(_vector_meta(lyr) if lyr.kind != "raster" else {})
     lines = "\n".join(f"      {q(k)} {q(v)}" for k, v in meta.items() if v != "")
@@ -223,6 +225,14 @@ def _layer(lyr: LayerSource, info: ServiceInfo, lang: str, group: str = "") -> s
         f'    PROJECTION "init=epsg:{lyr.srid}" END\n'
         f"    METADATA\n{lines}\n    END\n{classitem}{classes}\n  END"
     )
+
+
+def _info_aliases(lyr: LayerSource, lang: str) -> dict:
+    """Labels of the attributes, which layers.ogc.service adds to the GML, JSON and text identify answers
+    (not MapServer's ``wms_<item>_alias``: it would rename GML elements to labels, which are no XML names)."""
+    if lyr.kind == "raster":
+        return {}
+    return {f"{LABEL_PREFIX}{c.name}": c.label_en if lang == "en" else c.label_it for c in lyr.columns}
 
 
 def _attribution(lyr: LayerSource, lang: str) -> str:

@@ -253,7 +253,90 @@ def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", l
             if _failed and _connection_lost(_failed):  # still down: the views answer 503 with Retry-After
                 mapscript().msConnPoolCloseUnreferenced()
                 raise OperationalError(f"PostGIS unreachable from MapServer: {_failed[0][:200]}")
-    return _clean_capabilities(answer) if capabilities else answer
+    if capabilities:
+        return _clean_capabilities(answer)
+    if prepared.request.lower() == "getfeatureinfo" and not answer.is_exception:
+        return _labelled_info(template, answer)
+    return answer
+
+
+_TEXT_LAYER = re.compile(r"^Layer '([^']*)'")
+_TEXT_ITEM = re.compile(r"^(\s+)([a-z_][a-z0-9_]*) = '")
+
+
+def _labels(template, slug: str) -> dict[str, str]:
+    layer = template.getLayerByName(slug) if slug else None
+    if layer is None:
+        return {}
+    prefix = mapfile.LABEL_PREFIX
+    items = (layer.metadata.get("gml_include_items") or "").split(",")
+    return {item: layer.metadata.get(prefix + item) for item in items if layer.metadata.get(prefix + item)}
+
+
+def _labelled_info(template, answer: OwsResponse) -> OwsResponse:
+    """Identify answers carry each attribute's label (the HTML template already does): ``label`` on
+    the GML property elements, ``labels`` (name → label) on each GeoJSON feature, the label instead
+    of the name in plain text. Names and values are untouched (same as WFS); an answer that cannot
+    be read is passed on as it is."""
+    kind = answer.content_type.split(";")[0].strip().lower()
+    try:
+        if kind == "text/plain":
+            body = _labelled_text(template, answer.body.decode("utf-8")).encode("utf-8")
+        elif kind == "application/json":
+            body = _labelled_json(template, answer.body)
+        elif kind.endswith("gml") or kind.endswith("xml"):
+            body = _labelled_gml(template, answer.body)
+        else:
+            return answer
+    except (ValueError, SyntaxError) as err:  # JSON, UTF-8 and XML (lxml's errors are SyntaxErrors) errors
+        log.info("identify answer left unlabelled: %s", err)
+        return answer
+    return OwsResponse(status=answer.status, content_type=answer.content_type, body=body)
+
+
+def _labelled_text(template, text: str) -> str:
+    lines, labels = [], {}
+    for line in text.splitlines(keepends=True):
+        layer = _TEXT_LAYER.match(line)
+        if layer:
+            labels = _labels(template, layer.group(1))
+        item = _TEXT_ITEM.match(line)
+        if item and item.group(2) in labels:
+            line = f"{item.group(1)}{labels[item.group(2)]} = '" + line[item.end():]
+        lines.append(line)
+    return "".join(lines)
+
+
+def _labelled_json(template, body: bytes) -> bytes:
+    import json
+
+    data = json.loads(body)
+    labels = _labels(template, data.get("name", "")) if isinstance(data, dict) else {}
+    if not labels or not isinstance(data.get("features"), list):
+        return body
+    for feature in data["features"]:
+        props = feature.get("properties") or {}
+        feature["labels"] = {name: labels[name] for name in props if name in labels}
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def _labelled_gml(template, body: bytes) -> bytes:
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    root = etree.fromstring(body, parser)
+    if etree.QName(root).localname != "msGMLOutput":
+        return body
+    for group in root:
+        slug = etree.QName(group).localname.removesuffix("_layer") if isinstance(group.tag, str) else ""
+        labels = _labels(template, slug)
+        for feature in group:
+            if not isinstance(feature.tag, str):
+                continue
+            for prop in feature:
+                if isinstance(prop.tag, str) and prop.tag in labels:
+                    prop.set("label", labels[prop.tag])
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 _LANGUAGE_IN_URL = re.compile(rb"\?language=[a-z]{3}&amp;")

@@ -322,6 +322,30 @@ def test_identify_returns_the_public_attributes_only(client, sql, declared_layer
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
+@pytest.mark.parametrize("fmt", ["application/json", "application/vnd.ogc.gml", "text/plain"])
+def test_identify_labels_every_attribute_in_every_format(client, sql, declared_layers, fmt, lang):
+    """GML, GeoJSON and text answers label each declared attribute as the declaration does (the HTML
+    table is checked below), in the requested language; names and values stay those of WFS."""
+    declared = _declared("pgt_ambiti_trasformazione")
+    labels = {a["name"]: a[f"label_{lang}"] for a in declared}
+    text = _info(client, sql, fmt, lang="en" if lang == "en" else None)
+    if fmt == "application/json":
+        feature = json.loads(text)["features"][0]
+        assert feature["labels"] == labels
+        assert feature["properties"]["istat_code"] == "015146"
+    elif fmt == "application/vnd.ogc.gml":
+        feature = next(_xml_root(text.encode()).iter("ambiti_trasformazione_feature"))
+        found = {el.tag: el.get("label") for el in feature if el.get("label") is not None}
+        assert found == labels
+        assert feature.findtext("istat_code") == "015146"
+    else:
+        lines = {line.strip().split(" = ", 1)[0]: line.strip().split(" = ", 1)[1]
+                 for line in text.splitlines() if " = '" in line}
+        assert set(labels.values()) <= set(lines)
+        assert lines[labels["istat_code"]] == "'015146'"
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
 def test_identify_html_shows_the_declared_labels(client, sql, declared_layers, lang):
     """The HTML table labels each attribute as the declaration does, in the requested language."""
     text = _info(client, sql, "text/html", lang="en" if lang == "en" else None)
@@ -332,11 +356,15 @@ def test_identify_html_shows_the_declared_labels(client, sql, declared_layers, l
 
 # --- comune codes ----------------------------------------------------------------------------------------
 
+# Layers whose features are the comuni (the name is the comune's) or the zones themselves (no single comune)
+_SELF_BOUND = {"comuni": "name", "indicatori_comuni": "name", "zone_omogenee": None, "indicatori_zone": None}
+
+
 def _comune_bound() -> list[dict]:
     out = []
     for path in sorted(DECLARATIONS.glob("*.yaml")):
         data = yaml.safe_load(path.read_text())
-        if path.name.startswith("_") or data.get("kind") == "raster" or data["slug"] in ("comuni", "zone_omogenee"):
+        if path.name.startswith("_") or data.get("kind") == "raster" or data["slug"] in _SELF_BOUND:
             continue
         if str(data.get("source", "")).endswith(".tif"):
             continue
@@ -353,6 +381,13 @@ def test_every_comune_bound_layer_exposes_istat_code_and_comune(sql, declaration
     columns = {r[0] for r in sql("SELECT column_name FROM information_schema.columns WHERE table_name = %s",
                                  [declaration["source"]])}
     assert {"istat_code", "comune"} <= columns
+
+
+@pytest.mark.parametrize("slug", [s for s, name in _SELF_BOUND.items() if name])
+def test_layers_of_comuni_expose_the_istat_code_and_name(slug):
+    """A layer whose features are the comuni publishes their ISTAT code and name (its comune name)."""
+    data = yaml.safe_load((DECLARATIONS / f"{slug}.yaml").read_text())
+    assert {"istat_code", _SELF_BOUND[slug]} <= {a["name"] for a in data["attributes"]}
 
 
 def test_wfs_filter_by_comune_code_on_a_pgt_layer(client, sql, declared_layers):

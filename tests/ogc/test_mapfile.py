@@ -115,3 +115,17 @@ def test_a_feature_without_amount_gets_the_other_class_not_the_lowest(tmp_path):
 
     assert near(pixel(20, 50), grey), pixel(20, 50)
     assert near(pixel(80, 50), lowest), pixel(80, 50)
+
+
+def test_an_unreadable_identify_answer_is_passed_on_unchanged():
+    """Labels are added to identify answers MapServer wrote; a truncated or odd answer is never an error."""
+    from layers.ogc.service import OwsResponse, _labelled_info
+
+    class Template:
+        def getLayerByName(self, name):  # noqa: N802 - mapscript's name
+            return None
+
+    for content_type, body in (("application/vnd.ogc.gml", b"<msGMLOutput><a"), ("application/json", b"{\"type"),
+                               ("text/plain", b"\xff\xfe")):
+        answer = OwsResponse(200, content_type, body)
+        assert _labelled_info(Template(), answer) is answer
