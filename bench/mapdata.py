@@ -63,12 +63,12 @@ def generate_pgt(n_features: int, seed: int = 42) -> int:
         cur.execute("""
             INSERT INTO mappature_realizzazione (code, cup, programme, funding_sources, title, comuni_istat, address,
                 status, amount_eur, domains, year_start, year_end, source_url, source_date, attribution, notes,
-                location_precision, synthetic)
+                location_precision, synthetic, source_id)
             SELECT 'B' || g, '', (ARRAY['PNRR M5C2', 'Bando Periferie', 'PINQuA'])[1 + g %% 3],
                    CASE g %% 3 WHEN 0 THEN ARRAY['PNRR'] WHEN 1 THEN ARRAY['Regione Lombardia', 'Fondi comunali']
                                ELSE ARRAY['PNRR', 'FESR'] END,
                    'Intervento sintetico ' || g, ARRAY[c.istat_code], '', 'in corso', 100000 + (g * 7919) %% 5000000,
-                   ARRAY['casa'], 2020 + g %% 6, 2026, '', '', 'sintetico', '', 'comune', true
+                   ARRAY['casa'], 2020 + g %% 6, 2026, '', '', 'sintetico', '', 'comune', true, 'bench-sintetico'
             FROM generate_series(1, %s) g
             JOIN LATERAL (SELECT istat_code FROM mappature_comune ORDER BY istat_code
                           OFFSET (g %% 133) LIMIT 1) c ON true

@@ -15,6 +15,31 @@
   const map = L.map("map", { preferCanvas: true, zoomControl: true, maxZoom: 19 }).setView([45.46, 9.19], 10);
   window.RemixMap = map;  // the Leaflet map, for the other panels' scripts and for browser tests
   window.RemixDrawn = drawn;  // slug -> Leaflet layer drawn (browser tests read the clustered markers)
+  // Idle signal (bench/b_map_browser.py, browser tests): <html data-remix-busy> counts what is in flight (the map's
+  // fetches until their body is read, tile layers loading, a move or zoom); when it is back to 0 and a frame is
+  // painted, <html data-remix-idle> is incremented and a "remix:idle" event fires on document.
+  let busy = 0, idleSeq = 0;
+  const busyStep = function (d) {
+    busy = Math.max(0, busy + d); document.documentElement.dataset.remixBusy = busy;
+    if (busy === 0) { requestAnimationFrame(function () { setTimeout(function () { if (busy === 0) {
+      idleSeq += 1; document.documentElement.dataset.remixIdle = idleSeq; document.dispatchEvent(new CustomEvent("remix:idle"));
+    } }, 0); }); }
+  };
+  const plainFetch = window.fetch.bind(window);
+  window.fetch = function () {
+    busyStep(1);
+    return plainFetch.apply(null, arguments).then(function (r) {
+      return r.clone().arrayBuffer().then(function () { return r; }, function () { return r; });
+    }).finally(function () { setTimeout(function () { busyStep(-1); }, 0); });
+  };
+  map.on("movestart", function () { busyStep(1); }).on("moveend", function () { busyStep(-1); });
+  map.on("layeradd", function (e) {
+    const l = e.layer;
+    if (!(l instanceof L.GridLayer) || l.remixBusyWatched) { return; }
+    l.remixBusyWatched = true;
+    l.on("loading", function () { if (!l.remixBusy) { l.remixBusy = true; busyStep(1); } });
+    l.on("load remove", function () { if (l.remixBusy) { l.remixBusy = false; busyStep(-1); } });
+  });
   const canvas = L.canvas({ padding: 0.2 });
   L.control.scale({ imperial: false, position: "bottomleft" }).addTo(map);
   const comuniLayer = L.geoJSON(null, { renderer: canvas, interactive: false,
