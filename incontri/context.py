@@ -62,11 +62,11 @@ def facts_sql(kind: OpportunityKind | None, where: str = "") -> tuple[str, dict]
     params: dict = {}
     for key, found in (("station", stations), ("metro", metro)):
         if found:
-            rel, where, values = found
+            rel, cond, values = found  # not ``where``: that is the caller's filter on the areas
             idents[key] = rel
-            where = where.replace("%s", f"%({key}_filter)s")
+            cond = cond.replace("%s", f"%({key}_filter)s")
             params.update({f"{key}_filter": v for v in values})
-            nearest = f"FROM {{{key}}} s WHERE {where} ORDER BY s.geom <-> o.geom LIMIT 1"
+            nearest = f"FROM {{{key}}} s WHERE {cond} ORDER BY s.geom <-> o.geom LIMIT 1"
             parts.append(f"(SELECT ST_Distance(s.geom, o.geom) {nearest}) AS {key}_m")
             parts.append(f"(SELECT s.name {nearest}) AS {key}")
         else:
