@@ -17,6 +17,8 @@ import functools
 import hashlib
 import io
 import math
+import os
+import threading
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -439,9 +441,13 @@ def render_pdf(area: Area, lang: str = "it") -> Path:
     png = base64.b64encode(map_png(area)).decode()
     html = render_html(area, lang, f"data:image/png;base64,{png}", standalone=True)
     css = CSS(filename=str(Path(__file__).resolve().parent / "static" / "indicatori" / "atlante.css"))
-    tmp = path.with_suffix(".tmp")
-    HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(tmp, stylesheets=[css])
-    tmp.replace(path)
+    # A name of its own: two builds (or a build and a web request) may render the same sheet at once.
+    tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(tmp, stylesheets=[css])
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     for old in atlas_dir().glob(f"{area.level}-{area.code}-{lang}-*.pdf"):  # superseded versions
         if old != path:
             old.unlink(missing_ok=True)
@@ -460,11 +466,13 @@ def build(areas: Iterable[Area], lang: str = "it", progress: Callable[[int, int,
     return paths
 
 
-def zona_zip(zona: Area, lang: str = "it") -> bytes:
-    """The zona's sheet and those of its comuni, in one zip."""
+def zona_zip(zona: Area, lang: str = "it", built_only: bool = False) -> bytes:
+    """The zona's sheet and those of its comuni, in one zip; with ``built_only`` a sheet not built for
+    the current data versions raises FileNotFoundError instead of being rendered."""
+    areas = [zona, *zona_members(zona.code)]
+    paths = [pdf_path(area, lang) for area in areas] if built_only else build(areas, lang)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
-        for area, path in zip([zona, *zona_members(zona.code)], build([zona, *zona_members(zona.code)], lang),
-                              strict=True):
+        for area, path in zip(areas, paths, strict=True):
             zf.write(path, f"atlante-{area.slug}-{lang}.pdf")
     return buf.getvalue()

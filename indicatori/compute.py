@@ -9,6 +9,7 @@ their parameters and every value are bound.
 from __future__ import annotations
 
 import json
+import math
 import logging
 import re
 import time
@@ -147,8 +148,13 @@ def _escaped(query: str) -> str:
 def _aggregates(decl: IndicatorDecl, head: sql.Composable) -> tuple[sql.Composable, sql.Composable]:
     """(CTEs, UNION of SELECTs): the declared rows per comune (and NIL) and their zona and CMM
     aggregates, each row prefixed by ``head``."""
-    query = sql.SQL(_escaped(decl.query)) if decl.query else sql.SQL(
-        "SELECT area, period, num, den FROM ind_zonal WHERE level = 'comune'")
+    if decl.query:
+        query = sql.SQL(_escaped(decl.query))
+    elif decl.zonal:
+        query = sql.SQL("SELECT area, period, num, den FROM ind_zonal WHERE level = 'comune'")
+    else:  # an indicator of NIL or LUM only
+        query = sql.SQL("SELECT NULL::text AS area, NULL::text AS period, NULL::float8 AS num, NULL::float8 AS den "
+                        "WHERE false")
     parts = []
     if "comune" in decl.levels:
         parts.append(sql.SQL("SELECT {head}'comune', area, period, {v} FROM c").format(
@@ -160,12 +166,15 @@ def _aggregates(decl: IndicatorDecl, head: sql.Composable) -> tuple[sql.Composab
         parts.append(sql.SQL("SELECT {head}'cmm', 'cmm', period, {v} FROM c GROUP BY period").format(
             head=head, v=_value(decl, True)))
     nil = sql.SQL("")
-    if "nil" in decl.levels:
-        nil_query = sql.SQL(_escaped(decl.nil_query)) if decl.nil_query else sql.SQL(
-            "SELECT area, period, num, den FROM ind_zonal WHERE level = 'nil'")
-        nil = sql.SQL(", n AS ({q})").format(q=nil_query)
-        parts.append(sql.SQL("SELECT {head}'nil', area::text, period, {v} FROM n").format(
-            head=head, v=_value(decl, False)))
+    # Areas of their own (not aggregated from comuni): NIL of Milano (n), LUM of the PTM (l).
+    for level, alias, declared in (("nil", "n", decl.nil_query), ("lum", "l", decl.lum_query)):
+        if level not in decl.levels:
+            continue
+        own = sql.SQL(_escaped(declared)) if declared else sql.SQL(
+            "SELECT area, period, num, den FROM ind_zonal WHERE level = {}").format(sql.Literal(level))
+        nil += sql.SQL(", {a} AS ({q})").format(a=sql.Identifier(alias), q=own)
+        parts.append(sql.SQL("SELECT {head}{level}, area::text, period, {v} FROM {a}").format(
+            head=head, level=sql.Literal(level), a=sql.Identifier(alias), v=_value(decl, False)))
     ctes = sql.SQL(
         "b AS ({query}), "
         "c AS (SELECT b.area::text AS area, b.period::text AS period, b.num, b.den, z.code AS zona "
@@ -219,15 +228,22 @@ def _zonal(cur, decl: IndicatorDecl) -> None:
         cur.execute(
             "SELECT 'comune', istat_code, ST_AsGeoJSON(ST_Transform(geom, %(epsg)s)) FROM mappature_comune "
             "UNION ALL SELECT 'nil', feature_key, ST_AsGeoJSON(ST_Transform(geom, %(epsg)s)) "
-            "FROM mappature_thematicfeature WHERE layer = 'milano_nil'", {"epsg": epsg},
+            "FROM mappature_thematicfeature WHERE layer = 'milano_nil' "
+            "UNION ALL SELECT 'lum', feature_key, ST_AsGeoJSON(ST_Transform(geom, %(epsg)s)) "
+            "FROM mappature_thematicfeature WHERE layer = 'ptm_lum' AND %(lum)s", {"epsg": epsg, "lum": "lum" in decl.levels},
         )
         rows = []
         for level, area, geojson in cur.fetchall():
             geom = orjson.loads(geojson)
             from shapely.geometry import shape
 
-            bounds = shape(geom).bounds
-            window = from_bounds(*bounds, transform=ds.transform).round_offsets().round_lengths()
+            # Floor of the near edges and ceiling of the far ones: rounding the offsets down and the
+            # lengths up separately could cut the last row or column of cells off the window.
+            west, south, east, north = shape(geom).bounds
+            exact = from_bounds(west, south, east, north, transform=ds.transform)
+            col0, row0 = math.floor(exact.col_off), math.floor(exact.row_off)
+            window = rasterio.windows.Window(col0, row0, math.ceil(exact.col_off + exact.width) - col0,
+                                             math.ceil(exact.row_off + exact.height) - row0)
             window = window.intersection(rasterio.windows.Window(0, 0, ds.width, ds.height))
             data = band[window.row_off:window.row_off + window.height, window.col_off:window.col_off + window.width]
             inside = geometry_mask([geom], out_shape=data.shape, transform=ds.window_transform(window), invert=True)

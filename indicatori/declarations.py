@@ -14,6 +14,8 @@ aggregate: sum | ratio  # comune rows give num (and den); zona and CMM sum them,
 scale: 100              # value = aggregate × scale
 query: SELECT … AS area, … AS period, … AS num, … AS den      # per comune; %(param)s bound
 nil_query: …            # the same per NIL of Milano (area = NIL number), optional
+                        # (an indicator of NIL or LUM only needs no comune ``query``)
+lum_query: …            # the same per LUM of the PTM (area = LUM id, layer ptm_lum), optional
 zonal: {raster: sttm1_anomalia_termica}   # instead of query: mean of the raster per comune (num Σ, den n)
 params: {soglia_pct: {value: 25, source: "…"}}
 ```
@@ -29,7 +31,7 @@ from pathlib import Path
 import yaml
 
 DECLARATIONS_DIR = Path(__file__).resolve().parent / "declarations"
-LEVELS = ("comune", "zona", "cmm", "nil")
+LEVELS = ("comune", "zona", "cmm", "nil", "lum")
 THEMES = {"ptm", "sttm1", "sttm2", "sttm3", "rigenerazione", "riferimenti"}
 AGGREGATES = {"sum", "ratio"}
 
@@ -56,6 +58,7 @@ class IndicatorDecl:
     scale: float
     query: str | None
     nil_query: str | None
+    lum_query: str | None = None
     zonal: dict = field(default_factory=dict, hash=False, compare=False)
     params: dict = field(default_factory=dict, hash=False, compare=False)
     notes_it: str = ""
@@ -89,10 +92,14 @@ def parse(data: dict, digest: str = "", where: str = "?") -> IndicatorDecl:
     bad = set(data["levels"]) - set(LEVELS)
     if bad:
         raise DeclarationError(f"{where}: livelli sconosciuti {sorted(bad)}")
-    if bool(data.get("query")) == bool(data.get("zonal")):
+    if data.get("query") and data.get("zonal"):
+        raise DeclarationError(f"{where}: serve esattamente uno tra «query» e «zonal»")
+    if set(data["levels"]) & {"comune", "zona", "cmm"} and not (data.get("query") or data.get("zonal")):
         raise DeclarationError(f"{where}: serve esattamente uno tra «query» e «zonal»")
     if "nil" in data["levels"] and not (data.get("nil_query") or data.get("zonal")):
         raise DeclarationError(f"{where}: livello «nil» senza «nil_query»")
+    if "lum" in data["levels"] and not (data.get("lum_query") or data.get("zonal")):
+        raise DeclarationError(f"{where}: livello «lum» senza «lum_query»")
     return IndicatorDecl(
         code=data["code"], title_it=data["title_it"], title_en=data["title_en"],
         description_it=data.get("description_it", ""), description_en=data.get("description_en", ""),
@@ -100,6 +107,7 @@ def parse(data: dict, digest: str = "", where: str = "?") -> IndicatorDecl:
         higher_is_better=data.get("higher_is_better"), levels=tuple(data["levels"]),
         inputs=tuple(data["inputs"]), sources=tuple(data["sources"]), aggregate=data["aggregate"],
         scale=float(data.get("scale", 1)), query=data.get("query"), nil_query=data.get("nil_query"),
+        lum_query=data.get("lum_query"),
         zonal=dict(data.get("zonal") or {}), params=dict(data.get("params") or {}),
         notes_it=data.get("notes_it", ""), notes_en=data.get("notes_en", ""), key=bool(data.get("key", False)),
         digest=digest,

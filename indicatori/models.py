@@ -185,3 +185,40 @@ class IndicatorValue(models.Model):
 
     def __str__(self):
         return f"{self.level}:{self.area_code} {self.period} = {self.value}"
+
+
+class AtlasBuild(models.Model):
+    """A background build of atlas sheets (``manage.py atlante build`` or a PDF/zip asked on the web):
+    what users see while it runs — queued, running with progress, done or failed with a reason.
+
+    ``scope`` names the set of sheets (``cmm``, ``all``, ``zona:<code>``, ``area:<slug>``); at most one
+    build per scope and language is queued or running at a time (procrastinate's queueing lock)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("in coda")
+        RUNNING = "running", _("in corso")
+        DONE = "done", _("completata")
+        FAILED = "failed", _("non riuscita")
+
+    scope = models.CharField(_("schede"), max_length=40)
+    lang = models.CharField(_("lingua"), max_length=2, default="it")
+    status = models.CharField(_("stato"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(_("schede pronte"), default=0)
+    total = models.PositiveIntegerField(_("schede"), default=0)
+    current = models.CharField(_("ultima scheda"), max_length=120, blank=True)
+    message = models.TextField(_("messaggio"), blank=True)
+    created_at = models.DateTimeField(_("creata"), auto_now_add=True)
+    started_at = models.DateTimeField(_("iniziata"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminata"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("costruzione dell'atlante")
+        verbose_name_plural = _("costruzioni dell'atlante")
+        indexes = [models.Index(fields=["scope", "lang", "status"], name="atlasbuild_scope")]
+
+    def __str__(self):
+        return f"{self.scope} {self.lang} {self.status} {self.done}/{self.total}"
+
+    @property
+    def live(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

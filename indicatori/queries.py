@@ -52,6 +52,7 @@ _NAMES = sql.SQL("""
 SELECT 'comune' AS level, istat_code AS code, name, NULL::text AS zona FROM mappature_comune
 UNION ALL SELECT 'zona', code, name, NULL FROM mappature_zonaomogenea
 UNION ALL SELECT 'nil', feature_key, name, NULL FROM mappature_thematicfeature WHERE layer = 'milano_nil'
+UNION ALL SELECT 'lum', feature_key, name, NULL FROM mappature_thematicfeature WHERE layer = 'ptm_lum'
 UNION ALL SELECT 'cmm', 'cmm', {cmm}, NULL""").format(cmm=sql.Literal(CMM_NAME))
 
 
@@ -161,6 +162,7 @@ _AREA_SOURCES = {
     "comune": sql.SQL("SELECT istat_code AS code, name, geom FROM mappature_comune"),
     "zona": sql.SQL("SELECT code, name, geom FROM mappature_zonaomogenea WHERE geom IS NOT NULL"),
     "nil": sql.SQL("SELECT feature_key AS code, name, geom FROM mappature_thematicfeature WHERE layer = 'milano_nil'"),
+    "lum": sql.SQL("SELECT feature_key AS code, name, geom FROM mappature_thematicfeature WHERE layer = 'ptm_lum'"),
 }
 
 

@@ -1,4 +1,10 @@
-"""Atlas pages: index, sheet (HTML), its map (PNG from the WMS), its PDF and a zona's zip."""
+"""Atlas pages: index, sheet (HTML), its map (PNG from the WMS), its PDF and a zona's zip.
+
+A PDF or zip whose sheets are built (cached by data version) is served at once; a comune's single
+sheet is rendered in the request (about two seconds); anything larger is queued to the job system
+(:mod:`indicatori.atlas_jobs`) and the answer is a 202 page "in preparazione" with the progress,
+which reloads itself — a web request never renders a zona's or the whole atlas's sheets.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from . import atlas
+from . import atlas, atlas_jobs
 
 # One PDF rendering at a time per process: a burst of requests never multiplies the work.
 _render_lock = threading.Lock()
@@ -46,11 +52,27 @@ def map_png(request, area: str):
     return response
 
 
+RETRY_AFTER_S = 10
+
+
+def _pending(request, build, area: atlas.Area, what: str):
+    """202: the build is queued or running; the page shows its progress and reloads itself."""
+    response = render(request, "indicatori/atlante_pending.html",
+                      {"build": build, "area": area, "what": what, "retry_after": RETRY_AFTER_S}, status=202)
+    response["Retry-After"] = str(RETRY_AFTER_S)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @require_GET
 def pdf(request, area: str):
     found = _area(area)
-    with _render_lock:
-        path = atlas.render_pdf(found, _lang())
+    path = atlas.pdf_path(found, _lang())
+    if not path.exists():
+        if found.level != "comune":
+            return _pending(request, atlas_jobs.request(f"area:{found.slug}", _lang()), found, "pdf")
+        with _render_lock:
+            path = atlas.render_pdf(found, _lang())
     return FileResponse(open(path, "rb"), content_type="application/pdf",  # noqa: SIM115 - FileResponse closes it
                         filename=f"atlante-{found.slug}-{_lang()}.pdf")
 
@@ -60,8 +82,11 @@ def zona_zip(request, area: str):
     found = _area(area)
     if found.level != "zona":
         raise Http404(area)
-    with _render_lock:
-        data = atlas.zona_zip(found, _lang())
+    scope = f"zona:{found.code}"
+    try:  # only zips sheets already built; any missing one (or a reload meanwhile) queues the build
+        data = atlas.zona_zip(found, _lang(), built_only=True)
+    except FileNotFoundError:
+        return _pending(request, atlas_jobs.request(scope, _lang()), found, "zip")
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="atlante-{found.slug}-{_lang()}.zip"'
     return response

@@ -55,7 +55,11 @@ def generate(source=None, *, seed: int | None = None, **_) -> Path:
 
 def _stations() -> list[tuple[str, str, str, shapely.Point]]:
     with connection.cursor() as cur:
-        cur.execute("SELECT code, name, istat_code, ST_AsBinary(geom) FROM mappature_stazione ORDER BY code")
+        # The RFI stations only (source ``stazioni``, which the PTM sources depend on): the metro stops
+        # loaded later by ``stazioni_metro`` must not change the synthetic file, or every second
+        # ``etl run --all`` would load new versions of the PTM layers.
+        cur.execute("SELECT code, name, istat_code, ST_AsBinary(geom) FROM mappature_stazione "
+                    "WHERE network = 'rfi' ORDER BY code")
         rows = cur.fetchall()
     if not rows:
         raise MissingReference("Caricare prima le stazioni (etl run stazioni).")

@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from background.testing import queued, run_jobs
+
 pytestmark = pytest.mark.django_db(transaction=True)
 DATA = Path(settings.BASE_DIR) / "data"
 
@@ -73,11 +75,62 @@ def test_sheets_are_cached_by_the_data_versions_and_a_zona_zip_holds_its_comuni(
     client = Client(HTTP_HOST="127.0.0.1")
     page = client.get("/atlante/nord-milano/")
     assert page.status_code == 200 and "schede.zip" in page.content.decode()
+    # The zip's sheets are not built: the request queues their build and answers at once (202).
+    waiting = client.get("/atlante/nord-milano/schede.zip")
+    assert waiting.status_code == 202 and "in preparazione" in waiting.content.decode()
+    assert waiting["Retry-After"] and not list(atlas_dir.glob("*nord-milano*.pdf"))
+    assert run_jobs(raise_errors=True) == 1
     response = client.get("/atlante/nord-milano/schede.zip")
+    assert response.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
     assert len(names) == 1 + len(atlas.zona_members("nord-milano")) == 7
     assert client.get("/atlante/999999/").status_code == 404
     assert len(atlas.all_areas()) == 141
+
+
+def test_pdf_and_zip_not_built_are_queued_once_with_progress_a_user_can_read(everything, atlas_dir):
+    from django.core.management import call_command
+
+    from indicatori import atlas
+    from indicatori.models import AtlasBuild
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    index = client.get("/atlante/").content.decode()
+    assert "/atlante/cmm/scheda.pdf" in index and "/atlante/nord-milano/schede.zip" in index
+    assert "/atlante/015002/scheda.pdf" in index
+    members = 1 + len(atlas.zona_members("nord-milano"))
+    for _ in range(3):  # a burst of requests (and the CLI) queues one build, not three
+        page = client.get("/atlante/nord-milano/schede.zip")
+        assert page.status_code == 202
+        assert f"In coda: {members} schede da preparare" in page.content.decode()
+    out = io.StringIO()
+    call_command("atlante", "build", "--zona", "nord-milano", stdout=out)
+    assert len(queued()) == 1 and AtlasBuild.objects.count() == 1
+    build = AtlasBuild.objects.get()
+    assert f"preparazione {build.pk} in background ({members} schede" in out.getvalue()
+    # While it runs, the page says how far it got.
+    AtlasBuild.objects.filter(pk=build.pk).update(status="running", done=2, current="Bresso")
+    page = client.get("/atlante/nord-milano/schede.zip").content.decode()
+    assert f"2 di {members} schede pronte" in page and "Bresso" in page
+    AtlasBuild.objects.filter(pk=build.pk).update(status="queued", done=0, current="")
+    # The CMM sheet alone is also queued (its map and figures cover 133 comuni), not rendered in the request.
+    assert client.get("/atlante/cmm/scheda.pdf").status_code == 202
+    assert len(queued()) == 2
+    assert run_jobs(raise_errors=True) == 2
+    build.refresh_from_db()
+    assert (build.status, build.done, build.total) == ("done", members, members)
+    status = io.StringIO()
+    call_command("atlante", "status", str(build.pk), stdout=status)
+    assert f"zona:nord-milano it completata {members}/{members}" in status.getvalue()
+    assert len(zipfile.ZipFile(io.BytesIO(client.get("/atlante/nord-milano/schede.zip").content)).namelist()) == members
+    cmm = client.get("/atlante/cmm/scheda.pdf")
+    assert cmm.status_code == 200 and cmm["Content-Type"] == "application/pdf"
+    # A comune's single sheet is still rendered in the request; --now renders synchronously, no job.
+    assert client.get("/atlante/015002/scheda.pdf").status_code == 200
+    out = io.StringIO()
+    call_command("atlante", "build", "--comune", "015011", "--now", stdout=out)
+    assert "[1/1]" in out.getvalue() and not queued()
+    assert atlas.pdf_path(atlas.get_area("015011"), "it").exists()
 
 
 def test_the_geopackage_export_of_comuni_and_zone_carries_the_indicator_columns(everything, tmp_path):

@@ -1,14 +1,18 @@
-"""manage.py atlante build [--comune ISTAT | --zona CODE | --cmm | --all] [--lang it|en]
+"""manage.py atlante build [--comune ISTAT | --zona CODE | --cmm | --all] [--lang it|en] [--now]
+   manage.py atlante status [BUILD_ID]
 
-Builds the atlas sheets' PDFs (cached by the data versions they use: an unchanged sheet is reused).
-``atlas.build`` is a plain function with a progress callback, so a job system can run it as is.
+``build`` queues the sheets to the job system (``manage.py worker`` renders them; the build's row
+shows the progress: ``atlante status``); ``--now`` renders them here, synchronously, printing the
+progress (operators, tests, benchmarks). Sheets are cached by the data versions they use: an
+unchanged sheet is reused.
 """
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from indicatori import atlas
+from indicatori import atlas, atlas_jobs
+from indicatori.models import AtlasBuild
 
 
 class Command(BaseCommand):
@@ -23,25 +27,33 @@ class Command(BaseCommand):
         which.add_argument("--cmm", action="store_true", help="la scheda della Città metropolitana")
         which.add_argument("--all", action="store_true", help="tutte le schede (CMM, zone, comuni)")
         build.add_argument("--lang", choices=["it", "en"], default="it")
+        build.add_argument("--now", action="store_true",
+                           help="prepara le schede subito, in questo processo, invece che in background")
+        status = sub.add_parser("status")
+        status.add_argument("build_id", nargs="?", type=int, help="numero della preparazione (default: le ultime)")
 
     def handle(self, *args, action, **opts):
+        if action == "status":
+            return self.status(opts.get("build_id"))
+        if opts["all"]:
+            scope = "all"
+        elif opts["cmm"]:
+            scope = "cmm"
+        elif opts["zona"]:
+            scope = f"zona:{opts['zona']}"
+        else:
+            scope = f"area:{opts['comune']}"
         try:
-            if opts["all"]:
-                areas = atlas.all_areas()
-            elif opts["cmm"]:
-                areas = [atlas.get_area("cmm")]
-            elif opts["zona"]:
-                zona = atlas.get_area(opts["zona"])
-                if zona.level != "zona":
-                    raise atlas.UnknownArea(opts["zona"])
-                areas = [zona, *atlas.zona_members(zona.code)]
-            else:
-                comune = atlas.get_area(opts["comune"])
-                if comune.level != "comune":
-                    raise atlas.UnknownArea(opts["comune"])
-                areas = [comune]
+            areas = atlas_jobs.areas_of(scope)
+            if opts["comune"] and areas[0].level != "comune":
+                raise atlas.UnknownArea(opts["comune"])
         except atlas.UnknownArea as err:
             raise CommandError(f"area sconosciuta: {err}") from err
+        if not opts["now"]:
+            build = atlas_jobs.request(scope, opts["lang"])
+            self.stdout.write(f"preparazione {build.pk} in background ({build.total} schede, stato {build.status}); "
+                              f"avanzamento: manage.py atlante status {build.pk}")
+            return
         started = time.perf_counter()
 
         def progress(done, total, area):
@@ -51,3 +63,15 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         self.stdout.write(f"{len(paths)} schede in {elapsed:.1f} s ({elapsed / max(1, len(paths)):.2f} s per scheda); "
                           f"cartella {atlas.atlas_dir()}")
+
+    def status(self, build_id):
+        rows = (AtlasBuild.objects.filter(pk=build_id) if build_id else AtlasBuild.objects.order_by("-pk")[:10])
+        if build_id and not rows:
+            raise CommandError(f"preparazione {build_id} inesistente")
+        for b in rows:
+            line = f"{b.pk} {b.scope} {b.lang} {b.get_status_display()} {b.done}/{b.total}"
+            if b.current:
+                line += f" (ultima: {b.current})"
+            if b.message:
+                line += f" — {b.message}"
+            self.stdout.write(line)
