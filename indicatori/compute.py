@@ -9,8 +9,8 @@ their parameters and every value are bound.
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 import re
 import time
 from collections.abc import Callable
