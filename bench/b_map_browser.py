@@ -182,9 +182,8 @@ def _p95(values: list[float]) -> float:
 
 
 def run(ctx: Context) -> list[Result]:
-    from playwright.sync_api import sync_playwright
-
     from django.core.management import call_command
+    from playwright.sync_api import sync_playwright
 
     from mappature import overviews
 

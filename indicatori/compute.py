@@ -230,7 +230,8 @@ def _zonal(cur, decl: IndicatorDecl) -> None:
             "UNION ALL SELECT 'nil', feature_key, ST_AsGeoJSON(ST_Transform(geom, %(epsg)s)) "
             "FROM mappature_thematicfeature WHERE layer = 'milano_nil' "
             "UNION ALL SELECT 'lum', feature_key, ST_AsGeoJSON(ST_Transform(geom, %(epsg)s)) "
-            "FROM mappature_thematicfeature WHERE layer = 'ptm_lum' AND %(lum)s", {"epsg": epsg, "lum": "lum" in decl.levels},
+            "FROM mappature_thematicfeature WHERE layer = 'ptm_lum' AND %(lum)s",
+            {"epsg": epsg, "lum": "lum" in decl.levels},
         )
         rows = []
         for level, area, geojson in cur.fetchall():
