@@ -14,6 +14,7 @@ time (higher is better), median and p95 of the runs; the note gives the absolute
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -99,10 +100,8 @@ def _project_run(browser, base: str, zona: str, comune: str, point, capture: dic
     if capture is not None:
         def on_response(r):
             if r.url.startswith(base) and r.request.resource_type in ("fetch", "xhr") and r.ok:
-                try:
+                with contextlib.suppress(Exception):  # a body the browser dropped is simply not replayed
                     log.append((r.url, r.body()))
-                except Exception:  # noqa: BLE001 - a body the browser dropped is simply not replayed
-                    pass
         page.on("response", on_response)
     page.goto(f"{base}/mappa/", wait_until="load")
     page.wait_for_function(WAIT_IDLE, arg=0, timeout=TIMEOUT_MS)
