@@ -8,10 +8,10 @@ from datetime import datetime
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -125,9 +125,9 @@ def _versions(versions: list[dict]) -> list[dict]:
         else:
             event = _("caricamento dei dati")
         code = v.get("comune") or ""
-        shown.append({**v, "loaded_at": when, "event": event,
-                      "comune_name": names.get(code, code),
-                      "rows": number_format(v["rows"], force_grouping=True) if isinstance(v.get("rows"), int) else None})
+        rows = v.get("rows")
+        shown.append({**v, "loaded_at": when, "event": event, "comune_name": names.get(code, code),
+                      "rows": number_format(rows, force_grouping=True) if isinstance(rows, int) else None})
     return shown
 
 

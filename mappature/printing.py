@@ -25,7 +25,7 @@ from pyproj import Transformer
 
 from layers.models import Layer
 
-from .errors import FilterError
+from .errors import FilterError, UnknownLayerError
 from .filters import MapFilter
 from .layer_list import classification
 from .queries_summary import summary
@@ -129,19 +129,20 @@ def layer_filter(layer: Layer, flt: MapFilter, lang: str) -> str:
         return ""
     try:
         source = resolve(layer, lang)
-    except Exception:  # noqa: BLE001 - a layer the map cannot read is drawn unfiltered by MapServer
+    except UnknownLayerError:  # a relation the map cannot read: MapServer draws it as it can, unfiltered
         return ""
     where, params = source.where(flt)
     if where == "TRUE":
         return ""
     if source.is_realizzazioni:
-        ids = _query(f"SELECT t.id FROM {source.table} t WHERE {where} ORDER BY t.id LIMIT %s",
-                     [*params, MAX_FILTER_IDS + 1])
+        # The relation is quoted by LayerSource, the WHERE is the web map's own with bound values.
+        sql = f"SELECT t.id FROM {source.table} t WHERE {where} ORDER BY t.id LIMIT %s"  # noqa: S608
+        ids = _query(sql, [*params, MAX_FILTER_IDS + 1])
         if len(ids) > MAX_FILTER_IDS:
             raise FilterError(_("Troppi interventi selezionati per la stampa: restringere i filtri."))
         return f"<Filter>{_any_of('id', ids)}</Filter>"
     # Other layers follow the territory only (source.where), by their ISTAT code.
-    codes = _query(f"SELECT DISTINCT t.istat_code FROM {source.table} t WHERE {where}", params)
+    codes = _query(f"SELECT DISTINCT t.istat_code FROM {source.table} t WHERE {where}", params)  # noqa: S608
     return f"<Filter>{_any_of('istat_code', codes)}</Filter>"
 
 

@@ -96,8 +96,8 @@ def test_print_filter_lists_the_interventions_the_web_map_shows(client, realizza
     flt = parse_filter(query)
     expected = client.get("/api/layers/realizzazioni/features", {**query, "limit": 1000, "geometry": "0"}).json()
     expected_ids = sorted(int(f["id"]) for f in expected["features"])
-    found = [int(x) for x in re.findall(r"<Literal>(\d+)</Literal>", layer_filter(Layer.objects.get(slug="realizzazioni"),
-                                                                                  flt, "it"))]
+    printed = layer_filter(Layer.objects.get(slug="realizzazioni"), flt, "it")
+    found = [int(x) for x in re.findall(r"<Literal>(\d+)</Literal>", printed)]
     assert sorted(found) == expected_ids and 0 < len(found) < len(realizzazioni)
     base = {"layers": "realizzazioni", "paper": "A4", "orientation": "landscape", "scale": "250000",
             "center": "9.19,45.48"}
