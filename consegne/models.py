@@ -204,5 +204,13 @@ class AuditEntry(models.Model):
     def object_label(self) -> str:
         return str(self.OBJECT_LABELS.get(self.object_type, self.object_type))
 
+    @property
+    def who(self) -> str:
+        """The person's full name when known (the username otherwise); background work is "sistema"."""
+        if self.username == "sistema" and self.user_id is None:
+            return str(_("sistema"))
+        full = self.user.get_full_name() if self.user_id and self.user else ""
+        return full or self.username
+
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.object_type}#{self.object_id}"

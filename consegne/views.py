@@ -206,7 +206,7 @@ def review(request, pk: int):
                           "removed": _("rimosso nella bozza"), "same": _("invariato")},
         "history": PgtAtto.objects.filter(comune=consegna.comune).exclude(state=PgtAtto.State.BOZZA)
                                   .order_by("-published_at"),
-        "audit": AuditEntry.objects.filter(istat_code=consegna.comune.istat_code)[:30],
+        "audit": AuditEntry.objects.filter(istat_code=consegna.comune.istat_code).select_related("user")[:30],
         "sections": extensions.review_sections(request, consegna),
     })
 

@@ -126,3 +126,33 @@ def _overlaps(layer: Layer, box: dict) -> bool:
         return False
     return not (extent["east"] < box["west"] or extent["west"] > box["east"]
                 or extent["north"] < box["south"] or extent["south"] > box["north"])
+
+
+def download_rows(layer: Layer, limit: int) -> tuple[list[str], list[tuple]]:
+    """Up to ``limit`` features for a download: the declared attributes then the geometry as WKT in
+    EPSG:4326 (6 decimals), in a stable order (the source's primary ordering by geometry is not kept)."""
+    from psycopg import sql
+
+    if layer.kind != Layer.Kind.VECTOR:
+        raise SourceError("Solo gli strati vettoriali si scaricano in GeoJSON o CSV.")
+    names = [a["name"] for a in layer.attributes]
+    query = sql.SQL("SELECT {cols}ST_AsText(ST_Transform({g}, 4326), 6) FROM {src} WHERE {g} IS NOT NULL "
+                    "ORDER BY {order} LIMIT %s").format(
+        cols=sql.SQL("").join(sql.SQL("{}::text, ").format(sql.Identifier(n)) for n in names),
+        g=sql.Identifier(GEOM), src=sql.Identifier(layer.source),
+        order=sql.SQL(", ").join([*(sql.Identifier(n) for n in names[:1]), sql.SQL("ST_XMin({})").format(
+            sql.Identifier(GEOM))]))
+    with connection.cursor() as cur:
+        cur.execute(query.as_string(connection.connection), [limit])
+        return [*names, "wkt"], cur.fetchall()
+
+
+def feature_count(layer: Layer, at_most: int) -> int:
+    """How many features the layer's source holds, counting no further than ``at_most`` (bounded work)."""
+    from psycopg import sql
+
+    query = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {src} WHERE {g} IS NOT NULL LIMIT %s) f").format(
+        src=sql.Identifier(layer.source), g=sql.Identifier(GEOM))
+    with connection.cursor() as cur:
+        cur.execute(query.as_string(connection.connection), [at_most])
+        return cur.fetchone()[0]

@@ -1,13 +1,19 @@
 """Catalogue pages and their small JSON API: thin edges over layers.catalogue, metadata and sources."""
 
+import csv
 import hashlib
+import io
+from datetime import datetime
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import catalogue, sources
@@ -80,11 +86,13 @@ def layer_page(request, slug: str):
     layer = _visible_layer(request, slug)
     lang = _lang()
     links = catalogue.links(layer, request)
+    record = rndt_record(layer, lang=lang, distributions=links)
     classification = layer.classification()
     context = {
         "layer": layer,
         "lang": lang,
-        "record": rndt_record(layer, lang=lang, distributions=links),
+        "record": record,
+        "versions": _versions(record["lineage"]["versions"]),
         "legend": classification.legend(lang),
         "preview_style": classification.as_json(lang),
         "attributes": [{"name": a["name"], "label": a.get(f"label_{lang}") or a["label_it"]} for a in layer.attributes],
@@ -93,6 +101,34 @@ def layer_page(request, slug: str):
         "preview_limit": settings.REMIX["PREVIEW_MAX_FEATURES"],
     }
     return render(request, "layers/layer.html", context)
+
+
+def _versions(versions: list[dict]) -> list[dict]:
+    """The lineage entries as the versions table shows them: event, comune name, rows and the local time.
+
+    ETL loads record ``rows`` (and ``restored_from`` for a restore); published PGT deliveries record
+    ``evento`` and the ``comune``'s ISTAT code, named here through the catalogue's places provider.
+    """
+    provider = catalogue.places()
+    names = dict(provider.choices()) if provider and any(v.get("comune") for v in versions) else {}
+    events = {"pubblicazione": _("pubblicazione"), "ripristino": _("ripristino")}
+    shown = []
+    for v in versions:
+        try:
+            when = timezone.localtime(datetime.fromisoformat(v["loaded_at"]))
+        except (KeyError, TypeError, ValueError):
+            when = None
+        if v.get("evento"):
+            event = events.get(v["evento"], v["evento"])
+        elif v.get("restored_from"):
+            event = _("ripristino della versione %(version)s") % {"version": v["restored_from"]}
+        else:
+            event = _("caricamento dei dati")
+        code = v.get("comune") or ""
+        rows = v.get("rows")
+        shown.append({**v, "loaded_at": when, "event": event, "comune_name": names.get(code, code),
+                      "rows": number_format(rows, force_grouping=True) if isinstance(rows, int) else None})
+    return shown
 
 
 @require_GET
@@ -107,6 +143,60 @@ def preview_geojson(request, slug: str):
     except ValueError:
         limit = cap
     response = HttpResponse(sources.preview_geojson(layer, limit), content_type="application/geo+json")
+    response["X-Remix-Data-Version"] = str(layer.data_version)
+    return response
+
+
+def _download_cap() -> int:
+    return int(settings.REMIX.get("OGC_SERVICE", {}).get("max_features", 10000))
+
+
+def _vector_for_download(request, slug: str) -> Layer:
+    layer = _visible_layer(request, slug)
+    if layer.kind != Layer.Kind.VECTOR:
+        raise Http404("Lo strato non è vettoriale")
+    return layer
+
+
+def _too_many(layer: Layer):
+    """A layer larger than the cap is not cut silently: the answer says so and points to the GeoPackage export."""
+    cap = _download_cap()
+    if sources.feature_count(layer, cap + 1) > cap:
+        message = _("Lo strato «%(title)s» ha più dei %(cap)s elementi scaricabili qui: usa l'esportazione "
+                    "GeoPackage, che sceglie un'area.") % {"title": layer.title(_lang()),
+                                                           "cap": number_format(cap, force_grouping=True)}
+        return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+    return None
+
+
+@require_GET
+def download_geojson(request, slug: str):
+    """Every feature of a vector layer (up to the OGC service's max_features) as a GeoJSON file in EPSG:4326."""
+    layer = _vector_for_download(request, slug)
+    refused = _too_many(layer)
+    if refused:
+        return refused
+    response = HttpResponse(sources.preview_geojson(layer, _download_cap()), content_type="application/geo+json")
+    response["Content-Disposition"] = f'attachment; filename="{layer.slug}.geojson"'
+    response["X-Remix-Data-Version"] = str(layer.data_version)
+    return response
+
+
+@require_GET
+def download_csv(request, slug: str):
+    """Every feature of a vector layer as CSV (UTF-8 with BOM for spreadsheets): attributes, then WKT in EPSG:4326."""
+    layer = _vector_for_download(request, slug)
+    refused = _too_many(layer)
+    if refused:
+        return refused
+    header, rows = sources.download_rows(layer, _download_cap())
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{layer.slug}.csv"'
     response["X-Remix-Data-Version"] = str(layer.data_version)
     return response
 

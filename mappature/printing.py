@@ -2,9 +2,11 @@
 
 The map image is a WMS GetMap run in-process by MapServer (``layers.ogc.service.dispatch``, the same
 map the user's QGIS would get) at the chosen scale in EPSG:32632, so every layer switched on is
-drawn — none is dropped for being tiled or clustered in the browser. Around it: title, date, scale
-bar and north arrow (computed here from the scale), the legend of the layers switched on, the
-selection's summary and the sources and attributions of the layers.
+drawn — none is dropped for being tiled or clustered in the browser. The selection and filters apply to
+the image as on the web map (``LayerSource.where``): each filtered layer gets a MapServer WMS ``FILTER``
+(OGC Filter Encoding, MS RFC 118) on its ISTAT code or on the ids of the interventions that match.
+Around it: title, date, scale bar and north arrow (computed here from the scale), the legend of the
+layers switched on, the selection's summary and the sources and attributions of the layers.
 """
 
 from __future__ import annotations
@@ -14,23 +16,27 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
+from xml.sax.saxutils import escape
 
+from django.db import connection
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from pyproj import Transformer
 
 from layers.models import Layer
 
-from .errors import FilterError
+from .errors import FilterError, UnknownLayerError
 from .filters import MapFilter
 from .layer_list import classification
 from .queries_summary import summary
+from .sources import resolve
 
 PAPERS = {"A4": (210, 297), "A3": (297, 420)}
 MARGIN_MM = 10
 DPI = 150
 MIN_SCALE, MAX_SCALE = 500, 2_000_000
 MAX_LAYERS = 30
+MAX_FILTER_IDS = 2000  # interventions listed in a print FILTER; more → FilterError (never a silently wrong map)
 _TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:32632", always_xy=True)
 
 
@@ -99,17 +105,68 @@ def scale_bar(req: PrintRequest) -> dict:
     return {"mm": mm, "half_mm": mm / 2, "label": label}
 
 
-def _wms_image(user, req: PrintRequest, slugs: list[str], lang: str) -> bytes:
+def _equal(name: str, value) -> str:
+    return (f"<PropertyIsEqualTo><PropertyName>{escape(name)}</PropertyName>"
+            f"<Literal>{escape(str(value))}</Literal></PropertyIsEqualTo>")
+
+
+def _any_of(name: str, values) -> str:
+    values = list(values)
+    if not values:
+        return _equal(name, "-1") if name == "id" else _equal(name, "")  # matches nothing
+    parts = "".join(_equal(name, v) for v in values)
+    return f"<Or>{parts}</Or>" if len(values) > 1 else parts
+
+
+def layer_filter(layer: Layer, flt: MapFilter, lang: str) -> str:
+    """The OGC filter that restricts one layer to the selection, as the web map does; "" when none applies.
+
+    Interventions (several comuni, attribute filters) are listed by id, computed with the web map's own
+    WHERE; layers with an ISTAT code are restricted by code; the others (rasters, stations) are drawn whole,
+    as on the web map.
+    """
+    if flt.is_empty or layer.kind != Layer.Kind.VECTOR:
+        return ""
+    try:
+        source = resolve(layer, lang)
+    except UnknownLayerError:  # a relation the map cannot read: MapServer draws it as it can, unfiltered
+        return ""
+    where, params = source.where(flt)
+    if where == "TRUE":
+        return ""
+    if source.is_realizzazioni:
+        # The relation is quoted by LayerSource, the WHERE is the web map's own with bound values.
+        sql = f"SELECT t.id FROM {source.table} t WHERE {where} ORDER BY t.id LIMIT %s"  # noqa: S608
+        ids = _query(sql, [*params, MAX_FILTER_IDS + 1])
+        if len(ids) > MAX_FILTER_IDS:
+            raise FilterError(_("Troppi interventi selezionati per la stampa: restringere i filtri."))
+        return f"<Filter>{_any_of('id', ids)}</Filter>"
+    # Other layers follow the territory only (source.where), by their ISTAT code.
+    codes = _query(f"SELECT DISTINCT t.istat_code FROM {source.table} t WHERE {where}", params)  # noqa: S608
+    return f"<Filter>{_any_of('istat_code', codes)}</Filter>"
+
+
+def _query(sql: str, params: list) -> list:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [row[0] for row in cur.fetchall()]
+
+
+def _wms_image(user, req: PrintRequest, slugs: list[str], lang: str, filters: list[str] | None = None) -> bytes:
     from layers.ogc import service
 
     w_mm, h_mm = req.map_mm
     width, height = round(w_mm / 25.4 * DPI), round(h_mm / 25.4 * DPI)
-    query = urlencode({
+    params = {
         "SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": ",".join(slugs), "STYLES": "",
         "CRS": "EPSG:32632", "BBOX": ",".join(f"{v:.2f}" for v in map_extent(req)), "WIDTH": width,
         "HEIGHT": height, "FORMAT": "image/png", "TRANSPARENT": "FALSE", "BGCOLOR": "0xFFFFFF",
         "MAP_RESOLUTION": DPI,
-    })
+    }
+    if filters and any(filters):
+        # MapServer's vendor FILTER: one parenthesised filter per layer, in LAYERS order, "()" for none.
+        params["FILTER"] = "".join(f"({f})" for f in filters)
+    query = urlencode(params)
     answer = service.dispatch(user, query, "http://localhost/ows", lang=lang)
     if answer.status != 200 or not answer.content_type.startswith("image/"):
         raise FilterError(_("Il servizio WMS non ha prodotto l'immagine della mappa: %(detail)s")
@@ -125,7 +182,8 @@ def render_pdf(user, req: PrintRequest, flt: MapFilter, lang: str) -> bytes:
     chosen = [visible[s] for s in req.layers if s in visible]
     # Reference layers first would hide the rest: WMS draws in LAYERS order, the first at the bottom.
     order = sorted(chosen, key=lambda layer: 0 if layer.geometry_type.upper().endswith("POLYGON") else 1)
-    image = _wms_image(user, req, [layer.slug for layer in order], lang) if order else b""
+    filters = [layer_filter(layer, flt, lang) for layer in order]
+    image = _wms_image(user, req, [layer.slug for layer in order], lang, filters) if order else b""
     legend = []
     for layer in chosen:
         _style, rows = classification(layer, lang)

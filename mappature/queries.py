@@ -107,3 +107,16 @@ def comune_at(lon: float, lat: float) -> dict | None:
 def comuni_index() -> list[dict]:
     """ISTAT code, name and zona of every comune, for the map's selection lists."""
     return list(Comune.objects.order_by("name").values("istat_code", "name", "zona__code"))
+
+
+def nil_index() -> list[dict]:
+    """Milano's NIL (number, name, comune and WGS84 bounding box [west, south, east, north]) for the map's
+    place search; empty until the milano_nil dataset is loaded."""
+    sql = """SELECT feature_key, name, istat_code, ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)
+               FROM (SELECT feature_key, name, istat_code, Box2D(ST_Transform(geom, 4326)) AS b
+                       FROM mappature_thematicfeature WHERE layer = %s AND geom IS NOT NULL) f
+              ORDER BY name"""
+    with connection.cursor() as cur:
+        cur.execute(sql, ["milano_nil"])
+        return [{"id": key, "name": name, "istat_code": code, "bbox": [round(v, 6) for v in box]}
+                for key, name, code, *box in cur.fetchall()]

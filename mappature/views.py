@@ -43,7 +43,7 @@ def webmap(request):
         "basemaps": remix.get("BASEMAPS", []), "default_basemap": remix.get("DEFAULT_BASEMAP", "none"),
         "default_layers": remix.get("MAP_DEFAULT_LAYERS", []),
         "zone": [{"code": z["code"], "name": z["name"]} for z in queries.zone_summary()],
-        "comuni": queries.comuni_index(), "strings": _webmap_strings(),
+        "comuni": queries.comuni_index(), "nil": queries.nil_index(), "strings": _webmap_strings(),
         "can_move": request.user.has_perm("mappature.change_realizzazione"),
     }
     return render(request, "mappature/webmap.html", {
@@ -104,6 +104,8 @@ def _webmap_strings() -> dict:
                           "status": _("Stato"), "domain": _("Ambito tematico"), "year": _("Anno"),
                           "amount_min": _("Importo minimo"), "amount_max": _("Importo massimo")},
         "no_comune": _("Nessun comune corrisponde a «%(q)s»."),
+        "no_place": _("Nessun comune né NIL di Milano corrisponde a «%(q)s»."),
+        "nil_label": _("%(name)s (NIL %(id)s, Milano)"),
         "measure_hint": _("Clic sulla mappa per i punti; doppio clic per finire."),
         "measure_distance": _("Distanza"),
         "measure_area": _("Area"),

@@ -44,7 +44,7 @@
   }
 
   function fitExtent() {
-    if (extent) { map.fitBounds([[extent.south, extent.west], [extent.north, extent.east]]); }
+    if (extent) { map.fitBounds([[extent.south, extent.west], [extent.north, extent.east]], { maxZoom: 16 }); }
   }
 
   if (el.dataset.kind !== "vector") {
@@ -52,6 +52,7 @@
       L.rectangle([[extent.south, extent.west], [extent.north, extent.east]], { color: "#d73027", fill: false }).addTo(map);
     }
     fitExtent();
+    el.dataset.bounds = map.getBounds().toBBoxString();
     el.dataset.loaded = "0";
     return;
   }
@@ -65,7 +66,9 @@
         },
         onEachFeature: function (feature, l) { l.bindPopup(popup(feature)); },
       }).addTo(map);
-      if (data.features.length) { map.fitBounds(layer.getBounds()); } else { fitExtent(); }
+      // Fitted to the layer's whole data extent (the preview may hold only its first features).
+      if (extent) { fitExtent(); } else if (data.features.length) { map.fitBounds(layer.getBounds(), { maxZoom: 16 }); }
+      el.dataset.bounds = map.getBounds().toBBoxString();
       el.dataset.loaded = String(data.features.length);
     })
     .catch(function () { el.dataset.loaded = "error"; });

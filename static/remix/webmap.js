@@ -336,17 +336,35 @@
       const o = document.createElement("option"); o.value = c.name; list.appendChild(o);
       const o2 = document.createElement("option"); o2.value = "comune:" + c.istat_code; o2.textContent = c.name; cmp.appendChild(o2);
     });
+    const nils = CFG.nil || [];
+    const nilLabel = function (n) { return T.nil_label.replace("%(name)s", n.name).replace("%(id)s", n.id); };
+    nils.forEach(function (n) { const o = document.createElement("option"); o.value = nilLabel(n); list.appendChild(o); });
     // A partial name finds the comune ("sesto", "cinisello", "san donato"), accents and apostrophes aside:
     // the exact name first, then the names that start with it, then those that contain it.
     const fold = function (t) { return t.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, " ").trim(); };
+    // Milano is searched by NIL too: a NIL's label from the list, else (no comune matching) a NIL's name
+    // or part of it ("brera", "nolo"): Milano is selected and the map framed on the NIL.
+    function pickNil(n) {
+      selectTerritory("", n.istat_code, false);
+      map.fitBounds([[n.bbox[1], n.bbox[0]], [n.bbox[3], n.bbox[2]]], { animate: false });
+      input.value = nilLabel(n); input.dataset.nil = n.id;
+    }
+    function findIn(items, name) {
+      return items.find(function (x) { return fold(x.name) === name; }) ||
+        items.find(function (x) { return fold(x.name).indexOf(name) === 0; }) ||
+        items.find(function (x) { return (" " + fold(x.name)).indexOf(" " + name) >= 0; }) ||
+        items.find(function (x) { return fold(x.name).indexOf(name) >= 0; });
+    }
     function pick() {
       const name = fold(input.value);
       if (!name) { return; }
-      const c = CFG.comuni.find(function (x) { return fold(x.name) === name; }) ||
-        CFG.comuni.find(function (x) { return fold(x.name).indexOf(name) === 0; }) ||
-        CFG.comuni.find(function (x) { return (" " + fold(x.name)).indexOf(" " + name) >= 0; }) ||
-        CFG.comuni.find(function (x) { return fold(x.name).indexOf(name) >= 0; });
-      if (c) { selectTerritory("", c.istat_code, true); } else { setStatus(T.no_comune.replace("%(q)s", input.value)); }
+      delete input.dataset.nil;
+      const labelled = nils.find(function (n) { return fold(nilLabel(n)) === name; });
+      if (labelled) { pickNil(labelled); return; }
+      const c = findIn(CFG.comuni, name);
+      if (c) { selectTerritory("", c.istat_code, true); return; }
+      const n = findIn(nils, name);
+      if (n) { pickNil(n); } else { setStatus(T.no_place.replace("%(q)s", input.value)); }
     }
     input.addEventListener("change", pick);
     input.addEventListener("keydown", function (e) { if (e.key === "Enter") { pick(); } });

@@ -204,3 +204,48 @@ def test_review_of_a_variante_draws_both_versions_as_tiles(page, live_server, co
         page.wait_for_function(f"Number(document.querySelector('{selector}').dataset.loaded) > 0", timeout=20000)
         assert page.evaluate(DRAWN_PIXELS, selector) > 0, selector
     expect(page.locator('#review-legend li[data-change="removed"]')).to_be_visible()
+
+
+def test_review_legend_sits_beside_the_maps_and_the_audit_log_names_people_and_acts(page, live_server, comuni,
+                                                                                    live_settings):
+    """The review maps keep their whole area (the legend never covers them, on a laptop or a narrow window) and
+    the activity log says who did what with names, not usernames or codes."""
+    from background.testing import run_jobs
+    from consegne import actions
+    from mappature.models import Comune
+    from tests.consegne.conftest import ACT, uploaded
+
+    tecnico = make_user("tecnico.besate", Membership.Role.TECNICO, BESATE)
+    tecnico.first_name, tecnico.last_name = "Giulia", "Ferrari"
+    tecnico.save()
+    staff = make_user("revisore.cmm", Membership.Role.STAFF)
+    besate = Comune.objects.get(istat_code=BESATE)
+    actions.submit(tecnico, besate, uploaded("good_32632.gpkg"), ACT)
+    run_jobs()
+    actions.publish(staff, besate.consegne.get())
+    variante = actions.submit(tecnico, besate, uploaded("variante_32632.gpkg"), ACT)
+    run_jobs()
+
+    login(page, live_server, staff.username)
+    for width in (1280, 700):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{live_server.url}/consegne/{variante.pk}/revisione/")
+        page.wait_for_function("Number(document.querySelector('#map-new').dataset.loaded) > 0", timeout=20000)
+        legend = page.locator("#review-legend").bounding_box()
+        for selector in ("#map-new", "#map-old"):
+            box = page.locator(selector).bounding_box()
+            assert box["height"] >= 300, (width, selector, box)
+            overlap_x = min(box["x"] + box["width"], legend["x"] + legend["width"]) - max(box["x"], legend["x"])
+            overlap_y = min(box["y"] + box["height"], legend["y"] + legend["height"]) - max(box["y"], legend["y"])
+            assert overlap_x <= 0 or overlap_y <= 0, (width, selector, box, legend)
+        # Nothing covers the legend either: the element at its centre is the legend itself.
+        page.locator("#review-legend").scroll_into_view_if_needed()
+        centre = page.evaluate("""() => { const r = document.querySelector('#review-legend li').getBoundingClientRect();
+            const e = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+            return !!(e && e.closest('#review-legend')); }""")
+        assert centre, width
+    audit = page.locator("#audit")
+    expect(audit).to_contain_text("Giulia Ferrari")
+    expect(audit).to_contain_text("Besate")
+    assert "tecnico.besate" not in audit.inner_text()
+    assert "caricamento_" not in audit.inner_text() and "pubblicazione_" not in audit.inner_text()

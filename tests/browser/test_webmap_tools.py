@@ -1,6 +1,7 @@
 """The map's tools as G3W-SUITE/Lizmap users expect them: print PDF, measure, table, chips, search, tabs."""
 
 import math
+import re
 import subprocess
 
 import pytest
@@ -142,3 +143,28 @@ def test_summary_is_one_click_away_and_groups_collapse(page, live_server, map_da
     expect(groups.first.locator("summary")).to_have_text("Opportunità")
     groups.first.locator("summary").click()
     assert groups.first.get_attribute("open") is None
+
+
+@pytest.mark.parametrize(("typed", "nil"), [("brera", "BRERA"), ("nolo", "LORETO - CASORETTO - NOLO")])
+def test_place_search_finds_milano_nil(page, live_server, map_data, load_source, typed, nil):
+    """A NIL name (or part of it) selects Milano and frames the map on that NIL; a comune name still wins."""
+    import geopandas
+    from django.conf import settings
+
+    load_source("milano_nil")
+    nils = geopandas.read_file(settings.REMIX["DATA_DIR"] / "milano" / "ds964_nil_wm.geojson").to_crs(4326)
+    west, south, east, north = nils[nils["NIL"] == nil].total_bounds
+    open_map(page, live_server)
+    page.fill("#comune-search", typed)
+    page.press("#comune-search", "Enter")
+    expect(page.locator("#selection-title")).to_have_text("Milano")
+    expect(page.locator("#comune-search")).to_have_value(re.compile(re.escape(nil) + r" \(NIL \d+, Milano\)"))
+    page.wait_for_function("document.querySelector('#comune-search').dataset.nil", timeout=5000)
+    bounds = page.evaluate("(() => { const b = window.RemixMap.getBounds(); "
+                           "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })()")
+    centre_lon, centre_lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    assert west <= centre_lon <= east and south <= centre_lat <= north
+    assert bounds[2] - bounds[0] < 4 * (east - west) + 0.01  # framed on the NIL, not on all of Milano
+    page.fill("#comune-search", "magenta")  # a comune (Magenta) before the NIL "MAGENTA - S. VITTORE"
+    page.press("#comune-search", "Enter")
+    expect(page.locator("#selection-title")).to_have_text("Magenta")
