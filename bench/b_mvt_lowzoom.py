@@ -11,12 +11,11 @@ reported: warm-cache throughput (the same tiles again) and the largest tile agai
 from __future__ import annotations
 
 import math
-import random
 import time
 import urllib.request
 
 from . import Context, Result
-from .b_mvt_tiles import CMM_BBOX, _tile_xy
+from .b_mvt_tiles import sample_tiles
 from .mapdata import BENCH_VIEW, bench_database, http_server, raw_connection
 
 ZOOMS = range(8, 13)
@@ -25,16 +24,6 @@ CLASSES = ("tessuto_urbano_consolidato", "aree_agricole", "consumo_suolo", "ambi
            "ambiti_rigenerazione", "aree_dismesse")
 AREA_TOLERANCE = 0.02
 _WORLD = 2 * math.pi * 6378137
-
-
-def sample_tiles(per_zoom: int, seed: int = 11) -> list[tuple[int, int, int]]:
-    rng, out = random.Random(seed), []
-    for z in ZOOMS:
-        x0, y1 = _tile_xy(CMM_BBOX[0], CMM_BBOX[1], z)
-        x1, y0 = _tile_xy(CMM_BBOX[2], CMM_BBOX[3], z)
-        grid = [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
-        out += sorted(rng.sample(grid, min(per_zoom, len(grid))))
-    return out
 
 
 def _layer():
@@ -124,7 +113,7 @@ def run(ctx: Context) -> list[Result]:
     from mappature import overviews
     from mappature.models import TileCache
 
-    tiles = sample_tiles(4 if ctx.quick else 12)
+    tiles = sample_tiles(4 if ctx.quick else 12, seed=11, zooms=ZOOMS)
     with bench_database(ctx.scale) as n_features, http_server() as base:
         layer = _layer()
         started = time.perf_counter()

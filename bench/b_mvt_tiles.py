@@ -27,9 +27,9 @@ def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
-def sample_tiles(per_zoom: int, seed: int = 7) -> list[tuple[int, int, int]]:
+def sample_tiles(per_zoom: int, seed: int = 7, zooms: range = ZOOMS) -> list[tuple[int, int, int]]:
     rng, out = random.Random(seed), []
-    for z in ZOOMS:
+    for z in zooms:
         x0, y1 = _tile_xy(CMM_BBOX[0], CMM_BBOX[1], z)
         x1, y0 = _tile_xy(CMM_BBOX[2], CMM_BBOX[3], z)
         grid = [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
