@@ -17,9 +17,14 @@ class JobFailuresMixin:
         failures = JobFailure.objects.filter(kind=self.job_kind, object_id=obj.pk).order_by("id") if obj else []
         if not failures:
             return "-"
-        return format_html_join("", "<p><b>{} · tentativo {}{}</b>: {}</p><pre style='white-space: pre-wrap'>{}</pre>",
-                                ((f.created_at, f.attempt + 1, "" if f.final else " (ripreso)", f.reason,
-                                  f.traceback or "-") for f in failures))
+        return format_html_join(
+            "",
+            "<p><b>{} · tentativo {}{}</b>: {}</p><pre style='white-space: pre-wrap'>{}</pre>",
+            (
+                (f.created_at, f.attempt + 1, "" if f.final else " (ripreso)", f.reason, f.traceback or "-")
+                for f in failures
+            ),
+        )
 
 
 @admin.register(JobFailure)
@@ -27,8 +32,17 @@ class JobFailureAdmin(admin.ModelAdmin):
     list_display = ("created_at", "kind", "object_id", "task_name", "attempt", "final", "short_reason")
     list_filter = ("kind", "final", "task_name")
     search_fields = ("reason", "traceback", "=object_id", "=job_id")
-    readonly_fields = ("kind", "object_id", "task_name", "job_id", "attempt", "final", "reason", "formatted_traceback",
-                       "created_at")
+    readonly_fields = (
+        "kind",
+        "object_id",
+        "task_name",
+        "job_id",
+        "attempt",
+        "final",
+        "reason",
+        "formatted_traceback",
+        "created_at",
+    )
     exclude = ("traceback",)
 
     @admin.display(description="motivo")

@@ -50,8 +50,11 @@ def conf(key: str):
 
 def retry_strategy() -> RetryStrategy:
     """Retry transient failures only, waiting a little longer each time (the database may be restarting)."""
-    return RetryStrategy(max_attempts=conf("transient_retries"), exponential_wait=conf("transient_wait_s"),
-                         retry_exceptions=set(TRANSIENT_ERRORS))
+    return RetryStrategy(
+        max_attempts=conf("transient_retries"),
+        exponential_wait=conf("transient_wait_s"),
+        retry_exceptions=set(TRANSIENT_ERRORS),
+    )
 
 
 @dataclass(frozen=True)
@@ -80,15 +83,22 @@ def register(kind: JobKind) -> JobKind:
     return kind
 
 
-def record_failure(kind: str, object_id: int | None, context, err: BaseException | None, reason: str,
-                   final: bool = True) -> None:
+def record_failure(
+    kind: str, object_id: int | None, context, err: BaseException | None, reason: str, final: bool = True
+) -> None:
     """Keep the reason and traceback of a failure for staff (never lets a second error escape)."""
     job = getattr(context, "job", None)
     try:
         JobFailure.objects.create(
-            kind=kind, object_id=object_id, task_name=getattr(job, "task_name", "") or "",
-            job_id=getattr(job, "id", None), attempt=getattr(job, "attempts", 0) or 0, final=final,
-            reason=reason, traceback="".join(tb.format_exception(err)) if err is not None else "")
+            kind=kind,
+            object_id=object_id,
+            task_name=getattr(job, "task_name", "") or "",
+            job_id=getattr(job, "id", None),
+            attempt=getattr(job, "attempts", 0) or 0,
+            final=final,
+            reason=reason,
+            traceback="".join(tb.format_exception(err)) if err is not None else "",
+        )
     except Exception:  # the database may be the very thing that failed
         log.exception("could not record the failure of %s %s", kind, object_id)
 
@@ -129,14 +139,17 @@ def _give_up_quietly(kind: JobKind, object_id: int, reason: str) -> None:
 def live_ids(kind: JobKind) -> set[int]:
     """Ids of the domain rows that have a job waiting or running."""
     with connection.cursor() as cur:
-        cur.execute("SELECT DISTINCT (args ->> %s)::bigint FROM procrastinate_jobs"
-                    " WHERE task_name = %s AND status = ANY(%s::procrastinate_job_status[])",
-                    [kind.arg, kind.task_name, list(LIVE)])
+        cur.execute(
+            "SELECT DISTINCT (args ->> %s)::bigint FROM procrastinate_jobs"
+            " WHERE task_name = %s AND status = ANY(%s::procrastinate_job_status[])",
+            [kind.arg, kind.task_name, list(LIVE)],
+        )
         return {row[0] for row in cur.fetchall() if row[0] is not None}
 
 
-STALLED_REASON = ("il processo che eseguiva il lavoro si è interrotto {n} volte (arresto del server o del "
-                  "database): lavoro annullato")
+STALLED_REASON = (
+    "il processo che eseguiva il lavoro si è interrotto {n} volte (arresto del server o del database): lavoro annullato"
+)
 RESUMED_REASON = "il processo che eseguiva il lavoro si è interrotto: lavoro ripreso da capo"
 ORPHAN_REASON = "lavoro interrotto: nessun processo lo stava più eseguendo"
 
@@ -153,6 +166,7 @@ async def recover(job_manager) -> dict:
             finally:  # the executor thread keeps no session
                 if not connection.in_atomic_block:
                     connection.close()
+
         return _to_thread(call)
 
     done = {"resumed": [], "failed": []}
@@ -164,14 +178,14 @@ async def recover(job_manager) -> dict:
             if job.attempts < conf("crash_retries"):
                 await job_manager.retry_job(job)
                 done["resumed"].append(job.id)
-                await sync_to_async(record_failure)(kind.name if kind else "other", object_id, _Ctx(job), None,
-                                                    RESUMED_REASON, final=False)
+                await sync_to_async(record_failure)(
+                    kind.name if kind else "other", object_id, _Ctx(job), None, RESUMED_REASON, final=False
+                )
             else:
                 await job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
                 done["failed"].append(job.id)
                 reason = STALLED_REASON.format(n=job.attempts + 1)
-                await sync_to_async(record_failure)(kind.name if kind else "other", object_id, _Ctx(job), None,
-                                                    reason)
+                await sync_to_async(record_failure)(kind.name if kind else "other", object_id, _Ctx(job), None, reason)
                 if kind and object_id is not None:
                     await sync_to_async(_give_up_quietly)(kind, object_id, reason)
         except Exception:  # another worker got there first, or the job ended meanwhile
@@ -221,8 +235,11 @@ def drop_orphan_etl_stages() -> list[str]:
                          AND substr(c.relname, 11)::int NOT IN (SELECT pid FROM pg_stat_activity)""")
         names = [row[0] for row in cur.fetchall()]
         for name in names:
-            cur.execute(psycopg.sql.SQL("DROP TABLE IF EXISTS {}").format(psycopg.sql.Identifier(name)).as_string(
-                cur.cursor.connection))
+            cur.execute(
+                psycopg.sql.SQL("DROP TABLE IF EXISTS {}")
+                .format(psycopg.sql.Identifier(name))
+                .as_string(cur.cursor.connection)
+            )
     return names
 
 

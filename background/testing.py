@@ -55,15 +55,22 @@ def run_jobs(queue: str | None = None, raise_errors: bool = False) -> int:
         raise RuntimeError("run_jobs needs the in-memory connector (tests/conftest.py)")
     done = 0
     while True:
-        todo = sorted((row for row in connector.jobs.values() if row["status"] == "todo"
-                       and not row["task_name"].startswith("procrastinate.")
-                       and (queue is None or row["queue_name"] == queue)), key=lambda row: row["id"])
+        todo = sorted(
+            (
+                row
+                for row in connector.jobs.values()
+                if row["status"] == "todo"
+                and not row["task_name"].startswith("procrastinate.")
+                and (queue is None or row["queue_name"] == queue)
+            ),
+            key=lambda row: row["id"],
+        )
         if not todo:
             return done
         row = todo[0]
         row["status"] = "doing"
         task = app.tasks[row["task_name"]]
-        args = ({"context": SimpleNamespace(job=Job.from_row(row), app=app)} if task.pass_context else {})
+        args = {"context": SimpleNamespace(job=Job.from_row(row), app=app)} if task.pass_context else {}
         try:
             task.func(*args.values(), **row["args"])
         except Exception:
@@ -77,5 +84,8 @@ def run_jobs(queue: str | None = None, raise_errors: bool = False) -> int:
 
 def queued(queue: str | None = None) -> list[dict]:
     """The jobs waiting in the in-memory queue."""
-    return [row for row in app.connector.jobs.values()
-            if row["status"] == "todo" and (queue is None or row["queue_name"] == queue)]
+    return [
+        row
+        for row in app.connector.jobs.values()
+        if row["status"] == "todo" and (queue is None or row["queue_name"] == queue)
+    ]

@@ -21,8 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", help="only these benchmarks (module names without b_)")
-    parser.add_argument("--scale", type=int, default=int(os.environ.get("REMIX_BENCH_SCALE", 300_000)),
-                        help="number of PGT polygons of the full-scale set (default 300000)")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=int(os.environ.get("REMIX_BENCH_SCALE", 300_000)),
+        help="number of PGT polygons of the full-scale set (default 300000)",
+    )
     parser.add_argument("--quick", action="store_true", help="a small scale, to check that it all runs")
     args = parser.parse_args(argv)
 
@@ -56,8 +60,10 @@ def _print_table(results) -> None:
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r.name:<28}{r.project:>14.2f}{r.anchor:>14.2f}  {r.unit:<14}{r.ratio:>7.2f}{r.target:>8.2f}  "
-              f"{'yes' if r.met else 'NO'}")
+        print(
+            f"{r.name:<28}{r.project:>14.2f}{r.anchor:>14.2f}  {r.unit:<14}{r.ratio:>7.2f}{r.target:>8.2f}  "
+            f"{'yes' if r.met else 'NO'}"
+        )
 
 
 if __name__ == "__main__":

@@ -38,15 +38,27 @@ def run(ctx: Context) -> list[Result]:
         project = (time.perf_counter() - started) / len(areas)
         css = CSS(filename=str(Path(atlas.__file__).parent / "static" / "indicatori" / "atlante.css"))
         sample = areas[:: max(1, len(areas) // 10)]
-        htmls = [atlas.render_html(a, "it", "data:image/png;base64," + base64.b64encode(atlas.map_png(a)).decode(),
-                                   standalone=True) for a in sample]
+        htmls = [
+            atlas.render_html(
+                a, "it", "data:image/png;base64," + base64.b64encode(atlas.map_png(a)).decode(), standalone=True
+            )
+            for a in sample
+        ]
         started = time.perf_counter()
         for html in htmls:
             HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[css])
         anchor = (time.perf_counter() - started) / len(htmls)
         service.close_connections()
-    return [Result(
-        name="atlas_build", project=project, anchor=anchor, unit="s/sheet", target=0.0, higher_is_better=False,
-        scale=f"{len(areas)} sheets", notes=f"{project:.2f} s per sheet ({project * len(areas):.0f} s in all); "
-                                             "anchor: WeasyPrint alone on the same HTML",
-    )]
+    return [
+        Result(
+            name="atlas_build",
+            project=project,
+            anchor=anchor,
+            unit="s/sheet",
+            target=0.0,
+            higher_is_better=False,
+            scale=f"{len(areas)} sheets",
+            notes=f"{project:.2f} s per sheet ({project * len(areas):.0f} s in all); "
+            "anchor: WeasyPrint alone on the same HTML",
+        )
+    ]

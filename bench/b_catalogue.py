@@ -37,8 +37,11 @@ def run(ctx: Context) -> list[Result]:
     from layers.models import Layer
     from remix.places import comuni
 
-    layers = [layer for layer in Layer.objects.visible_to(None).filter(kind="vector")
-              if (layer.metadata or {}).get("features")]
+    layers = [
+        layer
+        for layer in Layer.objects.visible_to(None).filter(kind="vector")
+        if (layer.metadata or {}).get("features")
+    ]
     if not layers:
         print("[bench] catalogue: no published layer with data — run `make run` first")
         return []
@@ -72,9 +75,24 @@ def run(ctx: Context) -> list[Result]:
     search = _paired_median_ms(page_search, bare_search, repeat)
     scale = f"{layer.slug}: {layer.metadata['features']} features, preview of {limit}"
     return [
-        Result("catalogue_preview", preview[0], preview[1], "ms (median)", TARGET_PREVIEW, scale,
-               higher_is_better=False, notes="HTTP endpoint (in-process) vs the same SQL via psycopg"),
-        Result("catalogue_comune_search", search[0], search[1], "ms (median)", TARGET_SEARCH,
-               f"{len(layers)} layers with data, comune di Milano", higher_is_better=False,
-               notes="catalogue page filtered by comune vs the bare intersection query"),
+        Result(
+            "catalogue_preview",
+            preview[0],
+            preview[1],
+            "ms (median)",
+            TARGET_PREVIEW,
+            scale,
+            higher_is_better=False,
+            notes="HTTP endpoint (in-process) vs the same SQL via psycopg",
+        ),
+        Result(
+            "catalogue_comune_search",
+            search[0],
+            search[1],
+            "ms (median)",
+            TARGET_SEARCH,
+            f"{len(layers)} layers with data, comune di Milano",
+            higher_is_better=False,
+            notes="catalogue page filtered by comune vs the bare intersection query",
+        ),
     ]

@@ -55,14 +55,28 @@ def run(ctx: Context) -> list[Result]:
         steps = best_steps
     if result.loaded != features or ogr_count != features:
         raise RuntimeError(f"loaded ETL {result.loaded} / ogr2ogr {ogr_count} of {features} features")
-    print(f"[bench] etl_load: {features} features, ETL {etl_s:.1f} s, ogr2ogr {ogr_s:.1f} s; "
-          f"ETL steps: {', '.join(f'{k} {v:.1f} s' for k, v in steps.items())}", flush=True)
-    return [Result(
-        name="etl_load", project=features / etl_s, anchor=features / ogr_s, unit="features/s", target=0.5,
-        scale=f"{features} polygons", notes="ETL: read + COPY staging + SQL validation/repair + upsert + version",
-        details={"features": features, "etl_s": round(etl_s, 2), "ogr2ogr_s": round(ogr_s, 2),
-                 "etl_steps_s": {k: round(v, 2) for k, v in steps.items()}},
-    )]
+    print(
+        f"[bench] etl_load: {features} features, ETL {etl_s:.1f} s, ogr2ogr {ogr_s:.1f} s; "
+        f"ETL steps: {', '.join(f'{k} {v:.1f} s' for k, v in steps.items())}",
+        flush=True,
+    )
+    return [
+        Result(
+            name="etl_load",
+            project=features / etl_s,
+            anchor=features / ogr_s,
+            unit="features/s",
+            target=0.5,
+            scale=f"{features} polygons",
+            notes="ETL: read + COPY staging + SQL validation/repair + upsert + version",
+            details={
+                "features": features,
+                "etl_s": round(etl_s, 2),
+                "ogr2ogr_s": round(ogr_s, 2),
+                "etl_steps_s": {k: round(v, 2) for k, v in steps.items()},
+            },
+        )
+    ]
 
 
 def _timer(steps: dict):
@@ -100,8 +114,14 @@ def scratch_database():
 def _admin(*statements: str) -> None:
     """CREATE/DROP DATABASE cannot run in a transaction: an autocommit side connection does them."""
     s = connection.settings_dict
-    with psycopg.connect(host=s["HOST"], port=s["PORT"], user=s["USER"], password=s.get("PASSWORD") or None,
-                         dbname="postgres", autocommit=True) as admin:
+    with psycopg.connect(
+        host=s["HOST"],
+        port=s["PORT"],
+        user=s["USER"],
+        password=s.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
         for sql in statements:
             admin.execute(sql)
 
@@ -118,9 +138,26 @@ def _ogr2ogr(db: dict, path: str, fresh: bool = True) -> None:
         cur.execute("CREATE SCHEMA ogr")
     pg = f"PG:host={db['HOST']} port={db['PORT']} user={db['USER']} dbname={db['NAME']}"
     subprocess.run(
-        ["ogr2ogr", "--config", "PG_USE_COPY", "YES", "-f", "PostgreSQL", pg, path, "-lco", "SCHEMA=ogr",
-         "-lco", "SPATIAL_INDEX=GIST", "-lco", "GEOMETRY_NAME=geom", "-nlt", "MULTIPOLYGON"],
-        check=True, env={**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""},
+        [
+            "ogr2ogr",
+            "--config",
+            "PG_USE_COPY",
+            "YES",
+            "-f",
+            "PostgreSQL",
+            pg,
+            path,
+            "-lco",
+            "SCHEMA=ogr",
+            "-lco",
+            "SPATIAL_INDEX=GIST",
+            "-lco",
+            "GEOMETRY_NAME=geom",
+            "-nlt",
+            "MULTIPOLYGON",
+        ],
+        check=True,
+        env={**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""},
     )
 
 

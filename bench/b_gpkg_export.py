@@ -41,8 +41,22 @@ def _anchor(job, work) -> float:
     out = work / "gpkg_export_anchor.gpkg"
     out.unlink(missing_ok=True)
     sql = gpkg.select_sql(src, job.pk if job.area_kind else None)
-    cmd = ["ogr2ogr", "-f", "GPKG", str(out), datasource, "-sql", sql,
-           "-nln", src.slug, "-nlt", "MULTIPOLYGON", "-lco", "GEOMETRY_NAME=geom", *gpkg.GDAL_SPEED]
+    cmd = [
+        "ogr2ogr",
+        "-f",
+        "GPKG",
+        str(out),
+        datasource,
+        "-sql",
+        sql,
+        "-nln",
+        src.slug,
+        "-nlt",
+        "MULTIPOLYGON",
+        "-lco",
+        "GEOMETRY_NAME=geom",
+        *gpkg.GDAL_SPEED,
+    ]
     started = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, capture_output=True)
     elapsed = time.perf_counter() - started
@@ -68,10 +82,16 @@ def _case(name: str, kind: str, key: str, ctx: Context, rounds: int) -> Result:
         finally:
             Path(job.file).unlink(missing_ok=True)
             ExportJob.objects.filter(pk=job.pk).delete()
-    return Result(name, features / project, features / anchor, "features/s", 0.8,
-                  f"{features} polygons" + (f" in zona {key}" if key else " (whole PGT set)"),
-                  notes="Remix export (counts, limits, styles, metadata) vs ogr2ogr with the same SELECT",
-                  details={"project_s": round(project, 3), "anchor_s": round(anchor, 3)})
+    return Result(
+        name,
+        features / project,
+        features / anchor,
+        "features/s",
+        0.8,
+        f"{features} polygons" + (f" in zona {key}" if key else " (whole PGT set)"),
+        notes="Remix export (counts, limits, styles, metadata) vs ogr2ogr with the same SELECT",
+        details={"project_s": round(project, 3), "anchor_s": round(anchor, 3)},
+    )
 
 
 def run(ctx: Context) -> list[Result]:

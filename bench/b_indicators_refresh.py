@@ -67,12 +67,22 @@ def run(ctx: Context) -> list[Result]:
         compute_many(zonal, trigger="bench", force=True)
         zonal_s = time.perf_counter() - started
     project, anchor = project[1:], anchor[1:]
-    return [Result(
-        name="indicators_refresh", project=statistics.median(project) * 1000, anchor=statistics.median(anchor) * 1000,
-        unit="ms", target=0.5, higher_is_better=False,
-        scale=f"{len(decls)} indicators, {values} values (comuni, zone, CMM, NIL), {reps} runs",
-        notes="every SQL indicator recomputed and stored as a new version vs the bare SELECT of its aggregates",
-        details={"rows_anchor": rows, "values_project": values, "zonal_indicators_s": round(zonal_s, 3),
-                 "project_ms": [round(p * 1000, 1) for p in project],
-                 "anchor_ms": [round(a * 1000, 1) for a in anchor]},
-    )]
+    return [
+        Result(
+            name="indicators_refresh",
+            project=statistics.median(project) * 1000,
+            anchor=statistics.median(anchor) * 1000,
+            unit="ms",
+            target=0.5,
+            higher_is_better=False,
+            scale=f"{len(decls)} indicators, {values} values (comuni, zone, CMM, NIL), {reps} runs",
+            notes="every SQL indicator recomputed and stored as a new version vs the bare SELECT of its aggregates",
+            details={
+                "rows_anchor": rows,
+                "values_project": values,
+                "zonal_indicators_s": round(zonal_s, 3),
+                "project_ms": [round(p * 1000, 1) for p in project],
+                "anchor_ms": [round(a * 1000, 1) for a in anchor],
+            },
+        )
+    ]

@@ -37,20 +37,31 @@ MILANO = (9.19, 45.465)
 
 
 def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2 ** z
+    n = 2**z
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 def _mix(base: str) -> list[str]:
     """The URL mix: what a planner's map session asks for, OGC clients included."""
-    caps = urllib.request.urlopen(f"{base}/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities",  # noqa: S310
-                                  timeout=60).read().decode()
+    caps = (
+        urllib.request.urlopen(
+            f"{base}/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities",  # noqa: S310
+            timeout=60,
+        )
+        .read()
+        .decode()
+    )
     names = re.findall(r"<Layer[^>]*>\s*<Name>([^<]+)</Name>", caps)
     ogc = next((n for n in names if "ambiti_trasformazione" in n), names[-1] if names else "comuni")
-    urls = ["/", "/api/layers", "/api/layers/realizzazioni/features?limit=100",
-            f"/api/identify?lon={MILANO[0]}&lat={MILANO[1]}&layers=pgt_ambiti_trasformazione,realizzazioni",
-            "/api/summary?zona=nord-ovest", "/api/summary?comune=015146",
-            f"/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES={ogc}&COUNT=50&OUTPUTFORMAT=geojson"]
+    urls = [
+        "/",
+        "/api/layers",
+        "/api/layers/realizzazioni/features?limit=100",
+        f"/api/identify?lon={MILANO[0]}&lat={MILANO[1]}&layers=pgt_ambiti_trasformazione,realizzazioni",
+        "/api/summary?zona=nord-ovest",
+        "/api/summary?comune=015146",
+        f"/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES={ogc}&COUNT=50&OUTPUTFORMAT=geojson",
+    ]
     rng = random.Random(3)
     for z in range(10, 15):
         for _ in range(3):
@@ -59,8 +70,10 @@ def _mix(base: str) -> list[str]:
     for i in range(4):
         d = 0.02 * (i + 1)
         bbox = f"{MILANO[1] - d},{MILANO[0] - d},{MILANO[1] + d},{MILANO[0] + d}"
-        urls.append(f"/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={ogc}&STYLES=&CRS=EPSG:4326"
-                    f"&BBOX={bbox}&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE")
+        urls.append(
+            f"/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={ogc}&STYLES=&CRS=EPSG:4326"
+            f"&BBOX={bbox}&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE"
+        )
     return urls
 
 
@@ -97,9 +110,15 @@ def _round(port: int, urls: list[str], clients: int, seconds: float) -> dict:
         t.join()
     elapsed = time.perf_counter() - started
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return {"requests": len(latencies), "rps": round(len(latencies) / elapsed, 1), "p50_ms": round(q[49] * 1000, 1),
-            "p95_ms": round(q[94] * 1000, 1), "p99_ms": round(q[98] * 1000, 1), "errors": len(errors),
-            "error_samples": sorted(set(errors))[:5]}
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(q[49] * 1000, 1),
+        "p95_ms": round(q[94] * 1000, 1),
+        "p99_ms": round(q[98] * 1000, 1),
+        "errors": len(errors),
+        "error_samples": sorted(set(errors))[:5],
+    }
 
 
 def _serve(args: list[str], log: Path):
@@ -107,8 +126,24 @@ def _serve(args: list[str], log: Path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "gunicorn", "remix.wsgi:application", "--bind", f"127.0.0.1:{port}", *args,
-         "--timeout", "120", "--log-level", "warning", "--error-logfile", str(log)], cwd=ROOT, env=dict(os.environ))
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "remix.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            *args,
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            "--error-logfile",
+            str(log),
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
     for _ in range(200):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()  # noqa: S310
@@ -142,13 +177,23 @@ def run(ctx: Context) -> list[Result]:
     results = []
     for clients in CLIENTS:
         now, old = chosen[clients], before[clients]
-        note = (f"gunicorn {' '.join(SERVE_ARGS)} vs {' '.join(BASELINE_ARGS)} (sync); p50/p95/p99 "
-                f"{now['p50_ms']}/{now['p95_ms']}/{now['p99_ms']} ms vs {old['p50_ms']}/{old['p95_ms']}/{old['p99_ms']}"
-                f" ms; errors {now['errors']} vs {old['errors']}")
+        note = (
+            f"gunicorn {' '.join(SERVE_ARGS)} vs {' '.join(BASELINE_ARGS)} (sync); p50/p95/p99 "
+            f"{now['p50_ms']}/{now['p95_ms']}/{now['p99_ms']} ms vs {old['p50_ms']}/{old['p95_ms']}/{old['p99_ms']}"
+            f" ms; errors {now['errors']} vs {old['errors']}"
+        )
         if now["errors"]:
             note += " — ERRORS (target 0)"
-        results.append(Result(
-            name=f"load_{clients}_clients", project=now["rps"], anchor=old["rps"], unit="requests/s",
-            target=1.0 if not now["errors"] else math.inf, scale=f"{clients} clients × {seconds:.0f} s, mix of 26 URLs",
-            notes=note, details={"chosen": now, "baseline": old}))
+        results.append(
+            Result(
+                name=f"load_{clients}_clients",
+                project=now["rps"],
+                anchor=old["rps"],
+                unit="requests/s",
+                target=1.0 if not now["errors"] else math.inf,
+                scale=f"{clients} clients × {seconds:.0f} s, mix of 26 URLs",
+                notes=note,
+                details={"chosen": now, "baseline": old},
+            )
+        )
     return results

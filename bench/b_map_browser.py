@@ -32,10 +32,17 @@ from .b_mvt_lowzoom import SLUG, _layer
 from .mapdata import ROOT, bench_database, http_server
 
 STEPS = ("layer_on", "zona", "comune", "identify", "table")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync",
-        # basemaps are external: they fail at once, as on a machine without network (both sides alike)
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # basemaps are external: they fail at once, as on a machine without network (both sides alike)
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 TIMEOUT_MS = 60_000
 IDLE = "document.documentElement.dataset.remixIdle"
 WAIT_IDLE = f"n => Number({IDLE} || 0) > n && document.documentElement.dataset.remixBusy === '0'"
@@ -81,13 +88,19 @@ def _pick_targets() -> tuple[str, str, tuple[float, float]]:
                        ON c.istat_code = f.istat_code JOIN mappature_zonaomogenea z ON z.id = c.zona_id
                        GROUP BY 1 ORDER BY 2 DESC LIMIT 1""")
         zona = cur.fetchone()[0]
-        cur.execute("""SELECT c.name, c.istat_code FROM mappature_pgtfeature f JOIN mappature_comune c
+        cur.execute(
+            """SELECT c.name, c.istat_code FROM mappature_pgtfeature f JOIN mappature_comune c
                        ON c.istat_code = f.istat_code JOIN mappature_zonaomogenea z ON z.id = c.zona_id
                        WHERE z.code <> %s GROUP BY 1, 2
-                       ORDER BY count(*) DESC LIMIT 1""", [zona])
+                       ORDER BY count(*) DESC LIMIT 1""",
+            [zona],
+        )
         name, istat = cur.fetchone()
-        cur.execute("""SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p
-                       FROM mappature_pgtfeature WHERE istat_code = %s ORDER BY id LIMIT 1) s""", [istat])
+        cur.execute(
+            """SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p
+                       FROM mappature_pgtfeature WHERE istat_code = %s ORDER BY id LIMIT 1) s""",
+            [istat],
+        )
         lon, lat = cur.fetchone()
     return zona, name, (lat, lon)
 
@@ -98,10 +111,12 @@ def _project_run(browser, base: str, zona: str, comune: str, point, capture: dic
     page = ctx.new_page()
     log: list[tuple[str, object]] = []
     if capture is not None:
+
         def on_response(r):
             if r.url.startswith(base) and r.request.resource_type in ("fetch", "xhr") and r.ok:
                 with contextlib.suppress(Exception):  # a body the browser dropped is simply not replayed
                     log.append((r.url, r.body()))
+
         page.on("response", on_response)
     page.goto(f"{base}/mappa/", wait_until="load")
     page.wait_for_function(WAIT_IDLE, arg=0, timeout=TIMEOUT_MS)
@@ -115,13 +130,18 @@ def _project_run(browser, base: str, zona: str, comune: str, point, capture: dic
         page.wait_for_function(WAIT_IDLE, arg=seq, timeout=TIMEOUT_MS)
         times[name] = time.perf_counter() - started
         if capture is not None:
-            view = page.evaluate("(() => { const c = RemixMap.getCenter(); return [[c.lat, c.lng], RemixMap.getZoom()]; })()")
+            view = page.evaluate(
+                "(() => { const c = RemixMap.getCenter(); return [[c.lat, c.lng], RemixMap.getZoom()]; })()"
+            )
             capture[name] = {"center": view[0], "zoom": view[1], "responses": log[mark:]}
 
     timed("layer_on", lambda: page.check(f'#layer-tree input[value="{SLUG}"]'))
     timed("zona", lambda: page.select_option("#zona-select", zona))
     timed("comune", lambda: (page.fill("#comune-search", comune), page.press("#comune-search", "Enter")))
-    timed("identify", lambda: page.evaluate("p => { RemixMap.fire('click', {latlng: L.latLng(p[0], p[1])}); }", list(point)))
+    timed(
+        "identify",
+        lambda: page.evaluate("p => { RemixMap.fire('click', {latlng: L.latLng(p[0], p[1])}); }", list(point)),
+    )
     timed("table", lambda: page.select_option("#table-layer", SLUG))
     ctx.close()
     return times
@@ -206,7 +226,9 @@ def run(ctx: Context) -> list[Result]:
             port = _free_port()
             static = subprocess.Popen(  # noqa: S603 - fixed argv
                 [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(site)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             static_base = f"http://127.0.0.1:{port}"
             for _ in range(100):
                 try:
@@ -230,13 +252,28 @@ def run(ctx: Context) -> list[Result]:
     results = []
     for name in STEPS:
         pm, am = statistics.median(project[name]), statistics.median(anchor[name])
-        results.append(Result(
-            name=f"map_browser_{name}", project=pm, anchor=am, unit="s (median)", target=0.5,
-            scale=f"{n_features} polygons, {runs} runs, zona {zona}, comune {comune}", higher_is_better=False,
-            notes=(f"/mappa/ {pm * 1000:.0f} ms vs bare Leaflet on static files {am * 1000:.0f} ms (median); "
-                   f"p95 {_p95(project[name]) * 1000:.0f} vs {_p95(anchor[name]) * 1000:.0f} ms; server tile "
-                   f"cache warm after the warm-up run, browser cache cold in each run"),
-            details={"project_s": [round(t, 4) for t in project[name]], "anchor_s": [round(t, 4) for t in anchor[name]],
-                     "project_p95_s": round(_p95(project[name]), 4), "anchor_p95_s": round(_p95(anchor[name]), 4),
-                     "anchor_tiles_on_disk": tiles, "anchor_json": plan[name]["json"]}))
+        results.append(
+            Result(
+                name=f"map_browser_{name}",
+                project=pm,
+                anchor=am,
+                unit="s (median)",
+                target=0.5,
+                scale=f"{n_features} polygons, {runs} runs, zona {zona}, comune {comune}",
+                higher_is_better=False,
+                notes=(
+                    f"/mappa/ {pm * 1000:.0f} ms vs bare Leaflet on static files {am * 1000:.0f} ms (median); "
+                    f"p95 {_p95(project[name]) * 1000:.0f} vs {_p95(anchor[name]) * 1000:.0f} ms; server tile "
+                    f"cache warm after the warm-up run, browser cache cold in each run"
+                ),
+                details={
+                    "project_s": [round(t, 4) for t in project[name]],
+                    "anchor_s": [round(t, 4) for t in anchor[name]],
+                    "project_p95_s": round(_p95(project[name]), 4),
+                    "anchor_p95_s": round(_p95(anchor[name]), 4),
+                    "anchor_tiles_on_disk": tiles,
+                    "anchor_json": plan[name]["json"],
+                },
+            )
+        )
     return results

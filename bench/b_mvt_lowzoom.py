@@ -20,8 +20,14 @@ from .mapdata import BENCH_VIEW, bench_database, http_server, raw_connection
 
 ZOOMS = range(8, 13)
 SLUG = "bench-pgt-classes"
-CLASSES = ("tessuto_urbano_consolidato", "aree_agricole", "consumo_suolo", "ambiti_trasformazione",
-           "ambiti_rigenerazione", "aree_dismesse")
+CLASSES = (
+    "tessuto_urbano_consolidato",
+    "aree_agricole",
+    "consumo_suolo",
+    "ambiti_trasformazione",
+    "ambiti_rigenerazione",
+    "aree_dismesse",
+)
 AREA_TOLERANCE = 0.02
 _WORLD = 2 * math.pi * 6378137
 
@@ -31,12 +37,24 @@ def _layer():
     from layers.registry import refresh_extent
 
     palette = ("#fdae61", "#a6d96a", "#d7191c", "#2b83ba", "#abdda4", "#984ea3")
-    layer, _ = Layer.objects.update_or_create(slug=SLUG, defaults={
-        "title_it": "PGT sintetico per strato (benchmark)", "theme": Layer.Theme.PGT, "source": BENCH_VIEW,
-        "published": True, "visibility": Layer.Visibility.PUBLIC, "synthetic": True,
-        "geometry_type": "MultiPolygon", "attributes": [{"name": "istat_code"}, {"name": "layer"}],
-        "style": {"kind": "categorized", "field": "layer",
-                  "classes": [{"value": c, "fill": f, "label_it": c} for c, f in zip(CLASSES, palette, strict=True)]}})
+    layer, _ = Layer.objects.update_or_create(
+        slug=SLUG,
+        defaults={
+            "title_it": "PGT sintetico per strato (benchmark)",
+            "theme": Layer.Theme.PGT,
+            "source": BENCH_VIEW,
+            "published": True,
+            "visibility": Layer.Visibility.PUBLIC,
+            "synthetic": True,
+            "geometry_type": "MultiPolygon",
+            "attributes": [{"name": "istat_code"}, {"name": "layer"}],
+            "style": {
+                "kind": "categorized",
+                "field": "layer",
+                "classes": [{"value": c, "fill": f, "label_it": c} for c, f in zip(CLASSES, palette, strict=True)],
+            },
+        },
+    )
     Layer.objects.filter(pk=layer.pk).update(data_version=layer.data_version + 1)
     layer.refresh_from_db()
     refresh_extent(layer)
@@ -84,7 +102,7 @@ def tile_areas(tiles, blobs, field: str = "layer") -> dict[str, float]:
     for (z, _x, _y), blob in zip(tiles, blobs, strict=True):
         if not blob:
             continue
-        unit = (_WORLD / 2 ** z / 4096) ** 2
+        unit = (_WORLD / 2**z / 4096) ** 2
         for layer in mapbox_vector_tile.decode(blob).values():
             for feature in layer["features"]:
                 geom = shape(feature["geometry"])
@@ -99,11 +117,14 @@ def data_areas(tiles) -> dict[str, float]:
     areas: dict[str, float] = {}
     with raw_connection() as conn, conn.cursor() as cur:
         for z, x, y in tiles:
-            cur.execute(f"""
+            cur.execute(
+                f"""
                 WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env)
                 SELECT t.layer, sum(ST_Area(ST_ClipByBox2D(ST_Transform(t.geom, 3857), b.env)))
                 FROM {BENCH_VIEW} t, b WHERE t.geom && ST_Transform(b.env, 32632) GROUP BY t.layer
-            """, [z, x, y])  # noqa: S608 - constant view name
+            """,
+                [z, x, y],
+            )  # noqa: S608 - constant view name
             for cls, area in cur.fetchall():
                 areas[cls] = areas.get(cls, 0.0) + area
     return areas
@@ -134,19 +155,34 @@ def run(ctx: Context) -> list[Result]:
     worst = max(abs(v) for v in deviation.values())
     largest = max(len(b) for b in blobs)
     per_zoom = {z: sum(1 for t in tiles if t[0] == z) for z in ZOOMS}
-    notes = (f"HTTP /tiles/ from overviews (cold cache) vs bare ST_AsMVT over the full table; class area within "
-             f"{worst:.2%} of the data's (limit {AREA_TOLERANCE:.0%}); warm cache {len(tiles) / t_warm:.0f} tiles/s")
+    notes = (
+        f"HTTP /tiles/ from overviews (cold cache) vs bare ST_AsMVT over the full table; class area within "
+        f"{worst:.2%} of the data's (limit {AREA_TOLERANCE:.0%}); warm cache {len(tiles) / t_warm:.0f} tiles/s"
+    )
     if worst > AREA_TOLERANCE:
         notes += " — AREA CHECK FAILED"
-    return [Result(
-        name="mvt_lowzoom", project=len(tiles) / best_http, anchor=len(tiles) / best_bare, unit="tiles/s",
-        target=5.0, scale=f"{n_features} polygons, {len(tiles)} tiles z8–z12 {per_zoom}", notes=notes,
-        details={"seconds_http": round(best_http, 3), "seconds_bare": round(best_bare, 3),
-                 "per_zoom_ratio_two_runs": {z: round(zoom_bare[z] / zoom_http[z], 1) for z in ZOOMS},
-                 "per_zoom_seconds_http_two_runs": {z: round(v, 2) for z, v in zoom_http.items()},
-                 "warm_cache_tiles_per_s": round(len(tiles) / t_warm, 1),
-                 "overview_build_s": round(build_s, 2), "overview_rows": bands,
-                 "area_deviation_per_class": deviation,
-                 "area_check_met": worst <= AREA_TOLERANCE, "largest_tile_bytes": largest,
-                 "bytes_http": sum(len(b) for b in blobs), "bytes_bare": sum(len(b) for b in bare)},
-    )]
+    return [
+        Result(
+            name="mvt_lowzoom",
+            project=len(tiles) / best_http,
+            anchor=len(tiles) / best_bare,
+            unit="tiles/s",
+            target=5.0,
+            scale=f"{n_features} polygons, {len(tiles)} tiles z8–z12 {per_zoom}",
+            notes=notes,
+            details={
+                "seconds_http": round(best_http, 3),
+                "seconds_bare": round(best_bare, 3),
+                "per_zoom_ratio_two_runs": {z: round(zoom_bare[z] / zoom_http[z], 1) for z in ZOOMS},
+                "per_zoom_seconds_http_two_runs": {z: round(v, 2) for z, v in zoom_http.items()},
+                "warm_cache_tiles_per_s": round(len(tiles) / t_warm, 1),
+                "overview_build_s": round(build_s, 2),
+                "overview_rows": bands,
+                "area_deviation_per_class": deviation,
+                "area_check_met": worst <= AREA_TOLERANCE,
+                "largest_tile_bytes": largest,
+                "bytes_http": sum(len(b) for b in blobs),
+                "bytes_bare": sum(len(b) for b in bare),
+            },
+        )
+    ]

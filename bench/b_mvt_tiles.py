@@ -23,7 +23,7 @@ ZOOMS = range(10, 16)
 
 
 def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2 ** z
+    n = 2**z
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
@@ -42,10 +42,19 @@ def _layer():
     from layers.registry import refresh_extent
     from mappature import overviews
 
-    layer, _ = Layer.objects.update_or_create(slug="bench-pgt-all", defaults={
-        "title_it": "PGT sintetico (benchmark)", "theme": Layer.Theme.PGT, "source": BENCH_VIEW,
-        "published": True, "visibility": Layer.Visibility.PUBLIC, "synthetic": True,
-        "geometry_type": "MultiPolygon", "attributes": [{"name": "istat_code"}, {"name": "layer"}]})
+    layer, _ = Layer.objects.update_or_create(
+        slug="bench-pgt-all",
+        defaults={
+            "title_it": "PGT sintetico (benchmark)",
+            "theme": Layer.Theme.PGT,
+            "source": BENCH_VIEW,
+            "published": True,
+            "visibility": Layer.Visibility.PUBLIC,
+            "synthetic": True,
+            "geometry_type": "MultiPolygon",
+            "attributes": [{"name": "istat_code"}, {"name": "layer"}],
+        },
+    )
     Layer.objects.filter(pk=layer.pk).update(data_version=layer.data_version + 1)
     layer.refresh_from_db()
     refresh_extent(layer)
@@ -105,13 +114,24 @@ def run(ctx: Context) -> list[Result]:
             best_sql, best_http = min(best_sql, t_sql), min(best_http, t_http)
         cached = [t for t in tiles if t[0] <= BANDS[-1]]  # the tiles the cache keeps
         t_warm, _ = _http_pass(base, cached)
-        assert _same_tiles(_from_data(tiles, size_sql), _from_data(tiles, size_http)), \
+        assert _same_tiles(_from_data(tiles, size_sql), _from_data(tiles, size_http)), (
             "the endpoint must return the tiles the SQL makes"
-    return [Result(
-        name="mvt_tiles", project=len(tiles) / best_http, anchor=len(tiles) / best_sql, unit="tiles/s",
-        target=1.0, scale=f"{n_features} polygons, {len(tiles)} tiles z10–z15",
-        notes=f"HTTP /tiles/ (cold cache, overviews at z10–z12) vs the view's ST_AsMVT SQL over psycopg; "
-              f"cache hits {len(cached) / t_warm:.0f} tiles/s",
-        details={"bytes": sum(size_http), "seconds_http": round(best_http, 3), "seconds_sql": round(best_sql, 3),
-                 "cache_hit_tiles_per_s": round(len(cached) / t_warm, 1)},
-    )]
+        )
+    return [
+        Result(
+            name="mvt_tiles",
+            project=len(tiles) / best_http,
+            anchor=len(tiles) / best_sql,
+            unit="tiles/s",
+            target=1.0,
+            scale=f"{n_features} polygons, {len(tiles)} tiles z10–z15",
+            notes=f"HTTP /tiles/ (cold cache, overviews at z10–z12) vs the view's ST_AsMVT SQL over psycopg; "
+            f"cache hits {len(cached) / t_warm:.0f} tiles/s",
+            details={
+                "bytes": sum(size_http),
+                "seconds_http": round(best_http, 3),
+                "seconds_sql": round(best_sql, 3),
+                "cache_hit_tiles_per_s": round(len(cached) / t_warm, 1),
+            },
+        )
+    ]

@@ -49,8 +49,7 @@ def _sql_pass(limit: int, total: int) -> tuple[float, int, int]:
         started = time.perf_counter()
         for offset in range(0, total, limit):
             cur.execute(ANCHOR_SQL, [limit, offset])
-            body = ('{"type":"FeatureCollection","features":[' + ",".join(r[0] for r in cur.fetchall())
-                    + "]}").encode()
+            body = ('{"type":"FeatureCollection","features":[' + ",".join(r[0] for r in cur.fetchall()) + "]}").encode()
             features += body.count(FEATURE)
             size += len(body)
         return time.perf_counter() - started, features, size
@@ -75,11 +74,21 @@ def run(ctx: Context) -> list[Result]:
             server.terminate()
             server.wait(timeout=30)
     assert n_http == n_sql == rows, (n_http, n_sql, rows)
-    return [Result(
-        name="oapif_items", project=rows / best_http, anchor=rows / best_sql, unit="features/s", target=0.5,
-        scale=f"{rows} polygons, pages of {limit} (EPSG:4326)",
-        notes="HTTP /ogcapi items following next links (gunicorn, 1 worker) vs the same LIMIT/OFFSET pages"
-              " as ST_AsGeoJSON(record) over psycopg",
-        details={"seconds_http": round(best_http, 2), "seconds_sql": round(best_sql, 2), "bytes_http": b_http,
-                 "bytes_sql": b_sql},
-    )]
+    return [
+        Result(
+            name="oapif_items",
+            project=rows / best_http,
+            anchor=rows / best_sql,
+            unit="features/s",
+            target=0.5,
+            scale=f"{rows} polygons, pages of {limit} (EPSG:4326)",
+            notes="HTTP /ogcapi items following next links (gunicorn, 1 worker) vs the same LIMIT/OFFSET pages"
+            " as ST_AsGeoJSON(record) over psycopg",
+            details={
+                "seconds_http": round(best_http, 2),
+                "seconds_sql": round(best_sql, 2),
+                "bytes_http": b_http,
+                "bytes_sql": b_sql,
+            },
+        )
+    ]

@@ -51,9 +51,17 @@ def _as_multi(geoms):
 
 def _write(path: Path, layer: str, geoms, fields: dict) -> None:
     arrays = [np.asarray(v, dtype=float if name == "SUP_TERR" else object) for name, v in fields.items()]
-    write(str(path), np.array(shapely.to_wkb(geoms), dtype=object), arrays,
-          list(fields), layer=layer, geometry_type="MultiPolygon", crs="EPSG:32632", driver="GPKG",
-          append=path.exists())
+    write(
+        str(path),
+        np.array(shapely.to_wkb(geoms), dtype=object),
+        arrays,
+        list(fields),
+        layer=layer,
+        geometry_type="MultiPolygon",
+        crs="EPSG:32632",
+        driver="GPKG",
+        append=path.exists(),
+    )
 
 
 def _fields(count: int, values: dict) -> dict:
@@ -68,16 +76,56 @@ def make_delivery(path: Path, polygons: int) -> int:
     classes = np.array(["1", "3", "1", "2"])[np.arange(len(cells)) % 4]
     path.unlink(missing_ok=True)
     n = len(cells)
-    _write(path, "consumo_suolo", cells, {"COD_ISTAT": [MILANO] * n, "CLASSE": classes,
-                                          "DCLASSE": [CLASS_DESC[c] for c in classes]})
+    _write(
+        path,
+        "consumo_suolo",
+        cells,
+        {"COD_ISTAT": [MILANO] * n, "CLASSE": classes, "DCLASSE": [CLASS_DESC[c] for c in classes]},
+    )
     urb, agr, at = cells[classes == "1"], cells[classes == "3"], cells[classes == "2"]
-    _write(path, "tessuto_urbano_consolidato", urb, _fields(len(urb), {
-        "LEGENDA": "sintetico / synthetic", "AMB_URB": "TUC", "COD_DEST1": "100", "DCOD_DEST1": "RESIDENZIALE",
-        "SPEC_DEST": "", "SCHEDA": ""}))
-    _write(path, "aree_agricole", agr, _fields(len(agr), {
-        "LEGENDA": "sintetico / synthetic", "COD_AGR": "1", "SPEC_AGR": "1", "SPEC_AGRD": "SEMINATIVO", "SCHEDA": ""}))
-    fields = _fields(len(at), {"NOME_AMB": "", "AMB_TRAS": "", "FUN_PREV1": "300", "DFUN_PREV1": "TERZIARIO",
-                               "SPEC_DEST": "", "SUP_TERR": 0.0, "SCHEDA": ""})
+    _write(
+        path,
+        "tessuto_urbano_consolidato",
+        urb,
+        _fields(
+            len(urb),
+            {
+                "LEGENDA": "sintetico / synthetic",
+                "AMB_URB": "TUC",
+                "COD_DEST1": "100",
+                "DCOD_DEST1": "RESIDENZIALE",
+                "SPEC_DEST": "",
+                "SCHEDA": "",
+            },
+        ),
+    )
+    _write(
+        path,
+        "aree_agricole",
+        agr,
+        _fields(
+            len(agr),
+            {
+                "LEGENDA": "sintetico / synthetic",
+                "COD_AGR": "1",
+                "SPEC_AGR": "1",
+                "SPEC_AGRD": "SEMINATIVO",
+                "SCHEDA": "",
+            },
+        ),
+    )
+    fields = _fields(
+        len(at),
+        {
+            "NOME_AMB": "",
+            "AMB_TRAS": "",
+            "FUN_PREV1": "300",
+            "DFUN_PREV1": "TERZIARIO",
+            "SPEC_DEST": "",
+            "SUP_TERR": 0.0,
+            "SCHEDA": "",
+        },
+    )
     fields["NOME_AMB"] = [f"AT{i}" for i in range(len(at))]
     fields["SUP_TERR"] = shapely.area(at).round(1)
     _write(path, "ambiti_trasformazione", at, fields)
@@ -89,9 +137,25 @@ def run_anchor(path: Path) -> tuple[float, int]:
         cur.execute(f"DROP SCHEMA IF EXISTS {ANCHOR_SCHEMA} CASCADE; CREATE SCHEMA {ANCHOR_SCHEMA}")
     started = time.perf_counter()
     datasource, env = pg_datasource()  # the password travels in the environment, not on the command line
-    subprocess.run(["ogr2ogr", "-f", "PostgreSQL", datasource, str(path), "-lco", f"SCHEMA={ANCHOR_SCHEMA}",
-                    "-lco", "GEOMETRY_NAME=geom", "-nlt", "PROMOTE_TO_MULTI", "-overwrite"],
-                   check=True, capture_output=True, env=env)
+    subprocess.run(
+        [
+            "ogr2ogr",
+            "-f",
+            "PostgreSQL",
+            datasource,
+            str(path),
+            "-lco",
+            f"SCHEMA={ANCHOR_SCHEMA}",
+            "-lco",
+            "GEOMETRY_NAME=geom",
+            "-nlt",
+            "PROMOTE_TO_MULTI",
+            "-overwrite",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     invalid = 0
     with connection.cursor() as cur:
         cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [ANCHOR_SCHEMA])
@@ -112,9 +176,15 @@ def run_project(path: Path) -> tuple[float, dict]:
 
     user = User.objects.create_user("bench-pgt-validation", password=None)
     consegna = Consegna.objects.create(
-        comune=Comune.objects.get(istat_code=MILANO), uploaded_by=user, kind="pgt", deliberation="bench",
-        original_name=path.name, stored_path=str(path), spec_version=spec.current_code(),
-        state=Consegna.State.IN_VALIDAZIONE)
+        comune=Comune.objects.get(istat_code=MILANO),
+        uploaded_by=user,
+        kind="pgt",
+        deliberation="bench",
+        original_name=path.name,
+        stored_path=str(path),
+        spec_version=spec.current_code(),
+        state=Consegna.State.IN_VALIDAZIONE,
+    )
     try:
         started = time.perf_counter()
         validate(consegna)
@@ -148,11 +218,24 @@ def run(ctx: Context) -> list[Result]:
     shutil.rmtree(work, ignore_errors=True)
     anchor_s, invalid = sorted(anchors)[len(anchors) // 2]
     project_s, summary = sorted(projects, key=lambda r: r[0])[len(projects) // 2]
-    return [Result(
-        name="pgt_validation", project=project_s, anchor=anchor_s, unit="s", target=0.5,
-        scale=f"{count} poligoni", higher_is_better=False,
-        notes="Remix: lettura + staging + tutti i controlli + rapporto (bozza a parte); ancora: ogr2ogr + ST_IsValid",
-        details={"polygons": count, "anchor_invalid": invalid, "project": summary,
-                 "runs": {"anchor_s": [round(a[0], 3) for a in anchors],
-                          "project_s": [round(p[0], 3) for p in projects]}},
-    )]
+    return [
+        Result(
+            name="pgt_validation",
+            project=project_s,
+            anchor=anchor_s,
+            unit="s",
+            target=0.5,
+            scale=f"{count} poligoni",
+            higher_is_better=False,
+            notes="Remix: lettura + staging + tutti i controlli + rapporto (bozza a parte); ancora: ogr2ogr + ST_IsValid",
+            details={
+                "polygons": count,
+                "anchor_invalid": invalid,
+                "project": summary,
+                "runs": {
+                    "anchor_s": [round(a[0], 3) for a in anchors],
+                    "project_s": [round(p[0], 3) for p in projects],
+                },
+            },
+        )
+    ]

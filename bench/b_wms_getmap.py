@@ -44,8 +44,13 @@ def tiles(count: int) -> list[tuple[float, float, float, float]]:
 
 
 def query(bbox) -> str:
-    return ("SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=" + SLUG + "&STYLES=&CRS=EPSG:3857&BBOX="
-            + ",".join(f"{v:.2f}" for v in bbox) + "&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE")
+    return (
+        "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS="
+        + SLUG
+        + "&STYLES=&CRS=EPSG:3857&BBOX="
+        + ",".join(f"{v:.2f}" for v in bbox)
+        + "&WIDTH=256&HEIGHT=256&FORMAT=image/png&TRANSPARENT=TRUE"
+    )
 
 
 def _free_port() -> int:
@@ -75,15 +80,21 @@ def _http_get(port: int, path: str) -> bytes:
     return b"".join(chunks).split(b"\r\n\r\n", 1)[1]
 
 
-def _interleaved(port: int, fcgi: FastCgiClient, queries: list[str], rounds: int,
-                 env: dict | None = None) -> tuple[float, float]:
+def _interleaved(
+    port: int, fcgi: FastCgiClient, queries: list[str], rounds: int, env: dict | None = None
+) -> tuple[float, float]:
     """Tile by tile, one side then the other, several rounds; each tile counts with its fastest time
     on each side. The machine is shared: this keeps load bursts from landing on one side only.
 
     Under FastCGI the process environment is replaced by each request's parameters: libpq finds the
     password file (or password) only if the request carries it, as a web server's ``fastcgi_param``."""
-    params = {"REQUEST_METHOD": "GET", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SCRIPT_NAME": "/ows",
-              **{k: v for k, v in (env or {}).items() if k in ("PGPASSFILE", "PGPASSWORD")}}
+    params = {
+        "REQUEST_METHOD": "GET",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SCRIPT_NAME": "/ows",
+        **{k: v for k, v in (env or {}).items() if k in ("PGPASSFILE", "PGPASSWORD")},
+    }
     best_project = [math.inf] * len(queries)
     best_anchor = [math.inf] * len(queries)
     for q in queries[:2]:  # warm-up: mapfile generation, connections
@@ -120,8 +131,13 @@ def _mapserv_fcgi(env: dict):
     """mapserv under spawn-fcgi: one long-lived process, connections kept (MapServer's fastest set-up)."""
     port = _free_port()
     pidfile = ROOT / "var" / "bench" / "mapserv-fcgi.pid"
-    subprocess.run(["spawn-fcgi", "-a", "127.0.0.1", "-p", str(port), "-F", "1", "-P", str(pidfile), "--",
-                    "/usr/bin/mapserv"], env=env, capture_output=True, text=True, check=True)
+    subprocess.run(
+        ["spawn-fcgi", "-a", "127.0.0.1", "-p", str(port), "-F", "1", "-P", str(pidfile), "--", "/usr/bin/mapserv"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pid = int(pidfile.read_text().strip() or 0)
     try:
         yield FastCgiClient("127.0.0.1", port)
@@ -141,9 +157,24 @@ def _time_mapscript(queries: list[str]) -> float:
 
 
 def _serve(port: int, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "remix.wsgi:application", "--bind",
-                             f"127.0.0.1:{port}", "--workers", "1", "--timeout", "300"], cwd=ROOT, env=_env(),
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "remix.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "300",
+        ],
+        cwd=ROOT,
+        env=_env(),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
     for _ in range(150):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
@@ -174,11 +205,32 @@ def run(ctx: Context) -> list[Result]:
         bare = _time_mapscript(queries)
     scale = f"{rows} polygons, {len(queries)} tiles 256×256 (EPSG:3857 z13–z14)"
     return [
-        Result("wms_getmap", project, anchor, "tiles/s", 0.9, scale,
-               notes="Remix /ows over HTTP (gunicorn, 1 worker) vs mapserv under FastCGI (spawn-fcgi),"
-                     " same generated mapfile; interleaved, best of rounds per tile"),
-        Result("wms_getmap_vs_mapserv_cgi", project, cgi, "tiles/s", 0.9, scale,
-               notes="vs mapserv as a plain CGI (one process per request; one round, 8 tiles)"),
-        Result("wms_getmap_vs_mapscript", project, bare, "tiles/s", 0.8, scale,
-               notes="cost of the web layer: /ows over HTTP vs bare in-process mapscript (one round)"),
+        Result(
+            "wms_getmap",
+            project,
+            anchor,
+            "tiles/s",
+            0.9,
+            scale,
+            notes="Remix /ows over HTTP (gunicorn, 1 worker) vs mapserv under FastCGI (spawn-fcgi),"
+            " same generated mapfile; interleaved, best of rounds per tile",
+        ),
+        Result(
+            "wms_getmap_vs_mapserv_cgi",
+            project,
+            cgi,
+            "tiles/s",
+            0.9,
+            scale,
+            notes="vs mapserv as a plain CGI (one process per request; one round, 8 tiles)",
+        ),
+        Result(
+            "wms_getmap_vs_mapscript",
+            project,
+            bare,
+            "tiles/s",
+            0.8,
+            scale,
+            notes="cost of the web layer: /ows over HTTP vs bare in-process mapscript (one round)",
+        ),
     ]

@@ -52,11 +52,17 @@ def run(ctx: Context) -> list[Result]:
             _timed_pairs(statements(flt), url, 2)  # warm-up
             sql_times, http_times, body = _timed_pairs(statements(flt), url, reps)
             for stat, fn in (("median", statistics.median), ("p95", _p95)):
-                results.append(Result(
-                    name=f"zona_summary_{name}_{stat}", project=fn(http_times) * 1000, anchor=fn(sql_times) * 1000,
-                    unit="ms", target=0.67, higher_is_better=False,
-                    scale=f"{n_features} polygons, {reps} requests",
-                    notes=f"/api/summary{'?zona=' + zona if zona else ''} vs its 3 SQL aggregates over psycopg",
-                    details={"n_interventions": body["summary"]["n_interventions"]},
-                ))
+                results.append(
+                    Result(
+                        name=f"zona_summary_{name}_{stat}",
+                        project=fn(http_times) * 1000,
+                        anchor=fn(sql_times) * 1000,
+                        unit="ms",
+                        target=0.67,
+                        higher_is_better=False,
+                        scale=f"{n_features} polygons, {reps} requests",
+                        notes=f"/api/summary{'?zona=' + zona if zona else ''} vs its 3 SQL aggregates over psycopg",
+                        details={"n_interventions": body["summary"]["n_interventions"]},
+                    )
+                )
     return results

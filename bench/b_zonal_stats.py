@@ -64,8 +64,16 @@ def run(ctx: Context) -> list[Result]:
             started = time.perf_counter()
             zonal.refresh(rasters=[layer.slug], force=True)
             project.append(time.perf_counter() - started)
-    return [Result(name="zonal_stats", project=statistics.median(project), anchor=statistics.median(anchor),
-                   unit="s", target=0.5, higher_is_better=False,
-                   scale=f"{n_features} PGT polygons, {n_areas} areas in {len(sets)} sets",
-                   notes="incontri.zonal.refresh (mean, max, share above threshold, stored) vs bare exactextract "
-                         "mean+max over the same geometries read from PostGIS")]
+    return [
+        Result(
+            name="zonal_stats",
+            project=statistics.median(project),
+            anchor=statistics.median(anchor),
+            unit="s",
+            target=0.5,
+            higher_is_better=False,
+            scale=f"{n_features} PGT polygons, {n_areas} areas in {len(sets)} sets",
+            notes="incontri.zonal.refresh (mean, max, share above threshold, stored) vs bare exactextract "
+            "mean+max over the same geometries read from PostGIS",
+        )
+    ]

@@ -30,8 +30,12 @@ class FastCgiClient:
     def get(self, params: dict[str, str]) -> bytes:
         """Send a GET with these CGI parameters; returns the raw CGI answer (headers + body)."""
         payload = b"".join(_pair(k.encode(), v.encode()) for k, v in params.items())
-        message = (_record(BEGIN, struct.pack("!HB5x", 1, 0)) + _record(PARAMS, payload) + _record(PARAMS, b"")
-                   + _record(STDIN, b""))
+        message = (
+            _record(BEGIN, struct.pack("!HB5x", 1, 0))
+            + _record(PARAMS, payload)
+            + _record(PARAMS, b"")
+            + _record(STDIN, b"")
+        )
         with socket.create_connection(self.address) as sock:
             sock.sendall(message)
             return self._read(sock)
@@ -49,7 +53,7 @@ class FastCgiClient:
                 _v, kind, _rid, length, padding = _HEADER.unpack(buffer[:8])
                 if len(buffer) < 8 + length + padding:
                     break
-                content, buffer = buffer[8:8 + length], buffer[8 + length + padding:]
+                content, buffer = buffer[8 : 8 + length], buffer[8 + length + padding :]
                 if kind == STDOUT:
                     out += content
                 elif kind == END:

@@ -27,8 +27,12 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VIEW = "bench_pgt_all"
 LAYER_SHARE = (  # share of the set per regional layer: TUC and agricultural areas dominate a real PGT
-    ("tessuto_urbano_consolidato", 0.45), ("aree_agricole", 0.2), ("consumo_suolo", 0.1),
-    ("ambiti_trasformazione", 0.1), ("ambiti_rigenerazione", 0.075), ("aree_dismesse", 0.075),
+    ("tessuto_urbano_consolidato", 0.45),
+    ("aree_agricole", 0.2),
+    ("consumo_suolo", 0.1),
+    ("ambiti_trasformazione", 0.1),
+    ("ambiti_rigenerazione", 0.075),
+    ("aree_dismesse", 0.075),
 )
 
 
@@ -41,14 +45,17 @@ def _count(sql: str) -> int:
 def generate_pgt(n_features: int, seed: int = 42) -> int:
     """Deterministic synthetic PGT: octagons of 25–80 m at points spread over each comune by area."""
     with connection.cursor() as cur:
-        cur.execute("TRUNCATE mappature_pgtfeature, mappature_pgtatto, mappature_realizzazione, "
-                    "mappature_tilecache RESTART IDENTITY CASCADE")
+        cur.execute(
+            "TRUNCATE mappature_pgtfeature, mappature_pgtatto, mappature_realizzazione, "
+            "mappature_tilecache RESTART IDENTITY CASCADE"
+        )
         cur.execute("""INSERT INTO mappature_pgtatto (comune_id, kind, state, deliberation, spec_version, synthetic,
                                                       created_at)
                        SELECT id, 'pgt', 'vigente', '', 'bench', true, now() FROM mappature_comune""")
         start = 0.0
         for layer, share in LAYER_SHARE:
-            cur.execute("""
+            cur.execute(
+                """
                 WITH c AS (SELECT c.istat_code, c.geom, a.id AS atto_id,
                                   greatest(1, round(%s * ST_Area(c.geom) / sum(ST_Area(c.geom)) OVER ()))::int AS n
                            FROM mappature_comune c JOIN mappature_pgtatto a ON a.comune_id = c.id)
@@ -57,10 +64,13 @@ def generate_pgt(n_features: int, seed: int = 42) -> int:
                        jsonb_build_object('NOME_AMB', 'Ambito ' || p.path[1], 'LEGENDA', 'sintetico', 'CLASSE', '1'),
                        ST_Multi(ST_Buffer(p.geom, 25 + (p.path[1] %% 12) * 5, 'quad_segs=2'))
                 FROM c, LATERAL ST_Dump(ST_GeneratePoints(c.geom, c.n, %s)) p
-            """, [n_features * share, layer, layer[:3], seed + int(start * 100)])
+            """,
+                [n_features * share, layer, layer[:3], seed + int(start * 100)],
+            )
             start += share
         # Interventions: about one per 60 polygons, spread over the comuni, with programmes and sources.
-        cur.execute("""
+        cur.execute(
+            """
             INSERT INTO mappature_realizzazione (code, cup, programme, funding_sources, title, comuni_istat, address,
                 status, amount_eur, domains, year_start, year_end, source_url, source_date, attribution, notes,
                 location_precision, synthetic, source_id)
@@ -72,7 +82,9 @@ def generate_pgt(n_features: int, seed: int = 42) -> int:
             FROM generate_series(1, %s) g
             JOIN LATERAL (SELECT istat_code FROM mappature_comune ORDER BY istat_code
                           OFFSET (g %% 133) LIMIT 1) c ON true
-        """, [max(1, n_features // 60)])
+        """,
+            [max(1, n_features // 60)],
+        )
         cur.execute(f"""CREATE OR REPLACE VIEW {BENCH_VIEW} AS
                         SELECT f.id, f.istat_code, f.layer, f.geom FROM mappature_pgtfeature f
                         JOIN mappature_pgtatto a ON a.id = f.atto_id AND a.state = 'vigente'""")
@@ -94,7 +106,8 @@ def bench_database(scale: int):
             pipeline.run(get_source("comuni"), run_by="bench")
         have = _count("SELECT count(*) FROM mappature_pgtfeature")
         if abs(have - scale) > scale * 0.02 or not _count(
-                f"SELECT count(*) FROM pg_views WHERE viewname = '{BENCH_VIEW}'"):
+            f"SELECT count(*) FROM pg_views WHERE viewname = '{BENCH_VIEW}'"
+        ):
             generate_pgt(scale)
         yield _count("SELECT count(*) FROM mappature_pgtfeature")
     finally:
@@ -116,8 +129,21 @@ def http_server():
     host = f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
     env = {**os.environ, "DATABASE_URL": f"postgresql://{auth}@{host}/{quote(s['NAME'], safe='')}"}
     proc = subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "gunicorn", "remix.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--log-level", "warning"], env=env, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "remix.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -140,6 +166,12 @@ def raw_connection():
     import psycopg
 
     s = connection.settings_dict
-    return psycopg.connect(dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"] or None,
-                           host=s["HOST"] or None, port=s["PORT"] or None, autocommit=True,
-                           prepare_threshold=None)
+    return psycopg.connect(
+        dbname=s["NAME"],
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        host=s["HOST"] or None,
+        port=s["PORT"] or None,
+        autocommit=True,
+        prepare_threshold=None,
+    )

@@ -19,10 +19,24 @@ from django.db import connection
 SCHEMA = "bench_ogc"
 TABLE = f"{SCHEMA}.pgt_ambiti"
 SLUG = "bench-pgt-ambiti"
-STYLE = {"kind": "categorized", "field": "layer", "stroke": "#444444", "stroke_width": 0.3, "opacity": 0.7,
-         "classes": [{"value": code, "fill": fill} for code, fill in (
-             ("ambiti_trasformazione", "#e31a1c"), ("ambiti_rigenerazione", "#ff7f00"), ("aree_dismesse", "#6a3d9a"),
-             ("aree_agricole", "#33a02c"), ("tessuto_urbano_consolidato", "#fdbf6f"), ("consumo_suolo", "#a6cee3"))]}
+STYLE = {
+    "kind": "categorized",
+    "field": "layer",
+    "stroke": "#444444",
+    "stroke_width": 0.3,
+    "opacity": 0.7,
+    "classes": [
+        {"value": code, "fill": fill}
+        for code, fill in (
+            ("ambiti_trasformazione", "#e31a1c"),
+            ("ambiti_rigenerazione", "#ff7f00"),
+            ("aree_dismesse", "#6a3d9a"),
+            ("aree_agricole", "#33a02c"),
+            ("tessuto_urbano_consolidato", "#fdbf6f"),
+            ("consumo_suolo", "#a6cee3"),
+        )
+    ],
+}
 
 SEED = 2026
 
@@ -47,10 +61,35 @@ def ensure_dataset(scale: int) -> int:
         if not code.replace("_", "").isalpha():  # layer names are regional codes; anything else is not ours
             raise ValueError(f"unexpected layer {code!r} in {gpkg}")
         sql = f"SELECT ID AS feature_key, ISTAT_COM AS istat_code, '{code}' AS layer, geom FROM \"{code}\""  # noqa: S608
-        subprocess.run(["ogr2ogr", "-f", "PostgreSQL", datasource, str(gpkg), "-dialect", "SQLite", "-sql", sql,
-                        "-nln", TABLE, "-append", "-nlt", "MULTIPOLYGON", "-lco", "GEOMETRY_NAME=geom",
-                        "-lco", "FID=id", "-lco", "SPATIAL_INDEX=NONE", "-gt", "65536"],
-                       env=env, check=True, capture_output=True)
+        subprocess.run(
+            [
+                "ogr2ogr",
+                "-f",
+                "PostgreSQL",
+                datasource,
+                str(gpkg),
+                "-dialect",
+                "SQLite",
+                "-sql",
+                sql,
+                "-nln",
+                TABLE,
+                "-append",
+                "-nlt",
+                "MULTIPOLYGON",
+                "-lco",
+                "GEOMETRY_NAME=geom",
+                "-lco",
+                "FID=id",
+                "-lco",
+                "SPATIAL_INDEX=NONE",
+                "-gt",
+                "65536",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     with connection.cursor() as cur:
         cur.execute(f"CREATE INDEX ON {TABLE} USING gist (geom)")
         cur.execute(f"ANALYZE {TABLE}")
@@ -72,9 +111,17 @@ def bench_layer():
 
     Layer.objects.filter(slug=SLUG).delete()
     layer = Layer.objects.create(
-        slug=SLUG, title_it="PGT (benchmark, sintetico)", title_en="PGT (benchmark, synthetic)",
-        theme="pgt", source=TABLE, published=True, synthetic=True, style=STYLE,
-        abstract_it="Dati sintetici generati per i benchmark.", abstract_en="Synthetic data generated for benchmarks.")
+        slug=SLUG,
+        title_it="PGT (benchmark, sintetico)",
+        title_en="PGT (benchmark, synthetic)",
+        theme="pgt",
+        source=TABLE,
+        published=True,
+        synthetic=True,
+        style=STYLE,
+        abstract_it="Dati sintetici generati per i benchmark.",
+        abstract_en="Synthetic data generated for benchmarks.",
+    )
     try:
         yield layer
     finally:

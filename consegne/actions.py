@@ -77,13 +77,19 @@ def _store_and_register(user, comune: Comune, upload, act: ActData, name: str, k
         else:
             unpack.inspect_zip(scratch)
         # Shared by every app server and worker (remix.storage): the worker fetches it from there.
-        stored_name = storage.save(storage.CONSEGNE, f"{comune.istat_code}/{uuid.uuid4().hex}/{scratch.name}",
-                                   scratch)
+        stored_name = storage.save(storage.CONSEGNE, f"{comune.istat_code}/{uuid.uuid4().hex}/{scratch.name}", scratch)
         with transaction.atomic():
             consegna = Consegna.objects.create(
-                comune=comune, uploaded_by=user, kind=act.kind, deliberation=act.deliberation,
-                adoption_date=act.adoption_date, approval_date=act.approval_date, burl_date=act.burl_date,
-                original_name=name, stored_path=stored_name, size_bytes=upload.size,
+                comune=comune,
+                uploaded_by=user,
+                kind=act.kind,
+                deliberation=act.deliberation,
+                adoption_date=act.adoption_date,
+                approval_date=act.approval_date,
+                burl_date=act.burl_date,
+                original_name=name,
+                stored_path=stored_name,
+                size_bytes=upload.size,
                 spec_version=spec.current_code(),
             )
             audit.record(user, "caricamento", consegna, comune.istat_code, file=name)
@@ -118,8 +124,9 @@ def publish(user, consegna: Consegna, compared=AS_VALIDATED) -> PgtAtto:
     permissions.check(user, "publish", consegna.comune.istat_code)
     try:
         with transaction.atomic():
-            consegna = (Consegna.objects.select_for_update(of=("self",)).select_related("atto", "comune")
-                        .get(pk=consegna.pk))
+            consegna = (
+                Consegna.objects.select_for_update(of=("self",)).select_related("atto", "comune").get(pk=consegna.pk)
+            )
             _require_state(consegna, Consegna.State.IN_REVISIONE)
             if consegna.atto is None or consegna.atto.state != PgtAtto.State.BOZZA:
                 raise WrongState(MESSAGES["nothing_to_publish"])
@@ -132,13 +139,25 @@ def publish(user, consegna: Consegna, compared=AS_VALIDATED) -> PgtAtto:
             previous = _swap_vigente(consegna.atto)
             consegna.state, consegna.reviewed_at = Consegna.State.PUBBLICATA, timezone.now()
             consegna.save(update_fields=["state", "reviewed_at"])
-            audit.record(user, "pubblicazione", consegna.atto, consegna.comune.istat_code, consegna=consegna.pk,
-                         precedente=previous.pk if previous else None)
+            audit.record(
+                user,
+                "pubblicazione",
+                consegna.atto,
+                consegna.comune.istat_code,
+                consegna=consegna.pk,
+                precedente=previous.pk if previous else None,
+            )
             transaction.on_commit(lambda: _notify_registry(consegna.atto, "pubblicazione"))
     except VersionChanged as err:
-        audit.record(user, "pubblicazione_rifiutata", consegna, consegna.comune.istat_code, motivo=str(err),
-                     confrontata_con=compared if compared is not AS_VALIDATED else None,
-                     vigente=_vigente_id(consegna.comune_id))
+        audit.record(
+            user,
+            "pubblicazione_rifiutata",
+            consegna,
+            consegna.comune.istat_code,
+            motivo=str(err),
+            confrontata_con=compared if compared is not AS_VALIDATED else None,
+            vigente=_vigente_id(consegna.comune_id),
+        )
         raise
     except IntegrityError as err:  # another act became vigente in a way the lock did not foresee
         raise VersionChanged(MESSAGES["vigente_changed"] % {"comune": consegna.comune.name}) from err
@@ -151,8 +170,7 @@ def _lock_comune(comune_id: int) -> None:
 
 
 def _vigente_id(comune_id: int) -> int | None:
-    return PgtAtto.objects.filter(comune_id=comune_id, state=PgtAtto.State.VIGENTE).values_list(
-        "pk", flat=True).first()
+    return PgtAtto.objects.filter(comune_id=comune_id, state=PgtAtto.State.VIGENTE).values_list("pk", flat=True).first()
 
 
 def rollback(user, atto: PgtAtto) -> PgtAtto:
@@ -164,8 +182,7 @@ def rollback(user, atto: PgtAtto) -> PgtAtto:
         if atto.state != PgtAtto.State.SUPERATO:
             raise WrongState(MESSAGES["not_superato"])
         previous = _swap_vigente(atto)
-        audit.record(user, "ripristino", atto, atto.comune.istat_code,
-                     precedente=previous.pk if previous else None)
+        audit.record(user, "ripristino", atto, atto.comune.istat_code, precedente=previous.pk if previous else None)
         transaction.on_commit(lambda: _notify_registry(atto, "ripristino"))
     return atto
 
@@ -192,8 +209,7 @@ def _notify_registry(atto: PgtAtto, event: str) -> None:
 
 def _swap_vigente(atto: PgtAtto) -> PgtAtto | None:
     """Inside the caller's transaction: the comune's vigente act → superato, ``atto`` → vigente."""
-    previous = (PgtAtto.objects.select_for_update()
-                .filter(comune_id=atto.comune_id, state=PgtAtto.State.VIGENTE).first())
+    previous = PgtAtto.objects.select_for_update().filter(comune_id=atto.comune_id, state=PgtAtto.State.VIGENTE).first()
     if previous is not None:
         previous.state = PgtAtto.State.SUPERATO
         previous.save(update_fields=["state"])

@@ -36,8 +36,10 @@ class RemixUserAdmin(UserAdmin):
     actions = ["send_invitations"]
 
     def get_urls(self):
-        return [path("importa-csv/", self.admin_site.admin_view(self.import_csv), name="auth_user_import_csv"),
-                *super().get_urls()]
+        return [
+            path("importa-csv/", self.admin_site.admin_view(self.import_csv), name="auth_user_import_csv"),
+            *super().get_urls(),
+        ]
 
     def import_csv(self, request):
         """Create or invite technicians from a CSV: every row checked first, e-mails with password-set links."""
@@ -50,22 +52,32 @@ class RemixUserAdmin(UserAdmin):
                 if upload.size > 5 * 1024 * 1024:
                     raise invitations.InvitationError([_("Il file supera 5 MB.")])
                 text = upload.read().decode("utf-8-sig")
-                result = invitations.invite_from_csv(text, request.build_absolute_uri("/"),
-                                                     request.LANGUAGE_CODE or "it")
+                result = invitations.invite_from_csv(
+                    text, request.build_absolute_uri("/"), request.LANGUAGE_CODE or "it"
+                )
             except UnicodeDecodeError:
                 form.add_error("file", _("Il file non è in UTF-8."))
             except invitations.InvitationError as err:
                 for error in err.errors:
                     form.add_error("file", error)
             else:
-                self.message_user(request, _("Account creati: %(created)s, aggiornati: %(updated)s, inviti inviati: "
-                                             "%(invited)s.") % {"created": len(result.created),
-                                                               "updated": len(result.updated),
-                                                               "invited": len(result.invited)}, messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("Account creati: %(created)s, aggiornati: %(updated)s, inviti inviati: %(invited)s.")
+                    % {"created": len(result.created), "updated": len(result.updated), "invited": len(result.invited)},
+                    messages.SUCCESS,
+                )
                 return redirect("admin:auth_user_changelist")
-        return TemplateResponse(request, "admin/auth/user/import_csv.html", {
-            **self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
-            "title": _("Importa tecnici da CSV")})
+        return TemplateResponse(
+            request,
+            "admin/auth/user/import_csv.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "opts": self.model._meta,
+                "title": _("Importa tecnici da CSV"),
+            },
+        )
 
     @admin.action(description=gettext_lazy("Invia il link per impostare la password"), permissions=["change"])
     def send_invitations(self, request, queryset):

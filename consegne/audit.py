@@ -10,7 +10,9 @@ def record(user, action: str, obj, istat_code: str = "", **details) -> AuditEntr
     return AuditEntry.objects.create(
         user=user if user is not None and user.is_authenticated else None,
         username=user.get_username() if user is not None and user.is_authenticated else "sistema",
-        action=action, object_type=type(obj).__name__.lower() if obj is not None else "",
+        action=action,
+        object_type=type(obj).__name__.lower() if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        istat_code=istat_code, details=details,
+        istat_code=istat_code,
+        details=details,
     )

@@ -73,8 +73,11 @@ def discover_gpkg_layers(path: Path, names: list[str], spec: Spec) -> tuple[list
 
 
 def missing_layers(delivered: set[str], spec: Spec) -> list[Found]:
-    return [Found("missing_layer", code, params={"layer": code})
-            for code, layer in spec.layers.items() if layer.required and code not in delivered]
+    return [
+        Found("missing_layer", code, params={"layer": code})
+        for code, layer in spec.layers.items()
+        if layer.required and code not in delivered
+    ]
 
 
 def check_crs(code: str, srid: int | None, spec: Spec) -> list[Found]:
@@ -99,8 +102,13 @@ def check_fields(layer: LayerSpec, field_types: dict[str, str]) -> list[Found]:
         if kind is None:
             found.append(Found("missing_field", layer.code, params={"layer": layer.code, "field": fld.name}))
         elif kind not in COMPATIBLE[fld.type]:
-            found.append(Found("field_type", layer.code, params={
-                "layer": layer.code, "field": fld.name, "found": kind, "expected": fld.type}))
+            found.append(
+                Found(
+                    "field_type",
+                    layer.code,
+                    params={"layer": layer.code, "field": fld.name, "found": kind, "expected": fld.type},
+                )
+            )
     for name in sorted(set(field_types) - known):
         found.append(Found("extra_field", layer.code, params={"layer": layer.code, "field": name}))
     return found

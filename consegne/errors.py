@@ -35,8 +35,10 @@ MESSAGES = {
     "nested": _("L'archivio contiene un altro archivio («%(name)s»): carica gli shapefile direttamente."),
     "traversal": _("L'archivio contiene un percorso non consentito («%(name)s»)."),
     "symlink": _("L'archivio contiene un collegamento simbolico («%(name)s»), non consentito."),
-    "bomb": _("L'archivio si espande in modo anomalo (oltre %(limit)s MB o rapporto di compressione "
-              "sospetto): non viene aperto."),
+    "bomb": _(
+        "L'archivio si espande in modo anomalo (oltre %(limit)s MB o rapporto di compressione "
+        "sospetto): non viene aperto."
+    ),
     "too_many": _("L'archivio contiene troppi file (%(count)s)."),
     "foreign_file": _("L'archivio contiene un file di tipo non previsto («%(name)s»)."),
     "empty": _("L'archivio non contiene alcuno shapefile."),
@@ -45,7 +47,9 @@ MESSAGES = {
     "wrong_state": _("Operazione non possibile: la consegna è nello stato «%(state)s»."),
     "nothing_to_publish": _("Non c'è un atto in bozza da pubblicare."),
     "not_superato": _("Si può ripristinare solo una versione superata."),
-    "vigente_changed": _("La versione in vigore del PGT di %(comune)s è cambiata dopo che hai aperto la revisione "
-                         "(un altro revisore ha pubblicato o ripristinato una versione): la bozza non è stata "
-                         "pubblicata. Riesamina le differenze rispetto alla nuova versione in vigore."),
+    "vigente_changed": _(
+        "La versione in vigore del PGT di %(comune)s è cambiata dopo che hai aperto la revisione "
+        "(un altro revisore ha pubblicato o ripristinato una versione): la bozza non è stata "
+        "pubblicata. Riesamina le differenze rispetto alla nuova versione in vigore."
+    ),
 }

@@ -19,12 +19,15 @@ class UploadForm(forms.Form):
     comune = forms.ModelChoiceField(queryset=None, label=_("Comune"))
     kind = forms.ChoiceField(label=_("Tipo di atto"), choices=PgtAtto.Kind.choices)
     deliberation = forms.CharField(label=_("Numero di delibera"), max_length=40)
-    adoption_date = forms.DateField(label=_("Data di adozione"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}))
-    approval_date = forms.DateField(label=_("Data di approvazione"), required=False,
-                                    widget=forms.DateInput(attrs={"type": "date"}))
-    burl_date = forms.DateField(label=_("Data di pubblicazione sul BURL"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
+    adoption_date = forms.DateField(
+        label=_("Data di adozione"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    approval_date = forms.DateField(
+        label=_("Data di approvazione"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    burl_date = forms.DateField(
+        label=_("Data di pubblicazione sul BURL"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     # Last: browsers send the fields in this order, so when an over-large file is cut off while it
     # is received (consegne.uploads) every other field has already arrived and is shown again.
     file = forms.FileField(label=_("File della consegna (.zip di shapefile o .gpkg)"))
@@ -34,8 +37,9 @@ class UploadForm(forms.Form):
         self.fields["comune"].queryset = comuni
         # The browser can refuse an over-large file before sending it (static/consegne/upload.js).
         limit = settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"]
-        self.fields["file"].widget.attrs.update({"data-max-bytes": limit * 1024 * 1024,
-                                                 "data-too-big": MESSAGES["too_big"] % {"limit": limit}})
+        self.fields["file"].widget.attrs.update(
+            {"data-max-bytes": limit * 1024 * 1024, "data-too-big": MESSAGES["too_big"] % {"limit": limit}}
+        )
         if comuni.count() == 1:
             self.fields["comune"].initial = comuni.first()
 
@@ -50,10 +54,12 @@ class UploadForm(forms.Form):
 
     def act(self) -> ActData:
         d = self.cleaned_data
-        return ActData(d["kind"], d["deliberation"].strip(), d.get("adoption_date"), d.get("approval_date"),
-                       d.get("burl_date"))
+        return ActData(
+            d["kind"], d["deliberation"].strip(), d.get("adoption_date"), d.get("approval_date"), d.get("burl_date")
+        )
 
 
 class ReviewForm(forms.Form):
-    comment = forms.CharField(label=_("Commento per il comune"), widget=forms.Textarea(attrs={"rows": 3}),
-                              required=False)
+    comment = forms.CharField(
+        label=_("Commento per il comune"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )

@@ -35,8 +35,11 @@ def inspect(path: Path, layers: dict[str, str], deadline: Deadline) -> list[Foun
     try:
         db.execute("PRAGMA trusted_schema = OFF")
         for name, code in layers.items():
-            rows = db.execute("SELECT type, coalesce(sql, '') FROM sqlite_master WHERE name = ? COLLATE NOCASE "
-                              "AND type IN ('table', 'view')", [name]).fetchall()
+            rows = db.execute(
+                "SELECT type, coalesce(sql, '') FROM sqlite_master WHERE name = ? COLLATE NOCASE "
+                "AND type IN ('table', 'view')",
+                [name],
+            ).fetchall()
             kind, sql = rows[0] if rows else ("", "")
             if kind == "view":
                 found.append(Found("gpkg_view", code, params={"layer": name}))
@@ -46,9 +49,15 @@ def inspect(path: Path, layers: dict[str, str], deadline: Deadline) -> list[Foun
                 found.append(Found("gpkg_virtual", code, params={"layer": name, "module": virtual.group(1)}))
                 continue
             standard = re.compile(STANDARD_TRIGGER.format(t=re.escape(name)), re.I)
-            triggers = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                                 "AND tbl_name = ? COLLATE NOCASE ORDER BY name", [name])
-                        if not standard.match(t)]
+            triggers = [
+                t
+                for (t,) in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                    "AND tbl_name = ? COLLATE NOCASE ORDER BY name",
+                    [name],
+                )
+                if not standard.match(t)
+            ]
             if triggers:
                 found.append(Found("gpkg_triggers", code, params={"layer": name, "triggers": ", ".join(triggers)}))
     except sqlite3.OperationalError as err:

@@ -34,9 +34,14 @@ from .models import Membership
 
 COLUMNS = ("username", "email", "comune", "role")
 MAX_ROWS = 5000
-ROLES = {"tecnico": Membership.Role.TECNICO, "staff": Membership.Role.STAFF, "admin": Membership.Role.ADMIN,
-         "tecnico comunale": Membership.Role.TECNICO, "personale cmm": Membership.Role.STAFF,
-         "amministratore": Membership.Role.ADMIN}
+ROLES = {
+    "tecnico": Membership.Role.TECNICO,
+    "staff": Membership.Role.STAFF,
+    "admin": Membership.Role.ADMIN,
+    "tecnico comunale": Membership.Role.TECNICO,
+    "personale cmm": Membership.Role.STAFF,
+    "amministratore": Membership.Role.ADMIN,
+}
 
 
 class InvitationError(ValueError):
@@ -74,8 +79,12 @@ def parse(text: str) -> list[Row]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise InvitationError([_("Colonne mancanti nel CSV: %(columns)s (servono: %(all)s).") % {
-            "columns": ", ".join(missing), "all": ", ".join(COLUMNS)}])
+        raise InvitationError(
+            [
+                _("Colonne mancanti nel CSV: %(columns)s (servono: %(all)s).")
+                % {"columns": ", ".join(missing), "all": ", ".join(COLUMNS)}
+            ]
+        )
     reader.fieldnames = header
     comuni = {c.istat_code: c for c in Comune.objects.all()}
     by_name = {c.name.casefold(): c for c in comuni.values()}
@@ -96,8 +105,9 @@ def _check_row(number: int, values: dict, comuni: dict, by_name: dict, seen: set
     """One row as a Row; its problems appended to ``errors`` ("riga N, campo X: …")."""
 
     def bad(column, message):
-        errors.append(_("riga %(line)s, campo %(field)s: %(message)s") % {
-            "line": number, "field": column, "message": message})
+        errors.append(
+            _("riga %(line)s, campo %(field)s: %(message)s") % {"line": number, "field": column, "message": message}
+        )
 
     username = values["username"]
     if not username or len(username) > 150:
@@ -112,11 +122,17 @@ def _check_row(number: int, values: dict, comuni: dict, by_name: dict, seen: set
     role = ROLES.get(values["role"].casefold())
     if role is None:
         bad("role", _("«%(value)s» non è un ruolo (tecnico, staff, admin)") % {"value": values["role"]})
-    comune = comuni.get(values["comune"].zfill(6)) if values["comune"].isdigit() else \
-        by_name.get(values["comune"].casefold())
+    comune = (
+        comuni.get(values["comune"].zfill(6))
+        if values["comune"].isdigit()
+        else by_name.get(values["comune"].casefold())
+    )
     if values["comune"] and comune is None:
-        bad("comune", _("«%(value)s» non è un comune della Città metropolitana (codice ISTAT o nome)") % {
-            "value": values["comune"]})
+        bad(
+            "comune",
+            _("«%(value)s» non è un comune della Città metropolitana (codice ISTAT o nome)")
+            % {"value": values["comune"]},
+        )
     elif role == Membership.Role.TECNICO and comune is None:
         bad("comune", _("obbligatorio per un tecnico comunale"))
     return Row(number, username, values["email"], comune, role)
@@ -138,8 +154,7 @@ def invite_from_csv(text: str, base_url: str, lang: str = "it") -> Result:
                 user.email = row.email
                 user.save(update_fields=["email"])
                 result.updated.append(user.username)
-            Membership.objects.update_or_create(user=user, defaults={
-                "role": row.role, "comune": row.comune})
+            Membership.objects.update_or_create(user=user, defaults={"role": row.role, "comune": row.comune})
             if not user.has_usable_password():
                 to_invite.append(user)
     for user in to_invite:
@@ -150,17 +165,25 @@ def invite_from_csv(text: str, base_url: str, lang: str = "it") -> Result:
 
 def password_set_url(user, base_url: str, lang: str = "it") -> str:
     with translation.override(lang):
-        path = reverse("consegne:password_reset_confirm", kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)})
+        path = reverse(
+            "consegne:password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
     return base_url.rstrip("/") + path
 
 
 def send_invitation(user, base_url: str, lang: str = "it") -> None:
     """The e-mail with the one-time link to set a password (console backend unless SMTP is set)."""
     with translation.override(lang):
-        context = {"user": user, "url": password_set_url(user, base_url, lang),
-                   "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
-                   "comune": getattr(getattr(user, "membership", None), "comune", None)}
+        context = {
+            "user": user,
+            "url": password_set_url(user, base_url, lang),
+            "days": settings.PASSWORD_RESET_TIMEOUT // 86400,
+            "comune": getattr(getattr(user, "membership", None), "comune", None),
+        }
         subject = render_to_string("consegne/email/invitation_subject.txt", context).strip()
         body = render_to_string("consegne/email/invitation.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])

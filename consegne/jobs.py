@@ -40,7 +40,8 @@ def queue(consegna_id: int) -> None:
 
     try:
         validate_delivery.configure(queueing_lock=lock(consegna_id), lock=lock(consegna_id)).defer(
-            consegna_id=consegna_id)
+            consegna_id=consegna_id
+        )
     except runtime.AlreadyEnqueued as err:
         raise AlreadyQueued(_("La consegna %(id)s è già in coda per la validazione.") % {"id": consegna_id}) from err
 
@@ -50,13 +51,14 @@ def requeue(consegna: Consegna) -> None:
     with transaction.atomic():
         current = Consegna.objects.select_for_update().get(pk=consegna.pk)
         if current.state in ACTIVE:
-            raise AlreadyQueued(_("La consegna %(id)s è già in coda o in validazione: non viene rimessa in coda.")
-                                % {"id": consegna.pk})
+            raise AlreadyQueued(
+                _("La consegna %(id)s è già in coda o in validazione: non viene rimessa in coda.") % {"id": consegna.pk}
+            )
         if current.state != Consegna.State.FALLITA:
-            raise AlreadyQueued(_("Solo una consegna con un errore interno di validazione può essere rimessa in "
-                                  "coda."))
-        Consegna.objects.filter(pk=consegna.pk).update(state=Consegna.State.IN_CODA, progress=0, progress_step="",
-                                                       finished_at=None)
+            raise AlreadyQueued(_("Solo una consegna con un errore interno di validazione può essere rimessa in coda."))
+        Consegna.objects.filter(pk=consegna.pk).update(
+            state=Consegna.State.IN_CODA, progress=0, progress_step="", finished_at=None
+        )
         queue(consegna.pk)
 
 
@@ -66,8 +68,12 @@ def run(consegna_id: int) -> Consegna | None:
     from .validation import validate
 
     with transaction.atomic():
-        consegna = (Consegna.objects.select_for_update().select_related("comune")
-                    .filter(pk=consegna_id, state__in=ACTIVE).first())
+        consegna = (
+            Consegna.objects.select_for_update()
+            .select_related("comune")
+            .filter(pk=consegna_id, state__in=ACTIVE)
+            .first()
+        )
         if consegna is None:
             return None  # deleted, or ended meanwhile (a job deferred twice finds nothing to do)
         consegna.state, consegna.started_at, consegna.progress = Consegna.State.IN_VALIDAZIONE, timezone.now(), 1

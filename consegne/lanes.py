@@ -55,8 +55,9 @@ def _bounded(name: str, deadline) -> None:
             deadline.limit(cur)
 
 
-def _parallel(lanes: list[list[Step]], progress: Callable[[str], None], seconds: dict[str, float],
-              deadline=None) -> None:
+def _parallel(
+    lanes: list[list[Step]], progress: Callable[[str], None], seconds: dict[str, float], deadline=None
+) -> None:
     started: list[str] = []
     failed = threading.Event()  # a lane that fails stops the other before its next step
 

@@ -190,9 +190,13 @@ class AuditEntry(models.Model):
 
     # What the log shows people: names of the actions and objects, not their codes.
     ACTION_LABELS = {
-        "caricamento": _("caricamento"), "caricamento_rifiutato": _("caricamento rifiutato"),
-        "validazione": _("validazione"), "pubblicazione": _("pubblicazione"), "rinvio": _("rinvio al comune"),
-        "ripristino": _("ripristino di una versione"), "eliminazione_file": _("eliminazione dei file conservati"),
+        "caricamento": _("caricamento"),
+        "caricamento_rifiutato": _("caricamento rifiutato"),
+        "validazione": _("validazione"),
+        "pubblicazione": _("pubblicazione"),
+        "rinvio": _("rinvio al comune"),
+        "ripristino": _("ripristino di una versione"),
+        "eliminazione_file": _("eliminazione dei file conservati"),
     }
     OBJECT_LABELS = {"consegna": _("consegna"), "pgtatto": _("atto di PGT"), "comune": _("comune")}
 

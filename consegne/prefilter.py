@@ -61,8 +61,11 @@ class Layers:
     def add_staged(self, table: str, code: str) -> None:
         """A reprojected layer: its boxes read back from the staging table ``table``."""
         with connection.cursor() as cur:
-            cur.execute(f"SELECT fid, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "  # noqa: S608
-                        f"FROM {table} WHERE layer = %s AND geom IS NOT NULL", [code])
+            cur.execute(
+                f"SELECT fid, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "  # noqa: S608
+                f"FROM {table} WHERE layer = %s AND geom IS NOT NULL",
+                [code],
+            )
             rows = cur.fetchall()
         fids = np.array([r[0] for r in rows], dtype=np.int64)
         self._add_boxes(code, fids, np.array([r[1:] for r in rows], dtype=float).reshape(-1, 4))
@@ -114,8 +117,9 @@ def _shrunk(bounds: np.ndarray, by: float) -> np.ndarray:
     """Boxes shrunk by ``by`` on each side; a box narrower than that collapses onto its middle line."""
     x0, y0, x1, y1 = bounds.T
     xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
-    return shapely.box(np.minimum(x0 + by, xm), np.minimum(y0 + by, ym),
-                       np.maximum(x1 - by, xm), np.maximum(y1 - by, ym))
+    return shapely.box(
+        np.minimum(x0 + by, xm), np.minimum(y0 + by, ym), np.maximum(x1 - by, xm), np.maximum(y1 - by, ym)
+    )
 
 
 def copy_table(table: str, columns: dict[str, np.ndarray]) -> None:

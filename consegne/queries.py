@@ -19,21 +19,33 @@ def findings(consegna: Consegna, limit: int | None = None) -> list[dict]:
     rows, labels = [], dict(Finding.Severity.choices)
     qs = consegna.findings.order_by("id").values_list("id", "severity", "rule", "layer", "feature", "params")
     for pk, sev, rule, layer, feature, params in qs[:limit]:
-        rows.append({"id": pk, "severity": sev, "severity_label": str(labels.get(sev, sev)), "rule": rule,
-                     "layer": layer, "feature": feature, "message": message(rule, params)})
+        rows.append(
+            {
+                "id": pk,
+                "severity": sev,
+                "severity_label": str(labels.get(sev, sev)),
+                "rule": rule,
+                "layer": layer,
+                "feature": feature,
+                "message": message(rule, params),
+            }
+        )
     return rows
 
 
 def findings_geojson(consegna: Consegna, limit: int = 5000) -> str:
     """Located findings in EPSG:4326 (WGS84 lon/lat), for the report map."""
     with connection.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
                 'type', 'Feature', 'id', id,
                 'properties', json_build_object('id', id, 'severity', severity, 'rule', rule, 'layer', layer),
                 'geometry', ST_AsGeoJSON(ST_Transform(geom, 4326), 6)::json)), '[]'))::text
             FROM (SELECT * FROM consegne_finding WHERE consegna_id = %s AND geom IS NOT NULL
-                  ORDER BY id LIMIT %s) f""", [consegna.pk, limit])
+                  ORDER BY id LIMIT %s) f""",
+            [consegna.pk, limit],
+        )
         return cur.fetchone()[0]
 
 
@@ -52,7 +64,8 @@ def _act_features() -> str:
         "SELECT f.id, f.layer, f.feature_key, f.attrs, "
         f"f.geom::geometry({layer.geometry}, 32632) AS geom "
         f"FROM mappature_pgtfeature f WHERE f.atto_id = %s AND f.layer = '{layer.code}'"  # noqa: S608 - constants
-        for layer in PGT_LAYERS)
+        for layer in PGT_LAYERS
+    )
     return f"({arms})"
 
 
@@ -61,9 +74,11 @@ def _change(new: str, old: str) -> str:
 
     Either side may be missing (outer joins); the same rule counts the diff table and marks the tiles.
     """
-    return (f"CASE WHEN {old}.feature_key IS NULL THEN 'added' WHEN {new}.feature_key IS NULL THEN 'removed' "
-            f"WHEN {new}.attrs <> {old}.attrs OR NOT ST_Equals({new}.geom, {old}.geom) THEN 'modified' "
-            "ELSE 'same' END")
+    return (
+        f"CASE WHEN {old}.feature_key IS NULL THEN 'added' WHEN {new}.feature_key IS NULL THEN 'removed' "
+        f"WHEN {new}.attrs <> {old}.attrs OR NOT ST_Equals({new}.geom, {old}.geom) THEN 'modified' "
+        "ELSE 'same' END"
+    )
 
 
 def atto_tile(atto_id: int, z: int, x: int, y: int, compare_to: int | None = None, as_new: bool = True) -> bytes:
@@ -77,8 +92,10 @@ def atto_tile(atto_id: int, z: int, x: int, y: int, compare_to: int | None = Non
     params: list = [z, x, y, ATTO_TILE_LAYER, *[atto_id] * len(PGT_LAYERS)]
     if compare_to is not None:
         columns += f", {_change('t', 'o') if as_new else _change('o', 't')} AS change"
-        joins = (" LEFT JOIN mappature_pgtfeature o"
-                 " ON o.atto_id = %s AND o.layer = t.layer AND o.feature_key = t.feature_key")
+        joins = (
+            " LEFT JOIN mappature_pgtfeature o"
+            " ON o.atto_id = %s AND o.layer = t.layer AND o.feature_key = t.feature_key"
+        )
         params.append(compare_to)
     return tiles.run(tiles.mvt_sql(z, _act_features(), columns=columns, joins=joins), params)
 
@@ -86,11 +103,14 @@ def atto_tile(atto_id: int, z: int, x: int, y: int, compare_to: int | None = Non
 def atto_extents(atto_ids: list[int]) -> dict[int, dict]:
     """For each act with features: ``count`` and ``bbox`` [west, south, east, north] in EPSG:4326."""
     with connection.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             SELECT atto_id, n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
                 SELECT atto_id, count(*) AS n,
                        ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 32632), 4326) AS e
-                FROM mappature_pgtfeature WHERE atto_id = ANY(%s) GROUP BY atto_id) s""", [list(atto_ids)])
+                FROM mappature_pgtfeature WHERE atto_id = ANY(%s) GROUP BY atto_id) s""",
+            [list(atto_ids)],
+        )
         return {pk: {"count": n, "bbox": [round(v, 6) for v in box]} for pk, n, *box in cur.fetchall()}
 
 
@@ -98,12 +118,16 @@ def vigente_of(comune_id: int) -> PgtAtto | None:
     return PgtAtto.objects.filter(comune_id=comune_id, state=PgtAtto.State.VIGENTE).first()
 
 
-DIFF_SQL = """
+DIFF_SQL = (
+    """
     WITH n AS (SELECT layer, feature_key, attrs, geom FROM mappature_pgtfeature WHERE atto_id = %(new)s),
          o AS (SELECT layer, feature_key, attrs, geom FROM mappature_pgtfeature WHERE atto_id = %(old)s)
-    SELECT coalesce(n.layer, o.layer) AS layer, """ + _change("n", "o") + """ AS change, count(*)
+    SELECT coalesce(n.layer, o.layer) AS layer, """
+    + _change("n", "o")
+    + """ AS change, count(*)
     FROM n FULL JOIN o ON n.layer = o.layer AND n.feature_key = o.feature_key
     GROUP BY 1, 2 ORDER BY 1, 2"""
+)
 
 AREA_SQL = """
     SELECT f.layer, coalesce(f.attrs->>l.class_field, '') AS cls,
@@ -125,9 +149,16 @@ def diff(new: PgtAtto, old: PgtAtto | None) -> dict:
         for layer, change, count in cur.fetchall():
             changes.setdefault(layer, {"added": 0, "removed": 0, "modified": 0, "same": 0})[change] = count
         cur.execute(AREA_SQL, params)
-        areas = [{"layer": layer, "class": cls, "new_ha": float(new_ha or 0), "old_ha": float(old_ha or 0),
-                  "delta_ha": round(float(new_ha or 0) - float(old_ha or 0), 2)}
-                 for layer, cls, new_ha, old_ha in cur.fetchall()]
+        areas = [
+            {
+                "layer": layer,
+                "class": cls,
+                "new_ha": float(new_ha or 0),
+                "old_ha": float(old_ha or 0),
+                "delta_ha": round(float(new_ha or 0) - float(old_ha or 0), 2),
+            }
+            for layer, cls, new_ha, old_ha in cur.fetchall()
+        ]
     return {"changes": changes, "areas": areas}
 
 
@@ -136,7 +167,15 @@ def counts(consegna: Consegna) -> dict:
 
 
 def as_json(consegna: Consegna) -> str:
-    return json.dumps({
-        "consegna": consegna.pk, "comune": consegna.comune.istat_code, "stato": consegna.state,
-        "specifica": consegna.spec_version, "conteggi": counts(consegna), "risultati": findings(consegna),
-    }, ensure_ascii=False, indent=1)
+    return json.dumps(
+        {
+            "consegna": consegna.pk,
+            "comune": consegna.comune.istat_code,
+            "stato": consegna.state,
+            "specifica": consegna.spec_version,
+            "conteggi": counts(consegna),
+            "risultati": findings(consegna),
+        },
+        ensure_ascii=False,
+        indent=1,
+    )

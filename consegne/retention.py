@@ -55,9 +55,12 @@ def candidates(cutoff: datetime) -> QuerySet[Consegna]:
 
     A delivery ends when its validation finishes (non valida, errore interno) or when it is sent back.
     """
-    return (Consegna.objects.filter(state__in=Consegna.ENDED_WITHOUT_VERSION, purged_at__isnull=True)
-            .annotate(ended=Coalesce("reviewed_at", "finished_at", "created_at"))
-            .filter(ended__lt=cutoff).order_by("id"))
+    return (
+        Consegna.objects.filter(state__in=Consegna.ENDED_WITHOUT_VERSION, purged_at__isnull=True)
+        .annotate(ended=Coalesce("reviewed_at", "finished_at", "created_at"))
+        .filter(ended__lt=cutoff)
+        .order_by("id")
+    )
 
 
 def _stored_name(stored: str, root: Path) -> str | None:
@@ -91,17 +94,28 @@ def purge(days: int | None = None, dry_run: bool = False) -> PurgeResult:
     for pk in candidates(result.cutoff).values_list("pk", flat=True):
         _purge_one(pk, root, now, result)
     if not dry_run:
-        audit.record(None, AUDIT_ACTION, None, giorni=days, prima_del=result.cutoff.isoformat(),
-                     consegne=result.purged, byte=result.bytes, fuori_cartella=result.outside,
-                     errori={str(k): v for k, v in result.errors.items()})
+        audit.record(
+            None,
+            AUDIT_ACTION,
+            None,
+            giorni=days,
+            prima_del=result.cutoff.isoformat(),
+            consegne=result.purged,
+            byte=result.bytes,
+            fuori_cartella=result.outside,
+            errori={str(k): v for k, v in result.errors.items()},
+        )
     return result
 
 
 def _purge_one(pk: int, root: Path, now: datetime, result: PurgeResult) -> None:
     """One delivery: lock its row (a concurrent run skips it), delete the file, mark the row, together."""
     with transaction.atomic():
-        consegna = (Consegna.objects.select_for_update(skip_locked=True)
-                    .filter(pk=pk, state__in=Consegna.ENDED_WITHOUT_VERSION, purged_at__isnull=True).first())
+        consegna = (
+            Consegna.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, state__in=Consegna.ENDED_WITHOUT_VERSION, purged_at__isnull=True)
+            .first()
+        )
         if consegna is None:
             return
         name = _stored_name(consegna.stored_path, root)

@@ -82,7 +82,7 @@ class Dbf:
         dbf = cls(records, header, length, data=raw)
         offset, pos = 1, 32
         while pos + 32 <= min(header, len(raw)) and raw[pos] != 0x0D:
-            name = raw[pos:pos + 11].split(b"\0")[0].decode("ascii", "replace").strip()
+            name = raw[pos : pos + 11].split(b"\0")[0].decode("ascii", "replace").strip()
             kind, width = chr(raw[pos + 11]), raw[pos + 16]
             if kind == "C":
                 width += raw[pos + 17] * 256  # character fields may use the decimal byte as width's high byte
@@ -108,7 +108,7 @@ class Dbf:
         rows = self.matrix()
         out = []
         for _name, offset, width in self.text_fields:
-            block = rows[:, offset:offset + width]
+            block = rows[:, offset : offset + width]
             if not block.size or not (block >= 0x80).any():
                 continue
             for row in np.flatnonzero((block >= 0x80).any(axis=1)):
@@ -203,7 +203,7 @@ def shp_offsets(raw: bytes, shx: bytes = b"") -> list[int]:
             if (own_lengths == index[:, 1]).all():
                 out, pos = starts.tolist(), int(ends[-1])
     while pos + 8 <= end:
-        length = struct.unpack(">i", raw[pos + 4:pos + 8])[0] * 2
+        length = struct.unpack(">i", raw[pos + 4 : pos + 8])[0] * 2
         if length < 4 or pos + 8 + length > end:
             break
         out.append(pos)
@@ -230,10 +230,10 @@ class RingProblem:
 
 
 def _rings(raw: bytes, pos: int) -> list[np.ndarray] | None:
-    kind = struct.unpack("<i", raw[pos + 8:pos + 12])[0]
+    kind = struct.unpack("<i", raw[pos + 8 : pos + 12])[0]
     if kind not in POLYGONS:
         return None
-    parts, points = struct.unpack("<ii", raw[pos + 44:pos + 52])
+    parts, points = struct.unpack("<ii", raw[pos + 44 : pos + 52])
     if parts < 2 or points < 4:
         return None
     starts = list(np.frombuffer(raw, "<i4", parts, pos + 52)) + [points]
@@ -265,8 +265,11 @@ def ring_problems(raw: bytes, offsets: list[int], geometries, deleted: np.ndarra
     if not candidates:
         return problems
     rows = [row for row, _ in candidates]
-    wkb = (geometries.array.take(pa.array(rows)).to_pylist() if hasattr(geometries, "array")
-           else [geometries[row] for row in rows])
+    wkb = (
+        geometries.array.take(pa.array(rows)).to_pylist()
+        if hasattr(geometries, "array")
+        else [geometries[row] for row in rows]
+    )
     read = shapely.from_wkb(wkb, on_invalid="ignore")
     for (row, rings), geom in zip(candidates, read, strict=True):
         signed = [_signed(r) for r in rings]
@@ -276,9 +279,13 @@ def ring_problems(raw: bytes, offsets: list[int], geometries, deleted: np.ndarra
         read_area = float(geom.area) if geom is not None else 0.0
         if not shells:  # every ring counter-clockwise: a writer that ignores orientation; GDAL nests them
             continue
-        outside = [area for ring, area in holes
-                   if not any(s.covers(shapely.Point(ring[0])) and s.covers(shapely.Point(ring[len(ring) // 2]))
-                              for s in shells)]
+        outside = [
+            area
+            for ring, area in holes
+            if not any(
+                s.covers(shapely.Point(ring[0])) and s.covers(shapely.Point(ring[len(ring) // 2])) for s in shells
+            )
+        ]
         if outside:
             problems.append(RingProblem(row, "hole_outside_shell", file_area, read_area, sum(outside)))
         elif abs(read_area - file_area) > max(0.01, 1e-6 * abs(file_area)):

@@ -64,13 +64,19 @@ def load_file(path: Path) -> SpecVersion:
     existing = SpecVersion.objects.filter(code=code).first()
     if existing is not None:
         if existing.checksum != checksum:
-            raise SpecError(f"{path.name}: version {code} is already loaded with other content; "
-                            "a changed specification needs a new code")
+            raise SpecError(
+                f"{path.name}: version {code} is already loaded with other content; "
+                "a changed specification needs a new code"
+            )
         return existing
     with transaction.atomic():
         version = SpecVersion.objects.create(
-            code=code, title=data.get("title", code), source=data.get("source", ""), checksum=checksum,
-            valid_from=_date(data.get("valid_from")), accepted_srids=[int(s) for s in data["accepted_srids"]],
+            code=code,
+            title=data.get("title", code),
+            source=data.get("source", ""),
+            checksum=checksum,
+            valid_from=_date(data.get("valid_from")),
+            accepted_srids=[int(s) for s in data["accepted_srids"]],
         )
         for layer_code, layer in data["layers"].items():
             _load_layer(version, layer_code, layer)
@@ -87,16 +93,24 @@ def _date(value) -> dt.date:
 
 def _load_layer(version: SpecVersion, code: str, layer: dict) -> None:
     row = SpecLayer.objects.create(
-        version=version, code=code, required=layer.get("required", False), geometry_type=layer["geometry"],
-        key_field=layer.get("key_field", ""), class_field=layer.get("class_field", ""),
-        no_overlap=layer.get("no_overlap", False), full_coverage=layer.get("full_coverage", False),
+        version=version,
+        code=code,
+        required=layer.get("required", False),
+        geometry_type=layer["geometry"],
+        key_field=layer.get("key_field", ""),
+        class_field=layer.get("class_field", ""),
+        no_overlap=layer.get("no_overlap", False),
+        full_coverage=layer.get("full_coverage", False),
         min_area_m2=layer.get("min_area_m2", 1.0),
     )
     for name, fld in layer["fields"].items():
         if fld["type"] not in FIELD_TYPES or len(name) > 10:
             raise SpecError(f"{code}.{name}: unknown type or name longer than 10 characters")
         SpecField.objects.create(
-            layer=row, name=name.upper(), type=fld["type"], mandatory=fld.get("mandatory", False),
+            layer=row,
+            name=name.upper(),
+            type=fld["type"],
+            mandatory=fld.get("mandatory", False),
             description_field=fld.get("description_field", ""),
             codes={str(k): str(v) for k, v in (fld.get("codes") or {}).items()},
         )
@@ -111,7 +125,7 @@ def ensure_loaded() -> None:
 def current_code() -> str:
     """The version a new delivery is validated with: the latest one already in force."""
     ensure_loaded()
-    version = (SpecVersion.objects.filter(valid_from__lte=dt.date.today()).order_by("-valid_from", "-id").first())
+    version = SpecVersion.objects.filter(valid_from__lte=dt.date.today()).order_by("-valid_from", "-id").first()
     if version is None:
         raise SpecError("no delivery specification is loaded")
     return version.code
@@ -123,12 +137,17 @@ def get(code: str) -> Spec:
     version = SpecVersion.objects.get(code=code)
     layers = {}
     for layer in version.layers.prefetch_related("fields"):
-        fields = tuple(
-            FieldSpec(f.name, f.type, f.mandatory, f.description_field, f.codes) for f in layer.fields.all()
-        )
+        fields = tuple(FieldSpec(f.name, f.type, f.mandatory, f.description_field, f.codes) for f in layer.fields.all())
         layers[layer.code] = LayerSpec(
-            layer.code, layer.required, layer.geometry_type, layer.key_field, layer.class_field,
-            layer.no_overlap, layer.full_coverage, layer.min_area_m2, fields,
+            layer.code,
+            layer.required,
+            layer.geometry_type,
+            layer.key_field,
+            layer.class_field,
+            layer.no_overlap,
+            layer.full_coverage,
+            layer.min_area_m2,
+            fields,
         )
     cross = tuple(version.cross_rules.values_list("layer", "other").distinct())
     return Spec(version.id, version.code, tuple(version.accepted_srids), layers, cross)

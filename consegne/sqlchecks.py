@@ -27,21 +27,35 @@ GROUP_ABOVE, SHOWN, LISTED = 100, 50, 20
 SPEC_LAYER = "JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = s.layer "
 
 CHECKS: list[tuple[str, str]] = [
-    ("geom_missing", """SELECT %(c)s, %(sev_geom_missing)s, 'geom_missing', layer, label, '{}', NULL
-        FROM @S@ s WHERE geom IS NULL OR ST_IsEmpty(geom)"""),
-    ("geom_type", """SELECT %(c)s, %(sev_geom_type)s, 'geom_type', layer, label,
+    (
+        "geom_missing",
+        """SELECT %(c)s, %(sev_geom_missing)s, 'geom_missing', layer, label, '{}', NULL
+        FROM @S@ s WHERE geom IS NULL OR ST_IsEmpty(geom)""",
+    ),
+    (
+        "geom_type",
+        """SELECT %(c)s, %(sev_geom_type)s, 'geom_type', layer, label,
             jsonb_build_object('found', GeometryType(geom)), ST_PointOnSurface(geom)
         FROM @S@ s WHERE NOT ok AND geom IS NOT NULL AND NOT ST_IsEmpty(geom)
-          AND GeometryType(geom) NOT IN ('POLYGON', 'MULTIPOLYGON')"""),
-    ("geom_invalid", """SELECT %(c)s, %(sev_geom_invalid)s, 'geom_invalid', layer, label,
+          AND GeometryType(geom) NOT IN ('POLYGON', 'MULTIPOLYGON')""",
+    ),
+    (
+        "geom_invalid",
+        """SELECT %(c)s, %(sev_geom_invalid)s, 'geom_invalid', layer, label,
             jsonb_build_object('reason', (d).reason), coalesce((d).location, ST_PointOnSurface(geom))
         FROM (SELECT s.*, ST_IsValidDetail(geom) AS d FROM @S@ s
               WHERE NOT ok AND geom IS NOT NULL AND NOT ST_IsEmpty(geom)) s
-        WHERE NOT (d).valid"""),
-    ("sliver", """SELECT %(c)s, %(sev_sliver)s, 'sliver', layer, label,
+        WHERE NOT (d).valid""",
+    ),
+    (
+        "sliver",
+        """SELECT %(c)s, %(sev_sliver)s, 'sliver', layer, label,
             jsonb_build_object('area', round(ST_Area(geom)::numeric, 2)), geom
-        FROM @S@ s @SPEC_LAYER@ WHERE ok AND area < l.min_area_m2"""),
-    ("duplicate_geom", """SELECT %(c)s, %(sev_duplicate_geom)s, 'duplicate_geom', layer, label,
+        FROM @S@ s @SPEC_LAYER@ WHERE ok AND area < l.min_area_m2""",
+    ),
+    (
+        "duplicate_geom",
+        """SELECT %(c)s, %(sev_duplicate_geom)s, 'duplicate_geom', layer, label,
             jsonb_build_object('other', first), geom
         FROM (SELECT s.*, first_value(label) OVER w AS first, row_number() OVER w AS rn
               FROM @S@ s
@@ -51,14 +65,20 @@ CHECKS: list[tuple[str, str]] = [
                 ON d.layer = s.layer AND d.rx = round(s.x0) AND d.ry = round(s.y0) AND d.ra = round(s.area)
               WHERE s.ok
               WINDOW w AS (PARTITION BY s.layer, md5(ST_AsBinary(ST_Normalize(ST_SnapToGrid(s.geom, 0.01))))
-                           ORDER BY fid)) s WHERE rn > 1"""),
-    ("duplicate_key", """SELECT %(c)s, %(sev_duplicate_key)s, 'duplicate_key', s.layer, label,
+                           ORDER BY fid)) s WHERE rn > 1""",
+    ),
+    (
+        "duplicate_key",
+        """SELECT %(c)s, %(sev_duplicate_key)s, 'duplicate_key', s.layer, label,
             jsonb_build_object('field', l.key_field, 'value', key), ST_PointOnSurface(geom)
         FROM (SELECT s.*, count(*) OVER (PARTITION BY layer, key) AS n FROM @S@ s WHERE key <> '') s
-        @SPEC_LAYER@ WHERE n > 1"""),
+        @SPEC_LAYER@ WHERE n > 1""",
+    ),
     # Mandatory fields, code lists and code/description agreement in one pass over (feature, field):
     # an empty value can only miss a mandatory field, a filled one only break the code rules.
-    ("attributes", """SELECT %(c)s, CASE rule WHEN 'mandatory' THEN %(sev_mandatory)s
+    (
+        "attributes",
+        """SELECT %(c)s, CASE rule WHEN 'mandatory' THEN %(sev_mandatory)s
                                         WHEN 'code_unknown' THEN %(sev_code_unknown)s
                                         ELSE %(sev_code_description)s END,
             rule, layer, label, CASE rule
@@ -79,29 +99,42 @@ CHECKS: list[tuple[str, str]] = [
               FROM @S@ s @SPEC_LAYER@
               JOIN consegne_specfield f ON f.layer_id = l.id AND (f.mandatory OR f.codes <> '{}'::jsonb)
               CROSS JOIN LATERAL (SELECT btrim(s.attrs->>f.name) AS v) x) a
-        WHERE rule IS NOT NULL"""),
-    ("istat_mismatch", """SELECT %(c)s, %(sev_istat_mismatch)s, 'istat_mismatch', layer, label,
+        WHERE rule IS NOT NULL""",
+    ),
+    (
+        "istat_mismatch",
+        """SELECT %(c)s, %(sev_istat_mismatch)s, 'istat_mismatch', layer, label,
             jsonb_build_object('value', attrs->>'COD_ISTAT', 'expected', %(istat)s, 'comune', %(comune)s),
             ST_PointOnSurface(geom)
-        FROM @S@ s WHERE coalesce(btrim(attrs->>'COD_ISTAT'), '') NOT IN ('', %(istat)s)"""),
-    ("outside_boundary", """SELECT %(c)s, %(sev_outside_boundary)s, 'outside_boundary', layer, label,
+        FROM @S@ s WHERE coalesce(btrim(attrs->>'COD_ISTAT'), '') NOT IN ('', %(istat)s)""",
+    ),
+    (
+        "outside_boundary",
+        """SELECT %(c)s, %(sev_outside_boundary)s, 'outside_boundary', layer, label,
             jsonb_build_object('area', round(ST_Area(d)::numeric, 1), 'tol', %(tol)s), d
         FROM (SELECT s.*, ST_Difference(s.geom, c.geom) AS d FROM @E@ e JOIN @S@ s USING (fid), @C@ c
-              WHERE s.ok AND NOT ST_Covers(c.buf, s.geom)) s WHERE ST_Area(d) > 1"""),
-    ("overlap", """SELECT %(c)s, %(sev_overlap)s, 'overlap', layer, label,
+              WHERE s.ok AND NOT ST_Covers(c.buf, s.geom)) s WHERE ST_Area(d) > 1""",
+    ),
+    (
+        "overlap",
+        """SELECT %(c)s, %(sev_overlap)s, 'overlap', layer, label,
             jsonb_build_object('other', other, 'area', round(ST_Area(i)::numeric, 1)), i
         FROM (SELECT a.layer, a.label, b.label AS other, l.min_area_m2, ST_Intersection(a.geom, b.geom) AS i
               FROM @P2@ p JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
               JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = a.layer AND l.no_overlap
               WHERE a.layer = b.layer AND a.ok AND b.ok AND ST_Relate(a.geom, b.geom, '2********')) s
-        WHERE ST_Area(i) > min_area_m2"""),
-    ("cross_layer", """SELECT %(c)s, r.severity, r.rule, s.layer, s.label,
+        WHERE ST_Area(i) > min_area_m2""",
+    ),
+    (
+        "cross_layer",
+        """SELECT %(c)s, r.severity, r.rule, s.layer, s.label,
             jsonb_build_object('other', s.other, 'other_layer', r.other, 'area', round(ST_Area(i)::numeric, 1)), i
         FROM (SELECT r.id, a.layer, a.label, b.label AS other, ST_Intersection(a.geom, b.geom) AS i
               FROM @P2@ p JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
               JOIN consegne_speccrossrule r ON r.version_id = %(spec)s AND r.layer = a.layer AND r.other = b.layer
               WHERE a.ok AND b.ok AND ST_Relate(a.geom, b.geom, '2********')) s
-        JOIN consegne_speccrossrule r ON r.id = s.id WHERE ST_Area(i) > r.min_area_m2"""),
+        JOIN consegne_speccrossrule r ON r.id = s.id WHERE ST_Area(i) > r.min_area_m2""",
+    ),
 ]
 
 # Gaps: cheap area balance first (valid when the layer has no overlaps), the union only when needed.
@@ -128,10 +161,12 @@ RANKED = """SELECT f.*, coalesce(params->>'other_layer', '') AS other_layer,
     FROM @F@ f"""
 BOUND_PAIRS = [
     # Small groups and the largest pairs of large ones, as they are.
-    INSERT + """SELECT consegna_id, severity, rule, layer, feature, params, geom FROM (@RANKED@) r
+    INSERT
+    + """SELECT consegna_id, severity, rule, layer, feature, params, geom FROM (@RANKED@) r
         WHERE n <= %(group_above)s OR rank <= %(listed)s ORDER BY layer, rule, rank""",
     # One summary per large group: how many, how much area, the largest on the map.
-    INSERT + """SELECT %(c)s, min(severity), CASE WHEN min(rule) = 'overlap' THEN 'overlap_grouped'
+    INSERT
+    + """SELECT %(c)s, min(severity), CASE WHEN min(rule) = 'overlap' THEN 'overlap_grouped'
                                               ELSE 'cross_layer_grouped' END, layer, '',
             jsonb_build_object('count', count(*), 'area', round(sum((params->>'area')::numeric), 1),
                                'shown', least(count(*), %(shown)s), 'listed', %(listed)s,
@@ -143,9 +178,16 @@ BOUND_PAIRS = [
 
 def _sql(template: str, stage: Staging) -> str:
     """Fill in the staging tables' names (identifiers made by Staging from an integer id)."""
-    return (template.replace("@RANKED@", RANKED).replace("@SPEC_LAYER@", SPEC_LAYER)
-            .replace("@P2@", stage.candidates).replace("@E@", stage.edge).replace("@F@", stage.pairs)
-            .replace("@S@", stage.features).replace("@C@", stage.comune).replace("@P@", stage.pieces))
+    return (
+        template.replace("@RANKED@", RANKED)
+        .replace("@SPEC_LAYER@", SPEC_LAYER)
+        .replace("@P2@", stage.candidates)
+        .replace("@E@", stage.edge)
+        .replace("@F@", stage.pairs)
+        .replace("@S@", stage.features)
+        .replace("@C@", stage.comune)
+        .replace("@P@", stage.pieces)
+    )
 
 
 def bound_pairs(stage: Staging, params: dict) -> None:
@@ -159,9 +201,15 @@ def bound_pairs(stage: Staging, params: dict) -> None:
 def prepare_comune(stage: Staging, istat_code: str, tolerance_m: float) -> None:
     """The comune boundary, grown and shrunk by the tolerance, in the staging schema."""
     with connection.cursor() as cur:
-        cur.execute(_sql("""CREATE UNLOGGED TABLE @C@ AS
+        cur.execute(
+            _sql(
+                """CREATE UNLOGGED TABLE @C@ AS
             SELECT geom, ST_Buffer(geom, %s) AS buf, ST_Buffer(geom, -%s) AS inner_geom
-            FROM mappature_comune WHERE istat_code = %s""", stage), [tolerance_m, tolerance_m, istat_code])
+            FROM mappature_comune WHERE istat_code = %s""",
+                stage,
+            ),
+            [tolerance_m, tolerance_m, istat_code],
+        )
         # Small pieces of the (shrunk) comune: intersecting a feature with them is far cheaper than
         # with the whole boundary of a large comune.
         cur.execute(_sql("CREATE UNLOGGED TABLE @P@ AS SELECT ST_Subdivide(inner_geom, 64) AS g FROM @C@", stage))
@@ -176,8 +224,9 @@ def prepare_comune(stage: Staging, istat_code: str, tolerance_m: float) -> None:
 PAIR_LANE = ("comune", "prefilter", "overlap", "cross_layer", "outside_boundary", "coverage")
 
 
-def run_all(stage: Staging, rules: Spec, params: dict, progress: Callable[[str], None],
-            deadline=None) -> dict[str, float]:
+def run_all(
+    stage: Staging, rules: Spec, params: dict, progress: Callable[[str], None], deadline=None
+) -> dict[str, float]:
     """Run every check for consegna ``params['c']``; ``progress`` is told each check's name.
 
     Returns how long each check took (seconds, by name).
@@ -185,16 +234,23 @@ def run_all(stage: Staging, rules: Spec, params: dict, progress: Callable[[str],
     # cross_layer takes its severity from the rule rows; the coverage check ("gap") runs last.
     params = {**params, **{f"sev_{name}": severity(name) for name in RULES}}
     steps = {"analyze": stage.analyze, "comune": lambda: prepare_comune(stage, params["istat"], params["tol"])}
-    steps.update((name, _check(stage, sql, params, INSERT_PAIRS if name in PAIR_CHECKS else INSERT))
-                 for name, sql in CHECKS)
+    steps.update(
+        (name, _check(stage, sql, params, INSERT_PAIRS if name in PAIR_CHECKS else INSERT)) for name, sql in CHECKS
+    )
     same = [code for code, layer in rules.layers.items() if layer.no_overlap]
     steps["prefilter"] = lambda: stage.prefilter(same, list(rules.cross_layers))
     deficits: list = []
-    covered = [(code, layer.min_area_m2) for code, layer in rules.layers.items()
-               if layer.full_coverage and code in stage.staged]
+    covered = [
+        (code, layer.min_area_m2)
+        for code, layer in rules.layers.items()
+        if layer.full_coverage and code in stage.staged
+    ]
     steps["coverage"] = lambda: deficits.extend(_coverage_deficits(stage, params, covered))
-    seconds = lanes.run([[(n, steps[n]) for n in PAIR_LANE],
-                         [(n, step) for n, step in steps.items() if n not in PAIR_LANE]], progress, deadline)
+    seconds = lanes.run(
+        [[(n, steps[n]) for n in PAIR_LANE], [(n, step) for n, step in steps.items() if n not in PAIR_LANE]],
+        progress,
+        deadline,
+    )
     progress("gap")
     if deadline is not None:
         deadline.check("gap")
@@ -212,6 +268,7 @@ def _check(stage: Staging, sql: str, params: dict, insert: str = INSERT) -> Call
     def run() -> None:
         with connection.cursor() as cur:
             cur.execute(_sql(insert + sql, stage), params)
+
     return run
 
 
@@ -226,6 +283,9 @@ def _coverage_deficits(stage: Staging, params: dict, layers: list[tuple[str, flo
 
 
 def _has_overlaps(cur, consegna_id: int, layer: str) -> bool:
-    cur.execute("SELECT EXISTS (SELECT 1 FROM consegne_finding WHERE consegna_id = %s AND layer = %s "
-                "AND rule IN ('overlap', 'overlap_grouped', 'geom_invalid'))", [consegna_id, layer])
+    cur.execute(
+        "SELECT EXISTS (SELECT 1 FROM consegne_finding WHERE consegna_id = %s AND layer = %s "
+        "AND rule IN ('overlap', 'overlap_grouped', 'geom_invalid'))",
+        [consegna_id, layer],
+    )
     return cur.fetchone()[0]

@@ -88,8 +88,14 @@ class Staging:
             steps.append((layer, data, first))
             first += data.table.count
         split = lanes.balance(steps, lambda step: step[1].table.count)
-        return lanes.run([[(layer.code, partial(self.copy_layer, layer, data, first))
-                           for layer, data, first in lane] for lane in split], progress, deadline)
+        return lanes.run(
+            [
+                [(layer.code, partial(self.copy_layer, layer, data, first)) for layer, data, first in lane]
+                for lane in split
+            ],
+            progress,
+            deadline,
+        )
 
     def copy_layer(self, layer: LayerSpec, data: UploadedLayer, first: int = 1) -> int:
         """COPY one read layer into the staging tables (only the spec's fields are kept), numbering
@@ -117,8 +123,10 @@ class Staging:
         elif table.geometries is not None:
             self.delivered.append((layer.code, first, table.geometries))
         columns["geom" if table.srid == 32632 else "wkb"] = (
-            fastcopy.hex_wkb(table.geometries, 0, count) if table.geometries is not None
-            else pa.nulls(count, pa.string()))
+            fastcopy.hex_wkb(table.geometries, 0, count)
+            if table.geometries is not None
+            else pa.nulls(count, pa.string())
+        )
         rows = pa.table(columns)
         into = self.features if table.srid == 32632 else self.raw
         with connection.cursor() as cur:
@@ -155,7 +163,8 @@ class Staging:
     def promote(self, atto_id: int, istat_code: str) -> int:
         """Copy the staged features into PGT act ``atto_id``; keyless features are keyed by geometry."""
         with connection.cursor() as cur:
-            cur.execute(f"""
+            cur.execute(
+                f"""
                 INSERT INTO mappature_pgtfeature (atto_id, istat_code, layer, feature_key, attrs, geom)
                 SELECT %s, %s, layer,
                        CASE WHEN key = ''
@@ -164,7 +173,9 @@ class Staging:
                             -- a key longer than the column: its start and a digest of the whole (reported)
                             ELSE left(key, %s - 13) || '~' || left(md5(key), 12) END,
                        attrs, ST_Multi(geom)
-                FROM {self.features} WHERE ok""", [atto_id, istat_code, MAX_KEY, MAX_KEY])
+                FROM {self.features} WHERE ok""",
+                [atto_id, istat_code, MAX_KEY, MAX_KEY],
+            )
             return cur.rowcount
 
     def locate(self, consegna_id: int, found: list) -> None:
@@ -172,21 +183,26 @@ class Staging:
         with the staged feature's label and a point of it on the map."""
         if not found:
             return
-        columns = list(zip(*[(severity(f.rule), f.rule, f.layer, f.row, json.dumps(f.params)) for f in found],
-                           strict=True))
+        columns = list(
+            zip(*[(severity(f.rule), f.rule, f.layer, f.row, json.dumps(f.params)) for f in found], strict=True)
+        )
         with connection.cursor() as cur:
-            cur.execute(f"""INSERT INTO consegne_finding (consegna_id, severity, rule, layer, feature, params, geom)
+            cur.execute(
+                f"""INSERT INTO consegne_finding (consegna_id, severity, rule, layer, feature, params, geom)
                 SELECT %s, r.severity, r.rule, r.layer, coalesce(s.label, 'n. ' || r.rownum), r.params::jsonb,
                        CASE WHEN s.ok THEN ST_PointOnSurface(s.geom) ELSE ST_Centroid(ST_Envelope(s.geom)) END
                 FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::text[])
                      AS r(severity, rule, layer, rownum, params)
                 LEFT JOIN {self.features} s ON s.layer = r.layer AND s.rownum = r.rownum
-                ORDER BY r.layer, r.rownum""", [consegna_id, *map(list, columns)])
+                ORDER BY r.layer, r.rownum""",
+                [consegna_id, *map(list, columns)],
+            )
 
     def drop(self) -> None:
         with connection.cursor() as cur:
-            tables = ", ".join([self.raw, self.features, self.comune, self.pieces, self.candidates, self.edge,
-                                self.pairs])
+            tables = ", ".join(
+                [self.raw, self.features, self.comune, self.pieces, self.candidates, self.edge, self.pairs]
+            )
             cur.execute(f"DROP TABLE IF EXISTS {tables}")
             cur.execute("RESET jit")
 

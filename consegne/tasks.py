@@ -18,9 +18,16 @@ def validate_delivery(context, consegna_id: int) -> None:
     runtime.guarded(KIND, consegna_id, context, lambda: jobs.run(consegna_id))
 
 
-KIND = runtime.register(runtime.JobKind(
-    name="validation", task_name="validate_delivery", arg="consegna_id", give_up=jobs.give_up,
-    orphans=jobs.orphans, requeue=jobs.queue))
+KIND = runtime.register(
+    runtime.JobKind(
+        name="validation",
+        task_name="validate_delivery",
+        arg="consegna_id",
+        give_up=jobs.give_up,
+        orphans=jobs.orphans,
+        requeue=jobs.queue,
+    )
+)
 
 
 @app.periodic(cron="40 2 * * *")

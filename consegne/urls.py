@@ -12,17 +12,33 @@ urlpatterns = [
     path("accesso/", views.LoginView.as_view(), name="login"),
     path("uscita/", LogoutView.as_view(next_page="consegne:login"), name="logout"),
     # Password reset by e-mail; the same link sets the first password of an invited account.
-    path("password/", auth_views.PasswordResetView.as_view(
-        template_name="consegne/password_reset.html", email_template_name="consegne/email/password_reset.txt",
-        subject_template_name="consegne/email/password_reset_subject.txt",
-        success_url=reverse_lazy("consegne:password_reset_done")), name="password_reset"),
-    path("password/inviata/", auth_views.PasswordResetDoneView.as_view(
-        template_name="consegne/password_reset_done.html"), name="password_reset_done"),
-    path("password/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
-        template_name="consegne/password_set.html", success_url=reverse_lazy("consegne:password_reset_complete")),
-        name="password_reset_confirm"),
-    path("password/impostata/", auth_views.PasswordResetCompleteView.as_view(
-        template_name="consegne/password_set_done.html"), name="password_reset_complete"),
+    path(
+        "password/",
+        auth_views.PasswordResetView.as_view(
+            template_name="consegne/password_reset.html",
+            email_template_name="consegne/email/password_reset.txt",
+            subject_template_name="consegne/email/password_reset_subject.txt",
+            success_url=reverse_lazy("consegne:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/inviata/",
+        auth_views.PasswordResetDoneView.as_view(template_name="consegne/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="consegne/password_set.html", success_url=reverse_lazy("consegne:password_reset_complete")
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/impostata/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="consegne/password_set_done.html"),
+        name="password_reset_complete",
+    ),
     path("nuova/", views.upload, name="upload"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/stato.json", views.status, name="status"),

@@ -137,7 +137,8 @@ def _validate_files(consegna: Consegna, work: Path, limit: deadline.Deadline) ->
     laps.lap("read")
     copy_pct = iter(range(30, 45, 3))
     consegna.summary["copy"] = stage.copy_layers(
-        layers, lambda code: set_progress(consegna, next(copy_pct, 44), f"copy:{code}"), limit)
+        layers, lambda code: set_progress(consegna, next(copy_pct, 44), f"copy:{code}"), limit
+    )
     laps.lap("copy")
     set_progress(consegna, 45, "stage")
     limit.check("stage")
@@ -145,12 +146,18 @@ def _validate_files(consegna: Consegna, work: Path, limit: deadline.Deadline) ->
         limit.limit(cur)
     stage.build()
     stage.locate(consegna.pk, row_found)
-    params = {"c": consegna.pk, "spec": rules.id, "istat": consegna.comune.istat_code,
-              "comune": consegna.comune.name, "tol": settings.REMIX["CONSEGNE_BOUNDARY_TOLERANCE_M"]}
+    params = {
+        "c": consegna.pk,
+        "spec": rules.id,
+        "istat": consegna.comune.istat_code,
+        "comune": consegna.comune.name,
+        "tol": settings.REMIX["CONSEGNE_BOUNDARY_TOLERANCE_M"],
+    }
     laps.lap("stage")
     step_pct = iter(range(50, 95, 3))
     consegna.summary["checks"] = sqlchecks.run_all(
-        stage, rules, params, lambda name: set_progress(consegna, next(step_pct, 94), f"check:{name}"), limit)
+        stage, rules, params, lambda name: set_progress(consegna, next(step_pct, 94), f"check:{name}"), limit
+    )
     laps.lap("checks")
     consegna.summary["seconds"] = {**laps, "validation": round(time.perf_counter() - laps.started, 3)}
     if not checks.blocking(found) and not _has_errors(consegna):
@@ -162,16 +169,18 @@ def _validate_files(consegna: Consegna, work: Path, limit: deadline.Deadline) ->
     return found
 
 
-def _plain_tables(path: Path, sources: list[checks.LayerSource],
-                  limit: deadline.Deadline) -> tuple[list[checks.LayerSource], list[Found]]:
+def _plain_tables(
+    path: Path, sources: list[checks.LayerSource], limit: deadline.Deadline
+) -> tuple[list[checks.LayerSource], list[Found]]:
     """The GeoPackage layers that are plain tables; a finding for each view, virtual table or table
     with triggers (those are not read at all)."""
     try:
         refused = gpkg.inspect(path, {s.gpkg_layer: s.code for s in sources}, limit)
     except gpkg.Unreadable as err:
         log.warning("GeoPackage of %s unreadable: %s", path.name, err)
-        raise SourceUnreadable(etl_messages["unreadable"] % {"location": path.name, "detail": UNREADABLE_DETAIL}) \
-            from err
+        raise SourceUnreadable(
+            etl_messages["unreadable"] % {"location": path.name, "detail": UNREADABLE_DETAIL}
+        ) from err
     codes = {f.layer for f in refused}
     return [s for s in sources if s.code not in codes], refused
 
@@ -192,15 +201,26 @@ def _read(source: checks.LayerSource, rules: spec.Spec, layers: list, row_found:
         offsets = shapefiles.shp_offsets(shp, shx.read_bytes() if shx.is_file() else b"")
         counts = shapefiles.counts(offsets, shx, dbf)
         if {c for c in (counts.dbf, counts.shx) if c is not None} - {counts.shp}:
-            found.append(Found("record_count", source.code, params={
-                "name": source.path.name, "shp": counts.shp, "dbf": counts.dbf,
-                "shx": counts.shx if counts.shx is not None else "-"}))
+            found.append(
+                Found(
+                    "record_count",
+                    source.code,
+                    params={
+                        "name": source.path.name,
+                        "shp": counts.shp,
+                        "dbf": counts.dbf,
+                        "shx": counts.shx if counts.shx is not None else "-",
+                    },
+                )
+            )
         if counts.deleted:
-            found.append(Found("records_deleted", source.code, params={"name": source.path.name,
-                                                                       "count": counts.deleted}))
+            found.append(
+                Found("records_deleted", source.code, params={"name": source.path.name, "count": counts.deleted})
+            )
     try:
-        data = read_delivery_layer(source.path, source.gpkg_layer, encoding.name if encoding else None,
-                                   encoding.source if encoding else "")
+        data = read_delivery_layer(
+            source.path, source.gpkg_layer, encoding.name if encoding else None, encoding.source if encoding else ""
+        )
     except EtlError as err:
         return found + [Found("unreadable", source.code, params={"layer": source.code, "detail": str(err)})]
     if data.flattened:
@@ -220,8 +240,12 @@ def _read(source: checks.LayerSource, rules: spec.Spec, layers: list, row_found:
 
 def _encoding_findings(source: checks.LayerSource, encoding: shapefiles.Encoding) -> list[Found]:
     params = {"name": source.path.name, "encoding": encoding.name, "declared": encoding.declared}
-    rule = {"detected": "encoding_detected", "cpg_mismatch": "encoding_mismatch",
-            "cpg_unknown": "encoding_unknown_cpg", "undetectable": "encoding_undetectable"}.get(encoding.source)
+    rule = {
+        "detected": "encoding_detected",
+        "cpg_mismatch": "encoding_mismatch",
+        "cpg_unknown": "encoding_unknown_cpg",
+        "undetectable": "encoding_undetectable",
+    }.get(encoding.source)
     return [Found(rule, source.code, params=params)] if rule else []
 
 
@@ -247,24 +271,32 @@ def _stage_bozza(consegna: Consegna, stage: staging.Staging) -> None:
     """A passing delivery becomes a ``bozza`` act with its features, in one transaction."""
     with transaction.atomic():
         atto = PgtAtto.objects.create(
-            comune=consegna.comune, kind=consegna.kind, state=PgtAtto.State.BOZZA,
-            adoption_date=consegna.adoption_date, approval_date=consegna.approval_date,
-            deliberation=consegna.deliberation, burl_date=consegna.burl_date, spec_version=consegna.spec_version,
+            comune=consegna.comune,
+            kind=consegna.kind,
+            state=PgtAtto.State.BOZZA,
+            adoption_date=consegna.adoption_date,
+            approval_date=consegna.approval_date,
+            deliberation=consegna.deliberation,
+            burl_date=consegna.burl_date,
+            spec_version=consegna.spec_version,
         )
         count = stage.promote(atto.pk, consegna.comune.istat_code)
         Consegna.objects.filter(pk=consegna.pk).update(atto=atto)
         consegna.atto = atto
         # The act in force the bozza was made against: what publishing checks when no reviewer said
         # which act they compared it with (consegne.actions.publish).
-        vigente = (PgtAtto.objects.filter(comune=consegna.comune, state=PgtAtto.State.VIGENTE)
-                   .values_list("pk", flat=True).first())
+        vigente = (
+            PgtAtto.objects.filter(comune=consegna.comune, state=PgtAtto.State.VIGENTE)
+            .values_list("pk", flat=True)
+            .first()
+        )
         consegna.summary = {**consegna.summary, "features": count, "vigente": vigente}
 
 
 def _store(consegna: Consegna, found: list[Found]) -> None:
     Finding.objects.bulk_create(
-        Finding(consegna=consegna, severity=f.severity, rule=f.rule, layer=f.layer, feature=f.feature,
-                params=f.params) for f in found
+        Finding(consegna=consegna, severity=f.severity, rule=f.rule, layer=f.layer, feature=f.feature, params=f.params)
+        for f in found
     )
 
 
@@ -278,6 +310,12 @@ def _finish(consegna: Consegna, state: str) -> Consegna:
     consegna.state, consegna.progress, consegna.progress_step = state, 100, "done"
     consegna.finished_at = timezone.now()
     consegna.save(update_fields=["state", "progress", "progress_step", "finished_at", "summary", "atto"])
-    audit.record(None, "validazione", consegna, consegna.comune.istat_code, esito=state,
-                 conteggi=consegna.summary.get("counts", {}))
+    audit.record(
+        None,
+        "validazione",
+        consegna,
+        consegna.comune.istat_code,
+        esito=state,
+        conteggi=consegna.summary.get("counts", {}),
+    )
     return consegna

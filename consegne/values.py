@@ -86,13 +86,17 @@ def _text(layer: LayerSpec, name: str, column: pa.Array, found: list[RowFound]) 
     too_long = _rows(pc.greater(lengths, MAX_TEXT))
     if len(too_long):
         sizes = lengths.to_numpy(zero_copy_only=False)
-        found += [RowFound("text_too_long", layer.code, int(r) + 1, {"field": name, "length": int(sizes[r]),
-                                                                     "max": MAX_TEXT}) for r in too_long]
+        found += [
+            RowFound("text_too_long", layer.code, int(r) + 1, {"field": name, "length": int(sizes[r]), "max": MAX_TEXT})
+            for r in too_long
+        ]
     if name == layer.key_field:
         long_keys = _rows(pc.and_(pc.greater(lengths, MAX_KEY), pc.less_equal(lengths, MAX_TEXT)))
         sizes = lengths.to_numpy(zero_copy_only=False)
-        found += [RowFound("key_shortened", layer.code, int(r) + 1, {"field": name, "length": int(sizes[r]),
-                                                                     "max": MAX_KEY}) for r in long_keys]
+        found += [
+            RowFound("key_shortened", layer.code, int(r) + 1, {"field": name, "length": int(sizes[r]), "max": MAX_KEY})
+            for r in long_keys
+        ]
     return new
 
 
@@ -110,7 +114,13 @@ def _number(layer: LayerSpec, name: str, column: pa.Array, found: list[RowFound]
         found.append(RowFound("number_invalid", layer.code, int(row) + 1, {"field": name, "value": text}))
     raw = column.to_pylist() if huge.any() else []
     for row in np.flatnonzero(huge):
-        found.append(RowFound("number_out_of_range", layer.code, int(row) + 1,
-                              {"field": name, "value": repr(raw[row]), "max": int(MAX_NUMBER)}))
+        found.append(
+            RowFound(
+                "number_out_of_range",
+                layer.code,
+                int(row) + 1,
+                {"field": name, "value": repr(raw[row]), "max": int(MAX_NUMBER)},
+            )
+        )
     keep = pa.array(~(bad | huge))
     return pc.if_else(keep, column, pa.nulls(len(column), column.type))

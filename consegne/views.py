@@ -43,11 +43,15 @@ def _consegna(request, pk: int) -> Consegna:
 @login_required
 @require_GET
 def consegna_list(request):
-    return render(request, "consegne/list.html", {
-        "consegne": permissions.visible_consegne(request.user)[:200],
-        "can_upload": permissions.upload_comuni(request.user).exists(),
-        "can_review": permissions.allowed(request.user, "review"),
-    })
+    return render(
+        request,
+        "consegne/list.html",
+        {
+            "consegne": permissions.visible_consegne(request.user)[:200],
+            "can_upload": permissions.upload_comuni(request.user).exists(),
+            "can_review": permissions.allowed(request.user, "review"),
+        },
+    )
 
 
 @csrf_exempt  # the CSRF check runs in _upload, after the size-limiting upload handler is installed
@@ -70,8 +74,7 @@ def _upload(request):
         _refused(request, form, getattr(request, "upload_too_large_name", ""))
     elif request.method == "POST" and form.is_valid():
         try:
-            consegna = actions.submit(request.user, form.cleaned_data["comune"], form.cleaned_data["file"],
-                                      form.act())
+            consegna = actions.submit(request.user, form.cleaned_data["comune"], form.cleaned_data["file"], form.act())
         except NotAllowed as err:
             raise PermissionDenied(str(err)) from err
         except ConsegneError as err:  # already in the audit log (actions.submit)
@@ -90,9 +93,16 @@ def _refused(request, form: UploadForm, file_name: str) -> None:
     sent = (request.POST.get("comune") or "")[:20]
     comune = form.cleaned_data.get("comune") if hasattr(form, "cleaned_data") else None
     reasons = {field: [str(e) for e in errors] for field, errors in form.errors.items()}
-    audit.record(request.user, "caricamento_rifiutato", comune, comune.istat_code if comune else "",
-                 motivo="; ".join(m for errors in reasons.values() for m in errors), campi=sorted(reasons),
-                 comune_inviato=sent, file=Path(file_name).name[:255])
+    audit.record(
+        request.user,
+        "caricamento_rifiutato",
+        comune,
+        comune.istat_code if comune else "",
+        motivo="; ".join(m for errors in reasons.values() for m in errors),
+        campi=sorted(reasons),
+        comune_inviato=sent,
+        file=Path(file_name).name[:255],
+    )
 
 
 @login_required
@@ -100,20 +110,34 @@ def _refused(request, form: UploadForm, file_name: str) -> None:
 def detail(request, pk: int):
     consegna = _consegna(request, pk)
     counts = queries.counts(consegna)
-    return render(request, "consegne/detail.html", {
-        "consegna": consegna, "findings": queries.findings(consegna, PAGE_FINDINGS), "counts": counts,
-        "truncated": sum(counts.values()) > PAGE_FINDINGS, "page_findings": PAGE_FINDINGS,
-        "can_review": permissions.allowed(request.user, "review", consegna.comune.istat_code),
-        "i18n_strings": {"done": _("Validazione completata"), "errore": _("errore"), "avviso": _("avviso")},
-    })
+    return render(
+        request,
+        "consegne/detail.html",
+        {
+            "consegna": consegna,
+            "findings": queries.findings(consegna, PAGE_FINDINGS),
+            "counts": counts,
+            "truncated": sum(counts.values()) > PAGE_FINDINGS,
+            "page_findings": PAGE_FINDINGS,
+            "can_review": permissions.allowed(request.user, "review", consegna.comune.istat_code),
+            "i18n_strings": {"done": _("Validazione completata"), "errore": _("errore"), "avviso": _("avviso")},
+        },
+    )
 
 
 @login_required
 @require_GET
 def status(request, pk: int):
     c = _consegna(request, pk)
-    return JsonResponse({"state": c.state, "state_label": c.get_state_display(), "progress": c.progress,
-                         "step": c.progress_step, "done": c.progress >= 100})
+    return JsonResponse(
+        {
+            "state": c.state,
+            "state_label": c.get_state_display(),
+            "progress": c.progress,
+            "step": c.progress_step,
+            "done": c.progress >= 100,
+        }
+    )
 
 
 @login_required
@@ -168,8 +192,9 @@ def atto_tile(request, atto_id: int, z: int, x: int, y: int):
             if other is None or not PgtAtto.objects.filter(pk=other, comune_id=atto.comune_id).exists():
                 raise Http404
             compare_to, as_new = other, name == "old"
-    response = HttpResponse(queries.atto_tile(atto.pk, z, x, y, compare_to, as_new),
-                            content_type="application/vnd.mapbox-vector-tile")
+    response = HttpResponse(
+        queries.atto_tile(atto.pk, z, x, y, compare_to, as_new), content_type="application/vnd.mapbox-vector-tile"
+    )
     response["Cache-Control"] = "private"  # bozze are visible to their comune and CMM only, and short-lived
     return response
 
@@ -182,8 +207,12 @@ def _act_map(atto: PgtAtto | None, extents: dict, compare_to: PgtAtto | None, ro
     if compare_to is not None:
         url += f"?{'old' if role == 'new' else 'new'}={compare_to.pk}"
     extent = extents.get(atto.pk, {"count": 0, "bbox": None})
-    return {"tiles": url, "count": extent["count"],
-            "bbox": ",".join(map(str, extent["bbox"])) if extent["bbox"] else "", "role": role}
+    return {
+        "tiles": url,
+        "count": extent["count"],
+        "bbox": ",".join(map(str, extent["bbox"])) if extent["bbox"] else "",
+        "role": role,
+    }
 
 
 @login_required
@@ -197,18 +226,30 @@ def review(request, pk: int):
     diff = queries.diff(consegna.atto, vigente) if consegna.atto else None
     extents = queries.atto_extents([a.pk for a in (consegna.atto, vigente) if a is not None])
     titles = {layer.code: layer.title for layer in PGT_LAYERS}
-    return render(request, "consegne/review.html", {
-        "consegna": consegna, "vigente": vigente, "form": ReviewForm(), "diff": diff,
-        "map_new": _act_map(consegna.atto, extents, vigente, "new"),
-        "map_old": _act_map(vigente, extents, consegna.atto, "old"),
-        "legend_layers": [(code, titles.get(code, code)) for code in (diff["changes"] if diff else ())],
-        "change_labels": {"added": _("aggiunto nella bozza"), "modified": _("modificato"),
-                          "removed": _("rimosso nella bozza"), "same": _("invariato")},
-        "history": PgtAtto.objects.filter(comune=consegna.comune).exclude(state=PgtAtto.State.BOZZA)
-                                  .order_by("-published_at"),
-        "audit": AuditEntry.objects.filter(istat_code=consegna.comune.istat_code).select_related("user")[:30],
-        "sections": extensions.review_sections(request, consegna),
-    })
+    return render(
+        request,
+        "consegne/review.html",
+        {
+            "consegna": consegna,
+            "vigente": vigente,
+            "form": ReviewForm(),
+            "diff": diff,
+            "map_new": _act_map(consegna.atto, extents, vigente, "new"),
+            "map_old": _act_map(vigente, extents, consegna.atto, "old"),
+            "legend_layers": [(code, titles.get(code, code)) for code in (diff["changes"] if diff else ())],
+            "change_labels": {
+                "added": _("aggiunto nella bozza"),
+                "modified": _("modificato"),
+                "removed": _("rimosso nella bozza"),
+                "same": _("invariato"),
+            },
+            "history": PgtAtto.objects.filter(comune=consegna.comune)
+            .exclude(state=PgtAtto.State.BOZZA)
+            .order_by("-published_at"),
+            "audit": AuditEntry.objects.filter(istat_code=consegna.comune.istat_code).select_related("user")[:30],
+            "sections": extensions.review_sections(request, consegna),
+        },
+    )
 
 
 def _run(request, action, *args) -> None:

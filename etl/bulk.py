@@ -32,10 +32,13 @@ def write(cur, source: Source, target: staging.Target, staged: int) -> tuple[int
 
 
 def _scope_condition(source: Source, target: staging.Target) -> str:
-    return " AND ".join(
-        f't."{target.column(s)}" IN (SELECT DISTINCT "{target.column(s)}" FROM {staging.RESOLVED})'
-        for s in source.scope
-    ) or "TRUE"
+    return (
+        " AND ".join(
+            f't."{target.column(s)}" IN (SELECT DISTINCT "{target.column(s)}" FROM {staging.RESOLVED})'
+            for s in source.scope
+        )
+        or "TRUE"
+    )
 
 
 def _scope_is_empty(cur, source: Source, target: staging.Target) -> bool:
@@ -49,8 +52,9 @@ def _insert_all(cur, target: staging.Target) -> int:
     names = ", ".join([*(f'"{c}"' for c in cols), *(f'"{c}"' for c, _ in defaults)])
     values = ", ".join([*(f'"{c}"' for c in cols), *("%s" for _ in defaults)])
     # No ORDER BY on the key: sorting the wide rows (geometries) cost more than it saved the unique index.
-    cur.execute(f"INSERT INTO {target.table} ({names}) SELECT {values} FROM {staging.RESOLVED}",
-                [v for _, v in defaults])
+    cur.execute(
+        f"INSERT INTO {target.table} ({names}) SELECT {values} FROM {staging.RESOLVED}", [v for _, v in defaults]
+    )
     return cur.rowcount
 
 

@@ -55,8 +55,12 @@ def validate(cur, source: Source) -> None:
         f"AND b.dfield = v.dfield AND b.code = v.code AND b.descr IS NOT DISTINCT FROM v.descr GROUP BY v._row",
         params,
     )
-    reject(cur, source, f"_row IN (SELECT _row FROM {BADROWS})",
-           f"'coppia codice/descrizione non valida: ' || (SELECT pair FROM {BADROWS} b WHERE b._row = gone._row)")
+    reject(
+        cur,
+        source,
+        f"_row IN (SELECT _row FROM {BADROWS})",
+        f"'coppia codice/descrizione non valida: ' || (SELECT pair FROM {BADROWS} b WHERE b._row = gone._row)",
+    )
 
 
 def _value_queries(lists: dict, json_field: str, has_layer: bool) -> tuple[list[str], list[str]]:
@@ -68,8 +72,10 @@ def _value_queries(lists: dict, json_field: str, has_layer: bool) -> tuple[list[
         return [], []
     pairs = f"(VALUES {', '.join(['(%s, %s, %s)'] * len(triples))}) p(layer, cfield, dfield)"
     values = [v for triple in triples for v in triple]
-    cells = f's._row, p.layer, p.cfield, p.dfield, s."{json_field}"->>p.cfield AS code, ' \
-            f's."{json_field}"->>p.dfield AS descr'
+    cells = (
+        f's._row, p.layer, p.cfield, p.dfield, s."{json_field}"->>p.cfield AS code, '
+        f's."{json_field}"->>p.dfield AS descr'
+    )
     parts, params = [], []
     if "*" in lists:
         parts.append(f"SELECT {cells} FROM {STAGE} s JOIN {pairs} ON p.layer = '*'")
@@ -81,10 +87,15 @@ def _value_queries(lists: dict, json_field: str, has_layer: bool) -> tuple[list[
 
 
 def _load_codes(cur, lists: dict) -> None:
-    cur.execute(f"CREATE TEMP TABLE {CODES} (layer text, cfield text, dfield text, code text, descr text) "
-                "ON COMMIT DROP")
-    rows = [(layer, cf, df, code, desc) for layer, pairs in lists.items() for cf, df, codes in pairs
-            for code, desc in codes.items()]
+    cur.execute(
+        f"CREATE TEMP TABLE {CODES} (layer text, cfield text, dfield text, code text, descr text) ON COMMIT DROP"
+    )
+    rows = [
+        (layer, cf, df, code, desc)
+        for layer, pairs in lists.items()
+        for cf, df, codes in pairs
+        for code, desc in codes.items()
+    ]
     with cur.copy(f"COPY {CODES} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)

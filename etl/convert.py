@@ -170,8 +170,11 @@ def _collected(fmap, table, mapped: set[str]) -> list[str]:
     Most columns of a multi-layer file are null on most rows, so each column only visits its
     non-null rows (found by numpy) instead of every row visiting every column.
     """
-    names = [c for c in table.columns if c not in mapped and not c.startswith("_")] \
-        if fmap.collect == ("*",) else list(fmap.collect)
+    names = (
+        [c for c in table.columns if c not in mapped and not c.startswith("_")]
+        if fmap.collect == ("*",)
+        else list(fmap.collect)
+    )
     objects: list[dict] = [{} for _ in range(table.count)]
     fast = getattr(table.columns, "nonnull", None)
     for name in names:

@@ -31,8 +31,7 @@ MESSAGES = {
     "not_found": _("La sorgente «%(location)s» non esiste o non è raggiungibile."),
     "unreadable": _("Il file «%(location)s» non è leggibile: %(detail)s"),
     "no_crs": _(
-        "«%(location)s» non dichiara il sistema di riferimento (manca il file .prj?) "
-        "e la sorgente non ne indica uno."
+        "«%(location)s» non dichiara il sistema di riferimento (manca il file .prj?) e la sorgente non ne indica uno."
     ),
     "empty": _("La sorgente «%(location)s» non contiene elementi."),
 }

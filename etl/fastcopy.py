@@ -78,8 +78,9 @@ def arrow_rows(source, target, table, start: int = 0, length: int | None = None)
         for fmap in source.fields:
             fld = target.fields[fmap.target]
             if fmap.collect is not None:
-                columns.append(json_column([(n, _column(arrow, n)) for n in collected_names(fmap, table, mapped)],
-                                            count))
+                columns.append(
+                    json_column([(n, _column(arrow, n)) for n in collected_names(fmap, table, mapped)], count)
+                )
             elif fmap.source is None:
                 columns.append(_constant(converter_for(fld, fmap), fmap.value, count))
             elif fmap.match or fmap.split or fmap.source not in arrow.column_names:
@@ -108,8 +109,10 @@ def stage(cur, source, target, table) -> bool | None:
         return None
     key, keys, names = list(source.natural_key), [], ", ".join(f'"{c}"' for c in source.target_fields)
     kinds = binary_kinds(target)
-    sql = (f"COPY {stage_storage(cur)} (_row, {names}, _geom, _error) FROM STDIN "  # noqa: S608 - declared names
-           f"(FORMAT {'binary' if kinds else 'csv'})")
+    sql = (
+        f"COPY {stage_storage(cur)} (_row, {names}, _geom, _error) FROM STDIN "  # noqa: S608 - declared names
+        f"(FORMAT {'binary' if kinds else 'csv'})"
+    )
     rows = None
     with cur.copy(sql, writer=QueuedLibpqWriter(cur.cursor)) as out:
         if kinds:
@@ -146,8 +149,11 @@ def copy_csv(cur, sql: str, rows: pa.Table) -> None:
 def _write_slice(out, rows: pa.Table, kinds: list[str] | None, geometries, start: int) -> bool:
     """Send one slice of staging rows to the COPY; False when a value needs the row path."""
     if not kinds:  # CSV: the WKB as hex text
-        geometry = (hex_wkb(geometries, start, rows.num_rows) if geometries is not None
-                    else pa.nulls(rows.num_rows, pa.string()))
+        geometry = (
+            hex_wkb(geometries, start, rows.num_rows)
+            if geometries is not None
+            else pa.nulls(rows.num_rows, pa.string())
+        )
         rows = rows.set_column(rows.num_columns - 2, "_geom", geometry)
     for batch in rows.to_batches(max_chunksize=BATCH_ROWS):
         if kinds:
@@ -175,7 +181,7 @@ def _binary_copy(batch: pa.RecordBatch, kinds: list[str]) -> pa.Buffer:
         pieces += _binary_field(column, kind)
     rows = pc.binary_join_element_wise(*pieces, _EMPTY)
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
-    return rows.buffers()[2][offsets[rows.offset]: offsets[rows.offset + count]]
+    return rows.buffers()[2][offsets[rows.offset] : offsets[rows.offset + count]]
 
 
 def _binary_field(column: pa.Array, kind: str) -> list[pa.Array]:
@@ -195,8 +201,12 @@ def _binary_field(column: pa.Array, kind: str) -> list[pa.Array]:
         data = pc.if_else(valid, _fixed(values.astype(f">i{width}")), _EMPTY)
         lengths = pc.if_else(valid, width, -1)
     else:
-        if not (_is_text(column.type) or pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)
-                or pa.types.is_null(column.type)):
+        if not (
+            _is_text(column.type)
+            or pa.types.is_binary(column.type)
+            or pa.types.is_large_binary(column.type)
+            or pa.types.is_null(column.type)
+        ):
             raise Unsupported
         data = column.cast(pa.large_binary())
         lengths = pc.binary_length(data)
@@ -204,15 +214,15 @@ def _binary_field(column: pa.Array, kind: str) -> list[pa.Array]:
             data = pc.binary_join_element_wise(pc.if_else(valid, _JSONB_VERSION, _EMPTY), data, _EMPTY)
             lengths = pc.add(lengths, 1)
         data, lengths = data.fill_null(_EMPTY), lengths.fill_null(-1)
-    return [_fixed(lengths.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(">i4")),
-            data.cast(pa.large_binary())]
+    return [_fixed(lengths.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(">i4")), data.cast(pa.large_binary())]
 
 
 def _fixed(values: np.ndarray) -> pa.Array:
     """Each big-endian number of ``values`` as a large_binary value of its bytes."""
     width = values.dtype.itemsize
     return pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(width), len(values), [None, pa.py_buffer(values.tobytes())]).cast(pa.large_binary())
+        pa.binary(width), len(values), [None, pa.py_buffer(values.tobytes())]
+    ).cast(pa.large_binary())
 
 
 def has_duplicate_keys(rows: pa.Table, key: list[str]) -> bool:
@@ -259,8 +269,10 @@ def _field(fld, column: pa.Array) -> tuple[pa.Array, pa.Array | None]:
     if not pc.any(too_long).as_py():
         return text, None
     message = f"{fld.name}: testo più lungo di {fld.max_length} caratteri"
-    return (pc.if_else(too_long, pa.scalar(None, pa.string()), text),
-            pc.if_else(too_long, message, pa.scalar(None, pa.string())))
+    return (
+        pc.if_else(too_long, pa.scalar(None, pa.string()), text),
+        pc.if_else(too_long, message, pa.scalar(None, pa.string())),
+    )
 
 
 def as_text(column: pa.Array) -> pa.Array:
@@ -308,8 +320,7 @@ def _json_value(column: pa.Array) -> pa.Array:
         if not pc.all(pc.fill_null(pc.is_finite(column), True)).as_py():
             raise Unsupported  # NaN/inf are not JSON
         text = pc.cast(column, pa.string())  # "1" for 1.0, where Python writes "1.0" (jsonb keeps the scale)
-        return pc.if_else(pc.match_substring_regex(text, "[.eE]"), text,
-                          pc.binary_join_element_wise(text, ".0", ""))
+        return pc.if_else(pc.match_substring_regex(text, "[.eE]"), text, pc.binary_join_element_wise(text, ".0", ""))
     if pa.types.is_boolean(t):
         return pc.if_else(column, "true", "false")
     if pa.types.is_date32(t):
@@ -321,7 +332,7 @@ def _wkb(geometries, start: int, count: int) -> pa.Array:
     """The WKB of a slice of the geometries, as one large_binary array."""
     if isinstance(geometries, ArrowGeometries):
         return geometries.array.slice(start, count).cast(pa.large_binary())
-    return pa.array(geometries[start:start + count], type=pa.large_binary())
+    return pa.array(geometries[start : start + count], type=pa.large_binary())
 
 
 def hex_wkb(geometries, start: int, count: int) -> pa.Array:
@@ -331,6 +342,7 @@ def hex_wkb(geometries, start: int, count: int) -> pa.Array:
         wkb = pa.concat_arrays([wkb])
     offsets = np.frombuffer(wkb.buffers()[1], dtype=np.int64)[: len(wkb) + 1]
     data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8) if wkb.buffers()[2] else np.empty(0, np.uint8)
-    text = _HEX[data[offsets[0]: offsets[-1]]].tobytes()
-    return pa.Array.from_buffers(pa.large_string(), len(wkb), [
-        wkb.buffers()[0], pa.py_buffer((offsets - offsets[0]) * 2), pa.py_buffer(text)])
+    text = _HEX[data[offsets[0] : offsets[-1]]].tobytes()
+    return pa.Array.from_buffers(
+        pa.large_string(), len(wkb), [wkb.buffers()[0], pa.py_buffer((offsets - offsets[0]) * 2), pa.py_buffer(text)]
+    )

@@ -47,8 +47,9 @@ def defer(job: EtlJob) -> None:
     try:
         run_load.configure(queueing_lock=lock(job.source_id), lock=lock(job.source_id)).defer(job_id=job.pk)
     except runtime.AlreadyEnqueued as err:
-        raise AlreadyQueued(f"Un caricamento di «{job.source_id}» è già in coda: non ne viene aggiunto un altro.") \
-            from err
+        raise AlreadyQueued(
+            f"Un caricamento di «{job.source_id}» è già in coda: non ne viene aggiunto un altro."
+        ) from err
 
 
 def requeue(job_id: int) -> None:
@@ -62,8 +63,11 @@ def run(job_id: int, context=None) -> EtlJob | None:
     An :class:`EtlError` is the source's fault: the job fails with its message and is not retried.
     """
     with transaction.atomic():
-        job = (EtlJob.objects.select_for_update()
-               .filter(pk=job_id, status__in=[EtlJob.Status.QUEUED, EtlJob.Status.RUNNING]).first())
+        job = (
+            EtlJob.objects.select_for_update()
+            .filter(pk=job_id, status__in=[EtlJob.Status.QUEUED, EtlJob.Status.RUNNING])
+            .first()
+        )
         if job is None:
             return None
         job.status, job.started_at, job.step = EtlJob.Status.RUNNING, timezone.now(), ""
@@ -71,9 +75,14 @@ def run(job_id: int, context=None) -> EtlJob | None:
         job.save(update_fields=["status", "started_at", "worker", "step"])
     opts = dict(job.options)
     try:
-        result = pipeline.run(get_source(job.source_id), run_by=f"job {job.pk} ({job.requested_by})",
-                              force=bool(opts.pop("force", False)), location=opts.pop("location", None),
-                              options=opts, progress=_progress(job))
+        result = pipeline.run(
+            get_source(job.source_id),
+            run_by=f"job {job.pk} ({job.requested_by})",
+            force=bool(opts.pop("force", False)),
+            location=opts.pop("location", None),
+            options=opts,
+            progress=_progress(job),
+        )
     except EtlError as err:
         runtime.record_failure("load", job.pk, context, err, str(err))
         job.status, job.error = EtlJob.Status.FAILED, str(err)
@@ -99,10 +108,14 @@ def _progress(job: EtlJob):
 def give_up(job_id: int, reason: str) -> None:
     """Fail a job that cannot go on; its dead version row says so and stage tables are dropped."""
     EtlJob.objects.filter(pk=job_id, status__in=[EtlJob.Status.QUEUED, EtlJob.Status.RUNNING]).update(
-        status=EtlJob.Status.FAILED, error=reason, finished_at=timezone.now())
+        status=EtlJob.Status.FAILED, error=reason, finished_at=timezone.now()
+    )
     dead = DatasetVersion.objects.filter(run_by__startswith=f"job {job_id} (", status=DatasetVersion.Status.RUNNING)
-    dead.update(status=DatasetVersion.Status.FAILED, finished_at=timezone.now(),
-                error=f"interrotto prima del termine: dati precedenti invariati ({reason})")
+    dead.update(
+        status=DatasetVersion.Status.FAILED,
+        finished_at=timezone.now(),
+        error=f"interrotto prima del termine: dati precedenti invariati ({reason})",
+    )
     runtime.drop_orphan_etl_stages()
 
 

@@ -37,9 +37,7 @@ class DatasetVersion(models.Model):
         verbose_name = _("versione di dataset")
         verbose_name_plural = _("versioni di dataset")
         ordering = ["source_id", "-started_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["source_id", "version"], name="dataset_version_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["source_id", "version"], name="dataset_version_unique")]
 
     def __str__(self):
         return f"{self.source_id} v{self.version or '-'} ({self.status})"

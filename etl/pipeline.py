@@ -47,8 +47,14 @@ class RunResult:
 
 
 def run(
-    source: Source, *, location: str | None = None, run_by: str = "cli", force: bool = False,
-    progress: Progress | None = None, options: dict | None = None, restored_from: int | None = None,
+    source: Source,
+    *,
+    location: str | None = None,
+    run_by: str = "cli",
+    force: bool = False,
+    progress: Progress | None = None,
+    options: dict | None = None,
+    restored_from: int | None = None,
 ) -> RunResult:
     """Load ``source`` (from ``location`` when given) unless it is unchanged since its last load.
 
@@ -71,8 +77,10 @@ def _source_lock(source_id: str):
         cur.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [LOCK_NAMESPACE, source_id])
     try:
         DatasetVersion.objects.filter(source_id=source_id, status=DatasetVersion.Status.RUNNING).update(
-            status=DatasetVersion.Status.FAILED, error="interrotto prima del termine: dati precedenti invariati",
-            finished_at=timezone.now())
+            status=DatasetVersion.Status.FAILED,
+            error="interrotto prima del termine: dati precedenti invariati",
+            finished_at=timezone.now(),
+        )
         yield
     finally:
         with connection.cursor() as cur:
@@ -82,8 +90,12 @@ def _source_lock(source_id: str):
 def _run(source, location, run_by, force, step, options, restored_from) -> RunResult:
     last = _last_loaded(source.id)
     if last and last.status == DatasetVersion.Status.RESTORED and not force and location is None:
-        return RunResult(source.id, DatasetVersion.Status.UNCHANGED, version=last.version,
-                         note=f"ripristinata dalla versione {last.restored_from}: --force per ricaricare")
+        return RunResult(
+            source.id,
+            DatasetVersion.Status.UNCHANGED,
+            version=last.version,
+            note=f"ripristinata dalla versione {last.restored_from}: --force per ricaricare",
+        )
     if source.generate and location is None:
         step("generazione")
         location = str(import_string(source.generate)(source, **(options or {})))
@@ -94,8 +106,12 @@ def _run(source, location, run_by, force, step, options, restored_from) -> RunRe
         return RunResult(source.id, DatasetVersion.Status.UNCHANGED, version=last.version)
 
     record = DatasetVersion.objects.create(
-        source_id=source.id, location=str(location or source.location), reader=source.reader,
-        checksum=checksum, run_by=run_by, restored_from=restored_from,
+        source_id=source.id,
+        location=str(location or source.location),
+        reader=source.reader,
+        checksum=checksum,
+        run_by=run_by,
+        restored_from=restored_from,
     )
     status = DatasetVersion.Status.RESTORED if restored_from else DatasetVersion.Status.LOADED
     started = time.perf_counter()
@@ -202,8 +218,15 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
             import_string(hook)(source=source, version=record)
         registry.dataset_loaded(source.id, record.version, record.lineage_facts())
     return RunResult(
-        source.id, record.status, record.version, table.count, record.rows_loaded, record.rows_unchanged,
-        deleted, len(rejects), rejects=list(rejects),
+        source.id,
+        record.status,
+        record.version,
+        table.count,
+        record.rows_loaded,
+        record.rows_unchanged,
+        deleted,
+        len(rejects),
+        rejects=list(rejects),
     )
 
 

@@ -48,11 +48,24 @@ def _warp(info: RasterInfo, out: Path, storage: int) -> None:
     with rasterio.open(info.path) as src:
         dst_crs = f"EPSG:{storage}"
         transform, width, height = calculate_default_transform(
-            f"EPSG:{info.srid}", dst_crs, src.width, src.height, *src.bounds)
-        profile = src.profile | {"crs": dst_crs, "transform": transform, "width": width, "height": height,
-                                 "driver": "GTiff", "tiled": True, "compress": "deflate"}
+            f"EPSG:{info.srid}", dst_crs, src.width, src.height, *src.bounds
+        )
+        profile = src.profile | {
+            "crs": dst_crs,
+            "transform": transform,
+            "width": width,
+            "height": height,
+            "driver": "GTiff",
+            "tiled": True,
+            "compress": "deflate",
+        }
         with rasterio.open(out, "w", **profile) as dst:
             for band in range(1, src.count + 1):
-                reproject(rasterio.band(src, band), rasterio.band(dst, band), src_crs=f"EPSG:{info.srid}",
-                          dst_crs=dst_crs, resampling=Resampling.bilinear)
+                reproject(
+                    rasterio.band(src, band),
+                    rasterio.band(dst, band),
+                    src_crs=f"EPSG:{info.srid}",
+                    dst_crs=dst_crs,
+                    resampling=Resampling.bilinear,
+                )
             dst.update_tags(**src.tags())

@@ -65,8 +65,10 @@ def drop_scratch(cur) -> None:
     """Drop the scratch relations. A load calls this before it commits (``pipeline._load``): the
     stage's unlogged table would otherwise outlive the commit; a rollback removes them all."""
     cur.execute(f"DROP VIEW IF EXISTS {RESOLVED}, {STAGE}")
-    cur.execute(f"DROP TABLE IF EXISTS {stage_storage(cur)}, {REJECTS}, {CHECKS}, {CODES}, {VALUES}, "
-                f"{BADCODES}, {BADROWS}, {RAW}")
+    cur.execute(
+        f"DROP TABLE IF EXISTS {stage_storage(cur)}, {REJECTS}, {CHECKS}, {CODES}, {VALUES}, "
+        f"{BADCODES}, {BADROWS}, {RAW}"
+    )
 
 
 def create_stage(cur, target: Target) -> None:
@@ -112,9 +114,20 @@ def analyze_stage(cur, target: Target) -> None:
     cur.execute("RESET default_statistics_target")
 
 
-BINARY_TYPES = {"integer": "int4", "smallint": "int2", "bigint": "int8", "double precision": "float8",
-                "real": "float4", "boolean": "bool", "text": "text", "varchar": "varchar", "numeric": "numeric",
-                "date": "date", "jsonb": "jsonb", "timestamp with time zone": "timestamptz"}
+BINARY_TYPES = {
+    "integer": "int4",
+    "smallint": "int2",
+    "bigint": "int8",
+    "double precision": "float8",
+    "real": "float4",
+    "boolean": "bool",
+    "text": "text",
+    "varchar": "varchar",
+    "numeric": "numeric",
+    "date": "date",
+    "jsonb": "jsonb",
+    "timestamp with time zone": "timestamptz",
+}
 
 
 def binary_type(db_type: str) -> str | None:
@@ -131,7 +144,7 @@ def key_array(source: Source, alias: str = "") -> str:
     """The natural key of a staged row as a text array (NULL when any part is missing)."""
     prefix = f"{alias}." if alias else ""
     parts = ", ".join(f'{prefix}"{k}"::text' for k in source.natural_key)
-    nulls = " OR ".join(f'coalesce({prefix}"{k}"::text, \'\') = \'\'' for k in source.natural_key)
+    nulls = " OR ".join(f"coalesce({prefix}\"{k}\"::text, '') = ''" for k in source.natural_key)
     return f"CASE WHEN {nulls} THEN NULL ELSE ARRAY[{parts}] END"
 
 
@@ -183,8 +196,12 @@ def validate(cur, source: Source, target: Target, duplicates: bool = True, srid:
         params,
     )
     if cur.rowcount:  # a clean file (the usual case) skips two passes over the stage
-        reject(cur, source, f"_row IN (SELECT _row FROM {CHECKS} WHERE reason IS NOT NULL)",
-               f"(SELECT reason FROM {CHECKS} c WHERE c._row = gone._row)")
+        reject(
+            cur,
+            source,
+            f"_row IN (SELECT _row FROM {CHECKS} WHERE reason IS NOT NULL)",
+            f"(SELECT reason FROM {CHECKS} c WHERE c._row = gone._row)",
+        )
         if geom_type is not None:
             repair_geometry(cur, source, geom_type)
     _validate_values(cur, source, duplicates)
@@ -229,8 +246,11 @@ def derive_attribute(cur, source: Source, srid: int | None) -> None:
         "WHERE coalesce(s.{field}::text, '') = '' AND s._geom IS NOT NULL "
         "AND ST_Intersects(r.{geom}, ST_Transform(ST_SetSRID(ST_PointOnSurface(s._geom), %s), %s))"
     ).format(
-        stage=sql.Identifier(STAGE), field=sql.Identifier(spec["field"]), ref=sql.Identifier(model._meta.db_table),
-        key=sql.Identifier(model._meta.get_field(spec["key"]).column), geom=sql.Identifier(geom_field.column),
+        stage=sql.Identifier(STAGE),
+        field=sql.Identifier(spec["field"]),
+        ref=sql.Identifier(model._meta.db_table),
+        key=sql.Identifier(model._meta.get_field(spec["key"]).column),
+        geom=sql.Identifier(geom_field.column),
     )
     cur.execute(query.as_string(connection.connection), [srid or geom_field.srid, geom_field.srid])
 
@@ -241,18 +261,23 @@ def reject_taken(cur, source: Source, name: str) -> None:
     thing is never loaded twice by two sources. Values held as ``a;b`` lists count one by one."""
     target = Target(source)
     column = target.column(name)
-    outside = sql.SQL(" OR ").join(
-        sql.SQL("t.{c} IS DISTINCT FROM %s").format(c=sql.Identifier(target.column(s)))
-        for s in source.scope
-    ) if source.scope else sql.SQL("TRUE")
+    outside = (
+        sql.SQL(" OR ").join(
+            sql.SQL("t.{c} IS DISTINCT FROM %s").format(c=sql.Identifier(target.column(s))) for s in source.scope
+        )
+        if source.scope
+        else sql.SQL("TRUE")
+    )
     params = [next(f.value for f in source.fields if f.target == s) for s in source.scope]
     where = sql.SQL(
         "{n} <> '' AND {n} IN (SELECT btrim(v) FROM {table} t, unnest(string_to_array(t.{c}::text, ';')) v "
         "WHERE ({outside}))"
-    ).format(n=sql.Identifier(name), table=sql.Identifier(target.table.strip('"')), c=sql.Identifier(column),
-             outside=outside)
-    reason = sql.SQL("{} || {}").format(sql.Literal(f"{name} già presente in un'altra sorgente: "),
-                                        sql.Identifier(name))
+    ).format(
+        n=sql.Identifier(name), table=sql.Identifier(target.table.strip('"')), c=sql.Identifier(column), outside=outside
+    )
+    reason = sql.SQL("{} || {}").format(
+        sql.Literal(f"{name} già presente in un'altra sorgente: "), sql.Identifier(name)
+    )
     conn = connection.connection
     reject(cur, source, where.as_string(conn), reason.as_string(conn), params)
 
@@ -269,7 +294,7 @@ def derive_geometry(cur, source: Source, target: Target) -> None:
     match = f'r."{key}" = ANY(s."{field}")' if is_array else f'r."{key}" = s."{field}"'
     cur.execute(
         f"UPDATE {STAGE} t SET _geom = d.geom FROM ("
-        f"SELECT s._row, ST_Collect({func}(r.\"{geom_col}\") ORDER BY r.\"{key}\") AS geom "
+        f'SELECT s._row, ST_Collect({func}(r."{geom_col}") ORDER BY r."{key}") AS geom '
         f"FROM {STAGE} s JOIN {ref} r ON {match} GROUP BY s._row) d WHERE d._row = t._row"
     )
 
@@ -285,8 +310,13 @@ def repair_geometry(cur, source: Source, geom_type: str) -> None:
     fixing = f"_row IN (SELECT _row FROM {CHECKS} WHERE fix)"
     cur.execute(f"UPDATE {STAGE} SET _geom = {expr} WHERE {fixing}")
     if dim:
-        reject(cur, source, f"{fixing} AND (ST_IsEmpty(_geom) OR ST_Dimension(_geom) <> %s)", "%s",
-               [dim - 1, f"geometria non valida o di tipo diverso da {geom_type}"])
+        reject(
+            cur,
+            source,
+            f"{fixing} AND (ST_IsEmpty(_geom) OR ST_Dimension(_geom) <> %s)",
+            "%s",
+            [dim - 1, f"geometria non valida o di tipo diverso da {geom_type}"],
+        )
     else:
         reject(cur, source, f"{fixing} AND ST_IsEmpty(_geom)", "%s", ["geometria vuota dopo la riparazione"])
 
@@ -310,9 +340,11 @@ def validate_lookup(cur, source: Source, fmap: FieldMap) -> None:
             model.objects.get_or_create(**{key: value, **dict(fmap.where)}, defaults={"code": slugify(value)[:40]})
     sql, params = lookup_sql(fmap)
     reject(
-        cur, source,
+        cur,
+        source,
         f"{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ({sql}) r WHERE r._k::text = {STAGE}.{col})",
-        "%s", [*params, f"valore non trovato in {model._meta.verbose_name}: {fmap.target}"],
+        "%s",
+        [*params, f"valore non trovato in {model._meta.verbose_name}: {fmap.target}"],
     )
 
 
@@ -370,8 +402,12 @@ def merge(cur, target: Target) -> tuple[int, int]:
     kept = {target.column(f) for f in target.source.preserve.get("fields", ())}
     when = [(target.column(f), v) for f, v in target.source.preserve.get("when", {}).items()]
     # A list in ``when`` means any of its values (e.g. location_precision: [address, site]).
-    guard = " AND ".join(f't."{c}" = ANY(%s)' if isinstance(v, list) else f't."{c}" IS NOT DISTINCT FROM %s'
-                         for c, v in when) or "FALSE"
+    guard = (
+        " AND ".join(
+            f't."{c}" = ANY(%s)' if isinstance(v, list) else f't."{c}" IS NOT DISTINCT FROM %s' for c, v in when
+        )
+        or "FALSE"
+    )
     sets, differs, params = [], [], []
     for c in changing:
         if c in kept:
@@ -415,8 +451,7 @@ def delete_missing(cur, source: Source, target: Target) -> int:
         protected = f"NOT EXISTS (SELECT 1 FROM {REJECTS} x WHERE x._key = ARRAY[{parts}])"
     match = " AND ".join(f'r."{c}" = t."{c}"' for c in key)
     scope = " AND ".join(
-        f't."{target.column(s)}" IN (SELECT DISTINCT "{target.column(s)}" FROM {RESOLVED})'
-        for s in source.scope
+        f't."{target.column(s)}" IN (SELECT DISTINCT "{target.column(s)}" FROM {RESOLVED})' for s in source.scope
     )
     cur.execute(
         f"DELETE FROM {target.table} t WHERE {scope or 'TRUE'} AND {protected} "

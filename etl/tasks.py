@@ -14,6 +14,13 @@ def run_load(context, job_id: int) -> None:
     runtime.guarded(KIND, job_id, context, lambda: jobs.run(job_id, context))
 
 
-KIND = runtime.register(runtime.JobKind(
-    name="load", task_name="run_load", arg="job_id", give_up=jobs.give_up, orphans=jobs.orphans,
-    requeue=jobs.requeue))
+KIND = runtime.register(
+    runtime.JobKind(
+        name="load",
+        task_name="run_load",
+        arg="job_id",
+        give_up=jobs.give_up,
+        orphans=jobs.orphans,
+        requeue=jobs.requeue,
+    )
+)

@@ -15,8 +15,19 @@ from mappature.opportunities import OPPORTUNITY_BY_CODE, OPPORTUNITY_KINDS, Oppo
 from . import criteria, db
 from .models import AreaContext
 
-FACT_KEYS = ("area_m2", "station_m", "station", "metro_m", "metro", "in_lum", "lum", "rete_verde_m2",
-             "farmland_m2", "funded_n", "funded_eur")
+FACT_KEYS = (
+    "area_m2",
+    "station_m",
+    "station",
+    "metro_m",
+    "metro",
+    "in_lum",
+    "lum",
+    "rete_verde_m2",
+    "farmland_m2",
+    "funded_n",
+    "funded_eur",
+)
 
 
 def _config() -> dict:
@@ -74,8 +85,10 @@ def facts_sql(kind: OpportunityKind | None, where: str = "") -> tuple[str, dict]
     farm_terms = []
     for n, rel in enumerate(farm):
         idents[f"farm{n}"] = rel
-        farm_terms.append(f"(SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, o.geom))), 0) FROM {{farm{n}}} a"
-                          " WHERE ST_Intersects(a.geom, o.geom))")
+        farm_terms.append(
+            f"(SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, o.geom))), 0) FROM {{farm{n}}} a"
+            " WHERE ST_Intersects(a.geom, o.geom))"
+        )
     parts.append(f"greatest({', '.join(farm_terms)}) AS farmland_m2" if farm_terms else "0::float AS farmland_m2")
     if kind is None:
         head = "SELECT NULL::bigint AS id, NULL::text AS istat_code, NULL::text AS name, "
@@ -90,14 +103,24 @@ def facts_sql(kind: OpportunityKind | None, where: str = "") -> tuple[str, dict]
 
 def versions() -> dict[str, int]:
     """The data versions the context reads (a change of any of them makes the stored context stale)."""
-    slugs = ["stazioni", "ptm_lum", "ptm_rete_verde", "pgt_aree_agricole", "ptm_ambiti_agricoli_strategici",
-             "realizzazioni", *[k.relation.removeprefix("thematic_") for k in OPPORTUNITY_KINDS]]
+    slugs = [
+        "stazioni",
+        "ptm_lum",
+        "ptm_rete_verde",
+        "pgt_aree_agricole",
+        "ptm_ambiti_agricoli_strategici",
+        "realizzazioni",
+        *[k.relation.removeprefix("thematic_") for k in OPPORTUNITY_KINDS],
+    ]
     return dict(Layer.objects.filter(slug__in=slugs).values_list("slug", "data_version"))
 
 
 def _clean(row: dict) -> dict:
-    return {k: (float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, bool | int) else v)
-            for k, v in row.items() if k in FACT_KEYS}
+    return {
+        k: (float(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, bool | int) else v)
+        for k, v in row.items()
+        if k in FACT_KEYS
+    }
 
 
 def compute(kind: OpportunityKind) -> int:
@@ -109,8 +132,19 @@ def compute(kind: OpportunityKind) -> int:
     with transaction.atomic():
         AreaContext.objects.filter(kind=kind.code).delete()
         AreaContext.objects.bulk_create(
-            [AreaContext(kind=kind.code, area_id=r["id"], istat_code=r["istat_code"] or "", name=r["name"] or "",
-                         facts=_clean(r), versions=stamp) for r in rows], batch_size=2000)
+            [
+                AreaContext(
+                    kind=kind.code,
+                    area_id=r["id"],
+                    istat_code=r["istat_code"] or "",
+                    name=r["name"] or "",
+                    facts=_clean(r),
+                    versions=stamp,
+                )
+                for r in rows
+            ],
+            batch_size=2000,
+        )
     return len(rows)
 
 

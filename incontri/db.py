@@ -22,8 +22,11 @@ def fetch(query: str, params=None) -> list[dict]:
 
 def column_exists(relation: str, column: str) -> bool:
     with connection.cursor() as cur:
-        cur.execute("SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s)"
-                    " AND attname = %s AND NOT attisdropped)", [relation, column])
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+            " AND attname = %s AND NOT attisdropped)",
+            [relation, column],
+        )
         return cur.fetchone()[0]
 
 

@@ -18,8 +18,9 @@ def matches_gpkg(project, matches: list[dict]) -> bytes:
     geoms = []
     for m in matches:
         a = m["area"]
-        q = db.compose("SELECT ST_AsBinary(geom) AS g FROM {rel} WHERE id = %s",
-                       rel=OPPORTUNITY_BY_CODE[a["kind"]].relation)
+        q = db.compose(
+            "SELECT ST_AsBinary(geom) AS g FROM {rel} WHERE id = %s", rel=OPPORTUNITY_BY_CODE[a["kind"]].relation
+        )
         geoms.append(shapely.from_wkb(bytes(db.fetch(q, [a["id"]])[0]["g"])))
     criteria_codes = [p["criterion"] for p in matches[0]["breakdown"]] if matches else []
     cols = {
@@ -32,16 +33,26 @@ def matches_gpkg(project, matches: list[dict]) -> bytes:
         "score": np.array([m["score"] for m in matches], dtype=np.float64),
     }
     for code in criteria_codes:
-        cols[f"pt_{code}"] = np.array([next(p["points"] for p in m["breakdown"] if p["criterion"] == code)
-                                       for m in matches], dtype=np.float64)
-        cols[f"why_{code}"] = np.array([next(p["why"] for p in m["breakdown"] if p["criterion"] == code)
-                                        for m in matches], dtype=object)
+        cols[f"pt_{code}"] = np.array(
+            [next(p["points"] for p in m["breakdown"] if p["criterion"] == code) for m in matches], dtype=np.float64
+        )
+        cols[f"why_{code}"] = np.array(
+            [next(p["why"] for p in m["breakdown"] if p["criterion"] == code) for m in matches], dtype=object
+        )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "incontri.gpkg"
         wkb = np.array(shapely.to_wkb(geoms), dtype=object) if geoms else np.array([], dtype=object)
-        pyogrio.raw.write(str(path), wkb,
-                          list(cols.values()), list(cols.keys()), layer="incontri", driver="GPKG",
-                          geometry_type="MultiPolygon", crs="EPSG:32632", promote_to_multi=True)
+        pyogrio.raw.write(
+            str(path),
+            wkb,
+            list(cols.values()),
+            list(cols.keys()),
+            layer="incontri",
+            driver="GPKG",
+            geometry_type="MultiPolygon",
+            crs="EPSG:32632",
+            promote_to_multi=True,
+        )
         return path.read_bytes()
 
 
@@ -51,19 +62,46 @@ def zonal_rows(area_set) -> tuple[list[str], list[dict], list]:
 
     stats = list(ZonalStat.objects.filter(area_set=area_set.code).order_by("area_id", "raster"))
     ids = sorted({s.area_id for s in stats})
-    q = db.compose("SELECT {id}::text AS id, ST_AsBinary(geom) AS g FROM {rel} WHERE {id}::text = ANY(%s)",
-                   id=area_set.id_column, rel=area_set.relation)
+    q = db.compose(
+        "SELECT {id}::text AS id, ST_AsBinary(geom) AS g FROM {rel} WHERE {id}::text = ANY(%s)",
+        id=area_set.id_column,
+        rel=area_set.relation,
+    )
     geoms = {r["id"]: bytes(r["g"]) for r in db.fetch(q, [ids])}
-    columns = ["area_set", "area_id", "istat_code", "raster", "mean", "max", "share_above", "threshold",
-               "covered_m2", "raster_version", "area_version", "computed_at"]
+    columns = [
+        "area_set",
+        "area_id",
+        "istat_code",
+        "raster",
+        "mean",
+        "max",
+        "share_above",
+        "threshold",
+        "covered_m2",
+        "raster_version",
+        "area_version",
+        "computed_at",
+    ]
     rows, wkb = [], []
     for s in stats:
         if s.area_id not in geoms:
             continue
-        rows.append({"area_set": s.area_set, "area_id": s.area_id, "istat_code": s.istat_code, "raster": s.raster,
-                     "mean": s.mean, "max": s.max, "share_above": s.share_above, "threshold": s.threshold,
-                     "covered_m2": s.covered_m2, "raster_version": s.raster_version,
-                     "area_version": s.area_version, "computed_at": s.computed_at.isoformat()})
+        rows.append(
+            {
+                "area_set": s.area_set,
+                "area_id": s.area_id,
+                "istat_code": s.istat_code,
+                "raster": s.raster,
+                "mean": s.mean,
+                "max": s.max,
+                "share_above": s.share_above,
+                "threshold": s.threshold,
+                "covered_m2": s.covered_m2,
+                "raster_version": s.raster_version,
+                "area_version": s.area_version,
+                "computed_at": s.computed_at.isoformat(),
+            }
+        )
         wkb.append(geoms[s.area_id])
     return columns, rows, wkb
 
@@ -83,6 +121,14 @@ def zonal_gpkg(area_set) -> bytes:
             arrays.append(np.array(values, dtype=object))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "zonal.gpkg"
-        pyogrio.raw.write(str(path), np.array(wkb, dtype=object), arrays, columns, layer=f"statistiche_{area_set.code}",
-                          driver="GPKG", geometry_type="Unknown", crs="EPSG:32632")
+        pyogrio.raw.write(
+            str(path),
+            np.array(wkb, dtype=object),
+            arrays,
+            columns,
+            layer=f"statistiche_{area_set.code}",
+            driver="GPKG",
+            geometry_type="Unknown",
+            crs="EPSG:32632",
+        )
         return path.read_bytes()

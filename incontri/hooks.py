@@ -16,8 +16,11 @@ def concerns(source) -> bool:
 
     layers = list(Layer.objects.filter(dataset_id=source.id))
     slugs = {layer.slug for layer in layers}
-    return bool(any(layer.kind == Layer.Kind.RASTER for layer in layers)
-                or any(s.layer in slugs for s in zonal.area_sets()) or slugs & set(context.versions()))
+    return bool(
+        any(layer.kind == Layer.Kind.RASTER for layer in layers)
+        or any(s.layer in slugs for s in zonal.area_sets())
+        or slugs & set(context.versions())
+    )
 
 
 def source_loaded(*, source, version, **_) -> None:

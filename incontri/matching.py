@@ -47,13 +47,25 @@ class Area:
 
 
 def realizzazioni(ids) -> dict[int, Project]:
-    rows = db.fetch("SELECT id, title, domains, comuni_istat, amount_eur, location_precision, programme,"
-                    " encode(ST_AsEWKB(geom), 'hex') AS g FROM mappature_realizzazione WHERE id = ANY(%s)",
-                    [list(ids)])
-    return {r["id"]: Project("realizzazione", r["id"], r["title"], list(r["domains"] or []),
-                             list(r["comuni_istat"] or []), r["g"],
-                             float(r["amount_eur"]) if r["amount_eur"] is not None else None,
-                             precise=r["location_precision"] == "site", programme=r["programme"]) for r in rows}
+    rows = db.fetch(
+        "SELECT id, title, domains, comuni_istat, amount_eur, location_precision, programme,"
+        " encode(ST_AsEWKB(geom), 'hex') AS g FROM mappature_realizzazione WHERE id = ANY(%s)",
+        [list(ids)],
+    )
+    return {
+        r["id"]: Project(
+            "realizzazione",
+            r["id"],
+            r["title"],
+            list(r["domains"] or []),
+            list(r["comuni_istat"] or []),
+            r["g"],
+            float(r["amount_eur"]) if r["amount_eur"] is not None else None,
+            precise=r["location_precision"] == "site",
+            programme=r["programme"],
+        )
+        for r in rows
+    }
 
 
 def realizzazione(pk: int) -> Project | None:
@@ -62,13 +74,21 @@ def realizzazione(pk: int) -> Project | None:
 
 def idea(obj) -> Project:
     """A ProjectIdea as a Project: its point, or else the comune's point on surface."""
-    rows = db.fetch("SELECT encode(ST_AsEWKB(coalesce(%s::geometry, ST_PointOnSurface(c.geom))), 'hex') AS g"
-                    " FROM mappature_comune c WHERE c.id = %s",
-                    [obj.geom.hexewkb.decode() if obj.geom else None, obj.comune_id])
-    return Project("idea", obj.pk, obj.title, list(obj.domains), [obj.comune.istat_code],
-                   rows[0]["g"] if rows else None,
-                   float(obj.expected_cost_eur) if obj.expected_cost_eur is not None else None,
-                   precise=obj.geom is not None)
+    rows = db.fetch(
+        "SELECT encode(ST_AsEWKB(coalesce(%s::geometry, ST_PointOnSurface(c.geom))), 'hex') AS g"
+        " FROM mappature_comune c WHERE c.id = %s",
+        [obj.geom.hexewkb.decode() if obj.geom else None, obj.comune_id],
+    )
+    return Project(
+        "idea",
+        obj.pk,
+        obj.title,
+        list(obj.domains),
+        [obj.comune.istat_code],
+        rows[0]["g"] if rows else None,
+        float(obj.expected_cost_eur) if obj.expected_cost_eur is not None else None,
+        precise=obj.geom is not None,
+    )
 
 
 def _funding_per_inhabitant(codes: set[str]) -> dict[str, float | None]:
@@ -79,12 +99,19 @@ def _funding_per_inhabitant(codes: set[str]) -> dict[str, float | None]:
         "SELECT c.istat_code, c.population, coalesce(sum(r.amount_eur / cardinality(r.comuni_istat)), 0) AS eur"
         " FROM mappature_comune c LEFT JOIN mappature_realizzazione r ON c.istat_code = ANY(r.comuni_istat)"
         " AND r.amount_eur IS NOT NULL WHERE c.istat_code = ANY(%s) GROUP BY c.istat_code, c.population",
-        [sorted(codes)])
+        [sorted(codes)],
+    )
     return {r["istat_code"]: (float(r["eur"]) / r["population"] if r["population"] else None) for r in rows}
 
 
-def candidate_areas(project: Project | None, *, zona: str | None = None, kinds=None, limit_radius=True,
-                    area: tuple[str, int] | None = None) -> list[Area]:
+def candidate_areas(
+    project: Project | None,
+    *,
+    zona: str | None = None,
+    kinds=None,
+    limit_radius=True,
+    area: tuple[str, int] | None = None,
+) -> list[Area]:
     """Opportunity areas within the declared radius of the project (or in a zona, or one area)."""
     conf = criteria.matching()
     raster = conf["criteria"].get("vulnerability", {}).get("raster")
@@ -98,8 +125,10 @@ def candidate_areas(project: Project | None, *, zona: str | None = None, kinds=N
         if project and project.geom_hex and limit_radius and not area:
             where.append("ST_DWithin(o.geom, %(p)s::geometry, %(radius)s)")
         if zona:
-            where.append("o.istat_code IN (SELECT c.istat_code FROM mappature_comune c"
-                         " JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %(zona)s)")
+            where.append(
+                "o.istat_code IN (SELECT c.istat_code FROM mappature_comune c"
+                " JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %(zona)s)"
+            )
             params["zona"] = zona
         if area:
             where.append("o.id = %(area)s")
@@ -109,11 +138,21 @@ def candidate_areas(project: Project | None, *, zona: str | None = None, kinds=N
             " CASE WHEN %(p)s::text IS NULL THEN NULL ELSE ST_Distance(o.geom, %(p)s::geometry) END AS distance_m,"
             " ST_X(ST_Transform(ST_PointOnSurface(o.geom), 4326)) AS lon,"
             " ST_Y(ST_Transform(ST_PointOnSurface(o.geom), 4326)) AS lat"
-            " FROM {rel} o WHERE " + " AND ".join(where), rel=kind.relation)
+            " FROM {rel} o WHERE " + " AND ".join(where),
+            rel=kind.relation,
+        )
         for r in db.fetch(query, params):
-            out.append(Area(kind.code, r["id"], r["istat_code"] or "", r["name"] or "", r["function"],
-                            float(r["distance_m"]) if r["distance_m"] is not None else None,
-                            point=(round(r["lon"], 6), round(r["lat"], 6))))
+            out.append(
+                Area(
+                    kind.code,
+                    r["id"],
+                    r["istat_code"] or "",
+                    r["name"] or "",
+                    r["function"],
+                    float(r["distance_m"]) if r["distance_m"] is not None else None,
+                    point=(round(r["lon"], 6), round(r["lat"], 6)),
+                )
+            )
     _attach(out, raster)
     return out
 
@@ -144,8 +183,16 @@ def score(project: Project, area: Area, funding: dict[str, float | None], lang: 
     parts = []
     for code, c in conf["criteria"].items():
         value, why = CRITERIA[code](project, area, c, conf, funding)
-        parts.append({"criterion": code, "label": criteria.text(c, "label", lang), "weight": float(c["weight"]),
-                      "value": round(value, 4), "why": why, "rationale": criteria.text(c, "rationale", lang)})
+        parts.append(
+            {
+                "criterion": code,
+                "label": criteria.text(c, "label", lang),
+                "weight": float(c["weight"]),
+                "value": round(value, 4),
+                "why": why,
+                "rationale": criteria.text(c, "rationale", lang),
+            }
+        )
     total_w = sum(p["weight"] for p in parts)
     for p in parts:
         p["points"] = round(100 * p["weight"] * p["value"] / total_w, 2)
@@ -155,16 +202,23 @@ def score(project: Project, area: Area, funding: dict[str, float | None], lang: 
 
 def _domain_fit(project, area, c, conf, funding):
     fit = conf["fit"]
-    accepted = (fit["functions"].get(str(area.function), []) if area.kind == "ambiti_trasformazione"
-                else fit["kinds"].get(area.kind, []))
+    accepted = (
+        fit["functions"].get(str(area.function), [])
+        if area.kind == "ambiti_trasformazione"
+        else fit["kinds"].get(area.kind, [])
+    )
     if not project.domains:
         return 0.0, _("Il progetto non dichiara ambiti tematici.")
     common = [d for d in project.domains if d in accepted]
     if not common:
         return 0.0, _("Nessun ambito del progetto (%(d)s) è tra quelli che l'area accoglie (%(a)s).") % {
-            "d": ", ".join(project.domains), "a": ", ".join(accepted) or "—"}
+            "d": ", ".join(project.domains),
+            "a": ", ".join(accepted) or "—",
+        }
     return len(common) / len(project.domains), _("Ambiti accolti dall'area: %(c)s su %(d)s.") % {
-        "c": ", ".join(common), "d": ", ".join(project.domains)}
+        "c": ", ".join(common),
+        "d": ", ".join(project.domains),
+    }
 
 
 def _accessibility(project, area, c, conf, funding):
@@ -188,14 +242,17 @@ def _vulnerability(project, area, c, conf, funding):
     if area.share_above is None:
         return 0.0, _("Statistiche del raster non disponibili per l'area.")
     return area.share_above, _("%(p)s%% dell'area sopra la soglia di anomalia termica (media %(m)s °C).") % {
-        "p": _fmt(100 * area.share_above, 1), "m": _fmt(area.mean or 0, 2)}
+        "p": _fmt(100 * area.share_above, 1),
+        "m": _fmt(area.mean or 0, 2),
+    }
 
 
 def _distance(project, area, c, conf, funding):
     if area.distance_m is None:
         inside = area.istat_code in project.comuni
-        return (1.0 if inside else 0.0), (_("L'area è nel comune del progetto.") if inside
-                                           else _("Il progetto non ha una localizzazione."))
+        return (1.0 if inside else 0.0), (
+            _("L'area è nel comune del progetto.") if inside else _("Il progetto non ha una localizzazione.")
+        )
     value = 1.0 / (1.0 + area.distance_m / float(c["half_at_m"]))
     why = _("L'area dista %(d)s m dal progetto.") % {"d": _fmt(area.distance_m)}
     if not project.precise:
@@ -211,16 +268,28 @@ def _funding_balance(project, area, c, conf, funding):
     return max(0.0, 1.0 - per / sat), _("Il comune ha ricevuto %(e)s € per abitante.") % {"e": _fmt(per, 2)}
 
 
-CRITERIA = {"domain_fit": _domain_fit, "accessibility": _accessibility, "vulnerability": _vulnerability,
-            "distance": _distance, "funding_balance": _funding_balance}
+CRITERIA = {
+    "domain_fit": _domain_fit,
+    "accessibility": _accessibility,
+    "vulnerability": _vulnerability,
+    "distance": _distance,
+    "funding_balance": _funding_balance,
+}
 
 
 def _area_json(area: Area, lang: str) -> dict:
     kind = OPPORTUNITY_BY_CODE[area.kind]
-    return {"kind": area.kind, "kind_label": str(kind.label), "id": area.id, "name": area.name,
-            "istat_code": area.istat_code, "function": area.function, "distance_m": area.distance_m,
-            "point": area.point,
-            "context": area.facts}
+    return {
+        "kind": area.kind,
+        "kind_label": str(kind.label),
+        "id": area.id,
+        "name": area.name,
+        "istat_code": area.istat_code,
+        "function": area.function,
+        "distance_m": area.distance_m,
+        "point": area.point,
+        "context": area.facts,
+    }
 
 
 def best_areas(project: Project, *, limit: int = 10, zona: str | None = None, lang: str = "it") -> list[dict]:
@@ -241,9 +310,9 @@ def _near(kind: str, area_ids: list[int], radius: float) -> list[tuple[int, int,
         "SELECT o.id AS area, n.id AS project, n.d FROM {rel} o CROSS JOIN LATERAL ("
         " SELECT r.id, ST_Distance(r.geom, o.geom) AS d FROM mappature_realizzazione r"
         " WHERE ST_DWithin(r.geom, o.geom, %s) ORDER BY r.geom <-> o.geom LIMIT %s) n WHERE o.id = ANY(%s)",
-        rel=OPPORTUNITY_BY_CODE[kind].relation)
-    return [(r["area"], r["project"], float(r["d"]))
-            for r in db.fetch(query, [radius, NEAREST_PROJECTS, area_ids])]
+        rel=OPPORTUNITY_BY_CODE[kind].relation,
+    )
+    return [(r["area"], r["project"], float(r["d"])) for r in db.fetch(query, [radius, NEAREST_PROJECTS, area_ids])]
 
 
 def _ranked_projects(area: Area, near: list[tuple[int, float]], ideas, funding, lang) -> list[dict]:
@@ -294,13 +363,22 @@ def _ideas_near(kind: str, area_id: int) -> list[int]:
     query = db.compose(
         "SELECT i.id FROM incontri_projectidea i JOIN mappature_comune c ON c.id = i.comune_id, {rel} o"
         " WHERE o.id = %s AND (c.istat_code = o.istat_code OR ST_DWithin(i.geom, o.geom, %s))",
-        rel=OPPORTUNITY_BY_CODE[kind].relation)
+        rel=OPPORTUNITY_BY_CODE[kind].relation,
+    )
     return [r["id"] for r in db.fetch(query, [area_id, float(criteria.matching()["radius_m"])])]
 
 
 def project_json(p: Project) -> dict:
-    return {"kind": p.kind, "id": p.id, "title": p.title, "domains": p.domains, "comuni": p.comuni,
-            "amount_eur": p.amount_eur, "precise_location": p.precise, "programme": p.programme}
+    return {
+        "kind": p.kind,
+        "id": p.id,
+        "title": p.title,
+        "domains": p.domains,
+        "comuni": p.comuni,
+        "amount_eur": p.amount_eur,
+        "precise_location": p.precise,
+        "programme": p.programme,
+    }
 
 
 def zona_ranking(zona: str, *, limit: int = 50, lang: str = "it") -> list[dict]:
@@ -327,9 +405,11 @@ def area_at(lon: float, lat: float) -> tuple[str, int] | None:
     for kind in OPPORTUNITY_KINDS:
         if not db.relation_exists(kind.relation):
             continue
-        query = db.compose("SELECT o.id, ST_Area(o.geom) AS a FROM {rel} o WHERE ST_Intersects(o.geom,"
-                           " ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632)) ORDER BY a LIMIT 1",
-                           rel=kind.relation)
+        query = db.compose(
+            "SELECT o.id, ST_Area(o.geom) AS a FROM {rel} o WHERE ST_Intersects(o.geom,"
+            " ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632)) ORDER BY a LIMIT 1",
+            rel=kind.relation,
+        )
         for r in db.fetch(query, [lon, lat]):
             if best is None or r["a"] < best[2]:
                 best = (kind.code, r["id"], r["a"])

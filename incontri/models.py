@@ -57,12 +57,12 @@ class AreaContext(models.Model):
 class ProjectIdea(models.Model):
     """A project idea a comune proposes (the "elenco" of proposals of art. 14 NdA PTM)."""
 
-    comune = models.ForeignKey(Comune, on_delete=models.PROTECT, related_name="project_ideas",
-                               verbose_name=_("comune"))
+    comune = models.ForeignKey(Comune, on_delete=models.PROTECT, related_name="project_ideas", verbose_name=_("comune"))
     title = models.CharField(_("titolo"), max_length=200)
     domains = ArrayField(models.CharField(max_length=80), verbose_name=_("ambiti tematici"), default=list)
-    expected_cost_eur = models.DecimalField(_("costo previsto (€)"), max_digits=14, decimal_places=2,
-                                            null=True, blank=True)
+    expected_cost_eur = models.DecimalField(
+        _("costo previsto (€)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     description = models.TextField(_("descrizione"), blank=True)
     geom = models.PointField(_("localizzazione"), srid=STORAGE_SRID, null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

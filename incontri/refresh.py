@@ -23,8 +23,10 @@ def run(force: bool = False, rasters=None, sets=None) -> dict:
     with connection.cursor() as cur:
         cur.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
     try:
-        done = {"zonal": zonal.refresh(rasters=rasters, sets=sets, force=force),
-                "context": context.refresh(force=force)}
+        done = {
+            "zonal": zonal.refresh(rasters=rasters, sets=sets, force=force),
+            "context": context.refresh(force=force),
+        }
     finally:
         with connection.cursor() as cur:
             cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
@@ -38,6 +40,9 @@ def run(force: bool = False, rasters=None, sets=None) -> dict:
 def is_running() -> bool:
     """True while a refresh holds the lock (in any session)."""
     with connection.cursor() as cur:
-        cur.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                    " AND ((classid::bigint << 32) | objid::bigint) = %s)", [LOCK_KEY])
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND ((classid::bigint << 32) | objid::bigint) = %s)",
+            [LOCK_KEY],
+        )
         return cur.fetchone()[0]

@@ -19,16 +19,28 @@ log = logging.getLogger(__name__)
 TASK = "incontri_refresh"
 
 
-@app.task(name=TASK, queue=runtime.MAINTENANCE, queueing_lock=TASK, lock=TASK, pass_context=True,
-          retry=runtime.retry_strategy())
+@app.task(
+    name=TASK,
+    queue=runtime.MAINTENANCE,
+    queueing_lock=TASK,
+    lock=TASK,
+    pass_context=True,
+    retry=runtime.retry_strategy(),
+)
 def refresh_analyses(context) -> dict:
     from django.db import connection
 
     try:
         done = refresh.run()
     except Exception as err:
-        runtime.record_failure("incontri_refresh", None, context, err, f"{type(err).__name__}: {err}",
-                               final=not isinstance(err, runtime.TRANSIENT_ERRORS))
+        runtime.record_failure(
+            "incontri_refresh",
+            None,
+            context,
+            err,
+            f"{type(err).__name__}: {err}",
+            final=not isinstance(err, runtime.TRANSIENT_ERRORS),
+        )
         raise
     finally:
         if not connection.in_atomic_block:  # each job in a fresh connection, as background.runtime.guarded

@@ -40,15 +40,21 @@ def _json(data, status=200):
 
 # --- API ---------------------------------------------------------------------------------------
 
+
 @require_GET
 def api_realizzazione_areas(request, pk: int):
     freshness.ensure()
     project = matching.realizzazione(pk)
     if project is None:
         raise Http404
-    return _json({"project": matching.project_json(project),
-                  "matches": matching.best_areas(project, limit=_limit(request), zona=request.GET.get("zona") or None,
-                                                 lang=_lang(request))})
+    return _json(
+        {
+            "project": matching.project_json(project),
+            "matches": matching.best_areas(
+                project, limit=_limit(request), zona=request.GET.get("zona") or None, lang=_lang(request)
+            ),
+        }
+    )
 
 
 @require_GET
@@ -59,8 +65,20 @@ def api_realizzazioni(request):
 @require_GET
 def api_ideas(request):
     """The project ideas the user may see (their comune's, or all for CMM staff; none when anonymous)."""
-    return _json({"ideas": [{"id": i.pk, "title": i.title, "comune": i.comune.name, "istat_code": i.comune.istat_code,
-                             "domains": i.domains} for i in permissions.visible_ideas(request.user)]})
+    return _json(
+        {
+            "ideas": [
+                {
+                    "id": i.pk,
+                    "title": i.title,
+                    "comune": i.comune.name,
+                    "istat_code": i.comune.istat_code,
+                    "domains": i.domains,
+                }
+                for i in permissions.visible_ideas(request.user)
+            ]
+        }
+    )
 
 
 @require_GET
@@ -68,8 +86,12 @@ def api_idea_areas(request, pk: int):
     freshness.ensure()
     obj = get_object_or_404(permissions.visible_ideas(request.user), pk=pk)
     project = matching.idea(obj)
-    return _json({"project": matching.project_json(project),
-                  "matches": matching.best_areas(project, limit=_limit(request), lang=_lang(request))})
+    return _json(
+        {
+            "project": matching.project_json(project),
+            "matches": matching.best_areas(project, limit=_limit(request), lang=_lang(request)),
+        }
+    )
 
 
 @require_GET
@@ -77,8 +99,9 @@ def api_area(request, kind: str, pk: int):
     freshness.ensure()
     if kind not in OPPORTUNITY_BY_CODE:
         raise Http404
-    result = matching.fitting_projects(kind, pk, ideas=permissions.visible_ideas(request.user),
-                                       limit=_limit(request), lang=_lang(request))
+    result = matching.fitting_projects(
+        kind, pk, ideas=permissions.visible_ideas(request.user), limit=_limit(request), lang=_lang(request)
+    )
     if result is None:
         raise Http404
     result["statistics"] = zonal.stats_for(kind, str(pk))
@@ -178,8 +201,12 @@ def _proposal(request) -> bilancio.Proposal:
             raise PermissionDenied
         form = DrawnProposalForm(request.POST, lang=_lang(request))
         if not form.is_valid():
-            raise IncontriError("; ".join(f"{form.fields[k].label}: {' '.join(v)}" if k in form.fields else " ".join(v)
-                                          for k, v in form.errors.items()))
+            raise IncontriError(
+                "; ".join(
+                    f"{form.fields[k].label}: {' '.join(v)}" if k in form.fields else " ".join(v)
+                    for k, v in form.errors.items()
+                )
+            )
         d = form.cleaned_data
         return bilancio.from_drawn(d["geometry"], d["function"], d.get("surface_m2"), d.get("title") or "")
     try:
@@ -206,6 +233,7 @@ def api_bilancio(request):
 
 # --- pages -------------------------------------------------------------------------------------
 
+
 @require_http_methods(["GET", "POST"])
 def bilancio_page(request):
     form = DrawnProposalForm(lang=_lang(request))
@@ -216,8 +244,11 @@ def bilancio_page(request):
         except IncontriError as err:
             error = str(err)
             form = DrawnProposalForm(request.POST, lang=_lang(request))
-    return render(request, "incontri/bilancio.html", {"report": report, "form": form, "error": error,
-                                                      "feature": request.GET.get("feature", "")})
+    return render(
+        request,
+        "incontri/bilancio.html",
+        {"report": report, "form": form, "error": error, "feature": request.GET.get("feature", "")},
+    )
 
 
 @require_GET
@@ -241,13 +272,21 @@ def ideas(request):
         d = form.cleaned_data
         if not permissions.may_propose(request.user, d["comune"].istat_code):
             raise PermissionDenied
-        obj = ProjectIdea.objects.create(comune=d["comune"], title=d["title"], domains=d["domains"],
-                                         expected_cost_eur=d.get("expected_cost_eur"),
-                                         description=d.get("description", ""), geom=form.point(),
-                                         created_by=request.user)
+        obj = ProjectIdea.objects.create(
+            comune=d["comune"],
+            title=d["title"],
+            domains=d["domains"],
+            expected_cost_eur=d.get("expected_cost_eur"),
+            description=d.get("description", ""),
+            geom=form.point(),
+            created_by=request.user,
+        )
         return redirect("incontri:idea", pk=obj.pk)
-    return render(request, "incontri/ideas.html", {"ideas": permissions.visible_ideas(request.user), "form": form,
-                                                   "staff": permissions.is_staff(request.user)})
+    return render(
+        request,
+        "incontri/ideas.html",
+        {"ideas": permissions.visible_ideas(request.user), "form": form, "staff": permissions.is_staff(request.user)},
+    )
 
 
 @login_required
@@ -266,8 +305,11 @@ def atto_flags(request, pk: int):
     if not permissions.is_staff(request.user):
         raise PermissionDenied
     atto = get_object_or_404(PgtAtto.objects.select_related("comune"), pk=pk)
-    return render(request, "incontri/atto_flags.html",
-                  {"atto": atto, "flagged": bilancio.flagged_for_atto(atto.pk, _lang(request))})
+    return render(
+        request,
+        "incontri/atto_flags.html",
+        {"atto": atto, "flagged": bilancio.flagged_for_atto(atto.pk, _lang(request))},
+    )
 
 
 REVIEW_LIMIT = 30  # ambiti examined inline in the delivery review (the full list is on the act's page)
@@ -280,6 +322,13 @@ def review_section(request, consegna) -> str:
     if atto is None or not permissions.is_staff(request.user):
         return ""
     total = bilancio.ambiti_count(atto.pk)
-    return render_to_string("incontri/_review_flags.html", {
-        "atto": atto, "flagged": bilancio.flagged_for_atto(atto.pk, _lang(request), limit=REVIEW_LIMIT),
-        "examined": min(REVIEW_LIMIT, total), "total": total}, request=request)
+    return render_to_string(
+        "incontri/_review_flags.html",
+        {
+            "atto": atto,
+            "flagged": bilancio.flagged_for_atto(atto.pk, _lang(request), limit=REVIEW_LIMIT),
+            "examined": min(REVIEW_LIMIT, total),
+            "total": total,
+        },
+        request=request,
+    )

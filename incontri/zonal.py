@@ -98,10 +98,15 @@ class Raster:
         out = exact_extract([self.values, self.above], frame, ["mean", "max", "count"], output="pandas")
         cell = self.cell_area
         rows = []
-        for mean, vmax, share, count in zip(out["v_mean"], out["v_max"], out["a_mean"], out["v_count"],
-                                            strict=True):
-            rows.append({"mean": _num(mean), "max": _num(vmax), "share_above": _num(share),
-                         "covered_m2": float(count or 0) * cell})
+        for mean, vmax, share, count in zip(out["v_mean"], out["v_max"], out["a_mean"], out["v_count"], strict=True):
+            rows.append(
+                {
+                    "mean": _num(mean),
+                    "max": _num(vmax),
+                    "share_above": _num(share),
+                    "covered_m2": float(count or 0) * cell,
+                }
+            )
         return rows
 
     @classmethod
@@ -116,16 +121,23 @@ def _num(value) -> float | None:
 def read_areas(area_set: AreaSet) -> tuple[list[str], list[str], list]:
     """ids, ISTAT codes and shapely geometries of an area set."""
     query = db.compose(
-        "SELECT {id}::text, " + ("{istat}::text" if area_set.istat_column else "''") +
-        ", ST_AsBinary(geom) FROM {rel} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) ORDER BY 1",
-        id=area_set.id_column, rel=area_set.relation,
-        **({"istat": area_set.istat_column} if area_set.istat_column else {}))
+        "SELECT {id}::text, "
+        + ("{istat}::text" if area_set.istat_column else "''")
+        + ", ST_AsBinary(geom) FROM {rel} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) ORDER BY 1",
+        id=area_set.id_column,
+        rel=area_set.relation,
+        **({"istat": area_set.istat_column} if area_set.istat_column else {}),
+    )
     from django.db import connection
+
     with connection.cursor() as cur:
         cur.execute(query)
         rows = cur.fetchall()
-    return ([r[0] for r in rows], [r[1] or "" for r in rows],
-            list(shapely.from_wkb([bytes(r[2]) for r in rows])) if rows else [])
+    return (
+        [r[0] for r in rows],
+        [r[1] or "" for r in rows],
+        list(shapely.from_wkb([bytes(r[2]) for r in rows])) if rows else [],
+    )
 
 
 def compute(layer: Layer, area_set: AreaSet, raster: Raster | None = None) -> int:
@@ -134,9 +146,19 @@ def compute(layer: Layer, area_set: AreaSet, raster: Raster | None = None) -> in
     version = area_set.version()
     ids, istat, geoms = read_areas(area_set)
     stats = raster.stats(geoms)
-    rows = [ZonalStat(raster=layer.slug, raster_version=layer.data_version, area_set=area_set.code, area_id=i,
-                      area_version=version, istat_code=c, threshold=raster.threshold, **s)
-            for i, c, s in zip(ids, istat, stats, strict=True)]
+    rows = [
+        ZonalStat(
+            raster=layer.slug,
+            raster_version=layer.data_version,
+            area_set=area_set.code,
+            area_id=i,
+            area_version=version,
+            istat_code=c,
+            threshold=raster.threshold,
+            **s,
+        )
+        for i, c, s in zip(ids, istat, stats, strict=True)
+    ]
     with transaction.atomic():
         ZonalStat.objects.filter(raster=layer.slug, area_set=area_set.code).delete()
         ZonalStat.objects.bulk_create(rows, batch_size=2000)
@@ -147,9 +169,12 @@ def is_current(layer: Layer, area_set: AreaSet) -> bool:
     """True when stored statistics exist for exactly the current versions of the raster and the areas."""
     version = area_set.version()
     qs = ZonalStat.objects.filter(raster=layer.slug, area_set=area_set.code)
-    return (qs.exists() and not qs.exclude(raster_version=layer.data_version).exists()
-            and not qs.exclude(area_version=version).exists()
-            and not qs.exclude(threshold=threshold(layer)).exists())
+    return (
+        qs.exists()
+        and not qs.exclude(raster_version=layer.data_version).exists()
+        and not qs.exclude(area_version=version).exists()
+        and not qs.exclude(threshold=threshold(layer)).exists()
+    )
 
 
 def refresh(rasters=None, sets=None, force: bool = False) -> list[tuple[str, str, int]]:
@@ -172,14 +197,29 @@ def stats_for(area_set: str, area_id: str) -> list[dict]:
     out = []
     for row in ZonalStat.objects.filter(area_set=area_set, area_id=str(area_id)).order_by("raster"):
         layer = layers.get(row.raster)
-        current = bool(layer and area_set in sets and row.raster_version == layer.data_version
-                       and row.area_version == sets[area_set].version())
-        out.append({"raster": row.raster, "title": layer.title_it if layer else row.raster,
-                    "title_en": layer.title_en if layer else row.raster, "synthetic": bool(layer and layer.synthetic),
-                    "mean": row.mean, "max": row.max, "share_above": row.share_above, "threshold": row.threshold,
-                    "covered_m2": row.covered_m2, "raster_version": row.raster_version,
-                    "area_version": row.area_version, "current": current,
-                    "computed_at": row.computed_at.isoformat()})
+        current = bool(
+            layer
+            and area_set in sets
+            and row.raster_version == layer.data_version
+            and row.area_version == sets[area_set].version()
+        )
+        out.append(
+            {
+                "raster": row.raster,
+                "title": layer.title_it if layer else row.raster,
+                "title_en": layer.title_en if layer else row.raster,
+                "synthetic": bool(layer and layer.synthetic),
+                "mean": row.mean,
+                "max": row.max,
+                "share_above": row.share_above,
+                "threshold": row.threshold,
+                "covered_m2": row.covered_m2,
+                "raster_version": row.raster_version,
+                "area_version": row.area_version,
+                "current": current,
+                "computed_at": row.computed_at.isoformat(),
+            }
+        )
     return out
 
 
@@ -189,7 +229,15 @@ def stats_for_geometry(geom) -> list[dict]:
     for layer in raster_layers():
         raster = Raster.open(layer)
         (s,) = raster.stats([geom])
-        out.append({"raster": layer.slug, "title": layer.title_it, "title_en": layer.title_en,
-                    "synthetic": layer.synthetic, "threshold": raster.threshold,
-                    "raster_version": layer.data_version, **s})
+        out.append(
+            {
+                "raster": layer.slug,
+                "title": layer.title_it,
+                "title_en": layer.title_en,
+                "synthetic": layer.synthetic,
+                "threshold": raster.threshold,
+                "raster_version": layer.data_version,
+                **s,
+            }
+        )
     return out

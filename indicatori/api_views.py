@@ -36,14 +36,23 @@ def api(view):
 def describe(decl, lang: str) -> dict:
     en = lang == "en"
     return {
-        "code": decl.code, "title": decl.title_en if en else decl.title_it,
+        "code": decl.code,
+        "title": decl.title_en if en else decl.title_it,
         "description": decl.description_en if en else decl.description_it,
         "notes": decl.notes_en if en else decl.notes_it,
-        "theme": decl.theme, "unit": decl.unit, "period_kind": decl.period, "higher_is_better": decl.higher_is_better,
-        "levels": list(decl.levels), "inputs": list(decl.inputs), "sources": list(decl.sources),
+        "theme": decl.theme,
+        "unit": decl.unit,
+        "period_kind": decl.period,
+        "higher_is_better": decl.higher_is_better,
+        "levels": list(decl.levels),
+        "inputs": list(decl.inputs),
+        "sources": list(decl.sources),
         "aggregate": decl.aggregate,
-        "params": decl.params, "synthetic": is_synthetic(decl), "key": decl.key,
-        "periods": queries.periods(decl.code), "periods_by_level": queries.periods_by_level(decl.code),
+        "params": decl.params,
+        "synthetic": is_synthetic(decl),
+        "key": decl.key,
+        "periods": queries.periods(decl.code),
+        "periods_by_level": queries.periods_by_level(decl.code),
     }
 
 
@@ -67,23 +76,29 @@ def indicator_values(request, code, lang):
         writer = csv.writer(buf)
         writer.writerow(["indicator", "unit", "level", "area_code", "area_name", "period", "value", "run"])
         for v in rows:
-            writer.writerow([code, decl.unit, v.level, v.code, v.name, v.period,
-                             "" if v.value is None else repr(v.value), v.run])
+            writer.writerow(
+                [code, decl.unit, v.level, v.code, v.name, v.period, "" if v.value is None else repr(v.value), v.run]
+            )
         writer.writerow([])
         writer.writerow(["# " + "; ".join(decl.sources)])
         response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{code}_{level}_{period or "na"}.csv"'
         return response
-    return JsonResponse({
-        "indicator": describe(decl, lang), "level": level, "period": period,
-        "values": [{"code": v.code, "name": v.name, "value": v.value, "run": v.run} for v in rows],
-    })
+    return JsonResponse(
+        {
+            "indicator": describe(decl, lang),
+            "level": level,
+            "period": period,
+            "values": [{"code": v.code, "name": v.name, "value": v.value, "run": v.run} for v in rows],
+        }
+    )
 
 
 @api
 def areas(request, lang):
-    response = HttpResponse(queries.areas_geojson(request.GET.get("level", "comune")),
-                            content_type="application/geo+json")
+    response = HttpResponse(
+        queries.areas_geojson(request.GET.get("level", "comune")), content_type="application/geo+json"
+    )
     response["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -97,8 +112,7 @@ def indicator_series(request, code, lang):
 @api
 def indicator_history(request, code, lang):
     level, area = queries.parse_area(request.GET.get("area", ""))
-    return JsonResponse({"indicator": code, "level": level, "area": area,
-                         "values": queries.history(code, level, area)})
+    return JsonResponse({"indicator": code, "level": level, "area": area, "values": queries.history(code, level, area)})
 
 
 def openapi_paths(param, get) -> dict:
@@ -106,13 +120,23 @@ def openapi_paths(param, get) -> dict:
     area = param("area", "comune:<ISTAT> | zona:<code> | nil:<number> | cmm", required=True)
     return {
         "/indicatori": get("Indicators: titles, unit, levels, periods, sources, parameters", []),
-        "/indicatori/aree.geojson": get("Areas of a level (comune | zona | nil) as GeoJSON, simplified for maps",
-                                        [param("level", "comune | zona | nil")], "application/geo+json"),
+        "/indicatori/aree.geojson": get(
+            "Areas of a level (comune | zona | nil) as GeoJSON, simplified for maps",
+            [param("level", "comune | zona | nil")],
+            "application/geo+json",
+        ),
         "/indicatori/{code}": get("One indicator's declaration and available periods", [code]),
-        "/indicatori/{code}/valori": get("Current values for a level and period (format=csv to download)", [
-            code, param("level", "comune | zona | cmm | nil (default comune)"),
-            param("period", "A period listed by the indicator (default the latest)"), param("format", "csv")]),
+        "/indicatori/{code}/valori": get(
+            "Current values for a level and period (format=csv to download)",
+            [
+                code,
+                param("level", "comune | zona | cmm | nil (default comune)"),
+                param("period", "A period listed by the indicator (default the latest)"),
+                param("format", "csv"),
+            ],
+        ),
         "/indicatori/{code}/serie": get("Time series of an area with its zona and CMM as references", [code, area]),
-        "/indicatori/{code}/storia": get("Every value computed for an area, with the input dataset versions",
-                                         [code, area]),
+        "/indicatori/{code}/storia": get(
+            "Every value computed for an area, with the input dataset versions", [code, area]
+        ),
     }

@@ -40,17 +40,44 @@ from .declarations import all_indicators
 from .models import IndicatorRun
 
 ATLAS_VERSION = "1"  # bump when the sheet's layout changes: cached PDFs are then rebuilt
-MAP_LAYERS = ("pgt_tessuto_urbano_consolidato", "pgt_ambiti_trasformazione", "pgt_ambiti_rigenerazione",
-              "pgt_aree_dismesse", "remix_incubatore", "comuni", "stazioni", "realizzazioni")
-MAP_SOURCES = ("comuni", "pgt_sintetico", "remix_incubatore", "realizzazioni", "realizzazioni_pnrr", "stazioni",
-               "stazioni_metro")
+MAP_LAYERS = (
+    "pgt_tessuto_urbano_consolidato",
+    "pgt_ambiti_trasformazione",
+    "pgt_ambiti_rigenerazione",
+    "pgt_aree_dismesse",
+    "remix_incubatore",
+    "comuni",
+    "stazioni",
+    "realizzazioni",
+)
+MAP_SOURCES = (
+    "comuni",
+    "pgt_sintetico",
+    "remix_incubatore",
+    "realizzazioni",
+    "realizzazioni_pnrr",
+    "stazioni",
+    "stazioni_metro",
+)
 MAP_W, MAP_H = 1200, 820
 LIST_LIMIT = 40
 # The key indicators in the order a sheet shows them (others, if declared key, follow by code).
-SHEET_ORDER = ("popolazione", "quota_over65", "quota_under15", "suolo_consumato_ha", "suolo_consumato_pct",
-               "consumo_suolo_netto_ha", "consumo_suolo_riduzione_pct", "suolo_per_abitante",
-               "finanziamento_rigenerazione_per_abitante", "pnrr_per_abitante", "interventi_n", "stazioni_n",
-               "opportunita_ha", "anomalia_termica_media")
+SHEET_ORDER = (
+    "popolazione",
+    "quota_over65",
+    "quota_under15",
+    "suolo_consumato_ha",
+    "suolo_consumato_pct",
+    "consumo_suolo_netto_ha",
+    "consumo_suolo_riduzione_pct",
+    "suolo_per_abitante",
+    "finanziamento_rigenerazione_per_abitante",
+    "pnrr_per_abitante",
+    "interventi_n",
+    "stazioni_n",
+    "opportunita_ha",
+    "anomalia_termica_media",
+)
 
 
 class UnknownArea(LookupError):
@@ -73,11 +100,15 @@ class Area:
 def all_areas() -> list[Area]:
     """CMM, the zone omogenee of more than one comune, and every comune."""
     with connection.cursor() as cur:
-        cur.execute("SELECT z.code, z.name FROM mappature_zonaomogenea z WHERE "
-                    "(SELECT count(*) FROM mappature_comune c WHERE c.zona_id = z.id) > 1 ORDER BY z.name")
+        cur.execute(
+            "SELECT z.code, z.name FROM mappature_zonaomogenea z WHERE "
+            "(SELECT count(*) FROM mappature_comune c WHERE c.zona_id = z.id) > 1 ORDER BY z.name"
+        )
         zone = [Area("zona", code, name) for code, name in cur.fetchall()]
-        cur.execute("SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
-                    "JOIN mappature_zonaomogenea z ON z.id = c.zona_id ORDER BY c.name")
+        cur.execute(
+            "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
+            "JOIN mappature_zonaomogenea z ON z.id = c.zona_id ORDER BY c.name"
+        )
         comuni = [Area("comune", *row) for row in cur.fetchall()]
     return [Area("cmm", "cmm", queries.CMM_NAME), *zone, *comuni]
 
@@ -87,8 +118,11 @@ def get_area(slug: str) -> Area:
     with connection.cursor() as cur:
         if slug == "cmm":
             return Area("cmm", "cmm", queries.CMM_NAME)
-        cur.execute("SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
-                    "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE c.istat_code = %s", [slug])
+        cur.execute(
+            "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
+            "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE c.istat_code = %s",
+            [slug],
+        )
         row = cur.fetchone()
         if row:
             return Area("comune", *row)
@@ -101,8 +135,11 @@ def get_area(slug: str) -> Area:
 
 def zona_members(zona: str) -> list[Area]:
     with connection.cursor() as cur:
-        cur.execute("SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
-                    "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %s ORDER BY c.name", [zona])
+        cur.execute(
+            "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
+            "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %s ORDER BY c.name",
+            [zona],
+        )
         return [Area("comune", *row) for row in cur.fetchall()]
 
 
@@ -117,6 +154,7 @@ def _comuni_of(area: Area) -> list[str] | None:
 
 # --- data versions and cache ------------------------------------------------------------------
 
+
 def _used_sources() -> list[str]:
     used = set(MAP_SOURCES)
     for decl in all_indicators().values():
@@ -129,10 +167,11 @@ def source_versions() -> dict[str, tuple[int, str]]:
     """Latest loaded version and its date for each source a sheet uses."""
     ok = (DatasetVersion.Status.LOADED, DatasetVersion.Status.RESTORED)
     out = {}
-    for sid, version, finished in (DatasetVersion.objects.filter(source_id__in=_used_sources(), status__in=ok,
-                                                                  version__isnull=False)
-                                   .order_by("source_id", "version").values_list("source_id", "version",
-                                                                                  "finished_at")):
+    for sid, version, finished in (
+        DatasetVersion.objects.filter(source_id__in=_used_sources(), status__in=ok, version__isnull=False)
+        .order_by("source_id", "version")
+        .values_list("source_id", "version", "finished_at")
+    ):
         out[sid] = (version, finished.date().isoformat() if finished else "")
     return out
 
@@ -141,21 +180,36 @@ def source_versions() -> dict[str, tuple[int, str]]:
 def _layout_digest() -> str:
     """The sheet's code, templates and stylesheet: a change of layout rebuilds the cached PDFs."""
     here = Path(__file__).resolve().parent
-    files = [here / "atlas.py", here / "charts.py", here / "fmt.py", here / "static" / "indicatori" / "atlante.css",
-             *sorted((settings.BASE_DIR / "templates" / "indicatori").glob("*.html"))]
+    files = [
+        here / "atlas.py",
+        here / "charts.py",
+        here / "fmt.py",
+        here / "static" / "indicatori" / "atlante.css",
+        *sorted((settings.BASE_DIR / "templates" / "indicatori").glob("*.html")),
+    ]
     return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:12]
 
 
 def cache_key(area: Area, lang: str) -> str:
-    runs = sorted(IndicatorRun.objects.filter(indicator__code__in=[d.code for d in all_indicators().values()
-                                                                     if d.key])
-                  .values_list("indicator__code", "id"))
+    runs = sorted(
+        IndicatorRun.objects.filter(
+            indicator__code__in=[d.code for d in all_indicators().values() if d.key]
+        ).values_list("indicator__code", "id")
+    )
     latest = {}
     for code, run in runs:
         latest[code] = max(run, latest.get(code, 0))
     zonal = [(r[0], r[-1].isoformat()) for r in _zonal_rows(area)]  # recomputed statistics: a new sheet
-    parts = [ATLAS_VERSION, _layout_digest(), lang, area.level, area.code, repr(sorted(source_versions().items())),
-             repr(sorted(latest.items())), repr(zonal)]
+    parts = [
+        ATLAS_VERSION,
+        _layout_digest(),
+        lang,
+        area.level,
+        area.code,
+        repr(sorted(source_versions().items())),
+        repr(sorted(latest.items())),
+        repr(zonal),
+    ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
@@ -171,17 +225,26 @@ def pdf_path(area: Area, lang: str) -> Path:
 
 # --- map -------------------------------------------------------------------------------------
 
+
 def _extent(area: Area) -> tuple[float, float, float, float]:
     with connection.cursor() as cur:
         if area.level == "comune":
-            cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                        "(SELECT ST_Extent(geom) AS e FROM mappature_comune WHERE istat_code = %s) x", [area.code])
+            cur.execute(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                "(SELECT ST_Extent(geom) AS e FROM mappature_comune WHERE istat_code = %s) x",
+                [area.code],
+            )
         elif area.level == "zona":
-            cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                        "(SELECT ST_Extent(geom) AS e FROM mappature_zonaomogenea WHERE code = %s) x", [area.code])
+            cur.execute(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                "(SELECT ST_Extent(geom) AS e FROM mappature_zonaomogenea WHERE code = %s) x",
+                [area.code],
+            )
         else:
-            cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                        "(SELECT ST_Extent(geom) AS e FROM mappature_comune) x")
+            cur.execute(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                "(SELECT ST_Extent(geom) AS e FROM mappature_comune) x"
+            )
         minx, miny, maxx, maxy = cur.fetchone()
     # Padded 6 % and widened to the image's aspect ratio.
     w, h = (maxx - minx) * 1.12, (maxy - miny) * 1.12
@@ -198,11 +261,21 @@ def map_png(area: Area) -> bytes:
     from layers.ogc import service
 
     bbox = _extent(area)
-    query = urlencode({
-        "SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": ",".join(MAP_LAYERS), "STYLES": "",
-        "CRS": "EPSG:32632", "BBOX": ",".join(f"{v:.1f}" for v in bbox), "WIDTH": MAP_W, "HEIGHT": MAP_H,
-        "FORMAT": "image/png", "TRANSPARENT": "FALSE",
-    })
+    query = urlencode(
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": ",".join(MAP_LAYERS),
+            "STYLES": "",
+            "CRS": "EPSG:32632",
+            "BBOX": ",".join(f"{v:.1f}" for v in bbox),
+            "WIDTH": MAP_W,
+            "HEIGHT": MAP_H,
+            "FORMAT": "image/png",
+            "TRANSPARENT": "FALSE",
+        }
+    )
     response = service.dispatch(AnonymousUser(), query, "http://127.0.0.1/ows")
     if response.status != 200 or not response.content_type.startswith("image/"):
         raise RuntimeError(f"WMS GetMap failed ({response.status}): {response.body[:300]!r}")
@@ -247,7 +320,7 @@ def map_svg(area: Area, png_href: str) -> str:
         f'stroke="#111" stroke-width="{unit * 0.15:.1f}"/>'
         f'<text x="{bx:.1f}" y="{by - 0.8 * unit:.1f}" font-size="{2.2 * unit:.1f}">0</text>'
         f'<text x="{bx + bar:.1f}" y="{by - 0.8 * unit:.1f}" font-size="{2.2 * unit:.1f}" text-anchor="middle">'
-        f'{label}</text></g>'
+        f"{label}</text></g>"
         f'<g class="north"><circle cx="{nx:.1f}" cy="{ny + 2.5 * unit:.1f}" r="{3.6 * unit:.1f}" fill="#fff" '
         f'fill-opacity="0.85"/><path d="M{nx:.1f},{ny - 0.4 * unit:.1f} L{nx + 1.6 * unit:.1f},{ny + 4.2 * unit:.1f} '
         f'L{nx:.1f},{ny + 3 * unit:.1f} L{nx - 1.6 * unit:.1f},{ny + 4.2 * unit:.1f} Z" fill="#111"/>'
@@ -258,11 +331,15 @@ def map_svg(area: Area, png_href: str) -> str:
 
 # --- content ---------------------------------------------------------------------------------
 
+
 def _value(code: str, level: str, area: str, period: str | None) -> float | None:
     with connection.cursor() as cur:
-        cur.execute("SELECT v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i "
-                    "ON i.id = v.indicator_id WHERE i.code = %s AND v.level = %s "
-                    "AND v.area_code = %s AND v.period = %s", [code, level, area, period])
+        cur.execute(
+            "SELECT v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i "
+            "ON i.id = v.indicator_id WHERE i.code = %s AND v.level = %s "
+            "AND v.area_code = %s AND v.period = %s",
+            [code, level, area, period],
+        )
         row = cur.fetchone()
     return row[0] if row else None
 
@@ -291,16 +368,24 @@ def indicator_blocks(area: Area, lang: str) -> list[dict]:
         if "soglia_pct" in decl.params:
             soglia = decl.param_values()["soglia_pct"]
             threshold = {"value": fmt.with_unit(soglia, "%", lang), "met": value is not None and value >= soglia}
-        blocks.append({
-            "code": decl.code, "title": title, "unit": decl.unit, "period": fmt.period(latest, lang),
-            "value": fmt.with_unit(value, decl.unit, lang),
-            "zona": fmt.with_unit(_value(decl.code, "zona", zona, latest), decl.unit, lang) if zona else None,
-            "cmm": fmt.with_unit(_value(decl.code, "cmm", "cmm", latest), decl.unit, lang)
-            if area.level != "cmm" else None,
-            "chart": charts.line_chart(series, decl.unit, lang, title=title) if len(points) > 1 else "",
-            "notes": decl.notes_en if en else decl.notes_it, "sources": decl.sources,
-            "synthetic": is_synthetic(decl), "threshold": threshold,
-        })
+        blocks.append(
+            {
+                "code": decl.code,
+                "title": title,
+                "unit": decl.unit,
+                "period": fmt.period(latest, lang),
+                "value": fmt.with_unit(value, decl.unit, lang),
+                "zona": fmt.with_unit(_value(decl.code, "zona", zona, latest), decl.unit, lang) if zona else None,
+                "cmm": fmt.with_unit(_value(decl.code, "cmm", "cmm", latest), decl.unit, lang)
+                if area.level != "cmm"
+                else None,
+                "chart": charts.line_chart(series, decl.unit, lang, title=title) if len(points) > 1 else "",
+                "notes": decl.notes_en if en else decl.notes_it,
+                "sources": decl.sources,
+                "synthetic": is_synthetic(decl),
+                "threshold": threshold,
+            }
+        )
     return blocks
 
 
@@ -308,17 +393,34 @@ def interventions(area: Area, lang: str) -> dict:
     comuni = _comuni_of(area)
     where, params = ("WHERE r.comuni_istat && %s::varchar[]", [comuni]) if comuni is not None else ("", [])
     with connection.cursor() as cur:
-        cur.execute(f"SELECT r.programme, count(*), sum(r.amount_eur) FROM mappature_realizzazione r {where} "  # noqa: S608
-                    "GROUP BY 1 ORDER BY 3 DESC NULLS LAST, 1", params)
-        by_programme = [{"programme": p, "count": n, "amount": fmt.with_unit(a, "€", lang) if a else "–"}
-                        for p, n, a in cur.fetchall()]
-        cur.execute(f"SELECT r.code, r.title, r.programme, r.amount_eur, r.status, r.source_date, r.synthetic, "  # noqa: S608
-                    f"r.source_id FROM mappature_realizzazione r {where} "
-                    "ORDER BY r.amount_eur DESC NULLS LAST, r.code LIMIT %s", [*params, LIST_LIMIT])
-        rows = [{"code": c, "title": t, "programme": p, "amount": fmt.with_unit(a, "€", lang) if a else "–",
-                 "status": s or "–", "source_date": fmt.date(d, lang) if d else "–", "synthetic": syn,
-                 "pnrr_extraction": sid == "realizzazioni_pnrr"}
-                for c, t, p, a, s, d, syn, sid in cur.fetchall()]
+        cur.execute(
+            f"SELECT r.programme, count(*), sum(r.amount_eur) FROM mappature_realizzazione r {where} "  # noqa: S608
+            "GROUP BY 1 ORDER BY 3 DESC NULLS LAST, 1",
+            params,
+        )
+        by_programme = [
+            {"programme": p, "count": n, "amount": fmt.with_unit(a, "€", lang) if a else "–"}
+            for p, n, a in cur.fetchall()
+        ]
+        cur.execute(
+            f"SELECT r.code, r.title, r.programme, r.amount_eur, r.status, r.source_date, r.synthetic, "  # noqa: S608
+            f"r.source_id FROM mappature_realizzazione r {where} "
+            "ORDER BY r.amount_eur DESC NULLS LAST, r.code LIMIT %s",
+            [*params, LIST_LIMIT],
+        )
+        rows = [
+            {
+                "code": c,
+                "title": t,
+                "programme": p,
+                "amount": fmt.with_unit(a, "€", lang) if a else "–",
+                "status": s or "–",
+                "source_date": fmt.date(d, lang) if d else "–",
+                "synthetic": syn,
+                "pnrr_extraction": sid == "realizzazioni_pnrr",
+            }
+            for c, t, p, a, s, d, syn, sid in cur.fetchall()
+        ]
         cur.execute(f"SELECT count(*) FROM mappature_realizzazione r {where}", params)  # noqa: S608
         total = cur.fetchone()[0]
     return {"by_programme": by_programme, "rows": rows, "total": total, "more": max(0, total - len(rows))}
@@ -333,16 +435,34 @@ def opportunities(area: Area, lang: str) -> dict:
         for kind in OPPORTUNITY_KINDS:
             where = "WHERE o.istat_code = ANY(%s)" if comuni is not None else ""
             params = [comuni] if comuni is not None else []
-            cur.execute(f"SELECT count(*), sum(o.area_m2), bool_or(o.synthetic) FROM {kind.relation} o {where}",  # noqa: S608
-                        params)
+            cur.execute(
+                f"SELECT count(*), sum(o.area_m2), bool_or(o.synthetic) FROM {kind.relation} o {where}",  # noqa: S608
+                params,
+            )
             n, m2, synthetic = cur.fetchone()
-            kinds.append({"label": str(kind.label), "count": n, "ha": fmt.with_unit((m2 or 0) / 10000, "ha", lang),
-                          "synthetic": bool(synthetic)})
+            kinds.append(
+                {
+                    "label": str(kind.label),
+                    "count": n,
+                    "ha": fmt.with_unit((m2 or 0) / 10000, "ha", lang),
+                    "synthetic": bool(synthetic),
+                }
+            )
             if area.level == "comune":
-                cur.execute(f"SELECT {kind.name_sql}, o.area_m2 FROM {kind.relation} o {where} "  # noqa: S608
-                            "ORDER BY o.area_m2 DESC LIMIT 8", params)
-                rows += [{"kind": str(kind.label), "name": name, "ha": fmt.with_unit(float(m2) / 10000, "ha", lang),
-                          "synthetic": bool(synthetic)} for name, m2 in cur.fetchall()]
+                cur.execute(
+                    f"SELECT {kind.name_sql}, o.area_m2 FROM {kind.relation} o {where} "  # noqa: S608
+                    "ORDER BY o.area_m2 DESC LIMIT 8",
+                    params,
+                )
+                rows += [
+                    {
+                        "kind": str(kind.label),
+                        "name": name,
+                        "ha": fmt.with_unit(float(m2) / 10000, "ha", lang),
+                        "synthetic": bool(synthetic),
+                    }
+                    for name, m2 in cur.fetchall()
+                ]
     return {"kinds": kinds, "rows": rows}
 
 
@@ -350,19 +470,31 @@ def pgt(area: Area, lang: str) -> dict:
     comuni = _comuni_of(area)
     with connection.cursor() as cur:
         if area.level == "comune":
-            cur.execute("SELECT a.kind, a.approval_date, a.burl_date, a.deliberation, a.synthetic "
-                        "FROM mappature_pgtatto a JOIN mappature_comune c ON c.id = a.comune_id "
-                        "WHERE c.istat_code = %s AND a.state = 'vigente' ORDER BY a.id DESC LIMIT 1", [area.code])
+            cur.execute(
+                "SELECT a.kind, a.approval_date, a.burl_date, a.deliberation, a.synthetic "
+                "FROM mappature_pgtatto a JOIN mappature_comune c ON c.id = a.comune_id "
+                "WHERE c.istat_code = %s AND a.state = 'vigente' ORDER BY a.id DESC LIMIT 1",
+                [area.code],
+            )
             row = cur.fetchone()
             if not row:
                 return {"act": None}
             kind, approved, burl, delib, synthetic = row
-            return {"act": {"kind": kind.upper(), "approved": fmt.date(approved, lang), "burl": fmt.date(burl, lang),
-                            "deliberation": delib or "–", "synthetic": synthetic}}
+            return {
+                "act": {
+                    "kind": kind.upper(),
+                    "approved": fmt.date(approved, lang),
+                    "burl": fmt.date(burl, lang),
+                    "deliberation": delib or "–",
+                    "synthetic": synthetic,
+                }
+            }
         where = "AND c.istat_code = ANY(%s)" if comuni is not None else ""
-        cur.execute("SELECT count(*), count(*) FILTER (WHERE a.synthetic) FROM mappature_pgtatto a "  # noqa: S608
-                    f"JOIN mappature_comune c ON c.id = a.comune_id WHERE a.state = 'vigente' {where}",
-                    [comuni] if comuni is not None else [])
+        cur.execute(
+            "SELECT count(*), count(*) FILTER (WHERE a.synthetic) FROM mappature_pgtatto a "  # noqa: S608
+            f"JOIN mappature_comune c ON c.id = a.comune_id WHERE a.state = 'vigente' {where}",
+            [comuni] if comuni is not None else [],
+        )
         n, synthetic = cur.fetchone()
     return {"count": n, "synthetic_count": synthetic}
 
@@ -381,10 +513,13 @@ def _zonal_rows(area: Area) -> list[tuple]:
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", [ZONAL_RELATION])
         if not cur.fetchone()[0]:
             return []
-        cur.execute("SELECT z.raster, l.title_it, l.title_en, coalesce(l.synthetic, false), z.mean, z.max, "
-                    "z.share_above, z.threshold, z.raster_version = l.data_version, z.computed_at "
-                    "FROM incontri_zonalstat z LEFT JOIN layers_layer l ON l.slug = z.raster "
-                    "WHERE z.area_set = %s AND z.area_id = %s ORDER BY z.raster", [area_set, area.code])
+        cur.execute(
+            "SELECT z.raster, l.title_it, l.title_en, coalesce(l.synthetic, false), z.mean, z.max, "
+            "z.share_above, z.threshold, z.raster_version = l.data_version, z.computed_at "
+            "FROM incontri_zonalstat z LEFT JOIN layers_layer l ON l.slug = z.raster "
+            "WHERE z.area_set = %s AND z.area_id = %s ORDER BY z.raster",
+            [area_set, area.code],
+        )
         return cur.fetchall()
 
 
@@ -392,10 +527,18 @@ def vulnerability(area: Area, lang: str) -> list[dict]:
     """Mean, max and share of the area above the threshold of every raster layer (heat anomaly, runoff…)."""
     out = []
     for slug, title_it, title_en, synthetic, mean, vmax, share, limit, current, _at in _zonal_rows(area):
-        out.append({"raster": slug, "title": (title_en if lang == "en" and title_en else title_it) or slug,
-                    "synthetic": synthetic, "mean": fmt.number(mean, 2, lang), "max": fmt.number(vmax, 2, lang),
-                    "share": fmt.with_unit(share * 100 if share is not None else None, "%", lang),
-                    "threshold": fmt.number(limit, 2, lang), "current": bool(current)})
+        out.append(
+            {
+                "raster": slug,
+                "title": (title_en if lang == "en" and title_en else title_it) or slug,
+                "synthetic": synthetic,
+                "mean": fmt.number(mean, 2, lang),
+                "max": fmt.number(vmax, 2, lang),
+                "share": fmt.with_unit(share * 100 if share is not None else None, "%", lang),
+                "threshold": fmt.number(limit, 2, lang),
+                "current": bool(current),
+            }
+        )
     return out
 
 
@@ -408,8 +551,17 @@ def sources_used(lang: str) -> list[dict]:
         if src is None:
             continue
         version, date = versions.get(sid, (None, ""))
-        out.append({"id": sid, "title": src.title, "licence": src.licence, "attribution": src.attribution,
-                    "version": version, "date": fmt.date(date, lang) if date else "–", "synthetic": src.synthetic})
+        out.append(
+            {
+                "id": sid,
+                "title": src.title,
+                "licence": src.licence,
+                "attribution": src.attribution,
+                "version": version,
+                "date": fmt.date(date, lang) if date else "–",
+                "synthetic": src.synthetic,
+            }
+        )
     return out
 
 
@@ -417,9 +569,15 @@ def context(area: Area, lang: str, png_href: str) -> dict:
     srcs = sources_used(lang)
     dates = [d for d in (v[1] for v in source_versions().values()) if d]
     return {
-        "area": area, "lang": lang, "map": map_svg(area, png_href), "indicators": indicator_blocks(area, lang),
-        "interventions": interventions(area, lang), "opportunities": opportunities(area, lang),
-        "pgt": pgt(area, lang), "vulnerability": vulnerability(area, lang), "sources": srcs,
+        "area": area,
+        "lang": lang,
+        "map": map_svg(area, png_href),
+        "indicators": indicator_blocks(area, lang),
+        "interventions": interventions(area, lang),
+        "opportunities": opportunities(area, lang),
+        "pgt": pgt(area, lang),
+        "vulnerability": vulnerability(area, lang),
+        "sources": srcs,
         "data_date": fmt.date(max(dates), lang) if dates else "–",
         "members": zona_members(area.code) if area.level == "zona" else [],
     }
@@ -427,8 +585,10 @@ def context(area: Area, lang: str, png_href: str) -> dict:
 
 def render_html(area: Area, lang: str, png_href: str, standalone: bool = False) -> str:
     with translation.override(lang):
-        return render_to_string("indicatori/atlante_sheet.html" if not standalone else "indicatori/atlante_pdf.html",
-                                context(area, lang, png_href))
+        return render_to_string(
+            "indicatori/atlante_sheet.html" if not standalone else "indicatori/atlante_pdf.html",
+            context(area, lang, png_href),
+        )
 
 
 def render_pdf(area: Area, lang: str = "it") -> Path:
@@ -454,8 +614,9 @@ def render_pdf(area: Area, lang: str = "it") -> Path:
     return path
 
 
-def build(areas: Iterable[Area], lang: str = "it", progress: Callable[[int, int, Area], None] | None = None
-          ) -> list[Path]:
+def build(
+    areas: Iterable[Area], lang: str = "it", progress: Callable[[int, int, Area], None] | None = None
+) -> list[Path]:
     """Render (or reuse) the PDF of each area; ``progress(done, total, area)`` after each."""
     areas = list(areas)
     paths = []

@@ -76,8 +76,9 @@ def run(build_id: int) -> AtlasBuild | None:
     if build is None:  # already ended (a resumed job, or given up meanwhile)
         return None
     areas = areas_of(build.scope)
-    AtlasBuild.objects.filter(pk=build.pk).update(status=AtlasBuild.Status.RUNNING, started_at=timezone.now(),
-                                                  done=0, total=len(areas), current="", message="")
+    AtlasBuild.objects.filter(pk=build.pk).update(
+        status=AtlasBuild.Status.RUNNING, started_at=timezone.now(), done=0, total=len(areas), current="", message=""
+    )
 
     def progress(done: int, total: int, area: atlas.Area) -> None:
         AtlasBuild.objects.filter(pk=build.pk).update(done=done, total=total, current=area.name[:120])
@@ -91,14 +92,17 @@ def run(build_id: int) -> AtlasBuild | None:
 def give_up(build_id: int, reason: str) -> None:
     """Fail a build that cannot go on (the sheets it rendered stay: they are valid cache entries)."""
     AtlasBuild.objects.filter(pk=build_id, status__in=LIVE).update(
-        status=AtlasBuild.Status.FAILED, message=reason[:2000], finished_at=timezone.now())
+        status=AtlasBuild.Status.FAILED, message=reason[:2000], finished_at=timezone.now()
+    )
 
 
 def orphans(grace: timedelta) -> tuple[list[int], list[int]]:
     cutoff = timezone.now() - grace
     rows = AtlasBuild.objects.filter(created_at__lt=cutoff)
-    return (list(rows.filter(status=AtlasBuild.Status.QUEUED).values_list("pk", flat=True)),
-            list(rows.filter(status=AtlasBuild.Status.RUNNING).values_list("pk", flat=True)))
+    return (
+        list(rows.filter(status=AtlasBuild.Status.QUEUED).values_list("pk", flat=True)),
+        list(rows.filter(status=AtlasBuild.Status.RUNNING).values_list("pk", flat=True)),
+    )
 
 
 def requeue(build_id: int) -> None:

@@ -31,8 +31,11 @@ ZONAL_TABLE = "ind_zonal"
 
 
 def _latest_versions(source_ids) -> dict[str, int]:
-    rows = (DatasetVersion.objects.filter(source_id__in=set(source_ids), status__in=LOADED, version__isnull=False)
-            .order_by("source_id", "version").values_list("source_id", "version"))
+    rows = (
+        DatasetVersion.objects.filter(source_id__in=set(source_ids), status__in=LOADED, version__isnull=False)
+        .order_by("source_id", "version")
+        .values_list("source_id", "version")
+    )
     return dict(rows)  # the last (highest) version of each source wins
 
 
@@ -57,10 +60,17 @@ def _sync_indicators(decls: list[IndicatorDecl]) -> dict[str, Indicator]:
         known[decl.code], _ = Indicator.objects.update_or_create(
             code=decl.code,
             defaults={
-                "title_it": decl.title_it, "title_en": decl.title_en, "description_it": decl.description_it,
-                "description_en": decl.description_en, "theme": decl.theme, "unit": decl.unit,
-                "levels": list(decl.levels), "inputs": list(decl.inputs), "higher_is_better": decl.higher_is_better,
-                "declaration": decl.as_dict(), "digest": decl.digest,
+                "title_it": decl.title_it,
+                "title_en": decl.title_en,
+                "description_it": decl.description_it,
+                "description_en": decl.description_en,
+                "theme": decl.theme,
+                "unit": decl.unit,
+                "levels": list(decl.levels),
+                "inputs": list(decl.inputs),
+                "higher_is_better": decl.higher_is_better,
+                "declaration": decl.as_dict(),
+                "digest": decl.digest,
             },
         )
     return known
@@ -80,8 +90,11 @@ def compute_many(decls: list[IndicatorDecl], *, trigger: str = "", force: bool =
     runs = []
     with transaction.atomic():
         indicators = _sync_indicators(decls)
-        last = dict(IndicatorRun.objects.filter(indicator__in=indicators.values(), current=True)
-                    .values_list("indicator_id", "input_versions"))
+        last = dict(
+            IndicatorRun.objects.filter(indicator__in=indicators.values(), current=True).values_list(
+                "indicator_id", "input_versions"
+            )
+        )
         timings = []
         with connection.cursor() as cur:
             for decl in decls:
@@ -95,16 +108,33 @@ def compute_many(decls: list[IndicatorDecl], *, trigger: str = "", force: bool =
                 started = time.perf_counter()
                 if decl.zonal:
                     _zonal(cur, decl)
-                cur.execute(_run_sql(decl), {**decl.param_values(), "indicator": indicator.id,
-                                             "versions": json.dumps(versions), "trigger": trigger[:80]})
+                cur.execute(
+                    _run_sql(decl),
+                    {
+                        **decl.param_values(),
+                        "indicator": indicator.id,
+                        "versions": json.dumps(versions),
+                        "trigger": trigger[:80],
+                    },
+                )
                 run_id, count = cur.fetchone()
                 timings.append((run_id, time.perf_counter() - started))
-                runs.append(IndicatorRun(id=run_id, indicator=indicator, input_versions=versions, trigger=trigger[:80],
-                                         values=count, current=True))
+                runs.append(
+                    IndicatorRun(
+                        id=run_id,
+                        indicator=indicator,
+                        input_versions=versions,
+                        trigger=trigger[:80],
+                        values=count,
+                        current=True,
+                    )
+                )
             if runs:
-                cur.execute("UPDATE indicatori_indicatorrun r SET duration_s = t.d, values = t.n FROM unnest("
-                            "%s::bigint[], %s::float8[], %s::integer[]) AS t(id, d, n) WHERE r.id = t.id",
-                            [[r.id for r in runs], [d for _, d in timings], [r.values for r in runs]])
+                cur.execute(
+                    "UPDATE indicatori_indicatorrun r SET duration_s = t.d, values = t.n FROM unnest("
+                    "%s::bigint[], %s::float8[], %s::integer[]) AS t(id, d, n) WHERE r.id = t.id",
+                    [[r.id for r in runs], [d for _, d in timings], [r.values for r in runs]],
+                )
     for run, (_id, duration) in zip(runs, timings, strict=True):
         run.duration_s = duration
     return runs
@@ -153,28 +183,42 @@ def _aggregates(decl: IndicatorDecl, head: sql.Composable) -> tuple[sql.Composab
     elif decl.zonal:
         query = sql.SQL("SELECT area, period, num, den FROM ind_zonal WHERE level = 'comune'")
     else:  # an indicator of NIL or LUM only
-        query = sql.SQL("SELECT NULL::text AS area, NULL::text AS period, NULL::float8 AS num, NULL::float8 AS den "
-                        "WHERE false")
+        query = sql.SQL(
+            "SELECT NULL::text AS area, NULL::text AS period, NULL::float8 AS num, NULL::float8 AS den WHERE false"
+        )
     parts = []
     if "comune" in decl.levels:
-        parts.append(sql.SQL("SELECT {head}'comune', area, period, {v} FROM c").format(
-            head=head, v=_value(decl, False)))
+        parts.append(
+            sql.SQL("SELECT {head}'comune', area, period, {v} FROM c").format(head=head, v=_value(decl, False))
+        )
     if "zona" in decl.levels:
-        parts.append(sql.SQL("SELECT {head}'zona', zona, period, {v} FROM c GROUP BY zona, period").format(
-            head=head, v=_value(decl, True)))
+        parts.append(
+            sql.SQL("SELECT {head}'zona', zona, period, {v} FROM c GROUP BY zona, period").format(
+                head=head, v=_value(decl, True)
+            )
+        )
     if "cmm" in decl.levels:
-        parts.append(sql.SQL("SELECT {head}'cmm', 'cmm', period, {v} FROM c GROUP BY period").format(
-            head=head, v=_value(decl, True)))
+        parts.append(
+            sql.SQL("SELECT {head}'cmm', 'cmm', period, {v} FROM c GROUP BY period").format(
+                head=head, v=_value(decl, True)
+            )
+        )
     nil = sql.SQL("")
     # Areas of their own (not aggregated from comuni): NIL of Milano (n), LUM of the PTM (l).
     for level, alias, declared in (("nil", "n", decl.nil_query), ("lum", "l", decl.lum_query)):
         if level not in decl.levels:
             continue
-        own = sql.SQL(_escaped(declared)) if declared else sql.SQL(
-            "SELECT area, period, num, den FROM ind_zonal WHERE level = {}").format(sql.Literal(level))
+        own = (
+            sql.SQL(_escaped(declared))
+            if declared
+            else sql.SQL("SELECT area, period, num, den FROM ind_zonal WHERE level = {}").format(sql.Literal(level))
+        )
         nil += sql.SQL(", {a} AS ({q})").format(a=sql.Identifier(alias), q=own)
-        parts.append(sql.SQL("SELECT {head}{level}, area::text, period, {v} FROM {a}").format(
-            head=head, level=sql.Literal(level), a=sql.Identifier(alias), v=_value(decl, False)))
+        parts.append(
+            sql.SQL("SELECT {head}{level}, area::text, period, {v} FROM {a}").format(
+                head=head, level=sql.Literal(level), a=sql.Identifier(alias), v=_value(decl, False)
+            )
+        )
     ctes = sql.SQL(
         "b AS ({query}), "
         "c AS (SELECT b.area::text AS area, b.period::text AS period, b.num, b.den, z.code AS zona "
@@ -216,11 +260,19 @@ def _zonal(cur, decl: IndicatorDecl) -> None:
 
     source = all_sources()[decl.zonal["raster"]]
     path = settings.REMIX["RASTER_DIR"] / source.options.get("output", f"{source.id}.tif")
-    loaded = (DatasetVersion.objects.filter(source_id=source.id, status__in=LOADED)
-              .order_by("-version").values_list("finished_at", flat=True).first())
+    loaded = (
+        DatasetVersion.objects.filter(source_id=source.id, status__in=LOADED)
+        .order_by("-version")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
     period = str(decl.zonal.get("period") or (loaded.date().isoformat() if loaded else "-"))
-    cur.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (level text, area text, period text, num float8, "
-                        "den float8) ON COMMIT DROP").format(sql.Identifier(ZONAL_TABLE)))
+    cur.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS {} (level text, area text, period text, num float8, "
+            "den float8) ON COMMIT DROP"
+        ).format(sql.Identifier(ZONAL_TABLE))
+    )
     cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(ZONAL_TABLE)))
     with rasterio.open(path) as ds:
         epsg = ds.crs.to_epsg()
@@ -243,14 +295,19 @@ def _zonal(cur, decl: IndicatorDecl) -> None:
             west, south, east, north = shape(geom).bounds
             exact = from_bounds(west, south, east, north, transform=ds.transform)
             col0, row0 = math.floor(exact.col_off), math.floor(exact.row_off)
-            window = rasterio.windows.Window(col0, row0, math.ceil(exact.col_off + exact.width) - col0,
-                                             math.ceil(exact.row_off + exact.height) - row0)
+            window = rasterio.windows.Window(
+                col0,
+                row0,
+                math.ceil(exact.col_off + exact.width) - col0,
+                math.ceil(exact.row_off + exact.height) - row0,
+            )
             window = window.intersection(rasterio.windows.Window(0, 0, ds.width, ds.height))
-            data = band[window.row_off:window.row_off + window.height, window.col_off:window.col_off + window.width]
+            data = band[window.row_off : window.row_off + window.height, window.col_off : window.col_off + window.width]
             inside = geometry_mask([geom], out_shape=data.shape, transform=ds.window_transform(window), invert=True)
             values = data[inside & ~np.ma.getmaskarray(data)]
             rows.append((level, area, period, float(values.sum()) if values.size else None, int(values.size)))
-    with cur.copy(sql.SQL("COPY {} (level, area, period, num, den) FROM STDIN").format(
-            sql.Identifier(ZONAL_TABLE))) as copy:
+    with cur.copy(
+        sql.SQL("COPY {} (level, area, period, num, den) FROM STDIN").format(sql.Identifier(ZONAL_TABLE))
+    ) as copy:
         for row in rows:
             copy.write_row(row)

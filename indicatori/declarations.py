@@ -71,12 +71,22 @@ class IndicatorDecl:
 
     def as_dict(self) -> dict:
         return {
-            "code": self.code, "title_it": self.title_it, "title_en": self.title_en,
-            "description_it": self.description_it, "description_en": self.description_en,
-            "theme": self.theme, "unit": self.unit, "period": self.period,
-            "higher_is_better": self.higher_is_better, "levels": list(self.levels),
-            "inputs": list(self.inputs), "sources": list(self.sources), "aggregate": self.aggregate,
-            "params": self.params, "notes_it": self.notes_it, "notes_en": self.notes_en,
+            "code": self.code,
+            "title_it": self.title_it,
+            "title_en": self.title_en,
+            "description_it": self.description_it,
+            "description_en": self.description_en,
+            "theme": self.theme,
+            "unit": self.unit,
+            "period": self.period,
+            "higher_is_better": self.higher_is_better,
+            "levels": list(self.levels),
+            "inputs": list(self.inputs),
+            "sources": list(self.sources),
+            "aggregate": self.aggregate,
+            "params": self.params,
+            "notes_it": self.notes_it,
+            "notes_en": self.notes_en,
         }
 
 
@@ -101,15 +111,28 @@ def parse(data: dict, digest: str = "", where: str = "?") -> IndicatorDecl:
     if "lum" in data["levels"] and not (data.get("lum_query") or data.get("zonal")):
         raise DeclarationError(f"{where}: livello «lum» senza «lum_query»")
     return IndicatorDecl(
-        code=data["code"], title_it=data["title_it"], title_en=data["title_en"],
-        description_it=data.get("description_it", ""), description_en=data.get("description_en", ""),
-        theme=data["theme"], unit=data["unit"], period=data["period"],
-        higher_is_better=data.get("higher_is_better"), levels=tuple(data["levels"]),
-        inputs=tuple(data["inputs"]), sources=tuple(data["sources"]), aggregate=data["aggregate"],
-        scale=float(data.get("scale", 1)), query=data.get("query"), nil_query=data.get("nil_query"),
+        code=data["code"],
+        title_it=data["title_it"],
+        title_en=data["title_en"],
+        description_it=data.get("description_it", ""),
+        description_en=data.get("description_en", ""),
+        theme=data["theme"],
+        unit=data["unit"],
+        period=data["period"],
+        higher_is_better=data.get("higher_is_better"),
+        levels=tuple(data["levels"]),
+        inputs=tuple(data["inputs"]),
+        sources=tuple(data["sources"]),
+        aggregate=data["aggregate"],
+        scale=float(data.get("scale", 1)),
+        query=data.get("query"),
+        nil_query=data.get("nil_query"),
         lum_query=data.get("lum_query"),
-        zonal=dict(data.get("zonal") or {}), params=dict(data.get("params") or {}),
-        notes_it=data.get("notes_it", ""), notes_en=data.get("notes_en", ""), key=bool(data.get("key", False)),
+        zonal=dict(data.get("zonal") or {}),
+        params=dict(data.get("params") or {}),
+        notes_it=data.get("notes_it", ""),
+        notes_en=data.get("notes_en", ""),
+        key=bool(data.get("key", False)),
         digest=digest,
     )
 

@@ -16,8 +16,7 @@ def complete_pnrr_realizzazioni(source, version):
     with connection.cursor() as cur:
         for prefix, name in PNRR_PROGRAMMES.items():
             cur.execute(
-                "UPDATE mappature_realizzazione SET programme = %s "
-                "WHERE source_id = %s AND programme LIKE %s",
+                "UPDATE mappature_realizzazione SET programme = %s WHERE source_id = %s AND programme LIKE %s",
                 [name, source.id, prefix + ".%"],
             )
         cur.execute(

@@ -171,10 +171,12 @@ class IndicatorValue(models.Model):
     run (view ``indicatori_currentvalue``).
     """
 
-    run = models.ForeignKey(IndicatorRun, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
-                            db_index=False)
-    indicator = models.ForeignKey(Indicator, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False,
-                                  db_index=False)
+    run = models.ForeignKey(
+        IndicatorRun, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
     level = models.CharField(max_length=10)
     area_code = models.CharField(max_length=40)
     period = models.CharField(max_length=20)

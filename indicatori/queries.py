@@ -31,8 +31,10 @@ def get_decl(code: str) -> IndicatorDecl:
 
 def check_level(decl: IndicatorDecl, level: str) -> str:
     if level not in LEVELS or level not in decl.levels:
-        raise IndicatorError(_("Livello «%(level)s» non disponibile per %(code)s (disponibili: %(levels)s)")
-                             % {"level": level, "code": decl.code, "levels": ", ".join(decl.levels)})
+        raise IndicatorError(
+            _("Livello «%(level)s» non disponibile per %(code)s (disponibili: %(levels)s)")
+            % {"level": level, "code": decl.code, "levels": ", ".join(decl.levels)}
+        )
     return level
 
 
@@ -42,8 +44,10 @@ def parse_area(value: str) -> tuple[str, str]:
     if level == "cmm":
         return "cmm", "cmm"
     if level not in LEVELS or not code or len(code) > 40:
-        raise IndicatorError(_("Area non valida: «%(area)s» (atteso comune:<ISTAT>, zona:<codice>, nil:<n> o cmm)")
-                             % {"area": value[:60]})
+        raise IndicatorError(
+            _("Area non valida: «%(area)s» (atteso comune:<ISTAT>, zona:<codice>, nil:<n> o cmm)")
+            % {"area": value[:60]}
+        )
     return level, code
 
 
@@ -61,7 +65,9 @@ def periods(code: str, level: str | None = None) -> list[str]:
         cur.execute(
             "SELECT DISTINCT v.period FROM indicatori_currentvalue v JOIN indicatori_indicator i "
             "ON i.id = v.indicator_id WHERE i.code = %s AND (%s::text IS NULL OR v.level = %s) "
-            "ORDER BY 1", [code, level, level])
+            "ORDER BY 1",
+            [code, level, level],
+        )
         return [r[0] for r in cur.fetchall()]
 
 
@@ -83,8 +89,9 @@ def values(code: str, level: str, period: str | None) -> tuple[str | None, list[
     if period is None:
         period = known[-1] if known else None
     elif period not in known:
-        raise IndicatorError(_("Periodo «%(period)s» non disponibile per %(code)s")
-                             % {"period": period[:40], "code": code})
+        raise IndicatorError(
+            _("Periodo «%(period)s» non disponibile per %(code)s") % {"period": period[:40], "code": code}
+        )
     if period is None:
         return None, []
     query = sql.SQL(
@@ -112,8 +119,11 @@ def zona_of(level: str, code: str) -> str | None:
     if istat is None:
         return None
     with connection.cursor() as cur:
-        cur.execute("SELECT z.code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
-                    "WHERE c.istat_code = %s", [istat])
+        cur.execute(
+            "SELECT z.code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
+            "WHERE c.istat_code = %s",
+            [istat],
+        )
         row = cur.fetchone()
     return row[0] if row else None
 
@@ -137,9 +147,17 @@ def series(code: str, level: str, area: str) -> dict:
             cur.execute(
                 "SELECT v.period, v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i "
                 "ON i.id = v.indicator_id WHERE i.code = %s AND v.level = %s AND v.area_code = %s "
-                "ORDER BY v.period", [code, lvl, ac])
-            out.append({"level": lvl, "code": ac, "name": area_name(lvl, ac),
-                        "points": [{"period": p, "value": v} for p, v in cur.fetchall()]})
+                "ORDER BY v.period",
+                [code, lvl, ac],
+            )
+            out.append(
+                {
+                    "level": lvl,
+                    "code": ac,
+                    "name": area_name(lvl, ac),
+                    "points": [{"period": p, "value": v} for p, v in cur.fetchall()],
+                }
+            )
     return {"indicator": code, "area": out[0], "references": out[1:]}
 
 
@@ -152,10 +170,21 @@ def history(code: str, level: str, area: str) -> list[dict]:
             "SELECT v.period, v.value, r.current, r.id, r.started_at, r.input_versions, r.trigger "
             "FROM indicatori_indicatorvalue v JOIN indicatori_indicatorrun r ON r.id = v.run_id "
             "JOIN indicatori_indicator i ON i.id = r.indicator_id "
-            "WHERE i.code = %s AND v.level = %s AND v.area_code = %s ORDER BY v.period, r.id", [code, level, area])
-        return [{"period": p, "value": v, "current": c, "run": r, "computed_at": t.isoformat(),
-                 "input_versions": json.loads(iv) if isinstance(iv, str) else iv, "trigger": tr}
-                for p, v, c, r, t, iv, tr in cur.fetchall()]
+            "WHERE i.code = %s AND v.level = %s AND v.area_code = %s ORDER BY v.period, r.id",
+            [code, level, area],
+        )
+        return [
+            {
+                "period": p,
+                "value": v,
+                "current": c,
+                "run": r,
+                "computed_at": t.isoformat(),
+                "input_versions": json.loads(iv) if isinstance(iv, str) else iv,
+                "trigger": tr,
+            }
+            for p, v, c, r, t, iv, tr in cur.fetchall()
+        ]
 
 
 _AREA_SOURCES = {
@@ -169,8 +198,10 @@ _AREA_SOURCES = {
 def areas_geojson(level: str) -> str:
     """The areas of a level as GeoJSON (EPSG:4326, simplified to 15 m: for colouring, not measuring)."""
     if level not in _AREA_SOURCES:
-        raise IndicatorError(_("Livello «%(level)s» non disponibile per %(code)s (disponibili: %(levels)s)")
-                             % {"level": level[:20], "code": "-", "levels": ", ".join(_AREA_SOURCES)})
+        raise IndicatorError(
+            _("Livello «%(level)s» non disponibile per %(code)s (disponibili: %(levels)s)")
+            % {"level": level[:20], "code": "-", "levels": ", ".join(_AREA_SOURCES)}
+        )
     query = sql.SQL(
         "SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object("
         "'type', 'Feature', 'id', a.code, 'properties', json_build_object('code', a.code, 'name', a.name, "
@@ -187,5 +218,6 @@ def periods_by_level(code: str) -> dict[str, list[str]]:
         cur.execute(
             "SELECT v.level, array_agg(DISTINCT v.period ORDER BY v.period) FROM indicatori_currentvalue v "
             "JOIN indicatori_indicator i ON i.id = v.indicator_id WHERE i.code = %s GROUP BY v.level",
-            [code])
+            [code],
+        )
         return dict(cur.fetchall())

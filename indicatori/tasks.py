@@ -14,6 +14,13 @@ def build_atlas(context, build_id: int) -> None:
     runtime.guarded(KIND, build_id, context, lambda: atlas_jobs.run(build_id))
 
 
-KIND = runtime.register(runtime.JobKind(
-    name="atlas", task_name="build_atlas", arg="build_id", give_up=atlas_jobs.give_up,
-    orphans=atlas_jobs.orphans, requeue=atlas_jobs.requeue))
+KIND = runtime.register(
+    runtime.JobKind(
+        name="atlas",
+        task_name="build_atlas",
+        arg="build_id",
+        give_up=atlas_jobs.give_up,
+        orphans=atlas_jobs.orphans,
+        requeue=atlas_jobs.requeue,
+    )
+)

@@ -57,8 +57,12 @@ RETRY_AFTER_S = 10
 
 def _pending(request, build, area: atlas.Area, what: str):
     """202: the build is queued or running; the page shows its progress and reloads itself."""
-    response = render(request, "indicatori/atlante_pending.html",
-                      {"build": build, "area": area, "what": what, "retry_after": RETRY_AFTER_S}, status=202)
+    response = render(
+        request,
+        "indicatori/atlante_pending.html",
+        {"build": build, "area": area, "what": what, "retry_after": RETRY_AFTER_S},
+        status=202,
+    )
     response["Retry-After"] = str(RETRY_AFTER_S)
     response["Cache-Control"] = "no-store"
     return response
@@ -73,8 +77,11 @@ def pdf(request, area: str):
             return _pending(request, atlas_jobs.request(f"area:{found.slug}", _lang()), found, "pdf")
         with _render_lock:
             path = atlas.render_pdf(found, _lang())
-    return FileResponse(open(path, "rb"), content_type="application/pdf",  # noqa: SIM115 - FileResponse closes it
-                        filename=f"atlante-{found.slug}-{_lang()}.pdf")
+    return FileResponse(
+        open(path, "rb"),
+        content_type="application/pdf",  # noqa: SIM115 - FileResponse closes it
+        filename=f"atlante-{found.slug}-{_lang()}.pdf",
+    )
 
 
 @require_GET

@@ -65,12 +65,20 @@ def search(user, query: Query, listing: bool = False) -> list[Layer]:
     if words:
         # Case- and accent-insensitive: "mobilita" finds "mobilità" (no database extension needed).
         parts = [Cast(F(name), TextField()) for name in ("title_it", "title_en", "abstract_it", "abstract_en", "slug")]
-        parts.append(Coalesce(Cast(KT("metadata__keywords"), TextField()), Value("", output_field=TextField()),
-                              output_field=TextField()))
+        parts.append(
+            Coalesce(
+                Cast(KT("metadata__keywords"), TextField()),
+                Value("", output_field=TextField()),
+                output_field=TextField(),
+            )
+        )
         spaced = [p for part in parts for p in (part, Value(" ", output_field=TextField()))]
         text = Concat(*spaced, output_field=TextField())
-        qs = qs.annotate(search_text=Func(Lower(text), Value(_ACCENTED), Value(_PLAIN), function="translate",
-                                          output_field=TextField()))
+        qs = qs.annotate(
+            search_text=Func(
+                Lower(text), Value(_ACCENTED), Value(_PLAIN), function="translate", output_field=TextField()
+            )
+        )
         for word in words:
             qs = qs.filter(search_text__contains=word)
     layers = list(qs)
@@ -94,10 +102,19 @@ def summary(layer: Layer, lang: str = "it") -> dict:
     """What a client needs to list a layer and decide whether to load it (plain JSON data)."""
     meta = layer.metadata or {}
     return {
-        "slug": layer.slug, "title": layer.title(lang), "abstract": layer.abstract(lang), "theme": layer.theme,
-        "kind": layer.kind, "geometry_type": layer.geometry_type, "synthetic": layer.synthetic,
-        "visibility": layer.visibility, "min_zoom": layer.min_zoom, "max_zoom": layer.max_zoom,
-        "extent": meta.get("extent"), "features": meta.get("features"), "data_version": layer.data_version,
+        "slug": layer.slug,
+        "title": layer.title(lang),
+        "abstract": layer.abstract(lang),
+        "theme": layer.theme,
+        "kind": layer.kind,
+        "geometry_type": layer.geometry_type,
+        "synthetic": layer.synthetic,
+        "visibility": layer.visibility,
+        "min_zoom": layer.min_zoom,
+        "max_zoom": layer.max_zoom,
+        "extent": meta.get("extent"),
+        "features": meta.get("features"),
+        "data_version": layer.data_version,
         "url": reverse("layers:layer", args=[layer.slug]),
         # Classification rules and legend labels, so a map client draws what the legend says.
         "style": layer.classification().as_json(lang),

@@ -22,8 +22,22 @@ IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 # Fields a declaration sets; `layers sync` applies them unless edited in the admin (see layers.sync).
 MANAGED_FIELDS = (
-    "title_it", "title_en", "abstract_it", "abstract_en", "theme", "kind", "source", "dataset_id",
-    "geometry_type", "srid", "attributes", "style", "min_zoom", "max_zoom", "visibility", "synthetic",
+    "title_it",
+    "title_en",
+    "abstract_it",
+    "abstract_en",
+    "theme",
+    "kind",
+    "source",
+    "dataset_id",
+    "geometry_type",
+    "srid",
+    "attributes",
+    "style",
+    "min_zoom",
+    "max_zoom",
+    "visibility",
+    "synthetic",
     "sort_order",
 )
 REQUIRED = ("slug", "title_it", "title_en", "abstract_it", "abstract_en", "theme", "source")
@@ -45,7 +59,8 @@ def load_all(directory: Path = DECLARATIONS_DIR) -> list[Declaration]:
     common = _read(directory / COMMON_FILE) if (directory / COMMON_FILE).exists() else {}
     declarations = [
         parse(_read(path), common.get("metadata", {}), str(path.name))
-        for path in sorted(directory.glob("*.yaml")) if path.name != COMMON_FILE
+        for path in sorted(directory.glob("*.yaml"))
+        if path.name != COMMON_FILE
     ]
     slugs = [d.slug for d in declarations]
     duplicates = sorted({s for s in slugs if slugs.count(s) > 1})

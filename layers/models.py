@@ -111,7 +111,11 @@ class LayerEvent(models.Model):
     layer = models.ForeignKey(Layer, on_delete=models.CASCADE, related_name="events", verbose_name=_("strato"))
     action = models.CharField(_("azione"), max_length=12, choices=Action.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("utente"),
     )
     via = models.CharField(_("tramite"), max_length=20)  # admin, cli, sync, api, test

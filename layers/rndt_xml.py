@@ -48,8 +48,11 @@ def _code(parent, path: str, codelist: str, value: str) -> None:
 def _party(parent, path: str, party: dict, role: str) -> None:
     node = _el(parent, f"{path}/gmd:CI_ResponsibleParty")
     _string(node, "gmd:organisationName", party.get("organisation", ""))
-    _string(node, "gmd:contactInfo/gmd:CI_Contact/gmd:address/gmd:CI_Address/gmd:electronicMailAddress",
-            party.get("email", ""))
+    _string(
+        node,
+        "gmd:contactInfo/gmd:CI_Contact/gmd:address/gmd:CI_Address/gmd:electronicMailAddress",
+        party.get("email", ""),
+    )
     _code(node, "gmd:role/gmd:CI_RoleCode", "CI_RoleCode", party.get("role") or role)
 
 
@@ -65,8 +68,11 @@ def rndt_xml(record: dict) -> bytes:
     _string(root, "gmd:metadataStandardName", record["metadata_standard"]["name"])
     _string(root, "gmd:metadataStandardVersion", record["metadata_standard"]["version"])
     crs = record.get("rndt_reference_system") or record["reference_system"]
-    _string(root, "gmd:referenceSystemInfo/gmd:MD_ReferenceSystem/gmd:referenceSystemIdentifier/gmd:RS_Identifier"
-            "/gmd:code", crs)
+    _string(
+        root,
+        "gmd:referenceSystemInfo/gmd:MD_ReferenceSystem/gmd:referenceSystemIdentifier/gmd:RS_Identifier/gmd:code",
+        crs,
+    )
     _identification(_el(root, "gmd:identificationInfo/gmd:MD_DataIdentification"), record)
     _distribution(root, record)
     _lineage(root, record)
@@ -82,30 +88,47 @@ def _identification(ident, record: dict) -> None:
             _el(date, "gmd:date/gco:Date", value[:10])
             _code(date, "gmd:dateType/gmd:CI_DateTypeCode", "CI_DateTypeCode", kind)
     _string(citation, "gmd:identifier/gmd:MD_Identifier/gmd:code", record["resource_identifier"])
-    _code(citation, "gmd:presentationForm/gmd:CI_PresentationFormCode", "CI_PresentationFormCode",
-          record["presentation_form"])
+    _code(
+        citation,
+        "gmd:presentationForm/gmd:CI_PresentationFormCode",
+        "CI_PresentationFormCode",
+        record["presentation_form"],
+    )
     abstract = record["abstract"] + (" [dati sintetici / synthetic data]" if record["synthetic"] else "")
     _string(ident, "gmd:abstract", abstract)
     _party(ident, "gmd:pointOfContact", record["owner"], "owner")
     if record.get("maintenance_frequency"):
-        _code(ident, "gmd:resourceMaintenance/gmd:MD_MaintenanceInformation/gmd:maintenanceAndUpdateFrequency"
-              "/gmd:MD_MaintenanceFrequencyCode", "MD_MaintenanceFrequencyCode", record["maintenance_frequency"])
+        _code(
+            ident,
+            "gmd:resourceMaintenance/gmd:MD_MaintenanceInformation/gmd:maintenanceAndUpdateFrequency"
+            "/gmd:MD_MaintenanceFrequencyCode",
+            "MD_MaintenanceFrequencyCode",
+            record["maintenance_frequency"],
+        )
     _keywords(ident, record)
     constraints = _el(ident, "gmd:resourceConstraints/gmd:MD_LegalConstraints")
     _string(constraints, "gmd:useLimitation", record.get("licence") or "")
     _code(constraints, "gmd:accessConstraints/gmd:MD_RestrictionCode", "MD_RestrictionCode", "otherRestrictions")
     _string(constraints, "gmd:otherConstraints", record.get("access_constraints") or "")
     if record.get("scale_denominator"):
-        _el(ident, "gmd:spatialResolution/gmd:MD_Resolution/gmd:equivalentScale/gmd:MD_RepresentativeFraction"
-            "/gmd:denominator/gco:Integer", record["scale_denominator"])
+        _el(
+            ident,
+            "gmd:spatialResolution/gmd:MD_Resolution/gmd:equivalentScale/gmd:MD_RepresentativeFraction"
+            "/gmd:denominator/gco:Integer",
+            record["scale_denominator"],
+        )
     _code(ident, "gmd:language/gmd:LanguageCode", "LanguageCode", record["language"])
     if record.get("topic_category"):
         _el(ident, "gmd:topicCategory/gmd:MD_TopicCategoryCode", record["topic_category"])
     extent = record.get("extent")
     if extent:
         box = _el(ident, "gmd:extent/gmd:EX_Extent/gmd:geographicElement/gmd:EX_GeographicBoundingBox")
-        for side, tag in (("west", "westBoundLongitude"), ("east", "eastBoundLongitude"),
-                          ("south", "southBoundLatitude"), ("north", "northBoundLatitude")):
+        for side, tag in (
+            ("west", "westBoundLongitude"),
+            ("east", "eastBoundLongitude"),
+            ("south", "southBoundLatitude"),
+            ("north", "northBoundLatitude"),
+        ):
             _el(box, f"gmd:{tag}/gco:Decimal", extent[side])
 
 
@@ -137,8 +160,17 @@ def _distribution(root, record: dict) -> None:
 def _lineage(root, record: dict) -> None:
     quality = _el(root, "gmd:dataQualityInfo/gmd:DQ_DataQuality")
     _code(quality, "gmd:scope/gmd:DQ_Scope/gmd:level/gmd:MD_ScopeCode", "MD_ScopeCode", "dataset")
-    versions = "; ".join(f"{v.get('dataset')} v{v.get('version')} ({str(v.get('loaded_at', ''))[:10]})"
-                         for v in record["lineage"]["versions"])
-    statement = " ".join(part for part in (record["lineage"]["statement"], record.get("attribution", ""),
-                                           f"Versioni: {versions}." if versions else "") if part)
+    versions = "; ".join(
+        f"{v.get('dataset')} v{v.get('version')} ({str(v.get('loaded_at', ''))[:10]})"
+        for v in record["lineage"]["versions"]
+    )
+    statement = " ".join(
+        part
+        for part in (
+            record["lineage"]["statement"],
+            record.get("attribution", ""),
+            f"Versioni: {versions}." if versions else "",
+        )
+        if part
+    )
     _string(quality, "gmd:lineage/gmd:LI_Lineage/gmd:statement", statement)

@@ -124,8 +124,12 @@ def _overlaps(layer: Layer, box: dict) -> bool:
     extent = layer.extent if hasattr(layer, "extent") else layer.metadata.get("extent")
     if not extent:
         return False
-    return not (extent["east"] < box["west"] or extent["west"] > box["east"]
-                or extent["north"] < box["south"] or extent["south"] > box["north"])
+    return not (
+        extent["east"] < box["west"]
+        or extent["west"] > box["east"]
+        or extent["north"] < box["south"]
+        or extent["south"] > box["north"]
+    )
 
 
 def download_rows(layer: Layer, limit: int) -> tuple[list[str], list[tuple]]:
@@ -136,12 +140,16 @@ def download_rows(layer: Layer, limit: int) -> tuple[list[str], list[tuple]]:
     if layer.kind != Layer.Kind.VECTOR:
         raise SourceError("Solo gli strati vettoriali si scaricano in GeoJSON o CSV.")
     names = [a["name"] for a in layer.attributes]
-    query = sql.SQL("SELECT {cols}ST_AsText(ST_Transform({g}, 4326), 6) FROM {src} WHERE {g} IS NOT NULL "
-                    "ORDER BY {order} LIMIT %s").format(
+    query = sql.SQL(
+        "SELECT {cols}ST_AsText(ST_Transform({g}, 4326), 6) FROM {src} WHERE {g} IS NOT NULL ORDER BY {order} LIMIT %s"
+    ).format(
         cols=sql.SQL("").join(sql.SQL("{}::text, ").format(sql.Identifier(n)) for n in names),
-        g=sql.Identifier(GEOM), src=sql.Identifier(layer.source),
-        order=sql.SQL(", ").join([*(sql.Identifier(n) for n in names[:1]), sql.SQL("ST_XMin({})").format(
-            sql.Identifier(GEOM))]))
+        g=sql.Identifier(GEOM),
+        src=sql.Identifier(layer.source),
+        order=sql.SQL(", ").join(
+            [*(sql.Identifier(n) for n in names[:1]), sql.SQL("ST_XMin({})").format(sql.Identifier(GEOM))]
+        ),
+    )
     with connection.cursor() as cur:
         cur.execute(query.as_string(connection.connection), [limit])
         return [*names, "wkt"], cur.fetchall()
@@ -152,7 +160,8 @@ def feature_count(layer: Layer, at_most: int) -> int:
     from psycopg import sql
 
     query = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {src} WHERE {g} IS NOT NULL LIMIT %s) f").format(
-        src=sql.Identifier(layer.source), g=sql.Identifier(GEOM))
+        src=sql.Identifier(layer.source), g=sql.Identifier(GEOM)
+    )
     with connection.cursor() as cur:
         cur.execute(query.as_string(connection.connection), [at_most])
         return cur.fetchone()[0]

@@ -104,8 +104,12 @@ class Classification:
         def one(c: StyleClass) -> dict:
             return {"value": c.value, "min": c.min, "max": c.max, "label": c.label(lang), "symbol": c.symbol.as_dict()}
 
-        return {"kind": self.kind, "field": self.field, "classes": [one(c) for c in self.classes],
-                "other": one(self.other) if self.other else None}
+        return {
+            "kind": self.kind,
+            "field": self.field,
+            "classes": [one(c) for c in self.classes],
+            "other": one(self.other) if self.other else None,
+        }
 
     def legend(self, lang: str = "it") -> list[LegendEntry]:
         """Legend entries in drawing order, labelled in ``lang`` (Italian unless "en")."""
@@ -164,8 +168,13 @@ def graduated_classes(values, n: int, ramp: list[str], *, method: str = "quantil
         breaks = breaks * 2
     pairs = list(zip(breaks[:-1], breaks[1:], strict=True))
     return [
-        {"min": lo, "max": hi, "label_it": f"{_fmt(lo, 'it')} – {_fmt(hi, 'it')}",
-         "label_en": f"{_fmt(lo, 'en')} – {_fmt(hi, 'en')}", "fill": ramp[min(i, len(ramp) - 1)]}
+        {
+            "min": lo,
+            "max": hi,
+            "label_it": f"{_fmt(lo, 'it')} – {_fmt(hi, 'it')}",
+            "label_en": f"{_fmt(lo, 'en')} – {_fmt(hi, 'en')}",
+            "fill": ramp[min(i, len(ramp) - 1)],
+        }
         for i, (lo, hi) in enumerate(pairs)
     ]
 

@@ -58,8 +58,9 @@ def apply(declaration: Declaration, report: SyncReport) -> Layer:
     with transaction.atomic():
         layer = Layer.objects.select_for_update().filter(slug=declaration.slug).first()
         if layer is None:
-            layer = Layer(slug=declaration.slug, metadata=dict(declaration.metadata), declared=snapshot,
-                          **declaration.fields)
+            layer = Layer(
+                slug=declaration.slug, metadata=dict(declaration.metadata), declared=snapshot, **declaration.fields
+            )
             layer.save()
             LayerEvent.objects.create(layer=layer, action=LayerEvent.Action.CREATE, via="sync")
             report.created.append(layer.slug)
@@ -70,8 +71,9 @@ def apply(declaration: Declaration, report: SyncReport) -> Layer:
                 layer.declared = snapshot
                 layer.save()
             if changed:
-                LayerEvent.objects.create(layer=layer, action=LayerEvent.Action.SYNC, via="sync",
-                                          detail={"changed": changed, "kept": kept})
+                LayerEvent.objects.create(
+                    layer=layer, action=LayerEvent.Action.SYNC, via="sync", detail={"changed": changed, "kept": kept}
+                )
                 report.updated[layer.slug] = changed
             if kept:
                 report.kept[layer.slug] = kept
@@ -108,8 +110,11 @@ def edited_fields(layer: Layer) -> list[str]:
     """Fields and metadata keys whose value differs from the last declaration (edited in the admin)."""
     previous = layer.declared or {}
     fields = [name for name, value in previous.get("fields", {}).items() if getattr(layer, name) != value]
-    metadata = [f"metadata.{key}" for key, value in previous.get("metadata", {}).items()
-                if (layer.metadata or {}).get(key, _UNSET) != value]
+    metadata = [
+        f"metadata.{key}"
+        for key, value in previous.get("metadata", {}).items()
+        if (layer.metadata or {}).get(key, _UNSET) != value
+    ]
     return fields + metadata
 
 
@@ -132,5 +137,6 @@ def backfill_lineage(layer: Layer) -> None:
         layer.metadata = {**layer.metadata, "lineage": versions}
         layer.data_version = len(versions)
         layer.data_updated_at = datetime.fromisoformat(versions[-1]["loaded_at"])
-        Layer.objects.filter(pk=layer.pk).update(metadata=layer.metadata, data_version=layer.data_version,
-                                                 data_updated_at=layer.data_updated_at)
+        Layer.objects.filter(pk=layer.pk).update(
+            metadata=layer.metadata, data_version=layer.data_version, data_updated_at=layer.data_updated_at
+        )

@@ -14,9 +14,16 @@ def run_export(context, export_id: int) -> None:
     runtime.guarded(KIND, export_id, context, lambda: jobs.run_queued(export_id))
 
 
-KIND = runtime.register(runtime.JobKind(
-    name="export", task_name="run_export", arg="export_id", give_up=jobs.give_up, orphans=jobs.orphans,
-    requeue=lambda pk: jobs.start_background(jobs.ExportJob.objects.defer("area").get(pk=pk))))
+KIND = runtime.register(
+    runtime.JobKind(
+        name="export",
+        task_name="run_export",
+        arg="export_id",
+        give_up=jobs.give_up,
+        orphans=jobs.orphans,
+        requeue=lambda pk: jobs.start_background(jobs.ExportJob.objects.defer("area").get(pk=pk)),
+    )
+)
 
 
 @app.periodic(cron="7 * * * *")

@@ -61,16 +61,21 @@ def catalogue_page(request):
 
 def _results_key(layers, lang: str) -> str:
     """What the rendered result list depends on (every field it shows), hashed: its fragment cache key."""
-    shown = [(x.slug, x.title_it, x.title_en, x.abstract_it, x.abstract_en, x.theme, x.kind, x.synthetic,
-              x.visibility) for x in layers]
+    shown = [
+        (x.slug, x.title_it, x.title_en, x.abstract_it, x.abstract_en, x.theme, x.kind, x.synthetic, x.visibility)
+        for x in layers
+    ]
     return hashlib.sha1(repr((lang, shown)).encode(), usedforsecurity=False).hexdigest()
 
 
 def _options(choices, selected: str):
     """The <option>s of a long select (133 comuni), escaped: a template loop over them was half the page's time."""
     mark = mark_safe(" selected")  # noqa: S308 - a constant
-    return format_html_join("", '<option value="{}"{}>{}</option>',
-                            ((code, mark if code == selected else "", name) for code, name in choices))
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((code, mark if code == selected else "", name) for code, name in choices),
+    )
 
 
 @require_GET
@@ -126,8 +131,15 @@ def _versions(versions: list[dict]) -> list[dict]:
             event = _("caricamento dei dati")
         code = v.get("comune") or ""
         rows = v.get("rows")
-        shown.append({**v, "loaded_at": when, "event": event, "comune_name": names.get(code, code),
-                      "rows": number_format(rows, force_grouping=True) if isinstance(rows, int) else None})
+        shown.append(
+            {
+                **v,
+                "loaded_at": when,
+                "event": event,
+                "comune_name": names.get(code, code),
+                "rows": number_format(rows, force_grouping=True) if isinstance(rows, int) else None,
+            }
+        )
     return shown
 
 
@@ -162,9 +174,10 @@ def _too_many(layer: Layer):
     """A layer larger than the cap is not cut silently: the answer says so and points to the GeoPackage export."""
     cap = _download_cap()
     if sources.feature_count(layer, cap + 1) > cap:
-        message = _("Lo strato «%(title)s» ha più dei %(cap)s elementi scaricabili qui: usa l'esportazione "
-                    "GeoPackage, che sceglie un'area.") % {"title": layer.title(_lang()),
-                                                           "cap": number_format(cap, force_grouping=True)}
+        message = _(
+            "Lo strato «%(title)s» ha più dei %(cap)s elementi scaricabili qui: usa l'esportazione "
+            "GeoPackage, che sceglie un'area."
+        ) % {"title": layer.title(_lang()), "cap": number_format(cap, force_grouping=True)}
         return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
     return None
 

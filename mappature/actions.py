@@ -11,8 +11,9 @@ from .models.territorio import STORAGE_SRID
 
 
 @transaction.atomic
-def refine_location(realizzazione: Realizzazione, geom: GEOSGeometry, user,
-                    precision: str = Realizzazione.Precision.SITE, via: str = "") -> Realizzazione:
+def refine_location(
+    realizzazione: Realizzazione, geom: GEOSGeometry, user, precision: str = Realizzazione.Precision.SITE, via: str = ""
+) -> Realizzazione:
     """Place an intervention at its site or address: the precision is recorded, with who and when.
 
     ``geom`` is a point or multipoint in any SRID; it is stored in EPSG:32632. ``via`` (e.g. "mappa")
@@ -34,9 +35,12 @@ def refine_location(realizzazione: Realizzazione, geom: GEOSGeometry, user,
 
         point = geom.transform(4326, clone=True)[0]
         LogEntry.objects.log_action(
-            user_id=user.pk, content_type_id=ContentType.objects.get_for_model(Realizzazione).pk,
-            object_id=str(realizzazione.pk), object_repr=str(realizzazione)[:200], action_flag=CHANGE,
+            user_id=user.pk,
+            content_type_id=ContentType.objects.get_for_model(Realizzazione).pk,
+            object_id=str(realizzazione.pk),
+            object_repr=str(realizzazione)[:200],
+            action_flag=CHANGE,
             change_message=f"Localizzazione spostata da {via}: precisione {precision}, "
-                           f"lon {point.x:.6f} lat {point.y:.6f}",
+            f"lon {point.x:.6f} lat {point.y:.6f}",
         )
     return realizzazione

@@ -24,8 +24,16 @@ class ComuneAdmin(LeafletGeoAdmin):
 class RealizzazioneAdmin(LeafletGeoAdmin):
     """Staff place an intervention at its site on the map; saving records precision, who and when."""
 
-    list_display = ("code", "title", "programme", "status", "amount_eur", "location_precision",
-                    "location_refined_by", "location_refined_at")
+    list_display = (
+        "code",
+        "title",
+        "programme",
+        "status",
+        "amount_eur",
+        "location_precision",
+        "location_refined_by",
+        "location_refined_at",
+    )
     list_filter = ("status", "location_precision", "synthetic")
     search_fields = ("code", "title", "programme")
     readonly_fields = ("location_precision", "location_refined_by", "location_refined_at")

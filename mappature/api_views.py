@@ -51,8 +51,14 @@ def api(view):
                 return JsonResponse({"error": str(err)}, status=err.status)
             except (DatabaseError, psycopg.Error):  # psycopg's own: the CSV's COPY runs on the raw cursor
                 logger.exception("map API request failed: %s", request.get_full_path())
-                return JsonResponse({"error": _("La richiesta non è riuscita per un errore del server: "
-                                                "i dati mostrati non sono aggiornati.")}, status=500)
+                return JsonResponse(
+                    {
+                        "error": _(
+                            "La richiesta non è riuscita per un errore del server: i dati mostrati non sono aggiornati."
+                        )
+                    },
+                    status=500,
+                )
 
     return require_GET(wrapper)
 
@@ -80,12 +86,26 @@ def features(request, slug: str):
     max_limit = _conf("API_MAX_PAGE", 1000)
     limit = parse_int(request.GET.get("limit"), "limit", 100, 1, max_limit)
     offset = parse_int(request.GET.get("offset"), "offset", 0, 0, 10**9)
-    page = queries_features.page(source, flt, bbox, limit, offset, geometry=request.GET.get("geometry") != "0",
-                                 count_cap=_conf("API_COUNT_CAP", 10000), tq=tq)
+    page = queries_features.page(
+        source,
+        flt,
+        bbox,
+        limit,
+        offset,
+        geometry=request.GET.get("geometry") != "0",
+        count_cap=_conf("API_COUNT_CAP", 10000),
+        tq=tq,
+    )
     body = {
-        "type": "FeatureCollection", "layer": slug, "synthetic": source.synthetic, "features": page.features,
-        "numberMatched": page.matched, "numberMatchedIsExact": page.matched_is_exact,
-        "numberReturned": len(page.features), "limit": limit, "offset": offset,
+        "type": "FeatureCollection",
+        "layer": slug,
+        "synthetic": source.synthetic,
+        "features": page.features,
+        "numberMatched": page.matched,
+        "numberMatchedIsExact": page.matched_is_exact,
+        "numberReturned": len(page.features),
+        "limit": limit,
+        "offset": offset,
         "columns": [{"name": n, "label": lab} for n, lab in zip(source.attributes, source.labels, strict=True)],
     }
     if bbox is not None:
@@ -136,8 +156,16 @@ def identify(request):
         hits = queries_features.identify(source, flt, lon, lat, tolerance)
         if hits:
             labels = dict(zip(source.attributes, source.labels, strict=True))
-            results.append({"layer": slug, "title": source.title, "synthetic": source.synthetic,
-                            "labels": labels, "features": hits, "nearby": nearby_path(source.relation)})
+            results.append(
+                {
+                    "layer": slug,
+                    "title": source.title,
+                    "synthetic": source.synthetic,
+                    "labels": labels,
+                    "features": hits,
+                    "nearby": nearby_path(source.relation),
+                }
+            )
     return JsonResponse({"comune": queries.comune_at(lon, lat), "results": results})
 
 
@@ -206,8 +234,9 @@ def move_intervention(request, pk: int):
 
     with translation.override(_request_language(request)):
         if not request.user.has_perm("mappature.change_realizzazione"):
-            return JsonResponse({"error": _("Solo il personale autorizzato può spostare una realizzazione.")},
-                                status=403)
+            return JsonResponse(
+                {"error": _("Solo il personale autorizzato può spostare una realizzazione.")}, status=403
+            )
         try:
             body = json.loads(request.body or b"{}")
             lon, lat = parse_lonlat({"lon": str(body.get("lon")), "lat": str(body.get("lat"))})

@@ -21,8 +21,7 @@ _TEXT_MAX = 300
 
 # SQL that lists the ISTAT codes of the selected territory (zona code and/or comune code bound).
 _COMUNI_OF_ZONA = (
-    "SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
-    "WHERE z.code = %s"
+    "SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %s"
 )
 
 
@@ -88,8 +87,9 @@ class MapFilter:
                 clauses.append(clause)
                 params.append(value)
         if self.year is not None:
-            clauses.append(f"coalesce({alias}.year_start, %s) <= %s AND coalesce({alias}.year_end, "
-                           f"{alias}.year_start, %s) >= %s")
+            clauses.append(
+                f"coalesce({alias}.year_start, %s) <= %s AND coalesce({alias}.year_end, {alias}.year_start, %s) >= %s"
+            )
             params += [self.year, self.year, self.year, self.year]
         return " AND ".join(clauses) or "TRUE", params
 
@@ -110,14 +110,21 @@ def parse_filter(query) -> MapFilter:
     if zona and not _SLUG.match(zona):
         raise FilterError(_("Zona omogenea non valida: %(value)s") % {"value": zona})
     if comune and not _ISTAT.match(comune):
-        raise FilterError(_("Il comune va indicato con il codice ISTAT di 6 cifre, non «%(value)s».")
-                          % {"value": comune})
+        raise FilterError(
+            _("Il comune va indicato con il codice ISTAT di 6 cifre, non «%(value)s».") % {"value": comune}
+        )
     amount_min, amount_max = _decimal(text("amount_min"), "amount_min"), _decimal(text("amount_max"), "amount_max")
     if amount_min is not None and amount_max is not None and amount_min > amount_max:
         raise FilterError(_("L'importo minimo supera l'importo massimo."))
     return MapFilter(
-        zona=zona, comune=comune, programme=text("programme"), funding_source=text("funding_source"),
-        status=text("status"), domain=text("domain"), amount_min=amount_min, amount_max=amount_max,
+        zona=zona,
+        comune=comune,
+        programme=text("programme"),
+        funding_source=text("funding_source"),
+        status=text("status"),
+        domain=text("domain"),
+        amount_min=amount_min,
+        amount_max=amount_max,
         year=_year(text("year")),
     )
 

@@ -37,20 +37,30 @@ def layer_tree(user, lang: str = "it") -> list[dict]:
         abstract = layer.abstract(lang)
         style, legend = classification(layer, lang)
         opportunity = layer.source in _OPPORTUNITY_RELATIONS
-        out.append({
-            "slug": layer.slug, "title": title, "abstract": abstract, "theme": layer.theme,
-            "theme_label": str(themes.get(layer.theme, layer.theme)), "kind": layer.kind,
-            # The tree's group: the opportunity layers together ("Opportunità"), the others by theme.
-            "group": "opportunita" if opportunity else layer.theme,
-            "group_label": str(_("Opportunità")) if opportunity else str(themes.get(layer.theme, layer.theme)),
-            "geometry_type": layer.geometry_type, "synthetic": layer.synthetic,
-            "data_version": layer.data_version, "classification": style, "legend": legend,
-            "min_zoom": layer.min_zoom, "max_zoom": layer.max_zoom,
-            "attributes": layer.attributes or [],
-            "delivery": _delivery(layer),
-            "nearby": nearby_path(layer.source),
-            "links": _links(layer),
-        })
+        out.append(
+            {
+                "slug": layer.slug,
+                "title": title,
+                "abstract": abstract,
+                "theme": layer.theme,
+                "theme_label": str(themes.get(layer.theme, layer.theme)),
+                "kind": layer.kind,
+                # The tree's group: the opportunity layers together ("Opportunità"), the others by theme.
+                "group": "opportunita" if opportunity else layer.theme,
+                "group_label": str(_("Opportunità")) if opportunity else str(themes.get(layer.theme, layer.theme)),
+                "geometry_type": layer.geometry_type,
+                "synthetic": layer.synthetic,
+                "data_version": layer.data_version,
+                "classification": style,
+                "legend": legend,
+                "min_zoom": layer.min_zoom,
+                "max_zoom": layer.max_zoom,
+                "attributes": layer.attributes or [],
+                "delivery": _delivery(layer),
+                "nearby": nearby_path(layer.source),
+                "links": _links(layer),
+            }
+        )
     return out
 
 
@@ -58,12 +68,15 @@ def _links(layer: Layer) -> dict:
     """Where the map fetches the layer: GeoJSON and tiles for vectors; our own WMS (/ows) for every layer,
     which is how rasters are drawn, with the legend MapServer draws from the same registry style."""
     ows = reverse("ows")
-    legend = (f"{ows}?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER={layer.slug}"
-              "&FORMAT=image/png&SLD_VERSION=1.1.0")
+    legend = (
+        f"{ows}?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER={layer.slug}"
+        "&FORMAT=image/png&SLD_VERSION=1.1.0"
+    )
     return {
         "features": reverse("api:layer-features", args=[layer.slug]),
         "tiles": reverse("tiles:tile", args=[layer.slug, 0, 0, 0]).replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf"),
-        "wms": ows, "legend_graphic": legend,
+        "wms": ows,
+        "legend_graphic": legend,
     }
 
 

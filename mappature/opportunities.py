@@ -20,13 +20,24 @@ class OpportunityKind:
 
 
 OPPORTUNITY_KINDS: tuple[OpportunityKind, ...] = (
-    OpportunityKind("ambiti_trasformazione", _("Ambiti di trasformazione"), "pgt_ambiti_trasformazione",
-                    "coalesce(o.nome_amb, o.feature_key)"),
-    OpportunityKind("ambiti_rigenerazione", _("Ambiti di rigenerazione"), "pgt_ambiti_rigenerazione",
-                    "coalesce(o.nome_amb, o.feature_key)"),
-    OpportunityKind("aree_dismesse", _("Aree dismesse"), "pgt_aree_dismesse",
-                    "coalesce(o.dtipo, o.feature_key)"),
-    OpportunityKind("remix_incubatore", _("Aree dell'incubatore Re.mix"), thematic_view("remix_incubatore"),
-                    "coalesce(nullif(o.name, ''), o.feature_key)"),
+    OpportunityKind(
+        "ambiti_trasformazione",
+        _("Ambiti di trasformazione"),
+        "pgt_ambiti_trasformazione",
+        "coalesce(o.nome_amb, o.feature_key)",
+    ),
+    OpportunityKind(
+        "ambiti_rigenerazione",
+        _("Ambiti di rigenerazione"),
+        "pgt_ambiti_rigenerazione",
+        "coalesce(o.nome_amb, o.feature_key)",
+    ),
+    OpportunityKind("aree_dismesse", _("Aree dismesse"), "pgt_aree_dismesse", "coalesce(o.dtipo, o.feature_key)"),
+    OpportunityKind(
+        "remix_incubatore",
+        _("Aree dell'incubatore Re.mix"),
+        thematic_view("remix_incubatore"),
+        "coalesce(nullif(o.name, ''), o.feature_key)",
+    ),
 )
 OPPORTUNITY_BY_CODE = {kind.code: kind for kind in OPPORTUNITY_KINDS}

@@ -57,7 +57,7 @@ def band_for(z: int) -> int | None:
 
 
 def pixel(band: int) -> float:
-    return _WORLD / (2 ** band) / 256
+    return _WORLD / (2**band) / 256
 
 
 def _ident(name: str) -> str:
@@ -82,17 +82,22 @@ def _class_sql(layer: Layer, columns: tuple[str, ...]) -> tuple[str | None, str,
         last = len(style.classes) - 1
         for i, cls in enumerate(style.classes):
             upper = "<=" if i == last else "<"
-            cases.append(f"WHEN (%s::float8 IS NULL OR {col} >= %s) AND (%s::float8 IS NULL OR {col} {upper} %s) "
-                         f"THEN coalesce(%s::float8, {col})")
+            cases.append(
+                f"WHEN (%s::float8 IS NULL OR {col} >= %s) AND (%s::float8 IS NULL OR {col} {upper} %s) "
+                f"THEN coalesce(%s::float8, {col})"
+            )
             params += [cls.min, cls.min, cls.max, cls.max, cls.min]
         return style.field, "graduated", f"(CASE {' '.join(cases)} END)::text", params
     return style.field, style.kind, f"{col}::text", []
 
 
 def eligible(layer: Layer) -> bool:
-    return (layer.kind == Layer.Kind.VECTOR and "polygon" in (layer.geometry_type or "").lower()
-            and (layer.metadata or {}).get("features") is not None
-            and layer.metadata["features"] >= min_features())
+    return (
+        layer.kind == Layer.Kind.VECTOR
+        and "polygon" in (layer.geometry_type or "").lower()
+        and (layer.metadata or {}).get("features") is not None
+        and layer.metadata["features"] >= min_features()
+    )
 
 
 def table_name(slug: str, version: int, band: int) -> str:
@@ -103,8 +108,11 @@ def table_name(slug: str, version: int, band: int) -> str:
 def _tables_of(slug: str) -> list[str]:
     prefix = table_name(slug, 0, 0).rsplit("_v", 1)[0] + "_v"
     with connection.cursor() as cur:
-        cur.execute("SELECT relname FROM pg_class WHERE relkind = 'r' "
-                    "AND relnamespace = current_schema()::regnamespace AND starts_with(relname, %s)", [prefix])
+        cur.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' "
+            "AND relnamespace = current_schema()::regnamespace AND starts_with(relname, %s)",
+            [prefix],
+        )
         return [row[0] for row in cur.fetchall()]
 
 
@@ -135,8 +143,7 @@ def rebuild(layer: Layer) -> dict[int, int]:
         # Dropped in the same transaction: a tile of the old version that runs meanwhile waits for the
         # commit (the end of the load), then finds its table gone and is drawn from the data.
         _drop(old - {o.table for o in TileOverview.objects.filter(layer=layer.slug)})
-    log.info("overviews of %s v%s: %s in %.2f s", layer.slug, layer.data_version, built,
-             time.perf_counter() - started)
+    log.info("overviews of %s v%s: %s in %.2f s", layer.slug, layer.data_version, built, time.perf_counter() - started)
     return built
 
 
@@ -151,22 +158,34 @@ def _build(layer: Layer) -> dict[int, int]:
         cur.execute("DROP TABLE IF EXISTS overview_src")
         # Each geometry projected once (a function in FROM; an expression would be copied into each
         # use); only those large enough to be kept anywhere are stored. CREATE … AS runs in parallel.
-        cur.execute(f"""
+        cur.execute(
+            f"""
             CREATE TEMPORARY TABLE overview_src ON COMMIT DROP AS
             SELECT {istat}::text AS istat_code, {value} AS val, area, ST_X(c) AS cx, ST_Y(c) AS cy,
                    CASE WHEN area >= %s THEN g END AS g
             FROM {source.table} t, LATERAL ST_Transform(t.geom, 3857) g, LATERAL ST_Area(g) area,
                  LATERAL ST_Centroid(g) c
             WHERE t.geom IS NOT NULL AND NOT ST_IsEmpty(t.geom)
-        """, [MERGE_PIXELS * pixel(BANDS[-1]) ** 2, *params])  # noqa: S608 - identifiers quoted, values bound
+        """,  # noqa: S608 - identifiers quoted, values bound
+            [MERGE_PIXELS * pixel(BANDS[-1]) ** 2, *params],
+        )
         total = cur.rowcount
         log.debug("overview source of %s: %.2f s", layer.slug, time.perf_counter() - started)
         for band in BANDS:
             name = table_name(layer.slug, layer.data_version, band)
             built[band] = _build_band(cur, name, band, field, kind)
             log.debug("overview band %s of %s: %s rows", band, layer.slug, built[band])
-            records.append(TileOverview(layer=layer.slug, band=band, data_version=layer.data_version, table=name,
-                                        source_features=total, rows=built[band], class_field=field or ""))
+            records.append(
+                TileOverview(
+                    layer=layer.slug,
+                    band=band,
+                    data_version=layer.data_version,
+                    table=name,
+                    source_features=total,
+                    rows=built[band],
+                    class_field=field or "",
+                )
+            )
         cur.execute("DROP TABLE overview_src")
     TileOverview.objects.bulk_create(records)
     return built
@@ -176,13 +195,17 @@ def _build_band(cur, name: str, band: int, field: str | None, kind: str) -> int:
     p = pixel(band)
     cell = p * CELL_PIXELS
     # Graduated values go back to numbers for the map's client-side classification.
-    props = ("jsonb_build_object(%s, val::float8)" if kind == "graduated" else "jsonb_build_object(%s, val)") \
-        if field else "'{}'::jsonb"
+    props = (
+        ("jsonb_build_object(%s, val::float8)" if kind == "graduated" else "jsonb_build_object(%s, val)")
+        if field
+        else "'{}'::jsonb"
+    )
     props_params = [field] if field else []
     table = _ident(name)
     t0 = time.perf_counter()
     cur.execute(f"DROP TABLE IF EXISTS {table}")
-    cur.execute(f"""
+    cur.execute(
+        f"""
         CREATE TABLE {table} AS
         SELECT istat_code::varchar(6) AS istat_code, {props} AS props, 1 AS features,
                ST_SimplifyPreserveTopology(g, %s) AS geom
@@ -199,11 +222,29 @@ def _build_band(cur, name: str, band: int, field: str | None, kind: str) -> int:
                     FROM (SELECT *, floor((cx + %s) / %s) AS i, floor((cy + %s) / %s) AS j
                           FROM overview_src WHERE area < %s AND area > 0) small
                     GROUP BY istat_code, val, i, j) cells) squares
-    """, [*props_params, p / 4, MERGE_PIXELS * p * p,  # noqa: S608 - identifiers quoted, values bound
-          *props_params,
-          cell, cell, cell, cell, cell, cell,
-          _ORIGIN, cell, _ORIGIN, cell,
-          _ORIGIN, cell, _ORIGIN, cell, MERGE_PIXELS * p * p])
+    """,  # noqa: S608 - identifiers quoted, values bound
+        [
+            *props_params,
+            p / 4,
+            MERGE_PIXELS * p * p,
+            *props_params,
+            cell,
+            cell,
+            cell,
+            cell,
+            cell,
+            cell,
+            _ORIGIN,
+            cell,
+            _ORIGIN,
+            cell,
+            _ORIGIN,
+            cell,
+            _ORIGIN,
+            cell,
+            MERGE_PIXELS * p * p,
+        ],
+    )
     rows = cur.rowcount
     log.debug("  table %.2f s", time.perf_counter() - t0)
     # Built once from all rows: a sorted GiST build, many times quicker than inserting into an index.
@@ -224,5 +265,8 @@ def layers_changed(layers) -> None:
 
 def current(slug: str, data_version: int, band: int) -> str | None:
     """The table of ``slug``'s overview of ``band`` built for ``data_version``, if there is one."""
-    return (TileOverview.objects.filter(layer=slug, data_version=data_version, band=band)
-            .values_list("table", flat=True).first())
+    return (
+        TileOverview.objects.filter(layer=slug, data_version=data_version, band=band)
+        .values_list("table", flat=True)
+        .first()
+    )

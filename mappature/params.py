@@ -41,8 +41,10 @@ def parse_int(value: str | None, name: str, default: int, minimum: int, maximum:
     if value in (None, ""):
         return default
     if not value.isdigit() or not minimum <= int(value) <= maximum:
-        raise FilterError(_("«%(name)s» deve essere un intero tra %(min)s e %(max)s.")
-                          % {"name": name, "min": minimum, "max": maximum})
+        raise FilterError(
+            _("«%(name)s» deve essere un intero tra %(min)s e %(max)s.")
+            % {"name": name, "min": minimum, "max": maximum}
+        )
     return int(value)
 
 
@@ -66,10 +68,10 @@ def parse_territory(value: str | None, base: MapFilter, side: str) -> MapFilter:
     """``zona:<code>`` or ``comune:<istat>`` replacing the base filter's territory."""
     match = _SIDE.match(value or "")
     if not match:
-        raise FilterError(_("Indicare il confronto come zona:<codice> o comune:<codice ISTAT> (%(side)s).")
-                          % {"side": side})
+        raise FilterError(
+            _("Indicare il confronto come zona:<codice> o comune:<codice ISTAT> (%(side)s).") % {"side": side}
+        )
     kind, code = match.groups()
     if kind == "comune" and not re.fullmatch(r"\d{6}", code):
-        raise FilterError(_("Il comune va indicato con il codice ISTAT di 6 cifre, non «%(value)s».")
-                          % {"value": code})
+        raise FilterError(_("Il comune va indicato con il codice ISTAT di 6 cifre, non «%(value)s».") % {"value": code})
     return replace(base, zona=code if kind == "zona" else None, comune=code if kind == "comune" else None)

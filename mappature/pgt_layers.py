@@ -34,27 +34,56 @@ class PgtLayer:
 
 _F = PgtField
 PGT_LAYERS: tuple[PgtLayer, ...] = (
-    PgtLayer("ambiti_trasformazione", 13, _("Ambiti di trasformazione"), "MultiPolygon", (
-        _F("NOME_AMB"), _F("AMB_TRAS"), _F("FUN_PREV1"), _F("DFUN_PREV1"), _F("SPEC_DEST"),
-        _F("SUP_TERR", "double precision"), _F("SCHEDA"))),
-    PgtLayer("ambiti_rigenerazione", 14, _("Ambiti di rigenerazione urbana e territoriale"), "MultiPolygon", (
-        _F("NOME_AMB"), _F("CATEGORIA"), _F("DCATEGORIA"), _F("TIPO_INT"), _F("DTIPO_INT"), _F("SCHEDA"))),
-    PgtLayer("aree_dismesse", 15, _("Aree dismesse, abbandonate, degradate"), "MultiPolygon", (
-        _F("TIPO"), _F("DTIPO"), _F("CONTAMINAZ"), _F("DCONTAMINA"), _F("BONIFICA"), _F("SCHEDA"))),
-    PgtLayer("aree_agricole", 19, _("Aree agricole"), "MultiPolygon", (
-        _F("LEGENDA"), _F("COD_AGR"), _F("SPEC_AGR"), _F("SPEC_AGRD"), _F("SCHEDA"))),
-    PgtLayer("tessuto_urbano_consolidato", 20, _("Ambiti del tessuto urbano consolidato"), "MultiPolygon", (
-        _F("LEGENDA"), _F("AMB_URB"), _F("COD_DEST1"), _F("DCOD_DEST1"), _F("SPEC_DEST"), _F("SCHEDA"))),
-    PgtLayer("consumo_suolo", 24, _("Carta del consumo di suolo"), "MultiPolygon", (
-        _F("CLASSE"), _F("DCLASSE"))),
+    PgtLayer(
+        "ambiti_trasformazione",
+        13,
+        _("Ambiti di trasformazione"),
+        "MultiPolygon",
+        (
+            _F("NOME_AMB"),
+            _F("AMB_TRAS"),
+            _F("FUN_PREV1"),
+            _F("DFUN_PREV1"),
+            _F("SPEC_DEST"),
+            _F("SUP_TERR", "double precision"),
+            _F("SCHEDA"),
+        ),
+    ),
+    PgtLayer(
+        "ambiti_rigenerazione",
+        14,
+        _("Ambiti di rigenerazione urbana e territoriale"),
+        "MultiPolygon",
+        (_F("NOME_AMB"), _F("CATEGORIA"), _F("DCATEGORIA"), _F("TIPO_INT"), _F("DTIPO_INT"), _F("SCHEDA")),
+    ),
+    PgtLayer(
+        "aree_dismesse",
+        15,
+        _("Aree dismesse, abbandonate, degradate"),
+        "MultiPolygon",
+        (_F("TIPO"), _F("DTIPO"), _F("CONTAMINAZ"), _F("DCONTAMINA"), _F("BONIFICA"), _F("SCHEDA")),
+    ),
+    PgtLayer(
+        "aree_agricole",
+        19,
+        _("Aree agricole"),
+        "MultiPolygon",
+        (_F("LEGENDA"), _F("COD_AGR"), _F("SPEC_AGR"), _F("SPEC_AGRD"), _F("SCHEDA")),
+    ),
+    PgtLayer(
+        "tessuto_urbano_consolidato",
+        20,
+        _("Ambiti del tessuto urbano consolidato"),
+        "MultiPolygon",
+        (_F("LEGENDA"), _F("AMB_URB"), _F("COD_DEST1"), _F("DCOD_DEST1"), _F("SPEC_DEST"), _F("SCHEDA")),
+    ),
+    PgtLayer("consumo_suolo", 24, _("Carta del consumo di suolo"), "MultiPolygon", (_F("CLASSE"), _F("DCLASSE"))),
 )
 
 
 def view_sql(layer: PgtLayer) -> str:
     """CREATE VIEW text for one layer of the PGT in force (no user input: codes are constants)."""
-    cols = ",\n".join(
-        f"  (f.attrs->>'{fld.name}')::{fld.sql_type} AS \"{fld.name.lower()}\"" for fld in layer.fields
-    )
+    cols = ",\n".join(f"  (f.attrs->>'{fld.name}')::{fld.sql_type} AS \"{fld.name.lower()}\"" for fld in layer.fields)
     return f"""
 CREATE OR REPLACE VIEW {layer.view} AS
 SELECT f.id, f.feature_key, f.istat_code, c.name AS comune, z.name AS zona_omogenea,

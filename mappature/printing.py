@@ -78,8 +78,10 @@ def parse_print(query) -> PrintRequest:
     except ValueError as err:
         raise FilterError(_("Scala o centro della stampa non validi.")) from err
     if not MIN_SCALE <= scale <= MAX_SCALE:
-        raise FilterError(_("La scala deve essere compresa tra 1:%(min)s e 1:%(max)s.")
-                          % {"min": f"{MIN_SCALE:,}".replace(",", "."), "max": f"{MAX_SCALE:,}".replace(",", ".")})
+        raise FilterError(
+            _("La scala deve essere compresa tra 1:%(min)s e 1:%(max)s.")
+            % {"min": f"{MIN_SCALE:,}".replace(",", "."), "max": f"{MAX_SCALE:,}".replace(",", ".")}
+        )
     if not (5 <= lon <= 13 and 43 <= lat <= 48):
         raise FilterError(_("Il centro della stampa è fuori dall'area servita."))
     layers = tuple(s for s in (query.get("layers") or "").split(",") if s)[:MAX_LAYERS]
@@ -106,8 +108,10 @@ def scale_bar(req: PrintRequest) -> dict:
 
 
 def _equal(name: str, value) -> str:
-    return (f"<PropertyIsEqualTo><PropertyName>{escape(name)}</PropertyName>"
-            f"<Literal>{escape(str(value))}</Literal></PropertyIsEqualTo>")
+    return (
+        f"<PropertyIsEqualTo><PropertyName>{escape(name)}</PropertyName>"
+        f"<Literal>{escape(str(value))}</Literal></PropertyIsEqualTo>"
+    )
 
 
 def _any_of(name: str, values) -> str:
@@ -158,9 +162,18 @@ def _wms_image(user, req: PrintRequest, slugs: list[str], lang: str, filters: li
     w_mm, h_mm = req.map_mm
     width, height = round(w_mm / 25.4 * DPI), round(h_mm / 25.4 * DPI)
     params = {
-        "SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": ",".join(slugs), "STYLES": "",
-        "CRS": "EPSG:32632", "BBOX": ",".join(f"{v:.2f}" for v in map_extent(req)), "WIDTH": width,
-        "HEIGHT": height, "FORMAT": "image/png", "TRANSPARENT": "FALSE", "BGCOLOR": "0xFFFFFF",
+        "SERVICE": "WMS",
+        "VERSION": "1.3.0",
+        "REQUEST": "GetMap",
+        "LAYERS": ",".join(slugs),
+        "STYLES": "",
+        "CRS": "EPSG:32632",
+        "BBOX": ",".join(f"{v:.2f}" for v in map_extent(req)),
+        "WIDTH": width,
+        "HEIGHT": height,
+        "FORMAT": "image/png",
+        "TRANSPARENT": "FALSE",
+        "BGCOLOR": "0xFFFFFF",
         "MAP_RESOLUTION": DPI,
     }
     if filters and any(filters):
@@ -169,8 +182,10 @@ def _wms_image(user, req: PrintRequest, slugs: list[str], lang: str, filters: li
     query = urlencode(params)
     answer = service.dispatch(user, query, "http://localhost/ows", lang=lang)
     if answer.status != 200 or not answer.content_type.startswith("image/"):
-        raise FilterError(_("Il servizio WMS non ha prodotto l'immagine della mappa: %(detail)s")
-                          % {"detail": answer.body[:200].decode("utf-8", "replace")})
+        raise FilterError(
+            _("Il servizio WMS non ha prodotto l'immagine della mappa: %(detail)s")
+            % {"detail": answer.body[:200].decode("utf-8", "replace")}
+        )
     return answer.body
 
 
@@ -194,15 +209,31 @@ def render_pdf(user, req: PrintRequest, flt: MapFilter, lang: str) -> bytes:
     sources = []
     for layer in chosen:
         meta = layer.metadata or {}
-        sources.append({"title": layer.title(lang), "attribution": meta.get("attribution", ""),
-                        "licence": meta.get("licence", ""), "synthetic": layer.synthetic})
+        sources.append(
+            {
+                "title": layer.title(lang),
+                "attribution": meta.get("attribution", ""),
+                "licence": meta.get("licence", ""),
+                "synthetic": layer.synthetic,
+            }
+        )
     w_mm, h_mm = req.map_mm
     context = {
-        "req": req, "page_w": req.page_mm[0], "page_h": req.page_mm[1], "map_w": w_mm, "map_h": h_mm,
-        "margin": MARGIN_MM, "image": base64.b64encode(image).decode() if image else "",
-        "bar": scale_bar(req), "scale_label": f"{req.scale:,}".replace(",", "." if lang == "it" else ","),
-        "legend": legend, "sources": sources, "summary": summary(flt), "filter": flt.as_query(),
-        "today": date.today(), "lang": lang,
+        "req": req,
+        "page_w": req.page_mm[0],
+        "page_h": req.page_mm[1],
+        "map_w": w_mm,
+        "map_h": h_mm,
+        "margin": MARGIN_MM,
+        "image": base64.b64encode(image).decode() if image else "",
+        "bar": scale_bar(req),
+        "scale_label": f"{req.scale:,}".replace(",", "." if lang == "it" else ","),
+        "legend": legend,
+        "sources": sources,
+        "summary": summary(flt),
+        "filter": flt.as_query(),
+        "today": date.today(),
+        "lang": lang,
     }
     html = render_to_string("mappature/print.html", context)
     return HTML(string=html).write_pdf()

@@ -53,8 +53,21 @@ def comune_card(istat_code: str) -> dict | None:
         row = cur.fetchone()
     if row is None:
         return None
-    keys = ("istat_code", "name", "catasto_code", "zona", "zona_code", "zona_confirmed", "zona_source",
-            "population", "population_year", "area_km2", "area_official", "area_km2_boundaries", "density")
+    keys = (
+        "istat_code",
+        "name",
+        "catasto_code",
+        "zona",
+        "zona_code",
+        "zona_confirmed",
+        "zona_source",
+        "population",
+        "population_year",
+        "area_km2",
+        "area_official",
+        "area_km2_boundaries",
+        "density",
+    )
     card = dict(zip(keys, row, strict=True))
     for key in ("area_km2", "area_km2_boundaries", "density"):
         card[key] = None if card[key] is None else float(card[key])
@@ -64,9 +77,9 @@ def comune_card(istat_code: str) -> dict | None:
 def zone_summary() -> list[dict]:
     """Each zona omogenea with its number of comuni and population, for the legend."""
     return list(
-        ZonaOmogenea.objects.order_by("name").values("code", "name").annotate(
-            n_comuni=Count("comuni"), population=Sum("comuni__population")
-        )
+        ZonaOmogenea.objects.order_by("name")
+        .values("code", "name")
+        .annotate(n_comuni=Count("comuni"), population=Sum("comuni__population"))
     )
 
 
@@ -87,8 +100,7 @@ def filter_options() -> dict:
         cur.execute(sql)
         programmes, sources, statuses, domains, y0, y1 = cur.fetchone()
     years = list(range(y0, y1 + 1)) if y0 and y1 else []
-    return {"programme": programmes, "funding_source": sources, "status": statuses, "domain": domains,
-            "year": years}
+    return {"programme": programmes, "funding_source": sources, "status": statuses, "domain": domains, "year": years}
 
 
 def comune_at(lon: float, lat: float) -> dict | None:
@@ -118,5 +130,7 @@ def nil_index() -> list[dict]:
               ORDER BY name"""
     with connection.cursor() as cur:
         cur.execute(sql, ["milano_nil"])
-        return [{"id": key, "name": name, "istat_code": code, "bbox": [round(v, 6) for v in box]}
-                for key, name, code, *box in cur.fetchall()]
+        return [
+            {"id": key, "name": name, "istat_code": code, "bbox": [round(v, 6) for v in box]}
+            for key, name, code, *box in cur.fetchall()
+        ]

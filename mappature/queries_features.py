@@ -45,8 +45,7 @@ class TableQuery:
 NO_TABLE_QUERY = TableQuery()
 
 
-def _where(source: LayerSource, flt: MapFilter, bbox: BBox | None,
-           tq: TableQuery = NO_TABLE_QUERY) -> tuple[str, list]:
+def _where(source: LayerSource, flt: MapFilter, bbox: BBox | None, tq: TableQuery = NO_TABLE_QUERY) -> tuple[str, list]:
     where, params = source.where(flt)
     if bbox is not None:
         where += " AND t.geom && ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 32632)"
@@ -79,8 +78,9 @@ def _props_sql(source: LayerSource) -> str:
     return f"json_build_object({pairs})" if pairs else "'{}'::json"
 
 
-def count(source: LayerSource, flt: MapFilter, bbox: BBox | None, cap: int,
-          tq: TableQuery = NO_TABLE_QUERY) -> tuple[int, bool]:
+def count(
+    source: LayerSource, flt: MapFilter, bbox: BBox | None, cap: int, tq: TableQuery = NO_TABLE_QUERY
+) -> tuple[int, bool]:
     """How many features match, counting at most ``cap + 1`` rows (so a huge layer stays cheap)."""
     where, params = _where(source, flt, bbox, tq)
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {source.table} t WHERE {where} LIMIT %s) s"  # noqa: S608
@@ -90,8 +90,17 @@ def count(source: LayerSource, flt: MapFilter, bbox: BBox | None, cap: int,
     return min(n, cap), n <= cap
 
 
-def page(source: LayerSource, flt: MapFilter, bbox: BBox | None, limit: int, offset: int, *,
-         geometry: bool = True, count_cap: int = 10000, tq: TableQuery = NO_TABLE_QUERY) -> Page:
+def page(
+    source: LayerSource,
+    flt: MapFilter,
+    bbox: BBox | None,
+    limit: int,
+    offset: int,
+    *,
+    geometry: bool = True,
+    count_cap: int = 10000,
+    tq: TableQuery = NO_TABLE_QUERY,
+) -> Page:
     """A page of features ordered by id (or the table's sort); ``geometry=False`` serves the attribute table."""
     where, params = _where(source, flt, bbox, tq)
     order = _order(tq)
@@ -113,17 +122,21 @@ def page(source: LayerSource, flt: MapFilter, bbox: BBox | None, limit: int, off
     return Page(features, matched, exact, limit, offset)
 
 
-def csv_copy_sql(source: LayerSource, flt: MapFilter, bbox: BBox | None,
-                 tq: TableQuery = NO_TABLE_QUERY) -> tuple[str, list]:
+def csv_copy_sql(
+    source: LayerSource, flt: MapFilter, bbox: BBox | None, tq: TableQuery = NO_TABLE_QUERY
+) -> tuple[str, list]:
     """COPY … TO STDOUT statement (CSV, no header) of the selected rows, with its bound values."""
     where, params = _where(source, flt, bbox, tq)
-    sql = (f"COPY (SELECT {source.select_list()} FROM {source.table} t WHERE {where} "  # noqa: S608
-           f"ORDER BY {_order(tq)}) TO STDOUT WITH (FORMAT csv)")
+    sql = (
+        f"COPY (SELECT {source.select_list()} FROM {source.table} t WHERE {where} "  # noqa: S608
+        f"ORDER BY {_order(tq)}) TO STDOUT WITH (FORMAT csv)"
+    )
     return sql, params
 
 
-def stream_csv(source: LayerSource, flt: MapFilter, bbox: BBox | None,
-               tq: TableQuery = NO_TABLE_QUERY) -> Iterator[bytes]:
+def stream_csv(
+    source: LayerSource, flt: MapFilter, bbox: BBox | None, tq: TableQuery = NO_TABLE_QUERY
+) -> Iterator[bytes]:
     """The selected rows as CSV bytes, streamed by PostgreSQL's COPY (no row cap, constant memory).
 
     The first item is yielded only once the COPY has started and produced its first chunk (or ended):
@@ -138,8 +151,9 @@ def stream_csv(source: LayerSource, flt: MapFilter, bbox: BBox | None,
         yield from (bytes(chunk) for chunk in chunks)
 
 
-def identify(source: LayerSource, flt: MapFilter, lon: float, lat: float, tolerance_m: float,
-             limit: int = 10) -> list[dict]:
+def identify(
+    source: LayerSource, flt: MapFilter, lon: float, lat: float, tolerance_m: float, limit: int = 10
+) -> list[dict]:
     """Features of one layer within ``tolerance_m`` metres of a WGS84 point, nearest first."""
     where, params = source.where(flt)
     sql = f"""

@@ -36,11 +36,13 @@ def opportunities_near_intervention(intervention_id: int, distance_m: float) -> 
         )
         params += [kind.code, distance_m]
     # MATERIALIZED: the view's geometry (its own point, else its comuni's) is computed once, not per kind.
-    sql = (f"WITH r AS MATERIALIZED (SELECT id, code, title, comuni_istat, location_precision, geom "  # noqa: S608
-           f"FROM {REALIZZAZIONI_VIEW} WHERE id = %s) "
-           f"SELECT r.id, r.code, r.title, r.comuni_istat, r.location_precision, "
-           f"(SELECT json_agg(u ORDER BY u.distance_m, u.kind, u.id)::text FROM ("
-           f"SELECT * FROM ({' UNION ALL '.join(parts)}) a ORDER BY distance_m, kind, id LIMIT 500) u) FROM r")
+    sql = (
+        f"WITH r AS MATERIALIZED (SELECT id, code, title, comuni_istat, location_precision, geom "  # noqa: S608
+        f"FROM {REALIZZAZIONI_VIEW} WHERE id = %s) "
+        f"SELECT r.id, r.code, r.title, r.comuni_istat, r.location_precision, "
+        f"(SELECT json_agg(u ORDER BY u.distance_m, u.kind, u.id)::text FROM ("
+        f"SELECT * FROM ({' UNION ALL '.join(parts)}) a ORDER BY distance_m, kind, id LIMIT 500) u) FROM r"
+    )
     with connection.cursor() as cur:
         cur.execute(sql, [intervention_id, *params])
         row = cur.fetchone()
@@ -48,8 +50,7 @@ def opportunities_near_intervention(intervention_id: int, distance_m: float) -> 
         raise NotFoundError(f"realizzazione {intervention_id}")
     *head, found = row
     intervention = dict(zip(("id", "code", "title", "comuni_istat", "location_precision"), head, strict=True))
-    return {"intervention": intervention, "distance_m": distance_m,
-            "opportunities": _rows(found, ("distance_m", "ha"))}
+    return {"intervention": intervention, "distance_m": distance_m, "opportunities": _rows(found, ("distance_m", "ha"))}
 
 
 # What lies near an opportunity: (key, relation alias, columns, relation, row limit, extra condition),
@@ -58,9 +59,14 @@ def opportunities_near_intervention(intervention_id: int, distance_m: float) -> 
 # opportunity lists the intervention.
 def _near_parts() -> tuple[tuple[str, str, str, str, int, str], ...]:
     return (
-        ("interventions", "r", "r.id, r.code, r.title, r.programme, r.amount_eur, "
-         "o.istat_code = ANY(r.comuni_istat) AS same_comune", REALIZZAZIONI_VIEW, 500,
-         " OR o.istat_code = ANY(r.comuni_istat)"),
+        (
+            "interventions",
+            "r",
+            "r.id, r.code, r.title, r.programme, r.amount_eur, o.istat_code = ANY(r.comuni_istat) AS same_comune",
+            REALIZZAZIONI_VIEW,
+            500,
+            " OR o.istat_code = ANY(r.comuni_istat)",
+        ),
         ("stations", "s", "s.id, s.name, s.istat_code", STAZIONI_TABLE, 100, ""),
         ("lum", "l", "l.id, l.name, l.level", thematic_view("ptm_lum"), 100, ""),
     )
@@ -80,16 +86,20 @@ def near_opportunity(kind_code: str, feature_id: int, distance_m: float) -> dict
         f"WHERE ST_DWithin({alias}.geom, o.geom, %s){extra} ORDER BY distance_m, {alias}.id LIMIT {limit}) x) AS {key}"
         for key, alias, columns, relation, limit, extra in parts
     )
-    sql = (f"SELECT o.name, o.istat_code, {lists} FROM ("  # noqa: S608 - relations and columns are ours
-           f"SELECT {kind.name_sql} AS name, o.istat_code, o.geom FROM {kind.relation} o WHERE o.id = %s) o")
+    sql = (
+        f"SELECT o.name, o.istat_code, {lists} FROM ("  # noqa: S608 - relations and columns are ours
+        f"SELECT {kind.name_sql} AS name, o.istat_code, o.geom FROM {kind.relation} o WHERE o.id = %s) o"
+    )
     with connection.cursor() as cur:
         cur.execute(sql, [distance_m] * len(parts) + [feature_id])
         row = cur.fetchone()
     if row is None:
         raise NotFoundError(f"{kind_code} {feature_id}")
     name, istat_code, *found = row
-    result = {"opportunity": {"kind": kind.code, "id": feature_id, "name": name, "istat_code": istat_code},
-              "distance_m": distance_m}
+    result = {
+        "opportunity": {"kind": kind.code, "id": feature_id, "name": name, "istat_code": istat_code},
+        "distance_m": distance_m,
+    }
     for (key, *_), value in zip(parts, found, strict=True):
         result[key] = _rows(value, ("distance_m", "amount_eur"))
     return result

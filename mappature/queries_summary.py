@@ -58,14 +58,17 @@ FUNDING_SHARES_SQL = f"""
 
 def territory_sql(flt: MapFilter) -> tuple[str, list]:
     where, params = flt.territory_sql("c.istat_code")
-    return (f"SELECT count(*), coalesce(sum(c.population), 0), sum(c.official_area_km2), "
-            f"count(*) FILTER (WHERE c.official_area_km2 IS NULL) FROM mappature_comune c WHERE {where}"), params
+    return (
+        f"SELECT count(*), coalesce(sum(c.population), 0), sum(c.official_area_km2), "
+        f"count(*) FILTER (WHERE c.official_area_km2 IS NULL) FROM mappature_comune c WHERE {where}"
+    ), params
 
 
 def interventions_sql(flt: MapFilter) -> tuple[str, list]:
     """Totals and per-source funding in one statement (the CTE is scanned once)."""
     where, params = flt.realizzazioni_sql("r")
-    return f"""
+    return (
+        f"""
         WITH r AS (SELECT r.id, coalesce(r.funding_sources, '{{}}') AS fs, r.amount_eur AS a, r.cofunding_eur AS co,
                           (cardinality(r.funding_sources) = 2 AND r.amount_eur IS NOT NULL
                            AND r.cofunding_eur > 0 AND r.cofunding_eur <= r.amount_eur) AS split
@@ -80,7 +83,9 @@ def interventions_sql(flt: MapFilter) -> tuple[str, list]:
                (SELECT coalesce(json_agg(json_build_object('source', source, 'n', n, 'n_without_amount', n_none,
                                  'amount_eur', amount, 'combinations', combos)
                                 ORDER BY amount DESC, n DESC, source), '[]') FROM src)
-    """, params
+    """,
+        params,
+    )
 
 
 def summary_sql(flt: MapFilter) -> tuple[str, list]:
@@ -88,8 +93,10 @@ def summary_sql(flt: MapFilter) -> tuple[str, list]:
     t_sql, t_params = territory_sql(flt)
     i_sql, i_params = interventions_sql(flt)
     o_sql, o_params = opportunities_sql(flt)
-    sql = (f"WITH t AS ({t_sql}), i AS ({i_sql}), o AS ({o_sql}) "
-           "SELECT t.*, i.*, (SELECT json_agg(json_build_array(o.kind, o.n, o.ha)) FROM o) FROM t, i")
+    sql = (
+        f"WITH t AS ({t_sql}), i AS ({i_sql}), o AS ({o_sql}) "
+        "SELECT t.*, i.*, (SELECT json_agg(json_build_array(o.kind, o.n, o.ha)) FROM o) FROM t, i"
+    )
     return sql, [*t_params, *i_params, *o_params]
 
 
@@ -115,8 +122,9 @@ def summary(flt: MapFilter) -> Summary:
     """The summary of one selection (one query)."""
     with connection.cursor() as cur:
         cur.execute(*summary_sql(flt))
-        (n_comuni, population, area_km2, n_no_area, n, n_none, amount, cofunding, by_source,
-         opportunities) = cur.fetchone()
+        (n_comuni, population, area_km2, n_no_area, n, n_none, amount, cofunding, by_source, opportunities) = (
+            cur.fetchone()
+        )
     for row in by_source:
         row["amount_eur"] = float(row["amount_eur"])
         row["kind"] = {MULTIPLE_SOURCES: "multiple", NO_SOURCE: "none"}.get(row["source"], "source")
@@ -128,12 +136,17 @@ def summary(flt: MapFilter) -> Summary:
     labels = {kind.code: str(kind.label) for kind in OPPORTUNITY_KINDS}
     population = int(population)
     return Summary(
-        n_comuni=n_comuni, population=population, n_interventions=n, n_without_amount=n_none,
-        amount_eur=float(amount), cofunding_eur=float(cofunding),
+        n_comuni=n_comuni,
+        population=population,
+        n_interventions=n,
+        n_without_amount=n_none,
+        amount_eur=float(amount),
+        cofunding_eur=float(cofunding),
         per_inhabitant_eur=round(float(amount) / population, 2) if population else None,
         by_source=by_source,
-        opportunities=[{"kind": k, "label": labels[k], "n": c, "ha": round(float(ha), 2)}
-                       for k, c, ha in opportunities or []],
+        opportunities=[
+            {"kind": k, "label": labels[k], "n": c, "ha": round(float(ha), 2)} for k, c, ha in opportunities or []
+        ],
         area_km2=round(float(area_km2), 2) if area_km2 is not None and not n_no_area else None,
         density=round(population / float(area_km2), 1) if area_km2 and not n_no_area else None,
     )

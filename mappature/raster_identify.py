@@ -20,8 +20,14 @@ def identify(layer: Layer, lon: float, lat: float, lang: str = "it") -> dict | N
     declared = next((a for a in layer.attributes or [] if a.get("name") == "value"), {})
     label = declared.get(f"label_{lang}") or declared.get("label_it") or "value"
     title = layer.title(lang)
-    return {"layer": layer.slug, "title": title, "synthetic": layer.synthetic, "labels": {"value": label},
-            "features": [{"id": None, "properties": {"value": round(value, 2)}}], "nearby": None}
+    return {
+        "layer": layer.slug,
+        "title": title,
+        "synthetic": layer.synthetic,
+        "labels": {"value": label},
+        "features": [{"id": None, "properties": {"value": round(value, 2)}}],
+        "nearby": None,
+    }
 
 
 def _sample(layer: Layer, lon: float, lat: float) -> float | None:

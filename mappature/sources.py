@@ -96,8 +96,17 @@ def resolve(layer: Layer, lang: str = "it") -> LayerSource:
         names = tuple(c for c in columns if c not in _SKIP)
         labels = names
     title = layer.title(lang)
-    return LayerSource(layer.slug, title, layer.source, columns, names, labels, layer.data_version, layer.synthetic,
-                       public=layer.visibility == Layer.Visibility.PUBLIC)
+    return LayerSource(
+        layer.slug,
+        title,
+        layer.source,
+        columns,
+        names,
+        labels,
+        layer.data_version,
+        layer.synthetic,
+        public=layer.visibility == Layer.Visibility.PUBLIC,
+    )
 
 
 def visible_source(user, slug: str, lang: str = "it") -> LayerSource:

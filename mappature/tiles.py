@@ -31,8 +31,9 @@ def generalise_below() -> int:
     return settings.REMIX.get("MVT_GENERALISE_BELOW", 12)
 
 
-def mvt_sql(z: int, relation: str, where: str = "TRUE", columns: str = "", joins: str = "",
-            largest: bool = False) -> str:
+def mvt_sql(
+    z: int, relation: str, where: str = "TRUE", columns: str = "", joins: str = "", largest: bool = False
+) -> str:
     """The ST_AsMVT statement of one tile of ``relation`` (aliased ``t``: ``id`` and ``geom`` in EPSG:32632).
 
     ``columns`` (SQL, each starting with ", ") become the features' attributes, ``joins`` follow ``t``
@@ -46,7 +47,7 @@ def mvt_sql(z: int, relation: str, where: str = "TRUE", columns: str = "", joins
     extra = ""
     order = _LARGEST.format(geom="t.geom") if largest else ""
     if z < generalise_below():
-        pixel = _WORLD / (2 ** z) / 256  # metres per screen pixel at this zoom (3857 units)
+        pixel = _WORLD / (2**z) / 256  # metres per screen pixel at this zoom (3857 units)
         geom = f"ST_SimplifyPreserveTopology({geom}, {pixel / 2:.3f})"
         # Slivers under a quarter of a pixel are invisible at this zoom: skip them (points/lines kept).
         extra = f" AND (ST_Dimension(t.geom) < 2 OR ST_Area(t.geom) >= {pixel * pixel / 4:.1f})"
@@ -63,8 +64,9 @@ def mvt_sql(z: int, relation: str, where: str = "TRUE", columns: str = "", joins
 _LARGEST = " ORDER BY ST_Area({geom}) DESC LIMIT %s"
 
 
-def tile_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int,
-             largest: int | None = None) -> tuple[str, list]:
+def tile_sql(
+    source: LayerSource, flt: MapFilter, z: int, x: int, y: int, largest: int | None = None
+) -> tuple[str, list]:
     """The ST_AsMVT statement of one tile of a map layer and its bound values (also run bare by the benchmark)."""
     where, params = source.where(flt)
     attrs = source.select_list()
@@ -72,8 +74,9 @@ def tile_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int,
     return sql, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
 
 
-def overview_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int, table: str,
-                 largest: int | None = None) -> tuple[str, list]:
+def overview_sql(
+    source: LayerSource, flt: MapFilter, z: int, x: int, y: int, table: str, largest: int | None = None
+) -> tuple[str, list]:
     """The ST_AsMVT statement of one tile read from an overview ``table`` of the layer (EPSG:3857).
 
     Features carry their class (the ``props`` JSON: the style's field) and how many source features
@@ -85,8 +88,7 @@ def overview_sql(source: LayerSource, flt: MapFilter, z: int, x: int, y: int, ta
         SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom') FROM (
             SELECT o.features, o.props, ST_AsMVTGeom(o.geom, b.env, {EXTENT}, {BUFFER}, true) AS geom
             FROM {quote(table)} o, b
-            WHERE o.geom && b.env AND {where}{
-                _LARGEST.format(geom="o.geom") if largest is not None else ""}
+            WHERE o.geom && b.env AND {where}{_LARGEST.format(geom="o.geom") if largest is not None else ""}
         ) q WHERE q.geom IS NOT NULL
     """  # noqa: S608 - the filter's fragment with bound values
     return sql, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
@@ -181,8 +183,10 @@ def _filter_key(source: LayerSource, flt: MapFilter) -> str:
 
 def cache_limits() -> tuple[int, int]:
     """(tiles, bytes) the tile cache may hold before its least recently used tiles are evicted."""
-    return (settings.REMIX.get("MVT_CACHE_MAX_TILES", 50_000),
-            settings.REMIX.get("MVT_CACHE_MAX_BYTES", 512 * 1024 * 1024))
+    return (
+        settings.REMIX.get("MVT_CACHE_MAX_TILES", 50_000),
+        settings.REMIX.get("MVT_CACHE_MAX_BYTES", 512 * 1024 * 1024),
+    )
 
 
 # Tiles written by this process since its last eviction pass; a pass every EVICT_EVERY writes.
@@ -196,13 +200,16 @@ def evict() -> int:
     """Delete the least recently used tiles beyond the cache's bounds; how many were deleted."""
     max_tiles, max_size = cache_limits()
     with connection.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             DELETE FROM mappature_tilecache WHERE id IN (
                 SELECT id FROM (
                     SELECT id, row_number() OVER w AS n, sum(size) OVER w AS total
                     FROM mappature_tilecache WINDOW w AS (ORDER BY used_at DESC, id DESC)) s
                 WHERE n > %s OR total > %s)
-        """, [max_tiles, max_size])
+        """,
+            [max_tiles, max_size],
+        )
         return cur.rowcount
 
 
@@ -211,8 +218,11 @@ def tile(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes:
     if z >= generalise_below() and uses_overview(source, z) is None:
         return render(source, flt, z, x, y)
     key = _filter_key(source, flt)
-    hit = TileCache.objects.filter(layer=source.slug, data_version=source.data_version,
-                                   z=z, x=x, y=y, filter_key=key).values_list("id", "tile", "used_at").first()
+    hit = (
+        TileCache.objects.filter(layer=source.slug, data_version=source.data_version, z=z, x=x, y=y, filter_key=key)
+        .values_list("id", "tile", "used_at")
+        .first()
+    )
     if hit is not None:
         now = timezone.now()
         if (now - hit[2]).total_seconds() > _TOUCH_AFTER_S:
@@ -224,8 +234,18 @@ def tile(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes:
             TileCache.objects.filter(layer=source.slug, data_version__lt=source.data_version).delete()
             _PURGED.add((source.slug, source.data_version))
         TileCache.objects.bulk_create(
-            [TileCache(layer=source.slug, data_version=source.data_version, z=z, x=x, y=y, filter_key=key,
-                       tile=data, size=len(data))],
+            [
+                TileCache(
+                    layer=source.slug,
+                    data_version=source.data_version,
+                    z=z,
+                    x=x,
+                    y=y,
+                    filter_key=key,
+                    tile=data,
+                    size=len(data),
+                )
+            ],
             ignore_conflicts=True,
         )
     _WRITES["n"] += 1
@@ -235,4 +255,4 @@ def tile(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes:
 
 
 def valid_tile(z: int, x: int, y: int) -> bool:
-    return 0 <= z <= 22 and 0 <= x < 2 ** z and 0 <= y < 2 ** z
+    return 0 <= z <= 22 and 0 <= x < 2**z and 0 <= y < 2**z

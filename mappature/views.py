@@ -40,15 +40,24 @@ def webmap(request):
 
     remix = settings.REMIX
     config = {
-        "basemaps": remix.get("BASEMAPS", []), "default_basemap": remix.get("DEFAULT_BASEMAP", "none"),
+        "basemaps": remix.get("BASEMAPS", []),
+        "default_basemap": remix.get("DEFAULT_BASEMAP", "none"),
         "default_layers": remix.get("MAP_DEFAULT_LAYERS", []),
         "zone": [{"code": z["code"], "name": z["name"]} for z in queries.zone_summary()],
-        "comuni": queries.comuni_index(), "nil": queries.nil_index(), "strings": _webmap_strings(),
+        "comuni": queries.comuni_index(),
+        "nil": queries.nil_index(),
+        "strings": _webmap_strings(),
         "can_move": request.user.has_perm("mappature.change_realizzazione"),
     }
-    return render(request, "mappature/webmap.html", {
-        "zone": config["zone"], "options": queries.filter_options(), "config": config,
-    })
+    return render(
+        request,
+        "mappature/webmap.html",
+        {
+            "zone": config["zone"],
+            "options": queries.filter_options(),
+            "config": config,
+        },
+    )
 
 
 def _webmap_strings() -> dict:
@@ -83,9 +92,11 @@ def _webmap_strings() -> dict:
         "gpkg_running": _("Esportazione in corso: %(done)s di %(total)s elementi"),
         "gpkg_done": _("GeoPackage pronto: %(n)s elementi (%(area)s)"),
         "n_of_m_without_amount": _("%(n)s di %(m)s senza importo"),
-        "per_inhabitant_covers": _("Per abitante: importi noti di %(n)s realizzazioni su %(m)s, divisi per la "
-                                   "popolazione ISTAT (%(pop)s) dei %(k)s comuni selezionati; un intervento su più "
-                                   "comuni conta per intero in ciascuna selezione che ne tocca uno."),
+        "per_inhabitant_covers": _(
+            "Per abitante: importi noti di %(n)s realizzazioni su %(m)s, divisi per la "
+            "popolazione ISTAT (%(pop)s) dei %(k)s comuni selezionati; un intervento su più "
+            "comuni conta per intero in ciascuna selezione che ne tocca uno."
+        ),
         "source_row": _("%(n)s realizzazioni"),
         "source_no_amount": _("%(source)s: %(n)s di %(m)s senza importo"),
         "several_sources": _("più fonti"),
@@ -100,9 +111,15 @@ def _webmap_strings() -> dict:
         "chip_comune": _("Comune"),
         "chip_column": _("Colonna"),
         "remove_filter": _("Togli il filtro"),
-        "filter_labels": {"programme": _("Programma"), "funding_source": _("Fonte di finanziamento"),
-                          "status": _("Stato"), "domain": _("Ambito tematico"), "year": _("Anno"),
-                          "amount_min": _("Importo minimo"), "amount_max": _("Importo massimo")},
+        "filter_labels": {
+            "programme": _("Programma"),
+            "funding_source": _("Fonte di finanziamento"),
+            "status": _("Stato"),
+            "domain": _("Ambito tematico"),
+            "year": _("Anno"),
+            "amount_min": _("Importo minimo"),
+            "amount_max": _("Importo massimo"),
+        },
         "no_comune": _("Nessun comune corrisponde a «%(q)s»."),
         "no_place": _("Nessun comune né NIL di Milano corrisponde a «%(q)s»."),
         "nil_label": _("%(name)s (NIL %(id)s, Milano)"),
@@ -112,8 +129,11 @@ def _webmap_strings() -> dict:
         "measure_perimeter": _("perimetro"),
         "move_hint": _("Trascina il punto nella posizione giusta, scegli la precisione e salva."),
         "moved": _("Posizione salvata (registrata con il tuo nome)."),
-        "precision": {"comune": _("comune (punto nel comune, non il sito)"), "address": _("indirizzo"),
-                      "site": _("sito")},
+        "precision": {
+            "comune": _("comune (punto nel comune, non il sito)"),
+            "address": _("indirizzo"),
+            "site": _("sito"),
+        },
         "per_km2": _("ab./km²"),
     }
 

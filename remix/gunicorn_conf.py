@@ -16,18 +16,30 @@ accesslog = str(_logs / "gunicorn-access.log")
 
 
 def _rotating(name: str) -> dict:
-    return {"class": "logging.handlers.RotatingFileHandler", "filename": str(_logs / name),
-            "maxBytes": 10 * 1024 * 1024, "backupCount": 5, "encoding": "utf-8", "formatter": "generic"}
+    return {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": str(_logs / name),
+        "maxBytes": 10 * 1024 * 1024,
+        "backupCount": 5,
+        "encoding": "utf-8",
+        "formatter": "generic",
+    }
 
 
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"generic": {"format": "%(asctime)s [%(process)d] %(levelname)s %(message)s"},
-                   "access": {"format": "%(message)s"}},
-    "handlers": {"error_file": _rotating("gunicorn-error.log"),
-                 "access_file": {**_rotating("gunicorn-access.log"), "formatter": "access"}},
+    "formatters": {
+        "generic": {"format": "%(asctime)s [%(process)d] %(levelname)s %(message)s"},
+        "access": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "error_file": _rotating("gunicorn-error.log"),
+        "access_file": {**_rotating("gunicorn-access.log"), "formatter": "access"},
+    },
     "root": {"level": "WARNING", "handlers": ["error_file"]},
-    "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["error_file"], "propagate": False},
-                "gunicorn.access": {"level": "INFO", "handlers": ["access_file"], "propagate": False}},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["error_file"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["access_file"], "propagate": False},
+    },
 }

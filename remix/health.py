@@ -14,12 +14,14 @@ WORKER_FRESH_S = 120  # a worker that has not written a heartbeat for this long 
 
 
 def _worker(cur) -> str:
-    """"up"/"down" from procrastinate's worker table (a heartbeat in the last WORKER_FRESH_S seconds),
+    """ "up"/"down" from procrastinate's worker table (a heartbeat in the last WORKER_FRESH_S seconds),
     "unknown" when the table is missing (migrations not applied)."""
     cur.execute("SELECT to_regclass('procrastinate_workers') IS NOT NULL")
     if cur.fetchone()[0]:
-        cur.execute("SELECT count(*) FROM procrastinate_workers "
-                    "WHERE last_heartbeat > now() - make_interval(secs => %s)", [WORKER_FRESH_S])
+        cur.execute(
+            "SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - make_interval(secs => %s)",
+            [WORKER_FRESH_S],
+        )
         return "up" if cur.fetchone()[0] else "down"
     return "unknown"
 

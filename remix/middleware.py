@@ -15,7 +15,8 @@ RETRY_AFTER = 30  # seconds: a restart of PostgreSQL takes a few
 
 def database_unavailable(request) -> HttpResponse:
     message = _("Il database non è raggiungibile in questo momento: riprova tra %(seconds)s secondi.") % {
-        "seconds": RETRY_AFTER}
+        "seconds": RETRY_AFTER
+    }
     if request.path.startswith("/api/") or request.path in ("/ows", "/healthz"):
         response = JsonResponse({"error": message, "retry_after": RETRY_AFTER}, status=503)
     else:

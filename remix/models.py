@@ -18,8 +18,9 @@ def _digest(key: str) -> str:
 class ApiToken(models.Model):
     """A token of one user; only its SHA-256 is stored, the key is shown once when it is made."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
-                             verbose_name=_("utente"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("utente")
+    )
     name = models.CharField(_("nome"), max_length=100, help_text=_("A cosa serve (es. script di QGIS)"))
     digest = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(_("inizio della chiave"), max_length=8, editable=False)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 log = logging.getLogger("remix")
 
+
 def client_ip(request) -> str:
     """The client's address: REMOTE_ADDR, or the entry of X-Forwarded-For that the nearest of our
     ``REMIX_PROXY_COUNT`` reverse proxies saw (anything further left can be forged by the client)."""
@@ -93,5 +94,9 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
 
 def csrf_failure(request, reason=""):
     """A refused form (CSRF) in the site's layout; scripts should use an API token instead."""
-    return render(request, "403.html", {"message": _("Il modulo è scaduto o non è stato inviato da questa pagina: "
-                                                     "ricarica la pagina e riprova.")}, status=403)
+    return render(
+        request,
+        "403.html",
+        {"message": _("Il modulo è scaduto o non è stato inviato da questa pagina: ricarica la pagina e riprova.")},
+        status=403,
+    )

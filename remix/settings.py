@@ -57,7 +57,8 @@ def _secret_key() -> str:
         return "remix-debug-only-insecure-secret-key"
     raise ImproperlyConfigured(
         "Remix refuses to start without a secret key: set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE, a "
-        "file holding it), or run `make run`, which generates one into var/secrets/django-secret-key.")
+        "file holding it), or run `make run`, which generates one into var/secrets/django-secret-key."
+    )
 
 
 SECRET_KEY = _secret_key()
@@ -125,17 +126,12 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": _database_from_url(
-        os.environ.get("DATABASE_URL", "postgresql://remix@127.0.0.1:54329/remix")
-    )
-}
+DATABASES = {"default": _database_from_url(os.environ.get("DATABASE_URL", "postgresql://remix@127.0.0.1:54329/remix"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -269,21 +265,48 @@ REMIX = {
     "LAYER_DATA_CHANGED": ["mappature.overviews.layers_changed"],
     # Basemaps offered on the planners' map; with no network the map falls back to "no basemap".
     "BASEMAPS": [
-        {"id": "osm", "name": "OpenStreetMap", "type": "xyz",
-         "url": os.environ.get("REMIX_BASEMAP_OSM", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
-         "attribution": "© OpenStreetMap contributors", "max_zoom": 19},
-        {"id": "ortofoto", "name": "Ortofoto Regione Lombardia", "type": "wms",
-         "url": os.environ.get("REMIX_BASEMAP_ORTOFOTO",
-                               "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/Ortofoto2021/ImageServer/WMSServer"),
-         "layers": "0", "attribution": "© Regione Lombardia", "max_zoom": 20},
-        {"id": "ctr", "name": "CTR Regione Lombardia", "type": "wms",
-         "url": os.environ.get("REMIX_BASEMAP_CTR",
-                               "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/CTR10000/MapServer/WMSServer"),
-         "layers": "0", "attribution": "© Regione Lombardia", "max_zoom": 18},
+        {
+            "id": "osm",
+            "name": "OpenStreetMap",
+            "type": "xyz",
+            "url": os.environ.get("REMIX_BASEMAP_OSM", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+            "attribution": "© OpenStreetMap contributors",
+            "max_zoom": 19,
+        },
+        {
+            "id": "ortofoto",
+            "name": "Ortofoto Regione Lombardia",
+            "type": "wms",
+            "url": os.environ.get(
+                "REMIX_BASEMAP_ORTOFOTO",
+                "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/Ortofoto2021/ImageServer/WMSServer",
+            ),
+            "layers": "0",
+            "attribution": "© Regione Lombardia",
+            "max_zoom": 20,
+        },
+        {
+            "id": "ctr",
+            "name": "CTR Regione Lombardia",
+            "type": "wms",
+            "url": os.environ.get(
+                "REMIX_BASEMAP_CTR",
+                "https://www.cartografia.servizirl.it/arcgis2/services/BaseMap/CTR10000/MapServer/WMSServer",
+            ),
+            "layers": "0",
+            "attribution": "© Regione Lombardia",
+            "max_zoom": 18,
+        },
     ],
     # Layers switched on when the map opens without a permalink: projects and opportunities meet.
-    "MAP_DEFAULT_LAYERS": ["realizzazioni", "pgt_ambiti_trasformazione", "pgt_ambiti_rigenerazione",
-                           "pgt_aree_dismesse", "remix_incubatore", "stazioni"],
+    "MAP_DEFAULT_LAYERS": [
+        "realizzazioni",
+        "pgt_ambiti_trasformazione",
+        "pgt_ambiti_rigenerazione",
+        "pgt_aree_dismesse",
+        "remix_incubatore",
+        "stazioni",
+    ],
     # Basemap shown first ("none" keeps the map usable offline from the first paint).
     "DEFAULT_BASEMAP": os.environ.get("REMIX_DEFAULT_BASEMAP", "osm"),
     # iPA code prefixing RNDT identifiers; CMM's own code is unverified (domain-model.md §4.1).
@@ -322,13 +345,23 @@ REMIX = {
 # REMIX_STORAGE=s3 (bucket and endpoint from REMIX_S3_*; docs/operations.md).
 if os.environ.get("REMIX_STORAGE", "filesystem") == "s3":
     from remix.storage import s3_options  # noqa: E402
-    STORAGES.update({alias: {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_options(alias)}
-                     for alias in ("consegne", "exports")})
+
+    STORAGES.update(
+        {
+            alias: {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": s3_options(alias)}
+            for alias in ("consegne", "exports")
+        }
+    )
 else:
-    STORAGES.update({alias: {"BACKEND": "remix.storage.SettingFileSystemStorage",
-                             "OPTIONS": {"setting": setting, "file_permissions_mode": 0o640,
-                                         "directory_permissions_mode": 0o750}}
-                     for alias, setting in (("consegne", "CONSEGNE_DIR"), ("exports", "EXPORT_DIR"))})
+    STORAGES.update(
+        {
+            alias: {
+                "BACKEND": "remix.storage.SettingFileSystemStorage",
+                "OPTIONS": {"setting": setting, "file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
+            }
+            for alias, setting in (("consegne", "CONSEGNE_DIR"), ("exports", "EXPORT_DIR"))
+        }
+    )
 
 # Logs: the console (gunicorn's error log and the worker's log under var/log/ catch it) and a rotated
 # file per process kind (REMIX_LOG_NAME: web, worker, remix), so every unhandled exception and its
@@ -340,9 +373,14 @@ if _env_bool("REMIX_LOG_CONSOLE", True):  # off where a supervisor already sends
 if LOG_DIR:
     Path(LOG_DIR).mkdir(parents=True, exist_ok=True)
     _log_handlers["file"] = {
-        "class": "logging.handlers.RotatingFileHandler", "formatter": "plain", "level": "INFO",
+        "class": "logging.handlers.RotatingFileHandler",
+        "formatter": "plain",
+        "level": "INFO",
         "filename": str(Path(LOG_DIR) / f"{os.environ.get('REMIX_LOG_NAME', 'remix')}.log"),
-        "maxBytes": 10 * 1024 * 1024, "backupCount": 5, "encoding": "utf-8", "delay": True,
+        "maxBytes": 10 * 1024 * 1024,
+        "backupCount": 5,
+        "encoding": "utf-8",
+        "delay": True,
     }
 LOGGING = {
     "version": 1,
@@ -404,8 +442,11 @@ PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 # exports); `manage.py createcachetable` makes it (make migrate does).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "shared": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "remix_cache",
-               "OPTIONS": {"MAX_ENTRIES": 100_000}},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "remix_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 
 # Requests per client address (or user, by session or API token) per window on the expensive public
@@ -418,14 +459,18 @@ RATE_LIMITS = {
 }
 # Which views count against which limit (URL names; "POST " first: only that method counts).
 RATE_LIMITED_VIEWS = {
-    "POST exports_api:create": "export", "POST exports:form": "export",
-    "api:summary": "summary", "api:compare": "summary", "api:identify": "identify",
+    "POST exports_api:create": "export",
+    "POST exports:form": "export",
+    "api:summary": "summary",
+    "api:compare": "summary",
+    "api:identify": "identify",
 }
 
 # Content security policy (django-csp): scripts only from our own files, no inline script or
 # handler; images also from the basemap servers of REMIX["BASEMAPS"].
-_basemap_origins = sorted({"{0.scheme}://{0.netloc}".format(urlsplit(b["url"])) for b in REMIX["BASEMAPS"]
-                           if b["url"].startswith("https://")})
+_basemap_origins = sorted(
+    {"{0.scheme}://{0.netloc}".format(urlsplit(b["url"])) for b in REMIX["BASEMAPS"] if b["url"].startswith("https://")}
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -58,10 +58,19 @@ def fetch(alias: str, name: str, folder: Path) -> Path:
 
 def s3_options(prefix: str) -> dict:
     """OPTIONS of django-storages' S3Storage for one kind of file (a key prefix in one bucket)."""
-    options = {"bucket_name": os.environ.get("REMIX_S3_BUCKET", "remix"), "location": prefix,
-               "file_overwrite": False, "default_acl": None, "querystring_auth": True}
-    for option, variable in (("endpoint_url", "REMIX_S3_ENDPOINT_URL"), ("region_name", "REMIX_S3_REGION"),
-                             ("access_key", "REMIX_S3_ACCESS_KEY"), ("secret_key", "REMIX_S3_SECRET_KEY")):
+    options = {
+        "bucket_name": os.environ.get("REMIX_S3_BUCKET", "remix"),
+        "location": prefix,
+        "file_overwrite": False,
+        "default_acl": None,
+        "querystring_auth": True,
+    }
+    for option, variable in (
+        ("endpoint_url", "REMIX_S3_ENDPOINT_URL"),
+        ("region_name", "REMIX_S3_REGION"),
+        ("access_key", "REMIX_S3_ACCESS_KEY"),
+        ("secret_key", "REMIX_S3_SECRET_KEY"),
+    ):
         if os.environ.get(variable):
             options[option] = os.environ[variable]
     return options

@@ -22,6 +22,7 @@ def jobs_in_memory(request):
     with in_memory() as app:
         yield app
 
+
 _client_login = Client.login
 
 

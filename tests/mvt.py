@@ -30,12 +30,12 @@ def _fields(data: bytes):
         if wire == 0:
             value, i = _varint(data, i)
         elif wire == 1:
-            value, i = data[i:i + 8], i + 8
+            value, i = data[i : i + 8], i + 8
         elif wire == 2:
             size, i = _varint(data, i)
-            value, i = data[i:i + size], i + size
+            value, i = data[i : i + size], i + size
         elif wire == 5:
-            value, i = data[i:i + 4], i + 4
+            value, i = data[i : i + 4], i + 4
         else:
             raise ValueError(f"unsupported wire type {wire}")
         yield number, wire, value
@@ -102,5 +102,5 @@ def decode(tile: bytes) -> dict[str, list[dict]]:
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     """The (x, y) of the web-mercator tile holding a point at zoom ``z``."""
-    n = 2 ** z
+    n = 2**z
     return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)

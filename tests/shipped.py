@@ -67,5 +67,3 @@ def expected_by_source(rows: list[dict]) -> dict[str, dict]:
             else:
                 out[source]["amount_eur"] += share
     return dict(out)
-
-

@@ -33,9 +33,12 @@ def snapshot() -> dict:
     from indicatori.models import IndicatorRun, IndicatorValue
     from layers.models import Layer
 
-    return {"versions": list(DatasetVersion.objects.order_by("pk").values_list("pk", "source_id", "version")),
-            "runs": IndicatorRun.objects.count(), "values": IndicatorValue.objects.count(),
-            "layers": sorted(Layer.objects.values_list("slug", "updated_at"))}
+    return {
+        "versions": list(DatasetVersion.objects.order_by("pk").values_list("pk", "source_id", "version")),
+        "runs": IndicatorRun.objects.count(),
+        "values": IndicatorValue.objects.count(),
+        "layers": sorted(Layer.objects.values_list("slug", "updated_at")),
+    }
 
 
 def test_make_data_loads_an_empty_database_and_a_second_run_is_a_no_op(tmp_path, settings, caplog):

@@ -139,6 +139,7 @@ def test_placeholders_and_markup_survive_translation(entries):
 
 def test_one_english_string_means_one_italian_word(entries):
     """A translation shared by different Italian strings is a swap unless reviewed as a synonym."""
+
     def norm(text):
         return re.sub(r"\W", "", text.lower())
 

@@ -105,8 +105,11 @@ def flattened(array: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, bool]:
         return array, False
     word = [data[starts + i].astype(np.uint32) for i in range(1, 5)]
     little = data[starts] == 1
-    kind = np.where(little, word[0] | word[1] << 8 | word[2] << 16 | word[3] << 24,
-                    word[3] | word[2] << 8 | word[1] << 16 | word[0] << 24)
+    kind = np.where(
+        little,
+        word[0] | word[1] << 8 | word[2] << 16 | word[3] << 24,
+        word[3] | word[2] << 8 | word[1] << 16 | word[0] << 24,
+    )
     # ISO WKB adds 1000 (Z), 2000 (M) or 3000 (ZM) to the type; EWKB and GDAL's 2.5D set high bits.
     if not ((kind & 0xC0000000) | ((kind & 0xFFFF) >= 1000)).any():
         return array, False
@@ -173,8 +176,7 @@ def concat(tables: list[FeatureTable]) -> FeatureTable:
         columns = ArrowColumns(merged)
         with_geom = [t for t in tables if t.geometries is not None]
         if with_geom and all(isinstance(t.geometries, ArrowGeometries) for t in tables):
-            geometries = ArrowGeometries(pa.concat_arrays([t.geometries.array.cast(pa.large_binary())
-                                                           for t in tables]))
+            geometries = ArrowGeometries(pa.concat_arrays([t.geometries.array.cast(pa.large_binary()) for t in tables]))
         else:
             geometries = [g for t in tables for g in (t.geometries or [None] * t.count)] if with_geom else None
         srids = {t.srid for t in with_geom}
@@ -182,8 +184,7 @@ def concat(tables: list[FeatureTable]) -> FeatureTable:
             from ..errors import SourceUnreadable
 
             raise SourceUnreadable(f"strati con sistemi di riferimento diversi: {sorted(map(str, srids))}")
-        return FeatureTable(columns, geometries, srids.pop() if srids else None, merged.num_rows,
-                            tables[0].encoding)
+        return FeatureTable(columns, geometries, srids.pop() if srids else None, merged.num_rows, tables[0].encoding)
     names: list[str] = []
     for t in tables:
         names += [n for n in t.columns if n not in names]
@@ -196,7 +197,10 @@ def concat(tables: list[FeatureTable]) -> FeatureTable:
 
         raise SourceUnreadable(f"strati con sistemi di riferimento diversi: {sorted(map(str, srids))}")
     return FeatureTable(
-        columns, geometries, srids.pop() if srids else None, sum(t.count for t in tables),
+        columns,
+        geometries,
+        srids.pop() if srids else None,
+        sum(t.count for t in tables),
         tables[0].encoding if tables else None,
     )
 

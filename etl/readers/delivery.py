@@ -64,8 +64,9 @@ def _arrow_kind(arrow_type) -> str:
     return "other"
 
 
-def read_delivery_layer(path: Path, layer: str | None = None, encoding: str | None = None,
-                        encoding_source: str = "") -> UploadedLayer:
+def read_delivery_layer(
+    path: Path, layer: str | None = None, encoding: str | None = None, encoding_source: str = ""
+) -> UploadedLayer:
     """Read one layer of a delivery file; ``table.srid`` is None when the file declares no CRS.
 
     A shapefile is read with ``encoding`` when the caller has established it (consegne.shapefiles
@@ -92,6 +93,7 @@ def read_delivery_layer(path: Path, layer: str | None = None, encoding: str | No
     first = [i for i, name in enumerate(names) if name not in names[:i]]  # "nome" and "NOME": the first
     table = table.select(first).rename_columns([names[i] for i in first])
     types = {f.name: _arrow_kind(f.type) for f in table.schema}
-    feature_table = FeatureTable(ArrowColumns(table), geometries, epsg_of(meta.get("crs")), table.num_rows,
-                                 encoding or meta.get("encoding"))
+    feature_table = FeatureTable(
+        ArrowColumns(table), geometries, epsg_of(meta.get("crs")), table.num_rows, encoding or meta.get("encoding")
+    )
     return UploadedLayer(layer or path.stem, feature_table, types, meta.get("geometry_type"), encoding_source, flat)

@@ -53,8 +53,10 @@ def _read_limited(response: requests.Response, source: Source, url: str) -> byte
     for chunk in response.iter_content(1 << 16):
         size += len(chunk)
         if size > limit:
-            raise SourceUnreadable(MESSAGES["unreadable"] % {
-                "location": url, "detail": f"più grande del limite di {limit // (1024 * 1024)} MB"})
+            raise SourceUnreadable(
+                MESSAGES["unreadable"]
+                % {"location": url, "detail": f"più grande del limite di {limit // (1024 * 1024)} MB"}
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -93,8 +95,13 @@ class _Materialised:
     def _local_reader(self):
         path = self._ensure()
         suffix = path.suffix.lower()
-        cls = RasterReader if suffix in (".tif", ".tiff") else TabularReader if suffix in (
-            ".csv", ".xlsx") else OgrFileReader
+        cls = (
+            RasterReader
+            if suffix in (".tif", ".tiff")
+            else TabularReader
+            if suffix in (".csv", ".xlsx")
+            else OgrFileReader
+        )
         # The services' layer names are remote names: the GeoJSON written from them has one layer.
         source = dataclasses.replace(self.source, layer=None) if path.name == "features.geojson" else self.source
         return cls(source, str(path))
@@ -129,8 +136,9 @@ class WfsReader(_Materialised):
             wfs = WebFeatureService(self.url, version="2.0.0", timeout=TIMEOUT_S)
             features, start = [], 0
             while True:
-                response = wfs.getfeature(typename=self.source.layer, startindex=start, maxfeatures=page,
-                                          outputFormat="application/json")
+                response = wfs.getfeature(
+                    typename=self.source.layer, startindex=start, maxfeatures=page, outputFormat="application/json"
+                )
                 batch = json.loads(response.read())
                 features += batch.get("features", [])
                 if len(batch.get("features", [])) < page:
@@ -161,7 +169,7 @@ class ArcGisReader(_Materialised):
         batch = int(self.source.options.get("page_size", 500))
         features = []
         for i in range(0, len(ids), batch):
-            chunk = ",".join(str(x) for x in ids[i:i + batch])
+            chunk = ",".join(str(x) for x in ids[i : i + batch])
             data = self._json(query, objectIds=chunk, outFields="*", outSR=4326, f="geojson")
             features += data.get("features", [])
         return self._geojson(features, "EPSG:4326")

@@ -38,8 +38,11 @@ def _pairs() -> dict[str, list[tuple[str, str, dict[str, str]]]]:
     """layer → [(code field, description field, code list)] of every coded field with a description."""
     out = {}
     for layer, data in spec()["layers"].items():
-        pairs = [(name, fld["description_field"], codes(layer, name))
-                 for name, fld in data["fields"].items() if fld.get("codes") and fld.get("description_field")]
+        pairs = [
+            (name, fld["description_field"], codes(layer, name))
+            for name, fld in data["fields"].items()
+            if fld.get("codes") and fld.get("description_field")
+        ]
         if pairs:
             out[layer] = pairs
     return out

@@ -32,9 +32,18 @@ def generate(source=None, *, seed: int | None = None, **_) -> Path:
     tmp = path.with_name(path.stem + ".tmp.tif")
     data, transform = anomaly(rows, np.random.default_rng(seed))
     profile = {
-        "driver": "GTiff", "dtype": "float32", "count": 1, "width": data.shape[1], "height": data.shape[0],
-        "crs": "EPSG:32632", "transform": transform, "nodata": NODATA, "compress": "deflate",
-        "tiled": True, "blockxsize": 256, "blockysize": 256,
+        "driver": "GTiff",
+        "dtype": "float32",
+        "count": 1,
+        "width": data.shape[1],
+        "height": data.shape[0],
+        "crs": "EPSG:32632",
+        "transform": transform,
+        "nodata": NODATA,
+        "compress": "deflate",
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
     }
     with rasterio.open(tmp, "w", **profile) as dst:
         dst.write(data, 1)

@@ -15,16 +15,27 @@ def ensure_synthetic_atti(*, source, table, **_) -> None:
     only fills the gap where no real PGT has been loaded.
     """
     codes = {c for c in _distinct(table, source.options.get("comune_column", "ISTAT_COM")) if c}
-    have = set(PgtAtto.objects.filter(synthetic=True, comune__istat_code__in=codes)
-               .values_list("comune__istat_code", flat=True))
-    in_force = set(PgtAtto.objects.filter(state=PgtAtto.State.VIGENTE, comune__istat_code__in=codes)
-                   .values_list("comune__istat_code", flat=True))
+    have = set(
+        PgtAtto.objects.filter(synthetic=True, comune__istat_code__in=codes).values_list(
+            "comune__istat_code", flat=True
+        )
+    )
+    in_force = set(
+        PgtAtto.objects.filter(state=PgtAtto.State.VIGENTE, comune__istat_code__in=codes).values_list(
+            "comune__istat_code", flat=True
+        )
+    )
     now = timezone.now()
     PgtAtto.objects.bulk_create(
-        PgtAtto(comune=comune, kind=PgtAtto.Kind.PGT, synthetic=True, spec_version="sintetico",
-                deliberation="sintetico / synthetic",
-                state=PgtAtto.State.SUPERATO if comune.istat_code in in_force else PgtAtto.State.VIGENTE,
-                published_at=None if comune.istat_code in in_force else now)
+        PgtAtto(
+            comune=comune,
+            kind=PgtAtto.Kind.PGT,
+            synthetic=True,
+            spec_version="sintetico",
+            deliberation="sintetico / synthetic",
+            state=PgtAtto.State.SUPERATO if comune.istat_code in in_force else PgtAtto.State.VIGENTE,
+            published_at=None if comune.istat_code in in_force else now,
+        )
         for comune in Comune.objects.filter(istat_code__in=codes - have)
     )
 

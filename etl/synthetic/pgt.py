@@ -46,10 +46,17 @@ def write_gpkg(path: Path, layers: dict[str, dict]) -> None:
     for code, data in layers.items():
         names = [n for n in data if n != "geometry"]
         pyogrio.raw.write(
-            str(path), np.array(data["geometry"], dtype=object),
-            [_column(data[n]) for n in names], names,
-            layer=code, driver="GPKG", geometry_type="MultiPolygon", crs="EPSG:32632",
-            promote_to_multi=True, append=path.exists(), layer_options={"SPATIAL_INDEX": "NO"},
+            str(path),
+            np.array(data["geometry"], dtype=object),
+            [_column(data[n]) for n in names],
+            names,
+            layer=code,
+            driver="GPKG",
+            geometry_type="MultiPolygon",
+            crs="EPSG:32632",
+            promote_to_multi=True,
+            append=path.exists(),
+            layer_options={"SPATIAL_INDEX": "NO"},
             layer_metadata={"DESCRIPTION": f"PGT {code} – {LABEL}"},
         )
 
@@ -153,7 +160,7 @@ class ComunePlan:
         n = len(self.cells)
         n_urban = max(1, round(self.urban_share * n))
         n_at = max(1, round(0.07 * n)) if n > 3 else 0
-        urban, ring, rural = self.order[:n_urban], self.order[n_urban:n_urban + n_at], self.order[n_urban + n_at:]
+        urban, ring, rural = self.order[:n_urban], self.order[n_urban : n_urban + n_at], self.order[n_urban + n_at :]
         for i, idx in enumerate(urban):
             self._tessuto(layers, i, idx, i < max(1, 0.03 * n))
         for i, idx in enumerate(ring):
@@ -164,13 +171,16 @@ class ComunePlan:
         n_rig, n_dis = max(1, round(0.04 * n_urban)), max(1, round(0.03 * n_urban))
         for i, idx in enumerate(picks[:n_rig]):
             self._rigenerazione(layers, i, idx)
-        for i, idx in enumerate(picks[n_rig:n_rig + n_dis]):
+        for i, idx in enumerate(picks[n_rig : n_rig + n_dis]):
             self._dismessa(layers, i, idx)
         # LR 31/2014 classes in the specification's order: urbanised, to be urbanised, agricultural/natural.
         consumo = codes("consumo_suolo", "CLASSE")
         urbanised, to_urbanise, natural = list(consumo)[:3]
-        classes = {**dict.fromkeys(urban.tolist(), urbanised), **dict.fromkeys(ring.tolist(), to_urbanise),
-                   **dict.fromkeys(rural.tolist(), natural)}
+        classes = {
+            **dict.fromkeys(urban.tolist(), urbanised),
+            **dict.fromkeys(ring.tolist(), to_urbanise),
+            **dict.fromkeys(rural.tolist(), natural),
+        }
         for i, (idx, cls) in enumerate(sorted(classes.items())):
             self._add(layers, "consumo_suolo", "CS", i, self.cells[idx], CLASSE=cls, DCLASSE=consumo[cls])
 
@@ -193,30 +203,72 @@ class ComunePlan:
         else:
             code, desc = _pick(self.rng, dest, DEST_WEIGHTS)
             legenda, ambito = f"Tessuto {desc.lower()}", "TUC"
-        self._add(layers, "tessuto_urbano_consolidato", "TUC", i, self.cells[idx], LEGENDA=legenda,
-                  AMB_URB=ambito, COD_DEST1=code, DCOD_DEST1=desc, SPEC_DEST="", SCHEDA="")
+        self._add(
+            layers,
+            "tessuto_urbano_consolidato",
+            "TUC",
+            i,
+            self.cells[idx],
+            LEGENDA=legenda,
+            AMB_URB=ambito,
+            COD_DEST1=code,
+            DCOD_DEST1=desc,
+            SPEC_DEST="",
+            SCHEDA="",
+        )
 
     def _trasformazione(self, layers, i, idx) -> None:
         code, desc = _pick(self.rng, codes("ambiti_trasformazione", "FUN_PREV1"), AT_WEIGHTS)
         cell = self.cells[idx]
-        self._add(layers, "ambiti_trasformazione", "AT", i, cell, NOME_AMB=f"AT-{i + 1:02d}", AMB_TRAS="AT",
-                  FUN_PREV1=code, DFUN_PREV1=desc, SPEC_DEST="", SUP_TERR=round(cell.area, 1),
-                  SCHEDA=f"{self.code}_AT{i + 1:02d}.pdf")
+        self._add(
+            layers,
+            "ambiti_trasformazione",
+            "AT",
+            i,
+            cell,
+            NOME_AMB=f"AT-{i + 1:02d}",
+            AMB_TRAS="AT",
+            FUN_PREV1=code,
+            DFUN_PREV1=desc,
+            SPEC_DEST="",
+            SUP_TERR=round(cell.area, 1),
+            SCHEDA=f"{self.code}_AT{i + 1:02d}.pdf",
+        )
 
     def _agricola(self, layers, i, idx, remoteness: float) -> None:
         weights = AGR_WEIGHTS_REMOTE if remoteness > 0.5 else AGR_WEIGHTS_FRINGE
         kind, legenda = _pick(self.rng, codes("aree_agricole", "COD_AGR"), weights)
         crop, crop_desc = _pick(self.rng, codes("aree_agricole", "SPEC_AGR"), CROP_WEIGHTS)
-        self._add(layers, "aree_agricole", "AG", i, self.cells[idx], LEGENDA=legenda, COD_AGR=kind,
-                  SPEC_AGR=crop, SPEC_AGRD=crop_desc, SCHEDA="")
+        self._add(
+            layers,
+            "aree_agricole",
+            "AG",
+            i,
+            self.cells[idx],
+            LEGENDA=legenda,
+            COD_AGR=kind,
+            SPEC_AGR=crop,
+            SPEC_AGRD=crop_desc,
+            SCHEDA="",
+        )
 
     def _rigenerazione(self, layers, i, idx) -> None:
         code, desc = _pick(self.rng, codes("ambiti_rigenerazione", "TIPO_INT"))
         categoria = codes("ambiti_rigenerazione", "CATEGORIA")
         urbana = next(iter(categoria))  # the first category: rigenerazione urbana (inside the TUC)
-        self._add(layers, "ambiti_rigenerazione", "AR", i, self.cells[idx], NOME_AMB=f"AR-{i + 1:02d}",
-                  CATEGORIA=urbana, DCATEGORIA=categoria[urbana], TIPO_INT=code, DTIPO_INT=desc,
-                  SCHEDA=f"{self.code}_AR{i + 1:02d}.pdf")
+        self._add(
+            layers,
+            "ambiti_rigenerazione",
+            "AR",
+            i,
+            self.cells[idx],
+            NOME_AMB=f"AR-{i + 1:02d}",
+            CATEGORIA=urbana,
+            DCATEGORIA=categoria[urbana],
+            TIPO_INT=code,
+            DTIPO_INT=desc,
+            SCHEDA=f"{self.code}_AR{i + 1:02d}.pdf",
+        )
 
     def _dismessa(self, layers, i, idx) -> None:
         geom = _polygonal(shapely.buffer(self.cells[idx], -0.2 * self.side, join_style="mitre"))
@@ -224,5 +276,16 @@ class ComunePlan:
             geom = self.cells[idx]
         tipo, dtipo = _pick(self.rng, codes("aree_dismesse", "TIPO"))
         cont, dcont = _pick(self.rng, codes("aree_dismesse", "CONTAMINAZ"), CONTAMINATION_WEIGHTS)
-        self._add(layers, "aree_dismesse", "AD", i, geom, TIPO=tipo, DTIPO=dtipo, CONTAMINAZ=cont, DCONTAMINA=dcont,
-                  BONIFICA="SI" if cont == CONTAMINATED else "NO", SCHEDA=f"{self.code}_AD{i + 1:02d}.pdf")
+        self._add(
+            layers,
+            "aree_dismesse",
+            "AD",
+            i,
+            geom,
+            TIPO=tipo,
+            DTIPO=dtipo,
+            CONTAMINAZ=cont,
+            DCONTAMINA=dcont,
+            BONIFICA="SI" if cont == CONTAMINATED else "NO",
+            SCHEDA=f"{self.code}_AD{i + 1:02d}.pdf",
+        )

@@ -46,9 +46,17 @@ def generate(source=None, *, seed: int | None = None, **_) -> Path:
     for code, data in layers.items():
         names = [n for n in data if n != "geometry"]
         pyogrio.raw.write(
-            str(tmp), np.array(data["geometry"], dtype=object), [np.array(data[n], dtype=object) for n in names],
-            names, layer=code, driver="GPKG", geometry_type="MultiPolygon", crs="EPSG:32632",
-            promote_to_multi=True, append=tmp.exists(), layer_metadata={"DESCRIPTION": f"{code} – {LABEL}"},
+            str(tmp),
+            np.array(data["geometry"], dtype=object),
+            [np.array(data[n], dtype=object) for n in names],
+            names,
+            layer=code,
+            driver="GPKG",
+            geometry_type="MultiPolygon",
+            crs="EPSG:32632",
+            promote_to_multi=True,
+            append=tmp.exists(),
+            layer_metadata={"DESCRIPTION": f"{code} – {LABEL}"},
         )
     return publish(tmp, path)
 
@@ -58,8 +66,10 @@ def _stations() -> list[tuple[str, str, str, shapely.Point]]:
         # The RFI stations only (source ``stazioni``, which the PTM sources depend on): the metro stops
         # loaded later by ``stazioni_metro`` must not change the synthetic file, or every second
         # ``etl run --all`` would load new versions of the PTM layers.
-        cur.execute("SELECT code, name, istat_code, ST_AsBinary(geom) FROM mappature_stazione "
-                    "WHERE network = 'rfi' ORDER BY code")
+        cur.execute(
+            "SELECT code, name, istat_code, ST_AsBinary(geom) FROM mappature_stazione "
+            "WHERE network = 'rfi' ORDER BY code"
+        )
         rows = cur.fetchall()
     if not rows:
         raise MissingReference("Caricare prima le stazioni (etl run stazioni).")
@@ -68,8 +78,10 @@ def _stations() -> list[tuple[str, str, str, shapely.Point]]:
 
 def _zones() -> dict[str, str]:
     with connection.cursor() as cur:
-        cur.execute("SELECT c.istat_code, z.name FROM mappature_comune c JOIN mappature_zonaomogenea z "
-                    "ON z.id = c.zona_id ORDER BY c.istat_code")
+        cur.execute(
+            "SELECT c.istat_code, z.name FROM mappature_comune c JOIN mappature_zonaomogenea z "
+            "ON z.id = c.zona_id ORDER BY c.istat_code"
+        )
         return dict(cur.fetchall())
 
 
@@ -93,8 +105,16 @@ def lum(stations, rng) -> dict:
     for code, name, istat, point in stations:
         level = 1 if istat == MILANO else int(rng.choice([2, 3], p=[0.4, 0.6]))
         radius = LUM_RADIUS_M[level]
-        _add(data, point.buffer(radius, quad_segs=16), f"LUM-{code}", f"LUM {name}", istat,
-             COD_STAZ=code, LIVELLO=level, RAGGIO_M=radius)
+        _add(
+            data,
+            point.buffer(radius, quad_segs=16),
+            f"LUM-{code}",
+            f"LUM {name}",
+            istat,
+            COD_STAZ=code,
+            LIVELLO=level,
+            RAGGIO_M=radius,
+        )
     return data
 
 
@@ -112,13 +132,29 @@ def rete_verde(rows, zones: dict[str, str], rng) -> dict:
         points = sorted((members[i][1] for i in picks), key=lambda p: (p.x, p.y))
         if len(points) >= 2:
             corridor = shapely.LineString(points).buffer(300, quad_segs=4).intersection(cmm)
-            _add(data, corridor, f"RVM-C{zi + 1:02d}", f"Corridoio verde {zone}", "",
-                 TIPO="C", DTIPO="Corridoio della Rete Verde", ZONA=zone)
+            _add(
+                data,
+                corridor,
+                f"RVM-C{zi + 1:02d}",
+                f"Corridoio verde {zone}",
+                "",
+                TIPO="C",
+                DTIPO="Corridoio della Rete Verde",
+                ZONA=zone,
+            )
         for ni in range(2):
             code, point = members[int(rng.integers(len(members)))]
             node = point.buffer(float(rng.uniform(500, 900)), quad_segs=8).intersection(cmm)
-            _add(data, node, f"RVM-N{zi + 1:02d}{ni + 1}", f"Nodo verde {zone} {ni + 1}", code,
-                 TIPO="N", DTIPO="Nodo della Rete Verde", ZONA=zone)
+            _add(
+                data,
+                node,
+                f"RVM-N{zi + 1:02d}{ni + 1}",
+                f"Nodo verde {zone} {ni + 1}",
+                code,
+                TIPO="N",
+                DTIPO="Nodo della Rete Verde",
+                ZONA=zone,
+            )
     return data
 
 
@@ -132,8 +168,15 @@ def ambiti_agricoli(rows, rng) -> dict:
         land = geom.difference(core).buffer(-40, join_style="mitre")
         if land.is_empty:
             continue
-        _add(data, land, f"AAS-{code}", f"Ambito agricolo strategico di {name}", code,
-             COD_AAS="AAS", DESCR="Ambito agricolo strategico (PTM)")
+        _add(
+            data,
+            land,
+            f"AAS-{code}",
+            f"Ambito agricolo strategico di {name}",
+            code,
+            COD_AAS="AAS",
+            DESCR="Ambito agricolo strategico (PTM)",
+        )
     return data
 
 
@@ -146,6 +189,13 @@ def incubatore(rows, rng, count: int = 12) -> dict:
         half = float(rng.uniform(120, 320))
         area = shapely.box(centre.x - half, centre.y - half * 0.7, centre.x + half, centre.y + half * 0.7)
         area = area.intersection(geom)
-        _add(data, area, f"INC-{i + 1:02d}", f"Area incubatore {i + 1:02d} – {name}", code,
-             STATO=INCUBATOR_STATES[int(rng.integers(3))], SUP_M2=round(area.area, 1))
+        _add(
+            data,
+            area,
+            f"INC-{i + 1:02d}",
+            f"Area incubatore {i + 1:02d} – {name}",
+            code,
+            STATO=INCUBATOR_STATES[int(rng.integers(3))],
+            SUP_M2=round(area.area, 1),
+        )
     return data

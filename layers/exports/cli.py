@@ -21,8 +21,9 @@ def add_arguments(sub) -> None:
     export.add_argument("layers", nargs="*", help="layer slugs")
     export.add_argument("--comune", help="ISTAT code of a comune (6 digits)")
     export.add_argument("--zona", help="code of a zona omogenea")
-    export.add_argument("--bbox", nargs=4, type=float, metavar=("MINX", "MINY", "MAXX", "MAXY"),
-                        help="extent in EPSG:32632")
+    export.add_argument(
+        "--bbox", nargs=4, type=float, metavar=("MINX", "MINY", "MAXX", "MAXY"), help="extent in EPSG:32632"
+    )
     export.add_argument("--user", help="export as this user (default: anonymous, public layers only)")
     export.add_argument("--output", help="copy the GeoPackage here")
     export.add_argument("--job", type=int, help="run an export job already planned (background runner)")

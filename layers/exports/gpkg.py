@@ -52,8 +52,9 @@ def count(src: LayerSource, job_id: int | None, exact: bool = True) -> int:
         return 0
     sql = select_sql(src, job_id)
     if not exact:
-        sql = sql.replace(f"ST_Intersects(t.{quote_ident(src.geom_column)}, a.area)",
-                          f"t.{quote_ident(src.geom_column)} && a.area")
+        sql = sql.replace(
+            f"ST_Intersects(t.{quote_ident(src.geom_column)}, a.area)", f"t.{quote_ident(src.geom_column)} && a.area"
+        )
     with connection.cursor() as cur:
         cur.execute(f"SELECT count(*) FROM ({sql}) s")  # noqa: S608 - see select_sql
         return cur.fetchone()[0]
@@ -68,8 +69,9 @@ def pg_datasource() -> tuple[str, dict]:
     return f"PG:{conninfo(with_password=False)}", env
 
 
-def write(path: Path, layers: list[LayerExport], job_id: int | None, context: dict,
-          on_progress: Progress) -> list[LayerExport]:
+def write(
+    path: Path, layers: list[LayerExport], job_id: int | None, context: dict, on_progress: Progress
+) -> list[LayerExport]:
     """Write every layer into ``path`` (a new file), then its styles, aliases, metadata and readme.
 
     ``layers`` carry estimated counts (for progress); the exact counts, read back from the file,
@@ -86,25 +88,61 @@ def write(path: Path, layers: list[LayerExport], job_id: int | None, context: di
     with closing(sqlite3.connect(path)) as db, db:
         db.execute("PRAGMA synchronous = OFF")  # as GDAL wrote the layers; the file is complete or discarded
         tables = {row[0] for row in db.execute("SELECT table_name FROM gpkg_contents")}
-        layers = [LayerExport(item.source, _count_rows(db, item.source.slug) if item.source.slug in tables
-                              and item.source.kind != "raster" else 0) for item in layers]
+        layers = [
+            LayerExport(
+                item.source,
+                _count_rows(db, item.source.slug) if item.source.slug in tables and item.source.kind != "raster" else 0,
+            )
+            for item in layers
+        ]
         document(db, layers, context)
     return layers
 
 
 def _vector(path: Path, item: LayerExport, datasource: str, env: dict, job_id, on_progress: Progress) -> None:
     src = item.source
-    cmd = ["ogr2ogr", "-f", "GPKG", *(["-update"] if path.exists() else []), str(path), datasource,
-           "-sql", select_sql(src, job_id), "-nln", src.slug, "-a_srs", f"EPSG:{src.srid}",
-           "-nlt", _nlt(src.geometry_type), "-lco", "GEOMETRY_NAME=geom",
-           "-lco", f"IDENTIFIER={src.title_it}", "-lco", f"DESCRIPTION={src.abstract_it}", *GDAL_SPEED]
+    cmd = [
+        "ogr2ogr",
+        "-f",
+        "GPKG",
+        *(["-update"] if path.exists() else []),
+        str(path),
+        datasource,
+        "-sql",
+        select_sql(src, job_id),
+        "-nln",
+        src.slug,
+        "-a_srs",
+        f"EPSG:{src.srid}",
+        "-nlt",
+        _nlt(src.geometry_type),
+        "-lco",
+        "GEOMETRY_NAME=geom",
+        "-lco",
+        f"IDENTIFIER={src.title_it}",
+        "-lco",
+        f"DESCRIPTION={src.abstract_it}",
+        *GDAL_SPEED,
+    ]
     _run(cmd, env, lambda: on_progress(src.slug, _rows(path, src.slug)))
     on_progress(src.slug, item.features)
 
 
 def _raster(path: Path, src: LayerSource, extent) -> None:
-    cmd = ["gdal_translate", "-q", "-of", "GPKG", src.raster_path, str(path), "-co", f"RASTER_TABLE={src.slug}",
-           "-co", f"RASTER_IDENTIFIER={src.title_it}", "-co", "TILE_FORMAT=PNG"]
+    cmd = [
+        "gdal_translate",
+        "-q",
+        "-of",
+        "GPKG",
+        src.raster_path,
+        str(path),
+        "-co",
+        f"RASTER_TABLE={src.slug}",
+        "-co",
+        f"RASTER_IDENTIFIER={src.title_it}",
+        "-co",
+        "TILE_FORMAT=PNG",
+    ]
     if path.exists():
         cmd += ["-co", "APPEND_SUBDATASET=YES"]
     if extent:
@@ -114,7 +152,8 @@ def _raster(path: Path, src: LayerSource, extent) -> None:
 
 def _nlt(geometry_type: str) -> str:
     return {"POLYGON": "MULTIPOLYGON", "LINESTRING": "MULTILINESTRING", "POINT": "POINT"}.get(
-        geometry_type, geometry_type if geometry_type != "GEOMETRY" else "GEOMETRY")
+        geometry_type, geometry_type if geometry_type != "GEOMETRY" else "GEOMETRY"
+    )
 
 
 def _run(cmd: list[str], env: dict, tick: Callable[[], None]) -> None:

@@ -31,8 +31,13 @@ README = "CREATE TABLE remix_leggimi (id INTEGER PRIMARY KEY AUTOINCREMENT, voce
 EXTENSIONS = [
     ("gpkg_data_columns", None, "gpkg_schema", "http://www.geopackage.org/spec/#extension_schema", "read-write"),
     ("gpkg_metadata", None, "gpkg_metadata", "http://www.geopackage.org/spec/#extension_metadata", "read-write"),
-    ("gpkg_metadata_reference", None, "gpkg_metadata", "http://www.geopackage.org/spec/#extension_metadata",
-     "read-write"),
+    (
+        "gpkg_metadata_reference",
+        None,
+        "gpkg_metadata",
+        "http://www.geopackage.org/spec/#extension_metadata",
+        "read-write",
+    ),
 ]
 
 
@@ -53,8 +58,11 @@ def document(db, layers, context: dict) -> None:
 
 
 def _register_attributes(db, table: str, identifier: str) -> None:
-    db.execute("INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
-               " VALUES (?, 'attributes', ?, '', strftime('%Y-%m-%dT%H:%M:%fZ','now'))", [table, identifier])
+    db.execute(
+        "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
+        " VALUES (?, 'attributes', ?, '', strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+        [table, identifier],
+    )
 
 
 def _style(db, src) -> None:
@@ -77,23 +85,36 @@ def _metadata(db, item, context: dict) -> None:
     src = item.source
     lineage = src.metadata.get("lineage") or []
     items = {
-        "TITLE": src.title_it, "TITLE_EN": src.title_en, "ABSTRACT": src.abstract_it,
-        "KEYWORDS": ", ".join(src.keywords), "ATTRIBUTION": src.attribution,
+        "TITLE": src.title_it,
+        "TITLE_EN": src.title_en,
+        "ABSTRACT": src.abstract_it,
+        "KEYWORDS": ", ".join(src.keywords),
+        "ATTRIBUTION": src.attribution,
         "SYNTHETIC": "sintetico / synthetic" if src.synthetic else "no",
         "AREA": context.get("area_label") or "intero territorio / whole territory",
-        "FEATURES": str(item.features), "EXPORTED_AT": context["exported_at"],
+        "FEATURES": str(item.features),
+        "EXPORTED_AT": context["exported_at"],
         "SOURCE": context.get("source_url", ""),
         "LINEAGE": json.dumps(lineage[-10:], ensure_ascii=False),
     }
     mdi = "".join(f'<MDI key="{k}">{escape(str(v))}</MDI>' for k, v in items.items())
     gdal_xml = f"<GDALMultiDomainMetadata><Metadata>{mdi}</Metadata></GDALMultiDomainMetadata>"
-    for standard, mime, text in (("http://gdal.org", "text/xml", gdal_xml),
-                                 ("https://www.rndt.gov.it", "application/json",
-                                  json.dumps({**src.metadata, "title": src.title_it}, ensure_ascii=False))):
-        cur = db.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata)"
-                         " VALUES ('dataset', ?, ?, ?)", [standard, mime, text])
-        db.execute("INSERT INTO gpkg_metadata_reference (reference_scope, table_name, md_file_id)"
-                   " VALUES ('table', ?, ?)", [src.slug, cur.lastrowid])
+    for standard, mime, text in (
+        ("http://gdal.org", "text/xml", gdal_xml),
+        (
+            "https://www.rndt.gov.it",
+            "application/json",
+            json.dumps({**src.metadata, "title": src.title_it}, ensure_ascii=False),
+        ),
+    ):
+        cur = db.execute(
+            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) VALUES ('dataset', ?, ?, ?)",
+            [standard, mime, text],
+        )
+        db.execute(
+            "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, md_file_id) VALUES ('table', ?, ?)",
+            [src.slug, cur.lastrowid],
+        )
 
 
 def _readme(db, layers, context: dict) -> None:
@@ -102,15 +123,21 @@ def _readme(db, layers, context: dict) -> None:
         ("Data di esportazione / Exported at", context["exported_at"]),
         ("Area", context.get("area_label") or "intero territorio / whole territory"),
         ("Sistema di riferimento / CRS", "EPSG:32632 (WGS84 / UTM 32N)"),
-        ("Selezione / Selection", "elementi che intersecano l'area, non ritagliati / features intersecting the"
-                                  " area, not clipped"),
+        (
+            "Selezione / Selection",
+            "elementi che intersecano l'area, non ritagliati / features intersecting the area, not clipped",
+        ),
     ]
     for item in layers:
         src = item.source
         label = " (DATI SINTETICI / SYNTHETIC DATA)" if src.synthetic else ""
-        rows.append((f"Strato / Layer {src.slug}",
-                     f"{src.title_it}{label}: {item.features} elementi / features. {src.abstract_it}"
-                     f" Attribuzione / Attribution: {src.attribution or 'Città metropolitana di Milano'}"))
+        rows.append(
+            (
+                f"Strato / Layer {src.slug}",
+                f"{src.title_it}{label}: {item.features} elementi / features. {src.abstract_it}"
+                f" Attribuzione / Attribution: {src.attribution or 'Città metropolitana di Milano'}",
+            )
+        )
     db.executemany("INSERT INTO remix_leggimi (voce, testo) VALUES (?, ?)", rows)
 
 

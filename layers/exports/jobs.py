@@ -57,8 +57,9 @@ def purge_expired() -> int:
     return len(old)
 
 
-def plan(user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=None,
-         bbox_crs: str = "EPSG:32632") -> ExportJob:
+def plan(
+    user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=None, bbox_crs: str = "EPSG:32632"
+) -> ExportJob:
     """Create the job after checking everything: layers the user may see, the area, the limits."""
     purge_expired()
     slugs = list(dict.fromkeys(s for s in slugs if s))
@@ -74,14 +75,23 @@ def plan(user, slugs: list[str], area_kind: str = "", area_key: str = "", bbox=N
     # One transaction: a refused export leaves no row, an accepted one is committed before GDAL reads it.
     with transaction.atomic():
         job = ExportJob.objects.create(
-            layers=slugs, area_kind=area_kind or ("bbox" if bbox else ""), area_key=area_key,
-            created_by=user if user is not None and user.is_authenticated else None, token=secrets.token_urlsafe(24))
+            layers=slugs,
+            area_kind=area_kind or ("bbox" if bbox else ""),
+            area_key=area_key,
+            created_by=user if user is not None and user.is_authenticated else None,
+            token=secrets.token_urlsafe(24),
+        )
         _set_area(job, area_kind, area_key, bbox, bbox_crs)
         _count(job, [_resolve(layers[s]) for s in slugs])
         limit = conf("EXPORT_MAX_FEATURES", 3_000_000)
         if job.features_total > limit:
-            raise ExportRejected(_("L'esportazione conterrebbe %(n)s elementi, oltre il limite di %(limit)s: scegli "
-                                   "un'area più piccola o meno strati.") % {"n": job.features_total, "limit": limit})
+            raise ExportRejected(
+                _(
+                    "L'esportazione conterrebbe %(n)s elementi, oltre il limite di %(limit)s: scegli "
+                    "un'area più piccola o meno strati."
+                )
+                % {"n": job.features_total, "limit": limit}
+            )
         job.background = job.features_total > conf("EXPORT_SYNC_MAX_FEATURES", 50_000)
         job.save(update_fields=["layer_counts", "features_total", "background", "area_label"])
     return job
@@ -100,8 +110,9 @@ def _resolve(layer):
     try:
         return resolve(layer, extent=False)
     except LayerSourceError as err:
-        raise ExportRejected(_("Lo strato %(name)s non è esportabile: %(error)s") % {"name": layer.slug,
-                                                                                  "error": err}) from err
+        raise ExportRejected(
+            _("Lo strato %(name)s non è esportabile: %(error)s") % {"name": layer.slug, "error": err}
+        ) from err
 
 
 def _set_area(job: ExportJob, kind: str, key: str, bbox, bbox_crs: str = "EPSG:32632") -> None:
@@ -117,9 +128,11 @@ def _set_area(job: ExportJob, kind: str, key: str, bbox, bbox_crs: str = "EPSG:3
     table, key_col, label_col = (quote_ident(area[k]) for k in ("table", "key", "label"))
     with connection.cursor() as cur:
         # Shrunk by 1 cm: features that only touch the border (the neighbours) stay out of the export.
-        sql = (f"UPDATE layers_exportjob j SET area = ST_Multi(ST_Buffer(ST_Transform(s.geom, 32632), -0.01)),"  # noqa: S608
-               f" area_label = s.{label_col} FROM {table} s WHERE j.id = %s AND s.{key_col} = %s"
-               " RETURNING j.area_label")  # identifiers from settings.REMIX["EXPORT_AREAS"], values bound
+        sql = (
+            f"UPDATE layers_exportjob j SET area = ST_Multi(ST_Buffer(ST_Transform(s.geom, 32632), -0.01)),"  # noqa: S608
+            f" area_label = s.{label_col} FROM {table} s WHERE j.id = %s AND s.{key_col} = %s"
+            " RETURNING j.area_label"
+        )  # identifiers from settings.REMIX["EXPORT_AREAS"], values bound
         cur.execute(sql, [job.pk, key])
         row = cur.fetchone()
     if row is None:
@@ -142,10 +155,12 @@ def _set_bbox(job: ExportJob, bbox, crs: str = "EPSG:32632") -> None:
         raise ExportRejected(_("Estensione non valida: servono 4 numeri (EPSG:32632)."))
     with connection.cursor() as cur:
         # Densified before reprojecting: the lon/lat rectangle's edges are curves in EPSG:32632.
-        cur.execute("UPDATE layers_exportjob SET area = ST_Multi(ST_Envelope(ST_Transform(ST_Segmentize("
-                    "ST_MakeEnvelope(%s, %s, %s, %s, %s), %s), 32632))) WHERE id = %s"
-                    " RETURNING ST_XMin(area), ST_YMin(area), ST_XMax(area), ST_YMax(area)",
-                    [minx, miny, maxx, maxy, srid, (maxx - minx) / 16, job.pk])
+        cur.execute(
+            "UPDATE layers_exportjob SET area = ST_Multi(ST_Envelope(ST_Transform(ST_Segmentize("
+            "ST_MakeEnvelope(%s, %s, %s, %s, %s), %s), 32632))) WHERE id = %s"
+            " RETURNING ST_XMin(area), ST_YMin(area), ST_XMax(area), ST_YMax(area)",
+            [minx, miny, maxx, maxy, srid, (maxx - minx) / 16, job.pk],
+        )
         minx, miny, maxx, maxy = cur.fetchone()
     job.area_label = f"{minx:.0f}, {miny:.0f}, {maxx:.0f}, {maxy:.0f} (EPSG:32632)"
 
@@ -176,8 +191,18 @@ def run(job: ExportJob) -> ExportJob:
         job.features_total = job.features_done = sum(job.layer_counts.values())
     job.finished_at = timezone.now()
     # Never a full save: the area geometry was written by SQL and is not loaded on this instance.
-    job.save(update_fields=["status", "message", "file", "size_bytes", "layer_counts", "features_total",
-                            "features_done", "finished_at"])
+    job.save(
+        update_fields=[
+            "status",
+            "message",
+            "file",
+            "size_bytes",
+            "layer_counts",
+            "features_total",
+            "features_done",
+            "finished_at",
+        ]
+    )
     return job
 
 
@@ -200,8 +225,10 @@ def _context(job: ExportJob) -> dict:
     extent = None
     if job.area_kind:
         with connection.cursor() as cur:
-            cur.execute("SELECT ST_XMin(area), ST_YMin(area), ST_XMax(area), ST_YMax(area) FROM layers_exportjob"
-                        " WHERE id = %s", [job.pk])
+            cur.execute(
+                "SELECT ST_XMin(area), ST_YMin(area), ST_XMax(area), ST_YMax(area) FROM layers_exportjob WHERE id = %s",
+                [job.pk],
+            )
             extent = cur.fetchone()
     return {"area_label": job.area_label, "exported_at": now_iso(), "area_extent": extent}
 
@@ -234,8 +261,11 @@ def start_background(job: ExportJob) -> None:
 
 def run_queued(export_id: int) -> ExportJob | None:
     """The background job's body: run the export unless it already ended (a resumed job starts afresh)."""
-    job = ExportJob.objects.defer("area").filter(
-        pk=export_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]).first()
+    job = (
+        ExportJob.objects.defer("area")
+        .filter(pk=export_id, status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING])
+        .first()
+    )
     return run(job) if job is not None else None
 
 
@@ -245,8 +275,9 @@ def give_up(export_id: int, reason: str) -> None:
     if job is None or job.status not in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING):
         return
     _path(job).unlink(missing_ok=True)
-    ExportJob.objects.filter(pk=export_id).update(status=ExportJob.Status.FAILED, message=reason,
-                                                  finished_at=timezone.now())
+    ExportJob.objects.filter(pk=export_id).update(
+        status=ExportJob.Status.FAILED, message=reason, finished_at=timezone.now()
+    )
 
 
 def orphans(grace: timedelta) -> tuple[list[int], list[int]]:
@@ -255,9 +286,11 @@ def orphans(grace: timedelta) -> tuple[list[int], list[int]]:
     cutoff = timezone.now() - grace
     active = [ExportJob.Status.QUEUED, ExportJob.Status.RUNNING]
     queued = ExportJob.objects.filter(background=True, status=ExportJob.Status.QUEUED, created_at__lt=cutoff)
-    running = (ExportJob.objects.filter(background=True, status=ExportJob.Status.RUNNING, created_at__lt=cutoff)
-               | ExportJob.objects.filter(background=False, status__in=active,
-                                          created_at__lt=timezone.now() - max(grace, timedelta(minutes=15))))
+    running = ExportJob.objects.filter(
+        background=True, status=ExportJob.Status.RUNNING, created_at__lt=cutoff
+    ) | ExportJob.objects.filter(
+        background=False, status__in=active, created_at__lt=timezone.now() - max(grace, timedelta(minutes=15))
+    )
     return list(queued.values_list("pk", flat=True)), list(running.values_list("pk", flat=True))
 
 

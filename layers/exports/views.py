@@ -54,8 +54,9 @@ SAME_JOB_SECONDS = 3600  # an identical request within the hour is served by the
 
 def _fingerprint(user, layers, kind, key, bbox, crs) -> str:
     slugs = sorted({s for s in layers if s})
-    versions = list(Layer.objects.filter(slug__in=slugs).order_by("slug").values_list("slug", "data_version",
-                                                                                      "updated_at"))
+    versions = list(
+        Layer.objects.filter(slug__in=slugs).order_by("slug").values_list("slug", "data_version", "updated_at")
+    )
     who = f"user:{user.pk}" if user is not None and user.is_authenticated else "public"
     text = repr((who, versions, kind, key, [str(v).strip() for v in bbox] if bbox else None, crs))
     return "export:" + hashlib.sha256(text.encode()).hexdigest()
@@ -84,13 +85,18 @@ def export_form(request):
             error = str(err)
         else:
             return redirect("exports:job", pk=job.pk, token=job.token)
-    return render(request, "layers/export_form.html", {
-        "layers": Layer.objects.visible_to(request.user).filter(kind="vector"),
-        "chosen": request.POST.getlist("layers") or request.GET.getlist("layer"),
-        "comuni": jobs.area_choices("comune"),
-        "zone": jobs.area_choices("zona"),
-        "error": error,
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "layers/export_form.html",
+        {
+            "layers": Layer.objects.visible_to(request.user).filter(kind="vector"),
+            "chosen": request.POST.getlist("layers") or request.GET.getlist("layer"),
+            "comuni": jobs.area_choices("comune"),
+            "zone": jobs.area_choices("zona"),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
 
 
 def _job(pk: int, token: str) -> ExportJob:
@@ -112,17 +118,31 @@ def download(request, pk: int, token: str):
     if job.status != ExportJob.Status.DONE or not job.file:
         raise Http404
     name = f"remix-{job.area_label or 'export'}-{job.pk}.gpkg".replace(" ", "_").replace("/", "_")
-    return FileResponse(storage.get(storage.EXPORTS).open(job.file, "rb"), as_attachment=True, filename=name,  # noqa: SIM115 - closed by Django
-                        content_type="application/geopackage+sqlite3")
+    return FileResponse(
+        storage.get(storage.EXPORTS).open(job.file, "rb"),
+        as_attachment=True,
+        filename=name,  # noqa: SIM115 - closed by Django
+        content_type="application/geopackage+sqlite3",
+    )
 
 
 def job_json(request, job: ExportJob) -> dict:
     urls = {"status_url": request.build_absolute_uri(reverse("exports_api:job", args=[job.pk, job.token]))}
     if job.status == ExportJob.Status.DONE:
         urls["download_url"] = request.build_absolute_uri(reverse("exports:download", args=[job.pk, job.token]))
-    return {"id": job.pk, "status": job.status, "progress": job.progress, "features_total": job.features_total,
-            "features_done": job.features_done, "background": job.background, "layers": job.layers,
-            "area": job.area_label, "message": job.message, "size_bytes": job.size_bytes, **urls}
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "progress": job.progress,
+        "features_total": job.features_total,
+        "features_done": job.features_done,
+        "background": job.background,
+        "layers": job.layers,
+        "area": job.area_label,
+        "message": job.message,
+        "size_bytes": job.size_bytes,
+        **urls,
+    }
 
 
 @require_http_methods(["POST"])
@@ -139,5 +159,3 @@ def api_create(request):
 @require_GET
 def api_job(request, pk: int, token: str):
     return JsonResponse(job_json(request, _job(pk, token)))
-
-

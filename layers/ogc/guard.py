@@ -16,8 +16,14 @@ from xml.sax.saxutils import escape, quoteattr
 SERVICES = ("WMS", "WFS")
 # A request name tells the service when a client leaves SERVICE out (WMS 1.1.1 clients often do).
 _REQUEST_SERVICE = {
-    "getmap": "WMS", "getfeatureinfo": "WMS", "getlegendgraphic": "WMS", "getstyles": "WMS",
-    "getfeature": "WFS", "describefeaturetype": "WFS", "getpropertyvalue": "WFS", "liststoredqueries": "WFS",
+    "getmap": "WMS",
+    "getfeatureinfo": "WMS",
+    "getlegendgraphic": "WMS",
+    "getstyles": "WMS",
+    "getfeature": "WFS",
+    "describefeaturetype": "WFS",
+    "getpropertyvalue": "WFS",
+    "liststoredqueries": "WFS",
     "describestoredqueries": "WFS",
 }
 MAX_PARAM_CHARS = 200_000  # a FILTER can be long; anything beyond is not a GIS client
@@ -100,11 +106,15 @@ def prepare(query_string: str, body: bytes = b"") -> Prepared:
     if not service:
         service = _REQUEST_SERVICE.get(request.lower(), "")
         if not service:
-            return _refuse("MissingParameterValue", "service",
-                           "Parameter SERVICE is missing: use SERVICE=WMS or SERVICE=WFS.")
+            return _refuse(
+                "MissingParameterValue", "service", "Parameter SERVICE is missing: use SERVICE=WMS or SERVICE=WFS."
+            )
     if service not in SERVICES:
-        return _refuse("InvalidParameterValue", "service",
-                       f"Service {params.get('SERVICE', '')[:40]!r} is not offered: use SERVICE=WMS or SERVICE=WFS.")
+        return _refuse(
+            "InvalidParameterValue",
+            "service",
+            f"Service {params.get('SERVICE', '')[:40]!r} is not offered: use SERVICE=WMS or SERVICE=WFS.",
+        )
     if not request:
         return _refuse("MissingParameterValue", "request", "Parameter REQUEST is missing.")
     out = [(k, v) for k, v in pairs if k.upper() not in ("SERVICE",)]
@@ -112,8 +122,13 @@ def prepare(query_string: str, body: bytes = b"") -> Prepared:
         # MapServer 8.0 segfaults on hits with an OGR output format: a count has no features, GML says it
         out = [(k, v) for k, v in out if k.upper() != "OUTPUTFORMAT"]
     sort = _sort(params) if service == "WFS" else ()
-    return Prepared(query=urlencode([("SERVICE", service), *out]), service=service, request=request,
-                    typenames=_typenames(params), sort=sort)
+    return Prepared(
+        query=urlencode([("SERVICE", service), *out]),
+        service=service,
+        request=request,
+        typenames=_typenames(params),
+        sort=sort,
+    )
 
 
 def _prepare_post(params: dict, query_string: str, body: bytes) -> Prepared:

@@ -14,8 +14,14 @@ from .sources import DEFAULT_EXTENT, LayerSource
 
 OGC_SRS = "EPSG:32632 EPSG:3857 EPSG:4326 EPSG:3003 EPSG:25832 EPSG:900913"
 INFO_FORMATS = "text/html,application/json,application/vnd.ogc.gml,text/plain"
-_TYPES = {"POLYGON": "POLYGON", "MULTIPOLYGON": "POLYGON", "LINESTRING": "LINE", "MULTILINESTRING": "LINE",
-          "POINT": "POINT", "MULTIPOINT": "POINT"}
+_TYPES = {
+    "POLYGON": "POLYGON",
+    "MULTIPOLYGON": "POLYGON",
+    "LINESTRING": "LINE",
+    "MULTILINESTRING": "LINE",
+    "POINT": "POINT",
+    "MULTIPOINT": "POINT",
+}
 _NUMERIC = ("integer", "bigint", "smallint", "numeric", "double precision", "real")
 
 
@@ -99,8 +105,12 @@ def render(layers: list[LayerSource], info: ServiceInfo, lang: str = "it") -> st
 
 
 def _union(extents):
-    return (min(e[0] for e in extents), min(e[1] for e in extents),
-            max(e[2] for e in extents), max(e[3] for e in extents))
+    return (
+        min(e[0] for e in extents),
+        min(e[1] for e in extents),
+        max(e[2] for e in extents),
+        max(e[3] for e in extents),
+    )
 
 
 def _pad(extent, metres: float = 1.0):
@@ -164,7 +174,8 @@ def _web(info: ServiceInfo, extent) -> str:
         "ows_languages": languages,
         "ows_inspire_capabilities": "url" if info.metadata_url else "",
         "ows_inspire_metadataurl_href": info.metadata_url,
-        "ows_inspire_metadataurl_format": "application/vnd.ogc.csw.GetRecordByIdResponse_xml" if info.metadata_url
+        "ows_inspire_metadataurl_format": "application/vnd.ogc.csw.GetRecordByIdResponse_xml"
+        if info.metadata_url
         else "",
         "wms_getfeatureinfo_formatlist": INFO_FORMATS,
         "wms_getmap_formatlist": "image/png,image/png; mode=8bit,image/jpeg",
@@ -178,8 +189,10 @@ def _web(info: ServiceInfo, extent) -> str:
         "wfs_maxfeatures": str(info.max_features),
     }
     lines = "\n".join(f"      {q(k)} {q(v)}" for k, v in meta.items() if v != "")
-    return (f"  WEB\n    HEADER {q(info.template_dir + '/_header.html')}\n"
-            f"    FOOTER {q(info.template_dir + '/_footer.html')}\n    METADATA\n{lines}\n    END\n  END")
+    return (
+        f"  WEB\n    HEADER {q(info.template_dir + '/_header.html')}\n"
+        f"    FOOTER {q(info.template_dir + '/_footer.html')}\n    METADATA\n{lines}\n    END\n  END"
+    )
 
 
 def _group(lyr: LayerSource, layers: list[LayerSource]) -> str:
@@ -277,12 +290,18 @@ def _gml_type(sql_type: str) -> str:
 
 
 def _gml_geom(geometry_type: str) -> str:
-    return {"POLYGON": "polygon", "MULTIPOLYGON": "multipolygon", "POINT": "point", "MULTIPOINT": "multipoint",
-            "LINESTRING": "line", "MULTILINESTRING": "multiline"}.get(geometry_type, "geometry")
+    return {
+        "POLYGON": "polygon",
+        "MULTIPOLYGON": "multipolygon",
+        "POINT": "point",
+        "MULTIPOINT": "multipoint",
+        "LINESTRING": "line",
+        "MULTILINESTRING": "multiline",
+    }.get(geometry_type, "geometry")
 
 
 def _vector_body(lyr: LayerSource, info: ServiceInfo) -> str:
-    data = (f"{lyr.geom_column} FROM {lyr.qualified_table} USING UNIQUE {lyr.key} USING SRID={lyr.srid}")
+    data = f"{lyr.geom_column} FROM {lyr.qualified_table} USING UNIQUE {lyr.key} USING SRID={lyr.srid}"
     return (
         f"    TYPE {_TYPES.get(lyr.geometry_type, 'POLYGON')}\n"
         "    CONNECTIONTYPE POSTGIS\n"
@@ -296,9 +315,11 @@ def _vector_body(lyr: LayerSource, info: ServiceInfo) -> str:
 
 def _raster_body(lyr: LayerSource, info: ServiceInfo) -> str:
     """A raster layer, queryable (GetFeatureInfo answers the pixel's value)."""
-    return (f'    TYPE RASTER\n    DATA {q(lyr.raster_path)}\n    PROCESSING "RESAMPLE=NEAREST"\n'
-            f"    TEMPLATE {q(info.template_dir + '/' + lyr.slug + '.html')}\n"
-            "    TOLERANCE 0\n    TOLERANCEUNITS PIXELS")
+    return (
+        f'    TYPE RASTER\n    DATA {q(lyr.raster_path)}\n    PROCESSING "RESAMPLE=NEAREST"\n'
+        f"    TEMPLATE {q(info.template_dir + '/' + lyr.slug + '.html')}\n"
+        "    TOLERANCE 0\n    TOLERANCEUNITS PIXELS"
+    )
 
 
 def _classitem(style: Classification, lyr: LayerSource) -> bool:
@@ -368,19 +389,22 @@ def feature_info_template(lyr: LayerSource, lang: str = "it") -> str:
     title = lyr.title_en if lang == "en" else lyr.title_it
     if lyr.kind == "raster":  # MapServer names a pixel's value value_0
         label = _html(lyr.value_label_en if lang == "en" else lyr.value_label_it)
-        return (f"<!-- MapServer Template -->\n<table class=\"remix-info\"><caption>{_html(title)}</caption>"
-                f'<tr><th>{label}</th><td>[value_0]</td></tr></table>\n')
+        return (
+            f'<!-- MapServer Template -->\n<table class="remix-info"><caption>{_html(title)}</caption>'
+            f"<tr><th>{label}</th><td>[value_0]</td></tr></table>\n"
+        )
     cells = "".join(
-        f'<tr><th>{_html(c.label_en if lang == "en" else c.label_it)}</th>'
+        f"<tr><th>{_html(c.label_en if lang == 'en' else c.label_it)}</th>"
         f'<td>[item name="{c.name}" escape="html"]</td></tr>'
         for c in lyr.columns
     )
-    return (f"<!-- MapServer Template -->\n<table class=\"remix-info\"><caption>{_html(title)}</caption>"
-            f"{cells}</table>\n")
+    return f'<!-- MapServer Template -->\n<table class="remix-info"><caption>{_html(title)}</caption>{cells}</table>\n'
 
 
-HEADER_TEMPLATE = ('<!-- MapServer Template -->\n<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-                   "<title>Remix GetFeatureInfo</title></head><body>\n")
+HEADER_TEMPLATE = (
+    '<!-- MapServer Template -->\n<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+    "<title>Remix GetFeatureInfo</title></head><body>\n"
+)
 FOOTER_TEMPLATE = "<!-- MapServer Template -->\n</body></html>\n"
 
 

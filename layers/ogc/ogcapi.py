@@ -48,8 +48,15 @@ class Crs:
     decimals: int
 
 
-CRSS = {c.uri: c for c in (Crs(CRS84, 4326, False, 7), Crs(epsg(4326), 4326, True, 7),
-                           Crs(epsg(3857), 3857, False, 2), Crs(epsg(32632), 32632, False, 2))}
+CRSS = {
+    c.uri: c
+    for c in (
+        Crs(CRS84, 4326, False, 7),
+        Crs(epsg(4326), 4326, True, 7),
+        Crs(epsg(3857), 3857, False, 2),
+        Crs(epsg(32632), 32632, False, 2),
+    )
+}
 STORAGE_CRS = epsg(32632)
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -75,6 +82,7 @@ def _max_limit() -> int:
 
 
 # --- requests, users, formats -------------------------------------------------------------------
+
 
 def _user(request):
     from .views import _ows_user
@@ -104,12 +112,29 @@ def _url(request, path: str, **params) -> str:
     return f"{_base(request)}{path}" + (f"?{query}" if query else "")
 
 
-def _answer(request, user, payload: dict, content_type: str = JSON, template: str = "", status: int = 200,
-            headers: dict | None = None, html: bool = False, extra: dict | None = None) -> HttpResponse:
+def _answer(
+    request,
+    user,
+    payload: dict,
+    content_type: str = JSON,
+    template: str = "",
+    status: int = 200,
+    headers: dict | None = None,
+    html: bool = False,
+    extra: dict | None = None,
+) -> HttpResponse:
     if html:
-        response = render(request, "layers/ogcapi.html", {
-            "page": template, "data": payload, "json": json.dumps(payload, ensure_ascii=False, indent=1),
-            **(extra or {})}, status=status)
+        response = render(
+            request,
+            "layers/ogcapi.html",
+            {
+                "page": template,
+                "data": payload,
+                "json": json.dumps(payload, ensure_ascii=False, indent=1),
+                **(extra or {}),
+            },
+            status=status,
+        )
     else:
         response = HttpResponse(json.dumps(payload, ensure_ascii=False), status=status, content_type=content_type)
     for key, value in (headers or {}).items():
@@ -123,8 +148,11 @@ def _answer(request, user, payload: dict, content_type: str = JSON, template: st
 
 
 def _error(err: ApiError) -> HttpResponse:
-    response = HttpResponse(json.dumps({"code": err.code, "description": err.description}, ensure_ascii=False),
-                            status=err.status, content_type=JSON)
+    response = HttpResponse(
+        json.dumps({"code": err.code, "description": err.description}, ensure_ascii=False),
+        status=err.status,
+        content_type=JSON,
+    )
     response["Cache-Control"] = "no-store"  # an error is never cached: the same request may succeed later
     response["Access-Control-Allow-Origin"] = "*"
     if err.status == 401:
@@ -150,6 +178,7 @@ def api_view(func):
 
 
 # --- the registry ------------------------------------------------------------------------------------
+
 
 def _layers(user) -> list[Layer]:
     return list(Layer.objects.visible_to(user).filter(kind="vector").order_by("theme", "sort_order", "slug"))
@@ -191,10 +220,18 @@ def _collection_doc(request, layer: Layer, lang: str) -> dict:
         {"href": _url(request, path, f="html"), "rel": "alternate", "type": "text/html", "title": "HTML"},
         {"href": _url(request, f"{path}/items", f="json"), "rel": "items", "type": GEOJSON, "title": "GeoJSON"},
         {"href": _url(request, f"{path}/items", f="html"), "rel": "items", "type": "text/html", "title": "HTML"},
-        {"href": request.build_absolute_uri(reverse("catalogue_api:metadata-xml", args=[layer.slug])),
-         "rel": "describedby", "type": "application/xml", "title": "RNDT (ISO 19139)"},
-        {"href": request.build_absolute_uri(reverse("layers:layer", args=[layer.slug])), "rel": "related",
-         "type": "text/html", "title": _("Scheda nel catalogo")},
+        {
+            "href": request.build_absolute_uri(reverse("catalogue_api:metadata-xml", args=[layer.slug])),
+            "rel": "describedby",
+            "type": "application/xml",
+            "title": "RNDT (ISO 19139)",
+        },
+        {
+            "href": request.build_absolute_uri(reverse("layers:layer", args=[layer.slug])),
+            "rel": "related",
+            "type": "text/html",
+            "title": _("Scheda nel catalogo"),
+        },
     ]
     meta = layer.metadata if isinstance(layer.metadata, dict) else {}
     doc = {
@@ -217,6 +254,7 @@ def _collection_doc(request, layer: Layer, lang: str) -> dict:
 
 # --- views ---------------------------------------------------------------------------------------------
 
+
 @api_view
 def landing(request):
     """Landing page: what the service is and where its parts are."""
@@ -230,12 +268,20 @@ def landing(request):
         "links": [
             {"href": _url(request, "/", f="json"), "rel": "self", "type": JSON, "title": "JSON"},
             {"href": _url(request, "/", f="html"), "rel": "alternate", "type": "text/html", "title": "HTML"},
-            {"href": _url(request, "/api"), "rel": "service-desc", "title": "OpenAPI",
-             "type": "application/vnd.oai.openapi+json;version=3.0"},
+            {
+                "href": _url(request, "/api"),
+                "rel": "service-desc",
+                "title": "OpenAPI",
+                "type": "application/vnd.oai.openapi+json;version=3.0",
+            },
             {"href": _url(request, "/conformance"), "rel": "conformance", "type": JSON, "title": "Conformance"},
             {"href": _url(request, "/collections"), "rel": "data", "type": JSON, "title": "Collections"},
-            {"href": request.build_absolute_uri(reverse("ows")), "rel": "related", "type": "text/xml",
-             "title": "WMS/WFS"},
+            {
+                "href": request.build_absolute_uri(reverse("ows")),
+                "rel": "related",
+                "type": "text/xml",
+                "title": "WMS/WFS",
+            },
         ],
     }
     return _answer(request, user, payload, template="landing", html=html)
@@ -253,8 +299,10 @@ def collections(request):
     user = _user(request)
     lang = _lang(request)
     payload = {
-        "links": [{"href": _url(request, "/collections", f="json"), "rel": "self", "type": JSON},
-                  {"href": _url(request, "/collections", f="html"), "rel": "alternate", "type": "text/html"}],
+        "links": [
+            {"href": _url(request, "/collections", f="json"), "rel": "self", "type": JSON},
+            {"href": _url(request, "/collections", f="html"), "rel": "alternate", "type": "text/html"},
+        ],
         "collections": [_collection_doc(request, layer, lang) for layer in _layers(user)],
         "crs": list(CRSS),
     }
@@ -265,8 +313,9 @@ def collections(request):
 def collection(request, collection_id: str):
     user = _user(request)
     layer, _source = _collection(user, collection_id)
-    return _answer(request, user, _collection_doc(request, layer, _lang(request)), template="collection",
-                   html=_wants_html(request))
+    return _answer(
+        request, user, _collection_doc(request, layer, _lang(request)), template="collection", html=_wants_html(request)
+    )
 
 
 def _crs(value: str, name: str) -> Crs:
@@ -274,9 +323,11 @@ def _crs(value: str, name: str) -> Crs:
         return CRSS[CRS84]
     crs = CRSS.get(value.strip("<>"))
     if crs is None:
-        raise ApiError(400, "InvalidParameterValue",
-                       _("Sistema di riferimento non supportato in %(param)s: %(crs)s") % {"param": name,
-                                                                                          "crs": value[:120]})
+        raise ApiError(
+            400,
+            "InvalidParameterValue",
+            _("Sistema di riferimento non supportato in %(param)s: %(crs)s") % {"param": name, "crs": value[:120]},
+        )
     return crs
 
 
@@ -289,8 +340,9 @@ def _int(request, name: str, default: int, minimum: int, maximum: int | None = N
     except ValueError:
         raise ApiError(400, "InvalidParameterValue", _("%(param)s deve essere un intero.") % {"param": name}) from None
     if value < minimum:
-        raise ApiError(400, "InvalidParameterValue", _("%(param)s deve essere almeno %(min)s.")
-                       % {"param": name, "min": minimum})
+        raise ApiError(
+            400, "InvalidParameterValue", _("%(param)s deve essere almeno %(min)s.") % {"param": name, "min": minimum}
+        )
     return min(value, maximum) if maximum is not None else value
 
 
@@ -326,11 +378,12 @@ def _feature_sql(src: LayerSource, crs: Crs) -> tuple[sql.Composed, sql.Composed
     if crs.lat_first:
         geom = sql.SQL("ST_FlipCoordinates({})").format(geom)
     columns = [sql.SQL("t.{}").format(sql.Identifier(c.name)) for c in src.columns if c.name != src.key]
-    record = sql.SQL("SELECT {}").format(sql.SQL(", ").join(
-        [*columns, sql.SQL("{} AS {}").format(geom, sql.Identifier(GEOMETRY_ALIAS))]))
+    record = sql.SQL("SELECT {}").format(
+        sql.SQL(", ").join([*columns, sql.SQL("{} AS {}").format(geom, sql.Identifier(GEOMETRY_ALIAS))])
+    )
     feature = sql.SQL(
-        "'{{\"id\":' || to_json(t.{key})::text || ',' || substr(ST_AsGeoJSON(r.*, {name}, {dec}), 2)").format(
-        key=sql.Identifier(src.key), name=sql.Literal(GEOMETRY_ALIAS), dec=sql.Literal(crs.decimals))
+        "'{{\"id\":' || to_json(t.{key})::text || ',' || substr(ST_AsGeoJSON(r.*, {name}, {dec}), 2)"
+    ).format(key=sql.Identifier(src.key), name=sql.Literal(GEOMETRY_ALIAS), dec=sql.Literal(crs.decimals))
     return feature, record
 
 
@@ -343,8 +396,11 @@ def _where(request, src: LayerSource) -> tuple[sql.Composed, list]:
     clauses, params = [sql.SQL("TRUE")], []
     box = _bbox(request)
     if box is not None:
-        clauses.append(sql.SQL("ST_Intersects(t.{}, ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, %s), {}))").format(
-            sql.Identifier(src.geom_column), sql.Literal(src.srid)))
+        clauses.append(
+            sql.SQL("ST_Intersects(t.{}, ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, %s), {}))").format(
+                sql.Identifier(src.geom_column), sql.Literal(src.srid)
+            )
+        )
         params += list(box)
     for name in sorted(known & set(request.GET)):
         clauses.append(sql.SQL("t.{}::text = %s").format(sql.Identifier(name)))
@@ -375,9 +431,10 @@ def items(request, collection_id: str):
     filtered = len(params) > 0
     feature, record = _feature_sql(src, crs)
     # the page is cut first, then serialised: PostgreSQL would otherwise compute the skipped rows' JSON too
-    page = sql.SQL("SELECT {feature} FROM (SELECT * FROM {rel} AS t WHERE {where} ORDER BY t.{key}"
-                   " LIMIT %s OFFSET %s) AS t, LATERAL ({record}) AS r ORDER BY t.{key}").format(
-        feature=feature, record=record, rel=_relation(src), where=where, key=sql.Identifier(src.key))
+    page = sql.SQL(
+        "SELECT {feature} FROM (SELECT * FROM {rel} AS t WHERE {where} ORDER BY t.{key}"
+        " LIMIT %s OFFSET %s) AS t, LATERAL ({record}) AS r ORDER BY t.{key}"
+    ).format(feature=feature, record=record, rel=_relation(src), where=where, key=sql.Identifier(src.key))
     rows = _run(page, [*params, limit, offset])
     matched = None
     if offset == 0 or filtered:  # counting 300,000 rows at every page would cost more than the page
@@ -387,18 +444,28 @@ def items(request, collection_id: str):
     keep = {k: v for k, v in request.GET.items() if k not in ("offset", "f")}
     links = [
         {"href": _url(request, path, **keep, offset=offset or None, f="json"), "rel": "self", "type": GEOJSON},
-        {"href": _url(request, path, **keep, offset=offset or None, f="html"), "rel": "alternate",
-         "type": "text/html"},
+        {"href": _url(request, path, **keep, offset=offset or None, f="html"), "rel": "alternate", "type": "text/html"},
         {"href": _url(request, f"/collections/{layer.slug}", f="json"), "rel": "collection", "type": JSON},
     ]
     more = len(rows) == limit and (matched is None or offset + limit < matched)
     if more:
-        links.append({"href": _url(request, path, **keep, offset=offset + limit, f="html" if html else "json"),
-                      "rel": "next", "type": "text/html" if html else GEOJSON})
+        links.append(
+            {
+                "href": _url(request, path, **keep, offset=offset + limit, f="html" if html else "json"),
+                "rel": "next",
+                "type": "text/html" if html else GEOJSON,
+            }
+        )
     if offset > 0:
-        links.append({"href": _url(request, path, **keep, offset=max(0, offset - limit) or None,
-                                    f="html" if html else "json"), "rel": "prev",
-                      "type": "text/html" if html else GEOJSON})
+        links.append(
+            {
+                "href": _url(
+                    request, path, **keep, offset=max(0, offset - limit) or None, f="html" if html else "json"
+                ),
+                "rel": "prev",
+                "type": "text/html" if html else GEOJSON,
+            }
+        )
     headers = {"Content-Crs": f"<{crs.uri}>"}
     if html:
         features = [json.loads(r[0]) for r in rows]
@@ -407,19 +474,32 @@ def items(request, collection_id: str):
             payload["numberMatched"] = matched
         columns = _labels(src, _lang(request))
         table = [(f["id"], [f["properties"].get(name) for name, _label in columns]) for f in features]
-        return _answer(request, user, payload, template="items", headers=headers, html=True,
-                       extra={"title": _title(layer, _lang(request)), "columns": columns, "rows": table,
-                              "collection_id": layer.slug})
+        return _answer(
+            request,
+            user,
+            payload,
+            template="items",
+            headers=headers,
+            html=True,
+            extra={
+                "title": _title(layer, _lang(request)),
+                "columns": columns,
+                "rows": table,
+                "collection_id": layer.slug,
+            },
+        )
     head = {"type": "FeatureCollection", "numberReturned": len(rows), "links": links}
     if matched is not None:
         head["numberMatched"] = matched
-    body = (json.dumps(head, ensure_ascii=False)[:-1] + ',"features":['
-            + ",".join(r[0] for r in rows) + "]}")
+    body = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(r[0] for r in rows) + "]}"
     response = HttpResponse(body, content_type=GEOJSON)
     response["Content-Crs"] = headers["Content-Crs"]
     # the paging links also as HTTP Link headers (RFC 8288): a client can page without parsing the body
-    response["Link"] = ", ".join(f'<{link["href"]}>; rel="{link["rel"]}"; type="{link["type"]}"'
-                                 for link in links if link["rel"] in ("next", "prev"))
+    response["Link"] = ", ".join(
+        f'<{link["href"]}>; rel="{link["rel"]}"; type="{link["type"]}"'
+        for link in links
+        if link["rel"] in ("next", "prev")
+    )
     if not response["Link"]:
         del response["Link"]
     response["Access-Control-Allow-Origin"] = "*"
@@ -444,7 +524,8 @@ def item(request, collection_id: str, feature_id: str):
     crs = _crs(request.GET.get("crs", ""), "crs")
     feature_sql, record = _feature_sql(src, crs)
     query = sql.SQL("SELECT {feature} FROM {rel} AS t, LATERAL ({record}) AS r WHERE t.{key}::text = %s").format(
-        feature=feature_sql, record=record, rel=_relation(src), key=sql.Identifier(src.key))
+        feature=feature_sql, record=record, rel=_relation(src), key=sql.Identifier(src.key)
+    )
     rows = _run(query, [feature_id[:100]])
     if not rows:
         raise ApiError(404, "NotFound", _("Elemento non trovato: %(id)s") % {"id": feature_id[:80]})
@@ -458,10 +539,20 @@ def item(request, collection_id: str, feature_id: str):
     extra = None
     if html:
         labels = _labels(src, _lang(request))
-        extra = {"title": _title(layer, _lang(request)),
-                 "rows": [(label, feature["properties"].get(name)) for name, label in labels]}
-    return _answer(request, user, feature, GEOJSON, template="item", html=html, extra=extra,
-                   headers={"Content-Crs": f"<{crs.uri}>"})
+        extra = {
+            "title": _title(layer, _lang(request)),
+            "rows": [(label, feature["properties"].get(name)) for name, label in labels],
+        }
+    return _answer(
+        request,
+        user,
+        feature,
+        GEOJSON,
+        template="item",
+        html=html,
+        extra=extra,
+        headers={"Content-Crs": f"<{crs.uri}>"},
+    )
 
 
 @api_view
@@ -469,31 +560,59 @@ def openapi(request):
     """A small OpenAPI 3.0 description: the paths, and each collection's filterable properties."""
     user = _user(request)
     params = {
-        "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                              "maximum": _max_limit(), "default": DEFAULT_LIMIT}},
+        "limit": {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": _max_limit(), "default": DEFAULT_LIMIT},
+        },
         "offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-        "bbox": {"name": "bbox", "in": "query", "style": "form", "explode": False,
-                 "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}},
+        "bbox": {
+            "name": "bbox",
+            "in": "query",
+            "style": "form",
+            "explode": False,
+            "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        },
         "bbox-crs": {"name": "bbox-crs", "in": "query", "schema": {"type": "string", "enum": list(CRSS)}},
         "crs": {"name": "crs", "in": "query", "schema": {"type": "string", "enum": list(CRSS)}},
         "f": {"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "html"]}},
     }
     ok = {"200": {"description": "OK"}}
-    paths = {"/": {"get": {"summary": "Landing page", "responses": ok}},
-             "/conformance": {"get": {"summary": "Conformance classes", "responses": ok}},
-             "/collections": {"get": {"summary": "Collections", "responses": ok}}}
+    paths = {
+        "/": {"get": {"summary": "Landing page", "responses": ok}},
+        "/conformance": {"get": {"summary": "Conformance classes", "responses": ok}},
+        "/collections": {"get": {"summary": "Collections", "responses": ok}},
+    }
     for layer in _layers(user):
         sources = service.resolved([layer])
-        filters = [{"name": c.name, "in": "query", "schema": {"type": "string"}} for c in
-                   (sources[0].columns if sources else ())]
+        filters = [
+            {"name": c.name, "in": "query", "schema": {"type": "string"}}
+            for c in (sources[0].columns if sources else ())
+        ]
         base = f"/collections/{layer.slug}"
         paths[base] = {"get": {"summary": layer.title_it, "responses": ok}}
-        paths[f"{base}/items"] = {"get": {"summary": layer.title_it, "responses": ok,
-                                          "parameters": [{"$ref": f"#/components/parameters/{n}"} for n in params]
-                                          + filters}}
-        paths[f"{base}/items/{{featureId}}"] = {"get": {"summary": layer.title_it, "responses": ok, "parameters": [
-            {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}},
-            {"$ref": "#/components/parameters/crs"}]}}
-    doc = {"openapi": "3.0.3", "info": {"title": "Remix OGC API – Features", "version": "1.0.0"},
-           "servers": [{"url": _base(request)}], "paths": paths, "components": {"parameters": params}}
+        paths[f"{base}/items"] = {
+            "get": {
+                "summary": layer.title_it,
+                "responses": ok,
+                "parameters": [{"$ref": f"#/components/parameters/{n}"} for n in params] + filters,
+            }
+        }
+        paths[f"{base}/items/{{featureId}}"] = {
+            "get": {
+                "summary": layer.title_it,
+                "responses": ok,
+                "parameters": [
+                    {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"$ref": "#/components/parameters/crs"},
+                ],
+            }
+        }
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "Remix OGC API – Features", "version": "1.0.0"},
+        "servers": [{"url": _base(request)}],
+        "paths": paths,
+        "components": {"parameters": params},
+    }
     return _answer(request, user, doc, "application/vnd.oai.openapi+json;version=3.0")

@@ -84,8 +84,10 @@ def service_info(directory: Path, lang: str = "it") -> mapfile.ServiceInfo:
         value = svc.get(f"{key}_en") if lang == "en" else None
         return str(value or svc.get(key, default) or "")
 
-    keywords = svc.get("keywords_en" if lang == "en" and svc.get("keywords_en") else "keywords",
-                       ("rigenerazione urbana", "PGT", "PTM", "Città metropolitana di Milano"))
+    keywords = svc.get(
+        "keywords_en" if lang == "en" and svc.get("keywords_en") else "keywords",
+        ("rigenerazione urbana", "PGT", "PTM", "Città metropolitana di Milano"),
+    )
     return mapfile.ServiceInfo(
         title=text("title", "Remix – Città metropolitana di Milano"),
         abstract=text("abstract", "Strati pubblicati dal portale Remix della rigenerazione urbana."),
@@ -187,8 +189,11 @@ def _visible_stamps(user) -> list[tuple]:
     cached = _visible.get(who)
     if cached and now - cached[0] < ttl and cached[1] == mtime:
         return cached[2]
-    stamps = list(Layer.objects.visible_to(user).order_by("theme", "sort_order", "slug")
-                  .values_list("pk", "updated_at", "data_version"))
+    stamps = list(
+        Layer.objects.visible_to(user)
+        .order_by("theme", "sort_order", "slug")
+        .values_list("pk", "updated_at", "data_version")
+    )
     _visible[who] = (now, mtime, stamps)
     if len(_visible) > 1000:
         _visible.clear()
@@ -302,7 +307,7 @@ def _labelled_text(template, text: str) -> str:
             labels = _labels(template, layer.group(1))
         item = _TEXT_ITEM.match(line)
         if item and item.group(2) in labels:
-            line = f"{item.group(1)}{labels[item.group(2)]} = '" + line[item.end():]
+            line = f"{item.group(1)}{labels[item.group(2)]} = '" + line[item.end() :]
         lines.append(line)
     return "".join(lines)
 
@@ -352,8 +357,15 @@ def _clean_capabilities(answer: OwsResponse) -> OwsResponse:
 
 # MapServer's words for a failed query, and libpq's for a connection that no longer works.
 _QUERY_ERRORS = ("Error executing", "Query error", "msPostGIS")
-_CONNECTION_ERRORS = ("server closed the connection", "terminating connection", "no connection to the server",
-                      "connection to server", "could not connect", "SSL SYSCALL", "the database system is")
+_CONNECTION_ERRORS = (
+    "server closed the connection",
+    "terminating connection",
+    "no connection to the server",
+    "connection to server",
+    "could not connect",
+    "SSL SYSCALL",
+    "the database system is",
+)
 _failed: list[str] = []  # set by _run: MapServer's messages when a PostGIS query of the request failed
 _server_started: list = [None]  # pg_postmaster_start_time() last seen by this process
 
@@ -412,8 +424,10 @@ def _numeric_sort(current, prepared) -> bool:
     if not (_PLAIN.match(key or "") and _PLAIN.match(geom or "")):  # MapServer quotes these two itself
         return False
     order = ", ".join(f"{quote_ident(name)} {'DESC' if desc else 'ASC'} NULLS LAST" for name, desc in prepared.sort)
-    layer.data = (f"{geom} FROM (SELECT * FROM {layer.metadata.get('remix_relation')} ORDER BY {order},"  # noqa: S608
-                  f" {quote_ident(key)}) AS sorted USING UNIQUE {key} USING SRID={layer.metadata.get('remix_srid')}")
+    layer.data = (
+        f"{geom} FROM (SELECT * FROM {layer.metadata.get('remix_relation')} ORDER BY {order},"  # noqa: S608
+        f" {quote_ident(key)}) AS sorted USING UNIQUE {key} USING SRID={layer.metadata.get('remix_srid')}"
+    )
     return True
 
 
@@ -438,8 +452,9 @@ def _capabilities_metadata(current, links: dict) -> None:
         layer.metadata.set("ows_metadataurl_type", "ISO19115:2003")
 
 
-def _run(template, query_string: str, online_resource: str, body: bytes, links: dict | None = None,
-         prepared=None) -> OwsResponse:
+def _run(
+    template, query_string: str, online_resource: str, body: bytes, links: dict | None = None, prepared=None
+) -> OwsResponse:
     ms = mapscript()
     request = ms.OWSRequest()
     current = template.clone()
@@ -470,8 +485,13 @@ def _run(template, query_string: str, online_resource: str, body: bytes, links: 
         _failed[:] = [m for m in _error_messages(ms, payload) if any(e in m for e in watched)]
         ms.msResetErrorList()
     if not payload:  # MapServer wrote nothing it could call an answer
-        return OwsResponse(status=400, content_type=EXCEPTION_TYPE, body=guard.exception_report(
-            "NoApplicableCode", "", "The request could not be answered: check SERVICE, VERSION and REQUEST."))
+        return OwsResponse(
+            status=400,
+            content_type=EXCEPTION_TYPE,
+            body=guard.exception_report(
+                "NoApplicableCode", "", "The request could not be answered: check SERVICE, VERSION and REQUEST."
+            ),
+        )
     content_type = headers.get("Content-Type", "text/plain")
     try:
         status = int(str(headers.get("Status", "200")).split()[0] or 200)

@@ -36,5 +36,6 @@ def connect() -> None:
     post_save.connect(layer_changed, sender=Layer, dispatch_uid="ogc-layer-saved")
     post_delete.connect(layer_changed, sender=Layer, dispatch_uid="ogc-layer-deleted")
     m2m_changed.connect(service.registry_changed, sender=Layer.groups.through, dispatch_uid="ogc-layer-groups")
-    m2m_changed.connect(service.registry_changed, sender=get_user_model().groups.through,
-                        dispatch_uid="ogc-user-groups")
+    m2m_changed.connect(
+        service.registry_changed, sender=get_user_model().groups.through, dispatch_uid="ogc-user-groups"
+    )

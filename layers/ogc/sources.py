@@ -142,8 +142,10 @@ def _resolve_raster(layer, common: dict) -> LayerSource:
     if not path.exists():
         raise LayerSourceError(f"raster of layer {layer.slug!r} not found: {path}")
     declared = next((a for a in layer.attributes or [] if isinstance(a, dict) and a.get("name")), {})
-    labels = {"value_label_it": declared.get("label_it") or "Valore",
-              "value_label_en": declared.get("label_en") or declared.get("label_it") or "Value"}
+    labels = {
+        "value_label_it": declared.get("label_it") or "Valore",
+        "value_label_en": declared.get("label_en") or declared.get("label_it") or "Value",
+    }
     return LayerSource(raster_path=str(path), extent=_raster_extent(path), **labels, **common)
 
 
@@ -177,16 +179,22 @@ def _resolve_vector(layer, common: dict, with_extent: bool) -> LayerSource:
         target_srid = srid or common["srid"]
         extent = DEFAULT_EXTENT
         if with_extent:
-            extent = (_stored_extent(cur, common["metadata"], target_srid)
-                      or _vector_extent(cur, schema, table, geom_column))
+            extent = _stored_extent(cur, common["metadata"], target_srid) or _vector_extent(
+                cur, schema, table, geom_column
+            )
     key = next((k for k in KEY_CANDIDATES if k in catalogue), None)
     if key is None:
         raise LayerSourceError(f"layer {layer.slug!r}: {layer.source!r} has no id column")
     columns = _columns(layer.attributes, catalogue, skip={geom_column})
     return LayerSource(
-        schema=schema, table=table, geom_column=geom_column,
+        schema=schema,
+        table=table,
+        geom_column=geom_column,
         geometry_type=(layer.geometry_type or geometry_type or "GEOMETRY").upper(),
-        key=key, columns=columns, extent=extent, **{**common, "srid": target_srid},
+        key=key,
+        columns=columns,
+        extent=extent,
+        **{**common, "srid": target_srid},
     )
 
 
@@ -212,8 +220,14 @@ def _stored_extent(cur, meta: dict, srid: int) -> tuple[float, float, float, flo
             cur.execute(
                 "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Transform(ST_Segmentize("
                 "ST_MakeEnvelope(%s, %s, %s, %s, 4326), %s), %s)::box2d AS b) t",
-                [max(west - pad, -180), max(south - pad, -90), min(east + pad, 180), min(north + pad, 90),
-                 _STORED_SEGMENT, srid],
+                [
+                    max(west - pad, -180),
+                    max(south - pad, -90),
+                    min(east + pad, 180),
+                    min(north + pad, 90),
+                    _STORED_SEGMENT,
+                    srid,
+                ],
             )
             row = cur.fetchone()
     except DatabaseError as err:
@@ -239,8 +253,13 @@ def _columns(declared, catalogue: dict, skip: set) -> tuple[Column, ...]:
     declared = [a for a in declared or [] if isinstance(a, dict) and a.get("name") in catalogue]
     if declared:
         return tuple(
-            Column(a["name"], catalogue[a["name"]], a.get("label_it") or a["name"],
-                   a.get("label_en") or a.get("label_it") or a["name"])
-            for a in declared if a["name"] not in skip
+            Column(
+                a["name"],
+                catalogue[a["name"]],
+                a.get("label_it") or a["name"],
+                a.get("label_en") or a.get("label_it") or a["name"],
+            )
+            for a in declared
+            if a["name"] not in skip
         )
     return tuple(Column(n, t, n, n) for n, t in catalogue.items() if n not in skip)

@@ -30,12 +30,18 @@ def ows(request):
         return refused
     body = request.body if request.method == "POST" else b""
     if len(body) > MAX_POST_BYTES:
-        return _no_store(HttpResponse(_("Richiesta troppo grande."), status=413,
-                                      content_type="text/plain; charset=utf-8"))
+        return _no_store(
+            HttpResponse(_("Richiesta troppo grande."), status=413, content_type="text/plain; charset=utf-8")
+        )
     lang = "en" if request.GET.get("LANGUAGE", request.GET.get("language", "")).lower() in {"en", "eng"} else "it"
     try:
-        answer = service.dispatch(user, request.META.get("QUERY_STRING", ""),
-                                  request.build_absolute_uri(reverse("ows")) + "?", body=body, lang=lang)
+        answer = service.dispatch(
+            user,
+            request.META.get("QUERY_STRING", ""),
+            request.build_absolute_uri(reverse("ows")) + "?",
+            body=body,
+            lang=lang,
+        )
     except OgcError as err:
         message = _("Servizio OGC non disponibile: %(error)s") % {"error": err}
         return _no_store(HttpResponse(message, status=503, content_type="text/plain; charset=utf-8"))
@@ -72,11 +78,15 @@ def qgis(request):
     url = request.build_absolute_uri(reverse("ows"))
     layers = Layer.objects.visible_to(request.user)
     layer = layers.filter(slug=request.GET.get("layer", "")).first()
-    return render(request, "layers/ogc_qgis.html", {
-        "ows_url": url,
-        "layer": layer,
-        "layers": layers,
-        "wms_url": f"{url}?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities",
-        "wfs_url": f"{url}?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetCapabilities",
-        "ogcapi_url": request.build_absolute_uri(reverse("ogcapi:landing")),
-    })
+    return render(
+        request,
+        "layers/ogc_qgis.html",
+        {
+            "ows_url": url,
+            "layer": layer,
+            "layers": layers,
+            "wms_url": f"{url}?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities",
+            "wfs_url": f"{url}?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetCapabilities",
+            "ogcapi_url": request.build_absolute_uri(reverse("ogcapi:landing")),
+        },
+    )

@@ -20,9 +20,12 @@ _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Serv
 
 
 def _anonymous(environ) -> bool:
-    return (environ.get("PATH_INFO") == "/ows" and environ.get("REQUEST_METHOD") in ("GET", "HEAD")
-            and not environ.get("HTTP_AUTHORIZATION")
-            and settings.SESSION_COOKIE_NAME not in environ.get("HTTP_COOKIE", ""))
+    return (
+        environ.get("PATH_INFO") == "/ows"
+        and environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+        and not environ.get("HTTP_AUTHORIZATION")
+        and settings.SESSION_COOKIE_NAME not in environ.get("HTTP_COOKIE", "")
+    )
 
 
 def _answer(environ) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -30,23 +33,36 @@ def _answer(environ) -> tuple[str, list[tuple[str, str]], bytes]:
     try:
         online = request.build_absolute_uri("/ows") + "?"
     except DisallowedHost:
-        return "400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")], \
-            b"Bad Request (400)"
+        return (
+            "400 Bad Request",
+            [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")],
+            b"Bad Request (400)",
+        )
     query = environ.get("QUERY_STRING", "")
     lang = "en" if request.GET.get("LANGUAGE", request.GET.get("language", "")).lower() in {"en", "eng"} else "it"
     try:
         answer = service.dispatch(None, query, online, lang=lang)
     except OgcError as err:
-        return "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"),
-                                           ("Cache-Control", "no-store")], str(err).encode()
+        return (
+            "503 Service Unavailable",
+            [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")],
+            str(err).encode(),
+        )
     except (db.OperationalError, db.InterfaceError):
         # The database is down or restarting: say when to come back, and drop the broken connection.
         db.connection.close_if_unusable_or_obsolete()
-        return "503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "30"),
-                                           ("Cache-Control", "no-store")], b"Database unavailable: retry in 30 s."
-    headers = [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body))),
-               ("Access-Control-Allow-Origin", "*"), ("Cache-Control", service.cache_control(answer, None)),
-               ("X-Content-Type-Options", "nosniff")]
+        return (
+            "503 Service Unavailable",
+            [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "30"), ("Cache-Control", "no-store")],
+            b"Database unavailable: retry in 30 s.",
+        )
+    headers = [
+        ("Content-Type", answer.content_type),
+        ("Content-Length", str(len(answer.body))),
+        ("Access-Control-Allow-Origin", "*"),
+        ("Cache-Control", service.cache_control(answer, None)),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
     return f"{answer.status} {_REASONS.get(answer.status, 'Error')}", headers, answer.body
 
 

@@ -74,7 +74,5 @@ class PgtFeature(models.Model):
     class Meta:
         verbose_name = _("elemento di PGT")
         verbose_name_plural = _("elementi di PGT")
-        constraints = [
-            models.UniqueConstraint(fields=["atto", "layer", "feature_key"], name="pgt_feature_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["atto", "layer", "feature_key"], name="pgt_feature_key")]
         indexes = [models.Index(fields=["layer", "istat_code"])]

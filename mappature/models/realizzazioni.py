@@ -48,8 +48,12 @@ class Realizzazione(models.Model):
     geom = models.MultiPointField(_("localizzazione"), srid=STORAGE_SRID, null=True, blank=True)
     synthetic = models.BooleanField(_("dato sintetico"), default=False)
     source_id = models.SlugField(
-        _("sorgente ETL"), max_length=80, default="realizzazioni", editable=False,
-        help_text=_("La sorgente che ha caricato la riga (ogni sorgente cancella solo le proprie)."))
+        _("sorgente ETL"),
+        max_length=80,
+        default="realizzazioni",
+        editable=False,
+        help_text=_("La sorgente che ha caricato la riga (ogni sorgente cancella solo le proprie)."),
+    )
 
     class Meta:
         verbose_name = _("realizzazione")

@@ -14,8 +14,12 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 # Short thresholds: a worker silent for 3 s is dead; recovery looks every 2 s. Values set in the
 # environment win, so the same tests measure the production defaults too (docs/architecture.md).
-FAST = {"REMIX_JOBS_HEARTBEAT_S": "0.5", "REMIX_JOBS_STALLED_AFTER_S": "3", "REMIX_JOBS_RECOVER_EVERY_S": "2",
-        "REMIX_JOBS_POLL_S": "0.5"}
+FAST = {
+    "REMIX_JOBS_HEARTBEAT_S": "0.5",
+    "REMIX_JOBS_STALLED_AFTER_S": "3",
+    "REMIX_JOBS_RECOVER_EVERY_S": "2",
+    "REMIX_JOBS_POLL_S": "0.5",
+}
 
 
 def wait_for(predicate, timeout: float, what: str, every: float = 0.2):
@@ -30,8 +34,10 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.2):
 
 def forget_jobs():
     with connection.cursor() as cur:
-        cur.execute("DELETE FROM procrastinate_jobs; DELETE FROM procrastinate_workers;"
-                    " DELETE FROM procrastinate_periodic_defers")
+        cur.execute(
+            "DELETE FROM procrastinate_jobs; DELETE FROM procrastinate_workers;"
+            " DELETE FROM procrastinate_periodic_defers"
+        )
 
 
 class Supervisor:
@@ -39,11 +45,23 @@ class Supervisor:
         from layers.exports.jobs import _database_url
 
         self.run_dir, self.log_dir = tmp / "run", tmp / "log"
-        self.env = {**FAST, **os.environ, "DATABASE_URL": _database_url(), "REMIX_RUN_DIR": str(self.run_dir),
-                    "REMIX_LOG_DIR": str(self.log_dir), **env}
-        self.proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "worker.sh")], cwd=ROOT, env=self.env,
-                                     start_new_session=True, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.env = {
+            **FAST,
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "REMIX_RUN_DIR": str(self.run_dir),
+            "REMIX_LOG_DIR": str(self.log_dir),
+            **env,
+        }
+        self.proc = subprocess.Popen(
+            ["bash", str(ROOT / "scripts" / "worker.sh")],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def worker_pid(self) -> int:
         def alive():

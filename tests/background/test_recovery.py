@@ -22,8 +22,9 @@ from .conftest import forget_jobs
 
 
 def _job(attempts: int) -> Job:
-    return Job(id=1, queue="loads", lock=None, queueing_lock=None, task_name="run_load", task_kwargs={},
-               attempts=attempts)
+    return Job(
+        id=1, queue="loads", lock=None, queueing_lock=None, task_name="run_load", task_kwargs={}, attempts=attempts
+    )
 
 
 def test_a_database_failure_is_retried_and_an_input_error_is_not():
@@ -62,15 +63,20 @@ def test_a_job_whose_worker_died_twice_is_failed_with_a_reason_and_cleaned_up(co
     try:
         job = etl_jobs.enqueue("stazioni", requested_by="test")
         EtlJob.objects.filter(pk=job.pk).update(status="running")
-        dead_run = DatasetVersion.objects.create(source_id="stazioni", location="x", reader="file",
-                                                 run_by=f"job {job.pk} (test)")
+        dead_run = DatasetVersion.objects.create(
+            source_id="stazioni", location="x", reader="file", run_by=f"job {job.pk} (test)"
+        )
         with connection.cursor() as cur:
             # A worker whose last heartbeat is an hour old runs the job, already resumed once.
-            cur.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour')"
-                        " RETURNING id")
+            cur.execute(
+                "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') RETURNING id"
+            )
             worker = cur.fetchone()[0]
-            cur.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s, attempts = %s"
-                        " WHERE task_name = 'run_load'", [worker, runtime.conf("crash_retries")])
+            cur.execute(
+                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s, attempts = %s"
+                " WHERE task_name = 'run_load'",
+                [worker, runtime.conf("crash_retries")],
+            )
             cur.execute("CREATE UNLOGGED TABLE etl_stage_2147483600 (x int)")  # a stage no session owns
         done = async_to_sync(runtime.recover)(app.job_manager)
         assert len(done["failed"]) == 1 and done["resumed"] == []

@@ -33,23 +33,28 @@ pytestmark = [pytest.mark.real_jobs, pytest.mark.django_db(transaction=True)]
 def _blocker(table: str):
     """A second connection holding a lock that lets readers (and key checks) through but makes writers wait."""
     db = connection.settings_dict
-    conn = psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=db["USER"],
-                           password=db["PASSWORD"] or None)
+    conn = psycopg.connect(
+        host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None
+    )
     conn.execute(f"LOCK TABLE {table} IN SHARE MODE")  # noqa: S608 - a constant of this test
     return conn
 
 
 def _waiting_on(table: str) -> bool:
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE %s",
-                    [f"%{table}%"])
+        cur.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE %s", [f"%{table}%"]
+        )
         return cur.fetchone()[0] > 0
 
 
 def _relations(pattern: str) -> list[str]:
     with connection.cursor() as cur:
-        cur.execute("SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                    " WHERE c.relkind = 'r' AND c.relname ~ %s", [pattern])
+        cur.execute(
+            "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind = 'r' AND c.relname ~ %s",
+            [pattern],
+        )
         return [r[0] for r in cur.fetchall()]
 
 

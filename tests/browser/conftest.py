@@ -11,8 +11,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("REMIX_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -40,7 +45,11 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="it-IT")
     page = context.new_page()
     # The map must work with no internet: block everything that is not the test server.
-    page.route("**/*", lambda route: route.continue_()
-               if route.request.url.startswith(("http://localhost", "http://127.0.0.1")) else route.abort())
+    page.route(
+        "**/*",
+        lambda route: route.continue_()
+        if route.request.url.startswith(("http://localhost", "http://127.0.0.1"))
+        else route.abort(),
+    )
     yield page
     context.close()

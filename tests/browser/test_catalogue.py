@@ -32,8 +32,9 @@ def test_search_open_a_layer_and_see_its_features_and_legend(page, live_server, 
     expect(legend).to_have_count(8)
     expect(page.locator("#layer-legend")).to_contain_text("Sud Ovest")
     # The preview draws each zona with the colour its legend entry shows.
-    fills = page.eval_on_selector_all("#preview-map path.preview-feature",
-                                      "els => els.map(e => e.getAttribute('fill'))")
+    fills = page.eval_on_selector_all(
+        "#preview-map path.preview-feature", "els => els.map(e => e.getAttribute('fill'))"
+    )
     assert "#666666" in fills and "#1b9e77" in fills
     expect(page.locator('#layer-metadata [data-field="features"]')).to_have_text("8")
 
@@ -41,9 +42,14 @@ def test_search_open_a_layer_and_see_its_features_and_legend(page, live_server, 
 def test_filter_by_comune_then_a_synthetic_layer_says_so(page, live_server, registry):
     """Choosing a comune keeps the layers with data there; a synthetic layer is labelled in its legend."""
     binasco = Comune.objects.get(name="Binasco")
-    ThematicFeature.objects.create(layer="remix_incubatore", feature_key="b1", name="Ex cascina (prova)",
-                                   istat_code=binasco.istat_code, synthetic=True,
-                                   geom=binasco.geom.point_on_surface.buffer(80))
+    ThematicFeature.objects.create(
+        layer="remix_incubatore",
+        feature_key="b1",
+        name="Ex cascina (prova)",
+        istat_code=binasco.istat_code,
+        synthetic=True,
+        geom=binasco.geom.point_on_surface.buffer(80),
+    )
     page.goto(f"{live_server.url}/catalogo/")
     page.select_option("#catalogue-comune", label="Binasco")
     page.locator(".catalogue-search button[type=submit]").click()

@@ -48,8 +48,9 @@ def pgt_view_names(istat):
 
 
 @pytest.mark.real_jobs
-def test_technician_uploads_staff_reviews_and_publishes(page, live_server, comuni, live_settings, supervised_worker,
-                                                        tmp_path):
+def test_technician_uploads_staff_reviews_and_publishes(
+    page, live_server, comuni, live_settings, supervised_worker, tmp_path
+):
     """A technician sees the validation progress and the report with its map; CMM staff publish it,
     and the layer's map in the catalogue shows the published features. The validation is run by the
     background worker, as with `make run`."""
@@ -112,8 +113,15 @@ def test_technician_uploads_staff_reviews_and_publishes(page, live_server, comun
 
 def wfs_features(live_server, layer):
     """What QGIS gets from the live server: a WFS 2.0 GetFeature of the registry layer, as GeoJSON."""
-    query = urlencode({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
-                       "TYPENAMES": f"pgt_{layer}", "OUTPUTFORMAT": "geojson"})
+    query = urlencode(
+        {
+            "SERVICE": "WFS",
+            "VERSION": "2.0.0",
+            "REQUEST": "GetFeature",
+            "TYPENAMES": f"pgt_{layer}",
+            "OUTPUTFORMAT": "geojson",
+        }
+    )
     with urlopen(f"{live_server.url}/ows?{query}", timeout=60) as answer:  # noqa: S310 - our own live server
         assert answer.status == 200
         data = json.load(answer)
@@ -129,7 +137,8 @@ def view_keys(layer):
 def same_features(served, expected):
     """The same features (comune and area; the GML/JSON writer rounds the area) in the same number."""
     return len(served) == len(expected) and all(
-        a[0] == b[0] and abs(a[1] - b[1]) < 1 for a, b in zip(served, expected, strict=True))
+        a[0] == b[0] and abs(a[1] - b[1]) < 1 for a, b in zip(served, expected, strict=True)
+    )
 
 
 @pytest.fixture
@@ -206,8 +215,9 @@ def test_review_of_a_variante_draws_both_versions_as_tiles(page, live_server, co
     expect(page.locator('#review-legend li[data-change="removed"]')).to_be_visible()
 
 
-def test_review_legend_sits_beside_the_maps_and_the_audit_log_names_people_and_acts(page, live_server, comuni,
-                                                                                    live_settings):
+def test_review_legend_sits_beside_the_maps_and_the_audit_log_names_people_and_acts(
+    page, live_server, comuni, live_settings
+):
     """The review maps keep their whole area (the legend never covers them, on a laptop or a narrow window) and
     the activity log says who did what with names, not usernames or codes."""
     from background.testing import run_jobs

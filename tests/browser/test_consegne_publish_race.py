@@ -17,8 +17,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def no_worker(settings, tmp_path):
-    settings.REMIX = {**settings.REMIX, "CONSEGNE_DIR": tmp_path / "consegne", "WORK_DIR": tmp_path / "work",
-                      "CONSEGNE_INLINE_WORKER": False}
+    settings.REMIX = {
+        **settings.REMIX,
+        "CONSEGNE_DIR": tmp_path / "consegne",
+        "WORK_DIR": tmp_path / "work",
+        "CONSEGNE_INLINE_WORKER": False,
+    }
 
 
 def test_the_second_reviewer_is_told_to_review_again(browser, live_server, comuni, no_worker, request):
@@ -44,7 +48,8 @@ def test_the_second_reviewer_is_told_to_review_again(browser, live_server, comun
     expect(one.locator(".messages")).to_have_count(0)
     two.click("#publish")
     expect(two.locator(".messages li.error")).to_contain_text(
-        "La versione in vigore del PGT di Besate è cambiata dopo che hai aperto la revisione")
+        "La versione in vigore del PGT di Besate è cambiata dopo che hai aperto la revisione"
+    )
     expect(two.locator("#publish")).to_be_visible()  # still in review, against the new version in force
     vigenti = PgtAtto.objects.filter(comune=besate, state=PgtAtto.State.VIGENTE)
     assert [a.pk for a in vigenti] == [Consegna.objects.get(pk=drafts[0].pk).atto_id]

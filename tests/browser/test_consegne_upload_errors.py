@@ -14,8 +14,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def small_limit(settings, tmp_path):
     """Uploads over 1 MB are refused; nothing is validated (no worker thread)."""
-    settings.REMIX = {**settings.REMIX, "CONSEGNE_DIR": tmp_path / "consegne", "WORK_DIR": tmp_path / "work",
-                      "CONSEGNE_INLINE_WORKER": False, "CONSEGNE_MAX_UPLOAD_MB": 1}
+    settings.REMIX = {
+        **settings.REMIX,
+        "CONSEGNE_DIR": tmp_path / "consegne",
+        "WORK_DIR": tmp_path / "work",
+        "CONSEGNE_INLINE_WORKER": False,
+        "CONSEGNE_MAX_UPLOAD_MB": 1,
+    }
 
 
 def _fill(page, path):
@@ -26,8 +31,9 @@ def _fill(page, path):
     page.click("#upload-form button[type=submit]")
 
 
-def test_a_file_over_the_limit_is_refused_and_the_form_stays_filled_in(page, live_server, comuni, small_limit,
-                                                                        tmp_path):
+def test_a_file_over_the_limit_is_refused_and_the_form_stays_filled_in(
+    page, live_server, comuni, small_limit, tmp_path
+):
     make_user("tecnico.besate", Membership.Role.TECNICO, BESATE)
     big = tmp_path / "consegna.zip"
     big.write_bytes(b"\0" * (2 * 1024 * 1024))
@@ -35,7 +41,8 @@ def test_a_file_over_the_limit_is_refused_and_the_form_stays_filled_in(page, liv
     page.goto(f"{live_server.url}/consegne/nuova/")
     _fill(page, big)
     expect(page.locator('.field-error[data-field="file"]')).to_have_text(
-        "Il file supera la dimensione massima consentita (1 MB).")
+        "Il file supera la dimensione massima consentita (1 MB)."
+    )
     expect(page.locator("#id_deliberation")).to_have_value("DCC 47/2025")
     expect(page.locator("#id_adoption_date")).to_have_value("2025-02-03")
     expect(page.locator("#id_kind")).to_have_value("variante")

@@ -20,8 +20,12 @@ def watched(browser):
     """A page that obeys the policy (unlike the shared fixture) and reports every violation."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="it-IT", bypass_csp=False)
     page = context.new_page()
-    page.route("**/*", lambda route: route.continue_()
-               if route.request.url.startswith(("http://localhost", "http://127.0.0.1")) else route.abort())
+    page.route(
+        "**/*",
+        lambda route: route.continue_()
+        if route.request.url.startswith(("http://localhost", "http://127.0.0.1"))
+        else route.abort(),
+    )
     page.add_init_script(COLLECT)
     console = []
     page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)

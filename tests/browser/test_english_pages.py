@@ -11,14 +11,46 @@ from tests.consegne.conftest import PASSWORD, make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Italian interface labels that must never show on an English page (whole words, case-sensitive).
-ITALIAN = ["Sintesi", "Selezione", "Strati", "Finanziamento", "Per abitante", "Cerca", "Stato", "Scarica",
-           "Realizzazioni", "Tabella", "Accedi", "Consegna", "Versione", "Legenda", "Servizi", "Esporta",
-           "Comuni", "Popolazione", "Filtri", "Nessun", "Superficie", "senza importo", "più fonti"]
+ITALIAN = [
+    "Sintesi",
+    "Selezione",
+    "Strati",
+    "Finanziamento",
+    "Per abitante",
+    "Cerca",
+    "Stato",
+    "Scarica",
+    "Realizzazioni",
+    "Tabella",
+    "Accedi",
+    "Consegna",
+    "Versione",
+    "Legenda",
+    "Servizi",
+    "Esporta",
+    "Comuni",
+    "Popolazione",
+    "Filtri",
+    "Nessun",
+    "Superficie",
+    "senza importo",
+    "più fonti",
+]
 
 PAGES = {
     "/en/": ["Find a comune", "Homogeneous zones"],
-    "/en/mappa/": ["Selection", "Layers", "Summary", "Total funding", "Per inhabitant", "Funding by source",
-                   "Intervention filters", "Without an amount", "Export GeoPackage", "Interventions"],
+    "/en/mappa/": [
+        "Selection",
+        "Layers",
+        "Summary",
+        "Total funding",
+        "Per inhabitant",
+        "Funding by source",
+        "Intervention filters",
+        "Without an amount",
+        "Export GeoPackage",
+        "Interventions",
+    ],
     "/en/catalogo/": ["Layer catalogue", "Search", "Theme"],
     "/en/catalogo/realizzazioni/": ["Legend", "Attributes", "Data versions", "Licence"],
     "/en/servizi/ogc/": ["WMS and WFS services", "Service address"],

@@ -40,18 +40,24 @@ def test_picking_an_area_lists_the_fitting_interventions_and_a_zona_ranks_areas(
 
     context.refresh(force=True)
     with connection.cursor() as cur:
-        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p"
-                    " FROM mappature_pgtfeature WHERE id = %s) x", [world["far"].pk])
+        cur.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p"
+            " FROM mappature_pgtfeature WHERE id = %s) x",
+            [world["far"].pk],
+        )
         lon, lat = cur.fetchone()
-        cur.execute("SELECT z.code FROM mappature_zonaomogenea z JOIN mappature_comune c ON c.zona_id = z.id"
-                    " WHERE c.istat_code = '015002'")
+        cur.execute(
+            "SELECT z.code FROM mappature_zonaomogenea z JOIN mappature_comune c ON c.zona_id = z.id"
+            " WHERE c.istat_code = '015002'"
+        )
         zona = cur.fetchone()[0]
     open_map(page, live_server)
     page.evaluate(f"window.RemixMap.setView([{lat}, {lon}], 15, {{animate: false}}) && null")
     page.click("#incontri-pick")
     expect(page.locator("#incontri-results")).to_contain_text("Fai clic")
-    point = page.evaluate(f"(() => {{ const p = window.RemixMap.latLngToContainerPoint([{lat}, {lon}]);"
-                          " return [p.x, p.y]; })()")
+    point = page.evaluate(
+        f"(() => {{ const p = window.RemixMap.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
     page.locator("#map").click(position={"x": point[0], "y": point[1]})
     expect(page.locator("#incontri-results h3")).to_contain_text("AR lontano")
     expect(page.locator("#incontri-results ol.matches > li").first).to_contain_text("Case popolari")
@@ -99,8 +105,9 @@ def test_a_technician_sees_the_matches_of_their_idea_on_the_map(page, live_serve
     context.refresh(force=True)
     make_user("t.abbiategrasso", Membership.Role.TECNICO, "015002")
     c = world["centre"]
-    idea = ProjectIdea.objects.create(comune=world["comune"], title="Casa di quartiere", domains=["sociale"],
-                                      geom=Point(c.x + 2900, c.y, srid=32632))
+    idea = ProjectIdea.objects.create(
+        comune=world["comune"], title="Casa di quartiere", domains=["sociale"], geom=Point(c.x + 2900, c.y, srid=32632)
+    )
     other = Comune.objects.exclude(pk=world["comune"].pk).first()
     ProjectIdea.objects.create(comune=other, title="Idea di altri", domains=["sociale"])
     page.goto(f"{live_server.url}/consegne/accesso/")
@@ -132,22 +139,43 @@ def test_identify_popup_of_an_opportunity_area_shows_its_zonal_statistics(page, 
     make_layers()
     x0, y0, x1, y1 = world["far"].geom.extent
     path = tmp_path / "costante.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32", crs="EPSG:32632",
-                       transform=from_origin(x0 - 400, y1 + 400, 100, 100), nodata=-9999) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=10,
+        height=10,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32632",
+        transform=from_origin(x0 - 400, y1 + 400, 100, 100),
+        nodata=-9999,
+    ) as dst:
         dst.write(np.full((10, 10), 2.5, dtype="float32"), 1)
-    Layer.objects.create(slug="costante_raster", title_it="Raster costante", theme="sttm1", kind=Layer.Kind.RASTER,
-                         source=str(path), geometry_type="Raster", data_version=1,
-                         style={"kind": "graduated", "classes": [{"min": 0, "max": 2}, {"min": 2, "max": 4}]})
+    Layer.objects.create(
+        slug="costante_raster",
+        title_it="Raster costante",
+        theme="sttm1",
+        kind=Layer.Kind.RASTER,
+        source=str(path),
+        geometry_type="Raster",
+        data_version=1,
+        style={"kind": "graduated", "classes": [{"min": 0, "max": 2}, {"min": 2, "max": 4}]},
+    )
     assert zonal.refresh(rasters=["costante_raster"], sets=["ambiti_rigenerazione"])
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p"
-                    " FROM mappature_pgtfeature WHERE id = %s) x", [world["far"].pk])
+        cur.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p"
+            " FROM mappature_pgtfeature WHERE id = %s) x",
+            [world["far"].pk],
+        )
         lon, lat = cur.fetchone()
     open_map(page, live_server, f"?layers=pgt_ambiti_rigenerazione&map=16/{lat}/{lon}")
-    point = page.evaluate(f"(() => {{ const p = window.RemixMap.latLngToContainerPoint([{lat}, {lon}]);"
-                          " return [p.x, p.y]; })()")
+    point = page.evaluate(
+        f"(() => {{ const p = window.RemixMap.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
     page.locator("#map").click(position={"x": point[0], "y": point[1]})
     stats = page.locator(f'.leaflet-popup .zonal-stats[data-id="{world["far"].pk}"]')
     expect(stats).to_contain_text("Statistiche zonali")

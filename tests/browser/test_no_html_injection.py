@@ -48,8 +48,9 @@ def test_an_attribute_name_with_markup_is_text_in_the_preview_popup(page, live_s
     with connection.cursor() as cur:
         cur.execute(f'CREATE VIEW test_html_names AS SELECT id, name AS "{name}", geom FROM mappature_zonaomogenea')
     try:
-        Layer.objects.filter(slug="zone_omogenee").update(source="test_html_names", style={},
-                                                          attributes=[{"name": name, "label_it": "Nome"}])
+        Layer.objects.filter(slug="zone_omogenee").update(
+            source="test_html_names", style={}, attributes=[{"name": name, "label_it": "Nome"}]
+        )
         page.goto(f"{live_server.url}/catalogo/zone_omogenee/")
         page.wait_for_selector("#preview-map[data-loaded]", state="attached", timeout=20000)
         features = page.locator("#preview-map path.preview-feature, #preview-map path")

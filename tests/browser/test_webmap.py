@@ -25,23 +25,27 @@ def test_selecting_a_zona_filters_every_layer_and_the_summary_matches_the_databa
     page.select_option("#zona-select", "nord-ovest")
     page.wait_for_function("document.querySelector('#summary').dataset.filter === 'zona=nord-ovest'")
     wait_counts(page)
-    zona_comuni = ("SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
-                   "WHERE z.code = 'nord-ovest'")
+    zona_comuni = (
+        "SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
+        "WHERE z.code = 'nord-ovest'"
+    )
     expected = {
         "pgt_ambiti_trasformazione": f"SELECT count(*) FROM pgt_ambiti_trasformazione "
-                                     f"WHERE istat_code IN ({zona_comuni})",
+        f"WHERE istat_code IN ({zona_comuni})",
         "pgt_aree_dismesse": f"SELECT count(*) FROM pgt_aree_dismesse WHERE istat_code IN ({zona_comuni})",
         "stazioni": f"SELECT count(*) FROM mappature_stazione WHERE istat_code IN ({zona_comuni})",
         "ptm_lum": f"SELECT count(*) FROM thematic_ptm_lum WHERE istat_code IN ({zona_comuni})",
         "realizzazioni": f"SELECT count(*) FROM mappature_realizzazione "
-                         f"WHERE comuni_istat && ARRAY({zona_comuni})::varchar[]",
+        f"WHERE comuni_istat && ARRAY({zona_comuni})::varchar[]",
     }
     for slug, sql in expected.items():
         item = page.locator(f'#layer-tree li[data-layer="{slug}"]')
         assert int(item.get_attribute("data-count")) == one_row(sql)[0], slug
         assert "zona=nord-ovest" in item.get_attribute("data-filter")
-    n, total = one_row(f"SELECT count(*), sum(amount_eur) FROM mappature_realizzazione "
-                    f"WHERE comuni_istat && ARRAY({zona_comuni})::varchar[]")
+    n, total = one_row(
+        f"SELECT count(*), sum(amount_eur) FROM mappature_realizzazione "
+        f"WHERE comuni_istat && ARRAY({zona_comuni})::varchar[]"
+    )
     pop = one_row(f"SELECT sum(population) FROM mappature_comune WHERE istat_code IN ({zona_comuni})")[0]
     summary = page.locator("#summary")
     assert int(summary.locator('[data-field="n_interventions"]').get_attribute("data-value")) == n
@@ -62,17 +66,24 @@ def test_one_request_per_geojson_layer_gives_both_features_and_count(page, live_
     asked.clear()
     page.select_option("#zona-select", "nord-ovest")
     page.wait_for_function("document.querySelector('#summary').dataset.filter === 'zona=nord-ovest'")
-    page.wait_for_function("[...document.querySelectorAll('#layer-tree input:checked')].every("
-                           "cb => (cb.closest('li').dataset.filter || '').includes('zona=nord-ovest'))", timeout=20000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('#layer-tree input:checked')].every("
+        "cb => (cb.closest('li').dataset.filter || '').includes('zona=nord-ovest'))",
+        timeout=20000,
+    )
     wait_counts(page)
     drawn = [u for u in asked if "limit=20&" not in u]  # the attribute table pages on its own
     for slug in ("stazioni", "realizzazioni"):
         assert [u for u in drawn if u.startswith(slug + "/")] == [
-            f"{slug}/features?limit=1000&zona=nord-ovest&offset=0&lang=it"], asked
+            f"{slug}/features?limit=1000&zona=nord-ovest&offset=0&lang=it"
+        ], asked
     assert [u for u in drawn if u.startswith("pgt_ambiti_trasformazione/")] == [
-        "pgt_ambiti_trasformazione/features?zona=nord-ovest&limit=1&geometry=0&lang=it"], asked
-    zona_comuni = ("SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
-                   "WHERE z.code = 'nord-ovest'")
+        "pgt_ambiti_trasformazione/features?zona=nord-ovest&limit=1&geometry=0&lang=it"
+    ], asked
+    zona_comuni = (
+        "SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
+        "WHERE z.code = 'nord-ovest'"
+    )
     item = page.locator('#layer-tree li[data-layer="stazioni"]')
     n = one_row(f"SELECT count(*) FROM mappature_stazione WHERE istat_code IN ({zona_comuni})")[0]
     assert item.get_attribute("data-count") == str(n)
@@ -80,8 +91,10 @@ def test_one_request_per_geojson_layer_gives_both_features_and_count(page, live_
 
 
 def test_identify_popup_shows_the_feature_and_selects_its_comune(page, live_server, map_data):
-    lat, lon = one_row("SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
-                    "FROM pgt_ambiti_trasformazione WHERE istat_code = '015182') s")
+    lat, lon = one_row(
+        "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
+        "FROM pgt_ambiti_trasformazione WHERE istat_code = '015182') s"
+    )
     open_map(page, live_server, f"?layers=pgt_ambiti_trasformazione&map=15/{lat}/{lon}")
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -112,8 +125,12 @@ def test_permalink_round_trip(page, live_server, map_data, browser):
     assert re.search(r"zona=sud-ovest", url) and "programme=PINQuA" in url and "compare=comune%3A015146" in url
     view = url.split("map=")[1].split("&")[0]
     other = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    other.route("**/*", lambda route: route.continue_()
-                if route.request.url.startswith(("http://localhost", "http://127.0.0.1")) else route.abort())
+    other.route(
+        "**/*",
+        lambda route: route.continue_()
+        if route.request.url.startswith(("http://localhost", "http://127.0.0.1"))
+        else route.abort(),
+    )
     other.goto(url)
     other.wait_for_function("document.querySelector('#map').dataset.loaded === '1'", timeout=20000)
     assert other.locator("#zona-select").input_value() == "sud-ovest"
@@ -143,8 +160,10 @@ def test_attribute_table_pages_and_limits_to_the_map_extent(page, live_server, m
     expect(info).to_contain_text("di 1")
     page.click("#clear-selection")
     expect(info).to_contain_text("di 133")
-    lat, lon = one_row("SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
-                    "FROM pgt_ambiti_trasformazione WHERE istat_code = '015146') s")
+    lat, lon = one_row(
+        "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
+        "FROM pgt_ambiti_trasformazione WHERE istat_code = '015146') s"
+    )
     page.goto(f"{live_server.url}/mappa/?layers=pgt_ambiti_trasformazione&map=14/{lat}/{lon}")
     page.wait_for_function("document.querySelector('#map').dataset.loaded === '1'", timeout=20000)
     page.check("#table-extent")
@@ -196,8 +215,12 @@ def test_english_map(page, live_server, map_data):
 def test_tablet_layout_keeps_the_map_usable(browser, live_server, map_data):
     context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="it-IT", has_touch=True)
     page = context.new_page()
-    page.route("**/*", lambda route: route.continue_()
-               if route.request.url.startswith(("http://localhost", "http://127.0.0.1")) else route.abort())
+    page.route(
+        "**/*",
+        lambda route: route.continue_()
+        if route.request.url.startswith(("http://localhost", "http://127.0.0.1"))
+        else route.abort(),
+    )
     open_map(page, live_server)
     panel, map_box = page.locator(".panel").bounding_box(), page.locator("#map").bounding_box()
     assert panel["y"] < map_box["y"] and map_box["width"] >= 700 and map_box["height"] >= 250

@@ -27,13 +27,14 @@ def _wait_filtered(page, fragment):
         "!document.querySelector('#summary').dataset.loading && "
         "document.querySelector('#layer-tree li[data-layer=\"realizzazioni\"]').dataset.count !== '' && "
         "(document.querySelector('#layer-tree li[data-layer=\"realizzazioni\"]').dataset.filter || '').includes(f)",
-        arg=fragment, timeout=20000)
+        arg=fragment,
+        timeout=20000,
+    )
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
 @pytest.mark.parametrize(("param", "key"), [("funding_source", "sources"), ("domain", "domain_list")])
-def test_filter_by_source_or_domain_map_table_summary_and_csv_agree(page, live_server, realizzazioni,
-                                                                    lang, param, key):
+def test_filter_by_source_or_domain_map_table_summary_and_csv_agree(page, live_server, realizzazioni, lang, param, key):
     value = _most_common(realizzazioni, key)
     codes = sorted(r["id"] for r in realizzazioni if value in r[key])
     prefix = "/en" if lang == "en" else ""
@@ -96,8 +97,10 @@ def test_the_amount_filter_accepts_italian_thousands(page, live_server, realizza
 def test_a_failing_request_is_shown_and_the_table_is_not_left_stale(page, live_server, realizzazioni):
     open_map(page, live_server, "?layers=realizzazioni")
     expect(page.locator("#attr-table tbody tr").first).to_be_visible()
-    page.route("**/api/layers/realizzazioni/features?**", lambda route: route.fulfill(
-        status=500, content_type="application/json", body='{"error": "guasto di prova"}'))
+    page.route(
+        "**/api/layers/realizzazioni/features?**",
+        lambda route: route.fulfill(status=500, content_type="application/json", body='{"error": "guasto di prova"}'),
+    )
     page.select_option("#zona-select", "nord-milano")
     expect(page.locator("#map-error")).to_contain_text("guasto di prova")
     expect(page.locator("#attr-table tbody tr")).to_have_count(0)
@@ -109,8 +112,11 @@ def test_points_are_clustered_with_counts_and_multi_comune_is_one_feature(page, 
     page.wait_for_function("document.querySelectorAll('.marker-cluster').length > 0", timeout=20000)
     counts = page.locator(".marker-cluster").evaluate_all("els => els.map(e => Number(e.innerText))")
     assert all(n >= 2 for n in counts) and sum(counts) <= len(realizzazioni)
-    per_code = page.evaluate("""code => window.RemixDrawn.realizzazioni.getLayers()
-        .filter(m => m.feature.properties.code === code).length""", multi["id"])
+    per_code = page.evaluate(
+        """code => window.RemixDrawn.realizzazioni.getLayers()
+        .filter(m => m.feature.properties.code === code).length""",
+        multi["id"],
+    )
     assert per_code == 1  # one marker for the intervention, not one per comune
     assert page.evaluate("window.RemixDrawn.realizzazioni.getLayers().length") == len(realizzazioni)
     # The table names its comuni and says how precise its location is.

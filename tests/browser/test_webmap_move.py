@@ -19,9 +19,12 @@ def test_staff_drag_a_point_and_save_it_as_a_site(page, live_server, map_data):
     r = Realizzazione.objects.filter(geom__isnull=True, comuni_istat=["015182"]).first()
     open_map(page, live_server, "?layers=realizzazioni&comune=015182")
     page.wait_for_function("window.RemixDrawn.realizzazioni && window.RemixDrawn.realizzazioni.getLayers().length > 0")
-    page.evaluate("""id => { const m = window.RemixDrawn.realizzazioni.getLayers().find(x => x.feature.id === id);
+    page.evaluate(
+        """id => { const m = window.RemixDrawn.realizzazioni.getLayers().find(x => x.feature.id === id);
         window.RemixMap.setView(m.getLatLng(), 18, { animate: false });
-        window.RemixMap.fire('click', { latlng: m.getLatLng() }); }""", r.pk)
+        window.RemixMap.fire('click', { latlng: m.getLatLng() }); }""",
+        r.pk,
+    )
     button = page.locator(f'.leaflet-popup button[data-action="move"][data-id="{r.pk}"]')
     expect(button).to_be_visible()
     button.click()
@@ -45,8 +48,11 @@ def test_planners_without_permission_see_no_move_button(page, live_server, map_d
     r = Realizzazione.objects.filter(comuni_istat=["015182"]).first()
     open_map(page, live_server, "?layers=realizzazioni&comune=015182")
     page.wait_for_function("window.RemixDrawn.realizzazioni && window.RemixDrawn.realizzazioni.getLayers().length > 0")
-    page.evaluate("""id => { const m = window.RemixDrawn.realizzazioni.getLayers().find(x => x.feature.id === id);
+    page.evaluate(
+        """id => { const m = window.RemixDrawn.realizzazioni.getLayers().find(x => x.feature.id === id);
         window.RemixMap.setView(m.getLatLng(), 18, { animate: false });
-        window.RemixMap.fire('click', { latlng: m.getLatLng() }); }""", r.pk)
+        window.RemixMap.fire('click', { latlng: m.getLatLng() }); }""",
+        r.pk,
+    )
     expect(page.locator(".leaflet-popup dl").first).to_be_visible()
     assert page.locator('.leaflet-popup button[data-action="move"]').count() == 0

@@ -48,8 +48,11 @@ def test_export_the_layers_switched_on_for_the_selected_comune(page, live_server
     assert len(at) == _count("SELECT count(*) FROM pgt_ambiti_trasformazione WHERE istat_code = %s", [RHO]) > 0
     assert set(at) == {"Rho"}
     stations = _values(path, "stazioni", "istat_code")
-    in_rho = _count("SELECT count(*) FROM mappature_stazione s JOIN mappature_comune c ON ST_Within(s.geom, c.geom)"
-                    " WHERE c.istat_code = %s", [RHO])
+    in_rho = _count(
+        "SELECT count(*) FROM mappature_stazione s JOIN mappature_comune c ON ST_Within(s.geom, c.geom)"
+        " WHERE c.istat_code = %s",
+        [RHO],
+    )
     assert len(stations) == in_rho > 0
     assert set(stations) == {RHO}
     with sqlite3.connect(path) as db:
@@ -58,8 +61,9 @@ def test_export_the_layers_switched_on_for_the_selected_comune(page, live_server
 
 
 @pytest.mark.real_jobs
-def test_a_background_export_shows_its_progress_then_the_link(page, live_server, map_data, settings, tmp_path,
-                                                               supervised_worker):
+def test_a_background_export_shows_its_progress_then_the_link(
+    page, live_server, map_data, settings, tmp_path, supervised_worker
+):
     """Over the synchronous limit the job goes to the worker: the map polls it and offers the file."""
     settings.REMIX = {**settings.REMIX, "EXPORT_SYNC_MAX_FEATURES": 0}
     supervised_worker(REMIX_EXPORT_DIR=str(settings.REMIX["EXPORT_DIR"]))
@@ -77,8 +81,10 @@ def test_a_background_export_shows_its_progress_then_the_link(page, live_server,
         page.click("#gpkg-download")
     path = tmp_path / "zona.gpkg"
     download.value.save_as(path)
-    expected = _count("SELECT count(*) FROM pgt_ambiti_trasformazione p JOIN mappature_comune c USING (istat_code)"
-                      " JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = 'nord-ovest'")
+    expected = _count(
+        "SELECT count(*) FROM pgt_ambiti_trasformazione p JOIN mappature_comune c USING (istat_code)"
+        " JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = 'nord-ovest'"
+    )
     assert len(_values(path, "pgt_ambiti_trasformazione", "comune")) == expected > 0
     assert _count("SELECT bool_and(background) FROM layers_exportjob")
 
@@ -91,7 +97,7 @@ def test_export_with_no_layer_on_says_so(page, live_server, map_data):
 
 
 def test_export_of_the_map_extent(page, live_server, map_data, tmp_path):
-    """"The visible area": the export is cut to the map's extent (sent in lon/lat, stored in EPSG:32632)."""
+    """ "The visible area": the export is cut to the map's extent (sent in lon/lat, stored in EPSG:32632)."""
     open_map(page, live_server, "?layers=pgt_ambiti_trasformazione&comune=015146")
     page.check('input[name="gpkg-area"][value="bbox"]')
     west, south, east, north = page.evaluate("window.RemixMap.getBounds().toBBoxString()").split(",")
@@ -106,10 +112,15 @@ def test_export_of_the_map_extent(page, live_server, map_data, tmp_path):
     # The job's area covers what the map showed, and the file holds exactly the features meeting it.
     job_id = _count("SELECT max(id) FROM layers_exportjob")
     view = "ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 32632)"
-    assert _count(f"SELECT ST_Covers(ST_Buffer(area, 1), {view}) FROM layers_exportjob WHERE id = %s",
-                  [west, south, east, north, job_id])
-    inside = _count("SELECT count(*) FROM pgt_ambiti_trasformazione p JOIN layers_exportjob j ON j.id = %s"
-                    " WHERE ST_Intersects(p.geom, j.area)", [job_id])
+    assert _count(
+        f"SELECT ST_Covers(ST_Buffer(area, 1), {view}) FROM layers_exportjob WHERE id = %s",
+        [west, south, east, north, job_id],
+    )
+    inside = _count(
+        "SELECT count(*) FROM pgt_ambiti_trasformazione p JOIN layers_exportjob j ON j.id = %s"
+        " WHERE ST_Intersects(p.geom, j.area)",
+        [job_id],
+    )
     assert len(exported) == inside
     assert "Milano" in exported
     assert 0 < inside < _count("SELECT count(*) FROM pgt_ambiti_trasformazione")
@@ -128,8 +139,17 @@ def heat_raster(map_data, tmp_path):
     centre = Comune.objects.get(istat_code="015146").geom.point_on_surface
     data = np.repeat(np.linspace(-0.5, 4.5, 40, dtype="float32")[None, :], 40, axis=0)
     path = tmp_path / "anomalia.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=40, height=40, count=1, dtype="float32", crs="EPSG:32632",
-                       transform=from_origin(centre.x - 2000, centre.y + 2000, 100, 100)) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=40,
+        height=40,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32632",
+        transform=from_origin(centre.x - 2000, centre.y + 2000, 100, 100),
+    ) as out:
         out.write(data, 1)
     layer = Layer.objects.get(slug="sttm1_anomalia_termica")
     layer.source = str(path)
@@ -151,7 +171,8 @@ def test_raster_layer_is_drawn_from_our_own_wms(page, live_server, heat_raster):
     item.locator("input[type=checkbox]").check()
     page.wait_for_function(
         "document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded[src*=\"/ows?\"]').length >= 4",
-        timeout=20000)
+        timeout=20000,
+    )
     assert tiles and all(r.status == 200 and r.headers["content-type"] == "image/png" for r in tiles)
     assert all(r.url.startswith(live_server.url) for r in tiles)  # our own server: works offline
     # Not blank: some tile has opaque, coloured pixels (the classes of the registry style).
@@ -168,8 +189,9 @@ def test_raster_layer_is_drawn_from_our_own_wms(page, live_server, heat_raster):
     legend = item.locator("img.legend-graphic")
     expect(legend).to_be_visible()
     assert "REQUEST=GetLegendGraphic" in legend.get_attribute("src")
-    page.wait_for_function(f"document.querySelector('li[data-layer=\"{layer.slug}\"] img.legend-graphic')"
-                           ".naturalHeight > 20")
+    page.wait_for_function(
+        f"document.querySelector('li[data-layer=\"{layer.slug}\"] img.legend-graphic').naturalHeight > 20"
+    )
 
 
 def test_identify_with_the_raster_on_gives_its_value_and_the_vector_features(page, live_server, heat_raster):
@@ -188,7 +210,8 @@ def test_identify_with_the_raster_on_gives_its_value_and_the_vector_features(pag
         expected = round(float(next(src.sample([(point.x, point.y)]))[0]), 2)
     open_map(page, live_server, f"?layers={layer.slug},pgt_ambiti_trasformazione&map=16/{ll.y:.6f}/{ll.x:.6f}")
     assert page.locator("#table-layer option").evaluate_all("os => os.map(o => o.value)") == [
-        "pgt_ambiti_trasformazione"]
+        "pgt_ambiti_trasformazione"
+    ]
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     popup = page.locator(".leaflet-popup-content .identify")

@@ -35,8 +35,9 @@ def test_print_makes_a_pdf_with_map_scale_bar_and_legend(page, live_server, real
     assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
     pdf = tmp_path / "print.pdf"
     pdf.write_bytes(answer.body())
-    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     legend, scale = ("Legend", "1:50,000") if lang == "en" else ("Legenda", "1:50.000")
     for expected in ("Stampa di prova", legend, scale, "0 — 2 km", "N"):
         assert expected in text, expected
@@ -55,11 +56,16 @@ def test_measure_distance_and_area(page, live_server, map_data):
     for x, y in points:
         page.mouse.click(x, y)
         page.wait_for_timeout(350)  # not a double click
-    latlngs = page.evaluate("""pts => pts.map(p => { const ll = window.RemixMap.containerPointToLatLng(p);
-        return [ll.lat, ll.lng]; })""", [[200, 200], [500, 200]])
+    latlngs = page.evaluate(
+        """pts => pts.map(p => { const ll = window.RemixMap.containerPointToLatLng(p);
+        return [ll.lat, ll.lng]; })""",
+        [[200, 200], [500, 200]],
+    )
     expected = _haversine(latlngs[0], latlngs[1])
-    state = page.evaluate("[window.RemixTools.measure.mode, window.RemixTools.measure.points.length, "
-                          "document.querySelector('#measure-result').outerHTML]")
+    state = page.evaluate(
+        "[window.RemixTools.measure.mode, window.RemixTools.measure.points.length, "
+        "document.querySelector('#measure-result').outerHTML]"
+    )
     assert state[1] == 2, state
     measured = float(page.locator("#measure-result").get_attribute("data-value"))
     assert measured == pytest.approx(expected, rel=0.005)
@@ -72,8 +78,11 @@ def test_measure_distance_and_area(page, live_server, map_data):
     for x, y in [(x0, y0), (x0 + 200, y0), (x0 + 200, y0 + 200), (x0, y0 + 200)]:
         page.mouse.click(x, y)
         page.wait_for_timeout(350)
-    corners = page.evaluate("""pts => pts.map(p => { const ll = window.RemixMap.containerPointToLatLng(p);
-        return [ll.lat, ll.lng]; })""", [[200, 100], [400, 100], [400, 300], [200, 300]])
+    corners = page.evaluate(
+        """pts => pts.map(p => { const ll = window.RemixMap.containerPointToLatLng(p);
+        return [ll.lat, ll.lng]; })""",
+        [[200, 100], [400, 100], [400, 300], [200, 300]],
+    )
     side_x, side_y = _haversine(corners[0], corners[1]), _haversine(corners[1], corners[2])
     page.wait_for_function("document.querySelector('#measure-result').dataset.value > 1000")
     area = float(page.locator("#measure-result").get_attribute("data-value"))
@@ -89,14 +98,18 @@ def test_table_row_click_zooms_and_sorting_and_column_filter(page, live_server, 
     sort_button = page.locator('#attr-table thead button.sort[data-col="amount_eur"]')
     expect(sort_button).to_have_attribute("data-sorted", "desc")
     top = max(r["amount"] for r in realizzazioni if r["amount"] is not None)
-    expect(page.locator('#attr-table tbody tr').first.locator('td[data-col="amount_eur"]')).to_have_text(
-        f"{top:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".") + "\u00a0€")
+    expect(page.locator("#attr-table tbody tr").first.locator('td[data-col="amount_eur"]')).to_have_text(
+        f"{top:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".") + "\u00a0€"
+    )
     row = page.locator("#attr-table tbody tr").first
     pk = int(row.get_attribute("data-id"))
     row.click()
     expect(page.locator("#map")).to_have_attribute("data-highlighted", f"realizzazioni:{pk}")
-    lon, lat = one_row("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_Centroid(geom), 4326) p "
-                       "FROM map_realizzazioni WHERE id = %s) s", [pk])
+    lon, lat = one_row(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_Centroid(geom), 4326) p "
+        "FROM map_realizzazioni WHERE id = %s) s",
+        [pk],
+    )
     inside = page.evaluate("([lat, lon]) => window.RemixMap.getBounds().pad(0.01).contains([lat, lon])", [lat, lon])
     assert inside and page.evaluate("window.RemixMap.getZoom()") >= 11
     # A text filter on a column, accents aside, shown as a chip.
@@ -122,8 +135,10 @@ def test_permalink_restores_filters_visibly(page, live_server, realizzazioni):
     assert "funding_source" not in page.url
 
 
-@pytest.mark.parametrize(("typed", "name"), [("sesto", "Sesto San Giovanni"), ("cinisello", "Cinisello Balsamo"),
-                                             ("cassina de pecchi", "Cassina de' Pecchi")])
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [("sesto", "Sesto San Giovanni"), ("cinisello", "Cinisello Balsamo"), ("cassina de pecchi", "Cassina de' Pecchi")],
+)
 def test_comune_search_by_partial_name(page, live_server, map_data, typed, name):
     open_map(page, live_server)
     page.fill("#comune-search", typed)
@@ -160,8 +175,10 @@ def test_place_search_finds_milano_nil(page, live_server, map_data, load_source,
     expect(page.locator("#selection-title")).to_have_text("Milano")
     expect(page.locator("#comune-search")).to_have_value(re.compile(re.escape(nil) + r" \(NIL \d+, Milano\)"))
     page.wait_for_function("document.querySelector('#comune-search').dataset.nil", timeout=5000)
-    bounds = page.evaluate("(() => { const b = window.RemixMap.getBounds(); "
-                           "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })()")
+    bounds = page.evaluate(
+        "(() => { const b = window.RemixMap.getBounds(); "
+        "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })()"
+    )
     centre_lon, centre_lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
     assert west <= centre_lon <= east and south <= centre_lat <= north
     assert bounds[2] - bounds[0] < 4 * (east - west) + 0.01  # framed on the NIL, not on all of Milano

@@ -59,8 +59,9 @@ def uploaded(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, (CORPUS / name).read_bytes())
 
 
-ACT = actions.ActData(kind="pgt", deliberation="DCC 12/2024", approval_date=None,
-                      adoption_date=__import__("datetime").date(2024, 3, 1))
+ACT = actions.ActData(
+    kind="pgt", deliberation="DCC 12/2024", approval_date=None, adoption_date=__import__("datetime").date(2024, 3, 1)
+)
 
 
 @pytest.fixture

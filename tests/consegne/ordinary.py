@@ -57,6 +57,7 @@ def geopackage(target: Path, data: dict) -> Path:
 
 # --- the cases -------------------------------------------------------------------------------------
 
+
 def long_text_zip(folder: Path) -> Path:
     """A 90-character key (NOME_AMB) and a 254-character SCHEDA, in CP1252 (one byte a character, so
     that 254 characters fill the widest .dbf field): legal in a .dbf, kept whole."""
@@ -94,7 +95,7 @@ def _dbf_field(raw: bytes, field: bytes) -> tuple[int, int, int, int]:
     header, length = struct.unpack("<HH", raw[8:12])
     offset, pos = 1, 32
     while raw[pos] != 0x0D:
-        name, width = raw[pos:pos + 11].split(b"\0")[0], raw[pos + 16]
+        name, width = raw[pos : pos + 11].split(b"\0")[0], raw[pos + 16]
         if name == field:
             return header, length, offset, width
         offset, pos = offset + width, pos + 32
@@ -103,12 +104,13 @@ def _dbf_field(raw: bytes, field: bytes) -> tuple[int, int, int, int]:
 
 def undetectable_zip(folder: Path) -> Path:
     """NOME_AMB of the first ambito holds bytes no Western code page makes text of; the .cpg says UTF-8."""
+
     def edit(tmp: Path) -> None:
         dbf = tmp / "AMBITI_TRASFORMAZIONE.dbf"
         raw = bytearray(dbf.read_bytes())
         header, _length, offset, width = _dbf_field(raw, b"NOME_AMB")
         junk = bytes((0x81, 0x8D, 0x8F, 0x90, 0x9D, 0x01, 0x02, 0x03) * 8)[:width]
-        raw[header + offset:header + offset + len(junk)] = junk
+        raw[header + offset : header + offset + len(junk)] = junk
         dbf.write_bytes(raw)
 
     return shapefile_zip(folder / "undetectable.zip", layers(), edit=edit)
@@ -116,6 +118,7 @@ def undetectable_zip(folder: Path) -> Path:
 
 def deleted_record_zip(folder: Path) -> Path:
     """The second record of TESSUTO_URBANO_CONSOLIDATO is marked deleted in the .dbf."""
+
     def edit(tmp: Path) -> None:
         dbf = tmp / "TESSUTO_URBANO_CONSOLIDATO.dbf"
         raw = bytearray(dbf.read_bytes())
@@ -134,8 +137,10 @@ def invalid_utf8_gpkg(folder: Path) -> Path:
     # change, and GDAL reads every feature without the index.
     for name in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
         db.create_function(name, 1, lambda _geom: 0)
-    db.execute("UPDATE aree_agricole SET SCHEDA = CAST(? AS TEXT) WHERE fid = (SELECT min(fid) FROM aree_agricole)",
-               [b"Citt\xe0 giardino"])
+    db.execute(
+        "UPDATE aree_agricole SET SCHEDA = CAST(? AS TEXT) WHERE fid = (SELECT min(fid) FROM aree_agricole)",
+        [b"Citt\xe0 giardino"],
+    )
     db.commit()
     db.close()
     return target
@@ -145,8 +150,13 @@ def numbers_zip(folder: Path) -> Path:
     """SUP_TERR (a real field) holding NaN, Infinity and 1e300 in three ambiti di trasformazione."""
     data = layers()
     ambiti = data["ambiti_trasformazione"]
-    ambiti.append({**ambiti[0], "NOME_AMB": "AT9 Numeri", "geometry": corpus.square(
-        ambiti[0]["geometry"].representative_point(), 30)})
+    ambiti.append(
+        {
+            **ambiti[0],
+            "NOME_AMB": "AT9 Numeri",
+            "geometry": corpus.square(ambiti[0]["geometry"].representative_point(), 30),
+        }
+    )
     values = [b"NaN", b"Infinity", b"1e300"]
 
     def edit(tmp: Path) -> None:
@@ -155,7 +165,7 @@ def numbers_zip(folder: Path) -> Path:
         header, length, offset, width = _dbf_field(raw, b"SUP_TERR")
         for row, text in enumerate(values):
             start = header + row * length + offset
-            raw[start:start + width] = text.rjust(width)
+            raw[start : start + width] = text.rjust(width)
         dbf.write_bytes(raw)
 
     return shapefile_zip(folder / "numbers.zip", data, edit=edit)
@@ -163,6 +173,7 @@ def numbers_zip(folder: Path) -> Path:
 
 def short_dbf_zip(folder: Path, delta: int = -1) -> Path:
     """The .dbf header of TESSUTO_URBANO_CONSOLIDATO counts one record fewer (``delta``) than the .shp holds."""
+
     def edit(tmp: Path) -> None:
         dbf = tmp / "TESSUTO_URBANO_CONSOLIDATO.dbf"
         raw = bytearray(dbf.read_bytes())
@@ -198,12 +209,14 @@ def _as_view(folder: Path, name: str, layer: str, body: str) -> Path:
     data = layers()
     data["base"] = data.pop(layer)
     target = geopackage(folder / name, data)
-    _sqlite(target,
-            f"CREATE VIEW {layer} AS {body}",
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
-            f"VALUES ('{layer}', 'features', '{layer}', 32632)",
-            f"INSERT INTO gpkg_geometry_columns SELECT '{layer}', column_name, geometry_type_name, srs_id, z, m "
-            "FROM gpkg_geometry_columns WHERE table_name = 'base'")
+    _sqlite(
+        target,
+        f"CREATE VIEW {layer} AS {body}",
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+        f"VALUES ('{layer}', 'features', '{layer}', 32632)",
+        f"INSERT INTO gpkg_geometry_columns SELECT '{layer}', column_name, geometry_type_name, srs_id, z, m "
+        "FROM gpkg_geometry_columns WHERE table_name = 'base'",
+    )
     return target
 
 
@@ -216,8 +229,12 @@ def view_gpkg(folder: Path) -> Path:
 
 def recursive_view_gpkg(folder: Path) -> Path:
     """consumo_suolo is a view whose recursive query never ends (a denial of service as a layer)."""
-    return _as_view(folder, "recursive_view.gpkg", "consumo_suolo",
-                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT b.* FROM base b, n")
+    return _as_view(
+        folder,
+        "recursive_view.gpkg",
+        "consumo_suolo",
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT b.* FROM base b, n",
+    )
 
 
 OVERLAPPING = 20  # squares over one another: 20 × 19 / 2 = 190 overlapping pairs
@@ -230,5 +247,6 @@ def overlaps_gpkg(folder: Path, count: int = OVERLAPPING) -> Path:
     centre = first["geometry"].centroid
     data["aree_dismesse"] = [
         {**first, "geometry": shapely.box(centre.x + i, centre.y + i, centre.x + i + 60, centre.y + i + 60)}
-        for i in range(count)]
+        for i in range(count)
+    ]
     return geopackage(folder / "overlaps.gpkg", data)

@@ -45,8 +45,11 @@ def test_a_new_spec_version_is_new_rows_and_a_changed_file_needs_a_new_code(tmp_
     spec.ensure_loaded()
     current = SpecVersion.objects.get(code=spec.current_code())
     text = (spec.SPEC_DIR / f"{current.code}.yaml").read_text()
-    newer = text.replace(f'code: "{current.code}"', 'code: "pgt-2099.1"').replace(
-        "valid_from: 2024-01-01", "valid_from: 2025-06-01").replace('"600": MISTA}', '"600": MISTA, "700": AGRICOLA}')
+    newer = (
+        text.replace(f'code: "{current.code}"', 'code: "pgt-2099.1"')
+        .replace("valid_from: 2024-01-01", "valid_from: 2025-06-01")
+        .replace('"600": MISTA}', '"600": MISTA, "700": AGRICOLA}')
+    )
     path = tmp_path / "pgt-2099.1.yaml"
     path.write_text(newer)
     spec.load_file(path)
@@ -54,8 +57,12 @@ def test_a_new_spec_version_is_new_rows_and_a_changed_file_needs_a_new_code(tmp_
     codes = spec.get("pgt-2099.1").layers["tessuto_urbano_consolidato"].fields
     assert next(f for f in codes if f.name == "COD_DEST1").codes["700"] == "AGRICOLA"
     # The earlier version is untouched: deliveries validated with it keep their rules.
-    assert "700" not in SpecField.objects.get(layer__version=current, layer__code="tessuto_urbano_consolidato",
-                                              name="COD_DEST1").codes
+    assert (
+        "700"
+        not in SpecField.objects.get(
+            layer__version=current, layer__code="tessuto_urbano_consolidato", name="COD_DEST1"
+        ).codes
+    )
     path.write_text(newer.replace("AGRICOLA", "ALTRO"))
     with pytest.raises(SpecError):
         spec.load_file(Path(path))

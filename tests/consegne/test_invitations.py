@@ -27,10 +27,13 @@ def _path(url: str) -> str:
 @pytest.fixture
 def accounts_csv(tmp_path, comuni):
     path = tmp_path / "tecnici.csv"
-    path.write_text("username;email;comune;role\n"
-                    f"tecnico.besate;ufficio.tecnico@comune.besate.mi.it;{BESATE};tecnico\n"
-                    "tecnico.cassina;pgt@comune.cassinadepecchi.mi.it;Cassina de' Pecchi;tecnico\n"
-                    "revisore.cmm;revisore@cittametropolitana.mi.it;;staff\n", encoding="utf-8")
+    path.write_text(
+        "username;email;comune;role\n"
+        f"tecnico.besate;ufficio.tecnico@comune.besate.mi.it;{BESATE};tecnico\n"
+        "tecnico.cassina;pgt@comune.cassinadepecchi.mi.it;Cassina de' Pecchi;tecnico\n"
+        "revisore.cmm;revisore@cittametropolitana.mi.it;;staff\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -42,8 +45,8 @@ def test_the_command_creates_the_accounts_and_mails_links_that_set_a_password(cl
     assert User.objects.get(username="tecnico.cassina").membership.comune.istat_code == CASSINA
     assert User.objects.get(username="revisore.cmm").membership.role == Membership.Role.STAFF
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        ["ufficio.tecnico@comune.besate.mi.it", "pgt@comune.cassinadepecchi.mi.it",
-         "revisore@cittametropolitana.mi.it"])
+        ["ufficio.tecnico@comune.besate.mi.it", "pgt@comune.cassinadepecchi.mi.it", "revisore@cittametropolitana.mi.it"]
+    )
     message = next(m for m in mail.outbox if m.to == ["ufficio.tecnico@comune.besate.mi.it"])
     assert "tecnico.besate" in message.body and "Besate" in message.body
     url = _link(message)
@@ -59,10 +62,13 @@ def test_the_command_creates_the_accounts_and_mails_links_that_set_a_password(cl
 
 def test_a_bad_row_names_its_line_and_field_and_nothing_is_created(tmp_path, comuni):
     path = tmp_path / "tecnici.csv"
-    path.write_text("username,email,comune,role\n"
-                    f"tecnico.a,a@example.org,{BESATE},tecnico\n"
-                    "tecnico.b,non-una-mail,Atlantide,tecnico\n"
-                    "tecnico.c,c@example.org,,tecnico\n", encoding="utf-8")
+    path.write_text(
+        "username,email,comune,role\n"
+        f"tecnico.a,a@example.org,{BESATE},tecnico\n"
+        "tecnico.b,non-una-mail,Atlantide,tecnico\n"
+        "tecnico.c,c@example.org,,tecnico\n",
+        encoding="utf-8",
+    )
     with pytest.raises(CommandError) as err:
         call_command("invite_technicians", str(path))
     text = str(err.value)
@@ -93,8 +99,9 @@ def test_the_admin_imports_a_csv_and_its_action_sends_invitations(admin_client, 
     assert Membership.objects.filter(role="tecnico").count() == 2 and len(mail.outbox) == 3
     mail.outbox.clear()
     cassina = User.objects.get(username="tecnico.cassina")
-    response = admin_client.post(reverse("admin:auth_user_changelist"),
-                                 {"action": "send_invitations", "_selected_action": [cassina.pk]})
+    response = admin_client.post(
+        reverse("admin:auth_user_changelist"), {"action": "send_invitations", "_selected_action": [cassina.pk]}
+    )
     assert response.status_code == 302 and [m.to for m in mail.outbox] == [[cassina.email]]
 
 

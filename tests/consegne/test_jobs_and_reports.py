@@ -26,7 +26,9 @@ def test_each_delivery_is_one_validation_job_and_requeueing_an_active_one_is_ref
     first = actions.submit(tecnico, comune, uploaded("good_32632.gpkg"), ACT)
     second = actions.submit(tecnico, comune, uploaded("bad_attributes.zip"), ACT)
     assert [(j["task_name"], j["args"]) for j in queued("validations")] == [
-        ("validate_delivery", {"consegna_id": first.pk}), ("validate_delivery", {"consegna_id": second.pk})]
+        ("validate_delivery", {"consegna_id": first.pk}),
+        ("validate_delivery", {"consegna_id": second.pk}),
+    ]
     with pytest.raises(jobs.AlreadyQueued, match="già in coda"):
         jobs.queue(first.pk)  # a second job for a waiting delivery is refused (procrastinate's queueing lock)
     with pytest.raises(CommandError, match="già in coda o in validazione"):

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _findings(c):
-    return sorted((f.rule, f.layer, f.feature, json.dumps(f.params, sort_keys=True), f.geom is None)
-                  for f in c.findings.all())
+    return sorted(
+        (f.rule, f.layer, f.feature, json.dumps(f.params, sort_keys=True), f.geom is None) for f in c.findings.all()
+    )
 
 
 @pytest.mark.parametrize("name", ["bad_geometry.zip", "good_3003_cp1252.zip"])

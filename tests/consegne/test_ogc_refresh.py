@@ -18,11 +18,19 @@ def long_ttl(settings):
     service.close_connections()
 
 
-def test_publish_and_rollback_rebuild_the_served_map(tecnico, staff, deliver, long_ttl,
-                                                     django_capture_on_commit_callbacks):
+def test_publish_and_rollback_rebuild_the_served_map(
+    tecnico, staff, deliver, long_ttl, django_capture_on_commit_callbacks
+):
     """The map MapServer answers with is keyed by the new data version right after each change."""
-    layer = Layer.objects.create(slug="pgt_at_test", title_it="AT", title_en="AT", source="pgt_ambiti_trasformazione",
-                                 dataset_id="", kind="vector", published=True)
+    layer = Layer.objects.create(
+        slug="pgt_at_test",
+        title_it="AT",
+        title_en="AT",
+        source="pgt_ambiti_trasformazione",
+        dataset_id="",
+        kind="vector",
+        published=True,
+    )
     before = service.map_for(None)
     assert service.map_for(None) is before  # cached while nothing changes
     first = deliver(tecnico, "good_32632.gpkg")
@@ -44,13 +52,26 @@ def test_publish_and_rollback_rebuild_the_served_map(tecnico, staff, deliver, lo
     assert layer.data_version == 3
 
 
-def test_layers_without_a_dataset_elsewhere_are_not_bumped(tecnico, staff, deliver,
-                                                           django_capture_on_commit_callbacks):
+def test_layers_without_a_dataset_elsewhere_are_not_bumped(tecnico, staff, deliver, django_capture_on_commit_callbacks):
     """Only the layers reading the PGT views change version, not every layer lacking an ETL dataset."""
-    pgt = Layer.objects.create(slug="pgt_at_test", title_it="AT", title_en="AT", source="pgt_ambiti_trasformazione",
-                               dataset_id="", kind="vector", published=True)
-    other = Layer.objects.create(slug="altro", title_it="Altro", title_en="Other", source="mappature_comune",
-                                 dataset_id="", kind="vector", published=True)
+    pgt = Layer.objects.create(
+        slug="pgt_at_test",
+        title_it="AT",
+        title_en="AT",
+        source="pgt_ambiti_trasformazione",
+        dataset_id="",
+        kind="vector",
+        published=True,
+    )
+    other = Layer.objects.create(
+        slug="altro",
+        title_it="Altro",
+        title_en="Other",
+        source="mappature_comune",
+        dataset_id="",
+        kind="vector",
+        published=True,
+    )
     first = deliver(tecnico, "good_32632.gpkg")
     with django_capture_on_commit_callbacks(execute=True):
         actions.publish(staff, first)

@@ -25,8 +25,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _submit(user, path):
-    return actions.submit(user, Comune.objects.get(istat_code=BESATE),
-                          SimpleUploadedFile(path.name, path.read_bytes()), ACT)
+    return actions.submit(
+        user, Comune.objects.get(istat_code=BESATE), SimpleUploadedFile(path.name, path.read_bytes()), ACT
+    )
 
 
 def _deliver(user, path):
@@ -46,8 +47,11 @@ def _claim(c):
 def _fingerprint(atto_id: int) -> str:
     """Every feature of an act (layer, key, attributes, geometry), hashed: any change shows."""
     with connection.cursor() as cur:
-        cur.execute("""SELECT layer, feature_key, attrs::text, encode(ST_AsBinary(geom), 'hex')
-                       FROM mappature_pgtfeature WHERE atto_id = %s ORDER BY layer, feature_key""", [atto_id])
+        cur.execute(
+            """SELECT layer, feature_key, attrs::text, encode(ST_AsBinary(geom), 'hex')
+                       FROM mappature_pgtfeature WHERE atto_id = %s ORDER BY layer, feature_key""",
+            [atto_id],
+        )
         return hashlib.sha256(repr(cur.fetchall()).encode()).hexdigest()
 
 
@@ -64,6 +68,7 @@ def vigente(tecnico, staff, consegne_settings):
 @pytest.fixture
 def check(vigente, tecnico, tmp_path):
     """Deliver the case built by ``build``; afterwards the PGT in force must be unchanged."""
+
     def run(build, **kwargs):
         c = _deliver(tecnico, build(tmp_path, **kwargs))
         assert not c.findings.filter(rule="internal_error").exists()
@@ -91,6 +96,7 @@ def _both_languages(f) -> tuple[str, str]:
 
 # --- Deliveries that never crash on ordinary data ----------------------------------------------------
 
+
 def test_a_254_character_name_and_a_90_character_key_are_kept_whole(check):
     """Legal in a .dbf: the delivery passes; the long key is matched by a shortened key, and said."""
     c = check(ordinary.long_text_zip)
@@ -110,8 +116,10 @@ def test_ten_thousand_character_strings_are_refused_naming_field_and_feature(che
     c = check(ordinary.long_text_gpkg)
     assert c.state == Consegna.State.RESPINTA and c.atto is None
     found = {(f.layer, f.feature[:9], f.params["field"], f.params["length"]) for f in _found(c, "text_too_long")}
-    assert found == {("ambiti_trasformazione", "n. 1 · AT", "SCHEDA", 10_000),
-                     ("ambiti_rigenerazione", "n. 1 · AR", "NOME_AMB", 10_004)}
+    assert found == {
+        ("ambiti_trasformazione", "n. 1 · AT", "SCHEDA", 10_000),
+        ("ambiti_rigenerazione", "n. 1 · AR", "NOME_AMB", 10_004),
+    }
     f = _found(c, "text_too_long")[0]
     it, en = _both_languages(f)
     assert "10.004" in it and "254" in it and "10,004" in en
@@ -126,8 +134,9 @@ def test_a_cpg_that_lies_is_overruled_by_the_data_and_said(check):
     assert (f.params["declared"], f.params["encoding"]) == ("UTF-8", "CP1252")
     it, en = _both_languages(f)
     assert "ambiti_trasformazione.shp" in it and "UTF-8" in it and "CP1252" in en
-    names = set(PgtFeature.objects.filter(atto=c.atto, layer="ambiti_trasformazione")
-                .values_list("attrs__NOME_AMB", flat=True))
+    names = set(
+        PgtFeature.objects.filter(atto=c.atto, layer="ambiti_trasformazione").values_list("attrs__NOME_AMB", flat=True)
+    )
     assert names == {"AT1 Città Giardino", "AT2 Cascina Façade"}
 
 
@@ -135,8 +144,9 @@ def test_esri_code_page_88591_is_understood(check):
     c = check(ordinary.esri_cpg_zip)
     assert c.state == Consegna.State.IN_REVISIONE, list(c.findings.values_list("rule", "params"))
     assert not c.findings.filter(rule__startswith="encoding").exists()
-    names = set(PgtFeature.objects.filter(atto=c.atto, layer="ambiti_trasformazione")
-                .values_list("attrs__NOME_AMB", flat=True))
+    names = set(
+        PgtFeature.objects.filter(atto=c.atto, layer="ambiti_trasformazione").values_list("attrs__NOME_AMB", flat=True)
+    )
     assert names == {"AT1 Città Giardino", "AT2 Cascina Façade"}
 
 
@@ -147,8 +157,9 @@ def test_an_unknown_code_page_falls_back_to_detection_and_says_so(check):
     assert (f.params["declared"], f.params["encoding"]) == ("PAGINA-42", "CP1252")
     it, _en = _both_languages(f)
     assert "PAGINA-42" in it
-    names = set(PgtFeature.objects.filter(atto=c.atto, layer="ambiti_trasformazione")
-                .values_list("attrs__NOME_AMB", flat=True))
+    names = set(
+        PgtFeature.objects.filter(atto=c.atto, layer="ambiti_trasformazione").values_list("attrs__NOME_AMB", flat=True)
+    )
     assert "AT2 Cascina Façade" in names
 
 
@@ -156,8 +167,11 @@ def test_text_in_no_known_encoding_is_refused_clearly(check):
     c = check(ordinary.undetectable_zip)
     assert c.state == Consegna.State.RESPINTA
     f = c.findings.get(rule="encoding_undetectable")
-    assert (f.layer, f.params["name"], f.params["declared"]) == ("ambiti_trasformazione",
-                                                                 "ambiti_trasformazione.shp", "UTF-8")
+    assert (f.layer, f.params["name"], f.params["declared"]) == (
+        "ambiti_trasformazione",
+        "ambiti_trasformazione.shp",
+        "UTF-8",
+    )
     it, en = _both_languages(f)
     assert "ambiti_trasformazione.shp" in it and "ambiti_trasformazione.shp" in en
 
@@ -174,8 +188,10 @@ def test_nan_infinity_and_absurd_numbers_are_errors_naming_field_and_feature(che
     c = check(ordinary.numbers_zip)
     assert c.state == Consegna.State.RESPINTA
     invalid = {(f.layer, f.feature[:4], f.params["field"], f.params["value"]) for f in _found(c, "number_invalid")}
-    assert invalid == {("ambiti_trasformazione", "n. 1", "SUP_TERR", "NaN"),
-                       ("ambiti_trasformazione", "n. 2", "SUP_TERR", "Infinity")}
+    assert invalid == {
+        ("ambiti_trasformazione", "n. 1", "SUP_TERR", "NaN"),
+        ("ambiti_trasformazione", "n. 2", "SUP_TERR", "Infinity"),
+    }
     [huge] = _found(c, "number_out_of_range")
     assert (huge.feature[:4], huge.params["field"], float(huge.params["value"])) == ("n. 3", "SUP_TERR", 1e300)
     assert all(f.geom is not None for f in _found(c, "number_invalid"))
@@ -221,6 +237,7 @@ def test_a_validation_past_its_time_limit_stops_with_a_finding(tecnico, consegne
 
 
 # --- Deliveries that never lose data silently --------------------------------------------------------
+
 
 @pytest.mark.parametrize("delta", [-1, 1])
 def test_a_dbf_counting_other_records_than_the_shp_is_an_error_with_both_counts(check, delta):
@@ -270,7 +287,7 @@ def test_overlaps_above_the_threshold_are_grouped_per_layer(check):
     assert summary.geom is not None and summary.geom.num_geom == sqlchecks.SHOWN
     listed = _found(c, "overlap")
     assert len(listed) == sqlchecks.LISTED
-    assert max(f.params["area"] for f in listed) == pytest.approx(59 ** 2, abs=0.1)
+    assert max(f.params["area"] for f in listed) == pytest.approx(59**2, abs=0.1)
     it, en = _both_languages(summary)
     assert "190" in it and "190" in en
 
@@ -291,17 +308,33 @@ def test_the_time_limit_holds_outside_a_transaction_too(tecnico, consegne_settin
     with connection.cursor() as cur:
         cur.execute("SHOW statement_timeout")
         assert cur.fetchone()[0] == "0"
-        cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'consegne_staging' AND tablename LIKE %s",
-                    [f"%\\_{c.pk}"])
+        cur.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'consegne_staging' AND tablename LIKE %s",
+            [f"%\\_{c.pk}"],
+        )
         assert cur.fetchone()[0] == 0
 
 
-@pytest.mark.parametrize(("label", "codec"), [
-    ("UTF-8", "utf-8"), ("utf8", "utf-8"), ("65001", "utf-8"), ("88591", "iso8859-1"), ("885915", "iso8859-15"),
-    ("ISO 88591", "iso8859-1"), ("ISO-8859-1", "iso8859-1"), ("1252", "cp1252"), ("ANSI 1252", "cp1252"),
-    ("Windows-1252", "cp1252"), ("OEM 850", "cp850"), ("437", "cp437"), ("LATIN1", "iso8859-1"),
-    ("PAGINA-42", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("label", "codec"),
+    [
+        ("UTF-8", "utf-8"),
+        ("utf8", "utf-8"),
+        ("65001", "utf-8"),
+        ("88591", "iso8859-1"),
+        ("885915", "iso8859-15"),
+        ("ISO 88591", "iso8859-1"),
+        ("ISO-8859-1", "iso8859-1"),
+        ("1252", "cp1252"),
+        ("ANSI 1252", "cp1252"),
+        ("Windows-1252", "cp1252"),
+        ("OEM 850", "cp850"),
+        ("437", "cp437"),
+        ("LATIN1", "iso8859-1"),
+        ("PAGINA-42", None),
+        ("", None),
+    ],
+)
 def test_cpg_labels_written_by_gis_tools(label, codec):
     from consegne.shapefiles import codec_of
 

@@ -28,9 +28,16 @@ def test_upload_form_offers_only_the_own_comune_and_refuses_another(client, tecn
     page = client.get(reverse("consegne:upload"))
     assert list(page.context["form"].fields["comune"].queryset.values_list("istat_code", flat=True)) == [BESATE]
     other = Comune.objects.get(istat_code=CASSINA)
-    response = client.post(reverse("consegne:upload"), {
-        "comune": other.pk, "file": uploaded("good_32632.gpkg"), "kind": "pgt", "deliberation": "1",
-        "adoption_date": "2024-01-01"})
+    response = client.post(
+        reverse("consegne:upload"),
+        {
+            "comune": other.pk,
+            "file": uploaded("good_32632.gpkg"),
+            "kind": "pgt",
+            "deliberation": "1",
+            "adoption_date": "2024-01-01",
+        },
+    )
     assert response.status_code == 400  # not a valid choice for this user
     assert not other.consegne.exists()
 

@@ -39,14 +39,20 @@ def test_cross_layer_pairs_put_the_first_layer_first_and_skip_touching_features(
 def test_edge_features_are_those_not_well_inside_the_comune():
     inner = box(0, 0, 100, 100)
     layers = Layers()
-    layers.add_wkb("cs", 1, _wkb([
-        box(10, 10, 20, 20),                           # 1: well inside
-        box(90, 90, 110, 110),                         # 2: crosses the boundary
-        box(100 - MARGIN_M / 2, 50, 100, 60),          # 3: within the margin of the boundary
-        box(200, 200, 210, 210),                       # 4: outside
-        MultiPolygon([box(30, 30, 40, 40), box(50, 50, 60, 60)]),  # 5: inside, in two parts
-        None,                                          # 6: no geometry: never checked
-    ]))
+    layers.add_wkb(
+        "cs",
+        1,
+        _wkb(
+            [
+                box(10, 10, 20, 20),  # 1: well inside
+                box(90, 90, 110, 110),  # 2: crosses the boundary
+                box(100 - MARGIN_M / 2, 50, 100, 60),  # 3: within the margin of the boundary
+                box(200, 200, 210, 210),  # 4: outside
+                MultiPolygon([box(30, 30, 40, 40), box(50, 50, 60, 60)]),  # 5: inside, in two parts
+                None,  # 6: no geometry: never checked
+            ]
+        ),
+    )
     assert sorted(layers.edge(shapely.to_wkb(inner)).tolist()) == [2, 3, 4]
     assert sorted(layers.edge(None).tolist()) == [1, 2, 3, 4, 5]  # no boundary: everything is an edge
 
@@ -54,8 +60,10 @@ def test_edge_features_are_those_not_well_inside_the_comune():
 def test_a_layer_with_a_geometry_shapely_cannot_read_is_refused_whole():
     """The caller then takes that layer's boxes from PostGIS: nothing is silently left out."""
     layers = Layers()
-    unclosed = bytes.fromhex("0103000000010000000300000000000000000000000000000000000000"
-                             "000000000000244000000000000000000000000000002440000000000000244000")
+    unclosed = bytes.fromhex(
+        "0103000000010000000300000000000000000000000000000000000000"
+        "000000000000244000000000000000000000000000002440000000000000244000"
+    )
     assert not layers.add_wkb("tuc", 1, [shapely.to_wkb(box(0, 0, 1, 1)), None, unclosed])
     assert "tuc" not in layers.boxes and "tuc" not in layers.geoms
     assert layers.add_wkb("tuc", 1, [shapely.to_wkb(box(0, 0, 1, 1)), None])

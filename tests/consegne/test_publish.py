@@ -29,8 +29,9 @@ def test_publish_then_variante_then_rollback(tecnico, staff, deliver):
     at = changes["changes"]["ambiti_trasformazione"]
     assert (at["added"], at["removed"], at["modified"]) == (1, 1, 1)
     assert changes["changes"]["consumo_suolo"]["same"] > 0
-    assert any(a["layer"] == "ambiti_trasformazione" and a["class"] == "300" and a["new_ha"] > 0
-               for a in changes["areas"])
+    assert any(
+        a["layer"] == "ambiti_trasformazione" and a["class"] == "300" and a["new_ha"] > 0 for a in changes["areas"]
+    )
 
     actions.publish(staff, second)
     assert pgt_view_keys("ambiti_trasformazione", istat) == {"AT1 Città Giardino", "AT3 Nuovo polo"}
@@ -41,8 +42,11 @@ def test_publish_then_variante_then_rollback(tecnico, staff, deliver):
     assert pgt_view_keys("ambiti_trasformazione", istat) == {"AT1 Città Giardino", "AT2 Cascina Façade"}
     states = dict(PgtAtto.objects.filter(comune=first.comune).values_list("pk", "state"))
     assert states == {first.atto_id: "vigente", second.atto_id: "superato"}
-    assert list(AuditEntry.objects.filter(action__in=["pubblicazione", "ripristino"])
-                .order_by("at").values_list("action", flat=True)) == ["pubblicazione", "pubblicazione", "ripristino"]
+    assert list(
+        AuditEntry.objects.filter(action__in=["pubblicazione", "ripristino"])
+        .order_by("at")
+        .values_list("action", flat=True)
+    ) == ["pubblicazione", "pubblicazione", "ripristino"]
 
 
 def test_database_failure_during_publish_leaves_the_published_version_intact(tecnico, staff, deliver):
@@ -65,7 +69,9 @@ def test_database_failure_during_publish_leaves_the_published_version_intact(tec
     assert first.atto.state == PgtAtto.State.VIGENTE
     assert second.state == Consegna.State.IN_REVISIONE and second.atto.state == PgtAtto.State.BOZZA
     assert pgt_view_keys("ambiti_trasformazione", first.comune.istat_code) == {
-        "AT1 Città Giardino", "AT2 Cascina Façade"}
+        "AT1 Città Giardino",
+        "AT2 Cascina Façade",
+    }
     assert not AuditEntry.objects.filter(action="pubblicazione", object_id=str(second.atto_id)).exists()
 
 
@@ -80,13 +86,20 @@ def test_send_back_discards_the_bozza_and_keeps_the_comment(tecnico, staff, deli
         actions.publish(staff, c)
 
 
-def test_publish_bumps_the_registry_layers_that_read_the_pgt_views(tecnico, staff, deliver,
-                                                                   django_capture_on_commit_callbacks):
+def test_publish_bumps_the_registry_layers_that_read_the_pgt_views(
+    tecnico, staff, deliver, django_capture_on_commit_callbacks
+):
     """Caches, WMS and exports keyed by data_version see the new version at once."""
     from layers.models import Layer
 
-    layer = Layer.objects.create(slug="pgt_test_consumo", title_it="t", title_en="t", source="pgt_consumo_suolo",
-                                 dataset_id="pgt_test", kind="vector")
+    layer = Layer.objects.create(
+        slug="pgt_test_consumo",
+        title_it="t",
+        title_en="t",
+        source="pgt_consumo_suolo",
+        dataset_id="pgt_test",
+        kind="vector",
+    )
     before = layer.data_version
     consegna = deliver(tecnico, "good_32632.gpkg")
     with django_capture_on_commit_callbacks(execute=True):

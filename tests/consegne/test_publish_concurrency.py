@@ -27,8 +27,9 @@ def _compared(client, consegna) -> str:
 
 
 def _vigenti() -> list[int]:
-    return list(PgtAtto.objects.filter(comune__istat_code=BESATE, state=PgtAtto.State.VIGENTE)
-                .values_list("pk", flat=True))
+    return list(
+        PgtAtto.objects.filter(comune__istat_code=BESATE, state=PgtAtto.State.VIGENTE).values_list("pk", flat=True)
+    )
 
 
 @pytest.mark.django_db

@@ -1,6 +1,5 @@
 """The review maps' vector tiles: per act, permission-checked, private, each feature marked by its change."""
 
-
 import pytest
 from django.urls import reverse
 

@@ -53,8 +53,11 @@ def test_etl_and_consegne_read_the_same_specification():
 
 
 def _categorized_pgt_declarations():
-    return [p for p in sorted(DECLARATIONS.glob("pgt_*.yaml"))
-            if yaml.safe_load(p.read_text())["style"].get("kind") == "categorized"]
+    return [
+        p
+        for p in sorted(DECLARATIONS.glob("pgt_*.yaml"))
+        if yaml.safe_load(p.read_text())["style"].get("kind") == "categorized"
+    ]
 
 
 def test_at_least_one_pgt_style_is_categorized():

@@ -19,8 +19,13 @@ from .conftest import ACT, BESATE, CASSINA, CORPUS, PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-FILLED = {"kind": "variante", "deliberation": "DCC 47/2025", "adoption_date": "2025-02-03",
-          "approval_date": "2025-06-30", "burl_date": "2025-07-16"}
+FILLED = {
+    "kind": "variante",
+    "deliberation": "DCC 47/2025",
+    "adoption_date": "2025-02-03",
+    "approval_date": "2025-06-30",
+    "burl_date": "2025-07-16",
+}
 
 
 def _value(page: str, name: str) -> str | None:
@@ -69,8 +74,11 @@ def test_a_too_big_upload_keeps_the_form_and_is_audited(client, tecnico, consegn
     assert _value(page, "comune") == str(besate.pk)
     _no_leak(page, tmp_path)
     entry = AuditEntry.objects.get(action="caricamento_rifiutato")
-    assert (entry.username, entry.istat_code, entry.details["file"]) == (tecnico.username, BESATE,
-                                                                         "Tavola_previsioni.zip")
+    assert (entry.username, entry.istat_code, entry.details["file"]) == (
+        tecnico.username,
+        BESATE,
+        "Tavola_previsioni.zip",
+    )
     assert "dimensione massima" in entry.details["motivo"]
     assert not Consegna.objects.exists()
 
@@ -96,8 +104,9 @@ def test_the_english_interface_refuses_in_english(client, tecnico, consegne_sett
     consegne_settings.REMIX = {**consegne_settings.REMIX, "CONSEGNE_MAX_UPLOAD_MB": 1}
     client.login(username=tecnico.username, password=PASSWORD)
     big = SimpleUploadedFile("consegna.zip", b"\0" * (2 * 1024 * 1024))
-    response = client.post("/en" + reverse("consegne:upload"), {
-        "comune": Comune.objects.get(istat_code=BESATE).pk, **FILLED, "file": big})
+    response = client.post(
+        "/en" + reverse("consegne:upload"), {"comune": Comune.objects.get(istat_code=BESATE).pk, **FILLED, "file": big}
+    )
     page = response.content.decode()
     assert "The file exceeds the maximum allowed size (1 MB)." in page
     assert "dimensione massima" not in page
@@ -111,8 +120,9 @@ def test_an_unreadable_geopackage_is_reported_without_paths_or_gdal_text(tecnico
     db.execute("CREATE TABLE x (a)")
     db.commit()
     db.close()
-    c = actions.submit(tecnico, Comune.objects.get(istat_code=BESATE),
-                       SimpleUploadedFile("consegna.gpkg", path.read_bytes()), ACT)
+    c = actions.submit(
+        tecnico, Comune.objects.get(istat_code=BESATE), SimpleUploadedFile("consegna.gpkg", path.read_bytes()), ACT
+    )
     run_jobs()
     c.refresh_from_db()
     assert c.state == Consegna.State.RESPINTA

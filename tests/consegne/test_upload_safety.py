@@ -12,16 +12,19 @@ from .conftest import ACT, BESATE, uploaded
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("name", "words"), [
-    ("hostile_traversal.zip", "percorso non consentito"),
-    ("hostile_symlink.zip", "collegamento simbolico"),
-    ("hostile_nested.zip", "un altro archivio"),
-    ("hostile_bomb.zip", "si espande in modo anomalo"),
-    ("hostile_foreign_file.zip", "tipo non previsto"),
-    ("hostile_truncated.zip", "danneggiato o incompleto"),
-    ("hostile_wrong_extension.rar", "Formato non accettato"),
-    ("hostile_not_a_geopackage.gpkg", "non è un GeoPackage valido"),
-])
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("hostile_traversal.zip", "percorso non consentito"),
+        ("hostile_symlink.zip", "collegamento simbolico"),
+        ("hostile_nested.zip", "un altro archivio"),
+        ("hostile_bomb.zip", "si espande in modo anomalo"),
+        ("hostile_foreign_file.zip", "tipo non previsto"),
+        ("hostile_truncated.zip", "danneggiato o incompleto"),
+        ("hostile_wrong_extension.rar", "Formato non accettato"),
+        ("hostile_not_a_geopackage.gpkg", "non è un GeoPackage valido"),
+    ],
+)
 def test_hostile_upload_is_refused_and_nothing_is_written(tecnico, consegne_settings, name, words):
     comune = Comune.objects.get(istat_code=BESATE)
     with pytest.raises(UploadRejected) as err:
@@ -59,9 +62,16 @@ def test_an_upload_over_the_limit_is_cut_off_while_it_is_received(client, tecnic
     consegne_settings.REMIX = {**consegne_settings.REMIX, "CONSEGNE_MAX_UPLOAD_MB": 1}
     client.login(username=tecnico.username, password=PASSWORD)
     big = SimpleUploadedFile("consegna.zip", b"\0" * (3 * 1024 * 1024))
-    response = client.post(reverse("consegne:upload"), {
-        "comune": Comune.objects.get(istat_code=BESATE).pk, "file": big, "kind": "pgt", "deliberation": "1",
-        "adoption_date": "2024-01-01"})
+    response = client.post(
+        reverse("consegne:upload"),
+        {
+            "comune": Comune.objects.get(istat_code=BESATE).pk,
+            "file": big,
+            "kind": "pgt",
+            "deliberation": "1",
+            "adoption_date": "2024-01-01",
+        },
+    )
     assert response.status_code == 400
     assert "dimensione massima consentita (1 MB)" in response.content.decode()
     assert not Consegna.objects.exists()
@@ -92,5 +102,6 @@ def test_the_same_layer_twice_in_different_folders_is_refused(tecnico, consegne_
             out.writestr(f"v1/{info.filename}", src.read(info))
             out.writestr(f"v2/{info.filename}", src.read(info))
     with pytest.raises(UploadRejected, match="più volte"):
-        actions.submit(tecnico, Comune.objects.get(istat_code=BESATE),
-                       SimpleUploadedFile("doppio.zip", buffer.read_bytes()), ACT)
+        actions.submit(
+            tecnico, Comune.objects.get(istat_code=BESATE), SimpleUploadedFile("doppio.zip", buffer.read_bytes()), ACT
+        )

@@ -19,8 +19,9 @@ def test_good_shapefiles_in_gauss_boaga_cp1252_pass_with_warnings_and_are_staged
     enc = c.findings.get(rule="encoding_detected", layer="ambiti_trasformazione")
     assert enc.params["encoding"] == "CP1252"
     assert c.atto.state == PgtAtto.State.BOZZA
-    names = set(PgtFeature.objects.filter(atto=c.atto, layer="ambiti_trasformazione")
-                .values_list("attrs__NOME_AMB", flat=True))
+    names = set(
+        PgtFeature.objects.filter(atto=c.atto, layer="ambiti_trasformazione").values_list("attrs__NOME_AMB", flat=True)
+    )
     assert names == {"AT1 Città Giardino", "AT2 Cascina Façade"}
     assert PgtFeature.objects.filter(atto=c.atto).exclude(geom__within=c.comune.geom.buffer(3)).count() == 0
 
@@ -50,7 +51,8 @@ def test_attribute_errors_are_reported_per_feature_and_nothing_is_staged(tecnico
     assert [(f.layer, f.params["field"]) for f in found["mandatory"]] == [("tessuto_urbano_consolidato", "COD_DEST1")]
     assert [f.params["value"] for f in found["code_unknown"]] == ["9"]
     assert [(f.params["value"], f.params["expected"]) for f in found["code_description"]] == [
-        ("SUPERFICIE AGRICOLA", "SUPERFICIE URBANIZZATA")]
+        ("SUPERFICIE AGRICOLA", "SUPERFICIE URBANIZZATA")
+    ]
     assert all(f.geom is not None for f in c.findings.filter(severity="errore"))
     assert not PgtAtto.objects.filter(comune=c.comune).exists()
 
@@ -72,11 +74,14 @@ def test_geometry_errors_invalid_duplicate_overlap_overflow_gap_sliver(tecnico, 
         assert all(f.geom is not None for f in found[rule]), rule
 
 
-@pytest.mark.parametrize(("name", "rule", "layer"), [
-    ("bad_missing_prj.zip", "missing_prj", "consumo_suolo"),
-    ("bad_missing_layer.zip", "missing_layer", "consumo_suolo"),
-    ("bad_crs_4326.zip", "crs_not_accepted", "consumo_suolo"),
-])
+@pytest.mark.parametrize(
+    ("name", "rule", "layer"),
+    [
+        ("bad_missing_prj.zip", "missing_prj", "consumo_suolo"),
+        ("bad_missing_layer.zip", "missing_layer", "consumo_suolo"),
+        ("bad_crs_4326.zip", "crs_not_accepted", "consumo_suolo"),
+    ],
+)
 def test_file_level_errors_stop_the_delivery_with_a_clear_message(tecnico, deliver, name, rule, layer):
     """Missing .prj, a missing required layer, a CRS outside the accepted list: an error naming the layer."""
     from consegne.rules import message
@@ -111,8 +116,17 @@ def _gpkg_with(tmp_path, layer: str, field: str | None, values: dict, reshape=No
                 column[row] = value
         if name == layer and reshape:
             geometry, geometry_type = reshape(geometry)
-        write(out, geometry, fields, meta["fields"], layer=name, geometry_type=geometry_type,
-              crs=meta["crs"], driver="GPKG", append=out.exists())
+        write(
+            out,
+            geometry,
+            fields,
+            meta["fields"],
+            layer=name,
+            geometry_type=geometry_type,
+            crs=meta["crs"],
+            driver="GPKG",
+            append=out.exists(),
+        )
     return out
 
 
@@ -125,8 +139,9 @@ def _deliver_file(user, path):
 
     from .conftest import ACT, BESATE
 
-    c = actions.submit(user, Comune.objects.get(istat_code=BESATE),
-                       SimpleUploadedFile(path.name, path.read_bytes()), ACT)
+    c = actions.submit(
+        user, Comune.objects.get(istat_code=BESATE), SimpleUploadedFile(path.name, path.read_bytes()), ACT
+    )
     run_jobs()
     c.refresh_from_db()
     return c
@@ -138,7 +153,8 @@ def test_a_null_mandatory_value_is_reported_like_an_empty_one(tecnico, consegne_
     found = _by_rule(c)
     assert c.state == Consegna.State.RESPINTA
     assert [(f.layer, f.feature, f.params["field"]) for f in found["mandatory"]] == [
-        ("tessuto_urbano_consolidato", "n. 2", "COD_DEST1")]
+        ("tessuto_urbano_consolidato", "n. 2", "COD_DEST1")
+    ]
 
 
 def test_control_characters_in_values_are_kept(tecnico, consegne_settings, tmp_path):
@@ -146,8 +162,11 @@ def test_control_characters_in_values_are_kept(tecnico, consegne_settings, tmp_p
     legend = "Tessuto\x0bstorico «A»"
     c = _deliver_file(tecnico, _gpkg_with(tmp_path, "tessuto_urbano_consolidato", "LEGENDA", {0: legend}))
     assert c.state == Consegna.State.IN_REVISIONE, list(c.findings.values_list("rule", "params"))
-    legends = set(PgtFeature.objects.filter(atto=c.atto, layer="tessuto_urbano_consolidato")
-                  .values_list("attrs__LEGENDA", flat=True))
+    legends = set(
+        PgtFeature.objects.filter(atto=c.atto, layer="tessuto_urbano_consolidato").values_list(
+            "attrs__LEGENDA", flat=True
+        )
+    )
     assert legend in legends
 
 

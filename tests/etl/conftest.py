@@ -18,8 +18,12 @@ def synthetic_dir(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def etl_dirs(settings, tmp_path, synthetic_dir):
     """Archives and rasters of a test go to its own folder; generated files are shared (cached)."""
-    settings.REMIX = {**settings.REMIX, "ETL_ARCHIVE_DIR": tmp_path / "archive",
-                      "RASTER_DIR": tmp_path / "rasters", "SYNTHETIC_DIR": synthetic_dir}
+    settings.REMIX = {
+        **settings.REMIX,
+        "ETL_ARCHIVE_DIR": tmp_path / "archive",
+        "RASTER_DIR": tmp_path / "rasters",
+        "SYNTHETIC_DIR": synthetic_dir,
+    }
 
 
 def declare(**spec):
@@ -40,8 +44,13 @@ def load(db):
 def aree_source(location: str, **extra):
     """Polygons into ThematicFeature, keyed by CODICE."""
     return declare(
-        id="prova-aree", location=location, target="mappature.ThematicFeature", geometry_type="MultiPolygon",
-        natural_key=["layer", "feature_key"], scope="layer", required=["feature_key"],
+        id="prova-aree",
+        location=location,
+        target="mappature.ThematicFeature",
+        geometry_type="MultiPolygon",
+        natural_key=["layer", "feature_key"],
+        scope="layer",
+        required=["feature_key"],
         fields={"layer": {"value": "prova"}, "feature_key": "CODICE", "name": "NOME", "attrs": {"collect": "*"}},
         **extra,
     )
@@ -50,6 +59,11 @@ def aree_source(location: str, **extra):
 def stazioni_source(location: str, **extra):
     extra = {"reader": "file", **extra}
     return declare(
-        id="prova-stazioni", location=location, target="mappature.Stazione", natural_key="code",
-        required=["code", "name"], fields={"code": "CODICE", "name": "NOME", "istat_code": "ISTAT"}, **extra,
+        id="prova-stazioni",
+        location=location,
+        target="mappature.Stazione",
+        natural_key="code",
+        required=["code", "name"],
+        fields={"code": "CODICE", "name": "NOME", "istat_code": "ISTAT"},
+        **extra,
     )

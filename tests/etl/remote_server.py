@@ -63,14 +63,18 @@ class FakeServices:
             if q.get("request", "").lower() == "getcapabilities":
                 return WFS_CAPABILITIES.format(base=self.base).encode(), "application/xml"
             start, count = int(q.get("startindex", 0)), int(q.get("count", q.get("maxfeatures", 10**9)))
-            page = self.features[start:start + count]
-            collection = {"type": "FeatureCollection", "features": page,
-                          "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4326"}}}
+            page = self.features[start : start + count]
+            collection = {
+                "type": "FeatureCollection",
+                "features": page,
+                "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4326"}},
+            }
             return json.dumps(collection).encode(), "application/json"
         if path.endswith("/MapServer/13/query"):
             if q.get("returnidsonly") == "true":
-                return json.dumps({"objectIdFieldName": "OBJECTID",
-                                   "objectIds": list(range(1, len(self.features) + 1))}).encode(), "application/json"
+                return json.dumps(
+                    {"objectIdFieldName": "OBJECTID", "objectIds": list(range(1, len(self.features) + 1))}
+                ).encode(), "application/json"
             ids = [int(x) for x in q["objectids"].split(",")]
             page = [dict(self.features[i - 1], id=i) for i in ids]
             return json.dumps({"type": "FeatureCollection", "features": page}).encode(), "application/json"

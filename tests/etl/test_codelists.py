@@ -21,14 +21,26 @@ ROWS = [  # CODICE, COD, DCOD
 
 @pytest.mark.django_db
 def test_wrong_code_pairs_are_rejected_with_their_values(load, tmp_path):
-    features = [{"type": "Feature", "geometry": SQUARE,
-                 "properties": {"CODICE": key, "NOME": key, "COD": code, "DCOD": desc}} for key, code, desc in ROWS]
+    features = [
+        {"type": "Feature", "geometry": SQUARE, "properties": {"CODICE": key, "NOME": key, "COD": code, "DCOD": desc}}
+        for key, code, desc in ROWS
+    ]
     path = tmp_path / "codici.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features,
-                                "crs": {"type": "name", "properties": {"name": "EPSG:32632"}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": features,
+                "crs": {"type": "name", "properties": {"name": "EPSG:32632"}},
+            }
+        )
+    )
     result = load(aree_source(str(path), codelists="tests.etl.test_codelists.PAIRS"))
     reasons = dict(result.rejects)
     assert sorted(reasons) == [3, 4]
     assert "COD/DCOD: «C» – «Cava»" in reasons[3] and "COD/DCOD: «A» – «Bosco»" in reasons[4]
-    assert sorted(ThematicFeature.objects.filter(layer="prova").values_list("feature_key", flat=True)) == \
-        ["K1", "K2", "K5"]
+    assert sorted(ThematicFeature.objects.filter(layer="prova").values_list("feature_key", flat=True)) == [
+        "K1",
+        "K2",
+        "K5",
+    ]

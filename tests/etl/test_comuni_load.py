@@ -16,9 +16,7 @@ from mappature.models import Comune, ZonaOmogenea
 def table_fingerprint():
     """A digest of every loaded row and geometry, to prove nothing changed."""
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT md5(string_agg(c::text, '|' ORDER BY istat_code)) FROM mappature_comune c"
-        )
+        cur.execute("SELECT md5(string_agg(c::text, '|' ORDER BY istat_code)) FROM mappature_comune c")
         comuni = cur.fetchone()[0]
         cur.execute("SELECT md5(string_agg(z::text, '|' ORDER BY code)) FROM mappature_zonaomogenea z")
         return comuni, cur.fetchone()[0]
@@ -30,8 +28,14 @@ def test_loads_the_133_comuni_into_7_zones_plus_milano(comuni):
     assert Comune.objects.count() == 133
     counts = {z.name: z.comuni.count() for z in ZonaOmogenea.objects.all()}
     assert counts == {
-        "Adda Martesana": 29, "Alto Milanese": 22, "Magentino e Abbiatense": 28, "Nord Milano": 6,
-        "Nord Ovest": 16, "Sud Est": 15, "Sud Ovest": 16, "Comune di Milano": 1,
+        "Adda Martesana": 29,
+        "Alto Milanese": 22,
+        "Magentino e Abbiatense": 28,
+        "Nord Milano": 6,
+        "Nord Ovest": 16,
+        "Sud Est": 15,
+        "Sud Ovest": 16,
+        "Comune di Milano": 1,
     }
     assert Comune.objects.get(istat_code="015146").geom.srid == 32632
     # 24 assignments are inferred, not confirmed (all of Sud Ovest and 8 of Sud Est).

@@ -51,18 +51,30 @@ def test_lists_are_split_and_amounts_typed(realizzazioni):
     assert len(r1.comuni_istat) == 6 and r1.amount_eur == 8709500
     r2 = Realizzazione.objects.get(code="R002")
     assert r2.funding_sources == [
-        "Presidenza del Consiglio dei Ministri – Bando Periferie (DPCM 25/05/2016)", "Comune di Cernusco sul Naviglio"]
+        "Presidenza del Consiglio dei Ministri – Bando Periferie (DPCM 25/05/2016)",
+        "Comune di Cernusco sul Naviglio",
+    ]
     assert Realizzazione.objects.get(code="R004").domains == ["ambientale", "ricreativo"]
 
 
-@pytest.mark.parametrize("written", ["CASSINA DE' PECCHI", "Cassina de’ Pecchi", "Cassina de Pecchi",
-                                     "cassina  de'pecchi"])
+@pytest.mark.parametrize(
+    "written", ["CASSINA DE' PECCHI", "Cassina de’ Pecchi", "Cassina de Pecchi", "cassina  de'pecchi"]
+)
 def test_names_are_matched_whatever_the_spelling(comuni, load_source, tmp_path, written):
-    source = declare(id="prova-nomi", reader="table", location=str(tmp_path / "r.csv"),
-                     target="mappature.Realizzazione", natural_key="code", geometry=None,
-                     fields={"code": "id", "programme": "p", "title": "t",
-                             "comuni_istat": {"from": "c", "split": ";", "match": "mappature.Comune.name",
-                                              "to": "istat_code"}})
+    source = declare(
+        id="prova-nomi",
+        reader="table",
+        location=str(tmp_path / "r.csv"),
+        target="mappature.Realizzazione",
+        natural_key="code",
+        geometry=None,
+        fields={
+            "code": "id",
+            "programme": "p",
+            "title": "t",
+            "comuni_istat": {"from": "c", "split": ";", "match": "mappature.Comune.name", "to": "istat_code"},
+        },
+    )
     (tmp_path / "r.csv").write_text(f'id,p,t,c\nX1,P,T,"Milano; {written}"\nX2,P,T,Atlantide\n', encoding="utf-8")
     from etl import pipeline
 
@@ -89,6 +101,8 @@ def test_the_43_stations_sit_in_their_comune(comuni, load_source):
     result = load_source("stazioni")
     assert result.loaded == 43 == Stazione.objects.count()
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM mappature_stazione s JOIN mappature_comune c "
-                    "ON c.istat_code = s.istat_code WHERE ST_DWithin(c.geom, s.geom, 50)")
+        cur.execute(
+            "SELECT count(*) FROM mappature_stazione s JOIN mappature_comune c "
+            "ON c.istat_code = s.istat_code WHERE ST_DWithin(c.geom, s.geom, 50)"
+        )
         assert cur.fetchone()[0] == 43

@@ -12,7 +12,7 @@ from .conftest import aree_source
 
 SQUARE = {"type": "MultiPolygon", "coordinates": [[[[0, 0], [0, 10], [10, 10], [10, 0], [0, 0]]]]}
 AWKWARD = [  # (CODICE, NOME, extra attributes): what a municipal file really contains
-    ("A1", "  Cascina \"Rossa\"  ", {"NOTE": "riga 1\nriga 2\tfine", "PERC": 12.5, "N": 3, "OK": True}),
+    ("A1", '  Cascina "Rossa"  ', {"NOTE": "riga 1\nriga 2\tfine", "PERC": 12.5, "N": 3, "OK": True}),
     ("A2", "Via C:\\percorso", {"NOTE": "", "PERC": None, "N": 0, "OK": False}),
     ("A3", "Città – «ex Falck»", {"NOTE": None, "PERC": 1.0, "N": None, "OK": None}),
     ("  A4 ", "", {"NOTE": "è già", "PERC": -0.25, "N": 7, "OK": True}),
@@ -29,15 +29,24 @@ def _write(path, rows, note_override=None):
         if note_override is not None:
             props["NOTE"] = note_override
         features.append({"type": "Feature", "properties": props, "geometry": SQUARE})
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features,
-                                "crs": {"type": "name", "properties": {"name": "EPSG:32632"}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": features,
+                "crs": {"type": "name", "properties": {"name": "EPSG:32632"}},
+            }
+        )
+    )
     return path
 
 
 def _stored():
     with connection.cursor() as cur:
-        cur.execute("SELECT feature_key, name, attrs, ST_AsText(geom) FROM mappature_thematicfeature "
-                    "WHERE layer = 'prova' ORDER BY feature_key")
+        cur.execute(
+            "SELECT feature_key, name, attrs, ST_AsText(geom) FROM mappature_thematicfeature "
+            "WHERE layer = 'prova' ORDER BY feature_key"
+        )
         return cur.fetchall()
 
 
@@ -105,8 +114,10 @@ def test_binary_and_csv_copy_store_the_same(tmp_path, monkeypatch):
 
 def _schema_of(table):
     with connection.cursor() as cur:
-        cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
-                    "ORDER BY 1", [table])
+        cur.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass ORDER BY 1",
+            [table],
+        )
         constraints = cur.fetchall()
         cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table])
         return constraints, cur.fetchall()

@@ -15,8 +15,9 @@ def test_gauss_boaga_shapefile_lands_where_the_wgs84_stations_are(load_source, l
     load_source("comuni")
     load_source("stazioni")
     with connection.cursor() as cur:
-        cur.execute("SELECT code, ST_X(geom), ST_Y(geom) FROM mappature_stazione WHERE code IN "
-                    "('S01062', 'S01034', 'S01830')")
+        cur.execute(
+            "SELECT code, ST_X(geom), ST_Y(geom) FROM mappature_stazione WHERE code IN ('S01062', 'S01034', 'S01830')"
+        )
         reference = {code: (x, y) for code, x, y in cur.fetchall()}
     with connection.cursor() as cur:  # keep the reference stations, reload them from Gauss-Boaga
         cur.execute("DELETE FROM mappature_stazione")
@@ -57,8 +58,10 @@ def test_invalid_empty_wrong_and_duplicate_geometries(load):
     assert "tipo diverso da MULTIPOLYGON" in reasons[5]
     assert "chiave duplicata: già presente alla riga 1" in reasons[6]
     with connection.cursor() as cur:
-        cur.execute("SELECT feature_key, ST_IsValid(geom), GeometryType(geom), ST_Area(geom) "
-                    "FROM mappature_thematicfeature WHERE layer = 'prova' ORDER BY feature_key")
+        cur.execute(
+            "SELECT feature_key, ST_IsValid(geom), GeometryType(geom), ST_Area(geom) "
+            "FROM mappature_thematicfeature WHERE layer = 'prova' ORDER BY feature_key"
+        )
         rows = cur.fetchall()
     assert [r[0] for r in rows] == ["G1", "G2"]
     assert all(valid and kind == "MULTIPOLYGON" and area > 0 for _, valid, kind, area in rows)
@@ -68,9 +71,19 @@ def test_invalid_empty_wrong_and_duplicate_geometries(load):
 
 @pytest.mark.parametrize("name,reader", [("vuoto.geojson", "file"), ("vuoto.csv", "table")])
 def test_empty_file_is_refused(load, name, reader):
-    source = aree_source(str(FIXTURES / name)) if reader == "file" else declare(
-        id="prova-csv", reader="table", location=str(FIXTURES / name), target="mappature.Stazione",
-        natural_key="code", fields={"code": "CODICE", "name": "NOME"}, geometry=None)
+    source = (
+        aree_source(str(FIXTURES / name))
+        if reader == "file"
+        else declare(
+            id="prova-csv",
+            reader="table",
+            location=str(FIXTURES / name),
+            target="mappature.Stazione",
+            natural_key="code",
+            fields={"code": "CODICE", "name": "NOME"},
+            geometry=None,
+        )
+    )
     with pytest.raises(SourceUnreadable, match="non contiene elementi"):
         load(source)
 
@@ -92,9 +105,16 @@ def test_xlsx_with_coordinates(load, tmp_path):
     sheet.append(["X1", "Stazione di prova", 9.19, 45.46])
     sheet.append(["X2", "Senza coordinate", None, None])
     book.save(tmp_path / "stazioni.xlsx")
-    source = declare(id="prova-xlsx", reader="table", location=str(tmp_path / "stazioni.xlsx"), crs="EPSG:4326",
-                     options={"x": "LON", "y": "LAT"}, target="mappature.Stazione", natural_key="code",
-                     fields={"code": "CODICE", "name": "NOME"})
+    source = declare(
+        id="prova-xlsx",
+        reader="table",
+        location=str(tmp_path / "stazioni.xlsx"),
+        crs="EPSG:4326",
+        options={"x": "LON", "y": "LAT"},
+        target="mappature.Stazione",
+        natural_key="code",
+        fields={"code": "CODICE", "name": "NOME"},
+    )
     result = load(source)
     assert result.loaded == 1 and "geometria vuota" in dict(result.rejects)[2]
     assert Stazione.objects.get(code="X1").geom.srid == 32632
@@ -103,7 +123,9 @@ def test_xlsx_with_coordinates(load, tmp_path):
 def test_csv_with_wkt_in_gauss_boaga(load, tmp_path):
     (tmp_path / "aree.csv").write_text(
         "CODICE;NOME;WKT\nW1;Area in Gauss-Boaga;POLYGON((1515000 5030000,1515100 5030000,1515100 5030100,"
-        "1515000 5030100,1515000 5030000))\n", encoding="cp1252")
+        "1515000 5030100,1515000 5030000))\n",
+        encoding="cp1252",
+    )
     source = aree_source(str(tmp_path / "aree.csv"), crs="EPSG:3003")
     source = declare(**{**_spec(source), "reader": "table", "options": {"wkt": "WKT"}})
     result = load(source)
@@ -113,9 +135,16 @@ def test_csv_with_wkt_in_gauss_boaga(load, tmp_path):
 
 
 def _spec(source):
-    return {"id": source.id, "location": source.location, "target": source.target, "crs": source.crs,
-            "geometry_type": source.geometry_type, "natural_key": list(source.natural_key), "scope": list(source.scope),
-            "fields": {"layer": {"value": "prova"}, "feature_key": "CODICE", "name": "NOME"}}
+    return {
+        "id": source.id,
+        "location": source.location,
+        "target": source.target,
+        "crs": source.crs,
+        "geometry_type": source.geometry_type,
+        "natural_key": list(source.natural_key),
+        "scope": list(source.scope),
+        "fields": {"layer": {"value": "prova"}, "feature_key": "CODICE", "name": "NOME"},
+    }
 
 
 @pytest.mark.parametrize("epsg", [32632, 3003, 25832, 6707, 7791, 4326])
@@ -129,10 +158,15 @@ def test_each_declared_or_detected_crs_lands_in_the_right_place(load, tmp_path, 
     duomo = (9.19190, 45.46427)
     x, y = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True).transform(*duomo)
     path = tmp_path / f"duomo_{epsg}.gpkg"
-    pyogrio.raw.write(str(path), np.array([shapely.to_wkb(shapely.Point(x, y))], dtype=object),
-                      [np.array(["D1"], dtype=object), np.array(["Duomo"], dtype=object),
-                       np.array(["015146"], dtype=object)], ["CODICE", "NOME", "ISTAT"],
-                      driver="GPKG", geometry_type="Point", crs=f"EPSG:{epsg}")
+    pyogrio.raw.write(
+        str(path),
+        np.array([shapely.to_wkb(shapely.Point(x, y))], dtype=object),
+        [np.array(["D1"], dtype=object), np.array(["Duomo"], dtype=object), np.array(["015146"], dtype=object)],
+        ["CODICE", "NOME", "ISTAT"],
+        driver="GPKG",
+        geometry_type="Point",
+        crs=f"EPSG:{epsg}",
+    )
     assert load(stazioni_source(str(path))).loaded == 1
     ex, ey = Transformer.from_crs("EPSG:4326", "EPSG:32632", always_xy=True).transform(*duomo)
     stored = Stazione.objects.get(code="D1").geom

@@ -38,8 +38,10 @@ def test_every_regional_layer_is_in_its_view_with_regional_fields(pgt_loaded):
 
 def test_features_lie_inside_their_comune(pgt_loaded):
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM mappature_pgtfeature f JOIN mappature_comune c USING (istat_code) "
-                    "WHERE NOT ST_CoveredBy(f.geom, ST_Buffer(c.geom, 0.5))")
+        cur.execute(
+            "SELECT count(*) FROM mappature_pgtfeature f JOIN mappature_comune c USING (istat_code) "
+            "WHERE NOT ST_CoveredBy(f.geom, ST_Buffer(c.geom, 0.5))"
+        )
         assert cur.fetchone()[0] == 0
         cur.execute("SELECT DISTINCT GeometryType(geom) FROM mappature_pgtfeature")
         assert [r[0] for r in cur.fetchall()] == ["MULTIPOLYGON"]
@@ -59,7 +61,8 @@ def test_urban_fabric_and_soil_consumption_agree(pgt_loaded):
         cur.execute(
             "SELECT t.istat_code, t.area, s.area FROM (SELECT istat_code, sum(area_m2) AS area "
             "FROM pgt_tessuto_urbano_consolidato GROUP BY 1) t JOIN (SELECT istat_code, sum(area_m2) AS area "
-            "FROM pgt_consumo_suolo WHERE classe = '1' GROUP BY 1) s USING (istat_code)")
+            "FROM pgt_consumo_suolo WHERE classe = '1' GROUP BY 1) s USING (istat_code)"
+        )
         rows = cur.fetchall()
     assert len(rows) == 133
     for code, tuc, urbanised in rows:
@@ -75,8 +78,10 @@ def test_generation_is_deterministic_and_cached(comuni, settings, tmp_path):
     import pyogrio
 
     def content(path):
-        return [pyogrio.read_arrow(str(path), layer=layer)[1].to_pylist() for layer in ("aree_dismesse",
-                                                                                         "consumo_suolo")]
+        return [
+            pyogrio.read_arrow(str(path), layer=layer)[1].to_pylist() for layer in ("aree_dismesse", "consumo_suolo")
+        ]
+
     assert content(again) == content(first)
     assert content(other) != content(first)
 
@@ -97,9 +102,11 @@ def test_ptm_layers(comuni, load_source):
     assert ThematicFeature.objects.filter(layer="ptm_lum").count() == 43
     assert not ThematicFeature.objects.filter(synthetic=False).exists()
     with connection.cursor() as cur:  # a LUM circle is centred on its station with the radius of its level
-        cur.execute("SELECT (f.attrs->>'RAGGIO_M')::float, sqrt(ST_Area(f.geom) / pi()), "
-                    "ST_Distance(ST_Centroid(f.geom), s.geom), f.attrs->>'LIVELLO' FROM mappature_thematicfeature f "
-                    "JOIN mappature_stazione s ON s.code = f.attrs->>'COD_STAZ' WHERE f.layer = 'ptm_lum'")
+        cur.execute(
+            "SELECT (f.attrs->>'RAGGIO_M')::float, sqrt(ST_Area(f.geom) / pi()), "
+            "ST_Distance(ST_Centroid(f.geom), s.geom), f.attrs->>'LIVELLO' FROM mappature_thematicfeature f "
+            "JOIN mappature_stazione s ON s.code = f.attrs->>'COD_STAZ' WHERE f.layer = 'ptm_lum'"
+        )
         for radius, equivalent, offset, level in cur.fetchall():
             assert equivalent == pytest.approx(radius, rel=0.01) and offset < 1
             assert radius == {"1": 520, "2": 350, "3": 200}[level]
@@ -127,14 +134,29 @@ def test_wrong_code_description_pairs_are_rejected(comuni, load_source, tmp_path
 
     path = tmp_path / "consegna.gpkg"
     square = shapely.box(514000, 5034000, 514100, 5034100)
-    rows = [("R1", "1", "Rigenerazione urbana"), ("R2", "XYZ", "Inventata"),
-            ("R3", "1", "Rigenerazione territoriale"),
-            ("R4", "2", "rigenerazione territoriale ")]
-    cols = {"ID": [r[0] for r in rows], "ISTAT_COM": ["015146"] * 4, "NOME_AMB": ["AR"] * 4,
-            "CATEGORIA": [r[1] for r in rows], "DCATEGORIA": [r[2] for r in rows]}
-    pyogrio.raw.write(str(path), np.array([shapely.to_wkb(square)] * 4, dtype=object),
-                      [np.array(v, dtype=object) for v in cols.values()], list(cols), layer="ambiti_rigenerazione",
-                      driver="GPKG", geometry_type="Polygon", crs="EPSG:32632")
+    rows = [
+        ("R1", "1", "Rigenerazione urbana"),
+        ("R2", "XYZ", "Inventata"),
+        ("R3", "1", "Rigenerazione territoriale"),
+        ("R4", "2", "rigenerazione territoriale "),
+    ]
+    cols = {
+        "ID": [r[0] for r in rows],
+        "ISTAT_COM": ["015146"] * 4,
+        "NOME_AMB": ["AR"] * 4,
+        "CATEGORIA": [r[1] for r in rows],
+        "DCATEGORIA": [r[2] for r in rows],
+    }
+    pyogrio.raw.write(
+        str(path),
+        np.array([shapely.to_wkb(square)] * 4, dtype=object),
+        [np.array(v, dtype=object) for v in cols.values()],
+        list(cols),
+        layer="ambiti_rigenerazione",
+        driver="GPKG",
+        geometry_type="Polygon",
+        crs="EPSG:32632",
+    )
     result = load_source("pgt_sintetico", location=str(path))
     reasons = dict(result.rejects)
     assert result.loaded == 2 and set(reasons) == {2, 3}

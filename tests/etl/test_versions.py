@@ -77,8 +77,7 @@ def test_a_load_killed_half_way_leaves_the_previous_data(load_source, tmp_path):
     db = connection.settings_dict
     env = {**os.environ, "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
     marker = tmp_path / "merged"
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_LOAD, _edition(tmp_path, 40), str(marker)],
-                            cwd=ROOT, env=env)
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_LOAD, _edition(tmp_path, 40), str(marker)], cwd=ROOT, env=env)
     try:
         for _ in range(300):
             if marker.exists() or proc.poll() is not None:

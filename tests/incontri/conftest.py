@@ -26,15 +26,32 @@ def world(comuni):
     comune = Comune.objects.get(istat_code="015002")  # Abbiategrasso
     c = comune.geom.point_on_surface
     atto = PgtAtto.objects.create(comune=comune, state=PgtAtto.State.VIGENTE, spec_version="test")
-    far = PgtFeature.objects.create(atto=atto, istat_code=comune.istat_code, layer="ambiti_rigenerazione",
-                                    feature_key="AR1", geom=square(c.x + 3000, c.y, 100),
-                                    attrs={"NOME_AMB": "AR lontano", "CATEGORIA": "1", "TIPO_INT": "2"})
-    near = PgtFeature.objects.create(atto=atto, istat_code=comune.istat_code, layer="ambiti_trasformazione",
-                                     feature_key="AT1", geom=square(c.x + 200, c.y, 100),
-                                     attrs={"NOME_AMB": "AT vicino", "FUN_PREV1": "200", "SUP_TERR": 40000.0})
-    Stazione.objects.create(code="S1", name="Stazione prova", istat_code=comune.istat_code,
-                            geom=Point(c.x, c.y + 3000, srid=32632))
-    project = Realizzazione.objects.create(code="T1", programme="Prova", title="Case popolari",
-                                           comuni_istat=[comune.istat_code], domains=["abitativo"],
-                                           amount_eur=100000, geom=MultiPoint(Point(c.x, c.y), srid=32632))
+    far = PgtFeature.objects.create(
+        atto=atto,
+        istat_code=comune.istat_code,
+        layer="ambiti_rigenerazione",
+        feature_key="AR1",
+        geom=square(c.x + 3000, c.y, 100),
+        attrs={"NOME_AMB": "AR lontano", "CATEGORIA": "1", "TIPO_INT": "2"},
+    )
+    near = PgtFeature.objects.create(
+        atto=atto,
+        istat_code=comune.istat_code,
+        layer="ambiti_trasformazione",
+        feature_key="AT1",
+        geom=square(c.x + 200, c.y, 100),
+        attrs={"NOME_AMB": "AT vicino", "FUN_PREV1": "200", "SUP_TERR": 40000.0},
+    )
+    Stazione.objects.create(
+        code="S1", name="Stazione prova", istat_code=comune.istat_code, geom=Point(c.x, c.y + 3000, srid=32632)
+    )
+    project = Realizzazione.objects.create(
+        code="T1",
+        programme="Prova",
+        title="Case popolari",
+        comuni_istat=[comune.istat_code],
+        domains=["abitativo"],
+        amount_eur=100000,
+        geom=MultiPoint(Point(c.x, c.y), srid=32632),
+    )
     return {"comune": comune, "atto": atto, "far": far, "near": near, "project": project, "centre": c}

@@ -15,10 +15,12 @@ def border_square(a: str, b: str, half_m: float = 100) -> dict:
     """A square (GeoJSON, EPSG:4326) centred on a point of the boundary shared by comuni a and b,
     computed here in SQL, independently of the code under test."""
     with connection.cursor() as cur:
-        cur.execute("""SELECT ST_AsGeoJSON(ST_Transform(ST_Expand(ST_PointOnSurface(
+        cur.execute(
+            """SELECT ST_AsGeoJSON(ST_Transform(ST_Expand(ST_PointOnSurface(
                          ST_Intersection(ST_Boundary(x.geom), ST_Boundary(y.geom))), %s), 4326))
                        FROM mappature_comune x, mappature_comune y WHERE x.istat_code = %s AND y.istat_code = %s""",
-                    [half_m, a, b])
+            [half_m, a, b],
+        )
         return json.loads(cur.fetchone()[0])
 
 
@@ -54,8 +56,9 @@ def test_drawn_area_on_a_border_lists_the_neighbour(neighbours, client):
 def test_bad_geometry_is_a_clear_error(comuni, client):
     user = make_user("staff.cmm", Membership.Role.STAFF)
     client.login(username=user.username, password=PASSWORD)
-    body = client.post("/api/incontri/bilancio", {"geometry": '{"type": "Point", "coordinates": [9.1, 45.4]}',
-                                                  "function": "300"})
+    body = client.post(
+        "/api/incontri/bilancio", {"geometry": '{"type": "Point", "coordinates": [9.1, 45.4]}', "function": "300"}
+    )
     assert body.status_code == 400 and "poligono" in body.json()["error"]
 
 
@@ -70,8 +73,14 @@ def test_bozza_feature_is_not_public(world, client):
     from mappature.models import PgtAtto, PgtFeature
 
     bozza = PgtAtto.objects.create(comune=world["comune"], state=PgtAtto.State.BOZZA, spec_version="test")
-    f = PgtFeature.objects.create(atto=bozza, istat_code=world["comune"].istat_code, layer="ambiti_trasformazione",
-                                  feature_key="ATB", geom=world["near"].geom, attrs={"FUN_PREV1": "200"})
+    f = PgtFeature.objects.create(
+        atto=bozza,
+        istat_code=world["comune"].istat_code,
+        layer="ambiti_trasformazione",
+        feature_key="ATB",
+        geom=world["near"].geom,
+        attrs={"FUN_PREV1": "200"},
+    )
     assert client.get(f"/api/incontri/bilancio?feature={f.pk}").status_code == 404
     staff = make_user("staff.cmm", Membership.Role.STAFF)
     client.login(username=staff.username, password=PASSWORD)
@@ -89,9 +98,11 @@ def test_review_flags_ambiti_over_threshold(world, client):
     client.login(username=staff.username, password=PASSWORD)
     page = client.get(f"/incontri/atti/{world['atto'].pk}/diffusivita/").content.decode()
     with connection.cursor() as cur:  # the comuni within 5 km of the AT, other than its own (independent SQL)
-        cur.execute("SELECT c.name FROM mappature_comune c, mappature_pgtfeature f WHERE f.id = %s"
-                    " AND ST_DWithin(c.geom, f.geom, 5000) AND c.istat_code <> f.istat_code ORDER BY 1",
-                    [world["near"].pk])
+        cur.execute(
+            "SELECT c.name FROM mappature_comune c, mappature_pgtfeature f WHERE f.id = %s"
+            " AND ST_DWithin(c.geom, f.geom, 5000) AND c.istat_code <> f.istat_code ORDER BY 1",
+            [world["near"].pk],
+        )
         names = [r[0] for r in cur.fetchall()]
     assert names and "AT vicino" in page
     assert all(name in page for name in names)
@@ -107,11 +118,15 @@ def test_soil_trend_is_read_from_the_declared_relation(world, client):
         existed = cur.fetchone()[0]
         if not existed:
             assert soil["trend"] is None and soil["share_of_comune"] is None
-            cur.execute("CREATE TABLE indicatori_suolostock (id bigserial PRIMARY KEY, istat_code varchar(6),"
-                        " year smallint, ha double precision, pct double precision)")
+            cur.execute(
+                "CREATE TABLE indicatori_suolostock (id bigserial PRIMARY KEY, istat_code varchar(6),"
+                " year smallint, ha double precision, pct double precision)"
+            )
         cur.execute("DELETE FROM indicatori_suolostock WHERE istat_code = %s", [world["comune"].istat_code])
-        cur.execute("INSERT INTO indicatori_suolostock (istat_code, year, ha) VALUES (%s, 2006, 100), (%s, 2024, 120)",
-                    [world["comune"].istat_code] * 2)
+        cur.execute(
+            "INSERT INTO indicatori_suolostock (istat_code, year, ha) VALUES (%s, 2006, 100), (%s, 2024, 120)",
+            [world["comune"].istat_code] * 2,
+        )
     soil = client.get(f"/api/incontri/bilancio?feature={world['near'].pk}").json()["soil"]
     # the AT (200 m × 200 m) lies outside any TUC here: all of it is consumed soil
     assert soil["consumed_ha"] == pytest.approx(4.0, rel=1e-3)
@@ -131,19 +146,35 @@ def test_delivery_review_flags_the_drafts_ambiti_inline_with_the_comuni_to_invol
 
     staff = make_user("staff.cmm", Membership.Role.STAFF)
     bozza = PgtAtto.objects.create(comune=world["comune"], state=PgtAtto.State.BOZZA, spec_version="test")
-    at = PgtFeature.objects.create(atto=bozza, istat_code=world["comune"].istat_code, layer="ambiti_trasformazione",
-                                   feature_key="ATB", geom=world["near"].geom,
-                                   attrs={"NOME_AMB": "AT in bozza", "FUN_PREV1": "200"})
-    consegna = Consegna.objects.create(comune=world["comune"], uploaded_by=staff, kind=PgtAtto.Kind.choices[0][0],
-                                       deliberation="1", original_name="pgt.gpkg", stored_path="",
-                                       spec_version="test", state=Consegna.State.IN_REVISIONE, atto=bozza)
+    at = PgtFeature.objects.create(
+        atto=bozza,
+        istat_code=world["comune"].istat_code,
+        layer="ambiti_trasformazione",
+        feature_key="ATB",
+        geom=world["near"].geom,
+        attrs={"NOME_AMB": "AT in bozza", "FUN_PREV1": "200"},
+    )
+    consegna = Consegna.objects.create(
+        comune=world["comune"],
+        uploaded_by=staff,
+        kind=PgtAtto.Kind.choices[0][0],
+        deliberation="1",
+        original_name="pgt.gpkg",
+        stored_path="",
+        spec_version="test",
+        state=Consegna.State.IN_REVISIONE,
+        atto=bozza,
+    )
     assert client.login(username=staff.username, password=PASSWORD)
     page = client.get(reverse("consegne:review", args=[consegna.pk])).content.decode()
     assert 'id="diffusivita-flags"' in page
     row = page.split(f'data-feature="{at.pk}"')[1].split("</tr>")[0]
     with connection.cursor() as cur:  # productive: 5 km reach; the other comuni within it (independent SQL)
-        cur.execute("SELECT c.name FROM mappature_comune c, mappature_pgtfeature f WHERE f.id = %s"
-                    " AND ST_DWithin(c.geom, f.geom, 5000) AND c.istat_code <> f.istat_code ORDER BY 1", [at.pk])
+        cur.execute(
+            "SELECT c.name FROM mappature_comune c, mappature_pgtfeature f WHERE f.id = %s"
+            " AND ST_DWithin(c.geom, f.geom, 5000) AND c.istat_code <> f.istat_code ORDER BY 1",
+            [at.pk],
+        )
         names = [r[0] for r in cur.fetchall()]
     assert names and all(name in row for name in names)
     assert world["comune"].name not in row.split('class="comuni">')[1]  # the host is not "to involve"

@@ -11,9 +11,11 @@ from tests.consegne.conftest import PASSWORD, make_user
 
 @pytest.fixture
 def people(comuni):
-    return {"besate": make_user("t.besate", Membership.Role.TECNICO, "015022"),
-            "cassina": make_user("t.cassina", Membership.Role.TECNICO, "015060"),
-            "staff": make_user("staff.cmm", Membership.Role.STAFF)}
+    return {
+        "besate": make_user("t.besate", Membership.Role.TECNICO, "015022"),
+        "cassina": make_user("t.cassina", Membership.Role.TECNICO, "015060"),
+        "staff": make_user("staff.cmm", Membership.Role.STAFF),
+    }
 
 
 def login(client, user):
@@ -25,8 +27,15 @@ def test_technician_proposes_and_another_comune_gets_404(people, client):
     from mappature.models import Comune
 
     besate = Comune.objects.get(istat_code="015022")
-    response = client.post("/incontri/idee/", {"comune": besate.pk, "title": "Orti sociali", "domains": ["sociale",
-                           "ambientale"], "expected_cost_eur": "120000,50"})
+    response = client.post(
+        "/incontri/idee/",
+        {
+            "comune": besate.pk,
+            "title": "Orti sociali",
+            "domains": ["sociale", "ambientale"],
+            "expected_cost_eur": "120000,50",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     idea = ProjectIdea.objects.get(title="Orti sociali")
     assert float(idea.expected_cost_eur) == 120000.5 and idea.comune == besate

@@ -19,8 +19,11 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 
 def shipped_stock(istat: str) -> list[tuple[int, float]]:
     with open(DATA / "ispra" / "ispra_consumo_suolo_cmm_stock_per_anno_derivato.csv", newline="") as fh:
-        rows = [(int(r["anno"]), float(r["suolo_consumato_ha_derivato"])) for r in csv.DictReader(fh)
-                if r["pro_com"] == istat]
+        rows = [
+            (int(r["anno"]), float(r["suolo_consumato_ha_derivato"]))
+            for r in csv.DictReader(fh)
+            if r["pro_com"] == istat
+        ]
     return sorted(rows)
 
 
@@ -78,12 +81,29 @@ def test_nil_are_an_area_set_of_the_zonal_statistics(comuni, load_source, tmp_pa
     x0, y0, x1, y1 = nil.total_bounds
     path = tmp_path / "uno.tif"
     w, h = int((x1 - x0) // 100) + 3, int((y1 - y0) // 100) + 3
-    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32", crs="EPSG:32632",
-                       transform=from_origin(x0 - 100, y1 + 100, 100, 100), nodata=-9999) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=w,
+        height=h,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32632",
+        transform=from_origin(x0 - 100, y1 + 100, 100, 100),
+        nodata=-9999,
+    ) as dst:
         dst.write(np.full((h, w), 3.0, dtype="float32"), 1)
-    Layer.objects.create(slug="uno_raster", title_it="Uno", theme="sttm1", kind=Layer.Kind.RASTER,
-                         source=str(path), geometry_type="Raster", data_version=1,
-                         style={"kind": "graduated", "classes": [{"min": 0, "max": 2}, {"min": 2, "max": 4}]})
+    Layer.objects.create(
+        slug="uno_raster",
+        title_it="Uno",
+        theme="sttm1",
+        kind=Layer.Kind.RASTER,
+        source=str(path),
+        geometry_type="Raster",
+        data_version=1,
+        style={"kind": "graduated", "classes": [{"min": 0, "max": 2}, {"min": 2, "max": 4}]},
+    )
     done = zonal.refresh(rasters=["uno_raster"], sets=["nil"])
     assert done == [("uno_raster", "nil", len(nil))]
     from incontri.models import ZonalStat

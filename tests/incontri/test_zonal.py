@@ -13,10 +13,7 @@ from incontri.models import ZonalStat
 from layers.models import Layer
 
 # 4×4 cells of 100 m, origin (500000, 5000400); row 0 is the northern row.
-VALUES = np.array([[1, 2, 3, 4],
-                   [5, 6, 7, 8],
-                   [0, 0, -9999, 9],
-                   [1, 1, 1, 1]], dtype="float32")
+VALUES = np.array([[1, 2, 3, 4], [5, 6, 7, 8], [0, 0, -9999, 9], [1, 1, 1, 1]], dtype="float32")
 X0, Y0 = 500000.0, 5000400.0
 
 
@@ -29,19 +26,37 @@ def cell(col: int, row: int, cols: float = 1, rows: float = 1):
 @pytest.fixture
 def raster(tmp_path, db, settings):
     path = tmp_path / "prova.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32", crs="EPSG:32632",
-                       transform=from_origin(X0, Y0, 100, 100), nodata=-9999) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=4,
+        height=4,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32632",
+        transform=from_origin(X0, Y0, 100, 100),
+        nodata=-9999,
+    ) as dst:
         dst.write(VALUES, 1)
-    return Layer.objects.create(slug="prova_raster", title_it="Prova", theme="sttm1", kind=Layer.Kind.RASTER,
-                                source=str(path), geometry_type="Raster", data_version=3,
-                                style={"kind": "graduated", "classes": [{"min": 0, "max": 4}, {"min": 4, "max": 10}]})
+    return Layer.objects.create(
+        slug="prova_raster",
+        title_it="Prova",
+        theme="sttm1",
+        kind=Layer.Kind.RASTER,
+        source=str(path),
+        geometry_type="Raster",
+        data_version=3,
+        style={"kind": "graduated", "classes": [{"min": 0, "max": 4}, {"min": 4, "max": 10}]},
+    )
 
 
 def test_stats_by_hand(raster):
     r = zonal.Raster.open(raster)
     assert r.threshold == 4  # no declared threshold: the lower bound of the highest style class
     whole_top_row, two_by_two, one_and_a_half, with_nodata = r.stats(
-        [cell(0, 0, 4, 1), cell(0, 0, 2, 2), cell(0, 1, 1.5, 1), cell(1, 2, 2, 1)])
+        [cell(0, 0, 4, 1), cell(0, 0, 2, 2), cell(0, 1, 1.5, 1), cell(1, 2, 2, 1)]
+    )
     assert whole_top_row["mean"] == pytest.approx((1 + 2 + 3 + 4) / 4)
     assert whole_top_row["max"] == 4
     assert whole_top_row["share_above"] == 0  # 4 is not above 4
@@ -85,12 +100,29 @@ def milano_raster(tmp_path, comuni):
     width, height = int(np.ceil((xmax - x0) / 1000)), int(np.ceil((y0 - ymin) / 1000))
     values = np.random.default_rng(7).uniform(0, 6, (height, width)).astype("float32")
     path = tmp_path / "milano.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=1, dtype="float32",
-                       crs="EPSG:32632", transform=from_origin(x0, y0, 1000, 1000), nodata=-9999) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32632",
+        transform=from_origin(x0, y0, 1000, 1000),
+        nodata=-9999,
+    ) as dst:
         dst.write(values, 1)
-    layer = Layer.objects.create(slug="prova_milano", title_it="Prova Milano", theme="sttm1", kind=Layer.Kind.RASTER,
-                                 source=str(path), geometry_type="Raster", data_version=1,
-                                 style={"classes": [{"min": 0}, {"min": 3}]})
+    layer = Layer.objects.create(
+        slug="prova_milano",
+        title_it="Prova Milano",
+        theme="sttm1",
+        kind=Layer.Kind.RASTER,
+        source=str(path),
+        geometry_type="Raster",
+        data_version=1,
+        style={"classes": [{"min": 0}, {"min": 3}]},
+    )
     return layer, values, x0, y0, shapely.from_wkb(bytes(geom.wkb))
 
 
@@ -136,10 +168,17 @@ def test_a_published_change_of_the_areas_is_recomputed_on_read(raster, comuni, c
 
     comune = Comune.objects.get(istat_code="015002")
     atto = PgtAtto.objects.create(comune=comune, state=PgtAtto.State.VIGENTE, spec_version="test")
-    at = PgtFeature.objects.create(atto=atto, istat_code="015002", layer="ambiti_trasformazione", feature_key="A",
-                                   geom=multi(cell(0, 0, 2, 2)), attrs={})
-    Layer.objects.create(slug="pgt_ambiti_trasformazione", title_it="AT", theme="pgt",
-                         source="pgt_ambiti_trasformazione", data_version=1)
+    at = PgtFeature.objects.create(
+        atto=atto,
+        istat_code="015002",
+        layer="ambiti_trasformazione",
+        feature_key="A",
+        geom=multi(cell(0, 0, 2, 2)),
+        attrs={},
+    )
+    Layer.objects.create(
+        slug="pgt_ambiti_trasformazione", title_it="AT", theme="pgt", source="pgt_ambiti_trasformazione", data_version=1
+    )
     url = f"/api/incontri/statistiche/ambiti_trasformazione/{at.pk}"
     (stat,) = [s for s in client.get(url).json()["statistics"] if s["raster"] == "prova_raster"]
     assert stat["mean"] == pytest.approx((1 + 2 + 5 + 6) / 4) and stat["current"] and stat["area_version"] == 1
@@ -178,8 +217,10 @@ def test_a_refresh_waits_for_the_one_running(comuni):
 
     assert tasks.refresh_analyses.lock == tasks.TASK and tasks.refresh_analyses.queueing_lock == tasks.TASK
     params = connection.get_connection_params()
-    other = psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "user", "password", "host",
-                                                                       "port", "passfile")}, autocommit=True)
+    other = psycopg.connect(
+        **{k: v for k, v in params.items() if k in ("dbname", "user", "password", "host", "port", "passfile")},
+        autocommit=True,
+    )
     try:
         other.execute("SELECT pg_advisory_lock(%s)", [refresh.LOCK_KEY])
         assert refresh.is_running()

@@ -33,12 +33,30 @@ def split_raster(comuni, tmp_path):
     values = np.ones((h, w), dtype="float32")
     values[:, split_col:] = 3.0
     path = tmp_path / "split.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32", crs="EPSG:32632",
-                       transform=from_origin(left, top, 100, 100), nodata=-9999) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=w,
+        height=h,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32632",
+        transform=from_origin(left, top, 100, 100),
+        nodata=-9999,
+    ) as dst:
         dst.write(values, 1)
-    Layer.objects.create(slug="split_raster", title_it="Raster diviso", title_en="Split raster", theme="sttm1",
-                         kind=Layer.Kind.RASTER, source=str(path), geometry_type="Raster", data_version=1,
-                         style={"kind": "graduated", "classes": [{"min": 0, "max": 2}, {"min": 2, "max": 4}]})
+    Layer.objects.create(
+        slug="split_raster",
+        title_it="Raster diviso",
+        title_en="Split raster",
+        theme="sttm1",
+        kind=Layer.Kind.RASTER,
+        source=str(path),
+        geometry_type="Raster",
+        data_version=1,
+        style={"kind": "graduated", "classes": [{"min": 0, "max": 2}, {"min": 2, "max": 4}]},
+    )
     split_x = left + split_col * 100
     east = geom.intersection(shapely.box(split_x, y0 - 1000, x1 + 1000, y1 + 1000)).area
     share = east / geom.area

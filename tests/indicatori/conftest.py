@@ -2,9 +2,20 @@
 
 import pytest
 
-INPUTS = ("comuni", "ispra_consumo_suolo", "ispra_suolo_stock", "istat_popolazione_eta", "istat_popolazione_totale",
-          "pnrr_comuni", "pnrr_progetti", "realizzazioni", "realizzazioni_pnrr", "stazioni", "stazioni_metro",
-          "milano_nil")
+INPUTS = (
+    "comuni",
+    "ispra_consumo_suolo",
+    "ispra_suolo_stock",
+    "istat_popolazione_eta",
+    "istat_popolazione_totale",
+    "pnrr_comuni",
+    "pnrr_progetti",
+    "realizzazioni",
+    "realizzazioni_pnrr",
+    "stazioni",
+    "stazioni_metro",
+    "milano_nil",
+)
 
 
 @pytest.fixture

@@ -43,8 +43,11 @@ def test_values_by_level_and_period_and_their_csv(client, indicator_inputs):
     assert sum(v["value"] for v in zone["values"]) == pytest.approx(sum(got.values()), abs=0.01)
     response = client.get("/api/indicatori/suolo_consumato_ha/valori", {"period": "2024", "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
-    rows = [r for r in csv.DictReader(io.StringIO(response.content.decode())) if r["area_code"] and
-            not r["indicator"].startswith("#")]
+    rows = [
+        r
+        for r in csv.DictReader(io.StringIO(response.content.decode()))
+        if r["area_code"] and not r["indicator"].startswith("#")
+    ]
     assert {r["area_code"]: float(r["value"]) for r in rows} == got
     assert "ISPRA" in response.content.decode().splitlines()[-1]
 
@@ -57,13 +60,16 @@ def test_series_has_the_zona_and_cmm_as_references(client, indicator_inputs):
     assert body["references"][0]["code"] == "magentino-e-abbiatense"
 
 
-@pytest.mark.parametrize(("url", "params", "status", "words"), [
-    ("/api/indicatori/nessuno/valori", {}, 404, "sconosciuto"),
-    ("/api/indicatori/popolazione/valori", {"level": "nil"}, 400, "nil"),
-    ("/api/indicatori/popolazione/valori", {"period": "1999"}, 400, "1999"),
-    ("/api/indicatori/popolazione/serie", {"area": "comune:999999"}, 404, "999999"),
-    ("/api/indicatori/popolazione/serie", {"area": "regione:x"}, 400, "regione"),
-])
+@pytest.mark.parametrize(
+    ("url", "params", "status", "words"),
+    [
+        ("/api/indicatori/nessuno/valori", {}, 404, "sconosciuto"),
+        ("/api/indicatori/popolazione/valori", {"level": "nil"}, 400, "nil"),
+        ("/api/indicatori/popolazione/valori", {"period": "1999"}, 400, "1999"),
+        ("/api/indicatori/popolazione/serie", {"area": "comune:999999"}, 404, "999999"),
+        ("/api/indicatori/popolazione/serie", {"area": "regione:x"}, 400, "regione"),
+    ],
+)
 def test_bad_requests_get_a_clear_error(client, indicator_inputs, url, params, status, words):
     response = client.get(url, params)
     assert response.status_code == status
@@ -72,5 +78,10 @@ def test_bad_requests_get_a_clear_error(client, indicator_inputs, url, params, s
 
 def test_the_openapi_document_describes_the_indicators(client, db):
     paths = client.get("/api/openapi.json").json()["paths"]
-    assert {"/indicatori", "/indicatori/{code}/valori", "/indicatori/{code}/serie",
-            "/indicatori/{code}/storia", "/indicatori/aree.geojson"} <= set(paths)
+    assert {
+        "/indicatori",
+        "/indicatori/{code}/valori",
+        "/indicatori/{code}/serie",
+        "/indicatori/{code}/storia",
+        "/indicatori/aree.geojson",
+    } <= set(paths)

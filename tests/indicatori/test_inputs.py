@@ -17,17 +17,22 @@ DATA = Path(settings.BASE_DIR) / "data"
 
 def current(code, level, area, period):
     with connection.cursor() as cur:
-        cur.execute("SELECT v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i ON i.id = "
-                    "v.indicator_id WHERE i.code = %s AND v.level = %s AND v.area_code = %s AND v.period = %s "
-                    "", [code, level, area, period])
+        cur.execute(
+            "SELECT v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i ON i.id = "
+            "v.indicator_id WHERE i.code = %s AND v.level = %s AND v.area_code = %s AND v.period = %s "
+            "",
+            [code, level, area, period],
+        )
         rows = cur.fetchall()
     assert len(rows) == 1, (code, level, area, period, rows)
     return rows[0][0]
 
 
 def ispra_records():
-    return {code: recs[0] for code, recs in json.loads((DATA / "ispra" /
-                                                          "ispra_consumo_suolo_015_2006_2024.json").read_text()).items()}
+    return {
+        code: recs[0]
+        for code, recs in json.loads((DATA / "ispra" / "ispra_consumo_suolo_015_2006_2024.json").read_text()).items()
+    }
 
 
 def test_ispra_values_equal_the_original_json_for_every_comune_and_period(indicator_inputs):
@@ -35,9 +40,11 @@ def test_ispra_values_equal_the_original_json_for_every_comune_and_period(indica
     assert len(records) == 133
     for code, rec in records.items():
         assert current("suolo_consumato_ha", "comune", code, "2024") == pytest.approx(
-            rec["Suolo consumato 2024 [ettari]"], abs=0.005)
+            rec["Suolo consumato 2024 [ettari]"], abs=0.005
+        )
         assert current("suolo_consumato_pct", "comune", code, "2024") == pytest.approx(
-            rec["Suolo consumato 2024 [%]"], abs=1e-4)
+            rec["Suolo consumato 2024 [%]"], abs=1e-4
+        )
         for key, value in rec.items():
             if key.startswith("Incremento netto "):
                 period = key.split()[2]
@@ -63,7 +70,8 @@ def test_a_hand_checked_comune_abbiategrasso(indicator_inputs):
     # Reduction of the pace: (18.55 + 0.7) / 9 per year before, (0.46 + 1.7 - 0.6 + 2.18 + 8.84) / 5 after.
     before, after = (18.55 + 0.7) / 9, (0.46 + 1.7 - 0.6 + 2.18 + 8.84) / 5
     assert current("consumo_suolo_riduzione_pct", "comune", "015002", "2006-2015/2019-2024") == pytest.approx(
-        (before - after) / before * 100, abs=1e-4)
+        (before - after) / before * 100, abs=1e-4
+    )
 
 
 def test_population_by_age_equals_the_istat_file(indicator_inputs):
@@ -79,12 +87,15 @@ def test_population_by_age_equals_the_istat_file(indicator_inputs):
     assert sum(v for (c, y), v in totals.items() if y == "2022") == 3214630  # CMM, SOURCES.md
     for code, year in [("015146", "2022"), ("015146", "2023"), ("015002", "2023"), ("015182", "2022")]:
         assert current("quota_over65", "comune", code, year) == pytest.approx(
-            over65[(code, year)] / totals[(code, year)] * 100, abs=1e-5)
+            over65[(code, year)] / totals[(code, year)] * 100, abs=1e-5
+        )
         assert current("quota_under15", "comune", code, year) == pytest.approx(
-            under15[(code, year)] / totals[(code, year)] * 100, abs=1e-5)
+            under15[(code, year)] / totals[(code, year)] * 100, abs=1e-5
+        )
     cmm = sum(v for (c, y), v in totals.items() if y == "2023")
     assert current("quota_over65", "cmm", "cmm", "2023") == pytest.approx(
-        sum(v for (c, y), v in over65.items() if y == "2023") / cmm * 100, abs=1e-5)
+        sum(v for (c, y), v in over65.items() if y == "2023") / cmm * 100, abs=1e-5
+    )
 
 
 def test_pnrr_interventions_are_added_by_cup_and_never_duplicated(indicator_inputs, load_source):
@@ -127,21 +138,34 @@ def test_metro_stations_join_the_stations_in_the_comune_they_lie_in(indicator_in
     assert metro.count() == len(features) == 130
     assert Stazione.objects.filter(network="rfi").count() == 43
     with connection.cursor() as cur:  # each station inside the boundary of the comune it was given
-        cur.execute("SELECT count(*) FROM mappature_stazione s JOIN mappature_comune c "
-                    "ON c.istat_code = s.istat_code WHERE s.network = 'metro' AND ST_Intersects(c.geom, s.geom)")
+        cur.execute(
+            "SELECT count(*) FROM mappature_stazione s JOIN mappature_comune c "
+            "ON c.istat_code = s.istat_code WHERE s.network = 'metro' AND ST_Intersects(c.geom, s.geom)"
+        )
         assert cur.fetchone()[0] == 130
     # Stations well inside other comuni than Milano (Sesto San Giovanni, Rho, Gessate, Assago).
-    for name, istat in [("SESTO 1 MAGGIO FS", "015209"), ("SESTO RONDO", "015209"), ("RHO FIERAMILANO", "015182"),
-                        ("GESSATE", "015106"), ("ASSAGO MILANOFIORI FORUM", "015011"), ("DUOMO M1", "015146")]:
+    for name, istat in [
+        ("SESTO 1 MAGGIO FS", "015209"),
+        ("SESTO RONDO", "015209"),
+        ("RHO FIERAMILANO", "015182"),
+        ("GESSATE", "015106"),
+        ("ASSAGO MILANOFIORI FORUM", "015011"),
+        ("DUOMO M1", "015146"),
+    ]:
         assert metro.get(name=name).istat_code == istat, name
-    assert current("stazioni_n", "comune", "015146", current_period("stazioni_n")) == Stazione.objects.filter(
-        istat_code="015146").count()
+    assert (
+        current("stazioni_n", "comune", "015146", current_period("stazioni_n"))
+        == Stazione.objects.filter(istat_code="015146").count()
+    )
 
 
 def current_period(code):
     with connection.cursor() as cur:
-        cur.execute("SELECT DISTINCT period FROM indicatori_currentvalue v JOIN indicatori_indicator i "
-                    "ON i.id = v.indicator_id WHERE i.code = %s", [code])
+        cur.execute(
+            "SELECT DISTINCT period FROM indicatori_currentvalue v JOIN indicatori_indicator i "
+            "ON i.id = v.indicator_id WHERE i.code = %s",
+            [code],
+        )
         return cur.fetchone()[0]
 
 
@@ -151,8 +175,10 @@ def test_milano_nil_are_a_reference_layer_and_an_indicator_level(indicator_input
     assert nil.count() == len(features) == 88
     assert set(nil.values_list("name", flat=True)) == {f["properties"]["NIL"] for f in features}
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*), sum(value) FROM indicatori_currentvalue v JOIN indicatori_indicator i "
-                    "ON i.id = v.indicator_id WHERE i.code = 'stazioni_n' AND v.level = 'nil'")
+        cur.execute(
+            "SELECT count(*), sum(value) FROM indicatori_currentvalue v JOIN indicatori_indicator i "
+            "ON i.id = v.indicator_id WHERE i.code = 'stazioni_n' AND v.level = 'nil'"
+        )
         n, stations = cur.fetchone()
     assert n == 88
     assert 0 < stations <= Stazione.objects.filter(istat_code="015146").count() + 2  # a station on a NIL border

@@ -16,11 +16,16 @@ def lum_frame():
     import shapely
 
     with connection.cursor() as cur:
-        cur.execute("SELECT feature_key, name, ST_AsBinary(geom), ST_SRID(geom) FROM mappature_thematicfeature "
-                    "WHERE layer = 'ptm_lum' ORDER BY feature_key")
+        cur.execute(
+            "SELECT feature_key, name, ST_AsBinary(geom), ST_SRID(geom) FROM mappature_thematicfeature "
+            "WHERE layer = 'ptm_lum' ORDER BY feature_key"
+        )
         rows = cur.fetchall()
-    return gpd.GeoDataFrame({"code": [r[0] for r in rows], "name": [r[1] for r in rows]},
-                            geometry=[shapely.from_wkb(bytes(r[2])) for r in rows], crs=rows[0][3])
+    return gpd.GeoDataFrame(
+        {"code": [r[0] for r in rows], "name": [r[1] for r in rows]},
+        geometry=[shapely.from_wkb(bytes(r[2])) for r in rows],
+        crs=rows[0][3],
+    )
 
 
 def test_stations_and_heat_anomaly_per_lum(everything):
@@ -33,8 +38,12 @@ def test_stations_and_heat_anomaly_per_lum(everything):
     lum = lum_frame()
     assert len(lum) == 43
     # Stations from the shipped files (RFI and ATM metro), counted in each LUM.
-    stations = pd.concat([gpd.read_file(DATA / "stazioni_rfi_cmm.geojson").to_crs(lum.crs),
-                          gpd.read_file(DATA / "atm" / "tpl_metrofermate.geojson").to_crs(lum.crs)])
+    stations = pd.concat(
+        [
+            gpd.read_file(DATA / "stazioni_rfi_cmm.geojson").to_crs(lum.crs),
+            gpd.read_file(DATA / "atm" / "tpl_metrofermate.geojson").to_crs(lum.crs),
+        ]
+    )
     joined = gpd.sjoin(stations[["geometry"]], lum, predicate="intersects")
     expected = joined.groupby("code").size().reindex(lum["code"], fill_value=0).to_dict()
     assert sum(expected.values()) > 43  # metro stops fall in some LUM as well
@@ -53,8 +62,9 @@ def test_stations_and_heat_anomaly_per_lum(everything):
         shapes = lum.to_crs(ds.crs)
         want = {}
         for code, geom in zip(shapes["code"], shapes.geometry, strict=True):
-            inside = rasterize([geom], out_shape=band.shape, transform=ds.transform, fill=0, default_value=1,
-                               dtype="uint8").astype(bool)
+            inside = rasterize(
+                [geom], out_shape=band.shape, transform=ds.transform, fill=0, default_value=1, dtype="uint8"
+            ).astype(bool)
             cells = band[inside & ~np.ma.getmaskarray(band)]
             want[code] = float(cells.mean()) if cells.size else None
     heat = client.get("/api/indicatori/anomalia_termica_media/valori", {"level": "lum"}).json()

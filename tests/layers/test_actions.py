@@ -48,7 +48,8 @@ def test_a_user_without_the_permission_cannot_publish_and_nothing_changes(layer,
 
 
 def test_publish_then_unpublish_records_who_and_fires_hooks_after_commit(
-        layer, publisher, received, django_capture_on_commit_callbacks):
+    layer, publisher, received, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         assert actions.publish(layer, publisher, via="admin") is True
     assert layer.published and layer.published_at is not None

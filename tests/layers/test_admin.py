@@ -10,8 +10,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def layers():
-    return [Layer.objects.create(slug=f"s{i}", title_it=f"Strato {i}", theme="ptm", source="mappature_comune")
-            for i in range(2)]
+    return [
+        Layer.objects.create(slug=f"s{i}", title_it=f"Strato {i}", theme="ptm", source="mappature_comune")
+        for i in range(2)
+    ]
 
 
 def _staff(perms=()):
@@ -23,8 +25,11 @@ def _staff(perms=()):
 
 def test_admin_action_publishes_through_the_action_with_audit(client, layers):
     client.force_login(_staff(["publish_layer"]))
-    response = client.post("/admin/layers/layer/", {"action": "publish_selected",
-                                                    "_selected_action": [layer.pk for layer in layers]}, follow=True)
+    response = client.post(
+        "/admin/layers/layer/",
+        {"action": "publish_selected", "_selected_action": [layer.pk for layer in layers]},
+        follow=True,
+    )
     assert "2 strati modificati" in response.content.decode()
     assert Layer.objects.filter(published=True).count() == 2
     assert set(LayerEvent.objects.values_list("action", "via", "actor__username")) == {("publish", "admin", "staff")}
@@ -41,11 +46,27 @@ def test_staff_without_the_publish_permission_does_not_get_the_action(client, la
 def test_the_change_form_cannot_publish_and_refuses_a_bad_style(client, layers):
     client.force_login(_staff(["publish_layer"]))
     layer = layers[0]
-    data = {"slug": layer.slug, "title_it": "Nuovo titolo", "title_en": "", "abstract_it": "", "abstract_en": "",
-            "theme": "ptm", "kind": "vector", "source": "mappature_comune", "dataset_id": "", "geometry_type": "",
-            "srid": 32632, "attributes": "[]", "style": '{"kind": "graduated", "field": "x", "classes": []}',
-            "visibility": "public", "metadata": "{}", "sort_order": 0, "published": "on",
-            "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0}
+    data = {
+        "slug": layer.slug,
+        "title_it": "Nuovo titolo",
+        "title_en": "",
+        "abstract_it": "",
+        "abstract_en": "",
+        "theme": "ptm",
+        "kind": "vector",
+        "source": "mappature_comune",
+        "dataset_id": "",
+        "geometry_type": "",
+        "srid": 32632,
+        "attributes": "[]",
+        "style": '{"kind": "graduated", "field": "x", "classes": []}',
+        "visibility": "public",
+        "metadata": "{}",
+        "sort_order": 0,
+        "published": "on",
+        "events-TOTAL_FORMS": 0,
+        "events-INITIAL_FORMS": 0,
+    }
     response = client.post(f"/admin/layers/layer/{layer.pk}/change/", data)
     assert "almeno una classe" in response.content.decode()
     data["style"] = '{"kind": "single", "symbol": {"fill": "#112233"}}'

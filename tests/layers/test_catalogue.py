@@ -68,8 +68,13 @@ def test_search_by_text_in_italian_or_english_and_by_theme(client, registry):
 def test_search_by_comune_lists_the_layers_with_data_there(client, registry, django_assert_max_num_queries):
     # One incubator area in Binasco only: the layer is found for Binasco, not for Trezzo sull'Adda.
     binasco = Comune.objects.get(name="Binasco")
-    ThematicFeature.objects.create(layer="remix_incubatore", feature_key="t1", name="Area di prova",
-                                   istat_code=binasco.istat_code, geom=binasco.geom.point_on_surface.buffer(50))
+    ThematicFeature.objects.create(
+        layer="remix_incubatore",
+        feature_key="t1",
+        name="Area di prova",
+        istat_code=binasco.istat_code,
+        geom=binasco.geom.point_on_surface.buffer(50),
+    )
     trezzo = Comune.objects.get(name="Trezzo sull'Adda")
     with django_assert_max_num_queries(6):
         found = _slugs(client.get("/catalogo/", {"comune": binasco.istat_code}))
@@ -96,6 +101,7 @@ def test_preview_is_bounded_in_wgs84_with_declared_attributes_only(client, regis
         cur.execute("SELECT count(*) FROM mappature_comune")
         total = cur.fetchone()[0]
     from django.conf import settings
+
     assert len(big["features"]) == min(total, settings.REMIX["PREVIEW_MAX_FEATURES"])
 
 
@@ -113,7 +119,7 @@ def test_layer_page_shows_metadata_lineage_legend_and_synthetic_label(client, re
     comuni_page = client.get("/catalogo/comuni/").content.decode()
     assert "CC-BY 4.0" in comuni_page and "dati sintetici" not in comuni_page
     # The version loaded by the ETL is in the lineage table.
-    assert '<td>comuni</td><td>1</td>' in comuni_page
+    assert "<td>comuni</td><td>1</td>" in comuni_page
 
 
 def test_metadata_record_is_rndt_shaped_with_extent_and_lineage(client, registry):
@@ -138,8 +144,10 @@ def test_service_links_come_from_the_configured_providers(client, registry, sett
 
 
 def fake_links(layer, request):
-    return [{"kind": "service", "label": "WMS di prova", "url": "/ows?layers=" + layer.slug},
-            {"kind": "download", "label": "GeoPackage", "url": f"/scarica/{layer.slug}.gpkg"}]
+    return [
+        {"kind": "service", "label": "WMS di prova", "url": "/ows?layers=" + layer.slug},
+        {"kind": "download", "label": "GeoPackage", "url": f"/scarica/{layer.slug}.gpkg"},
+    ]
 
 
 def test_catalogue_json_follows_the_same_rules_within_a_query_budget(client, registry, django_assert_max_num_queries):
@@ -147,8 +155,7 @@ def test_catalogue_json_follows_the_same_rules_within_a_query_budget(client, reg
     with django_assert_max_num_queries(1):
         data = client.get("/api/catalogo/").json()
     slugs = [item["slug"] for item in data["layers"]]
-    assert "stazioni" not in slugs and set(slugs) == set(
-        Layer.objects.visible_to(None).values_list("slug", flat=True))
+    assert "stazioni" not in slugs and set(slugs) == set(Layer.objects.visible_to(None).values_list("slug", flat=True))
     comuni_item = next(item for item in data["layers"] if item["slug"] == "comuni")
     assert comuni_item["features"] == 133 and comuni_item["url"] == "/catalogo/comuni/"
     assert comuni_item["synthetic"] is False
@@ -168,8 +175,17 @@ def test_a_raster_is_described_by_its_extent_and_found_by_the_comuni_it_covers(c
     # A 1 km² raster in EPSG:32632 over the centre of Binasco only.
     centre = Comune.objects.get(name="Binasco").geom.point_on_surface
     path = tmp_path / "anomalia.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=10, height=10, count=1, dtype="float32", crs="EPSG:32632",
-                       transform=from_origin(centre.x - 500, centre.y + 500, 100, 100)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=10,
+        height=10,
+        count=1,
+        dtype="float32",
+        crs="EPSG:32632",
+        transform=from_origin(centre.x - 500, centre.y + 500, 100, 100),
+    ) as dst:
         dst.write(np.ones((1, 10, 10), dtype="float32"))
     layer = Layer.objects.get(slug="sttm1_anomalia_termica")
     layer.source = str(path)
@@ -210,11 +226,21 @@ def test_rndt_xml_carries_the_record_for_harvesters(client, registry):
 
 
 def test_search_ignores_accents_and_case(client, registry):
-    """"citta metropolitana" finds what says "Città metropolitana", "CITTÀ" too."""
+    """ "citta metropolitana" finds what says "Città metropolitana", "CITTÀ" too."""
     plain = _slugs(client.get("/catalogo/", {"q": "citta metropolitana"}))
     accented = _slugs(client.get("/catalogo/", {"q": "CITTÀ Metropolitana"}))
     assert plain and plain == accented
-    assert set(plain) == {s for s, layer in registry.items()
-                          if "città metropolitana" in " ".join([layer.title_it, layer.title_en, layer.abstract_it,
-                                                                layer.abstract_en, str((layer.metadata or {})
-                                                                                       .get("keywords"))]).lower()}
+    assert set(plain) == {
+        s
+        for s, layer in registry.items()
+        if "città metropolitana"
+        in " ".join(
+            [
+                layer.title_it,
+                layer.title_en,
+                layer.abstract_it,
+                layer.abstract_en,
+                str((layer.metadata or {}).get("keywords")),
+            ]
+        ).lower()
+    }

@@ -29,10 +29,12 @@ def registry(comuni):
 
 
 def _versions_rows(html: str) -> list[list[str]]:
-    table = html[html.index('id="layer-versions"'):]
-    body = table[table.index("<tbody>"):table.index("</tbody>")]
-    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    table = html[html.index('id="layer-versions"') :]
+    body = table[table.index("<tbody>") : table.index("</tbody>")]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
 
 
 def test_versions_table_shows_event_comune_rows_and_local_time(client, registry):
@@ -59,8 +61,8 @@ def test_versions_table_shows_event_comune_rows_and_local_time(client, registry)
 
 
 def _links(html: str, section: str) -> list[str]:
-    part = html[html.index(f'id="{section}"'):]
-    part = part[:part.index("</section>")]
+    part = html[html.index(f'id="{section}"') :]
+    part = part[: part.index("</section>")]
     return [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', part)]
 
 
@@ -72,7 +74,8 @@ def test_layer_page_links_getmap_getfeature_ogcapi_items_and_downloads(client, r
     extent = registry["comuni"].metadata["extent"]
     assert params["LAYERS"] == "comuni" and params["CRS"] == "EPSG:4326"
     assert [float(x) for x in params["BBOX"].split(",")] == pytest.approx(
-        [extent["south"], extent["west"], extent["north"], extent["east"]])
+        [extent["south"], extent["west"], extent["north"], extent["east"]]
+    )
     getfeature = next(u for u in services if "REQUEST=GetFeature" in u)
     assert "TYPENAMES=comuni" in getfeature
     assert any(urlsplit(u).path == "/ogcapi/collections/comuni/items" for u in services)
@@ -85,8 +88,8 @@ def test_layer_page_links_getmap_getfeature_ogcapi_items_and_downloads(client, r
     assert "/api/catalogo/comuni/dati.geojson" in downloads and "/api/catalogo/comuni/dati.csv" in downloads
     # The catalogue list links the same data downloads and the OGC API items.
     listing = client.get("/catalogo/", {"q": "comuni della"}).content.decode()
-    item = listing[listing.index('data-slug="comuni"'):]
-    item = item[:item.index("</li>")]
+    item = listing[listing.index('data-slug="comuni"') :]
+    item = item[: item.index("</li>")]
     assert "/api/catalogo/comuni/dati.csv" in item and "/ogcapi/collections/comuni/items" in item
 
 

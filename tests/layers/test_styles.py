@@ -6,7 +6,9 @@ from layers.errors import StyleError
 from layers.styles import graduated_classes, parse_style
 
 CATEGORIZED = {
-    "kind": "categorized", "field": "dtipo", "symbol": {"stroke": "#222222"},
+    "kind": "categorized",
+    "field": "dtipo",
+    "symbol": {"stroke": "#222222"},
     "classes": [
         {"value": "Dismessa", "label_it": "Area dismessa", "label_en": "Disused area", "fill": "#aa0000"},
         {"value": "Degradata", "label_it": "Area degradata", "label_en": "Degraded area", "fill": "#00aa00"},
@@ -14,7 +16,8 @@ CATEGORIZED = {
     "other": {"label_it": "Altro", "label_en": "Other", "fill": "#999999"},
 }
 GRADUATED = {
-    "kind": "graduated", "field": "amount_eur",
+    "kind": "graduated",
+    "field": "amount_eur",
     "classes": [
         {"min": 0, "max": 100000, "label_it": "fino a 100.000 €", "fill": "#ffffcc"},
         {"min": 100000, "max": 1000000, "label_it": "100.000 – 1 mln €", "fill": "#fd8d3c"},
@@ -79,8 +82,7 @@ def test_bad_styles_are_refused_with_an_italian_message(style, message):
 def test_quantile_classes_put_about_as_many_features_in_each_class():
     values = list(range(1, 101))
     classes = graduated_classes(values, 4, ["#a", "#b", "#c", "#d"])
-    c = parse_style({"kind": "graduated", "field": "v",
-                     "classes": [{**k, "fill": "#000000"} for k in classes]})
+    c = parse_style({"kind": "graduated", "field": "v", "classes": [{**k, "fill": "#000000"} for k in classes]})
     counts = [sum(1 for v in values if c.classify(v) is k) for k in c.classes]
     assert sum(counts) == 100 and max(counts) - min(counts) <= 1
     assert classes[-1]["max"] == 100
@@ -108,8 +110,10 @@ def test_flat_symbol_keys_read_by_the_ogc_services_mean_the_same_here():
 
 
 def test_a_raster_classifies_its_pixel_value_without_a_field():
-    style = {"kind": "graduated", "classes": [{"min": 0, "max": 1, "fill": "#ffffbf"}, {"min": 1, "max": 3,
-                                                                                        "fill": "#d73027"}]}
+    style = {
+        "kind": "graduated",
+        "classes": [{"min": 0, "max": 1, "fill": "#ffffbf"}, {"min": 1, "max": 3, "fill": "#d73027"}],
+    }
     assert parse_style(style, geometry_type="Raster").classify(2.5).symbol.fill == "#d73027"
     with pytest.raises(StyleError, match="richiede un campo"):
         parse_style(style)

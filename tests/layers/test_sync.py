@@ -15,11 +15,29 @@ from layers.sync import edited_fields, sync
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {
-    "comuni", "zone_omogenee", "realizzazioni", "stazioni", "ptm_lum", "ptm_rete_verde",
-    "ptm_ambiti_agricoli_strategici", "remix_incubatore", "sttm1_anomalia_termica",
-    "milano_nil", "indicatori_comuni", "indicatori_zone",
-    *(f"pgt_{code}" for code in ("ambiti_trasformazione", "ambiti_rigenerazione", "aree_dismesse",
-                                 "aree_agricole", "tessuto_urbano_consolidato", "consumo_suolo")),
+    "comuni",
+    "zone_omogenee",
+    "realizzazioni",
+    "stazioni",
+    "ptm_lum",
+    "ptm_rete_verde",
+    "ptm_ambiti_agricoli_strategici",
+    "remix_incubatore",
+    "sttm1_anomalia_termica",
+    "milano_nil",
+    "indicatori_comuni",
+    "indicatori_zone",
+    *(
+        f"pgt_{code}"
+        for code in (
+            "ambiti_trasformazione",
+            "ambiti_rigenerazione",
+            "aree_dismesse",
+            "aree_agricole",
+            "tessuto_urbano_consolidato",
+            "consumo_suolo",
+        )
+    ),
 }
 
 
@@ -46,9 +64,11 @@ def test_extent_and_feature_count_are_computed_from_the_data(comuni):
     sync()
     layer = Layer.objects.get(slug="comuni")
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*), ST_XMin(e), ST_YMax(e) FROM mappature_comune, "
-                    "LATERAL (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 32632), 4326) e "
-                    "FROM mappature_comune) x GROUP BY e")
+        cur.execute(
+            "SELECT count(*), ST_XMin(e), ST_YMax(e) FROM mappature_comune, "
+            "LATERAL (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 32632), 4326) e "
+            "FROM mappature_comune) x GROUP BY e"
+        )
         count, west, north = cur.fetchone()
     assert layer.metadata["features"] == count == 133
     # Loaded before the layer was declared: the lineage and the update date come from the ETL's versions.
@@ -70,10 +90,16 @@ def test_resync_keeps_admin_edits_and_follows_untouched_fields(comuni):
     layer.groups.add(editors)
     # The declaration then changes the title, the abstract, the licence and the keywords.
     declaration = _declaration("comuni")
-    changed = replace(declaration, fields={**declaration.fields, "title_it": "Nuovo titolo dichiarato",
-                                           "abstract_it": "Nuova descrizione dichiarata"},
-                      metadata={**declaration.metadata, "licence": "CC0", "keywords": ["nuova"]},
-                      published=True)
+    changed = replace(
+        declaration,
+        fields={
+            **declaration.fields,
+            "title_it": "Nuovo titolo dichiarato",
+            "abstract_it": "Nuova descrizione dichiarata",
+        },
+        metadata={**declaration.metadata, "licence": "CC0", "keywords": ["nuova"]},
+        published=True,
+    )
     report = sync([changed])
     layer.refresh_from_db()
     assert layer.title_it == "Comuni (titolo scelto dall'amministrazione)"
@@ -133,13 +159,25 @@ def test_sync_command_reports_in_italian(comuni, capsys):
         ({"metadata": {"extent": [0, 0, 1, 1]}}, "calcolati dai dati"),
         ({"style": {"kind": "graduated", "field": "x", "classes": [{"min": 3, "max": 1}]}}, "stile non valido"),
         ({"kind": "raster", "source": "var/rasters/x.png"}, "GeoTIFF"),
-        ({"style": {"kind": "categorized", "field": "code", "classes": [{"value": "a"}]},
-          "attributes": [{"name": "name", "label_it": "Nome"}]}, "non è tra gli attributi esposti"),
+        (
+            {
+                "style": {"kind": "categorized", "field": "code", "classes": [{"value": "a"}]},
+                "attributes": [{"name": "name", "label_it": "Nome"}],
+            },
+            "non è tra gli attributi esposti",
+        ),
     ],
 )
 def test_bad_declarations_are_refused_naming_the_file(raw, message):
-    base = {"slug": "x", "title_it": "X", "title_en": "X", "abstract_it": "a", "abstract_en": "a",
-            "theme": "ptm", "source": "mappature_comune"}
+    base = {
+        "slug": "x",
+        "title_it": "X",
+        "title_en": "X",
+        "abstract_it": "a",
+        "abstract_en": "a",
+        "theme": "ptm",
+        "source": "mappature_comune",
+    }
     with pytest.raises(DeclarationError, match=message) as err:
         parse({**base, **raw}, {}, "prova.yaml")
     assert "prova.yaml" in str(err.value)

@@ -32,42 +32,89 @@ def _disc(point: Point, radius: float) -> MultiPolygon:
 def make_domain() -> dict:
     """One PGT in force per comune with an ambito di trasformazione each, plus richer data in RICH."""
     comuni = list(Comune.objects.order_by("istat_code"))
-    atti = PgtAtto.objects.bulk_create([
-        PgtAtto(comune=c, state=PgtAtto.State.VIGENTE, synthetic=True, spec_version="test") for c in comuni
-    ])
+    atti = PgtAtto.objects.bulk_create(
+        [PgtAtto(comune=c, state=PgtAtto.State.VIGENTE, synthetic=True, spec_version="test") for c in comuni]
+    )
     features, thematic, stations, interventions = [], [], [], []
     for n, (comune, atto) in enumerate(zip(comuni, atti, strict=True)):
         centre = comune.geom.point_on_surface
-        features.append(PgtFeature(atto=atto, istat_code=comune.istat_code, layer="ambiti_trasformazione",
-                                   feature_key=f"AT{n:03d}", geom=_disc(centre, 150),
-                                   attrs={"NOME_AMB": f"AT {comune.name}", "SUP_TERR": 70000.0}))
+        features.append(
+            PgtFeature(
+                atto=atto,
+                istat_code=comune.istat_code,
+                layer="ambiti_trasformazione",
+                feature_key=f"AT{n:03d}",
+                geom=_disc(centre, 150),
+                attrs={"NOME_AMB": f"AT {comune.name}", "SUP_TERR": 70000.0},
+            )
+        )
         if comune.istat_code not in RICH:
             continue
         east = Point(centre.x + 600, centre.y, srid=32632)
-        features.append(PgtFeature(atto=atto, istat_code=comune.istat_code, layer="aree_dismesse",
-                                   feature_key=f"AD{n:03d}", geom=_disc(east, 100),
-                                   attrs={"TIPO": "1", "DTIPO": f"Area dismessa {comune.name}"}))
-        features.append(PgtFeature(atto=atto, istat_code=comune.istat_code, layer="ambiti_rigenerazione",
-                                   feature_key=f"AR{n:03d}", geom=_disc(Point(centre.x, centre.y + 600), 120),
-                                   attrs={"NOME_AMB": f"Rigenerazione {comune.name}"}))
+        features.append(
+            PgtFeature(
+                atto=atto,
+                istat_code=comune.istat_code,
+                layer="aree_dismesse",
+                feature_key=f"AD{n:03d}",
+                geom=_disc(east, 100),
+                attrs={"TIPO": "1", "DTIPO": f"Area dismessa {comune.name}"},
+            )
+        )
+        features.append(
+            PgtFeature(
+                atto=atto,
+                istat_code=comune.istat_code,
+                layer="ambiti_rigenerazione",
+                feature_key=f"AR{n:03d}",
+                geom=_disc(Point(centre.x, centre.y + 600), 120),
+                attrs={"NOME_AMB": f"Rigenerazione {comune.name}"},
+            )
+        )
         station = Point(centre.x - 500, centre.y, srid=32632)
-        stations.append(Stazione(code=f"S{n:03d}", name=f"Stazione di {comune.name}",
-                                 istat_code=comune.istat_code, geom=station))
-        thematic.append(ThematicFeature(layer="ptm_lum", feature_key=f"L{n:03d}", name=f"LUM {comune.name}",
-                                        istat_code=comune.istat_code, attrs={"LIVELLO": 2}, synthetic=True,
-                                        geom=MultiPolygon(station.buffer(400, quadsegs=8), srid=32632)))
-        thematic.append(ThematicFeature(layer="remix_incubatore", feature_key=f"I{n:03d}",
-                                        name=f"Incubatore {comune.name}", istat_code=comune.istat_code,
-                                        synthetic=True, geom=_disc(Point(centre.x, centre.y - 700, srid=32632), 90)))
+        stations.append(
+            Stazione(code=f"S{n:03d}", name=f"Stazione di {comune.name}", istat_code=comune.istat_code, geom=station)
+        )
+        thematic.append(
+            ThematicFeature(
+                layer="ptm_lum",
+                feature_key=f"L{n:03d}",
+                name=f"LUM {comune.name}",
+                istat_code=comune.istat_code,
+                attrs={"LIVELLO": 2},
+                synthetic=True,
+                geom=MultiPolygon(station.buffer(400, quadsegs=8), srid=32632),
+            )
+        )
+        thematic.append(
+            ThematicFeature(
+                layer="remix_incubatore",
+                feature_key=f"I{n:03d}",
+                name=f"Incubatore {comune.name}",
+                istat_code=comune.istat_code,
+                synthetic=True,
+                geom=_disc(Point(centre.x, centre.y - 700, srid=32632), 90),
+            )
+        )
         for k in range(2):
             i = len(interventions)
-            interventions.append(Realizzazione(
-                code=f"R{i:03d}", title=f"Intervento {k + 1} a {comune.name}", programme=PROGRAMMES[i % 3],
-                funding_sources=list(SOURCES[i % 3]), comuni_istat=[comune.istat_code], status="in corso",
-                amount_eur=Decimal(1_000_000 * (i + 1)), cofunding_eur=Decimal(100_000), domains=["casa"],
-                year_start=2021 + k, year_end=2026, synthetic=True,
-                geom=MultiPoint(Point(centre.x + 50 * k, centre.y + 50, srid=32632), srid=32632) if k else None,
-            ))
+            interventions.append(
+                Realizzazione(
+                    code=f"R{i:03d}",
+                    title=f"Intervento {k + 1} a {comune.name}",
+                    programme=PROGRAMMES[i % 3],
+                    funding_sources=list(SOURCES[i % 3]),
+                    comuni_istat=[comune.istat_code],
+                    status="in corso",
+                    amount_eur=Decimal(1_000_000 * (i + 1)),
+                    cofunding_eur=Decimal(100_000),
+                    domains=["casa"],
+                    year_start=2021 + k,
+                    year_end=2026,
+                    synthetic=True,
+                    geom=MultiPoint(Point(centre.x + 50 * k, centre.y + 50, srid=32632), srid=32632) if k else None,
+                )
+            )
     PgtFeature.objects.bulk_create(features)
     Stazione.objects.bulk_create(stations)
     ThematicFeature.objects.bulk_create(thematic)

@@ -45,14 +45,18 @@ def test_features_are_paged_with_a_cheap_count(client, map_data, django_assert_m
 
 def test_zona_filter_and_bbox_match_the_database(client, map_data):
     """Filtering by zona returns exactly the features whose comune is in it; bbox narrows further."""
-    expected = _sql("SELECT count(*) FROM pgt_ambiti_trasformazione WHERE zona_omogenea = "
-                    "(SELECT name FROM mappature_zonaomogenea WHERE code = 'nord-ovest')")[0][0]
+    expected = _sql(
+        "SELECT count(*) FROM pgt_ambiti_trasformazione WHERE zona_omogenea = "
+        "(SELECT name FROM mappature_zonaomogenea WHERE code = 'nord-ovest')"
+    )[0][0]
     body = client.get("/api/layers/pgt_ambiti_trasformazione/features?zona=nord-ovest&limit=1000").json()
     assert body["numberMatched"] == expected > 0
     assert {f["properties"]["zona_omogenea"] for f in body["features"]} == {"Nord Ovest"}
     # Rho only: a small box around its ambito.
-    rho = _sql("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Transform(ST_Centroid(geom), 4326) c "
-               "FROM pgt_ambiti_trasformazione WHERE istat_code = '015182') s")[0]
+    rho = _sql(
+        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Transform(ST_Centroid(geom), 4326) c "
+        "FROM pgt_ambiti_trasformazione WHERE istat_code = '015182') s"
+    )[0]
     bbox = f"{rho[0] - 0.001},{rho[1] - 0.001},{rho[0] + 0.001},{rho[1] + 0.001}"
     boxed = client.get(f"/api/layers/pgt_ambiti_trasformazione/features?bbox={bbox}").json()
     assert [f["properties"]["comune"] for f in boxed["features"]] == ["Rho"]
@@ -65,14 +69,17 @@ def test_intervention_filters_apply_to_the_interventions_layer(client, map_data)
     assert all(f["properties"]["programme"] == "PINQuA" for f in body["features"])
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("comune=Milano", "codice ISTAT"),
-    ("amount_min=dieci", "importo"),
-    ("amount_min=10&amount_max=5", "minimo"),
-    ("bbox=1,2,3", "bbox"),
-    ("limit=100000", "limit"),
-    ("zona=x'%3B--", "Zona"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("comune=Milano", "codice ISTAT"),
+        ("amount_min=dieci", "importo"),
+        ("amount_min=10&amount_max=5", "minimo"),
+        ("bbox=1,2,3", "bbox"),
+        ("limit=100000", "limit"),
+        ("zona=x'%3B--", "Zona"),
+    ],
+)
 def test_bad_parameters_get_a_clear_italian_message(client, map_data, query, message):
     response = client.get(f"/api/layers/realizzazioni/features?{query}")
     assert response.status_code == 400
@@ -87,8 +94,10 @@ def test_english_error_messages(client, map_data):
 def test_csv_export_streams_every_selected_row(client, map_data):
     response = client.get("/api/layers/pgt_ambiti_trasformazione/features?format=csv&zona=sud-ovest")
     lines = b"".join(response.streaming_content).decode().splitlines()
-    expected = _sql("SELECT count(*) FROM pgt_ambiti_trasformazione p JOIN mappature_comune c USING (istat_code) "
-                    "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = 'sud-ovest'")[0][0]
+    expected = _sql(
+        "SELECT count(*) FROM pgt_ambiti_trasformazione p JOIN mappature_comune c USING (istat_code) "
+        "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = 'sud-ovest'"
+    )[0][0]
     assert len(lines) == expected + 1
     assert lines[0].startswith('"Comune","Zona omogenea"')  # the labels of the registry
 
@@ -100,13 +109,17 @@ def test_summary_equals_the_database(client, map_data, django_assert_max_num_que
     n, total = _sql("""SELECT count(*), sum(amount_eur) FROM mappature_realizzazione r WHERE r.comuni_istat &&
         ARRAY(SELECT istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id
               WHERE z.code = 'nord-ovest')::varchar[]""")[0]
-    pop = _sql("SELECT sum(population) FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
-               "WHERE z.code = 'nord-ovest'")[0][0]
+    pop = _sql(
+        "SELECT sum(population) FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
+        "WHERE z.code = 'nord-ovest'"
+    )[0][0]
     assert s["n_interventions"] == n > 0
     assert s["amount_eur"] == float(total)
     assert s["per_inhabitant_eur"] == round(float(total) / pop, 2)
-    ha = _sql("SELECT sum(ST_Area(ST_Transform(geom, 4326)::geography)) / 1e4 FROM pgt_ambiti_trasformazione "
-              "WHERE zona_omogenea = 'Nord Ovest'")[0][0]
+    ha = _sql(
+        "SELECT sum(ST_Area(ST_Transform(geom, 4326)::geography)) / 1e4 FROM pgt_ambiti_trasformazione "
+        "WHERE zona_omogenea = 'Nord Ovest'"
+    )[0][0]
     at = next(o for o in s["opportunities"] if o["kind"] == "ambiti_trasformazione")
     assert at["ha"] == pytest.approx(ha, abs=0.01)
     pnrr = next(row for row in s["by_source"] if row["source"] == "PNRR")
@@ -116,9 +129,13 @@ def test_summary_equals_the_database(client, map_data, django_assert_max_num_que
 def test_compare_two_comuni(client, map_data):
     body = client.get("/api/compare?a=comune:015146&b=zona:sud-ovest").json()
     assert body["a"]["summary"]["n_comuni"] == 1
-    assert body["b"]["summary"]["n_comuni"] == _sql(
-        "SELECT count(*) FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
-        "WHERE z.code = 'sud-ovest'")[0][0]
+    assert (
+        body["b"]["summary"]["n_comuni"]
+        == _sql(
+            "SELECT count(*) FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
+            "WHERE z.code = 'sud-ovest'"
+        )[0][0]
+    )
     assert client.get("/api/compare?a=comune:015146&b=Milano").status_code == 400
 
 
@@ -152,8 +169,12 @@ def test_each_proximity_query_is_one_statement(map_data, django_assert_num_queri
     assert all(isinstance(o["distance_m"], float) and isinstance(o["ha"], float) for o in body["opportunities"])
     with django_assert_num_queries(1):
         near = queries_nearby.near_opportunity("ambiti_trasformazione", at, 1000)
-    assert near["opportunity"] == {"kind": "ambiti_trasformazione", "id": at, "name": near["opportunity"]["name"],
-                                   "istat_code": "015182"}
+    assert near["opportunity"] == {
+        "kind": "ambiti_trasformazione",
+        "id": at,
+        "name": near["opportunity"]["name"],
+        "istat_code": "015182",
+    }
     assert near["stations"] and near["lum"] and near["interventions"]
     assert near["interventions"] == sorted(near["interventions"], key=lambda r: (r["distance_m"], r["id"]))
     with django_assert_num_queries(1), pytest.raises(NotFoundError):
@@ -162,8 +183,10 @@ def test_each_proximity_query_is_one_statement(map_data, django_assert_num_queri
 
 
 def test_identify_returns_the_feature_under_the_point(client, map_data):
-    lon, lat = _sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
-                    "FROM pgt_ambiti_trasformazione WHERE istat_code = '015146') s")[0]
+    lon, lat = _sql(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
+        "FROM pgt_ambiti_trasformazione WHERE istat_code = '015146') s"
+    )[0]
     body = client.get(f"/api/identify?lon={lon}&lat={lat}&layers=pgt_ambiti_trasformazione,stazioni").json()
     assert [r["layer"] for r in body["results"]] == ["pgt_ambiti_trasformazione"]
     assert body["results"][0]["features"][0]["properties"]["comune"] == "Milano"

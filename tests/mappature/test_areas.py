@@ -9,8 +9,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_corrected_utm_area_matches_geography_over_all_comuni(comuni):
-    sql = (f"SELECT max(abs({ellipsoidal_area_sql('geom')} / ST_Area(ST_Transform(geom, 4326)::geography) - 1)), "
-           f"max(abs(ST_Area(geom) / ST_Area(ST_Transform(geom, 4326)::geography) - 1)) FROM mappature_comune")
+    sql = (
+        f"SELECT max(abs({ellipsoidal_area_sql('geom')} / ST_Area(ST_Transform(geom, 4326)::geography) - 1)), "
+        f"max(abs(ST_Area(geom) / ST_Area(ST_Transform(geom, 4326)::geography) - 1)) FROM mappature_comune"
+    )
     with connection.cursor() as cur:
         cur.execute(sql)
         corrected, planar = cur.fetchone()
@@ -26,12 +28,15 @@ def test_comune_areas_shown_are_the_geography_figures_to_the_hundredth(comuni):
     from mappature.queries import comune_card, comuni_feature_collection
 
     with connection.cursor() as cur:
-        cur.execute("SELECT istat_code, ST_Area(ST_Transform(geom, 4326)::geography) / 1e6,"
-                    " round((ST_Area(ST_Transform(geom, 4326)::geography) / 1e6)::numeric, 2) FROM mappature_comune")
+        cur.execute(
+            "SELECT istat_code, ST_Area(ST_Transform(geom, 4326)::geography) / 1e6,"
+            " round((ST_Area(ST_Transform(geom, 4326)::geography) / 1e6)::numeric, 2) FROM mappature_comune"
+        )
         geography = {code: (exact, float(rounded)) for code, exact, rounded in cur.fetchall()}
     assert len(geography) == 133
-    shown = {f["id"]: f["properties"]["area_km2_boundaries"]
-             for f in json.loads(comuni_feature_collection())["features"]}
+    shown = {
+        f["id"]: f["properties"]["area_km2_boundaries"] for f in json.loads(comuni_feature_collection())["features"]
+    }
     assert shown == {code: rounded for code, (_, rounded) in geography.items()}
     for code, (exact, rounded) in list(geography.items())[::13]:
         assert comune_card(code)["area_km2_boundaries"] == rounded

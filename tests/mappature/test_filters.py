@@ -10,17 +10,42 @@ from mappature.params import parse_bbox, parse_territory
 
 
 def test_a_full_selection_is_parsed_into_typed_values():
-    flt = parse_filter({"zona": "nord-ovest", "comune": "015182", "programme": " PINQuA ", "amount_min": "1000,5",
-                        "amount_max": "2000000", "year": "2024", "domain": "casa"})
-    assert flt == MapFilter(zona="nord-ovest", comune="015182", programme="PINQuA", domain="casa",
-                            amount_min=Decimal("1000.5"), amount_max=Decimal("2000000"), year=2024)
+    flt = parse_filter(
+        {
+            "zona": "nord-ovest",
+            "comune": "015182",
+            "programme": " PINQuA ",
+            "amount_min": "1000,5",
+            "amount_max": "2000000",
+            "year": "2024",
+            "domain": "casa",
+        }
+    )
+    assert flt == MapFilter(
+        zona="nord-ovest",
+        comune="015182",
+        programme="PINQuA",
+        domain="casa",
+        amount_min=Decimal("1000.5"),
+        amount_max=Decimal("2000000"),
+        year=2024,
+    )
     assert parse_filter({}).is_empty
 
 
-@pytest.mark.parametrize("query", [
-    {"comune": "15182"}, {"comune": "015182; DROP TABLE x"}, {"zona": "Nord Ovest"}, {"amount_min": "-5"},
-    {"amount_min": "NaN"}, {"year": "20x4"}, {"year": "3000"}, {"programme": "x" * 301},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"comune": "15182"},
+        {"comune": "015182; DROP TABLE x"},
+        {"zona": "Nord Ovest"},
+        {"amount_min": "-5"},
+        {"amount_min": "NaN"},
+        {"year": "20x4"},
+        {"year": "3000"},
+        {"programme": "x" * 301},
+    ],
+)
 def test_bad_values_are_refused_with_a_message(query):
     with pytest.raises(FilterError) as err:
         parse_filter(query)
@@ -30,8 +55,17 @@ def test_bad_values_are_refused_with_a_message(query):
 def test_every_value_is_a_bound_parameter():
     """Values never reach the SQL text: the placeholders and the parameters match one to one."""
     evil = "x' OR 1=1 --"
-    flt = MapFilter(zona="sud-ovest", comune="015146", programme=evil, funding_source=evil, status=evil,
-                    domain=evil, amount_min=Decimal(1), amount_max=Decimal(2), year=2023)
+    flt = MapFilter(
+        zona="sud-ovest",
+        comune="015146",
+        programme=evil,
+        funding_source=evil,
+        status=evil,
+        domain=evil,
+        amount_min=Decimal(1),
+        amount_max=Decimal(2),
+        year=2023,
+    )
     for sql, params in (flt.realizzazioni_sql("r"), flt.territory_sql("t.istat_code")):
         assert evil not in sql and "sud-ovest" not in sql and "015146" not in sql
         assert sql.count("%s") == len(params)

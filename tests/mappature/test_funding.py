@@ -62,9 +62,14 @@ def test_multi_source_rows_list_their_combinations(client, realizzazioni):
     s = client.get("/api/summary?lang=en").json()["summary"]
     multi = next(r for r in s["by_source"] if r["kind"] == "multiple")
     assert multi["source"] == "several sources"
-    combos = {" + ".join(r["sources"]) for r in realizzazioni if len(r["sources"]) > 1
-              and not (len(r["sources"]) == 2 and r["amount"] is not None and r["cofunding"]
-                       and r["cofunding"] <= r["amount"])}
+    combos = {
+        " + ".join(r["sources"])
+        for r in realizzazioni
+        if len(r["sources"]) > 1
+        and not (
+            len(r["sources"]) == 2 and r["amount"] is not None and r["cofunding"] and r["cofunding"] <= r["amount"]
+        )
+    }
     assert set(multi["combinations"]) == combos
 
 
@@ -106,8 +111,9 @@ def test_source_and_domain_filters_agree_on_features_table_csv_tiles_and_summary
 def test_amount_filter_accepts_italian_thousands(client, realizzazioni):
     rows = [r for r in realizzazioni if r["amount"] is not None and r["amount"] >= 1_000_000]
     for typed in ("1.000.000", "1000000", "1.000.000,00", "1 000 000 €"):
-        body = client.get("/api/layers/realizzazioni/features", {"amount_min": typed, "geometry": "0",
-                                                                 "limit": 1000}).json()
+        body = client.get(
+            "/api/layers/realizzazioni/features", {"amount_min": typed, "geometry": "0", "limit": 1000}
+        ).json()
         assert body["numberMatched"] == len(rows), typed
 
 
@@ -146,7 +152,7 @@ def test_table_sorts_filters_per_column_and_finds_one_feature(client, realizzazi
     by_amount = client.get(base + "&sort=amount_eur&dir=desc").json()["features"]
     amounts = [f["properties"]["amount_eur"] for f in by_amount]
     known = [a for a in amounts if a is not None]
-    assert known == sorted(known, reverse=True) and amounts[:len(known)] == known  # NULLs last
+    assert known == sorted(known, reverse=True) and amounts[: len(known)] == known  # NULLs last
     expected = sorted(r["id"] for r in realizzazioni if "mobilita" in r["domains"].replace("à", "a").lower())
     found = client.get(base + "&col.domains=MOBILITA").json()
     assert sorted(f["properties"]["code"] for f in found["features"]) == expected and expected

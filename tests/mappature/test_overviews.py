@@ -30,12 +30,17 @@ MILANO = (9.19, 45.465)
 def pgt_with_overviews(comuni, load_source, settings, monkeypatch):
     settings.REMIX = {**settings.REMIX, "MVT_OVERVIEW_MIN_FEATURES": 100}
     # The test set's polygons are coarse (1,500 over CMM): merge up to a whole cell so both rules run.
-    monkeypatch.setattr(overviews, "MERGE_PIXELS", overviews.CELL_PIXELS ** 2)
+    monkeypatch.setattr(overviews, "MERGE_PIXELS", overviews.CELL_PIXELS**2)
     sync()
-    Layer.objects.filter(slug=SLUG).update(style={
-        "kind": "categorized", "field": CLASS_FIELD, "fill": "#fdae61",
-        "classes": [{"value": v, "label_it": v} for v in ("100", "200", "300", "400", "500")],
-        "other": {"fill": "#cccccc", "label_it": "altro"}})
+    Layer.objects.filter(slug=SLUG).update(
+        style={
+            "kind": "categorized",
+            "field": CLASS_FIELD,
+            "fill": "#fdae61",
+            "classes": [{"value": v, "label_it": v} for v in ("100", "200", "300", "400", "500")],
+            "other": {"fill": "#cccccc", "label_it": "altro"},
+        }
+    )
     result = load_source("pgt_sintetico", options={"scale": 1500})
     assert result.status == "loaded"
     return Layer.objects.get(slug=SLUG)
@@ -46,7 +51,7 @@ def _decoded(content: bytes) -> list[dict]:
 
 
 def _tile_area(content: bytes, z: int, field: str) -> dict[str, float]:
-    frame, unit, areas = box(0, 0, 4096, 4096), (WORLD / 2 ** z / 4096) ** 2, {}
+    frame, unit, areas = box(0, 0, 4096, 4096), (WORLD / 2**z / 4096) ** 2, {}
     for feature in _decoded(content):
         cls = str(feature["properties"].get(field))
         areas[cls] = areas.get(cls, 0.0) + shape(feature["geometry"]).buffer(0).intersection(frame).area * unit
@@ -55,11 +60,14 @@ def _tile_area(content: bytes, z: int, field: str) -> dict[str, float]:
 
 def _data_area(z: int, x: int, y: int, where: str = "TRUE", params=()) -> dict[str, float]:
     with connection.cursor() as cur:
-        cur.execute(f"""
+        cur.execute(
+            f"""
             WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env)
             SELECT t.{CLASS_FIELD}, sum(ST_Area(ST_ClipByBox2D(ST_Transform(t.geom, 3857), b.env)))
             FROM {SLUG} t, b WHERE t.geom && ST_Transform(b.env, 32632) AND {where} GROUP BY 1
-        """, [z, x, y, *params])  # noqa: S608 - constants
+        """,
+            [z, x, y, *params],
+        )  # noqa: S608 - constants
         return {str(cls): area for cls, area in cur.fetchall()}
 
 
@@ -71,8 +79,11 @@ def test_the_load_builds_overviews_for_the_new_data_version(pgt_with_overviews):
     assert built.first().source_features == layer.metadata["features"]
     assert built.first().class_field == CLASS_FIELD
     with connection.cursor() as cur:
-        cur.execute(f"SELECT count(*), count(*) FILTER (WHERE props ? %s), sum(features) "  # noqa: S608
-                    f"FROM {built.get(band=9).table}", [CLASS_FIELD])
+        cur.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE props ? %s), sum(features) "  # noqa: S608
+            f"FROM {built.get(band=9).table}",
+            [CLASS_FIELD],
+        )
         rows, with_class, represented = cur.fetchone()
     # Merging makes the low band smaller than the data; no feature loses its class; none is lost.
     assert 0 < rows < layer.metadata["features"] == represented

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.django_db(transaction=True)  # MapServer reads the data
 def _page_text(pdf: bytes, tmp_path) -> str:
     path = tmp_path / "map.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def _page_pixels(pdf: bytes, tmp_path) -> np.ndarray:
@@ -32,35 +33,63 @@ def _pdfinfo(pdf: bytes, tmp_path) -> str:
 
 
 def test_print_a4_landscape_has_map_scale_bar_north_arrow_and_legend(client, realizzazioni, tmp_path):
-    query = {"layers": "comuni,realizzazioni", "zona": "nord-milano", "paper": "A4", "orientation": "landscape",
-             "scale": "25000", "center": "9.23,45.54", "title": "Nord Milano: realizzazioni"}
+    query = {
+        "layers": "comuni,realizzazioni",
+        "zona": "nord-milano",
+        "paper": "A4",
+        "orientation": "landscape",
+        "scale": "25000",
+        "center": "9.23,45.54",
+        "title": "Nord Milano: realizzazioni",
+    }
     answer = client.get("/mappa/stampa.pdf", query)
     assert answer.status_code == 200, answer.content[:300]
     assert answer["Content-Type"] == "application/pdf"
     text = _page_text(answer.content, tmp_path)
-    for expected in ("Nord Milano: realizzazioni", "1:25.000", "Legenda", "Realizzazioni della rigenerazione urbana",
-                     "Importo non indicato", "N", "0 — 1 km", "Sintesi della selezione"):
+    for expected in (
+        "Nord Milano: realizzazioni",
+        "1:25.000",
+        "Legenda",
+        "Realizzazioni della rigenerazione urbana",
+        "Importo non indicato",
+        "N",
+        "0 — 1 km",
+        "Sintesi della selezione",
+    ):
         assert expected in text, expected
     assert "A4" in _pdfinfo(answer.content, tmp_path) and "841.89 x 595.276" in _pdfinfo(answer.content, tmp_path)
     pixels = _page_pixels(answer.content, tmp_path)
     h, w, _ = pixels.shape
-    frame = pixels[int(h * 0.15):int(h * 0.85), int(w * 0.05):int(w * 0.65)]
+    frame = pixels[int(h * 0.15) : int(h * 0.85), int(w * 0.05) : int(w * 0.65)]
     drawn = ~np.all(frame > 235, axis=2)  # the map image is not blank: boundaries and points drawn
     assert drawn.mean() > 0.005  # only the selected zona is drawn
 
 
 def test_print_a3_portrait_and_english(client, realizzazioni, tmp_path):
-    answer = client.get("/en/mappa/stampa.pdf", {"layers": "realizzazioni", "paper": "A3", "orientation": "portrait",
-                                                 "scale": "100000", "center": "9.19,45.46"})
+    answer = client.get(
+        "/en/mappa/stampa.pdf",
+        {
+            "layers": "realizzazioni",
+            "paper": "A3",
+            "orientation": "portrait",
+            "scale": "100000",
+            "center": "9.19,45.46",
+        },
+    )
     assert answer.status_code == 200
     assert "841.89 x 1190.55" in _pdfinfo(answer.content, tmp_path)
     text = _page_text(answer.content, tmp_path)
     assert "Legend" in text and "1:100,000" in text and "Urban regeneration interventions" in text
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ({"paper": "A0"}, "A4"), ({"scale": "10"}, "scala"), ({"center": "0,0"}, "fuori"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"paper": "A0"}, "A4"),
+        ({"scale": "10"}, "scala"),
+        ({"center": "0,0"}, "fuori"),
+    ],
+)
 def test_print_refuses_bad_options_with_a_clear_message(client, comuni, query, message):
     answer = client.get("/mappa/stampa.pdf", query)
     assert answer.status_code == 400 and message in answer.json()["error"]
@@ -71,7 +100,7 @@ def _dark_pixels(pdf: bytes, tmp_path) -> int:
         old.unlink()
     pixels = _page_pixels(pdf, tmp_path)
     h, w, _ = pixels.shape
-    frame = pixels[int(h * 0.15):int(h * 0.85), int(w * 0.05):int(w * 0.65)]
+    frame = pixels[int(h * 0.15) : int(h * 0.85), int(w * 0.05) : int(w * 0.65)]
     return int((~np.all(frame > 235, axis=2)).sum())
 
 
@@ -99,8 +128,13 @@ def test_print_filter_lists_the_interventions_the_web_map_shows(client, realizza
     printed = layer_filter(Layer.objects.get(slug="realizzazioni"), flt, "it")
     found = [int(x) for x in re.findall(r"<Literal>(\d+)</Literal>", printed)]
     assert sorted(found) == expected_ids and 0 < len(found) < len(realizzazioni)
-    base = {"layers": "realizzazioni", "paper": "A4", "orientation": "landscape", "scale": "250000",
-            "center": "9.19,45.48"}
+    base = {
+        "layers": "realizzazioni",
+        "paper": "A4",
+        "orientation": "landscape",
+        "scale": "250000",
+        "center": "9.19,45.48",
+    }
     whole = client.get("/mappa/stampa.pdf", base)
     nord = client.get("/mappa/stampa.pdf", {**base, **query})
     assert whole.status_code == nord.status_code == 200, nord.content[:300]

@@ -16,10 +16,17 @@ def test_moving_the_point_in_the_admin_records_site_precision_and_author(client,
     r = Realizzazione.objects.filter(geom__isnull=True).first()
     assert r.location_precision == "comune"
     form = {
-        "code": r.code, "programme": r.programme, "title": r.title, "status": r.status,
-        "funding_sources": ",".join(r.funding_sources), "comuni_istat": ",".join(r.comuni_istat),
-        "domains": ",".join(r.domains), "amount_eur": str(r.amount_eur), "cofunding_eur": str(r.cofunding_eur),
-        "year_start": r.year_start, "year_end": r.year_end,
+        "code": r.code,
+        "programme": r.programme,
+        "title": r.title,
+        "status": r.status,
+        "funding_sources": ",".join(r.funding_sources),
+        "comuni_istat": ",".join(r.comuni_istat),
+        "domains": ",".join(r.domains),
+        "amount_eur": str(r.amount_eur),
+        "cofunding_eur": str(r.cofunding_eur),
+        "year_start": r.year_start,
+        "year_end": r.year_end,
         "geom": json.dumps({"type": "MultiPoint", "coordinates": [[9.2102, 45.4781]]}),
     }
     response = client.post(f"/admin/mappature/realizzazione/{r.pk}/change/", form)
@@ -40,9 +47,16 @@ def test_saving_without_moving_keeps_comune_precision(client, map_data):
     staff = User.objects.create_superuser("urbanista", "u@example.org", "a-long-password-123")
     client.force_login(staff)
     r = Realizzazione.objects.filter(geom__isnull=True).first()
-    form = {"code": r.code, "programme": r.programme, "title": r.title + " (rivisto)", "status": r.status,
-            "funding_sources": ",".join(r.funding_sources), "comuni_istat": ",".join(r.comuni_istat),
-            "domains": ",".join(r.domains), "geom": ""}
+    form = {
+        "code": r.code,
+        "programme": r.programme,
+        "title": r.title + " (rivisto)",
+        "status": r.status,
+        "funding_sources": ",".join(r.funding_sources),
+        "comuni_istat": ",".join(r.comuni_istat),
+        "domains": ",".join(r.domains),
+        "geom": "",
+    }
     assert client.post(f"/admin/mappature/realizzazione/{r.pk}/change/", form).status_code == 302
     r.refresh_from_db()
     assert r.location_precision == "comune" and r.location_refined_by is None
@@ -69,6 +83,9 @@ def test_staff_move_a_point_from_the_map_with_precision_and_audit_trail(client, 
     assert abs(point.x - 9.2102) < 1e-6 and abs(point.y - 45.4781) < 1e-6
     entry = LogEntry.objects.get(object_id=str(r.pk))
     assert entry.user == staff and "address" in entry.change_message
-    feature = next(f for f in client.get(f"/api/layers/realizzazioni/features?comune={r.comuni_istat[0]}")
-                   .json()["features"] if f["id"] == r.pk)
+    feature = next(
+        f
+        for f in client.get(f"/api/layers/realizzazioni/features?comune={r.comuni_istat[0]}").json()["features"]
+        if f["id"] == r.pk
+    )
     assert feature["properties"]["location_precision"] == "address"

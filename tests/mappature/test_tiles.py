@@ -1,6 +1,5 @@
 """Vector tiles made by PostGIS: filtered by bound parameters, cached by data version, never stale."""
 
-
 import pytest
 from django.db import connection
 
@@ -9,7 +8,6 @@ from mappature.models import PgtFeature, TileCache
 from tests.mvt import tile_of
 
 pytestmark = pytest.mark.django_db
-
 
 
 MILANO = (9.19, 45.465)
@@ -28,8 +26,11 @@ def test_tile_contains_the_ambiti_and_respects_the_zona_filter(client, map_data,
 
 def _tile_on_feature(istat, z):
     with connection.cursor() as cur:
-        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
-                    "FROM pgt_ambiti_trasformazione WHERE istat_code = %s) s", [istat])
+        cur.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
+            "FROM pgt_ambiti_trasformazione WHERE istat_code = %s) s",
+            [istat],
+        )
         return tile_of(*cur.fetchone(), z)
 
 
@@ -42,7 +43,8 @@ def test_low_zoom_tiles_are_cached_per_data_version_and_never_stale(client, map_
     assert b"AT Milano" in before
     assert TileCache.objects.filter(layer="pgt_ambiti_trasformazione", data_version=version).count() == 1
     PgtFeature.objects.filter(istat_code="015146", layer="ambiti_trasformazione").update(
-        attrs={"NOME_AMB": "Nuovo ambito Porta Romana"})
+        attrs={"NOME_AMB": "Nuovo ambito Porta Romana"}
+    )
     assert client.get(url).content == before  # same version: served from the cache
     Layer.objects.filter(slug="pgt_ambiti_trasformazione").update(data_version=version + 1)
     after = client.get(url).content

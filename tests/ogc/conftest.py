@@ -19,7 +19,10 @@ from layers.models import Layer
 PASSWORD = "una-password-lunga-123"  # noqa: S105 - test credentials
 PGT_COMUNI = ("015146", "015182", "015209")  # Milano, Rho, Sesto San Giovanni
 AT_STYLE = {
-    "kind": "categorized", "field": "dfun_prev1", "stroke": "#222222", "opacity": 1,
+    "kind": "categorized",
+    "field": "dfun_prev1",
+    "stroke": "#222222",
+    "opacity": 1,
     "classes": [
         {"value": "Residenziale", "label_it": "Residenziale", "label_en": "Residential", "fill": "#ff0000"},
         {"value": "Produttivo", "label_it": "Produttivo", "label_en": "Industrial", "fill": "#0000ff"},
@@ -46,39 +49,80 @@ def _make_pgt():
         atto = PgtAtto.objects.create(comune=comune, state="vigente", synthetic=True, spec_version="test")
         features = []
         for n, geom in _squares(comune):
-            attrs = {"NOME_AMB": f"AT {n} – Città {comune.name}", "AMB_TRAS": f"AT{n:02d}",
-                     "FUN_PREV1": "R" if n % 2 else "P", "DFUN_PREV1": "Residenziale" if n % 2 else "Produttivo",
-                     "SUP_TERR": 1000.0 + 250 * n, "SCHEDA": ""}
-            features.append(PgtFeature(atto=atto, istat_code=istat, layer="ambiti_trasformazione",
-                                       feature_key=f"{istat}-AT{n:02d}", attrs=attrs, geom=geom))
+            attrs = {
+                "NOME_AMB": f"AT {n} – Città {comune.name}",
+                "AMB_TRAS": f"AT{n:02d}",
+                "FUN_PREV1": "R" if n % 2 else "P",
+                "DFUN_PREV1": "Residenziale" if n % 2 else "Produttivo",
+                "SUP_TERR": 1000.0 + 250 * n,
+                "SCHEDA": "",
+            }
+            features.append(
+                PgtFeature(
+                    atto=atto,
+                    istat_code=istat,
+                    layer="ambiti_trasformazione",
+                    feature_key=f"{istat}-AT{n:02d}",
+                    attrs=attrs,
+                    geom=geom,
+                )
+            )
         PgtFeature.objects.bulk_create(features)
 
 
 def _make_layers(group):
     common = {"theme": "pgt", "published": True}
     Layer.objects.create(
-        slug="ambiti_trasformazione", title_it="Ambiti di trasformazione", title_en="Transformation areas",
-        abstract_it="Ambiti di trasformazione del PGT vigente (sintetico).", source="pgt_ambiti_trasformazione",
-        style=AT_STYLE, synthetic=True, metadata={"keywords": ["PGT", "ambiti"], "attribution": "Comuni CMM"},
-        **common)
-    Layer.objects.create(slug="comuni", title_it="Comuni", title_en="Municipalities", theme="riferimenti",
-                         source="mappature_comune", published=True,
-                         attributes=[{"name": "name", "label_it": "Nome", "label_en": "Name"},
-                                     {"name": "istat_code", "label_it": "Codice ISTAT", "label_en": "ISTAT code"}],
-                         style={"fill": "#ffcc00", "stroke": "#333333", "opacity": 0.5})
-    Layer.objects.create(slug="riservato_autenticati", title_it="Riservato", source="mappature_comune",
-                         visibility="authenticated", **common)
-    gruppo = Layer.objects.create(slug="riservato_gruppo", title_it="Solo gruppo", source="mappature_comune",
-                                  visibility="group", **common)
+        slug="ambiti_trasformazione",
+        title_it="Ambiti di trasformazione",
+        title_en="Transformation areas",
+        abstract_it="Ambiti di trasformazione del PGT vigente (sintetico).",
+        source="pgt_ambiti_trasformazione",
+        style=AT_STYLE,
+        synthetic=True,
+        metadata={"keywords": ["PGT", "ambiti"], "attribution": "Comuni CMM"},
+        **common,
+    )
+    Layer.objects.create(
+        slug="comuni",
+        title_it="Comuni",
+        title_en="Municipalities",
+        theme="riferimenti",
+        source="mappature_comune",
+        published=True,
+        attributes=[
+            {"name": "name", "label_it": "Nome", "label_en": "Name"},
+            {"name": "istat_code", "label_it": "Codice ISTAT", "label_en": "ISTAT code"},
+        ],
+        style={"fill": "#ffcc00", "stroke": "#333333", "opacity": 0.5},
+    )
+    Layer.objects.create(
+        slug="riservato_autenticati",
+        title_it="Riservato",
+        source="mappature_comune",
+        visibility="authenticated",
+        **common,
+    )
+    gruppo = Layer.objects.create(
+        slug="riservato_gruppo", title_it="Solo gruppo", source="mappature_comune", visibility="group", **common
+    )
     gruppo.groups.add(group)
     Layer.objects.create(slug="non_pubblicato", title_it="Bozza", source="mappature_comune", theme="pgt")
     from django.db import connection
 
     with connection.cursor() as cur:  # points with decimals on the very edge of their extent
-        cur.execute("CREATE OR REPLACE VIEW test_ogc_punti AS SELECT id, name,"
-                    " ST_PointOnSurface(geom)::geometry(Point, 32632) AS geom FROM mappature_comune")
-    Layer.objects.create(slug="punti", title_it="Punti", theme="riferimenti", source="test_ogc_punti",
-                         published=True, style={"kind": "single", "fill": "#00aa00", "size": 8})
+        cur.execute(
+            "CREATE OR REPLACE VIEW test_ogc_punti AS SELECT id, name,"
+            " ST_PointOnSurface(geom)::geometry(Point, 32632) AS geom FROM mappature_comune"
+        )
+    Layer.objects.create(
+        slug="punti",
+        title_it="Punti",
+        theme="riferimenti",
+        source="test_ogc_punti",
+        published=True,
+        style={"kind": "single", "fill": "#00aa00", "size": 8},
+    )
 
 
 def build_data():

@@ -19,10 +19,13 @@ def test_anonymous_sees_only_public_published_layers(client):
     assert names.isdisjoint(RESTRICTED)
 
 
-@pytest.mark.parametrize(("username", "visible", "hidden"), [
-    ("analista", {"riservato_autenticati"}, {"riservato_gruppo", "non_pubblicato"}),
-    ("pianificatore", {"riservato_autenticati", "riservato_gruppo"}, {"non_pubblicato"}),
-])
+@pytest.mark.parametrize(
+    ("username", "visible", "hidden"),
+    [
+        ("analista", {"riservato_autenticati"}, {"riservato_gruppo", "non_pubblicato"}),
+        ("pianificatore", {"riservato_autenticati", "riservato_gruppo"}, {"non_pubblicato"}),
+    ],
+)
 def test_credentials_open_what_the_registry_allows(client, basic_auth, username, visible, hidden):
     """QGIS' Basic credentials unlock authenticated and group layers; unpublished ones stay hidden."""
     names = _names(client.get("/ows", CAPS, **basic_auth(username)))
@@ -33,13 +36,27 @@ def test_credentials_open_what_the_registry_allows(client, basic_auth, username,
 @pytest.mark.parametrize("layer", RESTRICTED)
 def test_restricted_layers_are_not_served_by_name(client, layer):
     """Asking for a hidden layer by name draws nothing and returns no feature: an OGC exception instead."""
-    getmap = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": layer,
-                                 "STYLES": "", "CRS": "EPSG:32632", "BBOX": "500000,5020000,530000,5050000",
-                                 "WIDTH": 64, "HEIGHT": 64, "FORMAT": "image/png"})
+    getmap = client.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": layer,
+            "STYLES": "",
+            "CRS": "EPSG:32632",
+            "BBOX": "500000,5020000,530000,5050000",
+            "WIDTH": 64,
+            "HEIGHT": 64,
+            "FORMAT": "image/png",
+        },
+    )
     assert not getmap["Content-Type"].startswith("image/")
     assert b"ServiceException" in getmap.content
-    getfeature = client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
-                                     "TYPENAMES": layer, "OUTPUTFORMAT": "geojson"})
+    getfeature = client.get(
+        "/ows",
+        {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": layer, "OUTPUTFORMAT": "geojson"},
+    )
     assert b"ExceptionReport" in getfeature.content
     assert b'"features"' not in getfeature.content
 

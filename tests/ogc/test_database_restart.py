@@ -23,8 +23,11 @@ WFS = "/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=comuni&OUTPUT
 
 def _own_cluster():
     parts = urlsplit(os.environ.get("DATABASE_URL", ""))
-    if not (ROOT / "var" / "pgdata" / "PG_VERSION").exists() or parts.hostname != "127.0.0.1" or \
-            str(parts.port) != os.environ.get("REMIX_PG_PORT", "54329"):
+    if (
+        not (ROOT / "var" / "pgdata" / "PG_VERSION").exists()
+        or parts.hostname != "127.0.0.1"
+        or str(parts.port) != os.environ.get("REMIX_PG_PORT", "54329")
+    ):
         pytest.skip("stops the project's own cluster only (DATABASE_URL points elsewhere)")
 
 
@@ -60,8 +63,7 @@ def test_while_the_database_is_down_then_after_it_restarts(stopped_database):
     assert status == 503 and json.loads(body)["database"] == "down"
     assert headers["Retry-After"]
 
-    for lang, words in (("", "Servizio momentaneamente non disponibile"),
-                        ("/en", "Service temporarily unavailable")):
+    for lang, words in (("", "Servizio momentaneamente non disponibile"), ("/en", "Service temporarily unavailable")):
         status, headers, body = _get(f"{server}{lang}/catalogo/")
         assert status == 503
         assert int(headers["Retry-After"]) > 0

@@ -55,13 +55,24 @@ def _is_exception(body: bytes) -> bool:
 
 # --- crashes --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("version", ["2.0.0", "1.1.0", "1.0.0"])
 @pytest.mark.parametrize("fmt", ["application/json", "geojson", "GML2", "text/xml; subtype=gml/3.2.1"])
 def test_hits_with_any_output_format_answer_the_count(client, sql, version, fmt):
     """RESULTTYPE=hits with GeoJSON used to kill the worker (SIGSEGV in MapServer): now a count, in GML."""
     expected = sql("SELECT count(*) FROM pgt_ambiti_trasformazione")[0][0]
-    answer = client.get("/ows", {"SERVICE": "WFS", "VERSION": version, "REQUEST": "GetFeature", "TYPENAMES": LAYER,
-                                 "TYPENAME": LAYER, "RESULTTYPE": "hits", "OUTPUTFORMAT": fmt})
+    answer = client.get(
+        "/ows",
+        {
+            "SERVICE": "WFS",
+            "VERSION": version,
+            "REQUEST": "GetFeature",
+            "TYPENAMES": LAYER,
+            "TYPENAME": LAYER,
+            "RESULTTYPE": "hits",
+            "OUTPUTFORMAT": fmt,
+        },
+    )
     root = _xml_root(answer.content)
     count = root.get("numberMatched") or root.get("numberOfFeatures")
     if version == "1.0.0":  # WFS 1.0 has no hits: MapServer answers the features, never crashes
@@ -84,9 +95,24 @@ def gunicorn_server(ogc_data, django_db_blocker):
     with django_db_blocker.unblock():
         env = {**os.environ, "DATABASE_URL": _database_url()}
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "remix.wsgi:application", "--bind",
-                             f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "remix.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
@@ -135,37 +161,100 @@ def _valid(status: int, content_type: str, body: bytes) -> bool:
 
 def _fuzz_queries() -> list[str]:
     wfs = [
-        {"SERVICE": "WFS", "VERSION": v, "REQUEST": "GetFeature", "TYPENAMES": t, "TYPENAME": t,
-         "OUTPUTFORMAT": f, "RESULTTYPE": r, "COUNT": "3", "MAXFEATURES": "3"}
-        for v, f, r, t in itertools.product(["2.0.0", "1.1.0", "1.0.0", "9.9", ""],
-                                            ["application/json", "geojson", "GML3", "bogus", ""],
-                                            ["hits", "results", "", "maybe"],
-                                            [LAYER, f"ms:{LAYER}", "nonexistent"])
+        {
+            "SERVICE": "WFS",
+            "VERSION": v,
+            "REQUEST": "GetFeature",
+            "TYPENAMES": t,
+            "TYPENAME": t,
+            "OUTPUTFORMAT": f,
+            "RESULTTYPE": r,
+            "COUNT": "3",
+            "MAXFEATURES": "3",
+        }
+        for v, f, r, t in itertools.product(
+            ["2.0.0", "1.1.0", "1.0.0", "9.9", ""],
+            ["application/json", "geojson", "GML3", "bogus", ""],
+            ["hits", "results", "", "maybe"],
+            [LAYER, f"ms:{LAYER}", "nonexistent"],
+        )
     ]
     base = {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": LAYER}
-    malformed_wfs = [{**base, **extra} for extra in (
-        {"COUNT": "-1"}, {"COUNT": "abc"}, {"STARTINDEX": "-5"}, {"BBOX": "1,2"}, {"BBOX": "a,b,c,d"},
-        {"FILTER": "<fes:Filter"}, {"FILTER": "<x>" * 500}, {"SORTBY": "nope DESC"}, {"SORTBY": "sup_terr SIDEWAYS"},
-        {"SORTBY": "sup_terr DESC", "RESULTTYPE": "hits", "OUTPUTFORMAT": "application/json"},
-        {"SRSNAME": "EPSG:99999"}, {"RESOURCEID": "x.y.z"}, {"PROPERTYNAME": "geom,nope"}, {"TYPENAMES": ""},
-        {"REQUEST": "Transaction"}, {"REQUEST": "GetPropertyValue", "VALUEREFERENCE": "nome_amb"},
-        {"REQUEST": "DescribeFeatureType", "OUTPUTFORMAT": "application/json"}, {"REQUEST": "ListStoredQueries"},
-        {"REQUEST": "GetFeature", "STOREDQUERY_ID": "urn:ogc:def:query:OGC-WFS::GetFeatureById", "ID": "x"},
-    )]
-    wms = {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": LAYER, "STYLES": "",
-           "CRS": "EPSG:32632", "BBOX": "500000,5020000,530000,5050000", "WIDTH": "64", "HEIGHT": "64",
-           "FORMAT": "image/png"}
-    malformed_wms = [{**wms, **extra} for extra in (
-        {}, {"WIDTH": "100000"}, {"HEIGHT": "0"}, {"CRS": "EPSG:0"}, {"LAYERS": ""}, {"FORMAT": "bogus/x"},
-        {"BBOX": "1,2,3"}, {"VERSION": "1.1.1", "SRS": "EPSG:32632"}, {"LAYERS": "remix"}, {"STYLES": "nope"},
-        {"REQUEST": "GetFeatureInfo", "QUERY_LAYERS": LAYER, "I": "-1", "J": "5", "INFO_FORMAT": "application/json"},
-        {"REQUEST": "GetFeatureInfo", "QUERY_LAYERS": LAYER, "I": "3", "J": "3", "INFO_FORMAT": "text/plain"},
-        {"REQUEST": "GetLegendGraphic", "LAYER": "", "SLD_VERSION": "1.1.0"},
-        {"REQUEST": "GetCapabilities"}, {"REQUEST": "DescribeLayer"}, {"REQUEST": "GetStyles"},
-    )]
-    odd = ["", "SERVICE=", "SERVICE=WCS&REQUEST=GetCapabilities", "SERVICE=SOS&REQUEST=GetCapabilities",
-           "REQUEST=GetCapabilities", "SERVICE=WMS", "SERVICE=WFS&REQUEST=Nope", "%ff%fe=%00", "&&&=&",
-           "SERVICE=WMS&REQUEST=GetMap&" + "A=1&" * 300]
+    malformed_wfs = [
+        {**base, **extra}
+        for extra in (
+            {"COUNT": "-1"},
+            {"COUNT": "abc"},
+            {"STARTINDEX": "-5"},
+            {"BBOX": "1,2"},
+            {"BBOX": "a,b,c,d"},
+            {"FILTER": "<fes:Filter"},
+            {"FILTER": "<x>" * 500},
+            {"SORTBY": "nope DESC"},
+            {"SORTBY": "sup_terr SIDEWAYS"},
+            {"SORTBY": "sup_terr DESC", "RESULTTYPE": "hits", "OUTPUTFORMAT": "application/json"},
+            {"SRSNAME": "EPSG:99999"},
+            {"RESOURCEID": "x.y.z"},
+            {"PROPERTYNAME": "geom,nope"},
+            {"TYPENAMES": ""},
+            {"REQUEST": "Transaction"},
+            {"REQUEST": "GetPropertyValue", "VALUEREFERENCE": "nome_amb"},
+            {"REQUEST": "DescribeFeatureType", "OUTPUTFORMAT": "application/json"},
+            {"REQUEST": "ListStoredQueries"},
+            {"REQUEST": "GetFeature", "STOREDQUERY_ID": "urn:ogc:def:query:OGC-WFS::GetFeatureById", "ID": "x"},
+        )
+    ]
+    wms = {
+        "SERVICE": "WMS",
+        "VERSION": "1.3.0",
+        "REQUEST": "GetMap",
+        "LAYERS": LAYER,
+        "STYLES": "",
+        "CRS": "EPSG:32632",
+        "BBOX": "500000,5020000,530000,5050000",
+        "WIDTH": "64",
+        "HEIGHT": "64",
+        "FORMAT": "image/png",
+    }
+    malformed_wms = [
+        {**wms, **extra}
+        for extra in (
+            {},
+            {"WIDTH": "100000"},
+            {"HEIGHT": "0"},
+            {"CRS": "EPSG:0"},
+            {"LAYERS": ""},
+            {"FORMAT": "bogus/x"},
+            {"BBOX": "1,2,3"},
+            {"VERSION": "1.1.1", "SRS": "EPSG:32632"},
+            {"LAYERS": "remix"},
+            {"STYLES": "nope"},
+            {
+                "REQUEST": "GetFeatureInfo",
+                "QUERY_LAYERS": LAYER,
+                "I": "-1",
+                "J": "5",
+                "INFO_FORMAT": "application/json",
+            },
+            {"REQUEST": "GetFeatureInfo", "QUERY_LAYERS": LAYER, "I": "3", "J": "3", "INFO_FORMAT": "text/plain"},
+            {"REQUEST": "GetLegendGraphic", "LAYER": "", "SLD_VERSION": "1.1.0"},
+            {"REQUEST": "GetCapabilities"},
+            {"REQUEST": "DescribeLayer"},
+            {"REQUEST": "GetStyles"},
+        )
+    ]
+    odd = [
+        "",
+        "SERVICE=",
+        "SERVICE=WCS&REQUEST=GetCapabilities",
+        "SERVICE=SOS&REQUEST=GetCapabilities",
+        "REQUEST=GetCapabilities",
+        "SERVICE=WMS",
+        "SERVICE=WFS&REQUEST=Nope",
+        "%ff%fe=%00",
+        "&&&=&",
+        "SERVICE=WMS&REQUEST=GetMap&" + "A=1&" * 300,
+    ]
     return [urlencode(q) for q in wfs + malformed_wfs + malformed_wms] + odd
 
 
@@ -194,8 +283,17 @@ def test_fuzzed_requests_never_kill_the_server(gunicorn_server):
 
 # --- SERVICE, online resource, cache -----------------------------------------------------------------
 
-@pytest.mark.parametrize("query", ["", "REQUEST=GetCapabilities", "SERVICE=FOO&REQUEST=GetCapabilities",
-                                   "SERVICE=WCS&REQUEST=GetCapabilities", "SERVICE=WMS"])
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "REQUEST=GetCapabilities",
+        "SERVICE=FOO&REQUEST=GetCapabilities",
+        "SERVICE=WCS&REQUEST=GetCapabilities",
+        "SERVICE=WMS",
+    ],
+)
 def test_missing_or_unknown_service_is_an_ogc_exception(client, ows_server, query):
     """No HTML 500: an OGC exception report, never cached, from Django and from the anonymous fast path."""
     answer = client.get(f"/ows?{query}")
@@ -208,8 +306,20 @@ def test_missing_or_unknown_service_is_an_ogc_exception(client, ows_server, quer
 
 def test_ogc_errors_are_never_cached_publicly(ows_server):
     """A MapServer exception (unknown layer) is sent with no-store by the fast path."""
-    query = urlencode({"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": "nope", "STYLES": "",
-                       "CRS": "EPSG:32632", "BBOX": "0,0,1,1", "WIDTH": 8, "HEIGHT": 8, "FORMAT": "image/png"})
+    query = urlencode(
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": "nope",
+            "STYLES": "",
+            "CRS": "EPSG:32632",
+            "BBOX": "0,0,1,1",
+            "WIDTH": 8,
+            "HEIGHT": 8,
+            "FORMAT": "image/png",
+        }
+    )
     request = urllib.request.Request(f"{ows_server}/ows?{query}")
     try:
         with urllib.request.urlopen(request) as r:
@@ -228,8 +338,14 @@ def test_online_resource_is_clean_for_owslib(ows_server):
     wms = WebMapService(f"{ows_server}/ows", version="1.3.0")
     for op in ("GetMap", "GetFeatureInfo"):
         assert wms.getOperationByName(op).methods[0]["url"] == f"{ows_server}/ows?"
-    image = wms.getmap(layers=[LAYER], styles=[""], srs="EPSG:32632", bbox=(500000, 5020000, 530000, 5050000),
-                       size=(64, 64), format="image/png")
+    image = wms.getmap(
+        layers=[LAYER],
+        styles=[""],
+        srs="EPSG:32632",
+        bbox=(500000, 5020000, 530000, 5050000),
+        size=(64, 64),
+        format="image/png",
+    )
     assert image.read()[:4] == b"\x89PNG"
     wfs = WebFeatureService(f"{ows_server}/ows", version="2.0.0")
     assert wfs.getOperationByName("GetFeature").methods[0]["url"] == f"{ows_server}/ows?"
@@ -237,31 +353,54 @@ def test_online_resource_is_clean_for_owslib(ows_server):
 
 # --- numbers -------------------------------------------------------------------------------------------
 
+
 def _features(client, **params):
-    query = {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "OUTPUTFORMAT": "application/json",
-             **params}
+    query = {
+        "SERVICE": "WFS",
+        "VERSION": "2.0.0",
+        "REQUEST": "GetFeature",
+        "OUTPUTFORMAT": "application/json",
+        **params,
+    }
     answer = client.get("/ows", query)
     assert answer.status_code == 200, answer.content[:300]
     return json.loads(answer.content)["features"]
 
 
-@pytest.mark.parametrize(("version", "sortby", "descending"), [
-    ("2.0.0", "population DESC", True), ("2.0.0", "population ASC", False), ("1.1.0", "population D", True),
-])
+@pytest.mark.parametrize(
+    ("version", "sortby", "descending"),
+    [
+        ("2.0.0", "population DESC", True),
+        ("2.0.0", "population ASC", False),
+        ("1.1.0", "population D", True),
+    ],
+)
 def test_numeric_fields_sort_numerically(client, sql, declared_layers, version, sortby, descending):
     """SORTBY=population DESC puts Milano first; pages of a sorted request follow the numeric order."""
     order = "DESC" if descending else "ASC"
     expected = [r[0] for r in sql(f"SELECT name FROM mappature_comune ORDER BY population {order}, id LIMIT 5")]
-    first = _features(client, VERSION=version, TYPENAMES="comuni", TYPENAME="comuni", SORTBY=sortby, COUNT=5,
-                      MAXFEATURES=5)
+    first = _features(
+        client, VERSION=version, TYPENAMES="comuni", TYPENAME="comuni", SORTBY=sortby, COUNT=5, MAXFEATURES=5
+    )
     assert [f["properties"]["name"] for f in first] == expected
     if descending:
         assert expected[0] == "Milano"
     page = _features(client, TYPENAMES="comuni", SORTBY=sortby, COUNT=2, STARTINDEX=2)
     assert [f["properties"]["name"] for f in page] == expected[2:4]
     if version == "2.0.0":  # the GML answer's next link keeps the order
-        gml = _xml_root(client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
-                                            "TYPENAMES": "comuni", "SORTBY": sortby, "COUNT": 2}).content)
+        gml = _xml_root(
+            client.get(
+                "/ows",
+                {
+                    "SERVICE": "WFS",
+                    "VERSION": "2.0.0",
+                    "REQUEST": "GetFeature",
+                    "TYPENAMES": "comuni",
+                    "SORTBY": sortby,
+                    "COUNT": 2,
+                },
+            ).content
+        )
         nxt = gml.get("next").replace("http://testserver", "")
         page = json.loads(client.get(nxt + "&OUTPUTFORMAT=application/json").content)["features"]
         assert [f["properties"]["name"] for f in page] == expected[2:4]
@@ -269,8 +408,17 @@ def test_numeric_fields_sort_numerically(client, sql, declared_layers, version, 
 
 def test_numbers_are_typed_in_describefeaturetype_and_geojson(client, declared_layers):
     """Integer and decimal attributes are numbers in the schema and in GeoJSON; codes stay strings."""
-    schema = _xml_root(client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "DescribeFeatureType",
-                                           "TYPENAMES": "comuni,ambiti_trasformazione"}).content)
+    schema = _xml_root(
+        client.get(
+            "/ows",
+            {
+                "SERVICE": "WFS",
+                "VERSION": "2.0.0",
+                "REQUEST": "DescribeFeatureType",
+                "TYPENAMES": "comuni,ambiti_trasformazione",
+            },
+        ).content
+    )
     types = {el.get("name"): el.get("type") for el in schema.iter("{http://www.w3.org/2001/XMLSchema}element")}
     assert types["population"] in ("integer", "int", "long")
     assert types["sup_terr"] in ("double", "decimal")
@@ -293,13 +441,29 @@ def test_geojson_features_carry_their_id(client, sql):
 
 # --- identify ------------------------------------------------------------------------------------------
 
+
 def _info(client, sql, fmt, layer=LAYER, key="015146-AT05", lang=None):
-    minx, miny, maxx, maxy = sql("SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)"
-                                 " FROM pgt_ambiti_trasformazione WHERE feature_key = %s", [key])[0]
-    params = {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo", "LAYERS": layer,
-              "QUERY_LAYERS": layer, "STYLES": "", "CRS": "EPSG:32632",
-              "BBOX": f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}", "WIDTH": 100, "HEIGHT": 100,
-              "I": 50, "J": 50, "INFO_FORMAT": fmt, "FEATURE_COUNT": 10}
+    minx, miny, maxx, maxy = sql(
+        "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)"
+        " FROM pgt_ambiti_trasformazione WHERE feature_key = %s",
+        [key],
+    )[0]
+    params = {
+        "SERVICE": "WMS",
+        "VERSION": "1.3.0",
+        "REQUEST": "GetFeatureInfo",
+        "LAYERS": layer,
+        "QUERY_LAYERS": layer,
+        "STYLES": "",
+        "CRS": "EPSG:32632",
+        "BBOX": f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}",
+        "WIDTH": 100,
+        "HEIGHT": 100,
+        "I": 50,
+        "J": 50,
+        "INFO_FORMAT": fmt,
+        "FEATURE_COUNT": 10,
+    }
     if lang:
         params["LANGUAGE"] = lang
     answer = client.get("/ows", params)
@@ -339,8 +503,11 @@ def test_identify_labels_every_attribute_in_every_format(client, sql, declared_l
         assert found == labels
         assert feature.findtext("istat_code") == "015146"
     else:
-        lines = {line.strip().split(" = ", 1)[0]: line.strip().split(" = ", 1)[1]
-                 for line in text.splitlines() if " = '" in line}
+        lines = {
+            line.strip().split(" = ", 1)[0]: line.strip().split(" = ", 1)[1]
+            for line in text.splitlines()
+            if " = '" in line
+        }
         assert set(labels.values()) <= set(lines)
         assert lines[labels["istat_code"]] == "'015146'"
 
@@ -378,8 +545,12 @@ def test_every_comune_bound_layer_exposes_istat_code_and_comune(sql, declaration
     source relation has both columns."""
     names = {a["name"] for a in declaration["attributes"]}
     assert {"istat_code", "comune"} <= names
-    columns = {r[0] for r in sql("SELECT column_name FROM information_schema.columns WHERE table_name = %s",
-                                 [declaration["source"]])}
+    columns = {
+        r[0]
+        for r in sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s", [declaration["source"]]
+        )
+    }
     assert {"istat_code", "comune"} <= columns
 
 
@@ -393,15 +564,18 @@ def test_layers_of_comuni_expose_the_istat_code_and_name(slug):
 def test_wfs_filter_by_comune_code_on_a_pgt_layer(client, sql, declared_layers):
     """A FES filter on istat_code returns what SQL returns, with the comune's name."""
     expected = sql("SELECT count(*) FROM pgt_ambiti_trasformazione WHERE istat_code = %s", ["015182"])[0][0]
-    fil = ('<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0"><fes:PropertyIsEqualTo>'
-           "<fes:ValueReference>istat_code</fes:ValueReference><fes:Literal>015182</fes:Literal>"
-           "</fes:PropertyIsEqualTo></fes:Filter>")
+    fil = (
+        '<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0"><fes:PropertyIsEqualTo>'
+        "<fes:ValueReference>istat_code</fes:ValueReference><fes:Literal>015182</fes:Literal>"
+        "</fes:PropertyIsEqualTo></fes:Filter>"
+    )
     features = _features(client, TYPENAMES=LAYER, FILTER=fil)
     assert len(features) == expected > 0
     assert {f["properties"]["comune"] for f in features} == {"Rho"}
 
 
 # --- typenames -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("version", ["2.0.0", "1.1.0", "1.0.0"])
 @pytest.mark.parametrize("typename", [LAYER, f"ms:{LAYER}"])
@@ -410,22 +584,43 @@ def test_typenames_with_and_without_prefix(client, sql, version, typename):
     expected = sql("SELECT count(*) FROM pgt_ambiti_trasformazione")[0][0]
     features = _features(client, VERSION=version, TYPENAMES=typename, TYPENAME=typename)
     assert len(features) == expected
-    schema = client.get("/ows", {"SERVICE": "WFS", "VERSION": version, "REQUEST": "DescribeFeatureType",
-                                 "TYPENAMES": typename, "TYPENAME": typename})
+    schema = client.get(
+        "/ows",
+        {
+            "SERVICE": "WFS",
+            "VERSION": version,
+            "REQUEST": "DescribeFeatureType",
+            "TYPENAMES": typename,
+            "TYPENAME": typename,
+        },
+    )
     assert not _is_exception(schema.content)
     assert b'name="nome_amb"' in schema.content
 
 
 # --- limits ----------------------------------------------------------------------------------------------
 
+
 def test_limits_are_advertised_and_enforced(client, settings):
     """WMS MaxWidth/MaxHeight 4096 (a larger image is refused); WFS advertises its default page (CountDefault)
     and a GetFeature without COUNT stops there; only WMS and WFS are offered."""
     wms = _xml_root(client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetCapabilities"}).content)
     assert wms.findtext(".//{http://www.opengis.net/wms}MaxWidth") == "4096"
-    big = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": LAYER, "STYLES": "",
-                              "CRS": "EPSG:32632", "BBOX": "500000,5020000,530000,5050000", "WIDTH": 5000,
-                              "HEIGHT": 5000, "FORMAT": "image/png"})
+    big = client.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": LAYER,
+            "STYLES": "",
+            "CRS": "EPSG:32632",
+            "BBOX": "500000,5020000,530000,5050000",
+            "WIDTH": 5000,
+            "HEIGHT": 5000,
+            "FORMAT": "image/png",
+        },
+    )
     assert _is_exception(big.content) and big["Cache-Control"] == "no-store"
     wfs = client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetCapabilities"}).content.decode()
     maximum = settings.REMIX["OGC_SERVICE"]["max_features"]

@@ -15,8 +15,10 @@ from remix import storage
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("export_data")]
 # Interiors meet (touching the border is not enough): the definition, not the implementation.
-IN_AREA = ("SELECT count(*) FROM {table} t, {area} a WHERE a.{key} = %s AND t.geom && a.geom"
-           " AND ST_Relate(t.geom, a.geom, 'T********')")
+IN_AREA = (
+    "SELECT count(*) FROM {table} t, {area} a WHERE a.{key} = %s AND t.geom && a.geom"
+    " AND ST_Relate(t.geom, a.geom, 'T********')"
+)
 
 
 def stored(job: ExportJob) -> str:
@@ -44,8 +46,9 @@ def test_cli_export_of_a_comune(sql, tmp_path):
 def test_styles_aliases_metadata_and_readme(tmp_path):
     """QGIS opens the file styled (layer_styles), with aliases, metadata, lineage and a readme; synthetic is said."""
     out = tmp_path / "zona.gpkg"
-    call_command("layers", "export", "ambiti_trasformazione", "comuni", "--zona", "comune-di-milano",
-                 "--output", str(out))
+    call_command(
+        "layers", "export", "ambiti_trasformazione", "comuni", "--zona", "comune-di-milano", "--output", str(out)
+    )
     with closing(sqlite3.connect(out)) as db:
         styles = dict(db.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault").fetchall())
         aliases = dict(db.execute("SELECT column_name, title FROM gpkg_data_columns WHERE table_name = 'comuni'"))
@@ -66,8 +69,11 @@ def test_bbox_export_matches_postgis(sql):
     """An extent export holds the features that intersect the box."""
     box = (500000.0, 5020000.0, 530000.0, 5050000.0)
     job = jobs.run(jobs.plan(None, ["ambiti_trasformazione"], "bbox", "", box))
-    expected = sql("SELECT count(*) FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom,"
-                   " ST_MakeEnvelope(%s, %s, %s, %s, 32632))", list(box))[0][0]
+    expected = sql(
+        "SELECT count(*) FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom,"
+        " ST_MakeEnvelope(%s, %s, %s, %s, 32632))",
+        list(box),
+    )[0][0]
     assert job.status == "done"
     assert expected, "the box must hold features"
     assert pyogrio.read_info(stored(job), layer="ambiti_trasformazione")["features"] == expected
@@ -77,17 +83,26 @@ def test_lon_lat_extent_from_the_web_map_is_reprojected(client, sql):
     """The web map sends its extent in lon/lat (bbox_crs=EPSG:4326): the job's area covers it in EPSG:32632
     and the file holds the features meeting it; an unknown CRS is refused with a message."""
     box = (9.10, 45.44, 9.25, 45.52)  # central and western Milano, reaching Rho's edge
-    answer = client.post("/api/esportazioni/", {"layers": ["ambiti_trasformazione"], "area_kind": "bbox",
-                                                "bbox": ",".join(map(str, box)), "bbox_crs": "EPSG:4326"})
+    answer = client.post(
+        "/api/esportazioni/",
+        {
+            "layers": ["ambiti_trasformazione"],
+            "area_kind": "bbox",
+            "bbox": ",".join(map(str, box)),
+            "bbox_crs": "EPSG:4326",
+        },
+    )
     assert answer.status_code == 201, answer.content
     job = ExportJob.objects.get(pk=answer.json()["id"])
     view = "ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 32632)"
-    assert sql(f"SELECT ST_Covers(ST_Buffer(area, 0.001), {view}) FROM layers_exportjob WHERE id = %s",
-               [*box, job.pk])[0][0]
+    assert sql(f"SELECT ST_Covers(ST_Buffer(area, 0.001), {view}) FROM layers_exportjob WHERE id = %s", [*box, job.pk])[
+        0
+    ][0]
     expected = sql(f"SELECT count(*) FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom, {view})", list(box))[0][0]
     assert 0 < expected == pyogrio.read_info(stored(job), layer="ambiti_trasformazione")["features"]
-    answer = client.post("/api/esportazioni/", {"layers": ["comuni"], "area_kind": "bbox", "bbox": "1,2,3,4",
-                                                "bbox_crs": "EPSG:3857"})
+    answer = client.post(
+        "/api/esportazioni/", {"layers": ["comuni"], "area_kind": "bbox", "bbox": "1,2,3,4", "bbox_crs": "EPSG:3857"}
+    )
     assert answer.status_code == 400
     assert answer.json()["error"] == "Sistema di riferimento dell'estensione non supportato: EPSG:3857."
 

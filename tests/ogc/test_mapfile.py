@@ -10,17 +10,37 @@ HOSTILE = 'Residenziale" END END LAYER NAME "pwned'
 
 def _source(style: dict, **extra) -> LayerSource:
     return LayerSource(
-        slug="prova", title_it='Titolo "tra virgolette"', title_en="Title", abstract_it="riga 1\nriga 2",
-        abstract_en="", kind="vector", style=parse_style(style), srid=32632, extent=(0, 0, 10, 10),
-        table="prova", geometry_type="MULTIPOLYGON",
-        columns=(Column("dtipo", "text", "Tipo", "Type"), Column("sup", "double precision", "Sup.", "Area")), **extra)
+        slug="prova",
+        title_it='Titolo "tra virgolette"',
+        title_en="Title",
+        abstract_it="riga 1\nriga 2",
+        abstract_en="",
+        kind="vector",
+        style=parse_style(style),
+        srid=32632,
+        extent=(0, 0, 10, 10),
+        table="prova",
+        geometry_type="MULTIPOLYGON",
+        columns=(Column("dtipo", "text", "Tipo", "Type"), Column("sup", "double precision", "Sup.", "Area")),
+        **extra,
+    )
 
 
 def _load(tmp_path, sources):
     (tmp_path / "fonts.txt").write_text(f"sans {mapfile_font()}\n")
-    info = mapfile.ServiceInfo(title="T", abstract="A", keywords=("k",), organization="O", email="", person="",
-                               fees="", access_constraints="", connection="dbname='x'",
-                               fontset=str(tmp_path / "fonts.txt"), template_dir=str(tmp_path))
+    info = mapfile.ServiceInfo(
+        title="T",
+        abstract="A",
+        keywords=("k",),
+        organization="O",
+        email="",
+        person="",
+        fees="",
+        access_constraints="",
+        connection="dbname='x'",
+        fontset=str(tmp_path / "fonts.txt"),
+        template_dir=str(tmp_path),
+    )
     return mapscript().fromstring(mapfile.render(sources, info))
 
 
@@ -32,8 +52,12 @@ def mapfile_font():
 
 def test_hostile_category_values_stay_literal(tmp_path):
     """A quote in a category value cannot end the class or open a new layer: MapServer sees one layer."""
-    style = {"kind": "categorized", "field": "dtipo", "classes": [{"value": HOSTILE, "fill": "#ff0000"}],
-             "other": {"label_it": "Altro", "fill": "#cccccc"}}
+    style = {
+        "kind": "categorized",
+        "field": "dtipo",
+        "classes": [{"value": HOSTILE, "fill": "#ff0000"}],
+        "other": {"label_it": "Altro", "fill": "#cccccc"},
+    }
     loaded = _load(tmp_path, [_source(style)])
     assert loaded.numlayers == 1
     layer = loaded.getLayer(0)
@@ -45,18 +69,31 @@ def test_hostile_category_values_stay_literal(tmp_path):
 
 def test_graduated_classes_are_half_open_but_the_last(tmp_path):
     """[min, max) for every class but the last, which includes its max, as the catalogue legend says."""
-    style = {"kind": "graduated", "field": "sup", "classes": [
-        {"min": 0, "max": 10, "fill": "#ffffcc"}, {"min": 10, "max": 20, "fill": "#800026"}]}
+    style = {
+        "kind": "graduated",
+        "field": "sup",
+        "classes": [{"min": 0, "max": 10, "fill": "#ffffcc"}, {"min": 10, "max": 20, "fill": "#800026"}],
+    }
     layer = _load(tmp_path, [_source(style)]).getLayer(0)
-    assert layer.getClass(0).getExpressionString() == "(\"[sup]\" != \"\" AND [sup] >= 0.0 AND [sup] < 10.0)"
-    assert layer.getClass(1).getExpressionString() == "(\"[sup]\" != \"\" AND [sup] >= 10.0 AND [sup] <= 20.0)"
+    assert layer.getClass(0).getExpressionString() == '("[sup]" != "" AND [sup] >= 0.0 AND [sup] < 10.0)'
+    assert layer.getClass(1).getExpressionString() == '("[sup]" != "" AND [sup] >= 10.0 AND [sup] <= 20.0)'
 
 
 def test_no_password_in_the_mapfile_text(tmp_path):
     """The text written to disk names the database but never carries a password."""
-    info = mapfile.ServiceInfo(title="T", abstract="", keywords=(), organization="", email="", person="", fees="",
-                               access_constraints="", connection="host='h' dbname='d' user='u'", fontset="f",
-                               template_dir="t")
+    info = mapfile.ServiceInfo(
+        title="T",
+        abstract="",
+        keywords=(),
+        organization="",
+        email="",
+        person="",
+        fees="",
+        access_constraints="",
+        connection="host='h' dbname='d' user='u'",
+        fontset="f",
+        template_dir="t",
+    )
     text = mapfile.render([_source({})], info)
     assert "password" not in text and "dbname='d'" in text
 
@@ -77,13 +114,30 @@ def test_a_feature_without_amount_gets_the_other_class_not_the_lowest(tmp_path):
 
     decl = next(d for d in load_all() if d.slug == "realizzazioni")
     style = parse_style(decl.fields["style"])
-    points = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"amount_eur": None}, "geometry": {"type": "Point", "coordinates": [2, 5]}},
-        {"type": "Feature", "properties": {"amount_eur": 100000}, "geometry": {"type": "Point", "coordinates": [8, 5]}},
-    ]}
+    points = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"amount_eur": None},
+                "geometry": {"type": "Point", "coordinates": [2, 5]},
+            },
+            {
+                "type": "Feature",
+                "properties": {"amount_eur": 100000},
+                "geometry": {"type": "Point", "coordinates": [8, 5]},
+            },
+        ],
+    }
     (tmp_path / "pts.geojson").write_text(json.dumps(points))
-    source = LayerSource(**{**_source({}).__dict__, "style": style, "geometry_type": "MULTIPOINT",
-                            "columns": (Column("amount_eur", "numeric", "Importo", "Amount"),)})
+    source = LayerSource(
+        **{
+            **_source({}).__dict__,
+            "style": style,
+            "geometry_type": "MULTIPOINT",
+            "columns": (Column("amount_eur", "numeric", "Importo", "Amount"),),
+        }
+    )
     ms = mapscript()
     m = _load(tmp_path, [source])
     layer = m.getLayer(0)
@@ -108,7 +162,7 @@ def test_a_feature_without_amount_gets_the_other_class_not_the_lowest(tmp_path):
     grey, lowest = by_name["Importo non indicato"], style.classes[0].symbol.fill
 
     def rgb(hex_color):
-        return tuple(int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+        return tuple(int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
 
     def near(pixel, colour):
         return all(abs(a - b) <= 40 for a, b in zip(pixel, rgb(colour), strict=True))
@@ -125,7 +179,10 @@ def test_an_unreadable_identify_answer_is_passed_on_unchanged():
         def getLayerByName(self, name):  # noqa: N802 - mapscript's name
             return None
 
-    for content_type, body in (("application/vnd.ogc.gml", b"<msGMLOutput><a"), ("application/json", b"{\"type"),
-                               ("text/plain", b"\xff\xfe")):
+    for content_type, body in (
+        ("application/vnd.ogc.gml", b"<msGMLOutput><a"),
+        ("application/json", b'{"type'),
+        ("text/plain", b"\xff\xfe"),
+    ):
         answer = OwsResponse(200, content_type, body)
         assert _labelled_info(Template(), answer) is answer

@@ -30,7 +30,8 @@ SCRIPT = textwrap.dedent("""
 def test_concurrent_first_requests_all_get_the_whole_module():
     """Every thread gets a fully loaded module (the tiles of a threaded server used to fail with HTTP 500)."""
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=root, capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=root, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout

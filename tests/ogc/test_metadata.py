@@ -28,10 +28,17 @@ INSPIRE = "http://inspire.ec.europa.eu/schemas/common/1.0"
 @pytest.fixture
 def service_settings(settings):
     """Service metadata as an operator sets it, including a keyword with a comma."""
-    settings.REMIX = {**settings.REMIX, "OGC_SERVICE": {
-        **settings.REMIX["OGC_SERVICE"], "person": "Ufficio SIT", "position": "Responsabile",
-        "email": "sit@example.org", "phone": "+39 02 0000000",
-        "keywords": ["rigenerazione urbana", "Milano, Città metropolitana", "PGT"]}}
+    settings.REMIX = {
+        **settings.REMIX,
+        "OGC_SERVICE": {
+            **settings.REMIX["OGC_SERVICE"],
+            "person": "Ufficio SIT",
+            "position": "Responsabile",
+            "email": "sit@example.org",
+            "phone": "+39 02 0000000",
+            "keywords": ["rigenerazione urbana", "Milano, Città metropolitana", "PGT"],
+        },
+    }
     service._maps.clear()
     yield settings.REMIX["OGC_SERVICE"]
     service._maps.clear()
@@ -120,16 +127,23 @@ def test_layer_extents_come_from_the_data_and_nest_in_the_root(ows_server, sql):
     for name in (n for n in wms.contents if n != "remix"):
         w, s, e, n = wms[name].boundingBoxWGS84
         assert rw <= w <= e <= re_ and rs <= s <= n <= rn, name
-    expected = sql("SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Transform(ST_SetSRID("
-                   "ST_Extent(geom), 32632), 4326)::box2d AS b FROM pgt_ambiti_trasformazione) t")[0]
+    expected = sql(
+        "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Transform(ST_SetSRID("
+        "ST_Extent(geom), 32632), 4326)::box2d AS b FROM pgt_ambiti_trasformazione) t"
+    )[0]
     box = wms[LAYER].boundingBoxWGS84
     assert all(abs(a - b) < 0.005 for a, b in zip(box, expected, strict=True)), (box, expected)
 
 
 def test_gdal_reads_the_wms_layers(ows_server):
     """GDAL's WMS driver lists each public layer as a subdataset."""
-    out = subprocess.run(["gdalinfo", f"WMS:{ows_server}/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities"],
-                         capture_output=True, text=True, timeout=60, check=True).stdout
+    out = subprocess.run(
+        ["gdalinfo", f"WMS:{ows_server}/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert f"LAYERS={LAYER}" in out and "LAYERS=comuni" in out
 
 
@@ -137,25 +151,55 @@ def test_gdal_reads_the_wms_layers(ows_server):
 def heat_raster(tmp_path):
     """A raster covering a PGT feature: all pixels hot (5), classified red."""
     path = tmp_path / "calore.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=400, height=400, count=1, dtype="uint8", crs="EPSG:32632",
-                       transform=from_origin(470000, 5065000, 200, 200)) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=400,
+        height=400,
+        count=1,
+        dtype="uint8",
+        crs="EPSG:32632",
+        transform=from_origin(470000, 5065000, 200, 200),
+    ) as out:
         out.write(np.full((400, 400), 5, dtype="uint8"), 1)
     style = {"kind": "graduated", "classes": [{"min": 0, "max": 10, "label_it": "caldo", "fill": "#00ff00"}]}
-    return Layer.objects.create(slug="aa_calore", title_it="Anomalia termica (sintetico)", theme="aa", kind="raster",
-                                source=str(path), published=True, synthetic=True, style=style,
-                                attributes=[{"name": "value", "label_it": "Anomalia (°C)", "label_en": "Anomaly"}])
+    return Layer.objects.create(
+        slug="aa_calore",
+        title_it="Anomalia termica (sintetico)",
+        theme="aa",
+        kind="raster",
+        source=str(path),
+        published=True,
+        synthetic=True,
+        style=style,
+        attributes=[{"name": "value", "label_it": "Anomalia (°C)", "label_en": "Anomaly"}],
+    )
 
 
 def test_root_layer_draws_rasters_below_vectors(client, sql, heat_raster):
     """Drawing the whole service (LAYERS=remix, as QGIS does when the root is added): the vector feature
     is visible above the raster, the raster shows around it."""
-    minx, miny, maxx, maxy = sql("SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM"
-                                 " pgt_ambiti_trasformazione WHERE feature_key = '015146-AT05'")[0]
+    minx, miny, maxx, maxy = sql(
+        "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM"
+        " pgt_ambiti_trasformazione WHERE feature_key = '015146-AT05'"
+    )[0]
     pad = 1.2 * (maxx - minx)
-    answer = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": "remix",
-                                 "STYLES": "", "CRS": "EPSG:32632",
-                                 "BBOX": f"{minx - pad},{miny - pad},{maxx + pad},{maxy + pad}",
-                                 "WIDTH": 100, "HEIGHT": 100, "FORMAT": "image/png"})
+    answer = client.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": "remix",
+            "STYLES": "",
+            "CRS": "EPSG:32632",
+            "BBOX": f"{minx - pad},{miny - pad},{maxx + pad},{maxy + pad}",
+            "WIDTH": 100,
+            "HEIGHT": 100,
+            "FORMAT": "image/png",
+        },
+    )
     assert answer["Content-Type"] == "image/png", answer.content[:300]
     with MemoryFile(answer.content) as mem, mem.open() as ds:
         pixels = ds.read()
@@ -166,13 +210,28 @@ def test_root_layer_draws_rasters_below_vectors(client, sql, heat_raster):
 
 def test_heat_raster_is_queryable(client, heat_raster):
     """The raster is queryable in the capabilities and GetFeatureInfo answers its value with the label."""
-    caps = etree.fromstring(client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0",
-                                                "REQUEST": "GetCapabilities"}).content)
+    caps = etree.fromstring(
+        client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetCapabilities"}).content
+    )
     ns = {"w": "http://www.opengis.net/wms"}
     layer = next(lyr for lyr in caps.iterfind(".//w:Layer", ns) if lyr.findtext("w:Name", namespaces=ns) == "aa_calore")
     assert layer.get("queryable") == "1"
-    text = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo",
-                               "LAYERS": "aa_calore", "QUERY_LAYERS": "aa_calore", "STYLES": "", "CRS": "EPSG:32632",
-                               "BBOX": "500000,5030000,502000,5032000", "WIDTH": 10, "HEIGHT": 10, "I": 5, "J": 5,
-                               "INFO_FORMAT": "text/html"}).content.decode()
+    text = client.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetFeatureInfo",
+            "LAYERS": "aa_calore",
+            "QUERY_LAYERS": "aa_calore",
+            "STYLES": "",
+            "CRS": "EPSG:32632",
+            "BBOX": "500000,5030000,502000,5032000",
+            "WIDTH": 10,
+            "HEIGHT": 10,
+            "I": 5,
+            "J": 5,
+            "INFO_FORMAT": "text/html",
+        },
+    ).content.decode()
     assert "<th>Anomalia (°C)</th><td>5</td>" in text

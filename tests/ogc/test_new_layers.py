@@ -15,8 +15,12 @@ from layers.sync import sync
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("new_layers")]
 SOURCES = ("comuni", "istat_popolazione_totale", "stazioni", "stazioni_metro", "milano_nil")
-SLUGS = {"milano_nil": "thematic_milano_nil", "indicatori_comuni": "indicatori_comuni",
-         "indicatori_zone": "indicatori_zone", "stazioni": "map_stazioni"}
+SLUGS = {
+    "milano_nil": "thematic_milano_nil",
+    "indicatori_comuni": "indicatori_comuni",
+    "indicatori_zone": "indicatori_zone",
+    "stazioni": "map_stazioni",
+}
 XS = "{http://www.w3.org/2001/XMLSchema}element"
 
 
@@ -39,8 +43,10 @@ def new_layers(django_db_setup, django_db_blocker):
 
 
 def _wfs(client, **params):
-    answer = client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
-                                 "OUTPUTFORMAT": "application/json", **params})
+    answer = client.get(
+        "/ows",
+        {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "OUTPUTFORMAT": "application/json", **params},
+    )
     assert answer.status_code == 200, answer.content[:300]
     return json.loads(answer.content)["features"]
 
@@ -62,8 +68,9 @@ def test_counts_equal_the_database_on_wfs_and_ogcapi(client, sql, slug):
 
 def test_nil_numbers_are_integers_and_in_milano(client, sql):
     """Each NIL has its number (an integer in the schema, GeoJSON and OGC API) and Milano's code."""
-    expected = {r[0]: r[1] for r in sql("SELECT name, feature_key FROM mappature_thematicfeature"
-                                        " WHERE layer = 'milano_nil'")}
+    expected = {
+        r[0]: r[1] for r in sql("SELECT name, feature_key FROM mappature_thematicfeature WHERE layer = 'milano_nil'")
+    }
     for features in (_wfs(client, TYPENAMES="milano_nil"), _items(client, "milano_nil")["features"]):
         got = {f["properties"]["name"]: f["properties"]["id_nil"] for f in features}
         assert got == {name: int(key) for name, key in expected.items()}
@@ -73,14 +80,21 @@ def test_nil_numbers_are_integers_and_in_milano(client, sql):
 
 def test_indicator_columns_are_numbers_and_sort_as_numbers(client, sql):
     """Population is a number in DescribeFeatureType, WFS GeoJSON and OGC API; SORTBY orders by value."""
-    schema = etree.fromstring(client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0",
-                                                  "REQUEST": "DescribeFeatureType",
-                                                  "TYPENAMES": "indicatori_comuni"}).content)
+    schema = etree.fromstring(
+        client.get(
+            "/ows",
+            {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "DescribeFeatureType", "TYPENAMES": "indicatori_comuni"},
+        ).content
+    )
     types = {el.get("name"): el.get("type") for el in schema.iter(XS)}
     assert types["popolazione"] in ("double", "decimal", "integer", "long")
     assert types["istat_code"] == types["popolazione_periodo"] == "string"
-    expected = [r[0] for r in sql("SELECT name FROM indicatori_comuni WHERE popolazione IS NOT NULL"
-                                  " ORDER BY popolazione DESC, id LIMIT 5")]
+    expected = [
+        r[0]
+        for r in sql(
+            "SELECT name FROM indicatori_comuni WHERE popolazione IS NOT NULL ORDER BY popolazione DESC, id LIMIT 5"
+        )
+    ]
     assert expected[0] == "Milano"
     first = _wfs(client, TYPENAMES="indicatori_comuni", SORTBY="popolazione DESC", COUNT=5)
     assert [f["properties"]["name"] for f in first] == expected
@@ -94,9 +108,14 @@ def test_stations_carry_network_lines_and_comune(client, sql):
     """Metro and railway stations with their network and lines; a comune filter equals SQL."""
     rows = {r[0]: r[1:] for r in sql("SELECT code, network, lines, istat_code FROM map_stazioni")}
     features = _wfs(client, TYPENAMES="stazioni")
-    assert {f["properties"]["code"]: (f["properties"]["network"], f["properties"]["lines"] or "",
-                                      f["properties"]["istat_code"]) for f in features} == \
-        {code: (net, lines or "", istat) for code, (net, lines, istat) in rows.items()}
+    assert {
+        f["properties"]["code"]: (
+            f["properties"]["network"],
+            f["properties"]["lines"] or "",
+            f["properties"]["istat_code"],
+        )
+        for f in features
+    } == {code: (net, lines or "", istat) for code, (net, lines, istat) in rows.items()}
     milano = sum(1 for r in rows.values() if r[2] == "015146")
     assert len(_items(client, "stazioni", istat_code="015146")["features"]) == milano > 100
 
@@ -104,12 +123,28 @@ def test_stations_carry_network_lines_and_comune(client, sql):
 @pytest.mark.parametrize("fmt", ["text/html", "application/json", "application/vnd.ogc.gml", "text/plain"])
 def test_identify_an_indicator_layer_labels_its_numbers(client, sql, fmt):
     """Identify on Milano in the indicators layer: the ISTAT code with its leading zero and the labels."""
-    x, y = sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM indicatori_comuni"
-               " WHERE istat_code = '015146') s")[0]
-    answer = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo",
-                                 "LAYERS": "indicatori_comuni", "QUERY_LAYERS": "indicatori_comuni", "STYLES": "",
-                                 "CRS": "EPSG:32632", "BBOX": f"{x - 50},{y - 50},{x + 50},{y + 50}",
-                                 "WIDTH": 101, "HEIGHT": 101, "I": 50, "J": 50, "INFO_FORMAT": fmt})
+    x, y = sql(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM indicatori_comuni"
+        " WHERE istat_code = '015146') s"
+    )[0]
+    answer = client.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetFeatureInfo",
+            "LAYERS": "indicatori_comuni",
+            "QUERY_LAYERS": "indicatori_comuni",
+            "STYLES": "",
+            "CRS": "EPSG:32632",
+            "BBOX": f"{x - 50},{y - 50},{x + 50},{y + 50}",
+            "WIDTH": 101,
+            "HEIGHT": 101,
+            "I": 50,
+            "J": 50,
+            "INFO_FORMAT": fmt,
+        },
+    )
     assert answer.status_code == 200
     text = answer.content.decode()
     assert "015146" in text and "Milano" in text

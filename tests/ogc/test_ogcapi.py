@@ -57,7 +57,7 @@ def test_owslib_pages_through_every_feature_once(ows_server, sql):
     page = api.collection_items(LAYER, limit=7)
     assert page["numberMatched"] == len(expected)
     seen = [f["id"] for f in page["features"]]
-    while (nxt := next((link["href"] for link in page["links"] if link["rel"] == "next"), None)):
+    while nxt := next((link["href"] for link in page["links"] if link["rel"] == "next"), None):
         status, _headers, body = _get(nxt)
         assert status == 200
         page = json.loads(body)
@@ -69,41 +69,67 @@ def test_owslib_pages_through_every_feature_once(ows_server, sql):
 def test_gdal_oapif_counts_equal_the_database(ows_server, sql):
     """ogrinfo OAPIF: lists the public collections and counts what PostGIS holds."""
     expected = sql("SELECT count(*) FROM pgt_ambiti_trasformazione")[0][0]
-    out = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{ows_server}/ogcapi/", LAYER],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        ["ogrinfo", "-ro", "-so", f"OAPIF:{ows_server}/ogcapi/", LAYER],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert f"Feature Count: {expected}" in out
     assert "istat_code" in out and "nome_amb" in out
-    listing = subprocess.run(["ogrinfo", "-ro", "-q", f"OAPIF:{ows_server}/ogcapi/"],
-                             capture_output=True, text=True, timeout=120, check=True).stdout
+    listing = subprocess.run(
+        ["ogrinfo", "-ro", "-q", f"OAPIF:{ows_server}/ogcapi/"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
     assert LAYER in listing and "riservato" not in listing
-    full = subprocess.run(["ogrinfo", "-ro", "-al", "-q", f"OAPIF:{ows_server}/ogcapi/", "comuni"],
-                          capture_output=True, text=True, timeout=120, check=True).stdout
+    full = subprocess.run(
+        ["ogrinfo", "-ro", "-al", "-q", f"OAPIF:{ows_server}/ogcapi/", "comuni"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert full.count("OGRFeature(comuni)") == sql("SELECT count(*) FROM mappature_comune")[0][0]
 
 
 def test_bbox_returns_what_postgis_intersects(client, sql):
     """bbox (CRS84 and bbox-crs=EPSG:32632) selects what ST_Intersects selects."""
-    x, y = sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM mappature_comune"
-               " WHERE istat_code = '015146') s")[0]
+    x, y = sql(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM mappature_comune"
+        " WHERE istat_code = '015146') s"
+    )[0]
     box = (x - 700, y - 500, x + 300, y + 900)
-    expected = sorted(r[0] for r in sql("SELECT id FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom,"
-                                        " ST_MakeEnvelope(%s, %s, %s, %s, 32632))", list(box)))
+    expected = sorted(
+        r[0]
+        for r in sql(
+            "SELECT id FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom,"
+            " ST_MakeEnvelope(%s, %s, %s, %s, 32632))",
+            list(box),
+        )
+    )
     assert 0 < len(expected) < 16
     _answer, data = _items(client, bbox=",".join(map(str, box)), **{"bbox-crs": f"{EPSG}32632"}, limit=100)
     assert sorted(f["id"] for f in data["features"]) == expected
-    w, s, e, n = sql("SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Transform("
-                     "ST_MakeEnvelope(%s, %s, %s, %s, 32632), 4326)::box2d b) t", list(box))[0]
-    expected84 = sorted(r[0] for r in sql("SELECT id FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom,"
-                                          " ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 32632))",
-                                          [w, s, e, n]))
+    w, s, e, n = sql(
+        "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Transform("
+        "ST_MakeEnvelope(%s, %s, %s, %s, 32632), 4326)::box2d b) t",
+        list(box),
+    )[0]
+    expected84 = sorted(
+        r[0]
+        for r in sql(
+            "SELECT id FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom,"
+            " ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 32632))",
+            [w, s, e, n],
+        )
+    )
     _answer, data = _items(client, bbox=f"{w},{s},{e},{n}", limit=100)
     assert sorted(f["id"] for f in data["features"]) == expected84
 
 
 def test_property_filter_by_comune_code(client, sql, declared_attributes):
     """istat_code=… returns the comune's features (leading zero kept), counted in numberMatched."""
-    expected = sorted(r[0] for r in sql("SELECT id FROM pgt_ambiti_trasformazione WHERE istat_code = %s",
-                                        ["015182"]))
+    expected = sorted(r[0] for r in sql("SELECT id FROM pgt_ambiti_trasformazione WHERE istat_code = %s", ["015182"]))
     _answer, data = _items(client, istat_code="015182", limit=100)
     assert data["numberMatched"] == len(expected) > 0
     assert sorted(f["id"] for f in data["features"]) == expected
@@ -127,12 +153,17 @@ def test_only_public_attributes_with_numbers_as_numbers(client, declared_attribu
     assert isinstance(feature["properties"]["sup_terr"], float | int)
 
 
-@pytest.mark.parametrize(("crs", "srid", "flip"), [(f"{EPSG}32632", 32632, False), (f"{EPSG}3857", 3857, False),
-                                                   (f"{EPSG}4326", 4326, True), (None, 4326, False)])
+@pytest.mark.parametrize(
+    ("crs", "srid", "flip"),
+    [(f"{EPSG}32632", 32632, False), (f"{EPSG}3857", 3857, False), (f"{EPSG}4326", 4326, True), (None, 4326, False)],
+)
 def test_crs_of_the_answer(client, sql, crs, srid, flip):
     """Coordinates in the requested CRS (EPSG:4326 latitude first, CRS84 longitude first), said in Content-Crs."""
-    fid, x, y = sql("SELECT id, ST_X(g), ST_Y(g) FROM (SELECT id, ST_Transform(geom, %s) g FROM test_ogc_punti"
-                    " ORDER BY id LIMIT 1) t", [srid])[0]
+    fid, x, y = sql(
+        "SELECT id, ST_X(g), ST_Y(g) FROM (SELECT id, ST_Transform(geom, %s) g FROM test_ogc_punti"
+        " ORDER BY id LIMIT 1) t",
+        [srid],
+    )[0]
     params = {"crs": crs} if crs else {}
     answer = client.get(f"/ogcapi/collections/punti/items/{fid}", params)
     assert answer.status_code == 200
@@ -179,8 +210,18 @@ def test_credentials_open_what_the_registry_allows(client, basic_auth):
     assert client.get("/ogcapi/collections", **wrong).status_code == 401
 
 
-@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "abc"}, {"offset": "-1"}, {"bbox": "1,2,3"},
-                                    {"crs": "EPSG:9999"}, {"nope": "1"}, {"f": "xml"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "0"},
+        {"limit": "abc"},
+        {"offset": "-1"},
+        {"bbox": "1,2,3"},
+        {"crs": "EPSG:9999"},
+        {"nope": "1"},
+        {"f": "xml"},
+    ],
+)
 def test_bad_parameters_are_clear_400s(client, params):
     answer = client.get(f"/ogcapi/collections/{LAYER}/items", params)
     assert answer.status_code == 400 and answer["Cache-Control"] == "no-store"

@@ -10,8 +10,11 @@ from layers.exports import jobs
 from layers.models import Layer
 from remix import storage
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("export_data"),
-              pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("export_data"),
+    pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning"),
+]
 ORIGIN = (510000.0, 5040000.0)  # upper-left corner, EPSG:32632; 100 m pixels
 
 
@@ -21,21 +24,55 @@ def heat_layer(tmp_path):
     data = np.ones((20, 20), dtype="uint8")
     data[:, 10:] = 5
     path = tmp_path / "anomalia.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=20, height=20, count=1, dtype="uint8", crs="EPSG:32632",
-                       transform=from_origin(*ORIGIN, 100, 100)) as out:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=20,
+        height=20,
+        count=1,
+        dtype="uint8",
+        crs="EPSG:32632",
+        transform=from_origin(*ORIGIN, 100, 100),
+    ) as out:
         out.write(data, 1)
-    style = {"kind": "graduated", "classes": [{"min": 0, "max": 3, "label_it": "fresco", "fill": "#0000ff"},
-                                              {"min": 3, "max": 10, "label_it": "caldo", "fill": "#ff0000"}]}
-    return Layer.objects.create(slug="anomalia_termica", title_it="Anomalia termica (sintetico)", theme="sttm1",
-                                kind="raster", source=str(path), published=True, synthetic=True, style=style)
+    style = {
+        "kind": "graduated",
+        "classes": [
+            {"min": 0, "max": 3, "label_it": "fresco", "fill": "#0000ff"},
+            {"min": 3, "max": 10, "label_it": "caldo", "fill": "#ff0000"},
+        ],
+    }
+    return Layer.objects.create(
+        slug="anomalia_termica",
+        title_it="Anomalia termica (sintetico)",
+        theme="sttm1",
+        kind="raster",
+        source=str(path),
+        published=True,
+        synthetic=True,
+        style=style,
+    )
 
 
 def test_raster_getmap_draws_each_class_in_its_place(client, heat_layer):
     """Cool pixels are drawn blue on the left, hot ones red on the right."""
     x0, y0 = ORIGIN
-    answer = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": heat_layer.slug,
-                                 "STYLES": "", "CRS": "EPSG:32632", "BBOX": f"{x0},{y0 - 2000},{x0 + 2000},{y0}",
-                                 "WIDTH": 100, "HEIGHT": 100, "FORMAT": "image/png"})
+    answer = client.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": heat_layer.slug,
+            "STYLES": "",
+            "CRS": "EPSG:32632",
+            "BBOX": f"{x0},{y0 - 2000},{x0 + 2000},{y0}",
+            "WIDTH": 100,
+            "HEIGHT": 100,
+            "FORMAT": "image/png",
+        },
+    )
     assert answer["Content-Type"] == "image/png", answer.content[:300]
     with MemoryFile(answer.content) as mem, mem.open() as img:
         pixels = img.read()

@@ -35,8 +35,13 @@ def test_a_registry_change_writes_a_new_version_in_the_database():
         assert cur.fetchone()[0] == 1
 
 
-@pytest.mark.parametrize("query", ["SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=nessuno",
-                                   "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=nessuno"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=nessuno",
+        "SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=nessuno",
+    ],
+)
 def test_ogc_errors_never_carry_a_public_cache_header(ows_server, query):
     """Through the anonymous fast path, as gunicorn serves it."""
     import urllib.error

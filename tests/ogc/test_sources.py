@@ -16,15 +16,19 @@ def layer():
     """Points on a 10 km grid, with decimals, across CMM (north-east corner far from the UTM central meridian)."""
     with connection.cursor() as cur:
         cur.execute("CREATE TABLE test_ogc_griglia (id serial PRIMARY KEY, geom geometry(Point, 32632))")
-        cur.execute("INSERT INTO test_ogc_griglia (geom) SELECT ST_SetSRID(ST_MakePoint(477060.37 + x * 10000,"
-                    " 5001001.61 + y * 10000), 32632) FROM generate_series(0, 6) x, generate_series(0, 5) y")
+        cur.execute(
+            "INSERT INTO test_ogc_griglia (geom) SELECT ST_SetSRID(ST_MakePoint(477060.37 + x * 10000,"
+            " 5001001.61 + y * 10000), 32632) FROM generate_series(0, 6) x, generate_series(0, 5) y"
+        )
     return Layer.objects.create(slug="griglia", title_it="Griglia", theme="riferimenti", source="test_ogc_griglia")
 
 
 def _scanned():
     with connection.cursor() as cur:
-        cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
-                    " FROM (SELECT ST_Extent(geom) AS e FROM test_ogc_griglia) s")
+        cur.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+            " FROM (SELECT ST_Extent(geom) AS e FROM test_ogc_griglia) s"
+        )
         return cur.fetchone()
 
 
@@ -41,9 +45,16 @@ def test_the_stored_extent_is_used_without_scanning_the_data(layer):
     assert all(abs(a - b) < 500 for a, b in zip(extent, data, strict=True))  # a bbox of a reprojected bbox
 
 
-@pytest.mark.parametrize("stored", [None, {}, {"west": "x", "south": 1, "east": 2, "north": 3},
-                                    {"west": 9.5, "south": 45.1, "east": 8.7, "north": 45.6},
-                                    {"west": 100, "south": -10, "east": 120, "north": 10}])
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None,
+        {},
+        {"west": "x", "south": 1, "east": 2, "north": 3},
+        {"west": 9.5, "south": 45.1, "east": 8.7, "north": 45.6},
+        {"west": 100, "south": -10, "east": 120, "north": 10},
+    ],
+)
 def test_without_a_usable_stored_extent_the_data_is_scanned(layer, stored):
     """A layer without its extent (or with one edited into nonsense, or outside the layer's CRS) gets the
     extent of its data."""

@@ -44,16 +44,26 @@ def _free_port() -> int:
 def store(tmp_path, settings):
     """The storage every process shares (a folder standing in for S3); this process' (A's) own var/."""
     shared = tmp_path / "object-store"
-    settings.REMIX = {**settings.REMIX, "CONSEGNE_DIR": shared / "consegne", "EXPORT_DIR": shared / "exports",
-                      "WORK_DIR": tmp_path / "var-a" / "work", "OGC_DIR": tmp_path / "var-a" / "ogc"}
+    settings.REMIX = {
+        **settings.REMIX,
+        "CONSEGNE_DIR": shared / "consegne",
+        "EXPORT_DIR": shared / "exports",
+        "WORK_DIR": tmp_path / "var-a" / "work",
+        "OGC_DIR": tmp_path / "var-a" / "ogc",
+    }
     return shared
 
 
 def _own_var(var: Path, shared: Path) -> dict:
     """Environment of a process with var/ folders of its own and the shared storage."""
-    return {"REMIX_OGC_DIR": str(var / "ogc"), "REMIX_WORK_DIR": str(var / "work"),
-            "REMIX_RASTER_DIR": str(var / "rasters"), "REMIX_MEDIA_ROOT": str(var / "media"),
-            "REMIX_CONSEGNE_DIR": str(shared / "consegne"), "REMIX_EXPORT_DIR": str(shared / "exports")}
+    return {
+        "REMIX_OGC_DIR": str(var / "ogc"),
+        "REMIX_WORK_DIR": str(var / "work"),
+        "REMIX_RASTER_DIR": str(var / "rasters"),
+        "REMIX_MEDIA_ROOT": str(var / "media"),
+        "REMIX_CONSEGNE_DIR": str(shared / "consegne"),
+        "REMIX_EXPORT_DIR": str(shared / "exports"),
+    }
 
 
 @pytest.fixture
@@ -63,13 +73,16 @@ def other_server(tmp_path, store):
     var = tmp_path / "var-b"
     url = f"postgresql://{urllib.parse.quote(db['USER'])}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, **_own_var(var, store),
-           "DJANGO_SECRET_KEY": "other-server-" + "x" * 40}
+    env = {**os.environ, "DATABASE_URL": url, **_own_var(var, store), "DJANGO_SECRET_KEY": "other-server-" + "x" * 40}
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = db["PASSWORD"]
-    proc = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", "--nothreading",
-                             f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", "--nothreading", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -105,21 +118,25 @@ def test_a_layer_published_through_one_server_is_served_by_the_other(other_serve
     actions.publish(Layer.objects.get(slug="non_pubblicato"), admin)  # through this server (A)
 
     assert b"<Name>non_pubblicato</Name>" in _get(caps)[1]
-    status, body = _get(other_server + "/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature"
-                        "&TYPENAMES=non_pubblicato&COUNT=5&OUTPUTFORMAT=geojson")
+    status, body = _get(
+        other_server + "/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature"
+        "&TYPENAMES=non_pubblicato&COUNT=5&OUTPUTFORMAT=geojson"
+    )
     assert status == 200 and len(json.loads(body)["features"]) == 5
     status, _ = _get(other_server + "/tiles/non_pubblicato/10/544/370.pbf")
     assert status == 200
     _token, key = ApiToken.issue(User.objects.create_user("script"), "export")  # a script, not a browser
-    status, body = _get(other_server + "/api/esportazioni/",
-                        urllib.parse.urlencode({"layers": "non_pubblicato", "area_kind": "zona",
-                                                "zona": "nord-milano"}).encode(), {"Authorization": f"Token {key}"})
+    status, body = _get(
+        other_server + "/api/esportazioni/",
+        urllib.parse.urlencode({"layers": "non_pubblicato", "area_kind": "zona", "zona": "nord-milano"}).encode(),
+        {"Authorization": f"Token {key}"},
+    )
     assert status == 201 and json.loads(body)["status"] == "done", body[:300]
 
 
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
     """The XYZ tile holding a WGS84 point (the slippy-map formula)."""
-    n = 2 ** z
+    n = 2**z
     y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
     return int((lon + 180) / 360 * n), int(y)
 
@@ -130,7 +147,11 @@ def _features_in_tile(body: bytes, layer: str) -> int:
 
 
 def test_a_delivery_validated_by_a_separate_worker_and_published_is_served_by_the_other(
-        other_server, store, tmp_path, supervised_worker):  # noqa: F811 - fixture
+    other_server,
+    store,
+    tmp_path,
+    supervised_worker,  # noqa: F811 - fixture
+):
     # Expected from the shipped file itself: the ambiti of the delivery, and where they are.
     corpus = CORPUS / "good_32632.gpkg"
     expected = pyogrio.read_info(corpus, layer="ambiti_trasformazione")["features"]
@@ -162,20 +183,26 @@ def test_a_delivery_validated_by_a_separate_worker_and_published_is_served_by_th
     consegne_actions.publish(staff, Consegna.objects.get(pk=consegna.pk))  # through A
 
     # B, at once: WMS capabilities and map, WFS, tiles and an export of the comune.
-    status, body = _get(other_server + "/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature"
-                        "&TYPENAMES=ambiti_trasformazione&OUTPUTFORMAT=geojson&COUNT=1000")
+    status, body = _get(
+        other_server + "/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature"
+        "&TYPENAMES=ambiti_trasformazione&OUTPUTFORMAT=geojson&COUNT=1000"
+    )
     assert status == 200, body[:300]
     besate = [f for f in json.loads(body)["features"] if BESATE in json.dumps(f["properties"])]
     assert len(besate) == expected
     bbox = ",".join(str(v) for v in ambiti.total_bounds[[1, 0, 3, 2]])  # lat,lon order of WMS 1.3.0
-    status, png = _get(other_server + "/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=ambiti_trasformazione"
-                       f"&STYLES=&CRS=EPSG:4326&BBOX={bbox}&WIDTH=64&HEIGHT=64&FORMAT=image/png&TRANSPARENT=TRUE")
+    status, png = _get(
+        other_server + "/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=ambiti_trasformazione"
+        f"&STYLES=&CRS=EPSG:4326&BBOX={bbox}&WIDTH=64&HEIGHT=64&FORMAT=image/png&TRANSPARENT=TRUE"
+    )
     assert status == 200 and png.startswith(b"\x89PNG")
     assert _features_in_tile(_get(tile)[1], "ambiti_trasformazione") >= 1
     _token, key = ApiToken.issue(User.objects.create_user("script"), "export")
-    status, body = _get(other_server + "/api/esportazioni/",
-                        urllib.parse.urlencode({"layers": "ambiti_trasformazione", "area_kind": "comune",
-                                                "comune": BESATE}).encode(), {"Authorization": f"Token {key}"})
+    status, body = _get(
+        other_server + "/api/esportazioni/",
+        urllib.parse.urlencode({"layers": "ambiti_trasformazione", "area_kind": "comune", "comune": BESATE}).encode(),
+        {"Authorization": f"Token {key}"},
+    )
     job = json.loads(body)
     assert status == 201 and job["status"] == "done", body[:300]
     status, gpkg = _get(job["download_url"])  # B reads it back from the storage

@@ -12,8 +12,14 @@ FES20 = 'xmlns:fes="http://www.opengis.net/fes/2.0"'
 
 
 def _geojson(client, **params):
-    query = {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": LAYER,
-             "OUTPUTFORMAT": "geojson", **params}
+    query = {
+        "SERVICE": "WFS",
+        "VERSION": "2.0.0",
+        "REQUEST": "GetFeature",
+        "TYPENAMES": LAYER,
+        "OUTPUTFORMAT": "geojson",
+        **params,
+    }
     answer = client.get("/ows", query)
     assert answer.status_code == 200, answer.content[:400]
     return json.loads(answer.content)
@@ -32,8 +38,9 @@ def test_capabilities_list_the_public_layers(ows_server, version):
 
 def test_describe_feature_type_has_the_regional_fields(client):
     """DescribeFeatureType lists the layer's attributes with their types (numbers stay numbers)."""
-    answer = client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "DescribeFeatureType",
-                                 "TYPENAMES": LAYER})
+    answer = client.get(
+        "/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "DescribeFeatureType", "TYPENAMES": LAYER}
+    )
     text = answer.content.decode()
     assert 'name="nome_amb"' in text and 'name="sup_terr"' in text
     assert 'name="sup_terr" minOccurs="0" type="double"' in text or 'name="sup_terr" type="double"' in text
@@ -42,8 +49,10 @@ def test_describe_feature_type_has_the_regional_fields(client):
 def test_hits_equal_the_database_count(client, sql):
     """resultType=hits answers with the number of features the database holds."""
     expected = sql("SELECT count(*) FROM pgt_ambiti_trasformazione")[0][0]
-    answer = client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
-                                 "TYPENAMES": LAYER, "RESULTTYPE": "hits"})
+    answer = client.get(
+        "/ows",
+        {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": LAYER, "RESULTTYPE": "hits"},
+    )
     assert f'numberMatched="{expected}"' in answer.content.decode()
     assert len(_geojson(client)["features"]) == expected
 
@@ -61,26 +70,47 @@ def test_paging_walks_every_feature_exactly_once(client, sql):
 
 def test_bbox_returns_what_postgis_intersects(client, sql):
     """A BBOX query returns the features PostGIS finds intersecting the same box."""
-    x, y = sql("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM mappature_comune"
-               " WHERE istat_code = '015146') s")[0]
+    x, y = sql(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM mappature_comune"
+        " WHERE istat_code = '015146') s"
+    )[0]
     box = (x - 700, y - 500, x + 300, y + 900)
-    expected = sorted(r[0] for r in sql(
-        "SELECT feature_key FROM pgt_ambiti_trasformazione WHERE ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s,"
-        " 32632))", list(box)))
+    expected = sorted(
+        r[0]
+        for r in sql(
+            "SELECT feature_key FROM pgt_ambiti_trasformazione"
+            " WHERE ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 32632))",
+            list(box),
+        )
+    )
     assert 0 < len(expected) < 16
     data = _geojson(client, BBOX=",".join(str(v) for v in box) + ",urn:ogc:def:crs:EPSG::32632")
     assert sorted(f["properties"]["feature_key"] for f in data["features"]) == expected
 
 
-@pytest.mark.parametrize(("fes", "where", "params"), [
-    ("<fes:PropertyIsEqualTo><fes:ValueReference>dfun_prev1</fes:ValueReference>"
-     "<fes:Literal>Residenziale</fes:Literal></fes:PropertyIsEqualTo>", "dfun_prev1 = %s", ["Residenziale"]),
-    ("<fes:PropertyIsGreaterThan><fes:ValueReference>sup_terr</fes:ValueReference>"
-     "<fes:Literal>3000</fes:Literal></fes:PropertyIsGreaterThan>", "sup_terr > %s", [3000]),
-    ("<fes:PropertyIsLike wildCard='*' singleChar='.' escapeChar='!'><fes:ValueReference>nome_amb"
-     "</fes:ValueReference><fes:Literal>*Città Rho</fes:Literal></fes:PropertyIsLike>", "nome_amb LIKE %s",
-     ["%Città Rho"]),
-])
+@pytest.mark.parametrize(
+    ("fes", "where", "params"),
+    [
+        (
+            "<fes:PropertyIsEqualTo><fes:ValueReference>dfun_prev1</fes:ValueReference>"
+            "<fes:Literal>Residenziale</fes:Literal></fes:PropertyIsEqualTo>",
+            "dfun_prev1 = %s",
+            ["Residenziale"],
+        ),
+        (
+            "<fes:PropertyIsGreaterThan><fes:ValueReference>sup_terr</fes:ValueReference>"
+            "<fes:Literal>3000</fes:Literal></fes:PropertyIsGreaterThan>",
+            "sup_terr > %s",
+            [3000],
+        ),
+        (
+            "<fes:PropertyIsLike wildCard='*' singleChar='.' escapeChar='!'><fes:ValueReference>nome_amb"
+            "</fes:ValueReference><fes:Literal>*Città Rho</fes:Literal></fes:PropertyIsLike>",
+            "nome_amb LIKE %s",
+            ["%Città Rho"],
+        ),
+    ],
+)
 def test_fes_filters_return_what_sql_returns(client, sql, fes, where, params):
     """Attribute filters (FES 2.0) select exactly the rows the equivalent SQL selects."""
     expected = sorted(r[0] for r in sql(f"SELECT feature_key FROM pgt_ambiti_trasformazione WHERE {where}", params))
@@ -92,11 +122,14 @@ def test_fes_filters_return_what_sql_returns(client, sql, fes, where, params):
 def test_wfs_110_filter_and_gml(client, sql):
     """WFS 1.1.0 with an OGC filter answers GML with the matching features."""
     expected = sql("SELECT count(*) FROM pgt_ambiti_trasformazione WHERE istat_code = %s", ["015182"])[0][0]
-    fil = ('<ogc:Filter xmlns:ogc="http://www.opengis.net/ogc"><ogc:PropertyIsEqualTo>'
-           "<ogc:PropertyName>istat_code</ogc:PropertyName><ogc:Literal>015182</ogc:Literal>"
-           "</ogc:PropertyIsEqualTo></ogc:Filter>")
-    answer = client.get("/ows", {"SERVICE": "WFS", "VERSION": "1.1.0", "REQUEST": "GetFeature",
-                                 "TYPENAME": LAYER, "FILTER": fil})
+    fil = (
+        '<ogc:Filter xmlns:ogc="http://www.opengis.net/ogc"><ogc:PropertyIsEqualTo>'
+        "<ogc:PropertyName>istat_code</ogc:PropertyName><ogc:Literal>015182</ogc:Literal>"
+        "</ogc:PropertyIsEqualTo></ogc:Filter>"
+    )
+    answer = client.get(
+        "/ows", {"SERVICE": "WFS", "VERSION": "1.1.0", "REQUEST": "GetFeature", "TYPENAME": LAYER, "FILTER": fil}
+    )
     text = answer.content.decode()
     assert expected, "the fixture must have features in the filtered comune"
     assert text.count("<gml:featureMember>") == expected or text.count("<ms:ambiti_trasformazione ") == expected
@@ -104,8 +137,9 @@ def test_wfs_110_filter_and_gml(client, sql):
 
 def test_gml32_is_the_default_of_wfs_20(client):
     """WFS 2.0.0 answers GML 3.2 unless GeoJSON is asked for."""
-    answer = client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
-                                 "TYPENAMES": LAYER, "COUNT": 1})
+    answer = client.get(
+        "/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": LAYER, "COUNT": 1}
+    )
     assert "gml/3.2" in answer["Content-Type"]
     assert "http://www.opengis.net/gml/3.2" in answer.content.decode()
 
@@ -113,20 +147,28 @@ def test_gml32_is_the_default_of_wfs_20(client):
 def test_gdal_wfs_driver_reads_the_layers(ows_server, sql):
     """GDAL's WFS driver (ogrinfo, hence QGIS' OGR provider) reads each layer with the database's count."""
     expected = sql("SELECT count(*) FROM pgt_ambiti_trasformazione")[0][0]
-    out = subprocess.run(["ogrinfo", "-ro", "-so", f"WFS:{ows_server}/ows", LAYER],
-                         capture_output=True, text=True, timeout=60, check=True).stdout
+    out = subprocess.run(
+        ["ogrinfo", "-ro", "-so", f"WFS:{ows_server}/ows", LAYER],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert f"Feature Count: {expected}" in out
     assert "nome_amb" in out
-    listing = subprocess.run(["ogrinfo", "-ro", "-q", f"WFS:{ows_server}/ows"],
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+    listing = subprocess.run(
+        ["ogrinfo", "-ro", "-q", f"WFS:{ows_server}/ows"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
     assert "comuni" in listing and "riservato" not in listing
 
 
 def test_points_on_the_edge_of_the_extent_are_served(client, sql):
     """Every point is returned, including those that define the layer's extent (no rounding inwards)."""
     expected = sql("SELECT count(*) FROM test_ogc_punti")[0][0]
-    answer = client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
-                                 "TYPENAMES": "punti", "RESULTTYPE": "hits"})
+    answer = client.get(
+        "/ows",
+        {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "punti", "RESULTTYPE": "hits"},
+    )
     assert f'numberMatched="{expected}"' in answer.content.decode()
 
 
@@ -137,16 +179,23 @@ def test_data_loaded_after_the_map_was_built_is_served(client, sql):
     from layers.ogc import service
 
     def served():
-        query = {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": LAYER,
-                 "OUTPUTFORMAT": "geojson"}
+        query = {
+            "SERVICE": "WFS",
+            "VERSION": "2.0.0",
+            "REQUEST": "GetFeature",
+            "TYPENAMES": LAYER,
+            "OUTPUTFORMAT": "geojson",
+        }
         return {f["properties"]["feature_key"] for f in json.loads(client.get("/ows", query).content)["features"]}
 
     assert "LATE" not in served()  # the map is built and cached with the old extent
     with psycopg.connect(service.conninfo(with_password=True), autocommit=True) as pg:
-        pg.execute("INSERT INTO mappature_pgtfeature (atto_id, istat_code, layer, feature_key, attrs, geom)"
-                   " SELECT atto_id, istat_code, layer, 'LATE', attrs,"
-                   " ST_Multi(ST_MakeEnvelope(480000, 5005000, 480100, 5005100, 32632))"
-                   " FROM mappature_pgtfeature WHERE feature_key = '015146-AT05'")
+        pg.execute(
+            "INSERT INTO mappature_pgtfeature (atto_id, istat_code, layer, feature_key, attrs, geom)"
+            " SELECT atto_id, istat_code, layer, 'LATE', attrs,"
+            " ST_Multi(ST_MakeEnvelope(480000, 5005000, 480100, 5005100, 32632))"
+            " FROM mappature_pgtfeature WHERE feature_key = '015146-AT05'"
+        )
         try:
             assert "LATE" in served()
         finally:

@@ -22,8 +22,11 @@ def _image(body: bytes) -> np.ndarray:
 
 def _feature_bbox(sql, key):
     """Bounds (EPSG:32632) of one PGT feature, from the database."""
-    return sql("SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM pgt_ambiti_trasformazione"
-               " WHERE feature_key = %s", [key])[0]
+    return sql(
+        "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM pgt_ambiti_trasformazione"
+        " WHERE feature_key = %s",
+        [key],
+    )[0]
 
 
 @pytest.mark.parametrize("version", ["1.3.0", "1.1.1"])
@@ -51,9 +54,22 @@ def test_getmap_draws_the_feature_where_it_is(client, sql, crs):
     x1, y1 = to.transform(minx - pad, miny - pad)
     x2, y2 = to.transform(maxx + pad, maxy + pad)
     bbox = f"{y1},{x1},{y2},{x2}" if crs == "EPSG:4326" else f"{x1},{y1},{x2},{y2}"
-    answer = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap",
-                                 "LAYERS": "ambiti_trasformazione", "STYLES": "", "CRS": crs, "BBOX": bbox,
-                                 "WIDTH": 210, "HEIGHT": 190, "FORMAT": "image/png", "TRANSPARENT": "TRUE"})
+    answer = client.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": "ambiti_trasformazione",
+            "STYLES": "",
+            "CRS": crs,
+            "BBOX": bbox,
+            "WIDTH": 210,
+            "HEIGHT": 190,
+            "FORMAT": "image/png",
+            "TRANSPARENT": "TRUE",
+        },
+    )
     assert answer["Content-Type"] == "image/png", answer.content[:300]
     pixels = _image(answer.content)
     assert pixels.shape == (4, 190, 210)
@@ -65,10 +81,21 @@ def test_getmap_draws_the_feature_where_it_is(client, sql, crs):
 def test_getmap_wms_111_with_srs(client, sql):
     """WMS 1.1.1 clients (SRS, x/y order) get the same drawing; the categorized colour follows the class."""
     minx, miny, maxx, maxy = _feature_bbox(sql, "015146-AT04")  # n=4: Produttivo → blue
-    answer = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.1.1", "REQUEST": "GetMap",
-                                 "LAYERS": "ambiti_trasformazione", "STYLES": "", "SRS": "EPSG:32632",
-                                 "BBOX": f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}",
-                                 "WIDTH": 64, "HEIGHT": 64, "FORMAT": "image/png"})
+    answer = client.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.1.1",
+            "REQUEST": "GetMap",
+            "LAYERS": "ambiti_trasformazione",
+            "STYLES": "",
+            "SRS": "EPSG:32632",
+            "BBOX": f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}",
+            "WIDTH": 64,
+            "HEIGHT": 64,
+            "FORMAT": "image/png",
+        },
+    )
     pixels = _image(answer.content)
     red, green, blue, alpha = pixels[:, 32, 32]
     assert alpha == 255 and blue > 200 and red < 60
@@ -77,10 +104,25 @@ def test_getmap_wms_111_with_srs(client, sql):
 def _info(client, sql, fmt, key="015146-AT05"):
     minx, miny, maxx, maxy = _feature_bbox(sql, key)
     bbox = f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}"
-    return client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo",
-                               "LAYERS": "ambiti_trasformazione", "QUERY_LAYERS": "ambiti_trasformazione",
-                               "STYLES": "", "CRS": "EPSG:32632", "BBOX": bbox, "WIDTH": 100, "HEIGHT": 100,
-                               "I": 50, "J": 50, "INFO_FORMAT": fmt, "FORMAT": "image/png"})
+    return client.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetFeatureInfo",
+            "LAYERS": "ambiti_trasformazione",
+            "QUERY_LAYERS": "ambiti_trasformazione",
+            "STYLES": "",
+            "CRS": "EPSG:32632",
+            "BBOX": bbox,
+            "WIDTH": 100,
+            "HEIGHT": 100,
+            "I": 50,
+            "J": 50,
+            "INFO_FORMAT": fmt,
+            "FORMAT": "image/png",
+        },
+    )
 
 
 def test_getfeatureinfo_json_returns_the_clicked_feature(client, sql):
@@ -103,8 +145,17 @@ def test_getfeatureinfo_html_is_a_readable_table(client, sql):
 
 def test_legend_graphic_is_an_image_with_each_class(client):
     """GetLegendGraphic draws one row per class of the registry style."""
-    answer = client.get("/ows", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetLegendGraphic",
-                                 "LAYER": "ambiti_trasformazione", "FORMAT": "image/png", "SLD_VERSION": "1.1.0"})
+    answer = client.get(
+        "/ows",
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetLegendGraphic",
+            "LAYER": "ambiti_trasformazione",
+            "FORMAT": "image/png",
+            "SLD_VERSION": "1.1.0",
+        },
+    )
     assert answer["Content-Type"] == "image/png"
     pixels = _image(answer.content)
     rgb = pixels[:3].reshape(3, -1).T
@@ -123,10 +174,22 @@ def test_capabilities_link_each_layer_to_its_rndt_record(client):
 def test_feature_info_speaks_the_requested_language(client, sql):
     """LANGUAGE=en gives English labels and titles; the Italian service keeps its own."""
     minx, miny, maxx, maxy = _feature_bbox(sql, "015146-AT05")
-    params = {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo", "LAYERS": "comuni",
-              "QUERY_LAYERS": "comuni", "STYLES": "", "CRS": "EPSG:32632",
-              "BBOX": f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}", "WIDTH": 100, "HEIGHT": 100,
-              "I": 50, "J": 50, "INFO_FORMAT": "text/html", "FORMAT": "image/png"}
+    params = {
+        "SERVICE": "WMS",
+        "VERSION": "1.3.0",
+        "REQUEST": "GetFeatureInfo",
+        "LAYERS": "comuni",
+        "QUERY_LAYERS": "comuni",
+        "STYLES": "",
+        "CRS": "EPSG:32632",
+        "BBOX": f"{minx - 100},{miny - 100},{maxx + 100},{maxy + 100}",
+        "WIDTH": 100,
+        "HEIGHT": 100,
+        "I": 50,
+        "J": 50,
+        "INFO_FORMAT": "text/html",
+        "FORMAT": "image/png",
+    }
     english = client.get("/ows", {**params, "LANGUAGE": "en"}).content.decode()
     italian = client.get("/ows", params).content.decode()
     assert "<th>ISTAT code</th>" in english and "<caption>Municipalities</caption>" in english

@@ -30,14 +30,16 @@ def _login_form(client, username, password, ip="10.0.0.1"):
 
 
 def _admin(client, username, password, ip="10.0.0.1"):
-    return client.post(reverse("admin:login"), {"username": username, "password": password,
-                                                "next": "/admin/"}, REMOTE_ADDR=ip)
+    return client.post(
+        reverse("admin:login"), {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR=ip
+    )
 
 
 def _ows(client, username, password, ip="10.0.0.1"):
     token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return client.get("/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities", REMOTE_ADDR=ip,
-                      HTTP_AUTHORIZATION=f"Basic {token}")
+    return client.get(
+        "/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetCapabilities", REMOTE_ADDR=ip, HTTP_AUTHORIZATION=f"Basic {token}"
+    )
 
 
 PATHS = {"login form": _login_form, "admin": _admin, "ows basic": _ows}

@@ -19,8 +19,7 @@ PGPASS = ROOT / "var" / "secrets" / "pgpass"
 def _django(env_overrides: dict, code: str = "import django; django.setup(); print('started')"):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_SECRET_KEY")}
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_without_a_secret_key_and_debug_off_the_app_refuses_to_start(tmp_path):
@@ -34,10 +33,14 @@ def test_the_key_comes_from_the_environment_or_the_generated_file(tmp_path):
     key_file = tmp_path / "key"
     key_file.write_text("a-key-from-a-file-" + "x" * 40)
     code = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
-    assert _django({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY_FILE": str(key_file)}, code).stdout.strip() == \
-        key_file.read_text()
-    assert _django({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "from-the-env-" + "y" * 40}, code).stdout.strip() == \
-        "from-the-env-" + "y" * 40
+    assert (
+        _django({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY_FILE": str(key_file)}, code).stdout.strip()
+        == key_file.read_text()
+    )
+    assert (
+        _django({"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "from-the-env-" + "y" * 40}, code).stdout.strip()
+        == "from-the-env-" + "y" * 40
+    )
 
 
 def test_make_generates_the_key_once_into_a_private_file():
@@ -61,6 +64,7 @@ def test_files_remix_writes_are_not_world_readable(tmp_path):
 
 
 # --- the project's own cluster (skipped when DATABASE_URL points at another PostgreSQL) -------------
+
 
 def _own_cluster() -> dict:
     url = os.environ.get("DATABASE_URL", "")
@@ -92,8 +96,26 @@ def test_a_connection_without_the_password_is_refused(role, tmp_path):
     empty.chmod(0o600)
     env = {**os.environ, "PGPASSFILE": str(empty)}
     env.pop("PGPASSWORD", None)
-    done = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(target["port"]), "-U", role, "-d", target["dbname"],
-                           "-w", "-Atc", "SELECT 1"], env=env, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(target["port"]),
+            "-U",
+            role,
+            "-d",
+            target["dbname"],
+            "-w",
+            "-Atc",
+            "SELECT 1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode != 0
     assert "no password supplied" in done.stderr or "password authentication failed" in done.stderr
     with pytest.raises(psycopg.OperationalError, match="password"):
@@ -115,8 +137,12 @@ def test_the_app_role_is_no_superuser_and_reaches_only_what_it_needs():
         conn.execute("CREATE UNLOGGED TABLE consegne_staging.security_test (i integer)")
         conn.execute("DROP TABLE consegne_staging.security_test")
         # ...but cannot change the schema, read server files or run programs.
-        for statement in ("CREATE TABLE public.security_test (i integer)", "DROP TABLE django_migrations",
-                          "COPY django_migrations TO PROGRAM 'true'", "SELECT pg_read_file('postgresql.conf')"):
+        for statement in (
+            "CREATE TABLE public.security_test (i integer)",
+            "DROP TABLE django_migrations",
+            "COPY django_migrations TO PROGRAM 'true'",
+            "SELECT pg_read_file('postgresql.conf')",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
 
@@ -129,8 +155,14 @@ def test_the_settings_read_the_password_file_of_the_own_cluster():
 def _check_deploy(**env):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REMIX_ENV"))}
     base.update({"DJANGO_SECRET_KEY": "k" + os.urandom(32).hex(), "DJANGO_ALLOWED_HOSTS": "remix.example.org", **env})
-    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
-                          env=base, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_deploy_reports_nothing_in_production():
@@ -143,9 +175,21 @@ def test_check_deploy_reports_nothing_in_production():
 
 
 def test_production_answers_as_behind_a_tls_proxy():
-    done = subprocess.run([sys.executable, "-c", (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
-        "s.SECURE_HSTS_SECONDS >= 31536000)")], cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "REMIX_ENV": "production", "DJANGO_SECRET_KEY": "k" * 60})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import django; django.setup(); from django.conf import settings as s; "
+                "print(s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+                "s.SECURE_SSL_REDIRECT, "
+                "s.SECURE_HSTS_SECONDS >= 31536000)"
+            ),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "REMIX_ENV": "production", "DJANGO_SECRET_KEY": "k" * 60},
+    )
     assert done.stdout.split() == ["('HTTP_X_FORWARDED_PROTO',", "'https')", "True", "True", "True", "True"]

@@ -28,8 +28,13 @@ class Command(BaseCommand):
     help = "Run the background jobs: validations, ETL loads, GeoPackage exports, periodic maintenance."
 
     def add_arguments(self, parser):
-        parser.add_argument("--queues", nargs="+", choices=runtime.QUEUES, default=list(runtime.QUEUES),
-                            help="queues to serve (default: all)")
+        parser.add_argument(
+            "--queues",
+            nargs="+",
+            choices=runtime.QUEUES,
+            default=list(runtime.QUEUES),
+            help="queues to serve (default: all)",
+        )
         parser.add_argument("--once", action="store_true", help="run what is queued now, then stop")
 
     def handle(self, *args, queues, once, **options):
@@ -56,14 +61,21 @@ def _run(coro):
 
 
 async def _serve(worker_app, plan: dict[str, int], once: bool) -> str:
-    options = {"wait": not once, "install_signal_handlers": False, "delete_jobs": "successful",
-               "update_heartbeat_interval": runtime.conf("heartbeat_s"),
-               "stalled_worker_timeout": runtime.conf("stalled_after_s"),
-               "fetch_job_polling_interval": runtime.conf("poll_s")}
+    options = {
+        "wait": not once,
+        "install_signal_handlers": False,
+        "delete_jobs": "successful",
+        "update_heartbeat_interval": runtime.conf("heartbeat_s"),
+        "stalled_worker_timeout": runtime.conf("stalled_after_s"),
+        "fetch_job_polling_interval": runtime.conf("poll_s"),
+    }
     async with worker_app.open_async():
-        tasks = [asyncio.create_task(worker_app.run_worker_async(queues=[q], concurrency=n, name=f"remix-{q}",
-                                                                 **options), name=q)
-                 for q, n in plan.items()]
+        tasks = [
+            asyncio.create_task(
+                worker_app.run_worker_async(queues=[q], concurrency=n, name=f"remix-{q}", **options), name=q
+            )
+            for q, n in plan.items()
+        ]
         loop = asyncio.get_running_loop()
         stopping = []
 
@@ -77,8 +89,9 @@ async def _serve(worker_app, plan: dict[str, int], once: bool) -> str:
                 loop.add_signal_handler(sig, stop)
         # Serving for ever, a worker that ends by itself (its heartbeat or listener lost the database)
         # ends the process too, so that the supervisor starts a fresh one.
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.ALL_COMPLETED if once
-                                           else asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait(
+            tasks, return_when=asyncio.ALL_COMPLETED if once else asyncio.FIRST_COMPLETED
+        )
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

@@ -17,13 +17,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("spec-load", help="load the committed specification files not loaded yet")
-        requeue = sub.add_parser("requeue", help="validate again a delivery that ended with an internal error "
-                                                 "(refused while it is queued or being validated)")
+        requeue = sub.add_parser(
+            "requeue",
+            help="validate again a delivery that ended with an internal error "
+            "(refused while it is queued or being validated)",
+        )
         requeue.add_argument("consegna", type=int, help="id of the delivery")
-        purge = sub.add_parser("purge", help="delete the files of deliveries that ended without becoming a version "
-                                             "(non valida, errore interno, rinviata) over N days ago; records are kept")
-        purge.add_argument("--days", type=int, default=None,
-                           help="days after the end (default: REMIX_CONSEGNE_RETENTION_DAYS, 90 unless set)")
+        purge = sub.add_parser(
+            "purge",
+            help="delete the files of deliveries that ended without becoming a version "
+            "(non valida, errore interno, rinviata) over N days ago; records are kept",
+        )
+        purge.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="days after the end (default: REMIX_CONSEGNE_RETENTION_DAYS, 90 unless set)",
+        )
         purge.add_argument("--dry-run", action="store_true", help="list what would be deleted, change nothing")
 
     def handle(self, *args, action, **options):
@@ -47,8 +57,10 @@ class Command(BaseCommand):
             raise CommandError("--days must be 0 or more")
         result = retention.purge(days, dry_run)
         verb = "da eliminare (prova, nulla è cambiato)" if dry_run else "file eliminati"
-        self.stdout.write(f"{verb}: {len(result.purged)} ({result.bytes / 1e6:.1f} MB), consegne concluse prima del "
-                          f"{result.cutoff:%d/%m/%Y %H:%M}: {', '.join(map(str, result.purged)) or '-'}")
+        self.stdout.write(
+            f"{verb}: {len(result.purged)} ({result.bytes / 1e6:.1f} MB), consegne concluse prima del "
+            f"{result.cutoff:%d/%m/%Y %H:%M}: {', '.join(map(str, result.purged)) or '-'}"
+        )
         if result.outside:
             self.stdout.write(f"fuori da CONSEGNE_DIR, lasciati: {', '.join(map(str, result.outside))}")
         for pk, error in result.errors.items():

@@ -54,8 +54,18 @@ class Command(BaseCommand):
             table.add_row(s.id, title, s.theme, s.reader, s.location, s.target, s.update_frequency)
         self.console.print(table)
 
-    def do_run(self, source_id=None, all=False, force=False, location=None, quiet=False, scale=None, seed=None,
-               background=False, **_):
+    def do_run(
+        self,
+        source_id=None,
+        all=False,
+        force=False,
+        location=None,
+        quiet=False,
+        scale=None,
+        seed=None,
+        background=False,
+        **_,
+    ):
         if bool(source_id) == bool(all):
             raise CommandError("Indicare una sorgente oppure --all.")
         sources = list(all_sources().values()) if all else [get_source(source_id)]
@@ -77,20 +87,28 @@ class Command(BaseCommand):
                 r = pipeline.run(source, location=location, force=force, run_by="cli", options=options)
                 results.append(r)
                 self.stdout.write(
-                    f"[remix] etl {r.source_id}: {r.status}" + (f" v{r.version}" if r.version else "")
+                    f"[remix] etl {r.source_id}: {r.status}"
+                    + (f" v{r.version}" if r.version else "")
                     + (f", {r.loaded} caricati, {r.rejected} scartati" if r.status == "loaded" else "")
                 )
             return results
-        columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
-                   "{task.total}"), TimeElapsedColumn()]
+        columns = [
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+        ]
         with Progress(*columns, console=self.console, transient=True) as bar:
             task = bar.add_task("ETL", total=len(sources))
             for source in sources:
+
                 def step(name, sid=source.id):
                     bar.update(task, description=f"{sid}: {name}")
 
-                results.append(pipeline.run(source, location=location, force=force, run_by="cli",
-                                            progress=step, options=options))
+                results.append(
+                    pipeline.run(source, location=location, force=force, run_by="cli", progress=step, options=options)
+                )
                 bar.advance(task)
         return results
 
@@ -100,8 +118,17 @@ class Command(BaseCommand):
         for name in ("esito", "versione", "letti", "caricati", "invariati", "eliminati", "scartati", "s"):
             table.add_column(name)
         for r in results:
-            table.add_row(r.source_id, r.status, str(r.version or "-"), str(r.read), str(r.loaded),
-                          str(r.unchanged), str(r.deleted), str(r.rejected), f"{r.duration_s:.2f}")
+            table.add_row(
+                r.source_id,
+                r.status,
+                str(r.version or "-"),
+                str(r.read),
+                str(r.loaded),
+                str(r.unchanged),
+                str(r.deleted),
+                str(r.rejected),
+                f"{r.duration_s:.2f}",
+            )
         self.console.print(table)
         for r in results:
             if r.note:
@@ -116,19 +143,51 @@ class Command(BaseCommand):
             if last is None:
                 table.add_row(s.id, "-", "mai caricata", "-", "-", "-")
             else:
-                table.add_row(s.id, str(last.version or "-"), last.status, f"{last.started_at:%Y-%m-%d %H:%M}",
-                              str(last.rows_loaded + last.rows_unchanged), str(last.rows_rejected))
+                table.add_row(
+                    s.id,
+                    str(last.version or "-"),
+                    last.status,
+                    f"{last.started_at:%Y-%m-%d %H:%M}",
+                    str(last.rows_loaded + last.rows_unchanged),
+                    str(last.rows_rejected),
+                )
         self.console.print(table)
 
     def do_history(self, source_id, **_):
         get_source(source_id)
-        table = Table("versione", "esito", "inizio", "durata s", "letti", "caricati", "invariati", "eliminati",
-                      "scartati", "impronta", "eseguito da", "ripristinabile", "errore", title=f"Storia di {source_id}")
+        table = Table(
+            "versione",
+            "esito",
+            "inizio",
+            "durata s",
+            "letti",
+            "caricati",
+            "invariati",
+            "eliminati",
+            "scartati",
+            "impronta",
+            "eseguito da",
+            "ripristinabile",
+            "errore",
+            title=f"Storia di {source_id}",
+        )
         for v in DatasetVersion.objects.filter(source_id=source_id).order_by("-started_at"):
             version = str(v.version or "-") + (f" (da v{v.restored_from})" if v.restored_from else "")
-            table.add_row(version, v.status, f"{v.started_at:%Y-%m-%d %H:%M:%S}", f"{v.duration_s or 0:.2f}",
-                          str(v.rows_read), str(v.rows_loaded), str(v.rows_unchanged), str(v.rows_deleted),
-                          str(v.rows_rejected), v.checksum[:12], v.run_by, "sì" if v.archive else "no", v.error[:60])
+            table.add_row(
+                version,
+                v.status,
+                f"{v.started_at:%Y-%m-%d %H:%M:%S}",
+                f"{v.duration_s or 0:.2f}",
+                str(v.rows_read),
+                str(v.rows_loaded),
+                str(v.rows_unchanged),
+                str(v.rows_deleted),
+                str(v.rows_rejected),
+                v.checksum[:12],
+                v.run_by,
+                "sì" if v.archive else "no",
+                v.error[:60],
+            )
         self.console.print(table)
 
     def do_restore(self, source_id, version, **_):
@@ -141,9 +200,28 @@ class Command(BaseCommand):
         call_command(*args, stdout=self.stdout, stderr=self.stderr)
 
     def do_jobs(self, **_):
-        table = Table("job", "sorgente", "stato", "fase", "esito", "versione", "richiesto", "esecutore", "errore",
-                      title="Caricamenti in background")
+        table = Table(
+            "job",
+            "sorgente",
+            "stato",
+            "fase",
+            "esito",
+            "versione",
+            "richiesto",
+            "esecutore",
+            "errore",
+            title="Caricamenti in background",
+        )
         for j in EtlJob.objects.all()[:30]:
-            table.add_row(str(j.pk), j.source_id, j.status, j.step, j.result, str(j.version or "-"),
-                          f"{j.created_at:%Y-%m-%d %H:%M}", j.worker, j.error[:60])
+            table.add_row(
+                str(j.pk),
+                j.source_id,
+                j.status,
+                j.step,
+                j.result,
+                str(j.version or "-"),
+                f"{j.created_at:%Y-%m-%d %H:%M}",
+                j.worker,
+                j.error[:60],
+            )
         self.console.print(table)

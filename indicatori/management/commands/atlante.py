@@ -27,8 +27,9 @@ class Command(BaseCommand):
         which.add_argument("--cmm", action="store_true", help="la scheda della Città metropolitana")
         which.add_argument("--all", action="store_true", help="tutte le schede (CMM, zone, comuni)")
         build.add_argument("--lang", choices=["it", "en"], default="it")
-        build.add_argument("--now", action="store_true",
-                           help="prepara le schede subito, in questo processo, invece che in background")
+        build.add_argument(
+            "--now", action="store_true", help="prepara le schede subito, in questo processo, invece che in background"
+        )
         status = sub.add_parser("status")
         status.add_argument("build_id", nargs="?", type=int, help="numero della preparazione (default: le ultime)")
 
@@ -51,8 +52,10 @@ class Command(BaseCommand):
             raise CommandError(f"area sconosciuta: {err}") from err
         if not opts["now"]:
             build = atlas_jobs.request(scope, opts["lang"])
-            self.stdout.write(f"preparazione {build.pk} in background ({build.total} schede, stato {build.status}); "
-                              f"avanzamento: manage.py atlante status {build.pk}")
+            self.stdout.write(
+                f"preparazione {build.pk} in background ({build.total} schede, stato {build.status}); "
+                f"avanzamento: manage.py atlante status {build.pk}"
+            )
             return
         started = time.perf_counter()
 
@@ -61,11 +64,13 @@ class Command(BaseCommand):
 
         paths = atlas.build(areas, opts["lang"], progress)
         elapsed = time.perf_counter() - started
-        self.stdout.write(f"{len(paths)} schede in {elapsed:.1f} s ({elapsed / max(1, len(paths)):.2f} s per scheda); "
-                          f"cartella {atlas.atlas_dir()}")
+        self.stdout.write(
+            f"{len(paths)} schede in {elapsed:.1f} s ({elapsed / max(1, len(paths)):.2f} s per scheda); "
+            f"cartella {atlas.atlas_dir()}"
+        )
 
     def status(self, build_id):
-        rows = (AtlasBuild.objects.filter(pk=build_id) if build_id else AtlasBuild.objects.order_by("-pk")[:10])
+        rows = AtlasBuild.objects.filter(pk=build_id) if build_id else AtlasBuild.objects.order_by("-pk")[:10]
         if build_id and not rows:
             raise CommandError(f"preparazione {build_id} inesistente")
         for b in rows:

@@ -64,29 +64,85 @@ def good_layers(geom) -> dict[str, list[dict]]:
     agr_pieces = [p for p, c in zip(parts, classes, strict=True) if c == "3"]
     core = tuc_pieces[0].representative_point()
     return {
-        "consumo_suolo": [{"COD_ISTAT": ISTAT, "CLASSE": c, "DCLASSE": CLASS_DESC[c], "geometry": p}
-                          for p, c in zip(parts, classes, strict=True)],
+        "consumo_suolo": [
+            {"COD_ISTAT": ISTAT, "CLASSE": c, "DCLASSE": CLASS_DESC[c], "geometry": p}
+            for p, c in zip(parts, classes, strict=True)
+        ],
         "tessuto_urbano_consolidato": [
-            {"COD_ISTAT": ISTAT, "LEGENDA": "TUC", "AMB_URB": f"TUC{i}", "COD_DEST1": code,
-             "DCOD_DEST1": DEST[code], "SPEC_DEST": "", "SCHEDA": SCHEDA, "geometry": p}
-            for i, p in enumerate(tuc_pieces) for code in [("100", "200")[i % 2]]],
-        "aree_agricole": [{"COD_ISTAT": ISTAT, "LEGENDA": "Agricola", "COD_AGR": "1", "SPEC_AGR": "1",
-                           "SPEC_AGRD": "SEMINATIVO", "SCHEDA": SCHEDA, "geometry": p} for p in agr_pieces],
+            {
+                "COD_ISTAT": ISTAT,
+                "LEGENDA": "TUC",
+                "AMB_URB": f"TUC{i}",
+                "COD_DEST1": code,
+                "DCOD_DEST1": DEST[code],
+                "SPEC_DEST": "",
+                "SCHEDA": SCHEDA,
+                "geometry": p,
+            }
+            for i, p in enumerate(tuc_pieces)
+            for code in [("100", "200")[i % 2]]
+        ],
+        "aree_agricole": [
+            {
+                "COD_ISTAT": ISTAT,
+                "LEGENDA": "Agricola",
+                "COD_AGR": "1",
+                "SPEC_AGR": "1",
+                "SPEC_AGRD": "SEMINATIVO",
+                "SCHEDA": SCHEDA,
+                "geometry": p,
+            }
+            for p in agr_pieces
+        ],
         "ambiti_trasformazione": [
-            {"COD_ISTAT": ISTAT, "NOME_AMB": "AT1 Città Giardino", "AMB_TRAS": "AT1", "FUN_PREV1": "100",
-             "DFUN_PREV1": "RESIDENZIALE", "SPEC_DEST": "", "SUP_TERR": round(parts[4].area, 1),
-             "SCHEDA": SCHEDA, "geometry": parts[4]},
+            {
+                "COD_ISTAT": ISTAT,
+                "NOME_AMB": "AT1 Città Giardino",
+                "AMB_TRAS": "AT1",
+                "FUN_PREV1": "100",
+                "DFUN_PREV1": "RESIDENZIALE",
+                "SPEC_DEST": "",
+                "SUP_TERR": round(parts[4].area, 1),
+                "SCHEDA": SCHEDA,
+                "geometry": parts[4],
+            },
             # On agricultural land on purpose: the good delivery passes with a cross-layer warning.
-            {"COD_ISTAT": ISTAT, "NOME_AMB": "AT2 Cascina Façade", "AMB_TRAS": "AT2", "FUN_PREV1": "200",
-             "DFUN_PREV1": "PRODUTTIVO", "SPEC_DEST": "", "SUP_TERR": 10000.0, "SCHEDA": SCHEDA,
-             "geometry": square(agr_pieces[0].representative_point(), 100)},
+            {
+                "COD_ISTAT": ISTAT,
+                "NOME_AMB": "AT2 Cascina Façade",
+                "AMB_TRAS": "AT2",
+                "FUN_PREV1": "200",
+                "DFUN_PREV1": "PRODUTTIVO",
+                "SPEC_DEST": "",
+                "SUP_TERR": 10000.0,
+                "SCHEDA": SCHEDA,
+                "geometry": square(agr_pieces[0].representative_point(), 100),
+            },
         ],
         "ambiti_rigenerazione": [
-            {"COD_ISTAT": ISTAT, "NOME_AMB": "AR1 Ex filanda", "CATEGORIA": "1", "DCATEGORIA": "RIGENERAZIONE URBANA",
-             "TIPO_INT": "2", "DTIPO_INT": "RIUSO", "SCHEDA": SCHEDA, "geometry": square(core, 80)}],
+            {
+                "COD_ISTAT": ISTAT,
+                "NOME_AMB": "AR1 Ex filanda",
+                "CATEGORIA": "1",
+                "DCATEGORIA": "RIGENERAZIONE URBANA",
+                "TIPO_INT": "2",
+                "DTIPO_INT": "RIUSO",
+                "SCHEDA": SCHEDA,
+                "geometry": square(core, 80),
+            }
+        ],
         "aree_dismesse": [
-            {"COD_ISTAT": ISTAT, "TIPO": "1", "DTIPO": "DISMESSA", "CONTAMINAZ": "2", "DCONTAMINA": "NON INDAGATA",
-             "BONIFICA": "", "SCHEDA": SCHEDA, "geometry": square(core, 80)}],
+            {
+                "COD_ISTAT": ISTAT,
+                "TIPO": "1",
+                "DTIPO": "DISMESSA",
+                "CONTAMINAZ": "2",
+                "DCONTAMINA": "NON INDAGATA",
+                "BONIFICA": "",
+                "SCHEDA": SCHEDA,
+                "geometry": square(core, 80),
+            }
+        ],
     }
 
 
@@ -95,15 +151,24 @@ def write_layer(path: Path, features: list[dict], crs: int, encoding: str | None
     geoms = [f["geometry"] for f in features]
     if crs != 32632:
         tr = Transformer.from_crs(32632, crs, always_xy=True)
-        geoms = [shapely.transform(g, lambda xy, tr=tr: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-                 for g in geoms]
+        geoms = [
+            shapely.transform(g, lambda xy, tr=tr: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))) for g in geoms
+        ]
     fields = [np.array([f[n] for f in features], dtype=object if n != "SUP_TERR" else float) for n in names]
     kwargs = {"encoding": encoding} if encoding else {}
 
-    write(str(path), np.array(shapely.to_wkb(geoms), dtype=object), fields, names, layer=layer,
-          geometry_type="MultiPolygon" if all(g.geom_type != "Polygon" for g in geoms) else "Unknown",
-          crs=f"EPSG:{crs}", driver="GPKG" if path.suffix == ".gpkg" else "ESRI Shapefile",
-          append=path.suffix == ".gpkg" and path.exists(), **kwargs)
+    write(
+        str(path),
+        np.array(shapely.to_wkb(geoms), dtype=object),
+        fields,
+        names,
+        layer=layer,
+        geometry_type="MultiPolygon" if all(g.geom_type != "Polygon" for g in geoms) else "Unknown",
+        crs=f"EPSG:{crs}",
+        driver="GPKG" if path.suffix == ".gpkg" else "ESRI Shapefile",
+        append=path.suffix == ".gpkg" and path.exists(),
+        **kwargs,
+    )
 
 
 def zip_folder(folder: Path, target: Path, drop: tuple[str, ...] = ()) -> None:
@@ -148,8 +213,9 @@ def bad_geometry(layers: dict, geom) -> dict:
     layers["ambiti_trasformazione"][1]["geometry"] = square(edge, 200)  # straddles the boundary
     del layers["consumo_suolo"][2]  # a hole in the Carta del consumo di suolo
     sliver = Polygon([(c.x + 100, c.y), (c.x + 101, c.y), (c.x + 100, c.y + 0.5)])
-    layers["ambiti_rigenerazione"].append({**layers["ambiti_rigenerazione"][0], "NOME_AMB": "AR2 Scheggia",
-                                          "geometry": sliver})
+    layers["ambiti_rigenerazione"].append(
+        {**layers["ambiti_rigenerazione"][0], "NOME_AMB": "AR2 Scheggia", "geometry": sliver}
+    )
     return layers
 
 
@@ -191,10 +257,19 @@ def main(out: Path = HERE) -> None:
     variante = good_layers(geom)
     del variante["ambiti_trasformazione"][1]
     at3 = square(variante["aree_dismesse"][0]["geometry"].centroid, 40)
-    variante["ambiti_trasformazione"].append({**variante["ambiti_trasformazione"][0], "NOME_AMB": "AT3 Nuovo polo",
-                                              "FUN_PREV1": "300", "DFUN_PREV1": "TERZIARIO", "geometry": at3})
-    variante["ambiti_trasformazione"][0]["FUN_PREV1"], variante["ambiti_trasformazione"][0]["DFUN_PREV1"] = \
-        "600", "MISTA"
+    variante["ambiti_trasformazione"].append(
+        {
+            **variante["ambiti_trasformazione"][0],
+            "NOME_AMB": "AT3 Nuovo polo",
+            "FUN_PREV1": "300",
+            "DFUN_PREV1": "TERZIARIO",
+            "geometry": at3,
+        }
+    )
+    variante["ambiti_trasformazione"][0]["FUN_PREV1"], variante["ambiti_trasformazione"][0]["DFUN_PREV1"] = (
+        "600",
+        "MISTA",
+    )
     gpkg(out / "variante_32632.gpkg", variante)
     shapefile_zip(out / "bad_attributes.zip", bad_attributes(good_layers(geom)), 32632)
     shapefile_zip(out / "bad_geometry.zip", bad_geometry(good_layers(geom), geom), 32632)
