@@ -45,7 +45,7 @@ stop: ## Stop what `make run` started (app server, background worker, the projec
 	@scripts/serve.sh stop || true
 	@$(if $(OWN_DB),scripts/pg.sh stop,true)
 
-test: migrate messages static ## Set everything up, then run the whole test suite
+test: lint migrate messages static ## Set everything up, then run the linters and the whole test suite
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: migrate messages static ## The suite without the browser tests
@@ -54,13 +54,15 @@ test-fast: migrate messages static ## The suite without the browser tests
 bench: data ## Run the benchmarks: project vs anchor, ratios in var/bench/results.json
 	@$(PY) -m bench $(BENCH_ARGS)
 
-lint: install ## ruff and djhtml
-	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/djhtml --check templates */templates
+lint: install ## ruff (lint and formatting) and djhtml (templates): the same checks as .pre-commit-config.yaml
+	@$(VENV)/bin/ruff check --quiet .
+	@$(VENV)/bin/ruff format --check --quiet .
+	@$(VENV)/bin/djhtml --check templates */templates 2>/dev/null
 
-format: install ## Format with ruff
+format: install ## Format with ruff and djhtml
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/djhtml templates */templates
 
 clean: stop ## Remove the database cluster, caches and the virtual environment
 	rm -rf var $(VENV) staticfiles
