@@ -1,0 +1,79 @@
+"""What the database says about a relation: does it exist, its columns and types, its geometry.
+
+Read from ``pg_attribute`` (``information_schema`` is ~50× slower) and cached per ``(relation,
+version)``: callers pass the registry's ``data_version`` (a layer's columns change only with a load or
+a migration); ``layers.registry.data_changed`` calls :func:`forget`. Without a version nothing is cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .compose import fetch_all, fetch_one
+
+KEY_CANDIDATES = ("id", "ogc_fid", "fid", "gid")  # the feature key, in order of preference
+_LIMIT = 1000
+_COLUMNS: dict[tuple[str, str, object], dict[str, str]] = {}
+
+
+def _regclass(relation: str | tuple[str, str]) -> str:
+    """The text ``to_regclass`` takes: each part quoted, so names are taken literally."""
+    parts = relation if isinstance(relation, tuple) else tuple(relation.split(".", 1))
+    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+
+
+def columns(relation: str | tuple[str, str], version: object = None, using: str = "default") -> dict[str, str]:
+    """``{column: type}`` in table order (``format_type``: ``integer``, ``geometry(MultiPolygon,32632)``…);
+    empty when the relation does not exist. Cached when ``version`` is given."""
+    key = (using, _regclass(relation), version)
+    if version is not None and key in _COLUMNS:
+        return _COLUMNS[key]
+    rows = fetch_all(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+        " WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        [key[1]],
+        using,
+    )
+    found = dict(rows)
+    if version is not None and found:
+        if len(_COLUMNS) >= _LIMIT:
+            _COLUMNS.clear()
+        _COLUMNS[key] = found
+    return found
+
+
+def forget(relations: Iterable[str] | str | None = None) -> None:
+    """Drop cached columns of ``relations`` (all when None): after a load, a migration, a publication."""
+    if relations is None:
+        _COLUMNS.clear()
+        return
+    names = {_regclass(r) for r in ([relations] if isinstance(relations, str) else relations)}
+    for key in [k for k in _COLUMNS if k[1] in names]:
+        _COLUMNS.pop(key, None)
+
+
+def relation_exists(relation: str | tuple[str, str], using: str = "default") -> bool:
+    return fetch_one("SELECT to_regclass(%s) IS NOT NULL", [_regclass(relation)], using)[0]
+
+
+def key_column(names: Iterable[str]) -> str | None:
+    """The feature key among ``names``: the first of :data:`KEY_CANDIDATES` present, else None."""
+    present = set(names)
+    return next((k for k in KEY_CANDIDATES if k in present), None)
+
+
+def geometry_info(
+    relation: str | tuple[str, str], column: str = "geom", using: str = "default"
+) -> tuple[str, int] | None:
+    """``(geometry type, SRID)`` of a geometry column from its type modifier (``GEOMETRY``, 0 when unconstrained)."""
+    row = fetch_one(
+        "SELECT coalesce(upper(postgis_typmod_type(atttypmod)), 'GEOMETRY'),"
+        " coalesce(postgis_typmod_srid(atttypmod), 0) FROM pg_attribute"
+        " WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
+        [_regclass(relation), column],
+        using,
+    )
+    if row is None:
+        return None
+    kind, srid = row
+    return kind, int(srid)
