@@ -1,7 +1,7 @@
 """remix.db: identifiers are quoted by psycopg, values bound, the catalogue read and cached per version."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from remix import db
 
@@ -12,7 +12,7 @@ def test_a_hostile_identifier_is_quoted_not_executed():
     name = 'x"; DROP TABLE mappature_comune; --'
     text = db.render(db.compose("SELECT {col} FROM {table}", col=name, table=db.relation("public.mappature_comune")))
     assert text == 'SELECT "x""; DROP TABLE mappature_comune; --" FROM "public"."mappature_comune"'
-    with pytest.raises(Exception, match="does not exist"):
+    with pytest.raises(Exception, match="does not exist"), transaction.atomic():
         db.fetch_all(db.compose("SELECT {col} FROM {table}", col=name, table="mappature_comune"))
     assert db.relation_exists("mappature_comune")
 
