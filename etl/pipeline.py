@@ -10,7 +10,6 @@ import hashlib
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,28 +21,13 @@ from . import archive, bulk, convert, fastcopy, rasters, signals, staging
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
 from .readers import FeatureTable, reader_for
+from .runs import RunResult
+from .runs import next_version as _next_version
 from .sources import Source
 
 MAX_STORED_REJECTS = 1000
 LOCK_NAMESPACE = 72_001  # advisory-lock key space of source runs
 Progress = Callable[[str], None]
-
-
-@dataclass
-class RunResult:
-    """What a run did, for the CLI summary and the callers' tests."""
-
-    source_id: str
-    status: str
-    version: int | None = None
-    read: int = 0
-    loaded: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    rejected: int = 0
-    duration_s: float = 0.0
-    rejects: list[tuple[int, str]] = field(default_factory=list)
-    note: str = ""
 
 
 def run(
@@ -155,16 +139,6 @@ def _finish(record: DatasetVersion, started: float) -> float:
     record.finished_at = timezone.now()
     record.save()
     return record.duration_s
-
-
-def _next_version(source_id: str) -> int:
-    latest = (
-        DatasetVersion.objects.filter(source_id=source_id, version__isnull=False)
-        .order_by("-version")
-        .values_list("version", flat=True)
-        .first()
-    )
-    return (latest or 0) + 1
 
 
 def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Progress, status: str) -> RunResult:

@@ -1,52 +1,70 @@
-"""Publish a raster source: reproject to the storage CRS if needed and swap the file in atomically."""
+"""Publish a raster source: reproject to the storage CRS if needed and store it in the ``rasters``
+storage (remix.storage) in one swap; every raster is read through :mod:`layers.rasters`."""
 
 from __future__ import annotations
 
-import os
+import hashlib
 import shutil
+import tempfile
 from pathlib import Path
 
 import rasterio
 from django.conf import settings
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
+from layers import rasters as raster_files
 from layers import registry
 
 from .models import DatasetVersion
 from .readers.base import file_checksum
 from .readers.raster import RasterInfo
+from .runs import RunResult, next_version
 from .sources import Source
 
 
+def output_name(source: Source) -> str:
+    """The raster's name in the ``rasters`` storage (the declaration's ``output``, else ``<id>.tif``)."""
+    return source.options.get("output", f"{source.id}.tif")
+
+
 def output_path(source: Source) -> Path:
-    return Path(settings.REMIX["RASTER_DIR"]) / source.options.get("output", f"{source.id}.tif")
+    """The published raster of ``source`` on this machine (the latest loaded version; fetched from an
+    object store into the local cache when needed). The path does not exist before the first load."""
+    latest = (
+        DatasetVersion.objects.filter(source_id=source.id, version__isnull=False)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    return raster_files.published_file(output_name(source), f"{source.id}-etl{latest or 0}")
 
 
-def load(source: Source, info: RasterInfo, record: DatasetVersion, status: str):
-    """Write the raster where MapServer reads it; the old file stays until the new one is complete."""
-    from .pipeline import RunResult, _next_version
-
-    final = output_path(source)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp.tif")
-    storage = settings.REMIX["STORAGE_SRID"]
-    if info.srid == storage:
-        shutil.copyfile(info.path, tmp)
-    else:
-        _warp(info, tmp, storage)
-    same = final.exists() and file_checksum(final) == file_checksum(tmp)
-    os.replace(tmp, final)
-    record.version = _next_version(source.id)
+def load(source: Source, info: RasterInfo, record: DatasetVersion, status: str) -> RunResult:
+    """Store the raster where MapServer reads it; the old file is served until the new one is complete."""
+    name = output_name(source)
+    work = Path(settings.REMIX["WORK_DIR"])
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="raster-", dir=work) as scratch:
+        tmp = Path(scratch) / Path(name).name
+        storage_srid = settings.REMIX["STORAGE_SRID"]
+        if info.srid == storage_srid:
+            shutil.copyfile(info.path, tmp)
+        else:
+            _warp(info, tmp, storage_srid)
+        same = raster_files.stored_matches(name, file_checksum(tmp), hashlib.sha256)
+        if not same:
+            raster_files.publish(tmp, name)
+    record.version = next_version(source.id)
     record.status = status
     record.rows_read, record.rows_loaded, record.rows_unchanged = 1, 0 if same else 1, 1 if same else 0
     record.save()
-    registry.dataset_loaded(source.id, record.version, {**record.lineage_facts(), "raster": str(final)})
+    registry.dataset_loaded(source.id, record.version, {**record.lineage_facts(), "raster": name})
     return RunResult(source.id, status, record.version, 1, record.rows_loaded, record.rows_unchanged)
 
 
-def _warp(info: RasterInfo, out: Path, storage: int) -> None:
-    with rasterio.open(info.path) as src:
-        dst_crs = f"EPSG:{storage}"
+def _warp(info: RasterInfo, out: Path, storage_srid: int) -> None:
+    with raster_files.open_raster(info.path) as src:
+        dst_crs = f"EPSG:{storage_srid}"
         transform, width, height = calculate_default_transform(
             f"EPSG:{info.srid}", dst_crs, src.width, src.height, *src.bounds
         )

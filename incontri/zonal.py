@@ -15,14 +15,13 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import rasterio
 import shapely
 from django.db import transaction
 from exactextract import exact_extract
 from exactextract.raster import NumPyRasterSource
 
+from layers import rasters
 from layers.models import Layer
-from layers.sources import raster_path
 
 from . import criteria, db
 from .models import ZonalStat
@@ -59,7 +58,7 @@ def area_sets(codes=None) -> list[AreaSet]:
 
 def raster_layers(slugs=None) -> list[Layer]:
     qs = Layer.objects.filter(kind=Layer.Kind.RASTER).order_by("slug")
-    return [r for r in qs if (not slugs or r.slug in slugs) and raster_path(r).exists()]
+    return [r for r in qs if (not slugs or r.slug in slugs) and rasters.local_path(r).exists()]
 
 
 def threshold(layer: Layer) -> float:
@@ -76,15 +75,10 @@ class Raster:
     """A raster read once into memory, with its 0/1 "above threshold" companion."""
 
     def __init__(self, path, limit: float):
-        with rasterio.open(path) as src:
-            band = src.read(1, masked=True).astype("float64")
-            b, self.crs = src.bounds, src.crs
-            self.cell_area = abs(src.transform.a * src.transform.e)
-        data = band.filled(np.nan)
-        data[~np.isfinite(data)] = np.nan
+        data, head = rasters.read_band(path)
+        self.crs, self.cell_area, extent = head.crs, head.pixel_area, head.bounds
         above = np.where(np.isnan(data), np.nan, (data > limit).astype("float64"))
         wkt = self.crs.to_wkt()
-        extent = (b.left, b.bottom, b.right, b.top)
         self.values = NumPyRasterSource(data, *extent, nodata=np.nan, name="v", srs_wkt=wkt)
         self.above = NumPyRasterSource(above, *extent, nodata=np.nan, name="a", srs_wkt=wkt)
         self.threshold = limit
@@ -111,7 +105,7 @@ class Raster:
 
     @classmethod
     def open(cls, layer: Layer) -> Raster:
-        return cls(raster_path(layer), threshold(layer))
+        return cls(rasters.local_path(layer), threshold(layer))
 
 
 def _num(value) -> float | None:

@@ -15,7 +15,6 @@ import re
 import time
 from collections.abc import Callable
 
-from django.conf import settings
 from django.db import connection, transaction
 from psycopg import sql
 
@@ -258,8 +257,11 @@ def _zonal(cur, decl: IndicatorDecl) -> None:
     from rasterio.features import geometry_mask
     from rasterio.windows import from_bounds
 
+    from etl.rasters import output_path
+    from layers.rasters import open_raster
+
     source = all_sources()[decl.zonal["raster"]]
-    path = settings.REMIX["RASTER_DIR"] / source.options.get("output", f"{source.id}.tif")
+    path = output_path(source)  # the published raster, from the shared storage
     loaded = (
         DatasetVersion.objects.filter(source_id=source.id, status__in=LOADED)
         .order_by("-version")
@@ -274,7 +276,7 @@ def _zonal(cur, decl: IndicatorDecl) -> None:
         ).format(sql.Identifier(ZONAL_TABLE))
     )
     cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(ZONAL_TABLE)))
-    with rasterio.open(path) as ds:
+    with open_raster(path) as ds:
         epsg = ds.crs.to_epsg()
         band = ds.read(1, masked=True)
         cur.execute(

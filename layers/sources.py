@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 
+from . import rasters
 from .errors import SourceError
 from .models import Layer
 
@@ -22,8 +22,8 @@ def _q(name: str) -> str:
 
 
 def raster_path(layer: Layer) -> Path:
-    path = Path(layer.source)
-    return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+    """The raster layer's file on this machine (layers.rasters: from the storage, cached per version)."""
+    return rasters.local_path(layer)
 
 
 def source_columns(source: str) -> dict[str, str] | None:
@@ -64,14 +64,8 @@ def data_extent(layer: Layer) -> tuple[dict | None, int | None]:
 
 def _raster_extent(layer: Layer) -> dict | None:
     # The registry reads only the raster's header, to describe it; the ETL is what writes it.
-    import rasterio
-    from rasterio.warp import transform_bounds
-
     path = raster_path(layer)
-    if not path.exists():
-        return None
-    with rasterio.open(path) as src:
-        return _bbox(transform_bounds(src.crs, "EPSG:4326", *src.bounds))
+    return rasters.extent_4326(path) if path.exists() else None
 
 
 def _bbox(box) -> dict:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
-import rasterio
 from rasterio.errors import RasterioError
-from rasterio.warp import transform
 
+from layers import rasters
 from layers.models import Layer
-from layers.sources import raster_path
 
 
 def identify(layer: Layer, lon: float, lat: float, lang: str = "it") -> dict | None:
@@ -31,19 +27,10 @@ def identify(layer: Layer, lon: float, lat: float, lang: str = "it") -> dict | N
 
 
 def _sample(layer: Layer, lon: float, lat: float) -> float | None:
-    path = raster_path(layer)
+    path = rasters.local_path(layer)
     if not path.exists():
         return None  # not loaded yet: nothing to say about this point
     try:
-        with rasterio.open(path) as src:
-            xs, ys = transform("EPSG:4326", src.crs, [lon], [lat])
-            b = src.bounds
-            if not (b.left <= xs[0] < b.right and b.bottom < ys[0] <= b.top):
-                return None
-            pixel = next(src.sample([(xs[0], ys[0])], masked=True))
+        return rasters.sample(path, lon, lat)
     except RasterioError:
         return None  # an unreadable file is the ETL's to report; the popup still shows the vector layers
-    if pixel.mask.any():
-        return None
-    value = float(pixel[0])
-    return None if math.isnan(value) else value

@@ -246,8 +246,11 @@ REMIX = {
     "ETL_ARCHIVE_DIR": Path(os.environ.get("REMIX_ETL_ARCHIVE_DIR", BASE_DIR / "var" / "etl" / "archive")),
     # Generated synthetic datasets (PGT GeoPackage, PTM layers), cached by seed and scale.
     "SYNTHETIC_DIR": Path(os.environ.get("REMIX_SYNTHETIC_DIR", BASE_DIR / "var" / "synthetic")),
-    # Where rasters are published (the ETL writes them, MapServer reads them).
+    # Where rasters are published (the ETL writes them, MapServer reads them): the folder of the
+    # ``rasters`` storage (remix/storage.py) unless REMIX_STORAGE=s3.
     "RASTER_DIR": Path(os.environ.get("REMIX_RASTER_DIR", BASE_DIR / "var" / "rasters")),
+    # This machine's copies of rasters kept in an object store, one per name and data version.
+    "RASTER_CACHE_DIR": Path(os.environ.get("REMIX_RASTER_CACHE_DIR", BASE_DIR / "var" / "cache" / "rasters")),
     # Largest API page: big enough for a table screen, small enough to answer fast.
     "API_MAX_PAGE": 1000,
     # Feature counts stop here ("more than N"): counting 300k PGT rows on every page is wasted work.
@@ -340,7 +343,7 @@ REMIX = {
     },
 }
 
-# Deliveries and exports go through Django's storage API (remix/storage.py): folders by default,
+# Deliveries, exports and published rasters go through Django's storage API (remix/storage.py): folders by default,
 # an S3-compatible object store (MinIO, AWS S3...) shared by every app server and worker when
 # REMIX_STORAGE=s3 (bucket and endpoint from REMIX_S3_*; docs/operations.md).
 if os.environ.get("REMIX_STORAGE", "filesystem") == "s3":
@@ -352,6 +355,11 @@ if os.environ.get("REMIX_STORAGE", "filesystem") == "s3":
             for alias in ("consegne", "exports")
         }
     )
+    # A raster is republished under its own name (one PUT replaces the object).
+    STORAGES["rasters"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**s3_options("rasters"), "file_overwrite": True},
+    }
 else:
     STORAGES.update(
         {
@@ -359,7 +367,7 @@ else:
                 "BACKEND": "remix.storage.SettingFileSystemStorage",
                 "OPTIONS": {"setting": setting, "file_permissions_mode": 0o640, "directory_permissions_mode": 0o750},
             }
-            for alias, setting in (("consegne", "CONSEGNE_DIR"), ("exports", "EXPORT_DIR"))
+            for alias, setting in (("consegne", "CONSEGNE_DIR"), ("exports", "EXPORT_DIR"), ("rasters", "RASTER_DIR"))
         }
     )
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import rasterio
 from rasterio.errors import RasterioIOError
+
+from layers.rasters import header
 
 from ..errors import MESSAGES, MissingCrs, SourceUnreadable
 from .base import LocalFileReader, epsg_of
@@ -26,10 +27,10 @@ class RasterReader(LocalFileReader):
     def read(self) -> RasterInfo:
         self.require_file()
         try:
-            with rasterio.open(self.path) as src:
-                srid = epsg_of(self.source.crs) or (src.crs.to_epsg() if src.crs else None)
-                if srid is None:
-                    raise MissingCrs(MESSAGES["no_crs"] % {"location": self.path.name})
-                return RasterInfo(self.path, srid, src.width, src.height, src.count)
+            head = header(self.path)
         except RasterioIOError as err:
             raise SourceUnreadable(MESSAGES["unreadable"] % {"location": self.path.name, "detail": err}) from err
+        srid = epsg_of(self.source.crs) or head.srid
+        if srid is None:
+            raise MissingCrs(MESSAGES["no_crs"] % {"location": self.path.name})
+        return RasterInfo(self.path, srid, head.width, head.height, head.bands)

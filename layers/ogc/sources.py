@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.db import DatabaseError, connection, transaction
 
+from .. import rasters
 from ..errors import StyleError
-from ..sources import raster_path
 from ..styles import Classification, StyleClass, Symbol
 from .errors import LayerSourceError
 
@@ -138,7 +137,7 @@ def _attribution(meta: dict) -> str:
 
 
 def _resolve_raster(layer, common: dict) -> LayerSource:
-    path = raster_path(layer)
+    path = rasters.local_path(layer)
     if not path.exists():
         raise LayerSourceError(f"raster of layer {layer.slug!r} not found: {path}")
     declared = next((a for a in layer.attributes or [] if isinstance(a, dict) and a.get("name")), {})
@@ -146,15 +145,7 @@ def _resolve_raster(layer, common: dict) -> LayerSource:
         "value_label_it": declared.get("label_it") or "Valore",
         "value_label_en": declared.get("label_en") or declared.get("label_it") or "Value",
     }
-    return LayerSource(raster_path=str(path), extent=_raster_extent(path), **labels, **common)
-
-
-def _raster_extent(path: Path) -> tuple[float, float, float, float]:
-    import rasterio
-
-    with rasterio.open(path) as dataset:
-        b = dataset.bounds
-        return (b.left, b.bottom, b.right, b.top)
+    return LayerSource(raster_path=str(path), extent=rasters.extent(path), **labels, **common)
 
 
 def _resolve_vector(layer, common: dict, with_extent: bool) -> LayerSource:
