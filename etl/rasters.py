@@ -36,7 +36,7 @@ def output_path(source: Source) -> Path:
         .values_list("version", flat=True)
         .first()
     )
-    return raster_files.published_file(output_name(source), f"{source.id}-etl{latest or 0}")
+    return raster_files.published_file(output_name(source), f"etl-{source.id}", str(latest or 0))
 
 
 def load(source: Source, info: RasterInfo, record: DatasetVersion, status: str) -> RunResult:

@@ -73,17 +73,17 @@ def local_path(layer) -> Path:
     name = stored_name(layer)
     if name is None:
         return Path(layer.source)
-    path = published_file(name, f"{layer.slug}-v{layer.data_version}")
+    path = published_file(name, f"layer-{layer.slug}", str(layer.data_version))
     if path.exists() or str(layer.source).startswith(PUBLISHED_PREFIX):
         return path
     shipped = Path(settings.BASE_DIR) / layer.source
     return shipped if shipped.exists() else path
 
 
-def published_file(name: str, version: str) -> Path:
-    """A local file with the content of the published raster ``name`` at ``version`` (a key that
-    changes with each load: the layer's data version, the ETL's dataset version)."""
-    return storage.cached(STORAGE, name, version, Path(settings.REMIX["RASTER_CACHE_DIR"]))
+def published_file(name: str, owner: str, version: str) -> Path:
+    """A local file with the content of the published raster ``name`` at ``owner``'s ``version`` (a
+    number that changes with each load: a layer's data version, an ETL source's dataset version)."""
+    return storage.cached(STORAGE, name, owner, version, Path(settings.REMIX["RASTER_CACHE_DIR"]))
 
 
 def publish(local: Path, name: str) -> None:

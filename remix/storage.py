@@ -24,8 +24,8 @@ from django.utils.deconstruct import deconstructible
 CONSEGNE = "consegne"
 EXPORTS = "exports"
 RASTERS = "rasters"
-CACHE_MARK = "@"  # <stem>@<key><suffix>: a cached copy of one version of a stored file
-CACHE_KEEP = 2  # copies of one file kept per folder: the current one and the one before
+CACHE_MARK = "@"  # <stem>@<owner>@<version><suffix>: a cached copy of one version of a stored file
+CACHE_KEEP = 2  # copies kept per file and owner: the current one and the one before
 
 
 @deconstructible(path="remix.storage.SettingFileSystemStorage")
@@ -65,9 +65,13 @@ def fetch(alias: str, name: str, folder: Path) -> Path:
 
 
 def local_path(alias: str, name: str) -> Path | None:
-    """Where the stored file ``name`` is on this machine when the storage is a folder; None otherwise."""
+    """Where the stored file ``name`` is on this machine when the storage is a folder; None otherwise
+    (an object store, or a storage marked ``remote = True``: e.g. a slow network folder)."""
+    store = storages[alias]
+    if getattr(store, "remote", False):
+        return None
     try:
-        return Path(storages[alias].path(name))
+        return Path(store.path(name))
     except NotImplementedError:  # an object store: no path
         return None
 
@@ -103,22 +107,23 @@ def replace(alias: str, name: str, local: Path) -> None:
         raise FileExistsError(f"{alias}/{name} was stored by another process meanwhile")
 
 
-def cached(alias: str, name: str, key: str, folder: Path) -> Path:
-    """A file on this machine with the content of the stored file ``name`` at version ``key``.
+def cached(alias: str, name: str, owner: str, version: str, folder: Path) -> Path:
+    """A file on this machine with the content of the stored file ``name`` at ``version``.
 
-    A folder storage gives its own path (nothing copied). Otherwise the file is downloaded once
-    into ``folder`` as ``<stem>@<key><suffix>`` (written aside, then renamed, so concurrent readers
-    never see half a file) and read from there until the key changes; the older copies of the same
-    name beyond the previous one are removed. The path returned does not exist when nothing is
-    stored under ``name``.
+    A folder storage gives its own path (nothing copied). Otherwise the file is downloaded once into
+    ``folder`` as ``<stem>@<owner>@<version><suffix>`` (written aside, then renamed, so concurrent
+    readers never see half a file) and read from there until the version changes. ``owner`` (a layer,
+    an ETL source) says whose version it is: of one owner's copies the current and the previous one
+    are kept (a map loaded a moment ago may still draw from it), the older ones removed. The path
+    returned does not exist when nothing is stored under ``name``.
     """
     own = local_path(alias, name)
     if own is not None:
         return own
     validate_file_name(name, allow_relative_path=True)
     stored = PurePosixPath(name)
-    safe_key = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(key))
-    target = folder.joinpath(*stored.parent.parts, f"{stored.stem}{CACHE_MARK}{safe_key}{stored.suffix}")
+    prefix = f"{stored.stem}{CACHE_MARK}{_safe(owner)}{CACHE_MARK}"
+    target = folder.joinpath(*stored.parent.parts, f"{prefix}{_safe(version)}{stored.suffix}")
     if target.exists():
         return target
     store = storages[alias]
@@ -133,8 +138,8 @@ def cached(alias: str, name: str, key: str, folder: Path) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    copies = sorted(_copies(target.parent, stored), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in copies[CACHE_KEEP:]:
+    copies = [p for p in _copies(target.parent, stored) if p.name.startswith(prefix)]
+    for old in sorted(copies, key=lambda p: p.stat().st_mtime, reverse=True)[CACHE_KEEP:]:
         old.unlink(missing_ok=True)
     return target
 
@@ -144,6 +149,10 @@ def forget(name: str, folder: Path) -> None:
     stored = PurePosixPath(name)
     for old in _copies(folder.joinpath(*stored.parent.parts), stored):
         old.unlink(missing_ok=True)
+
+
+def _safe(part: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(part))
 
 
 def _copies(folder: Path, stored: PurePosixPath) -> list[Path]:
