@@ -1,7 +1,9 @@
 """Two app servers with separate var/ folders against one database: a layer or a PGT version published
 through one is served at once by the other's WMS, WFS, tiles and exports (no restart), and a delivery
-uploaded through one is validated by a worker process with var/ folders of its own. The only shared
-files are the storage (remix.storage): here a folder standing in for the object store."""
+uploaded through one is validated by a worker process with var/ folders of its own; a raster
+published through one is drawn by the other. The only shared files are the storage (remix.storage):
+here a folder standing in for the object store (for rasters, one read like S3: through each server's
+own copy, tests/object_store.py)."""
 
 import json
 import math
@@ -16,19 +18,25 @@ import urllib.request
 from pathlib import Path
 
 import mapbox_vector_tile
+import numpy as np
 import pyogrio
 import pytest
+import rasterio
 from django.contrib.auth.models import User
 from django.db import connection
 
 from consegne import actions as consegne_actions
 from consegne.models import Consegna, Membership
+from etl import pipeline
+from etl.sources import parse_source
 from layers import actions
 from layers.models import Layer
 from mappature.models import Comune
 from remix.models import ApiToken
 from tests.background.conftest import supervised_worker, wait_for  # noqa: F401 - fixture
 from tests.consegne.conftest import ACT, BESATE, CORPUS, make_user, uploaded
+from tests.object_store import RASTERS
+from tests.ogc.test_raster_storage import ORIGIN, STYLE, write_tif
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("export_data")]
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,9 +56,13 @@ def store(tmp_path, settings):
         **settings.REMIX,
         "CONSEGNE_DIR": shared / "consegne",
         "EXPORT_DIR": shared / "exports",
+        "RASTER_DIR": shared / "rasters",
         "WORK_DIR": tmp_path / "var-a" / "work",
         "OGC_DIR": tmp_path / "var-a" / "ogc",
+        "RASTER_CACHE_DIR": tmp_path / "var-a" / "cache" / "rasters",
+        "ETL_ARCHIVE_DIR": tmp_path / "var-a" / "etl" / "archive",
     }
+    settings.STORAGES = {**settings.STORAGES, "rasters": RASTERS}
     return shared
 
 
@@ -59,7 +71,8 @@ def _own_var(var: Path, shared: Path) -> dict:
     return {
         "REMIX_OGC_DIR": str(var / "ogc"),
         "REMIX_WORK_DIR": str(var / "work"),
-        "REMIX_RASTER_DIR": str(var / "rasters"),
+        "REMIX_RASTER_DIR": str(shared / "rasters"),
+        "REMIX_RASTER_CACHE_DIR": str(var / "cache" / "rasters"),
         "REMIX_MEDIA_ROOT": str(var / "media"),
         "REMIX_CONSEGNE_DIR": str(shared / "consegne"),
         "REMIX_EXPORT_DIR": str(shared / "exports"),
@@ -73,7 +86,13 @@ def other_server(tmp_path, store):
     var = tmp_path / "var-b"
     url = f"postgresql://{urllib.parse.quote(db['USER'])}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, **_own_var(var, store), "DJANGO_SECRET_KEY": "other-server-" + "x" * 40}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        **_own_var(var, store),
+        "DJANGO_SECRET_KEY": "other-server-" + "x" * 40,
+        "DJANGO_SETTINGS_MODULE": "tests.settings_object_store",  # its rasters read like S3: copies
+    }
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = db["PASSWORD"]
     proc = subprocess.Popen(
@@ -212,3 +231,55 @@ def test_a_delivery_validated_by_a_separate_worker_and_published_is_served_by_th
     assert pyogrio.read_info(downloaded, layer="ambiti_trasformazione")["features"] == expected
     assert list((store / "exports").glob("remix-*.gpkg"))  # kept in the shared storage
     assert not list((tmp_path / "var-b" / "work" / "exports").glob("*.gpkg"))  # not on B's disk
+
+
+def _raster_source(path: Path):
+    spec = {"id": "prova_raster", "title": "Prova raster", "theme": "sttm1", "reader": "raster"}
+    spec |= {"location": str(path), "target": "raster", "options": {"output": "prova_raster.tif"}}
+    return parse_source(spec, digest=str(sorted(spec.items(), key=str)))
+
+
+def test_a_raster_published_through_one_server_is_drawn_by_the_other(other_server, store, tmp_path):
+    Layer.objects.create(
+        slug="prova_raster",
+        title_it="Prova raster (sintetico)",
+        theme="sttm1",
+        kind="raster",
+        source="prova_raster.tif",
+        dataset_id="prova_raster",
+        published=True,
+        synthetic=True,
+        style=STYLE,
+    )
+    rows, cols = 16, 24
+    values = np.random.default_rng(11).integers(0, 10, (rows, cols), dtype="uint8")
+    x0, y0 = ORIGIN
+    getmap = (
+        f"{other_server}/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=prova_raster&STYLES="
+        f"&CRS=EPSG:32632&BBOX={x0},{y0 - rows * 100},{x0 + cols * 100},{y0}&WIDTH={cols}&HEIGHT={rows}"
+        "&FORMAT=image/png"
+    )
+
+    def drawn_by_b():
+        status, png = _get(getmap)
+        assert status == 200 and png.startswith(b"\x89PNG"), png[:300]
+        with rasterio.io.MemoryFile(png) as mem, mem.open() as img:
+            return img.read()
+
+    for version, data in enumerate((values, 9 - values), start=1):
+        # Published through this server (A) by the ETL; each file is read back here, independently.
+        shipped = write_tif(tmp_path / f"prova-{version}.tif", data)
+        with rasterio.open(shipped) as src:
+            hot = src.read(1) >= 3  # the "caldo" class of the style, drawn red; the rest blue
+        assert pipeline.run(_raster_source(shipped), run_by="test").status == "loaded"
+        deadline = time.monotonic() + 15  # B re-reads the registry within OGC_REGISTRY_TTL
+        while True:
+            pixels = drawn_by_b()
+            if (pixels[0] == np.where(hot, 255, 0)).all() or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert (pixels[0] == np.where(hot, 255, 0)).all() and (pixels[2] == np.where(hot, 0, 255)).all()
+
+    assert list((tmp_path / "var-b" / "cache" / "rasters").glob("prova_raster@*.tif"))  # B drew its own copy
+    assert not (tmp_path / "var-b" / "rasters").exists() and not (tmp_path / "var-a" / "rasters").exists()
+    assert [p.name for p in (store / "rasters").iterdir()] == ["prova_raster.tif"]
