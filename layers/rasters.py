@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import rasterio
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from rasterio.warp import transform, transform_bounds
 
 from remix import storage
@@ -73,10 +74,13 @@ def local_path(layer) -> Path:
     name = stored_name(layer)
     if name is None:
         return Path(layer.source)
-    path = published_file(name, f"layer-{layer.slug}", str(layer.data_version))
+    shipped = Path(settings.BASE_DIR) / layer.source
+    try:
+        path = published_file(name, f"layer-{layer.slug}", str(layer.data_version))
+    except SuspiciousFileOperation:  # not a name in the storage (e.g. "../x.tif"): a file of the project
+        return shipped
     if path.exists() or str(layer.source).startswith(PUBLISHED_PREFIX):
         return path
-    shipped = Path(settings.BASE_DIR) / layer.source
     return shipped if shipped.exists() else path
 
 

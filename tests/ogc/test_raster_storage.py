@@ -164,3 +164,9 @@ def test_a_raster_published_to_a_folder_is_read_in_place_and_replaced_whole(tmp_
     with rasterio.open(tmp_path / "rasters" / "anomalia.tif") as src:
         assert (src.read(1) == 8).all()
     assert rasters.extent(rasters.local_path(layer)) == (ORIGIN[0], ORIGIN[1] - 400, ORIGIN[0] + 400, ORIGIN[1])
+
+
+def test_a_source_outside_the_storage_is_not_looked_up_in_it(object_store, tmp_path):
+    layer = _layer("../fuori/anomalia.tif")
+    assert check_source(layer) == ["raster ../fuori/anomalia.tif non trovato"]
+    assert not list((object_store / "var").rglob("*.tif"))
