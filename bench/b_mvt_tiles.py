@@ -39,8 +39,7 @@ def sample_tiles(per_zoom: int, seed: int = 7, zooms: range = ZOOMS) -> list[tup
 
 def _layer():
     from layers.models import Layer
-    from layers.registry import refresh_extent
-    from mappature import overviews
+    from layers.registry import data_changed
 
     layer, _ = Layer.objects.update_or_create(
         slug="bench-pgt-all",
@@ -55,10 +54,7 @@ def _layer():
             "attributes": [{"name": "istat_code"}, {"name": "layer"}],
         },
     )
-    Layer.objects.filter(pk=layer.pk).update(data_version=layer.data_version + 1)
-    layer.refresh_from_db()
-    refresh_extent(layer)
-    overviews.rebuild(layer)  # as a load would
+    data_changed([layer])  # as a load would: new version, extent, overviews
     return layer
 
 

@@ -15,12 +15,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from layers.models import Layer
-from layers.ogc import service as ogc_service
-from layers.registry import data_changed, dataset_loaded, refresh_extent
+from layers.registry import data_changed, dataset_loaded
 from mappature.models import Comune, PgtAtto
 from mappature.pgt_layers import PGT_LAYERS
 from remix import storage
@@ -188,23 +186,16 @@ def rollback(user, atto: PgtAtto) -> PgtAtto:
 
 
 def _notify_registry(atto: PgtAtto, event: str) -> None:
-    """Bump the data version of every registry layer that reads a pgt_<layer> view (caches, WMS, exports).
-
-    Every worker must rebuild its OGC maps (extents included) at its next request, not after
-    ``OGC_REGISTRY_TTL``: dataset_loaded's save signals say so; the direct update below does not, so the
-    stamp is touched here.
-    """
+    """Tell the registry that the layers reading a pgt_<layer> view have new data (new extent and data
+    version, overviews, OGC maps rebuilt by every worker at its next request): through the ETL's
+    ``dataset_loaded`` (with lineage) for the layers of a dataset, ``data_changed`` for the others."""
     views = [layer.view for layer in PGT_LAYERS]
     summary = {"evento": event, "comune": atto.comune.istat_code, "atto": atto.pk}
     for dataset_id in set(Layer.objects.filter(source__in=views).values_list("dataset_id", flat=True)):
         if dataset_id:
             dataset_loaded(dataset_id, atto.pk, summary)
-    for layer in Layer.objects.filter(source__in=views, dataset_id=""):
-        # dataset_loaded("") would bump every layer without a dataset: bump only these.
-        Layer.objects.filter(pk=layer.pk).update(data_version=F("data_version") + 1)
-        refresh_extent(layer)
-        data_changed([layer])
-    ogc_service.registry_changed()
+    # dataset_loaded("") would touch every layer without a dataset: these only.
+    data_changed(Layer.objects.filter(source__in=views, dataset_id=""))
 
 
 def _swap_vigente(atto: PgtAtto) -> PgtAtto | None:

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import actions
+from . import actions, registry
 from .errors import LayersError, StyleError
 from .models import Layer, LayerEvent
 from .styles import parse_style
@@ -54,6 +54,14 @@ class LayerAdmin(admin.ModelAdmin):
         (_("Metadati"), {"fields": ("metadata", "data_version", "data_updated_at", "updated_at")}),
         (_("Dichiarazione"), {"fields": ("edited",)}),
     )
+
+    # Fields that point the layer at other data: changing one is a change of the layer's data.
+    DATA_FIELDS = ("kind", "source", "srid", "geometry_type")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and any(name in form.changed_data for name in self.DATA_FIELDS):
+            registry.data_changed([obj])  # new version: tiles, OGC maps and exports of the old data are not reused
 
     @admin.display(description=_("Modificati rispetto alla dichiarazione (mantenuti da «layers sync»)"))
     def edited(self, obj):

@@ -9,6 +9,11 @@ class LayersConfig(AppConfig):
     verbose_name = _("Catalogo degli strati")
 
     def ready(self):
+        from django.db.models.signals import post_save
+
+        from . import registry
+        from .models import Layer
         from .ogc import signals
 
         signals.connect()
+        post_save.connect(registry.layer_saved, sender=Layer, dispatch_uid="layers-relation-forget")

@@ -7,6 +7,7 @@ registry's own checks all start from :func:`resolve`: one reading of the catalog
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from remix import db
@@ -26,7 +27,7 @@ class Relation:
     columns: dict[str, str]
     key: str | None
     geom_column: str | None
-    geometry_type: str = "GEOMETRY"
+    geometry_type: str = "GEOMETRY"  # upper case, without the Z/M suffix (as geometry_columns.type)
     srid: int = 0
 
     @property
@@ -58,4 +59,7 @@ def resolve(layer: Layer) -> Relation:
         raise SourceError(f"tabella o vista {layer.source} non trovata")
     geom = _geometry_column(columns)
     kind, srid = db.geometry_info((schema, name), geom) if geom else ("GEOMETRY", 0)
-    return Relation(schema, name, columns, db.key_column(columns), geom, kind, srid)
+    return Relation(schema, name, columns, db.key_column(columns), geom, _DIMENSIONS.sub("", kind), srid)
+
+
+_DIMENSIONS = re.compile(r"(ZM|Z|M)$")  # MULTIPOLYGONZ → MULTIPOLYGON, as PostGIS' geometry_columns names it

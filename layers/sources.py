@@ -1,24 +1,26 @@
 """What the registry reads from a layer's source: columns, extent, a bounded preview, intersections.
 
-Sources are tables and views named by declarations (checked identifiers, quoted here) with their
-geometry in the ``geom`` column, or GeoTIFF rasters; every value is a bound parameter.
+Sources are tables and views named by declarations (``table`` or ``schema.table``, composed as identifiers
+with ``remix.db``) with their geometry in the ``geom`` column, or GeoTIFF rasters; every value is a bound
+parameter.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from django.db import connection
+from remix import db
 
 from . import rasters
 from .errors import SourceError
 from .models import Layer
+from .relations import split
 
 GEOM = "geom"
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
+def _relation(layer: Layer) -> db.Identifier:
+    return db.ident(*split(layer.source))
 
 
 def raster_path(layer: Layer) -> Path:
@@ -27,13 +29,9 @@ def raster_path(layer: Layer) -> Path:
 
 
 def source_columns(source: str) -> dict[str, str] | None:
-    """Columns of a table or view in the current schema (name → type), or None when it is missing."""
-    sql = """SELECT column_name, data_type FROM information_schema.columns
-             WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position"""
-    with connection.cursor() as cur:
-        cur.execute(sql, [source])
-        rows = cur.fetchall()
-    return dict(rows) if rows else None
+    """Columns of a table or view (name → type), or None when it is missing; read afresh (a load may
+    have just changed them)."""
+    return db.columns(split(source)) or None
 
 
 def check_source(layer: Layer) -> list[str]:
@@ -51,12 +49,14 @@ def data_extent(layer: Layer) -> tuple[dict | None, int | None]:
     """Bounding box in EPSG:4326 (west, south, east, north) and feature count; (None, None) if empty."""
     if layer.kind == Layer.Kind.RASTER:
         return _raster_extent(layer), None
-    sql = f"""WITH s AS (SELECT count(*) AS n, ST_Extent({_q(GEOM)}) AS e FROM {_q(layer.source)})
-              SELECT n, ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)
-              FROM s, LATERAL (SELECT ST_Transform(ST_SetSRID(e::geometry, %s), 4326) AS b) t"""  # noqa: S608
-    with connection.cursor() as cur:
-        cur.execute(sql, [layer.srid])
-        count, *box = cur.fetchone()
+    query = db.compose(
+        """WITH s AS (SELECT count(*) AS n, ST_Extent({geom}) AS e FROM {rel})
+           SELECT n, ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)
+           FROM s, LATERAL (SELECT ST_Transform(ST_SetSRID(e::geometry, %s), 4326) AS b) t""",
+        geom=GEOM,
+        rel=_relation(layer),
+    )
+    count, *box = db.fetch_one(query, [layer.srid])
     if not count or box[0] is None:
         return None, 0
     return _bbox(box), count
@@ -77,17 +77,19 @@ def preview_geojson(layer: Layer, limit: int) -> str:
     """The first ``limit`` features as GeoJSON text in EPSG:4326, with the declared attributes only."""
     if layer.kind != Layer.Kind.VECTOR:
         raise SourceError("Solo gli strati vettoriali hanno un'anteprima degli elementi.")
-    props = ", ".join(f"%s, {_q(a['name'])}" for a in layer.attributes) or ""
-    properties = f"json_build_object({props})" if props else "'{}'::json"
-    sql = f"""SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
-                json_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(ST_Transform(g, 4326), 6)::json,
-                                  'properties', p)), '[]'::json))::text
-              FROM (SELECT {_q(GEOM)} AS g, {properties} AS p FROM {_q(layer.source)}
-                    WHERE {_q(GEOM)} IS NOT NULL LIMIT %s) f"""  # noqa: S608 - quoted identifiers
-    params = [a["name"] for a in layer.attributes] + [limit]
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchone()[0]
+    names = [a["name"] for a in layer.attributes]
+    pairs = [db.compose("{key}, {column}", key=db.Placeholder(f"name_{i}"), column=n) for i, n in enumerate(names)]
+    properties = db.compose("json_build_object({pairs})", pairs=pairs) if pairs else db.SQL("'{}'::json")
+    query = db.compose(
+        """SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+             json_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(ST_Transform(g, 4326), 6)::json,
+                               'properties', p)), '[]'::json))::text
+           FROM (SELECT {geom} AS g, {properties} AS p FROM {rel} WHERE {geom} IS NOT NULL LIMIT %(limit)s) f""",
+        geom=GEOM,
+        properties=properties,
+        rel=_relation(layer),
+    )
+    return db.fetch_value(query, {"limit": limit, **{f"name_{i}": n for i, n in enumerate(names)}})
 
 
 def intersecting(layers: list[Layer], geom_ewkb: bytes, bbox4326: dict) -> set[str]:
@@ -102,14 +104,20 @@ def intersecting(layers: list[Layer], geom_ewkb: bytes, bbox4326: dict) -> set[s
     if not vectors:
         return found
     parts = [
-        f"""SELECT %s WHERE EXISTS (SELECT 1 FROM {_q(layer.source)} s, g
-               WHERE s.{_q(GEOM)} && g.geom AND ST_Intersects(s.{_q(GEOM)}, g.geom))"""  # noqa: S608
-        for layer in vectors
+        db.compose(
+            "SELECT {slug} WHERE EXISTS (SELECT 1 FROM {rel} s, g"
+            " WHERE s.{geom} && g.geom AND ST_Intersects(s.{geom}, g.geom))",
+            slug=db.Placeholder(f"slug_{i}"),
+            rel=_relation(layer),
+            geom=GEOM,
+        )
+        for i, layer in enumerate(vectors)
     ]
-    sql = "WITH g AS (SELECT ST_GeomFromEWKB(%s) AS geom) " + " UNION ALL ".join(parts)
-    with connection.cursor() as cur:
-        cur.execute(sql, [geom_ewkb, *[layer.slug for layer in vectors]])
-        found.update(row[0] for row in cur.fetchall())
+    query = db.compose(
+        "WITH g AS (SELECT ST_GeomFromEWKB(%(geom)s) AS geom) {parts}", parts=db.join(parts, " UNION ALL ")
+    )
+    params = {"geom": geom_ewkb, **{f"slug_{i}": layer.slug for i, layer in enumerate(vectors)}}
+    found.update(row[0] for row in db.fetch_all(query, params))
     return found
 
 
@@ -129,33 +137,25 @@ def _overlaps(layer: Layer, box: dict) -> bool:
 def download_rows(layer: Layer, limit: int) -> tuple[list[str], list[tuple]]:
     """Up to ``limit`` features for a download: the declared attributes then the geometry as WKT in
     EPSG:4326 (6 decimals), in a stable order (the source's primary ordering by geometry is not kept)."""
-    from psycopg import sql
-
     if layer.kind != Layer.Kind.VECTOR:
         raise SourceError("Solo gli strati vettoriali si scaricano in GeoJSON o CSV.")
     names = [a["name"] for a in layer.attributes]
-    query = sql.SQL(
-        "SELECT {cols}ST_AsText(ST_Transform({g}, 4326), 6) FROM {src} WHERE {g} IS NOT NULL ORDER BY {order} LIMIT %s"
-    ).format(
-        cols=sql.SQL("").join(sql.SQL("{}::text, ").format(sql.Identifier(n)) for n in names),
-        g=sql.Identifier(GEOM),
-        src=sql.Identifier(layer.source),
-        order=sql.SQL(", ").join(
-            [*(sql.Identifier(n) for n in names[:1]), sql.SQL("ST_XMin({})").format(sql.Identifier(GEOM))]
-        ),
+    query = db.compose(
+        "SELECT {columns} FROM {rel} WHERE {g} IS NOT NULL ORDER BY {order} LIMIT %s",
+        columns=[
+            *(db.compose("{c}::text", c=n) for n in names),
+            db.compose("ST_AsText(ST_Transform({g}, 4326), 6)", g=GEOM),
+        ],
+        g=GEOM,
+        rel=_relation(layer),
+        order=[*names[:1], db.compose("ST_XMin({g})", g=GEOM)],
     )
-    with connection.cursor() as cur:
-        cur.execute(query.as_string(connection.connection), [limit])
-        return [*names, "wkt"], cur.fetchall()
+    return [*names, "wkt"], db.fetch_all(query, [limit])
 
 
 def feature_count(layer: Layer, at_most: int) -> int:
     """How many features the layer's source holds, counting no further than ``at_most`` (bounded work)."""
-    from psycopg import sql
-
-    query = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {src} WHERE {g} IS NOT NULL LIMIT %s) f").format(
-        src=sql.Identifier(layer.source), g=sql.Identifier(GEOM)
+    query = db.compose(
+        "SELECT count(*) FROM (SELECT 1 FROM {rel} WHERE {g} IS NOT NULL LIMIT %s) f", rel=_relation(layer), g=GEOM
     )
-    with connection.cursor() as cur:
-        cur.execute(query.as_string(connection.connection), [at_most])
-        return cur.fetchone()[0]
+    return db.fetch_value(query, [at_most])

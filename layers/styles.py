@@ -26,7 +26,7 @@ MapServer (layers.ogc) and in the QML of the GeoPackages (layers.exports.qml) al
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from .errors import StyleError
 
@@ -79,7 +79,6 @@ class Classification:
     field: str | None
     classes: tuple[StyleClass, ...]
     other: StyleClass | None = None
-    extra: dict = field(default_factory=dict, compare=False)
 
     def classify(self, value) -> StyleClass | None:
         """The class a feature with this attribute value is drawn with (None: not drawn)."""
@@ -145,40 +144,6 @@ def parse_style(style: dict | None, *, geometry_type: str = "") -> Classificatio
     return Classification(kind, field_name, classes, other)
 
 
-def graduated_classes(values, n: int, ramp: list[str], *, method: str = "quantile") -> list[dict]:
-    """Class definitions (style JSON) splitting numeric ``values`` into ``n`` ranges coloured by ``ramp``.
-
-    ``method`` is ``quantile`` (same number of features per class) or ``equal`` (same width).
-    Duplicate breaks collapse, so fewer than ``n`` classes may come back for skewed data.
-    """
-    numbers = sorted(v for v in (_as_number(x) for x in values) if v is not None)
-    if not numbers or n < 1:
-        return []
-    if method == "equal":
-        lo, hi = numbers[0], numbers[-1]
-        breaks = [lo + (hi - lo) * i / n for i in range(n + 1)]
-    elif method == "quantile":
-        # Break i opens the class holding the (i·N/n)-th feature, so classes differ by at most one.
-        inner = [numbers[min(len(numbers) - 1, -(-i * len(numbers) // n))] for i in range(1, n)]
-        breaks = [numbers[0], *inner, numbers[-1]]
-    else:
-        raise StyleError(f"Metodo di classificazione sconosciuto: {method!r} (ammessi: quantile, equal).")
-    breaks = sorted(set(breaks))
-    if len(breaks) == 1:
-        breaks = breaks * 2
-    pairs = list(zip(breaks[:-1], breaks[1:], strict=True))
-    return [
-        {
-            "min": lo,
-            "max": hi,
-            "label_it": f"{_fmt(lo, 'it')} – {_fmt(hi, 'it')}",
-            "label_en": f"{_fmt(lo, 'en')} – {_fmt(hi, 'en')}",
-            "fill": ramp[min(i, len(ramp) - 1)],
-        }
-        for i, (lo, hi) in enumerate(pairs)
-    ]
-
-
 def _class(raw: dict, base: Symbol, kind: str) -> StyleClass:
     label_it = str(raw.get("label_it") or raw.get("value") or "")
     label_en = str(raw.get("label_en") or label_it)
@@ -238,8 +203,3 @@ def _as_number(value) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
-
-
-def _fmt(number: float, lang: str) -> str:
-    text = f"{number:,.0f}" if abs(number) >= 100 else f"{number:,.2f}".rstrip("0").rstrip(".")
-    return text.replace(",", "_").replace(".", ",").replace("_", ".") if lang == "it" else text

@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 from . import actions
 from .declarations import Declaration, load_all
 from .models import Layer, LayerEvent
-from .registry import data_changed, refresh_extent
+from .registry import data_changed, refresh_extent, run_hooks
 
 _UNSET = object()
 
@@ -41,12 +41,12 @@ def sync(declarations: list[Declaration] | None = None) -> SyncReport:
     report = SyncReport()
     for declaration in declarations:
         layer = apply(declaration, report)
-        backfill_lineage(layer)
-        problems = refresh_extent(layer)
+        version = backfill_lineage(layer)  # declared after its data was loaded: that data is new here
+        problems = refresh_extent(layer) if version is None else data_changed([layer], version=version)[layer.slug]
         if problems:
             report.problems[layer.slug] = problems
     # Layers declared after their data was loaded get what a load would have built (tile overviews).
-    data_changed(Layer.objects.filter(slug__in=[d.slug for d in declarations]))
+    run_hooks(Layer.objects.filter(slug__in=[d.slug for d in declarations]))
     declared = {d.slug for d in declarations}
     report.undeclared = sorted(Layer.objects.exclude(slug__in=declared).values_list("slug", flat=True))
     return report
@@ -127,16 +127,16 @@ def _decide(current, last_declared, new) -> str:
     return "set" if current == last_declared else "keep"
 
 
-def backfill_lineage(layer: Layer) -> None:
-    """Give a layer with no lineage the versions of its dataset loaded before it was declared."""
+def backfill_lineage(layer: Layer) -> int | None:
+    """Give a layer with no lineage the versions of its dataset loaded before it was declared; returns
+    the data version it should have (one per load: the caller tells ``registry.data_changed``), or None."""
     path = settings.REMIX.get("DATASET_LINEAGE")
     if not path or not layer.dataset_id or layer.metadata.get("lineage"):
-        return
+        return None
     versions = import_string(path)(layer.dataset_id)
-    if versions:
-        layer.metadata = {**layer.metadata, "lineage": versions}
-        layer.data_version = len(versions)
-        layer.data_updated_at = datetime.fromisoformat(versions[-1]["loaded_at"])
-        Layer.objects.filter(pk=layer.pk).update(
-            metadata=layer.metadata, data_version=layer.data_version, data_updated_at=layer.data_updated_at
-        )
+    if not versions:
+        return None
+    layer.metadata = {**layer.metadata, "lineage": versions}
+    layer.data_updated_at = datetime.fromisoformat(versions[-1]["loaded_at"])
+    Layer.objects.filter(pk=layer.pk).update(metadata=layer.metadata, data_updated_at=layer.data_updated_at)
+    return len(versions)

@@ -18,8 +18,10 @@ from pathlib import Path
 
 from django.db import connection
 
+from remix import db
+
 from ..ogc.service import conninfo
-from ..ogc.sources import LayerSource, quote_ident
+from ..ogc.sources import LayerSource
 from .errors import ExportFailed
 from .gpkg_meta import document
 
@@ -33,16 +35,29 @@ class LayerExport:
     features: int
 
 
-def select_sql(src: LayerSource, job_id: int | None) -> str:
-    """The SELECT ogr2ogr runs for one layer: catalogue identifiers only, the area joined by job id."""
-    cols = ", ".join(f"t.{quote_ident(c.name)}" for c in src.columns)
-    geom = f"t.{quote_ident(src.geom_column)}"
-    sql = f"SELECT {cols + ', ' if cols else ''}{geom} AS geom FROM {src.qualified_table} t"  # noqa: S608
-    if job_id is None:
-        return sql
+def select_query(src: LayerSource, area: db.Composable | None = None, exact: bool = True) -> db.Composed:
+    """The SELECT of one layer's features: catalogue identifiers only; ``area`` is the export job's id (a
+    placeholder or a literal), the features kept are those intersecting the job's stored area. ``exact=False``
+    tests bounding boxes only (``&&``): a cheap upper bound of the count."""
+    query = db.compose(
+        "SELECT {columns} FROM {rel} t",
+        columns=[*(db.compose("t.{c}", c=c.name) for c in src.columns), db.compose("t.{g} AS geom", g=src.geom_column)],
+        rel=src.identifier,
+    )
+    if area is None:
+        return query
     # The stored area is shrunk by 1 cm (jobs._set_area), so a plain ST_Intersects — fast, prepared —
     # leaves out the neighbours that only touch a comune's border.
-    return f"{sql} JOIN layers_exportjob a ON a.id = {int(job_id)} WHERE ST_Intersects({geom}, a.area)"
+    test = db.compose("ST_Intersects(t.{g}, a.area)" if exact else "t.{g} && a.area", g=src.geom_column)
+    return db.compose(
+        "{query} JOIN layers_exportjob a ON a.id = {area} WHERE {test}", query=query, area=area, test=test
+    )
+
+
+def select_sql(src: LayerSource, job_id: int | None) -> str:
+    """The SELECT ogr2ogr runs for one layer, as text: ogr2ogr binds no parameter, so the job's id is
+    the one literal (an integer)."""
+    return db.render(select_query(src, None if job_id is None else db.literal(int(job_id))))
 
 
 def count(src: LayerSource, job_id: int | None, exact: bool = True) -> int:
@@ -50,14 +65,9 @@ def count(src: LayerSource, job_id: int | None, exact: bool = True) -> int:
     (bounding boxes only: no geometry test), enough to check limits before the real work."""
     if src.kind == "raster":
         return 0
-    sql = select_sql(src, job_id)
-    if not exact:
-        sql = sql.replace(
-            f"ST_Intersects(t.{quote_ident(src.geom_column)}, a.area)", f"t.{quote_ident(src.geom_column)} && a.area"
-        )
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT count(*) FROM ({sql}) s")  # noqa: S608 - see select_sql
-        return cur.fetchone()[0]
+    area = None if job_id is None else db.Placeholder("job")
+    query = db.compose("SELECT count(*) FROM ({select}) s", select=select_query(src, area, exact))
+    return db.fetch_value(query, {"job": job_id})
 
 
 def pg_datasource() -> tuple[str, dict]:
@@ -85,17 +95,19 @@ def write(
             _raster(path, item.source, context.get("area_extent"))
         else:
             _vector(path, item, datasource, env, job_id, on_progress)
-    with closing(sqlite3.connect(path)) as db, db:
-        db.execute("PRAGMA synchronous = OFF")  # as GDAL wrote the layers; the file is complete or discarded
-        tables = {row[0] for row in db.execute("SELECT table_name FROM gpkg_contents")}
+    with closing(sqlite3.connect(path)) as package, package:
+        package.execute("PRAGMA synchronous = OFF")  # as GDAL wrote the layers; the file is complete or discarded
+        tables = {row[0] for row in package.execute("SELECT table_name FROM gpkg_contents")}
         layers = [
             LayerExport(
                 item.source,
-                _count_rows(db, item.source.slug) if item.source.slug in tables and item.source.kind != "raster" else 0,
+                _count_rows(package, item.source.slug)
+                if item.source.slug in tables and item.source.kind != "raster"
+                else 0,
             )
             for item in layers
         ]
-        document(db, layers, context)
+        document(package, layers, context)
     return layers
 
 
@@ -169,14 +181,16 @@ def _run(cmd: list[str], env: dict, tick: Callable[[], None]) -> None:
         raise ExportFailed(f"{cmd[0]}: {(err or '').strip()[-500:]}")
 
 
-def _count_rows(db, table: str) -> int:
-    return db.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]  # noqa: S608 - our table
+def _count_rows(package: sqlite3.Connection, table: str) -> int:
+    # SQLite quotes identifiers as the SQL standard (and PostgreSQL) does: composed with remix.db, rendered
+    # without a PostgreSQL connection (identifiers only).
+    return package.execute(db.compose("SELECT count(*) FROM {t}", t=table).as_string()).fetchone()[0]
 
 
 def _rows(path: Path, table: str) -> int:
     """Rows already committed in ``table`` (read while ogr2ogr writes; 0 when the file is busy)."""
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2)) as db:
-            return db.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]  # noqa: S608
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2)) as package:
+            return _count_rows(package, table)
     except sqlite3.Error:
         return 0

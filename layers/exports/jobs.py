@@ -18,11 +18,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from remix import storage
+from remix import db, storage
 
 from ..models import Layer
 from ..ogc.errors import LayerSourceError
-from ..ogc.sources import quote_ident, resolve
+from ..ogc.sources import resolve
 from . import gpkg
 from .errors import ExportError, ExportRejected
 from .gpkg_meta import now_iso
@@ -125,16 +125,17 @@ def _set_area(job: ExportJob, kind: str, key: str, bbox, bbox_crs: str = "EPSG:3
     area = conf("EXPORT_AREAS", DEFAULT_AREAS).get(kind)
     if area is None:
         raise ExportRejected(_("Tipo di area sconosciuto: %(kind)s.") % {"kind": kind})
-    table, key_col, label_col = (quote_ident(area[k]) for k in ("table", "key", "label"))
-    with connection.cursor() as cur:
-        # Shrunk by 1 cm: features that only touch the border (the neighbours) stay out of the export.
-        sql = (
-            f"UPDATE layers_exportjob j SET area = ST_Multi(ST_Buffer(ST_Transform(s.geom, 32632), -0.01)),"  # noqa: S608
-            f" area_label = s.{label_col} FROM {table} s WHERE j.id = %s AND s.{key_col} = %s"
-            " RETURNING j.area_label"
-        )  # identifiers from settings.REMIX["EXPORT_AREAS"], values bound
-        cur.execute(sql, [job.pk, key])
-        row = cur.fetchone()
+    # Shrunk by 1 cm: features that only touch the border (the neighbours) stay out of the export.
+    # Identifiers from settings.REMIX["EXPORT_AREAS"], values bound.
+    sql = db.compose(
+        "UPDATE layers_exportjob j SET area = ST_Multi(ST_Buffer(ST_Transform(s.geom, 32632), -0.01)),"
+        " area_label = s.{label} FROM {table} s WHERE j.id = %(job)s AND s.{key} = %(key)s"
+        " RETURNING j.area_label",
+        table=db.relation(area["table"]),
+        key=area["key"],
+        label=area["label"],
+    )
+    row = db.fetch_one(sql, {"job": job.pk, "key": key})
     if row is None:
         raise ExportRejected(_("Area non trovata: %(kind)s %(key)s.") % {"kind": kind, "key": key})
     job.area_label = row[0]
@@ -153,15 +154,21 @@ def _set_bbox(job: ExportJob, bbox, crs: str = "EPSG:32632") -> None:
         raise ExportRejected(_("Estensione non valida: servono 4 numeri (EPSG:32632).")) from err
     if not (minx < maxx and miny < maxy):
         raise ExportRejected(_("Estensione non valida: servono 4 numeri (EPSG:32632)."))
-    with connection.cursor() as cur:
-        # Densified before reprojecting: the lon/lat rectangle's edges are curves in EPSG:32632.
-        cur.execute(
-            "UPDATE layers_exportjob SET area = ST_Multi(ST_Envelope(ST_Transform(ST_Segmentize("
-            "ST_MakeEnvelope(%s, %s, %s, %s, %s), %s), 32632))) WHERE id = %s"
-            " RETURNING ST_XMin(area), ST_YMin(area), ST_XMax(area), ST_YMax(area)",
-            [minx, miny, maxx, maxy, srid, (maxx - minx) / 16, job.pk],
-        )
-        minx, miny, maxx, maxy = cur.fetchone()
+    # Densified before reprojecting: the lon/lat rectangle's edges are curves in EPSG:32632.
+    minx, miny, maxx, maxy = db.fetch_one(
+        "UPDATE layers_exportjob SET area = ST_Multi(ST_Envelope(ST_Transform(ST_Segmentize("
+        "ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, %(srid)s), %(segment)s), 32632))) WHERE id = %(job)s"
+        " RETURNING ST_XMin(area), ST_YMin(area), ST_XMax(area), ST_YMax(area)",
+        {
+            "minx": minx,
+            "miny": miny,
+            "maxx": maxx,
+            "maxy": maxy,
+            "srid": srid,
+            "segment": (maxx - minx) / 16,
+            "job": job.pk,
+        },
+    )
     job.area_label = f"{minx:.0f}, {miny:.0f}, {maxx:.0f}, {maxy:.0f} (EPSG:32632)"
 
 
@@ -224,12 +231,10 @@ def _items(job: ExportJob) -> list[gpkg.LayerExport]:
 def _context(job: ExportJob) -> dict:
     extent = None
     if job.area_kind:
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT ST_XMin(area), ST_YMin(area), ST_XMax(area), ST_YMax(area) FROM layers_exportjob WHERE id = %s",
-                [job.pk],
-            )
-            extent = cur.fetchone()
+        extent = db.fetch_one(
+            "SELECT ST_XMin(area), ST_YMin(area), ST_XMax(area), ST_YMax(area) FROM layers_exportjob WHERE id = %s",
+            [job.pk],
+        )
     return {"area_label": job.area_label, "exported_at": now_iso(), "area_extent": extent}
 
 
@@ -296,12 +301,12 @@ def orphans(grace: timedelta) -> tuple[list[int], list[int]]:
 
 def _database_url() -> str:
     """This process's database as a URL (the benchmarks hand it to the processes they start)."""
-    db = connection.settings_dict
-    auth = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    host = f"{db.get('HOST') or ''}:{db['PORT']}" if db.get("PORT") else db.get("HOST") or ""
-    return f"postgresql://{auth}@{host}/{quote(db['NAME'], safe='')}"
+    cfg = connection.settings_dict
+    auth = quote(cfg.get("USER") or "", safe="")
+    if cfg.get("PASSWORD"):
+        auth += ":" + quote(cfg["PASSWORD"], safe="")
+    host = f"{cfg.get('HOST') or ''}:{cfg['PORT']}" if cfg.get("PORT") else cfg.get("HOST") or ""
+    return f"postgresql://{auth}@{host}/{quote(cfg['NAME'], safe='')}"
 
 
 def area_choices(kind: str) -> list[tuple[str, str]]:
@@ -309,7 +314,10 @@ def area_choices(kind: str) -> list[tuple[str, str]]:
     area = conf("EXPORT_AREAS", DEFAULT_AREAS).get(kind)
     if area is None:
         return []
-    key, label, table = (quote_ident(area[k]) for k in ("key", "label", "table"))
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT {key}, {label} FROM {table} ORDER BY {label}")  # noqa: S608 - declared identifiers
-        return [(str(k), str(v)) for k, v in cur.fetchall()]
+    query = db.compose(
+        "SELECT {key}, {label} FROM {table} ORDER BY {label}",
+        key=area["key"],
+        label=area["label"],
+        table=db.relation(area["table"]),
+    )
+    return [(str(k), str(v)) for k, v in db.fetch_all(query)]

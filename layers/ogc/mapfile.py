@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from remix import db
+
 from ..styles import Classification, StyleClass, Symbol
 from .sources import DEFAULT_EXTENT, LayerSource
 
@@ -270,7 +272,8 @@ def _vector_meta(lyr: LayerSource) -> dict:
         "wfs_getfeature_formatlist": "geojson",
         "wfs_use_default_extent_for_getfeature": "false",
         # Read by layers.ogc.service to sort numeric properties in PostgreSQL (never sent to clients)
-        "remix_relation": lyr.qualified_table,
+        "remix_schema": lyr.schema,
+        "remix_table": lyr.table,
         "remix_srid": str(lyr.srid),
         "remix_geom_column": lyr.geom_column,
         **types,
@@ -301,7 +304,7 @@ def _gml_geom(geometry_type: str) -> str:
 
 
 def _vector_body(lyr: LayerSource, info: ServiceInfo) -> str:
-    data = f"{lyr.geom_column} FROM {lyr.qualified_table} USING UNIQUE {lyr.key} USING SRID={lyr.srid}"
+    data = postgis_data(lyr.geom_column, lyr.identifier, lyr.key, lyr.srid)
     return (
         f"    TYPE {_TYPES.get(lyr.geometry_type, 'POLYGON')}\n"
         "    CONNECTIONTYPE POSTGIS\n"
@@ -311,6 +314,16 @@ def _vector_body(lyr: LayerSource, info: ServiceInfo) -> str:
         f"    TEMPLATE {q(info.template_dir + '/' + lyr.slug + '.html')}\n"
         "    TOLERANCE 4\n    TOLERANCEUNITS PIXELS"
     )
+
+
+def postgis_data(geom_column: str, relation: db.Composable, key: str, srid: int) -> str:
+    """MapServer's PostGIS ``DATA``: ``<geom> FROM <relation> USING UNIQUE <key> USING SRID=<srid>``.
+
+    ``relation`` is a table or a parenthesised subquery with an alias, composed with ``remix.db`` (identifiers
+    only, no literal: rendered without a connection); the geometry column and the key are plain names
+    (MapServer quotes them itself).
+    """
+    return f"{geom_column} FROM {relation.as_string()} USING UNIQUE {key} USING SRID={int(srid)}"
 
 
 def _raster_body(lyr: LayerSource, info: ServiceInfo) -> str:

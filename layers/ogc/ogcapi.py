@@ -7,9 +7,10 @@ rules (public, authenticated, group; published) would have to be re-implemented 
 kept in step. Here every request asks ``Layer.objects.visible_to(user)`` — the same rule as /ows,
 the catalogue and the exports — and a layer the user may not see answers 404 like a missing one.
 
-Each page is one SQL statement composed with ``psycopg.sql``: identifiers come from the PostgreSQL
-catalogue (``layers.ogc.sources``), every value is bound. Features are serialised by PostGIS
-(``ST_AsGeoJSON``) and only joined here. Only declared (public) attributes are published.
+Each page is one SQL statement composed with ``remix.db`` (``psycopg.sql``): identifiers come from the
+PostgreSQL catalogue (``layers.relations`` through ``layers.ogc.sources``), every value is bound.
+Features are serialised by PostGIS (``ST_AsGeoJSON``) and only joined here. Only declared (public)
+attributes are published.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from psycopg import sql
+
+from remix import db
 
 from ..models import Layer
 from . import service
@@ -370,52 +371,47 @@ def _bbox(request) -> tuple[float, float, float, float] | None:
 GEOMETRY_ALIAS = "__remix_geometry"  # the geometry's name inside the record PostGIS serialises
 
 
-def _feature_sql(src: LayerSource, crs: Crs) -> tuple[sql.Composed, sql.Composed]:
+def _feature_sql(src: LayerSource, crs: Crs) -> tuple[db.Composed, db.Composed, dict]:
     """One feature as GeoJSON text, written by PostGIS' own ``ST_AsGeoJSON(record)`` (declared
     attributes, typed; geometry in ``crs``, axis order included) with the key as the feature's "id".
-    Returns (select expression, lateral record) for ``FROM rel AS t, LATERAL (record) AS r``."""
-    geom = sql.SQL("ST_Transform(t.{}, {})").format(sql.Identifier(src.geom_column), sql.Literal(crs.srid))
+    Returns (select expression, lateral record, their bound values) for ``FROM rel AS t, LATERAL (record) AS r``."""
+    geom = db.compose("ST_Transform(t.{geom}, %(crs_srid)s)", geom=src.geom_column)
     if crs.lat_first:
-        geom = sql.SQL("ST_FlipCoordinates({})").format(geom)
-    columns = [sql.SQL("t.{}").format(sql.Identifier(c.name)) for c in src.columns if c.name != src.key]
-    record = sql.SQL("SELECT {}").format(
-        sql.SQL(", ").join([*columns, sql.SQL("{} AS {}").format(geom, sql.Identifier(GEOMETRY_ALIAS))])
+        geom = db.compose("ST_FlipCoordinates({geom})", geom=geom)
+    columns = [db.compose("t.{name}", name=c.name) for c in src.columns if c.name != src.key]
+    record = db.compose(
+        "SELECT {columns}", columns=[*columns, db.compose("{geom} AS {alias}", geom=geom, alias=GEOMETRY_ALIAS)]
     )
-    feature = sql.SQL(
-        "'{{\"id\":' || to_json(t.{key})::text || ',' || substr(ST_AsGeoJSON(r.*, {name}, {dec}), 2)"
-    ).format(key=sql.Identifier(src.key), name=sql.Literal(GEOMETRY_ALIAS), dec=sql.Literal(crs.decimals))
-    return feature, record
+    feature = db.compose(
+        "'{{\"id\":' || to_json(t.{key})::text || ','"
+        " || substr(ST_AsGeoJSON(r.*, %(geometry_alias)s, %(decimals)s), 2)",
+        key=src.key,
+    )
+    return feature, record, {"crs_srid": crs.srid, "geometry_alias": GEOMETRY_ALIAS, "decimals": crs.decimals}
 
 
-def _where(request, src: LayerSource) -> tuple[sql.Composed, list]:
+def _where(request, src: LayerSource) -> tuple[db.Composed, dict]:
     """bbox and property filters (``attribute=value`` on any published attribute, compared as text)."""
     known = {c.name for c in src.columns}
     unknown = [k for k in request.GET if k not in COMMON_PARAMS and k not in known]
     if unknown:
         raise ApiError(400, "InvalidParameterValue", _("Parametro sconosciuto: %(name)s") % {"name": unknown[0][:80]})
-    clauses, params = [sql.SQL("TRUE")], []
+    clauses, params = [db.SQL("TRUE")], {}
     box = _bbox(request)
     if box is not None:
         clauses.append(
-            sql.SQL("ST_Intersects(t.{}, ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, %s), {}))").format(
-                sql.Identifier(src.geom_column), sql.Literal(src.srid)
+            db.compose(
+                "ST_Intersects(t.{geom}, ST_Transform(ST_MakeEnvelope("
+                "%(bbox_minx)s, %(bbox_miny)s, %(bbox_maxx)s, %(bbox_maxy)s, %(bbox_srid)s), %(layer_srid)s))",
+                geom=src.geom_column,
             )
         )
-        params += list(box)
-    for name in sorted(known & set(request.GET)):
-        clauses.append(sql.SQL("t.{}::text = %s").format(sql.Identifier(name)))
-        params.append(request.GET[name])
-    return sql.SQL(" AND ").join(clauses), params
-
-
-def _relation(src: LayerSource) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(src.schema), sql.Identifier(src.table))
-
-
-def _run(query: sql.Composed, params: list) -> list[tuple]:
-    with connection.cursor() as cur:
-        cur.execute(query.as_string(cur.connection), params)
-        return cur.fetchall()
+        params.update(zip(("bbox_minx", "bbox_miny", "bbox_maxx", "bbox_maxy", "bbox_srid"), box, strict=True))
+        params["layer_srid"] = src.srid
+    for index, name in enumerate(sorted(known & set(request.GET))):
+        clauses.append(db.compose("t.{name}::text = {value}", name=name, value=db.Placeholder(f"property_{index}")))
+        params[f"property_{index}"] = request.GET[name]
+    return db.join(clauses, " AND "), params
 
 
 @api_view
@@ -429,17 +425,22 @@ def items(request, collection_id: str):
     offset = _int(request, "offset", 0, 0)
     where, params = _where(request, src)
     filtered = len(params) > 0
-    feature, record = _feature_sql(src, crs)
+    feature, record, serialise = _feature_sql(src, crs)
     # the page is cut first, then serialised: PostgreSQL would otherwise compute the skipped rows' JSON too
-    page = sql.SQL(
+    page = db.compose(
         "SELECT {feature} FROM (SELECT * FROM {rel} AS t WHERE {where} ORDER BY t.{key}"
-        " LIMIT %s OFFSET %s) AS t, LATERAL ({record}) AS r ORDER BY t.{key}"
-    ).format(feature=feature, record=record, rel=_relation(src), where=where, key=sql.Identifier(src.key))
-    rows = _run(page, [*params, limit, offset])
+        " LIMIT %(limit)s OFFSET %(offset)s) AS t, LATERAL ({record}) AS r ORDER BY t.{key}",
+        feature=feature,
+        record=record,
+        rel=src.identifier,
+        where=where,
+        key=src.key,
+    )
+    rows = db.fetch_all(page, {**params, **serialise, "limit": limit, "offset": offset})
     matched = None
     if offset == 0 or filtered:  # counting 300,000 rows at every page would cost more than the page
-        count = sql.SQL("SELECT count(*) FROM {rel} AS t WHERE {where}").format(rel=_relation(src), where=where)
-        matched = _run(count, params)[0][0]
+        count = db.compose("SELECT count(*) FROM {rel} AS t WHERE {where}", rel=src.identifier, where=where)
+        matched = db.fetch_value(count, params)
     path = f"/collections/{layer.slug}/items"
     keep = {k: v for k, v in request.GET.items() if k not in ("offset", "f")}
     links = [
@@ -522,11 +523,15 @@ def item(request, collection_id: str, feature_id: str):
     if unknown:
         raise ApiError(400, "InvalidParameterValue", _("Parametro sconosciuto: %(name)s") % {"name": unknown[0][:80]})
     crs = _crs(request.GET.get("crs", ""), "crs")
-    feature_sql, record = _feature_sql(src, crs)
-    query = sql.SQL("SELECT {feature} FROM {rel} AS t, LATERAL ({record}) AS r WHERE t.{key}::text = %s").format(
-        feature=feature_sql, record=record, rel=_relation(src), key=sql.Identifier(src.key)
+    feature_sql, record, serialise = _feature_sql(src, crs)
+    query = db.compose(
+        "SELECT {feature} FROM {rel} AS t, LATERAL ({record}) AS r WHERE t.{key}::text = %(feature_id)s",
+        feature=feature_sql,
+        record=record,
+        rel=src.identifier,
+        key=src.key,
     )
-    rows = _run(query, [feature_id[:100]])
+    rows = db.fetch_all(query, {**serialise, "feature_id": feature_id[:100]})
     if not rows:
         raise ApiError(404, "NotFound", _("Elemento non trovato: %(id)s") % {"id": feature_id[:80]})
     feature = json.loads(rows[0][0])

@@ -24,11 +24,13 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import OperationalError, connection
 
+from remix import db
+
 from ..models import Layer
 from . import guard, mapfile
 from .errors import LayerSourceError
 from .mapscript_loader import mapscript
-from .sources import LayerSource, quote_ident, resolve
+from .sources import LayerSource, resolve
 
 log = logging.getLogger(__name__)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -65,10 +67,10 @@ def ogc_dir() -> Path:
 
 def conninfo(with_password: bool) -> str:
     """libpq keywords of Django's current database (the test database during tests)."""
-    db = connection.settings_dict
-    parts = {"host": db.get("HOST"), "port": db.get("PORT"), "dbname": db.get("NAME"), "user": db.get("USER")}
+    cfg = connection.settings_dict
+    parts = {"host": cfg.get("HOST"), "port": cfg.get("PORT"), "dbname": cfg.get("NAME"), "user": cfg.get("USER")}
     if with_password:
-        parts["password"] = db.get("PASSWORD")
+        parts["password"] = cfg.get("PASSWORD")
     return " ".join(f"{k}='{_libpq(v)}'" for k, v in parts.items() if v)
 
 
@@ -121,9 +123,9 @@ def visible_layers(user) -> list[Layer]:
 def resolved(layers: list[Layer]) -> list[LayerSource]:
     """Resolve each layer once per change; a broken layer is logged and left out, not fatal."""
     out = []
-    db = connection.settings_dict.get("NAME")
+    database = connection.settings_dict.get("NAME")
     for layer in layers:
-        key = (db, layer.pk, layer.updated_at, layer.data_version)
+        key = (database, layer.pk, layer.updated_at, layer.data_version)
         if key not in _sources:
             try:
                 _sources[key] = resolve(layer)
@@ -377,9 +379,7 @@ def _connection_lost(messages: list[str]) -> bool:
 def _server_restarted() -> bool:
     """Has PostgreSQL restarted since this process last looked (its pooled connections are dead)?
     Asked only after a failed query; raises OperationalError while the database is down."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_postmaster_start_time()")
-        started = cur.fetchone()[0]
+    started = db.fetch_value("SELECT pg_postmaster_start_time()")
     before, _server_started[0] = _server_started[0], started
     return before is not None and before != started
 
@@ -408,12 +408,12 @@ _NUMERIC_GML = ("Integer", "Long", "Real")
 def _numeric_sort(current, prepared) -> bool:
     """MapServer sorts PostGIS layers by the text of each value ("9311" after "20205"): a SORTBY on a
     numeric property of one layer is done by PostgreSQL instead, in a sorted subquery (ties by key).
-    Property names are checked against the layer's published items; nothing from the request is
-    spliced into SQL but those names, quoted."""
+    Property names are checked against the layer's published items; nothing from the request reaches
+    SQL but those names, composed as identifiers."""
     if prepared is None or not prepared.sort or len(prepared.typenames) != 1:
         return False
     layer = current.getLayerByName(prepared.typenames[0])
-    if layer is None or not layer.metadata.get("remix_relation"):
+    if layer is None or not layer.metadata.get("remix_table"):
         return False
     items = set((layer.metadata.get("gml_include_items") or "").split(","))
     if any(name not in items for name, _desc in prepared.sort):
@@ -423,11 +423,17 @@ def _numeric_sort(current, prepared) -> bool:
     key, geom = layer.metadata.get("gml_featureid"), layer.metadata.get("remix_geom_column")
     if not (_PLAIN.match(key or "") and _PLAIN.match(geom or "")):  # MapServer quotes these two itself
         return False
-    order = ", ".join(f"{quote_ident(name)} {'DESC' if desc else 'ASC'} NULLS LAST" for name, desc in prepared.sort)
-    layer.data = (
-        f"{geom} FROM (SELECT * FROM {layer.metadata.get('remix_relation')} ORDER BY {order},"  # noqa: S608
-        f" {quote_ident(key)}) AS sorted USING UNIQUE {key} USING SRID={layer.metadata.get('remix_srid')}"
+    order = db.join(
+        db.compose("{name} DESC NULLS LAST" if desc else "{name} ASC NULLS LAST", name=name)
+        for name, desc in prepared.sort
     )
+    sorted_rows = db.compose(
+        "(SELECT * FROM {rel} ORDER BY {order}, {key}) AS sorted",
+        rel=db.ident(layer.metadata.get("remix_schema"), layer.metadata.get("remix_table")),
+        order=order,
+        key=key,
+    )
+    layer.data = mapfile.postgis_data(geom, sorted_rows, key, int(layer.metadata.get("remix_srid")))
     return True
 
 

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
-from .. import rasters
-from ..errors import StyleError
+from remix import db
+
+from .. import rasters, relations
+from ..errors import SourceError, StyleError
 from ..styles import Classification, StyleClass, Symbol
 from .errors import LayerSourceError
 
 log = logging.getLogger(__name__)
 DEFAULT_EXTENT = (470000.0, 5000000.0, 545000.0, 5065000.0)  # CMM in EPSG:32632, with a margin
-KEY_CANDIDATES = ("id", "ogc_fid", "fid", "gid")
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,9 @@ class LayerSource:
     theme_en: str = ""
 
     @property
-    def qualified_table(self) -> str:
-        return f"{quote_ident(self.schema)}.{quote_ident(self.table)}"
-
-
-def quote_ident(name: str) -> str:
-    """A PostgreSQL identifier, quoted (names come from the catalogue, never from a request)."""
-    return '"' + name.replace('"', '""') + '"'
+    def identifier(self) -> db.Identifier:
+        """The schema-qualified relation: ``db.compose("… FROM {t}", t=src.identifier)``."""
+        return db.ident(self.schema, self.table)
 
 
 def resolve(layer, extent: bool = True) -> LayerSource:
@@ -149,41 +147,25 @@ def _resolve_raster(layer, common: dict) -> LayerSource:
 
 
 def _resolve_vector(layer, common: dict, with_extent: bool) -> LayerSource:
-    schema, _, table = layer.source.rpartition(".")
-    schema = schema or "public"
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT f_geometry_column, type, srid FROM geometry_columns"
-            " WHERE f_table_schema = %s AND f_table_name = %s ORDER BY f_geometry_column LIMIT 1",
-            [schema, table],
-        )
-        row = cur.fetchone()
-        if row is None:
-            raise LayerSourceError(f"layer {layer.slug!r}: {layer.source!r} is not a table or view with a geometry")
-        geom_column, geometry_type, srid = row
-        cur.execute(
-            "SELECT column_name, data_type FROM information_schema.columns"
-            " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-            [schema, table],
-        )
-        catalogue = dict(cur.fetchall())
-        target_srid = srid or common["srid"]
-        extent = DEFAULT_EXTENT
-        if with_extent:
-            extent = _stored_extent(cur, common["metadata"], target_srid) or _vector_extent(
-                cur, schema, table, geom_column
-            )
-    key = next((k for k in KEY_CANDIDATES if k in catalogue), None)
-    if key is None:
+    try:
+        rel = relations.resolve(layer)
+    except SourceError as err:
+        raise LayerSourceError(f"layer {layer.slug!r}: {err}") from err
+    if rel.geom_column is None:
+        raise LayerSourceError(f"layer {layer.slug!r}: {layer.source!r} is not a table or view with a geometry")
+    if rel.key is None:
         raise LayerSourceError(f"layer {layer.slug!r}: {layer.source!r} has no id column")
-    columns = _columns(layer.attributes, catalogue, skip={geom_column})
+    target_srid = rel.srid or common["srid"]
+    extent = DEFAULT_EXTENT
+    if with_extent:
+        extent = _stored_extent(common["metadata"], target_srid) or _vector_extent(rel)
     return LayerSource(
-        schema=schema,
-        table=table,
-        geom_column=geom_column,
-        geometry_type=(layer.geometry_type or geometry_type or "GEOMETRY").upper(),
-        key=key,
-        columns=columns,
+        schema=rel.schema,
+        table=rel.name,
+        geom_column=rel.geom_column,
+        geometry_type=(layer.geometry_type or rel.geometry_type or "GEOMETRY").upper(),
+        key=rel.key,
+        columns=_columns(layer.attributes, rel.columns, skip={rel.geom_column}),
         extent=extent,
         **{**common, "srid": target_srid},
     )
@@ -195,7 +177,7 @@ _STORED_PAD = 1e-5
 _STORED_SEGMENT = 0.01
 
 
-def _stored_extent(cur, meta: dict, srid: int) -> tuple[float, float, float, float] | None:
+def _stored_extent(meta: dict, srid: int) -> tuple[float, float, float, float] | None:
     """The registry's extent (EPSG:4326, kept by ``layers.registry.refresh_extent``) in ``srid``, without
     reading the data; None when it is missing or not a plausible lon/lat box."""
     box = meta.get("extent")
@@ -208,19 +190,19 @@ def _stored_extent(cur, meta: dict, srid: int) -> tuple[float, float, float, flo
     pad = _STORED_PAD
     try:
         with transaction.atomic():  # a box outside the CRS's domain fails: then the data tells
-            cur.execute(
+            row = db.fetch_one(
                 "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Transform(ST_Segmentize("
-                "ST_MakeEnvelope(%s, %s, %s, %s, 4326), %s), %s)::box2d AS b) t",
-                [
-                    max(west - pad, -180),
-                    max(south - pad, -90),
-                    min(east + pad, 180),
-                    min(north + pad, 90),
-                    _STORED_SEGMENT,
-                    srid,
-                ],
+                "ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326), %(segment)s), %(srid)s)::box2d"
+                " AS b) t",
+                {
+                    "west": max(west - pad, -180),
+                    "south": max(south - pad, -90),
+                    "east": min(east + pad, 180),
+                    "north": min(north + pad, 90),
+                    "segment": _STORED_SEGMENT,
+                    "srid": srid,
+                },
             )
-            row = cur.fetchone()
     except DatabaseError as err:
         log.warning("layer extent %s not usable in EPSG:%s: %s", box, srid, err)
         return None
@@ -229,28 +211,39 @@ def _stored_extent(cur, meta: dict, srid: int) -> tuple[float, float, float, flo
     return tuple(float(v) for v in row)
 
 
-def _vector_extent(cur, schema: str, table: str, geom_column: str) -> tuple[float, float, float, float]:
-    sql = (
-        f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"  # noqa: S608 - catalogue identifiers
-        f" (SELECT ST_Extent({quote_ident(geom_column)}) AS e FROM {quote_ident(schema)}.{quote_ident(table)}) s"
+def _vector_extent(rel: relations.Relation) -> tuple[float, float, float, float]:
+    row = db.fetch_one(
+        db.compose(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent({geom}) AS e FROM {rel}) s",
+            geom=rel.geom_column,
+            rel=rel.identifier,
+        )
     )
-    cur.execute(sql)
-    row = cur.fetchone()
     return DEFAULT_EXTENT if row is None or row[0] is None else tuple(float(v) for v in row)
 
 
 def _columns(declared, catalogue: dict, skip: set) -> tuple[Column, ...]:
     """The registry's declared attributes that exist in the table, else every non-geometry column."""
-    declared = [a for a in declared or [] if isinstance(a, dict) and a.get("name") in catalogue]
+    types = {name: base_type(kind) for name, kind in catalogue.items()}
+    declared = [a for a in declared or [] if isinstance(a, dict) and a.get("name") in types]
     if declared:
         return tuple(
             Column(
                 a["name"],
-                catalogue[a["name"]],
+                types[a["name"]],
                 a.get("label_it") or a["name"],
                 a.get("label_en") or a.get("label_it") or a["name"],
             )
             for a in declared
             if a["name"] not in skip
         )
-    return tuple(Column(n, t, n, n) for n, t in catalogue.items() if n not in skip)
+    return tuple(Column(n, t, n, n) for n, t in types.items() if n not in skip)
+
+
+def base_type(kind: str) -> str:
+    """A column's type without its modifiers (``numeric(12,2)`` → ``numeric``, ``geometry(Point,32632)`` →
+    ``geometry``): what MapServer's GML types and the graduated classes are chosen by."""
+    return _MODIFIERS.sub("", kind)
+
+
+_MODIFIERS = re.compile(r"\([^)]*\)")

@@ -3,7 +3,7 @@
 import pytest
 
 from layers.errors import StyleError
-from layers.styles import graduated_classes, parse_style
+from layers.styles import parse_style
 
 CATEGORIZED = {
     "kind": "categorized",
@@ -77,27 +77,6 @@ def test_single_symbol_draws_every_feature_alike():
 def test_bad_styles_are_refused_with_an_italian_message(style, message):
     with pytest.raises(StyleError, match=message):
         parse_style(style)
-
-
-def test_quantile_classes_put_about_as_many_features_in_each_class():
-    values = list(range(1, 101))
-    classes = graduated_classes(values, 4, ["#a", "#b", "#c", "#d"])
-    c = parse_style({"kind": "graduated", "field": "v", "classes": [{**k, "fill": "#000000"} for k in classes]})
-    counts = [sum(1 for v in values if c.classify(v) is k) for k in c.classes]
-    assert sum(counts) == 100 and max(counts) - min(counts) <= 1
-    assert classes[-1]["max"] == 100
-
-
-def test_equal_classes_have_the_same_width_and_italian_number_labels():
-    classes = graduated_classes([0, 2500, 10000], 2, ["#aaaaaa", "#bbbbbb"], method="equal")
-    assert [(k["min"], k["max"]) for k in classes] == [(0, 5000), (5000, 10000)]
-    assert classes[1]["label_it"] == "5.000 – 10.000"
-    assert classes[1]["label_en"] == "5,000 – 10,000"
-
-
-def test_skewed_data_collapses_duplicate_breaks():
-    assert len(graduated_classes([1, 1, 1, 1, 9], 4, ["#aaaaaa"])) == 1
-    assert graduated_classes([], 4, ["#aaaaaa"]) == []
 
 
 def test_flat_symbol_keys_read_by_the_ogc_services_mean_the_same_here():

@@ -1,11 +1,11 @@
 """Identical export requests are served by the same job (one GeoPackage written, one link)."""
 
 import pytest
-from django.db.models import F
 from django.test import Client
 
 from layers.exports.models import ExportJob
 from layers.models import Layer
+from layers.registry import data_changed
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("export_data")]
 
@@ -20,7 +20,7 @@ def test_identical_requests_are_served_by_the_same_job(client):
     assert ExportJob.objects.count() == 1
     other_area = client.post("/api/esportazioni/", {**request, "zona": "sud-ovest"}).json()
     assert other_area["id"] != first["id"]
-    Layer.objects.filter(slug="comuni").update(data_version=F("data_version") + 1)  # a reload
+    data_changed(Layer.objects.filter(slug="comuni"))  # a reload
     reloaded = client.post("/api/esportazioni/", request).json()
     assert reloaded["id"] not in (first["id"], other_area["id"])
     assert ExportJob.objects.count() == 3
