@@ -38,6 +38,12 @@ DERIVED = db.SQL("""
     x0 float8 GENERATED ALWAYS AS (ST_XMin(geom)) STORED,
     y0 float8 GENERATED ALWAYS AS (ST_YMin(geom)) STORED""")
 COLUMNS = db.join(["fid", "layer", "rownum", "key", "attrs"])
+# The columns of the staging tables: the features in EPSG:32632, those to reproject, the pair findings.
+FEATURES = (
+    db.SQL("fid integer, layer text, rownum integer, key text, attrs jsonb, geom geometry(Geometry, 32632),") + DERIVED
+)
+RAW = db.SQL("fid integer, layer text, rownum integer, key text, attrs jsonb, src_srid integer, wkb geometry")
+PAIRS = db.SQL("consegna_id integer, severity text, rule text, layer text, feature text, params jsonb, geom geometry")
 
 
 def _table(prefix: str, pk: int) -> db.Identifier:
@@ -74,31 +80,8 @@ class Staging:
             # The app's role may CREATE in the schema but not in the database (scripts/pg.sh makes it).
             if db.execute(cur, "SELECT to_regnamespace(%s) IS NULL", [SCHEMA]).fetchone()[0]:
                 db.execute(cur, db.compose("CREATE SCHEMA IF NOT EXISTS {schema}", schema=SCHEMA))
-            db.execute(
-                cur,
-                db.compose(
-                    """CREATE UNLOGGED TABLE {features} (fid integer, layer text, rownum integer, key text,
-                    attrs jsonb, geom geometry(Geometry, 32632), {derived})""",
-                    features=self.features,
-                    derived=DERIVED,
-                ),
-            )
-            db.execute(
-                cur,
-                db.compose(
-                    """CREATE UNLOGGED TABLE {raw} (fid integer, layer text, rownum integer, key text,
-                    attrs jsonb, src_srid integer, wkb geometry)""",
-                    raw=self.raw,
-                ),
-            )
-            db.execute(
-                cur,
-                db.compose(
-                    """CREATE UNLOGGED TABLE {pairs} (consegna_id integer, severity text, rule text,
-                    layer text, feature text, params jsonb, geom geometry)""",
-                    pairs=self.pairs,
-                ),
-            )
+            for table, columns in [(self.features, FEATURES), (self.raw, RAW), (self.pairs, PAIRS)]:
+                db.execute(cur, db.compose("CREATE UNLOGGED TABLE {table} ({columns})", table=table, columns=columns))
 
     def copy_layers(self, layers: list[tuple[LayerSpec, UploadedLayer]], progress, deadline=None) -> dict[str, float]:
         """COPY the read layers into the staging tables, in two lanes at once (see consegne.lanes).
