@@ -31,18 +31,19 @@ class Found:
 
 
 @dataclass
-class LayerSource:
-    """Where one spec layer of the delivery is read from."""
+class DeliveredLayer:
+    """A layer of the delivered file that matches a spec layer: its code, the file, the GeoPackage layer
+    (None for a shapefile). Not a registry layer (``layers.models.Layer``)."""
 
     code: str
     path: Path
     gpkg_layer: str | None = None
 
 
-def discover_shapefiles(folder: Path, spec: Spec) -> tuple[list[LayerSource], list[Found]]:
+def discover_shapefiles(folder: Path, spec: Spec) -> tuple[list[DeliveredLayer], list[Found]]:
     """Match the shapefiles of an unpacked zip to the spec layers; report missing and unknown files."""
     found: list[Found] = []
-    sources = []
+    delivered = []
     for shp in sorted(folder.glob("*.shp")):
         code = shp.stem.lower()
         if code not in spec.layers:
@@ -54,22 +55,21 @@ def discover_shapefiles(folder: Path, spec: Spec) -> tuple[list[LayerSource], li
             found.append(Found("missing_prj", code, params={"name": shp.name}))
             missing.append(".prj")
         if not missing:
-            sources.append(LayerSource(code, shp))
-    delivered = {shp.stem.lower() for shp in folder.glob("*.shp")}
-    found += missing_layers(delivered, spec)
-    return sources, found
+            delivered.append(DeliveredLayer(code, shp))
+    found += missing_layers({shp.stem.lower() for shp in folder.glob("*.shp")}, spec)
+    return delivered, found
 
 
-def discover_gpkg_layers(path: Path, names: list[str], spec: Spec) -> tuple[list[LayerSource], list[Found]]:
+def discover_gpkg_layers(path: Path, names: list[str], spec: Spec) -> tuple[list[DeliveredLayer], list[Found]]:
     """Match the layers of a GeoPackage to the spec layers."""
     found: list[Found] = []
-    sources = []
+    delivered = []
     for name in names:
         if name.lower() in spec.layers:
-            sources.append(LayerSource(name.lower(), path, name))
+            delivered.append(DeliveredLayer(name.lower(), path, name))
         else:
             found.append(Found("unknown_layer", params={"name": name, "spec": spec.code}))
-    return sources, found + missing_layers({n.lower() for n in names}, spec)
+    return delivered, found + missing_layers({n.lower() for n in names}, spec)
 
 
 def missing_layers(delivered: set[str], spec: Spec) -> list[Found]:

@@ -13,6 +13,8 @@ import time
 import psycopg.errors
 from django.conf import settings
 
+from remix import db
+
 from .errors import ConsegneError
 
 
@@ -49,12 +51,12 @@ class Deadline:
     def limit(self, cursor) -> None:
         """Bound every following statement of ``cursor``'s connection by the time left."""
         millis = max(1, int(self.remaining() * 1000))
-        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [str(millis)])
+        db.execute(cursor, "SELECT set_config('statement_timeout', %s, false)", [str(millis)])
 
 
 def unlimited(cursor) -> None:
     """Give the connection back its normal (unbounded) statement timeout."""
-    cursor.execute("SELECT set_config('statement_timeout', '0', false)")
+    db.execute(cursor, "SELECT set_config('statement_timeout', '0', false)")
 
 
 def is_timeout(err: BaseException) -> bool:

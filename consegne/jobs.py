@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from procrastinate.contrib.django import app
 
 from background import runtime
 
@@ -24,6 +25,8 @@ from .errors import ConsegneError
 from .models import Consegna
 
 ACTIVE = (Consegna.State.IN_CODA, Consegna.State.IN_VALIDAZIONE)
+# The validation task (consegne.tasks, which imports this module), deferred by its name.
+TASK = "validate_delivery"
 
 
 class AlreadyQueued(ConsegneError):
@@ -36,12 +39,9 @@ def lock(consegna_id: int) -> str:
 
 def queue(consegna_id: int) -> None:
     """Defer the validation of a delivery (raises :class:`AlreadyQueued` if one is waiting)."""
-    from .tasks import validate_delivery
-
+    task = app.configure_task(TASK, allow_unknown=False, queueing_lock=lock(consegna_id), lock=lock(consegna_id))
     try:
-        validate_delivery.configure(queueing_lock=lock(consegna_id), lock=lock(consegna_id)).defer(
-            consegna_id=consegna_id
-        )
+        task.defer(consegna_id=consegna_id)
     except runtime.AlreadyEnqueued as err:
         raise AlreadyQueued(_("La consegna %(id)s è già in coda per la validazione.") % {"id": consegna_id}) from err
 

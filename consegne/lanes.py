@@ -17,6 +17,8 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from django.db import connection
 
+from remix import db
+
 Step = tuple[str, Callable[[], object]]
 POLL_S = 0.3  # how often progress is reported while the lanes run
 
@@ -64,7 +66,7 @@ def _parallel(
     def lane(steps: list[Step]) -> None:
         try:
             with connection.cursor() as cur:
-                cur.execute("SET jit = off")  # as on the validation's connection (see Staging.create)
+                db.execute(cur, "SET jit = off")  # as on the validation's connection (see Staging.create)
             for name, step in steps:
                 if failed.is_set():
                     return

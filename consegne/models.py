@@ -32,15 +32,6 @@ class Membership(models.Model):
         return f"{self.user} – {self.get_role_display()}"
 
 
-class LoginFailure(models.Model):
-    """No longer written: logins are throttled by django-axes (remix/settings.py). Kept so that this
-    change needs no migration of consegne; a later migration can drop it."""
-
-    username = models.CharField(max_length=150, db_index=True)
-    ip = models.GenericIPAddressField(null=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-
 class Consegna(models.Model):
     """One delivery of a comune's PGT layers, from upload to publication."""
 

@@ -28,6 +28,7 @@ import shapely
 from django.db import connection
 
 from etl import fastcopy
+from remix import db
 
 # Neighbours that only share an edge must not become candidates: their boxes are shrunk by this
 # much (overlaps narrower than twice it, 10 cm, are not reported: a hundredth of a millimetre at
@@ -58,15 +59,16 @@ class Layers:
         self.geoms[code] = (fids[known], geoms[known])
         return True
 
-    def add_staged(self, table: str, code: str) -> None:
+    def add_staged(self, table: db.Composable, code: str) -> None:
         """A reprojected layer: its boxes read back from the staging table ``table``."""
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT fid, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) "  # noqa: S608
-                f"FROM {table} WHERE layer = %s AND geom IS NOT NULL",
-                [code],
-            )
-            rows = cur.fetchall()
+        rows = db.fetch_all(
+            db.compose(
+                "SELECT fid, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)"
+                " FROM {table} WHERE layer = %s AND geom IS NOT NULL",
+                table=table,
+            ),
+            [code],
+        )
         fids = np.array([r[0] for r in rows], dtype=np.int64)
         self._add_boxes(code, fids, np.array([r[1:] for r in rows], dtype=float).reshape(-1, 4))
         self.reprojected.append(code)
@@ -122,10 +124,12 @@ def _shrunk(bounds: np.ndarray, by: float) -> np.ndarray:
     )
 
 
-def copy_table(table: str, columns: dict[str, np.ndarray]) -> None:
+def copy_table(table: db.Composable, columns: dict[str, np.ndarray]) -> None:
     """Create the UNLOGGED integer table ``table`` holding ``columns``."""
+    definitions = db.join(db.compose("{column} integer", column=c) for c in columns)
+    copy = db.compose("COPY {table} ({columns}) FROM STDIN (FORMAT csv)", table=table, columns=list(columns))
     with connection.cursor() as cur:
-        cur.execute(f"CREATE UNLOGGED TABLE {table} ({', '.join(f'{c} integer' for c in columns)})")
+        db.execute(cur, db.compose("CREATE UNLOGGED TABLE {table} ({columns})", table=table, columns=definitions))
         if len(next(iter(columns.values()))):
-            fastcopy.copy_csv(cur, f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)", pa.table(columns))
-        cur.execute(f"ANALYZE {table}")
+            fastcopy.copy_csv(cur, copy, pa.table(columns))
+        db.execute(cur, db.compose("ANALYZE {table}", table=table))

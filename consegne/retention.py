@@ -5,14 +5,14 @@ Only the file goes: the delivery row, its report, findings and audit entries sta
 marked ``purged_at`` so its pages say the file is no longer available. Published deliveries keep
 their file (the source of a PGT version); deliveries still queued, validating or in review are never
 touched. Files outside ``CONSEGNE_DIR`` are never deleted. Each run that is not a dry run appends one
-audit entry (``eliminazione_file``), which also tells the workers when the last run was.
+audit entry (``eliminazione_file``). The job system runs it daily (``consegne.tasks.purge_delivery_files``);
+``manage.py consegne purge`` runs it by hand.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -26,14 +26,11 @@ from django.utils import timezone
 from remix import storage
 
 from . import audit
-from .models import AuditEntry, Consegna
+from .models import Consegna
 
 log = logging.getLogger(__name__)
 
 AUDIT_ACTION = "eliminazione_file"
-RUN_EVERY = timedelta(days=1)
-_CHECK_EVERY_S = 3600.0  # how often a worker process looks at the audit log to see whether a run is due
-_next_check = 0.0
 
 
 @dataclass
@@ -137,23 +134,3 @@ def _purge_one(pk: int, root: Path, now: datetime, result: PurgeResult) -> None:
             consegna.save(update_fields=["purged_at"])
         result.purged.append(pk)
         result.bytes += size
-
-
-def last_run() -> datetime | None:
-    return AuditEntry.objects.filter(action=AUDIT_ACTION).order_by("-at").values_list("at", flat=True).first()
-
-
-def purge_if_due() -> PurgeResult | None:
-    """Run :func:`purge` when the last run (by any process) is a day old; look at most once an hour."""
-    global _next_check  # noqa: PLW0603 - a per-process throttle
-    if time.monotonic() < _next_check:
-        return None
-    _next_check = time.monotonic() + _CHECK_EVERY_S
-    last = last_run()
-    if last is not None and timezone.now() - last < RUN_EVERY:
-        return None
-    try:
-        return purge()
-    except Exception:  # housekeeping must never stop a worker that validates deliveries
-        log.exception("retention of uploaded files failed")
-        return None

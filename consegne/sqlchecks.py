@@ -2,14 +2,21 @@
 
 Rules come from the spec tables (mandatory fields, code lists, overlap and coverage flags, cross
 rules), so a new specification version changes what is checked without changing this code.
-Values are bound parameters; the only identifiers are this module's constants.
+
+The queries are templates in which ``@name@`` stands for a staging table (an attribute of
+:class:`~consegne.staging.Staging`: ``@features@``, ``@comune@``…) or for one of the shared fragments
+below (``@ranked@``, ``@spec_layer@``); :func:`query` makes them psycopg queries, each table an
+identifier composed with ``psycopg.sql``. Values are bound parameters, named (``%(c)s``…).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.db import connection
+
+from remix import db
 
 from . import lanes
 from .rules import RULES, severity
@@ -18,32 +25,33 @@ from .staging import Staging
 
 INSERT = "INSERT INTO consegne_finding (consegna_id, severity, rule, layer, feature, params, geom) "
 # Pair findings (one per pair of features) go to the staging table first and are bounded by bound_pairs().
-INSERT_PAIRS = "INSERT INTO @F@ (consegna_id, severity, rule, layer, feature, params, geom) "
+INSERT_PAIRS = "INSERT INTO @pairs@ (consegna_id, severity, rule, layer, feature, params, geom) "
 PAIR_CHECKS = ("overlap", "cross_layer")
 # Above GROUP_ABOVE findings of one pair rule in one layer (600 mutually overlapping polygons make
 # 180,300 pairs) the layer gets one summary finding (count, total area, the SHOWN largest on the
 # map) and only the LISTED largest pairs are kept as findings of their own.
 GROUP_ABOVE, SHOWN, LISTED = 100, 50, 20
 SPEC_LAYER = "JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = s.layer "
+TABLES = ("features", "comune", "pieces", "candidates", "edge", "pairs")  # of Staging
 
 CHECKS: list[tuple[str, str]] = [
     (
         "geom_missing",
         """SELECT %(c)s, %(sev_geom_missing)s, 'geom_missing', layer, label, '{}', NULL
-        FROM @S@ s WHERE geom IS NULL OR ST_IsEmpty(geom)""",
+        FROM @features@ s WHERE geom IS NULL OR ST_IsEmpty(geom)""",
     ),
     (
         "geom_type",
         """SELECT %(c)s, %(sev_geom_type)s, 'geom_type', layer, label,
             jsonb_build_object('found', GeometryType(geom)), ST_PointOnSurface(geom)
-        FROM @S@ s WHERE NOT ok AND geom IS NOT NULL AND NOT ST_IsEmpty(geom)
+        FROM @features@ s WHERE NOT ok AND geom IS NOT NULL AND NOT ST_IsEmpty(geom)
           AND GeometryType(geom) NOT IN ('POLYGON', 'MULTIPOLYGON')""",
     ),
     (
         "geom_invalid",
         """SELECT %(c)s, %(sev_geom_invalid)s, 'geom_invalid', layer, label,
             jsonb_build_object('reason', (d).reason), coalesce((d).location, ST_PointOnSurface(geom))
-        FROM (SELECT s.*, ST_IsValidDetail(geom) AS d FROM @S@ s
+        FROM (SELECT s.*, ST_IsValidDetail(geom) AS d FROM @features@ s
               WHERE NOT ok AND geom IS NOT NULL AND NOT ST_IsEmpty(geom)) s
         WHERE NOT (d).valid""",
     ),
@@ -51,16 +59,16 @@ CHECKS: list[tuple[str, str]] = [
         "sliver",
         """SELECT %(c)s, %(sev_sliver)s, 'sliver', layer, label,
             jsonb_build_object('area', round(ST_Area(geom)::numeric, 2)), geom
-        FROM @S@ s @SPEC_LAYER@ WHERE ok AND area < l.min_area_m2""",
+        FROM @features@ s @spec_layer@ WHERE ok AND area < l.min_area_m2""",
     ),
     (
         "duplicate_geom",
         """SELECT %(c)s, %(sev_duplicate_geom)s, 'duplicate_geom', layer, label,
             jsonb_build_object('other', first), geom
         FROM (SELECT s.*, first_value(label) OVER w AS first, row_number() OVER w AS rn
-              FROM @S@ s
+              FROM @features@ s
               -- only features with the same corner and area can be identical
-              JOIN (SELECT layer, round(x0) AS rx, round(y0) AS ry, round(area) AS ra FROM @S@ WHERE ok
+              JOIN (SELECT layer, round(x0) AS rx, round(y0) AS ry, round(area) AS ra FROM @features@ WHERE ok
                     GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d
                 ON d.layer = s.layer AND d.rx = round(s.x0) AND d.ry = round(s.y0) AND d.ra = round(s.area)
               WHERE s.ok
@@ -71,8 +79,8 @@ CHECKS: list[tuple[str, str]] = [
         "duplicate_key",
         """SELECT %(c)s, %(sev_duplicate_key)s, 'duplicate_key', s.layer, label,
             jsonb_build_object('field', l.key_field, 'value', key), ST_PointOnSurface(geom)
-        FROM (SELECT s.*, count(*) OVER (PARTITION BY layer, key) AS n FROM @S@ s WHERE key <> '') s
-        @SPEC_LAYER@ WHERE n > 1""",
+        FROM (SELECT s.*, count(*) OVER (PARTITION BY layer, key) AS n FROM @features@ s WHERE key <> '') s
+        @spec_layer@ WHERE n > 1""",
     ),
     # Mandatory fields, code lists and code/description agreement in one pass over (feature, field):
     # an empty value can only miss a mandatory field, a filled one only break the code rules.
@@ -96,7 +104,7 @@ CHECKS: list[tuple[str, str]] = [
                        AND upper(btrim(coalesce(s.attrs->>f.description_field, ''))) <> upper(f.codes->>v)
                       THEN 'code_description'
                   END AS rule
-              FROM @S@ s @SPEC_LAYER@
+              FROM @features@ s @spec_layer@
               JOIN consegne_specfield f ON f.layer_id = l.id AND (f.mandatory OR f.codes <> '{}'::jsonb)
               CROSS JOIN LATERAL (SELECT btrim(s.attrs->>f.name) AS v) x) a
         WHERE rule IS NOT NULL""",
@@ -106,13 +114,13 @@ CHECKS: list[tuple[str, str]] = [
         """SELECT %(c)s, %(sev_istat_mismatch)s, 'istat_mismatch', layer, label,
             jsonb_build_object('value', attrs->>'COD_ISTAT', 'expected', %(istat)s, 'comune', %(comune)s),
             ST_PointOnSurface(geom)
-        FROM @S@ s WHERE coalesce(btrim(attrs->>'COD_ISTAT'), '') NOT IN ('', %(istat)s)""",
+        FROM @features@ s WHERE coalesce(btrim(attrs->>'COD_ISTAT'), '') NOT IN ('', %(istat)s)""",
     ),
     (
         "outside_boundary",
         """SELECT %(c)s, %(sev_outside_boundary)s, 'outside_boundary', layer, label,
             jsonb_build_object('area', round(ST_Area(d)::numeric, 1), 'tol', %(tol)s), d
-        FROM (SELECT s.*, ST_Difference(s.geom, c.geom) AS d FROM @E@ e JOIN @S@ s USING (fid), @C@ c
+        FROM (SELECT s.*, ST_Difference(s.geom, c.geom) AS d FROM @edge@ e JOIN @features@ s USING (fid), @comune@ c
               WHERE s.ok AND NOT ST_Covers(c.buf, s.geom)) s WHERE ST_Area(d) > 1""",
     ),
     (
@@ -120,7 +128,7 @@ CHECKS: list[tuple[str, str]] = [
         """SELECT %(c)s, %(sev_overlap)s, 'overlap', layer, label,
             jsonb_build_object('other', other, 'area', round(ST_Area(i)::numeric, 1)), i
         FROM (SELECT a.layer, a.label, b.label AS other, l.min_area_m2, ST_Intersection(a.geom, b.geom) AS i
-              FROM @P2@ p JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
+              FROM @candidates@ p JOIN @features@ a ON a.fid = p.afid JOIN @features@ b ON b.fid = p.bfid
               JOIN consegne_speclayer l ON l.version_id = %(spec)s AND l.code = a.layer AND l.no_overlap
               WHERE a.layer = b.layer AND a.ok AND b.ok AND ST_Relate(a.geom, b.geom, '2********')) s
         WHERE ST_Area(i) > min_area_m2""",
@@ -130,7 +138,7 @@ CHECKS: list[tuple[str, str]] = [
         """SELECT %(c)s, r.severity, r.rule, s.layer, s.label,
             jsonb_build_object('other', s.other, 'other_layer', r.other, 'area', round(ST_Area(i)::numeric, 1)), i
         FROM (SELECT r.id, a.layer, a.label, b.label AS other, ST_Intersection(a.geom, b.geom) AS i
-              FROM @P2@ p JOIN @S@ a ON a.fid = p.afid JOIN @S@ b ON b.fid = p.bfid
+              FROM @candidates@ p JOIN @features@ a ON a.fid = p.afid JOIN @features@ b ON b.fid = p.bfid
               JOIN consegne_speccrossrule r ON r.version_id = %(spec)s AND r.layer = a.layer AND r.other = b.layer
               WHERE a.ok AND b.ok AND ST_Relate(a.geom, b.geom, '2********')) s
         JOIN consegne_speccrossrule r ON r.id = s.id WHERE ST_Area(i) > r.min_area_m2""",
@@ -141,15 +149,16 @@ CHECKS: list[tuple[str, str]] = [
 # The area of the (shrunk) comune not covered by a layer's features, assuming they do not overlap:
 # a feature well inside counts whole, an edge feature only for its part inside (on the pieces).
 COVERAGE_DEFICIT = """
-    SELECT (SELECT ST_Area(inner_geom) FROM @C@)
+    SELECT (SELECT ST_Area(inner_geom) FROM @comune@)
            - coalesce(sum(CASE WHEN e.fid IS NULL OR ST_Covers(c.inner_geom, s.geom) THEN s.area
-                               ELSE (SELECT sum(ST_Area(ST_Intersection(s.geom, p.g))) FROM @P@ p WHERE p.g && s.geom)
+                               ELSE (SELECT sum(ST_Area(ST_Intersection(s.geom, p.g)))
+                                     FROM @pieces@ p WHERE p.g && s.geom)
                           END), 0)
-    FROM @S@ s LEFT JOIN @E@ e USING (fid), @C@ c WHERE s.layer = %(layer)s AND s.ok"""
+    FROM @features@ s LEFT JOIN @edge@ e USING (fid), @comune@ c WHERE s.layer = %(layer)s AND s.ok"""
 GAPS = """SELECT %(c)s, %(sev_gap)s, 'gap', %(layer)s, '', jsonb_build_object('area', round(ST_Area(g)::numeric, 1)), g
     FROM (SELECT (ST_Dump(ST_Difference(c.inner_geom, coalesce(u.g, 'POLYGON EMPTY'::geometry)))).geom AS g
-          FROM @C@ c,
-               (SELECT ST_Union(geom) AS g FROM @S@ WHERE layer = %(layer)s AND ok) u) d
+          FROM @comune@ c,
+               (SELECT ST_Union(geom) AS g FROM @features@ WHERE layer = %(layer)s AND ok) u) d
     WHERE ST_Area(g) > %(min_area)s"""
 
 
@@ -158,62 +167,72 @@ RANKED = """SELECT f.*, coalesce(params->>'other_layer', '') AS other_layer,
         row_number() OVER (PARTITION BY layer, rule, params->>'other_layer'
                            ORDER BY (params->>'area')::numeric DESC, feature) AS rank,
         count(*) OVER (PARTITION BY layer, rule, params->>'other_layer') AS n
-    FROM @F@ f"""
+    FROM @pairs@ f"""
 BOUND_PAIRS = [
     # Small groups and the largest pairs of large ones, as they are.
-    INSERT
-    + """SELECT consegna_id, severity, rule, layer, feature, params, geom FROM (@RANKED@) r
+    """SELECT consegna_id, severity, rule, layer, feature, params, geom FROM (@ranked@) r
         WHERE n <= %(group_above)s OR rank <= %(listed)s ORDER BY layer, rule, rank""",
     # One summary per large group: how many, how much area, the largest on the map.
-    INSERT
-    + """SELECT %(c)s, min(severity), CASE WHEN min(rule) = 'overlap' THEN 'overlap_grouped'
+    """SELECT %(c)s, min(severity), CASE WHEN min(rule) = 'overlap' THEN 'overlap_grouped'
                                               ELSE 'cross_layer_grouped' END, layer, '',
             jsonb_build_object('count', count(*), 'area', round(sum((params->>'area')::numeric), 1),
                                'shown', least(count(*), %(shown)s), 'listed', %(listed)s,
                                'other_layer', other_layer, 'rule', min(rule)),
             ST_Collect(geom ORDER BY rank) FILTER (WHERE rank <= %(shown)s)
-        FROM (@RANKED@) r WHERE n > %(group_above)s GROUP BY layer, rule, other_layer""",
+        FROM (@ranked@) r WHERE n > %(group_above)s GROUP BY layer, rule, other_layer""",
 ]
 
 
-def _sql(template: str, stage: Staging) -> str:
-    """Fill in the staging tables' names (identifiers made by Staging from an integer id)."""
-    return (
-        template.replace("@RANKED@", RANKED)
-        .replace("@SPEC_LAYER@", SPEC_LAYER)
-        .replace("@P2@", stage.candidates)
-        .replace("@E@", stage.edge)
-        .replace("@F@", stage.pairs)
-        .replace("@S@", stage.features)
-        .replace("@C@", stage.comune)
-        .replace("@P@", stage.pieces)
-    )
+FRAGMENTS = {"ranked": RANKED, "spec_layer": SPEC_LAYER}
+_MARKER = re.compile(r"@(\w+)@")
+
+
+def query(template: str, stage: Staging) -> db.Composed:
+    """``template`` as a psycopg query: each ``@table@`` the identifier of that staging table of
+    ``stage``, each ``@fragment@`` the fragment of :data:`FRAGMENTS`; the rest SQL as written.
+
+    The text between the markers is not parsed: a JSON ``'{}'`` needs no escaping.
+    """
+    parts = _MARKER.split(template)  # text, marker name, text, marker name, …, text
+    return db.Composed([db.SQL(part) if i % 2 == 0 else _marker(part, stage) for i, part in enumerate(parts)])
+
+
+def _marker(name: str, stage: Staging) -> db.Composable:
+    if name in FRAGMENTS:
+        return query(FRAGMENTS[name], stage)
+    if name in TABLES:
+        return getattr(stage, name)
+    raise KeyError(f"unknown marker @{name}@ in a check's SQL")
 
 
 def bound_pairs(stage: Staging, params: dict) -> None:
     """Move the pair findings into the report, summarising the groups too large to list."""
     limits = {"group_above": GROUP_ABOVE, "shown": SHOWN, "listed": LISTED}
     with connection.cursor() as cur:
-        for sql in BOUND_PAIRS:
-            cur.execute(_sql(sql, stage), {**params, **limits})
+        for select in BOUND_PAIRS:
+            db.execute(cur, query(INSERT, stage) + query(select, stage), {**params, **limits})
 
 
 def prepare_comune(stage: Staging, istat_code: str, tolerance_m: float) -> None:
     """The comune boundary, grown and shrunk by the tolerance, in the staging schema."""
     with connection.cursor() as cur:
-        cur.execute(
-            _sql(
-                """CREATE UNLOGGED TABLE @C@ AS
-            SELECT geom, ST_Buffer(geom, %s) AS buf, ST_Buffer(geom, -%s) AS inner_geom
-            FROM mappature_comune WHERE istat_code = %s""",
+        db.execute(
+            cur,
+            query(
+                """CREATE UNLOGGED TABLE @comune@ AS
+                SELECT geom, ST_Buffer(geom, %(tol)s) AS buf, ST_Buffer(geom, -%(tol)s) AS inner_geom
+                FROM mappature_comune WHERE istat_code = %(istat)s""",
                 stage,
             ),
-            [tolerance_m, tolerance_m, istat_code],
+            {"tol": tolerance_m, "istat": istat_code},
         )
         # Small pieces of the (shrunk) comune: intersecting a feature with them is far cheaper than
         # with the whole boundary of a large comune.
-        cur.execute(_sql("CREATE UNLOGGED TABLE @P@ AS SELECT ST_Subdivide(inner_geom, 64) AS g FROM @C@", stage))
-        cur.execute(_sql("CREATE INDEX ON @P@ USING gist (g)", stage))
+        db.execute(
+            cur,
+            query("CREATE UNLOGGED TABLE @pieces@ AS SELECT ST_Subdivide(inner_geom, 64) AS g FROM @comune@", stage),
+        )
+        db.execute(cur, query("CREATE INDEX ON @pieces@ USING gist (g)", stage))
 
 
 # The checks run in two lanes at once (see consegne.lanes), of about the same time each: the
@@ -260,14 +279,16 @@ def run_all(
             deadline.limit(cur)
         for layer, deficit, min_area in deficits:
             if deficit > min_area or _has_overlaps(cur, params["c"], layer):
-                cur.execute(INSERT + _sql(GAPS, stage), {**params, "layer": layer, "min_area": min_area})
+                db.execute(
+                    cur, query(INSERT, stage) + query(GAPS, stage), {**params, "layer": layer, "min_area": min_area}
+                )
     return seconds
 
 
 def _check(stage: Staging, sql: str, params: dict, insert: str = INSERT) -> Callable[[], None]:
     def run() -> None:
         with connection.cursor() as cur:
-            cur.execute(_sql(insert + sql, stage), params)
+            db.execute(cur, query(insert, stage) + query(sql, stage), params)
 
     return run
 
@@ -277,15 +298,16 @@ def _coverage_deficits(stage: Staging, params: dict, layers: list[tuple[str, flo
     with connection.cursor() as cur:
         out = []
         for code, min_area in layers:
-            cur.execute(_sql(COVERAGE_DEFICIT, stage), {**params, "layer": code})
-            out.append((code, cur.fetchone()[0], min_area))
+            deficit = db.execute(cur, query(COVERAGE_DEFICIT, stage), {**params, "layer": code}).fetchone()[0]
+            out.append((code, deficit, min_area))
         return out
 
 
 def _has_overlaps(cur, consegna_id: int, layer: str) -> bool:
-    cur.execute(
+    found = db.execute(
+        cur,
         "SELECT EXISTS (SELECT 1 FROM consegne_finding WHERE consegna_id = %s AND layer = %s "
         "AND rule IN ('overlap', 'overlap_grouped', 'geom_invalid'))",
         [consegna_id, layer],
     )
-    return cur.fetchone()[0]
+    return found.fetchone()[0]

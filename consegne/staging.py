@@ -17,6 +17,7 @@ from django.db import connection
 
 from etl import fastcopy
 from etl.readers.delivery import UploadedLayer
+from remix import db
 
 from . import lanes, prefilter
 from .rules import severity
@@ -28,19 +29,30 @@ SCHEMA = "consegne_staging"
 
 # What every check needs, computed by PostgreSQL as each row arrives (COPY evaluates generated
 # columns): no second pass over the features, no second copy of them.
-DERIVED = """
+DERIVED = db.SQL("""
     label text GENERATED ALWAYS AS ('n. ' || rownum::text || CASE WHEN key <> '' THEN ' · ' || left(key, 60)
         || CASE WHEN length(key) > 60 THEN '…' ELSE '' END ELSE '' END) STORED,
     ok boolean GENERATED ALWAYS AS (geom IS NOT NULL AND NOT ST_IsEmpty(geom)
         AND GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON') AND ST_IsValid(geom)) STORED,
     area float8 GENERATED ALWAYS AS (ST_Area(geom)) STORED,
     x0 float8 GENERATED ALWAYS AS (ST_XMin(geom)) STORED,
-    y0 float8 GENERATED ALWAYS AS (ST_YMin(geom)) STORED"""
-COLUMNS = "fid, layer, rownum, key, attrs"
+    y0 float8 GENERATED ALWAYS AS (ST_YMin(geom)) STORED""")
+COLUMNS = db.join(["fid", "layer", "rownum", "key", "attrs"])
+# The columns of the staging tables: the features in EPSG:32632, those to reproject, the pair findings.
+FEATURES = (
+    db.SQL("fid integer, layer text, rownum integer, key text, attrs jsonb, geom geometry(Geometry, 32632),") + DERIVED
+)
+RAW = db.SQL("fid integer, layer text, rownum integer, key text, attrs jsonb, src_srid integer, wkb geometry")
+PAIRS = db.SQL("consegna_id integer, severity text, rule text, layer text, feature text, params jsonb, geom geometry")
+
+
+def _table(prefix: str, pk: int) -> db.Identifier:
+    """The staging table ``prefix``_``pk`` of the staging schema."""
+    return db.ident(SCHEMA, f"{prefix}_{int(pk)}")
 
 
 class Staging:
-    """Names of the staging tables of delivery ``pk`` (identifiers built from an integer only).
+    """The staging tables of delivery ``pk`` (identifiers built from an integer only).
 
     ``features`` holds every delivered feature in EPSG:32632 with what the checks need
     (label, ``ok`` = a valid non-empty polygon, area, bounds); layers in another CRS arrive in
@@ -48,14 +60,13 @@ class Staging:
     """
 
     def __init__(self, pk: int):
-        pk = int(pk)
-        self.raw = f"{SCHEMA}.raw_{pk}"
-        self.features = f"{SCHEMA}.stg_{pk}"
-        self.comune = f"{SCHEMA}.cmn_{pk}"
-        self.pieces = f"{SCHEMA}.pcs_{pk}"
-        self.candidates = f"{SCHEMA}.prs_{pk}"
-        self.edge = f"{SCHEMA}.edg_{pk}"
-        self.pairs = f"{SCHEMA}.fnd_{pk}"  # pair findings (overlaps, cross-layer) before they are bounded
+        self.raw = _table("raw", pk)
+        self.features = _table("stg", pk)
+        self.comune = _table("cmn", pk)
+        self.pieces = _table("pcs", pk)
+        self.candidates = _table("prs", pk)
+        self.edge = _table("edg", pk)
+        self.pairs = _table("fnd", pk)  # pair findings (overlaps, cross-layer) before they are bounded
         self.delivered: list[tuple[str, int, object]] = []  # (code, first fid, WKB) of layers in 32632
         self.reprojected: list[str] = []
         self.staged: set[str] = set()  # codes of the layers with at least one feature staged
@@ -65,18 +76,12 @@ class Staging:
         with connection.cursor() as cur:
             # The planner's cost of the spatial functions makes PostgreSQL JIT-compile the staging and
             # check queries, which costs seconds and saves nothing at these sizes (reset by drop()).
-            cur.execute("SET jit = off")
+            db.execute(cur, "SET jit = off")
             # The app's role may CREATE in the schema but not in the database (scripts/pg.sh makes it).
-            cur.execute("SELECT to_regnamespace(%s) IS NULL", [SCHEMA])
-            if cur.fetchone()[0]:
-                cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-            cur.execute(f"""CREATE UNLOGGED TABLE {self.features} (
-                fid integer, layer text, rownum integer, key text, attrs jsonb, geom geometry(Geometry, 32632),
-                {DERIVED})""")
-            cur.execute(f"""CREATE UNLOGGED TABLE {self.raw} (
-                fid integer, layer text, rownum integer, key text, attrs jsonb, src_srid integer, wkb geometry)""")
-            cur.execute(f"""CREATE UNLOGGED TABLE {self.pairs} (consegna_id integer, severity text, rule text,
-                layer text, feature text, params jsonb, geom geometry)""")
+            if db.execute(cur, "SELECT to_regnamespace(%s) IS NULL", [SCHEMA]).fetchone()[0]:
+                db.execute(cur, db.compose("CREATE SCHEMA IF NOT EXISTS {schema}", schema=SCHEMA))
+            for table, columns in [(self.features, FEATURES), (self.raw, RAW), (self.pairs, PAIRS)]:
+                db.execute(cur, db.compose("CREATE UNLOGGED TABLE {table} ({columns})", table=table, columns=columns))
 
     def copy_layers(self, layers: list[tuple[LayerSpec, UploadedLayer]], progress, deadline=None) -> dict[str, float]:
         """COPY the read layers into the staging tables, in two lanes at once (see consegne.lanes).
@@ -128,22 +133,35 @@ class Staging:
             else pa.nulls(count, pa.string())
         )
         rows = pa.table(columns)
-        into = self.features if table.srid == 32632 else self.raw
+        copy = db.compose(
+            "COPY {into} ({columns}) FROM STDIN (FORMAT csv)",
+            into=self.features if table.srid == 32632 else self.raw,
+            columns=rows.column_names,
+        )
         with connection.cursor() as cur:
-            fastcopy.copy_csv(cur, f"COPY {into} ({', '.join(rows.column_names)}) FROM STDIN (FORMAT csv)", rows)
+            fastcopy.copy_csv(cur, copy, rows)
         return count
 
     def build(self) -> None:
         """Reproject the layers delivered in another CRS into ``features``."""
         with connection.cursor() as cur:
             if self.reprojected:  # one statement for all such layers (rare: most deliveries are in 32632)
-                cur.execute(f"""INSERT INTO {self.features} ({COLUMNS}, geom)
-                    SELECT {COLUMNS}, ST_Transform(ST_SetSRID(wkb, src_srid), 32632) FROM {self.raw}""")
-            cur.execute(f"DROP TABLE {self.raw}")
+                db.execute(
+                    cur,
+                    db.compose(
+                        """INSERT INTO {features} ({columns}, geom)
+                        SELECT {columns}, ST_Transform(ST_SetSRID(wkb, src_srid), 32632) FROM {raw}""",
+                        features=self.features,
+                        columns=COLUMNS,
+                        raw=self.raw,
+                    ),
+                )
+            db.execute(cur, db.compose("DROP TABLE {raw}", raw=self.raw))
 
     def analyze(self) -> None:
         with connection.cursor() as cur:
-            cur.execute(f"ANALYZE {self.features} (fid, layer, ok, key)")  # geometry statistics are not needed
+            # Geometry statistics are not needed.
+            db.execute(cur, db.compose("ANALYZE {features} (fid, layer, ok, key)", features=self.features))
 
     def prefilter(self, same: list[str], cross: list[tuple[str, str]]) -> None:
         """The candidate pairs of the overlap (``same`` layers) and cross-layer checks, in
@@ -155,56 +173,52 @@ class Staging:
             layers.add_staged(self.features, code)
         pairs = layers.pairs(same, cross)
         prefilter.copy_table(self.candidates, {"afid": pairs[:, 0], "bfid": pairs[:, 1]})
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT ST_AsBinary(inner_geom) FROM {self.comune}")
-            row = cur.fetchone()
+        row = db.fetch_one(db.compose("SELECT ST_AsBinary(inner_geom) FROM {comune}", comune=self.comune))
         prefilter.copy_table(self.edge, {"fid": layers.edge(bytes(row[0]) if row and row[0] else None)})
 
     def promote(self, atto_id: int, istat_code: str) -> int:
         """Copy the staged features into PGT act ``atto_id``; keyless features are keyed by geometry."""
+        query = db.compose(
+            """
+            INSERT INTO mappature_pgtfeature (atto_id, istat_code, layer, feature_key, attrs, geom)
+            SELECT %(atto)s, %(istat)s, layer,
+                   CASE WHEN key = ''
+                            THEN 'g' || left(md5(ST_AsBinary(ST_Normalize(ST_SnapToGrid(geom, 0.01)))), 20)
+                        WHEN length(key) <= %(max_key)s THEN key
+                        -- a key longer than the column: its start and a digest of the whole (reported)
+                        ELSE left(key, %(max_key)s - 13) || '~' || left(md5(key), 12) END,
+                   attrs, ST_Multi(geom)
+            FROM {features} WHERE ok""",
+            features=self.features,
+        )
         with connection.cursor() as cur:
-            cur.execute(
-                f"""
-                INSERT INTO mappature_pgtfeature (atto_id, istat_code, layer, feature_key, attrs, geom)
-                SELECT %s, %s, layer,
-                       CASE WHEN key = ''
-                                THEN 'g' || left(md5(ST_AsBinary(ST_Normalize(ST_SnapToGrid(geom, 0.01)))), 20)
-                            WHEN length(key) <= %s THEN key
-                            -- a key longer than the column: its start and a digest of the whole (reported)
-                            ELSE left(key, %s - 13) || '~' || left(md5(key), 12) END,
-                       attrs, ST_Multi(geom)
-                FROM {self.features} WHERE ok""",
-                [atto_id, istat_code, MAX_KEY, MAX_KEY],
-            )
-            return cur.rowcount
+            return db.execute(cur, query, {"atto": atto_id, "istat": istat_code, "max_key": MAX_KEY}).rowcount
 
     def locate(self, consegna_id: int, found: list) -> None:
         """Store findings about single features (``consegne.values.RowFound``, by layer and row number)
         with the staged feature's label and a point of it on the map."""
         if not found:
             return
-        columns = list(
-            zip(*[(severity(f.rule), f.rule, f.layer, f.row, json.dumps(f.params)) for f in found], strict=True)
+        columns = ("severity", "rule", "layer", "rownum", "params")
+        rows = zip(*[(severity(f.rule), f.rule, f.layer, f.row, json.dumps(f.params)) for f in found], strict=True)
+        query = db.compose(
+            """INSERT INTO consegne_finding (consegna_id, severity, rule, layer, feature, params, geom)
+            SELECT %(consegna)s, r.severity, r.rule, r.layer, coalesce(s.label, 'n. ' || r.rownum), r.params::jsonb,
+                   CASE WHEN s.ok THEN ST_PointOnSurface(s.geom) ELSE ST_Centroid(ST_Envelope(s.geom)) END
+            FROM unnest(%(severity)s::text[], %(rule)s::text[], %(layer)s::text[], %(rownum)s::int[],
+                        %(params)s::text[]) AS r(severity, rule, layer, rownum, params)
+            LEFT JOIN {features} s ON s.layer = r.layer AND s.rownum = r.rownum
+            ORDER BY r.layer, r.rownum""",
+            features=self.features,
         )
         with connection.cursor() as cur:
-            cur.execute(
-                f"""INSERT INTO consegne_finding (consegna_id, severity, rule, layer, feature, params, geom)
-                SELECT %s, r.severity, r.rule, r.layer, coalesce(s.label, 'n. ' || r.rownum), r.params::jsonb,
-                       CASE WHEN s.ok THEN ST_PointOnSurface(s.geom) ELSE ST_Centroid(ST_Envelope(s.geom)) END
-                FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::text[])
-                     AS r(severity, rule, layer, rownum, params)
-                LEFT JOIN {self.features} s ON s.layer = r.layer AND s.rownum = r.rownum
-                ORDER BY r.layer, r.rownum""",
-                [consegna_id, *map(list, columns)],
-            )
+            db.execute(cur, query, {"consegna": consegna_id, **dict(zip(columns, map(list, rows), strict=True))})
 
     def drop(self) -> None:
+        tables = [self.raw, self.features, self.comune, self.pieces, self.candidates, self.edge, self.pairs]
         with connection.cursor() as cur:
-            tables = ", ".join(
-                [self.raw, self.features, self.comune, self.pieces, self.candidates, self.edge, self.pairs]
-            )
-            cur.execute(f"DROP TABLE IF EXISTS {tables}")
-            cur.execute("RESET jit")
+            db.execute(cur, db.compose("DROP TABLE IF EXISTS {tables}", tables=tables))
+            db.execute(cur, "RESET jit")
 
 
 def _keys(table, key_field: str) -> pa.Array:

@@ -13,7 +13,7 @@ from . import jobs, retention
 log = logging.getLogger(__name__)
 
 
-@app.task(name="validate_delivery", queue=runtime.VALIDATIONS, pass_context=True, retry=runtime.retry_strategy())
+@app.task(name=jobs.TASK, queue=runtime.VALIDATIONS, pass_context=True, retry=runtime.retry_strategy())
 def validate_delivery(context, consegna_id: int) -> None:
     runtime.guarded(KIND, consegna_id, context, lambda: jobs.run(consegna_id))
 
@@ -21,7 +21,7 @@ def validate_delivery(context, consegna_id: int) -> None:
 KIND = runtime.register(
     runtime.JobKind(
         name="validation",
-        task_name="validate_delivery",
+        task_name=jobs.TASK,
         arg="consegna_id",
         give_up=jobs.give_up,
         orphans=jobs.orphans,

@@ -121,19 +121,19 @@ def _validate_files(consegna: Consegna, work: Path, limit: deadline.Deadline) ->
     limit.check("unpack")
     stored = _fetch(consegna, work)
     if unpack.kind_of(stored.name) == "zip":
-        sources, found = checks.discover_shapefiles(unpack.extract(stored, work / "files"), rules)
+        delivered, found = checks.discover_shapefiles(unpack.extract(stored, work / "files"), rules)
     else:
         unpack.check_gpkg(stored)
-        sources, found = checks.discover_gpkg_layers(stored, list_delivery_layers(stored), rules)
-        sources, refused = _plain_tables(stored, sources, limit)
+        delivered, found = checks.discover_gpkg_layers(stored, list_delivery_layers(stored), rules)
+        delivered, refused = _plain_tables(stored, delivered, limit)
         found += refused
     stage = staging.Staging(consegna.pk)
     stage.create()
     layers, row_found = [], []
-    for i, source in enumerate(sources):
-        set_progress(consegna, 10 + 20 * i // max(len(sources), 1), f"read:{source.code}")
-        limit.check(source.code)
-        found += _read(source, rules, layers, row_found)
+    for i, delivered_layer in enumerate(delivered):
+        set_progress(consegna, 10 + 20 * i // max(len(delivered), 1), f"read:{delivered_layer.code}")
+        limit.check(delivered_layer.code)
+        found += _read(delivered_layer, rules, layers, row_found)
     laps.lap("read")
     copy_pct = iter(range(30, 45, 3))
     consegna.summary["copy"] = stage.copy_layers(
@@ -170,43 +170,43 @@ def _validate_files(consegna: Consegna, work: Path, limit: deadline.Deadline) ->
 
 
 def _plain_tables(
-    path: Path, sources: list[checks.LayerSource], limit: deadline.Deadline
-) -> tuple[list[checks.LayerSource], list[Found]]:
+    path: Path, delivered: list[checks.DeliveredLayer], limit: deadline.Deadline
+) -> tuple[list[checks.DeliveredLayer], list[Found]]:
     """The GeoPackage layers that are plain tables; a finding for each view, virtual table or table
     with triggers (those are not read at all)."""
     try:
-        refused = gpkg.inspect(path, {s.gpkg_layer: s.code for s in sources}, limit)
+        refused = gpkg.inspect(path, {s.gpkg_layer: s.code for s in delivered}, limit)
     except gpkg.Unreadable as err:
         log.warning("GeoPackage of %s unreadable: %s", path.name, err)
         raise SourceUnreadable(
             etl_messages["unreadable"] % {"location": path.name, "detail": UNREADABLE_DETAIL}
         ) from err
     codes = {f.layer for f in refused}
-    return [s for s in sources if s.code not in codes], refused
+    return [s for s in delivered if s.code not in codes], refused
 
 
-def _read(source: checks.LayerSource, rules: spec.Spec, layers: list, row_found: list) -> list[Found]:
+def _read(delivered: checks.DeliveredLayer, rules: spec.Spec, layers: list, row_found: list) -> list[Found]:
     """Read one layer and judge its file-level properties and values; a placeable layer is added to
     ``layers``, the findings about single features to ``row_found`` (located once staged)."""
-    layer = rules.layers[source.code]
+    layer = rules.layers[delivered.code]
     found: list[Found] = []
     encoding = dbf = shp = offsets = None
-    if source.gpkg_layer is None:  # each file read once (bounded by the unpacked-size limit)
-        dbf, shp = shapefiles.read_dbf(source.path), source.path.read_bytes()
-        encoding = shapefiles.resolve_encoding(source.path, dbf)
-        found += _encoding_findings(source, encoding)
+    if delivered.gpkg_layer is None:  # each file read once (bounded by the unpacked-size limit)
+        dbf, shp = shapefiles.read_dbf(delivered.path), delivered.path.read_bytes()
+        encoding = shapefiles.resolve_encoding(delivered.path, dbf)
+        found += _encoding_findings(delivered, encoding)
         if encoding.name is None:
             return found
-        shx = source.path.with_suffix(".shx")
+        shx = delivered.path.with_suffix(".shx")
         offsets = shapefiles.shp_offsets(shp, shx.read_bytes() if shx.is_file() else b"")
         counts = shapefiles.counts(offsets, shx, dbf)
         if {c for c in (counts.dbf, counts.shx) if c is not None} - {counts.shp}:
             found.append(
                 Found(
                     "record_count",
-                    source.code,
+                    delivered.code,
                     params={
-                        "name": source.path.name,
+                        "name": delivered.path.name,
                         "shp": counts.shp,
                         "dbf": counts.dbf,
                         "shx": counts.shx if counts.shx is not None else "-",
@@ -215,38 +215,41 @@ def _read(source: checks.LayerSource, rules: spec.Spec, layers: list, row_found:
             )
         if counts.deleted:
             found.append(
-                Found("records_deleted", source.code, params={"name": source.path.name, "count": counts.deleted})
+                Found("records_deleted", delivered.code, params={"name": delivered.path.name, "count": counts.deleted})
             )
     try:
         data = read_delivery_layer(
-            source.path, source.gpkg_layer, encoding.name if encoding else None, encoding.source if encoding else ""
+            delivered.path,
+            delivered.gpkg_layer,
+            encoding.name if encoding else None,
+            encoding.source if encoding else "",
         )
     except EtlError as err:
-        return found + [Found("unreadable", source.code, params={"layer": source.code, "detail": str(err)})]
+        return found + [Found("unreadable", delivered.code, params={"layer": delivered.code, "detail": str(err)})]
     if data.flattened:
-        found.append(Found("geom_flattened", source.code, params={"layer": source.code}))
-    crs = checks.check_crs(source.code, data.table.srid, rules)
+        found.append(Found("geom_flattened", delivered.code, params={"layer": delivered.code}))
+    crs = checks.check_crs(delivered.code, data.table.srid, rules)
     found += crs + checks.check_fields(layer, data.field_types)
     if data.table.count == 0:
-        found.append(Found("empty_layer", source.code, params={"layer": source.code}))
+        found.append(Found("empty_layer", delivered.code, params={"layer": delivered.code}))
     value_found, data = values.inspect(layer, data)
     row_found += value_found
     if shp is not None and data.table.geometries is not None:
-        row_found += _ring_findings(shp, offsets, dbf, source.code, data)
+        row_found += _ring_findings(shp, offsets, dbf, delivered.code, data)
     if not checks.blocking(crs):
         layers.append((layer, data))
     return found
 
 
-def _encoding_findings(source: checks.LayerSource, encoding: shapefiles.Encoding) -> list[Found]:
-    params = {"name": source.path.name, "encoding": encoding.name, "declared": encoding.declared}
+def _encoding_findings(delivered: checks.DeliveredLayer, encoding: shapefiles.Encoding) -> list[Found]:
+    params = {"name": delivered.path.name, "encoding": encoding.name, "declared": encoding.declared}
     rule = {
         "detected": "encoding_detected",
         "cpg_mismatch": "encoding_mismatch",
         "cpg_unknown": "encoding_unknown_cpg",
         "undetectable": "encoding_undetectable",
     }.get(encoding.source)
-    return [Found(rule, source.code, params=params)] if rule else []
+    return [Found(rule, delivered.code, params=params)] if rule else []
 
 
 def _ring_findings(shp: bytes, offsets: list[int], dbf, code: str, data) -> list[values.RowFound]:

@@ -50,7 +50,7 @@ def test_a_failing_lane_fails_the_validation_and_leaves_no_staging_tables(tecnic
     from consegne import sqlchecks
     from consegne.models import Consegna
 
-    monkeypatch.setattr(sqlchecks, "COVERAGE_DEFICIT", "SELECT no_such_column FROM @S@")
+    monkeypatch.setattr(sqlchecks, "COVERAGE_DEFICIT", "SELECT no_such_column FROM @features@")
     c = deliver(tecnico, "good_32632.gpkg", istat=BESATE)
     assert c.state == Consegna.State.FALLITA
     assert c.findings.get().rule == "internal_error"
