@@ -27,7 +27,7 @@ import pyarrow as pa
 import shapely
 from django.db import connection
 
-from etl import fastcopy
+from remix.db import copy
 
 # Neighbours that only share an edge must not become candidates: their boxes are shrunk by this
 # much (overlaps narrower than twice it, 10 cm, are not reported: a hundredth of a millimetre at
@@ -127,5 +127,5 @@ def copy_table(table: str, columns: dict[str, np.ndarray]) -> None:
     with connection.cursor() as cur:
         cur.execute(f"CREATE UNLOGGED TABLE {table} ({', '.join(f'{c} integer' for c in columns)})")
         if len(next(iter(columns.values()))):
-            fastcopy.copy_csv(cur, f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)", pa.table(columns))
+            copy.copy_table(cur, table, pa.table(columns))
         cur.execute(f"ANALYZE {table}")

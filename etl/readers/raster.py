@@ -9,7 +9,7 @@ import rasterio
 from rasterio.errors import RasterioIOError
 
 from ..errors import MESSAGES, MissingCrs, SourceUnreadable
-from .base import LocalFileReader, epsg_of
+from .base import LocalFileReader, epsg_of, register
 
 
 @dataclass
@@ -22,6 +22,7 @@ class RasterInfo:
     count: int = 1  # one raster: what the pipeline's counts see
 
 
+@register("raster")
 class RasterReader(LocalFileReader):
     def read(self) -> RasterInfo:
         self.require_file()
