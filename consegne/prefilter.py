@@ -27,8 +27,8 @@ import pyarrow as pa
 import shapely
 from django.db import connection
 
-from etl import fastcopy
 from remix import db
+from remix.db import copy
 
 # Neighbours that only share an edge must not become candidates: their boxes are shrunk by this
 # much (overlaps narrower than twice it, 10 cm, are not reported: a hundredth of a millimetre at
@@ -127,9 +127,8 @@ def _shrunk(bounds: np.ndarray, by: float) -> np.ndarray:
 def copy_table(table: db.Composable, columns: dict[str, np.ndarray]) -> None:
     """Create the UNLOGGED integer table ``table`` holding ``columns``."""
     definitions = db.join(db.compose("{column} integer", column=c) for c in columns)
-    copy = db.compose("COPY {table} ({columns}) FROM STDIN (FORMAT csv)", table=table, columns=list(columns))
     with connection.cursor() as cur:
         db.execute(cur, db.compose("CREATE UNLOGGED TABLE {table} ({columns})", table=table, columns=definitions))
         if len(next(iter(columns.values()))):
-            fastcopy.copy_csv(cur, copy, pa.table(columns))
+            copy.copy_table(cur, table, pa.table(columns))
         db.execute(cur, db.compose("ANALYZE {table}", table=table))

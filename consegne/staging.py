@@ -15,9 +15,10 @@ import numpy as np
 import pyarrow as pa
 from django.db import connection
 
-from etl import fastcopy
+from etl import convert
 from etl.readers.delivery import UploadedLayer
 from remix import db
+from remix.db import copy
 
 from . import lanes, prefilter
 from .rules import severity
@@ -108,7 +109,7 @@ class Staging:
 
         The rows are built as Arrow columns (attributes as JSON text, geometries as hex WKB) and
         sent as CSV: a large delivery never becomes Python objects, except for the few columns
-        Arrow cannot render exactly (see :mod:`etl.fastcopy`), which are encoded row by row.
+        Arrow cannot render exactly (see :mod:`remix.db.copy`), which are encoded row by row.
         A layer in EPSG:32632 goes straight into ``features`` (the WKB takes the column's SRID);
         one in another CRS into ``raw``, with its SRID.
         """
@@ -128,18 +129,11 @@ class Staging:
         elif table.geometries is not None:
             self.delivered.append((layer.code, first, table.geometries))
         columns["geom" if table.srid == 32632 else "wkb"] = (
-            fastcopy.hex_wkb(table.geometries, 0, count)
-            if table.geometries is not None
-            else pa.nulls(count, pa.string())
+            copy.hex_wkb(table.geometries.array) if table.geometries is not None else pa.nulls(count, pa.string())
         )
         rows = pa.table(columns)
-        copy = db.compose(
-            "COPY {into} ({columns}) FROM STDIN (FORMAT csv)",
-            into=self.features if table.srid == 32632 else self.raw,
-            columns=rows.column_names,
-        )
         with connection.cursor() as cur:
-            fastcopy.copy_csv(cur, copy, rows)
+            copy.copy_table(cur, self.features if table.srid == 32632 else self.raw, rows)
         return count
 
     def build(self) -> None:
@@ -227,8 +221,8 @@ def _keys(table, key_field: str) -> pa.Array:
         return pa.repeat("", table.count)
     column = table.columns.table.column(key_field).combine_chunks()
     try:
-        return fastcopy.as_text(column).fill_null("")
-    except fastcopy.Unsupported:  # e.g. a real-number key: Python prints it as the row path always did
+        return convert.as_text(column).fill_null("")
+    except copy.Unsupported:  # e.g. a real-number key: Python prints it as the row path always did
         return pa.array(["" if v is None else str(v).strip() for v in column.to_pylist()], pa.string())
 
 
@@ -236,8 +230,8 @@ def _attrs(table, names: list[str]) -> pa.Array:
     """The spec fields of each feature as a JSON object (nulls included), as text."""
     arrow = table.columns.table
     try:
-        return fastcopy.json_column([(n, arrow.column(n).combine_chunks()) for n in names], table.count, nulls=True)
-    except fastcopy.Unsupported:  # control characters, NaN, timestamps, binary: encoded row by row
+        return copy.json_objects([(n, arrow.column(n).combine_chunks()) for n in names], table.count, nulls=True)
+    except copy.Unsupported:  # control characters, NaN, timestamps, binary: encoded row by row
         dumps = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
         rows = arrow.select(names).to_pylist()
         return pa.array([dumps(row) for row in rows], pa.string())

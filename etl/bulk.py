@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from remix import db
+
 from . import staging
 from .sources import Source
-
-# ruff: noqa: S608 - table and column names come from the models and the declaration.
 
 # Below this many incoming rows (or fewer than the table holds), indexes and keys are kept as they are.
 BULK_MIN_ROWS = 10_000
@@ -31,31 +31,27 @@ def write(cur, source: Source, target: staging.Target, staged: int) -> tuple[int
     return inserted, updated, staging.delete_missing(cur, source, target)
 
 
-def _scope_condition(source: Source, target: staging.Target) -> str:
-    return (
-        " AND ".join(
-            f't."{target.column(s)}" IN (SELECT DISTINCT "{target.column(s)}" FROM {staging.RESOLVED})'
-            for s in source.scope
-        )
-        or "TRUE"
-    )
-
-
 def _scope_is_empty(cur, source: Source, target: staging.Target) -> bool:
-    cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {target.table} t WHERE {_scope_condition(source, target)})")
-    return cur.fetchone()[0]
+    query = db.compose(
+        "SELECT NOT EXISTS (SELECT 1 FROM {table} t WHERE {scope})",
+        table=target.table,
+        scope=staging.scope_condition(source),
+    )
+    return db.execute(cur, query).fetchone()[0]
 
 
 def _insert_all(cur, target: staging.Target) -> int:
     cols = staging.target_columns(target)
     defaults = target.defaults()
-    names = ", ".join([*(f'"{c}"' for c in cols), *(f'"{c}"' for c, _ in defaults)])
-    values = ", ".join([*(f'"{c}"' for c in cols), *("%s" for _ in defaults)])
     # No ORDER BY on the key: sorting the wide rows (geometries) cost more than it saved the unique index.
-    cur.execute(
-        f"INSERT INTO {target.table} ({names}) SELECT {values} FROM {staging.RESOLVED}", [v for _, v in defaults]
+    query = db.compose(
+        "INSERT INTO {table} ({names}) SELECT {values} FROM {resolved}",
+        table=target.table,
+        names=[*cols, *(c for c, _ in defaults)],
+        values=[*map(db.ident, cols), *(db.Placeholder(f"default{i}") for i in range(len(defaults)))],
+        resolved=staging.RESOLVED,
     )
-    return cur.rowcount
+    return db.execute(cur, query, {f"default{i}": v for i, (_, v) in enumerate(defaults)}).rowcount
 
 
 @contextmanager
@@ -69,38 +65,42 @@ def _indexes_rebuilt(cur, table: str, incoming: int):
     sorting (in parallel); re-adding it checks every row again, so it still holds when the
     transaction commits. Keys another table's foreign key depends on stay.
     """
-    cur.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table])
-    existing = cur.fetchone()[0]
+    existing = db.execute(
+        cur, "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table]
+    ).fetchone()[0]
     if incoming < max(existing, BULK_MIN_ROWS):
         yield
         return
-    cur.execute(
+    indexes = db.execute(
+        cur,
         "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
         "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND NOT x.indisunique "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
         [table],
-    )
-    indexes = cur.fetchall()
-    cur.execute(
+    ).fetchall()
+    constraints = db.execute(
+        cur,
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c WHERE conrelid = %s::regclass "
         "AND (contype = 'f' OR contype IN ('p', 'u') AND NOT condeferrable AND NOT EXISTS ("
         "SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid)) "
         "ORDER BY contype DESC",  # keys back before the foreign keys
         [table],
-    )
-    constraints = cur.fetchall()
+    ).fetchall()
+    # The definitions below are PostgreSQL's own (pg_get_indexdef, pg_get_constraintdef), replayed as SQL.
     # Pending deferred checks (e.g. of rows the hooks wrote) would forbid the ALTER TABLEs below.
-    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    db.execute(cur, "SET CONSTRAINTS ALL IMMEDIATE")
     for name, _ in constraints:
-        cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        db.execute(cur, db.compose("ALTER TABLE {table} DROP CONSTRAINT {name}", table=table, name=name))
     for name, _ in indexes:
-        cur.execute(f'DROP INDEX "{name}"')
-    cur.execute("SET CONSTRAINTS ALL DEFERRED")
+        db.execute(cur, db.compose("DROP INDEX {name}", name=name))
+    db.execute(cur, "SET CONSTRAINTS ALL DEFERRED")
     yield
-    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    db.execute(cur, "SET CONSTRAINTS ALL IMMEDIATE")
+    db.execute(cur, "SET LOCAL maintenance_work_mem = '256MB'")
     for _, ddl in indexes:
-        cur.execute(ddl)
+        db.execute(cur, db.SQL(ddl))
     for name, ddl in constraints:
-        cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {ddl}')
-    cur.execute("SET CONSTRAINTS ALL DEFERRED")
+        db.execute(
+            cur, db.compose("ALTER TABLE {table} ADD CONSTRAINT {name} {ddl}", table=table, name=name, ddl=db.SQL(ddl))
+        )
+    db.execute(cur, "SET CONSTRAINTS ALL DEFERRED")

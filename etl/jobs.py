@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from procrastinate.contrib.django import app
 
 from background import runtime
 
@@ -42,8 +43,6 @@ def enqueue(source_id: str, *, options: dict | None = None, requested_by: str = 
 
 
 def defer(job: EtlJob) -> None:
-    from .tasks import run_load
-
     try:
         run_load.configure(queueing_lock=lock(job.source_id), lock=lock(job.source_id)).defer(job_id=job.pk)
     except runtime.AlreadyEnqueued as err:
@@ -124,3 +123,15 @@ def orphans(grace: timedelta) -> tuple[list[int], list[int]]:
     queued = EtlJob.objects.filter(status=EtlJob.Status.QUEUED, created_at__lt=cutoff)
     running = EtlJob.objects.filter(status=EtlJob.Status.RUNNING, started_at__lt=cutoff)
     return list(queued.values_list("pk", flat=True)), list(running.values_list("pk", flat=True))
+
+
+@app.task(name="run_load", queue=runtime.LOADS, pass_context=True, retry=runtime.retry_strategy())
+def run_load(context, job_id: int) -> None:
+    """The ``loads`` queue's task: one load of one declared source (procrastinate finds it through
+    ``etl.tasks``)."""
+    runtime.guarded(KIND, job_id, context, lambda: run(job_id, context))
+
+
+KIND = runtime.register(
+    runtime.JobKind(name="load", task_name="run_load", arg="job_id", give_up=give_up, orphans=orphans, requeue=requeue)
+)

@@ -7,17 +7,22 @@ any point (unreadable file, invalid rows, a killed process) leaves the previous 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from layers import registry
+from remix import db
 
-from . import archive, bulk, convert, fastcopy, rasters, signals, staging
+from . import bulk, convert, rasters, signals, staging
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
 from .readers import FeatureTable, reader_for
@@ -58,7 +63,7 @@ def _source_lock(source_id: str):
     back, so the target keeps the previous data; its version record is marked failed here.
     """
     with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [LOCK_NAMESPACE, source_id])
+        db.execute(cur, "SELECT pg_advisory_lock(%s, hashtext(%s))", [LOCK_NAMESPACE, source_id])
     try:
         DatasetVersion.objects.filter(source_id=source_id, status=DatasetVersion.Status.RUNNING).update(
             status=DatasetVersion.Status.FAILED,
@@ -68,7 +73,7 @@ def _source_lock(source_id: str):
         yield
     finally:
         with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [LOCK_NAMESPACE, source_id])
+            db.execute(cur, "SELECT pg_advisory_unlock(%s, hashtext(%s))", [LOCK_NAMESPACE, source_id])
 
 
 def _run(source, location, run_by, force, step, options, restored_from) -> RunResult:
@@ -108,7 +113,7 @@ def _run(source, location, run_by, force, step, options, restored_from) -> RunRe
             result = rasters.load(source, table, record, status)
         else:
             result = _load(source, table, record, step, status)
-        archive.keep(source, record, reader.archive_path())
+        _keep_archive(source, record, reader.archive_path())
     except Exception as err:
         record.status = DatasetVersion.Status.FAILED
         record.error = str(err) if isinstance(err, EtlError) else f"{type(err).__name__}: {err}"
@@ -119,6 +124,23 @@ def _run(source, location, run_by, force, step, options, restored_from) -> RunRe
     signals.source_loaded.send(sender=None, source=source, version=record)
     step("fine")
     return result
+
+
+def _keep_archive(source: Source, record: DatasetVersion, path: Path | None) -> None:
+    """Copy (hard-link when possible) the loaded file under the archive, content-addressed:
+    :func:`etl.archive.restore` loads a version again from it."""
+    if path is None or not path.is_file():
+        return
+    folder = Path(settings.REMIX["ETL_ARCHIVE_DIR"]) / source.id / record.checksum[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / path.name
+    if not copy.exists():
+        try:
+            os.link(path, copy)
+        except OSError:
+            shutil.copy2(path, copy)
+    record.archive = str(copy)
+    record.save(update_fields=["archive"])
 
 
 def _combine(content_checksum: str, declaration_digest: str) -> str:
@@ -144,23 +166,16 @@ def _finish(record: DatasetVersion, started: float) -> float:
 def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Progress, status: str) -> RunResult:
     target = staging.Target(source)
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("SET LOCAL work_mem = '128MB'")  # the key checks and joins sort the whole file
+        db.execute(cur, "SET LOCAL work_mem = '128MB'")  # the key checks and joins sort the whole file
         # The geometry functions make the planner's costs huge, so each large statement was
         # JIT-compiled first (0.15-0.3 s apiece) for a plan that runs once: never worth it here.
-        cur.execute("SET LOCAL jit = off")
+        db.execute(cur, "SET LOCAL jit = off")
         for hook in source.before_load:
             import_string(hook)(source=source, table=table)
         staging.drop_scratch(cur)
         step("conversione e staging (COPY)")
         staging.create_stage(cur, target)
-        duplicates = fastcopy.stage(cur, source, target, table)  # no Python rows when possible
-        if duplicates is None:
-            rows = convert.rows_for(source, target, table)
-            staging.stage(cur, target, rows)  # the fast path left the stage empty
-            del rows
-            duplicates = True
-        else:
-            staging.analyze_stage(cur, target)
+        duplicates = staging.stage(cur, source, target, table)
         step("validazione")
         staging.validate(cur, source, target, duplicates=duplicates, srid=table.srid)
         rejects = staging.fetch_rejects(cur)
@@ -208,10 +223,6 @@ def _with_data(rejects: list[tuple[int, str]], table: FeatureTable) -> list[tupl
     """The rejected rows with their source values; only those rows are read out of an Arrow table,
     so a few rejects never turn a large file into Python objects."""
     rows = sorted({row for row, _ in rejects if 0 < row <= table.count})
-    arrow = getattr(table.columns, "table", None)
-    if arrow is not None:
-        values = arrow.take([r - 1 for r in rows]).to_pylist() if rows else []
-    else:
-        values = [{k: v[r - 1] for k, v in table.columns.items()} for r in rows]
+    values = table.columns.table.take([r - 1 for r in rows]).to_pylist() if rows else []
     data = {r: {k: convert.jsonable(v) for k, v in row.items()} for r, row in zip(rows, values, strict=True)}
     return [(row, reason, data.get(row, {})) for row, reason in rejects]

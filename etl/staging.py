@@ -1,26 +1,25 @@
 """The SQL half of a load: stage with COPY, validate and derive in SQL, then merge into the target.
 
-Every function here runs inside the load's transaction; identifiers come from the source
-declaration and the Django models, values are bound as parameters.
+Every function here runs inside the load's transaction. Identifiers (from the source declaration
+and the Django models) are composed with :mod:`remix.db`; values are bound parameters.
 """
-
-# ruff: noqa: S608 - table and column names come from code and declarations; values are bound.
 
 from __future__ import annotations
 
-import re
-
+import pyarrow as pa
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.db.models import F, ForeignKey
 from django.utils.text import slugify
-from psycopg import sql
 
+from remix import db
+from remix.db import copy
+
+from . import codelists, convert
+from .scratch import BADCODES, BADROWS, CHECKS, CODES, REJECTS, RESOLVED, STAGE, VALUES, reject
 from .sources import FieldMap, Source
 
-STAGE, REJECTS, RESOLVED, CHECKS = "etl_stage", "etl_rejects", "etl_resolved", "etl_checks"
-CODES, VALUES, BADCODES, BADROWS, RAW = "etl_codes", "etl_codevalues", "etl_badcodes", "etl_badrows", "etl_raw"
 DIMENSION = {"POLYGON": 3, "MULTIPOLYGON": 3, "LINESTRING": 2, "MULTILINESTRING": 2, "POINT": 1, "MULTIPOINT": 1}
 DERIVE_OPS = {"point_on_surface": "ST_PointOnSurface", "centroid": "ST_Centroid", "shape": ""}
 
@@ -64,11 +63,9 @@ def stage_storage(cur) -> str:
 def drop_scratch(cur) -> None:
     """Drop the scratch relations. A load calls this before it commits (``pipeline._load``): the
     stage's unlogged table would otherwise outlive the commit; a rollback removes them all."""
-    cur.execute(f"DROP VIEW IF EXISTS {RESOLVED}, {STAGE}")
-    cur.execute(
-        f"DROP TABLE IF EXISTS {stage_storage(cur)}, {REJECTS}, {CHECKS}, {CODES}, {VALUES}, "
-        f"{BADCODES}, {BADROWS}, {RAW}"
-    )
+    db.execute(cur, db.compose("DROP VIEW IF EXISTS {views}", views=[RESOLVED, STAGE]))
+    tables = [stage_storage(cur), REJECTS, CHECKS, CODES, VALUES, BADCODES, BADROWS]
+    db.execute(cur, db.compose("DROP TABLE IF EXISTS {tables}", tables=tables))
 
 
 def create_stage(cur, target: Target) -> None:
@@ -80,81 +77,83 @@ def create_stage(cur, target: Target) -> None:
     to a half less. Created inside the load's transaction, it goes with a rollback; the load
     drops it before committing. The statements name the view, except COPY, ANALYZE and TRUNCATE.
     """
-    defs = ", ".join(f'"{c}" {target.stage_type(c)}' for c in target.source.target_fields)
+    # The column types are Django's own ``db_type`` of each field: SQL from the models, not input.
+    defs = db.SQL(", ").join(
+        db.SQL("{} {}").format(db.ident(c), db.SQL(target.stage_type(c))) for c in target.source.target_fields
+    )
     storage = stage_storage(cur)
-    cur.execute(f"CREATE UNLOGGED TABLE {storage} (_row integer, {defs}, _geom geometry, _error text)")
-    cur.execute(f"CREATE TEMP VIEW {STAGE} AS SELECT * FROM {storage}")
-    cur.execute(f"CREATE TEMP TABLE {REJECTS} (_row integer, _key text[], reason text) ON COMMIT DROP")
+    db.execute(
+        cur,
+        db.compose(
+            "CREATE UNLOGGED TABLE {storage} (_row integer, {defs}, _geom geometry, _error text)",
+            storage=storage,
+            defs=defs,
+        ),
+    )
+    db.execute(cur, db.compose("CREATE TEMP VIEW {stage} AS SELECT * FROM {storage}", stage=STAGE, storage=storage))
+    db.execute(
+        cur,
+        db.compose(
+            "CREATE TEMP TABLE {rejects} (_row integer, _key text[], reason text) ON COMMIT DROP", rejects=REJECTS
+        ),
+    )
 
 
-def stage(cur, target: Target, rows) -> None:
-    """COPY the converted rows into the (empty) staging table made by :func:`create_stage`."""
-    cols = target.source.target_fields
-    names = ", ".join(["_row", *(f'"{c}"' for c in cols), "_geom", "_error"])
-    types = [binary_type(target.stage_type(c)) for c in cols]
-    if all(types):
-        # Binary COPY: geometries go as WKB straight into the geometry column (no hex round trip).
-        with cur.copy(f"COPY {stage_storage(cur)} ({names}) FROM STDIN (FORMAT binary)") as copy:
-            copy.set_types(["int4", *types, "bytea", "text"])
-            for row in rows:
-                copy.write_row(row)
-    else:
-        with cur.copy(f"COPY {stage_storage(cur)} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((*row[:-2], row[-2].hex() if row[-2] is not None else None, row[-1]))
+def stage(cur, source: Source, target: Target, table) -> bool:
+    """COPY the rows of ``table``, converted, into the staging table; whether duplicate keys are possible.
+
+    Slice by slice, with psycopg's queued writer: while PostgreSQL parses one slice (mostly the
+    geometries), the next is converted — by Arrow (:func:`etl.convert.arrow_rows`) when every
+    field can be, else value by value (:func:`etl.convert.value_rows`). In binary format when
+    every staged column is text, JSON or an integer (the geometries as WKB), else as CSV (the WKB
+    as hex). A value binary COPY cannot hold (an integer beyond its column) makes the COPY start
+    again in CSV, where PostgreSQL judges it.
+    """
+    convert.check_columns(source, table)
+    kinds = convert.binary_kinds(target)
+    if kinds is not None:
+        duplicates = _copy_slices(cur, source, target, table, ["int4", *kinds, "geometry", "text"])
+        if duplicates is not None:
+            analyze_stage(cur, target)
+            return duplicates
+        db.execute(cur, db.compose("TRUNCATE {}", db.ident(stage_storage(cur))))
+    duplicates = _copy_slices(cur, source, target, table, None)
     analyze_stage(cur, target)
+    return duplicates
+
+
+def _copy_slices(cur, source: Source, target: Target, table, kinds: list[str] | None) -> bool | None:
+    """One COPY of every slice (binary with ``kinds``, else CSV); whether duplicate keys are possible,
+    or None when a slice could not be encoded in binary (the COPY then ends with whole rows only)."""
+    key, keys, all_arrow = list(source.natural_key), [], True
+    columns = ["_row", *source.target_fields, "_geom", "_error"]
+    convs = convert.converters(source, target)  # they may read the database: not while it copies
+    with copy.copy_from(cur, stage_storage(cur), columns, kinds) as out:
+        for start in range(0, table.count, convert.SLICE_ROWS):
+            rows = convert.arrow_rows(source, target, table, start, convert.SLICE_ROWS, convs)
+            if rows is None:
+                rows, all_arrow = convert.value_rows(source, target, table, start, convert.SLICE_ROWS, convs), False
+            elif all_arrow:
+                keys.append(rows.select(key))
+            if kinds is None:
+                geom = rows.schema.get_field_index("_geom")
+                rows = rows.set_column(geom, "_geom", copy.hex_wkb(rows.column(geom)))
+            try:
+                out.write(rows)
+            except copy.Unsupported:
+                return None
+    if not all_arrow or not keys:
+        return True
+    return convert.has_duplicate_keys(pa.concat_tables(keys), key)
 
 
 def analyze_stage(cur, target: Target) -> None:
     """Statistics for the joins on the key; the wide JSON and geometry columns need none."""
-    keys = ", ".join(f'"{k}"' for k in target.source.natural_key)
     # A small sample is enough for join estimates (the default one read a tenth of a large stage).
-    cur.execute("SET LOCAL default_statistics_target = 10")
-    cur.execute(f"ANALYZE {stage_storage(cur)} (_row, {keys})")
-    cur.execute("RESET default_statistics_target")
-
-
-BINARY_TYPES = {
-    "integer": "int4",
-    "smallint": "int2",
-    "bigint": "int8",
-    "double precision": "float8",
-    "real": "float4",
-    "boolean": "bool",
-    "text": "text",
-    "varchar": "varchar",
-    "numeric": "numeric",
-    "date": "date",
-    "jsonb": "jsonb",
-    "timestamp with time zone": "timestamptz",
-}
-
-
-def binary_type(db_type: str) -> str | None:
-    """psycopg's name for a staging column type in binary COPY; None when not supported."""
-    base = re.sub(r"\(.*?\)", "", db_type).strip()
-    is_array = base.endswith("[]")
-    name = BINARY_TYPES.get(base.removesuffix("[]").strip())
-    if name is None:
-        return None
-    return f"{name}[]" if is_array else name
-
-
-def key_array(source: Source, alias: str = "") -> str:
-    """The natural key of a staged row as a text array (NULL when any part is missing)."""
-    prefix = f"{alias}." if alias else ""
-    parts = ", ".join(f'{prefix}"{k}"::text' for k in source.natural_key)
-    nulls = " OR ".join(f"coalesce({prefix}\"{k}\"::text, '') = ''" for k in source.natural_key)
-    return f"CASE WHEN {nulls} THEN NULL ELSE ARRAY[{parts}] END"
-
-
-def reject(cur, source: Source, where: str, reason: str, params: list | None = None) -> None:
-    """Move the staged rows matching ``where`` to the rejects with ``reason`` (an SQL expression)."""
-    cur.execute(
-        f"WITH gone AS (DELETE FROM {STAGE} WHERE {where} RETURNING *) "
-        f"INSERT INTO {REJECTS} SELECT _row, {key_array(source)}, {reason} FROM gone",
-        params or [],
-    )
+    db.execute(cur, "SET LOCAL default_statistics_target = 10")
+    columns = ["_row", *target.source.natural_key]
+    db.execute(cur, db.compose("ANALYZE {storage} ({columns})", storage=stage_storage(cur), columns=columns))
+    db.execute(cur, "RESET default_statistics_target")
 
 
 def validate(cur, source: Source, target: Target, duplicates: bool = True, srid: int | None = None) -> None:
@@ -168,39 +167,43 @@ def validate(cur, source: Source, target: Target, duplicates: bool = True, srid:
         derive_geometry(cur, source, target)
     if target.geom_field is not None and source.attribute_from:
         derive_attribute(cur, source, srid)
-    cases, params = ["WHEN _error IS NOT NULL THEN _error"], []
-    for name in source.required:
+    cases, params = [db.SQL("WHEN _error IS NOT NULL THEN _error")], {}
+    for i, name in enumerate(source.required):
         kind = target.stage_type(name)
-        blank = f'"{name}" IS NULL'
+        blank = db.SQL("{c} IS NULL")
         if kind.endswith("[]"):
-            blank += f' OR cardinality("{name}") = 0'
+            blank = db.SQL("{c} IS NULL OR cardinality({c}) = 0")
         elif kind.startswith(("text", "varchar")):
-            blank += f" OR \"{name}\" = ''"
-        cases.append(f"WHEN {blank} THEN %s")
-        params.append(f"campo obbligatorio mancante: {name}")
-    fix = "FALSE"
+            blank = db.SQL("{c} IS NULL OR {c} = ''")
+        cases.append(db.SQL("WHEN {} THEN {}").format(blank.format(c=db.ident(name)), db.Placeholder(f"required{i}")))
+        params[f"required{i}"] = f"campo obbligatorio mancante: {name}"
+    fix = db.SQL("FALSE")
     geom_type = None
     if target.geom_field is not None:
-        cases.append("WHEN _geom IS NULL OR ST_IsEmpty(_geom) THEN %s")
-        params.append("geometria vuota o assente")
+        cases.append(db.SQL("WHEN _geom IS NULL OR ST_IsEmpty(_geom) THEN %(no_geometry)s"))
+        params["no_geometry"] = "geometria vuota o assente"
         geom_type = (source.geometry_type or target.geom_field.geom_type).upper()
-        fix = "NOT ST_IsValid(_geom)"
+        fix = db.SQL("NOT ST_IsValid(_geom)")
         if geom_type in DIMENSION:
-            fix += " OR GeometryType(_geom) <> %s"
-            params.append(geom_type)
-        fix = f"CASE WHEN _geom IS NULL OR ST_IsEmpty(_geom) THEN FALSE ELSE {fix} END"
-    cur.execute(
-        f"CREATE TEMP TABLE {CHECKS} ON COMMIT DROP AS SELECT * FROM ("
-        f"SELECT _row, CASE {' '.join(cases)} END AS reason, {fix} AS fix FROM {STAGE}) c "
+            fix = db.SQL("NOT ST_IsValid(_geom) OR GeometryType(_geom) <> %(geom_type)s")
+            params["geom_type"] = geom_type
+        fix = db.SQL("CASE WHEN _geom IS NULL OR ST_IsEmpty(_geom) THEN FALSE ELSE {} END").format(fix)
+    query = db.compose(
+        "CREATE TEMP TABLE {checks} ON COMMIT DROP AS SELECT * FROM ("
+        "SELECT _row, CASE {cases} END AS reason, {fix} AS fix FROM {stage}) c "
         "WHERE reason IS NOT NULL OR fix",
-        params,
+        checks=CHECKS,
+        cases=db.SQL(" ").join(cases),
+        fix=fix,
+        stage=STAGE,
     )
+    db.execute(cur, query, params)
     if cur.rowcount:  # a clean file (the usual case) skips two passes over the stage
         reject(
             cur,
             source,
-            f"_row IN (SELECT _row FROM {CHECKS} WHERE reason IS NOT NULL)",
-            f"(SELECT reason FROM {CHECKS} c WHERE c._row = gone._row)",
+            db.compose("_row IN (SELECT _row FROM {checks} WHERE reason IS NOT NULL)", checks=CHECKS),
+            db.compose("(SELECT reason FROM {checks} c WHERE c._row = gone._row)", checks=CHECKS),
         )
         if geom_type is not None:
             repair_geometry(cur, source, geom_type)
@@ -209,8 +212,6 @@ def validate(cur, source: Source, target: Target, duplicates: bool = True, srid:
 
 def _validate_values(cur, source: Source, duplicates: bool) -> None:
     """Lookups, code lists and (unless known unique) duplicate keys of the rows still staged."""
-    from . import codelists  # it builds on this module's tables and reject()
-
     for fmap in source.fields:
         if fmap.lookup:
             validate_lookup(cur, source, fmap)
@@ -223,16 +224,20 @@ def _validate_values(cur, source: Source, duplicates: bool) -> None:
 
 def reject_duplicates(cur, source: Source) -> None:
     """Keep the first row of each natural key; a hash aggregate first tells whether there are any."""
-    key = ", ".join(f'"{k}"' for k in source.natural_key)
-    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {STAGE} GROUP BY {key} HAVING count(*) > 1)")
-    if not cur.fetchone()[0]:
+    key = list(source.natural_key)
+    query = db.compose("SELECT EXISTS (SELECT 1 FROM {stage} GROUP BY {key} HAVING count(*) > 1)", stage=STAGE, key=key)
+    if not db.execute(cur, query).fetchone()[0]:
         return
-    cur.execute(
-        f"WITH dup AS (SELECT _row, min(_row) OVER (PARTITION BY {key}) AS first FROM {STAGE}), "
-        f"gone AS (DELETE FROM {STAGE} s USING dup WHERE s._row = dup._row AND dup._row <> dup.first "
-        f"RETURNING s.*, dup.first) "
-        f"INSERT INTO {REJECTS} SELECT _row, NULL, 'chiave duplicata: già presente alla riga ' || first FROM gone"
+    query = db.compose(
+        "WITH dup AS (SELECT _row, min(_row) OVER (PARTITION BY {key}) AS first FROM {stage}), "
+        "gone AS (DELETE FROM {stage} s USING dup WHERE s._row = dup._row AND dup._row <> dup.first "
+        "RETURNING s.*, dup.first) "
+        "INSERT INTO {rejects} SELECT _row, NULL, 'chiave duplicata: già presente alla riga ' || first FROM gone",
+        key=key,
+        stage=STAGE,
+        rejects=REJECTS,
     )
+    db.execute(cur, query)
 
 
 def derive_attribute(cur, source: Source, srid: int | None) -> None:
@@ -241,18 +246,17 @@ def derive_attribute(cur, source: Source, srid: int | None) -> None:
     spec = source.attribute_from
     model = apps.get_model(spec["model"])
     geom_field = model._meta.get_field(spec.get("geometry", "geom"))
-    query = sql.SQL(
+    query = db.compose(
         "UPDATE {stage} s SET {field} = r.{key} FROM {ref} r "
         "WHERE coalesce(s.{field}::text, '') = '' AND s._geom IS NOT NULL "
-        "AND ST_Intersects(r.{geom}, ST_Transform(ST_SetSRID(ST_PointOnSurface(s._geom), %s), %s))"
-    ).format(
-        stage=sql.Identifier(STAGE),
-        field=sql.Identifier(spec["field"]),
-        ref=sql.Identifier(model._meta.db_table),
-        key=sql.Identifier(model._meta.get_field(spec["key"]).column),
-        geom=sql.Identifier(geom_field.column),
+        "AND ST_Intersects(r.{geom}, ST_Transform(ST_SetSRID(ST_PointOnSurface(s._geom), %(srid)s), %(ref_srid)s))",
+        stage=STAGE,
+        field=spec["field"],
+        ref=model._meta.db_table,
+        key=model._meta.get_field(spec["key"]).column,
+        geom=geom_field.column,
     )
-    cur.execute(query.as_string(connection.connection), [srid or geom_field.srid, geom_field.srid])
+    db.execute(cur, query, {"srid": srid or geom_field.srid, "ref_srid": geom_field.srid})
 
 
 def reject_taken(cur, source: Source, name: str) -> None:
@@ -260,126 +264,150 @@ def reject_taken(cur, source: Source, name: str) -> None:
     source's scope (e.g. a PNRR project whose CUP is already among the interventions): the same
     thing is never loaded twice by two sources. Values held as ``a;b`` lists count one by one."""
     target = Target(source)
-    column = target.column(name)
+    scope = {s: next(f.value for f in source.fields if f.target == s) for s in source.scope}
     outside = (
-        sql.SQL(" OR ").join(
-            sql.SQL("t.{c} IS DISTINCT FROM %s").format(c=sql.Identifier(target.column(s))) for s in source.scope
+        db.SQL(" OR ").join(
+            db.SQL("t.{} IS DISTINCT FROM {}").format(db.ident(target.column(s)), db.Placeholder(f"scope{i}"))
+            for i, s in enumerate(scope)
         )
-        if source.scope
-        else sql.SQL("TRUE")
+        if scope
+        else db.SQL("TRUE")
     )
-    params = [next(f.value for f in source.fields if f.target == s) for s in source.scope]
-    where = sql.SQL(
+    where = db.compose(
         "{n} <> '' AND {n} IN (SELECT btrim(v) FROM {table} t, unnest(string_to_array(t.{c}::text, ';')) v "
-        "WHERE ({outside}))"
-    ).format(
-        n=sql.Identifier(name), table=sql.Identifier(target.table.strip('"')), c=sql.Identifier(column), outside=outside
+        "WHERE ({outside}))",
+        n=name,
+        table=target.table,
+        c=target.column(name),
+        outside=outside,
     )
-    reason = sql.SQL("{} || {}").format(
-        sql.Literal(f"{name} già presente in un'altra sorgente: "), sql.Identifier(name)
-    )
-    conn = connection.connection
-    reject(cur, source, where.as_string(conn), reason.as_string(conn), params)
+    reason = db.compose("%(reason)s || {n}", n=name)
+    params = {f"scope{i}": value for i, value in enumerate(scope.values())}
+    reject(cur, source, where, reason, {**params, "reason": f"{name} già presente in un'altra sorgente: "})
 
 
 def derive_geometry(cur, source: Source, target: Target) -> None:
     """Geometry taken from reference rows (e.g. a point on the surface of each comune named)."""
     spec = source.geometry_from
     model = apps.get_model(spec["model"])
-    ref, key = model._meta.db_table, model._meta.get_field(spec["key"]).column
-    geom_col = model._meta.get_field(spec.get("geometry", "geom")).column
-    func = DERIVE_OPS[spec.get("op", "point_on_surface")]
+    key = model._meta.get_field(spec["key"]).column
     field = spec["field"]
     is_array = getattr(target.fields[field], "base_field", None) is not None
-    match = f'r."{key}" = ANY(s."{field}")' if is_array else f'r."{key}" = s."{field}"'
-    cur.execute(
-        f"UPDATE {STAGE} t SET _geom = d.geom FROM ("
-        f'SELECT s._row, ST_Collect({func}(r."{geom_col}") ORDER BY r."{key}") AS geom '
-        f"FROM {STAGE} s JOIN {ref} r ON {match} GROUP BY s._row) d WHERE d._row = t._row"
+    match = db.SQL("r.{key} = ANY(s.{field})" if is_array else "r.{key} = s.{field}").format(
+        key=db.ident(key), field=db.ident(field)
     )
+    query = db.compose(
+        "UPDATE {stage} t SET _geom = d.geom FROM ("
+        "SELECT s._row, ST_Collect({func}(r.{geom}) ORDER BY r.{key}) AS geom "
+        "FROM {stage} s JOIN {ref} r ON {match} GROUP BY s._row) d WHERE d._row = t._row",
+        stage=STAGE,
+        func=db.SQL(DERIVE_OPS[spec.get("op", "point_on_surface")]),  # a function name from DERIVE_OPS
+        geom=model._meta.get_field(spec.get("geometry", "geom")).column,
+        key=key,
+        ref=model._meta.db_table,
+        match=match,
+    )
+    db.execute(cur, query)
 
 
 def repair_geometry(cur, source: Source, geom_type: str) -> None:
     """make_valid, keep the parts of the declared dimension, make multi; reject what is left empty."""
     dim = DIMENSION.get(geom_type)
-    expr = "ST_MakeValid(_geom)"
+    expr = db.SQL("ST_MakeValid(_geom)")
     if dim:
-        expr = f"ST_CollectionExtract({expr}, {dim})"
+        expr = db.SQL("ST_CollectionExtract({}, %(dim)s)").format(expr)
         if geom_type.startswith("MULTI"):
-            expr = f"ST_Multi({expr})"
-    fixing = f"_row IN (SELECT _row FROM {CHECKS} WHERE fix)"
-    cur.execute(f"UPDATE {STAGE} SET _geom = {expr} WHERE {fixing}")
+            expr = db.SQL("ST_Multi({})").format(expr)
+    fixing = db.compose("_row IN (SELECT _row FROM {checks} WHERE fix)", checks=CHECKS)
+    query = db.compose("UPDATE {stage} SET _geom = {expr} WHERE {fixing}", stage=STAGE, expr=expr, fixing=fixing)
+    db.execute(cur, query, {"dim": dim} if dim else None)
     if dim:
         reject(
             cur,
             source,
-            f"{fixing} AND (ST_IsEmpty(_geom) OR ST_Dimension(_geom) <> %s)",
-            "%s",
-            [dim - 1, f"geometria non valida o di tipo diverso da {geom_type}"],
+            db.SQL("{} AND (ST_IsEmpty(_geom) OR ST_Dimension(_geom) <> %(dimension)s)").format(fixing),
+            db.SQL("%(reason)s"),
+            {"dimension": dim - 1, "reason": f"geometria non valida o di tipo diverso da {geom_type}"},
         )
     else:
-        reject(cur, source, f"{fixing} AND ST_IsEmpty(_geom)", "%s", ["geometria vuota dopo la riparazione"])
+        reject(
+            cur,
+            source,
+            db.SQL("{} AND ST_IsEmpty(_geom)").format(fixing),
+            db.SQL("%(reason)s"),
+            {"reason": "geometria vuota dopo la riparazione"},
+        )
 
 
-def lookup_sql(fmap: FieldMap) -> tuple[str, list]:
-    """SELECT of (_id, _k) pairs of the rows a lookup field refers to, with its ``where``."""
+def lookup_sql(fmap: FieldMap) -> tuple[db.Composable, list]:
+    """SELECT of (_id, _k) pairs of the rows a lookup field refers to, with its ``where``: the SQL
+    Django's ORM writes for the queryset, with its positional parameters."""
     label, _, key = fmap.lookup.rpartition(".")
     model = apps.get_model(label)
     qs = model.objects.filter(**dict(fmap.where)).annotate(_id=F("pk"), _k=F(key)).values("_id", "_k")
-    sql, params = qs.query.sql_with_params()
-    return sql, list(params)
+    text, params = qs.query.sql_with_params()
+    return db.SQL(text), list(params)
 
 
 def validate_lookup(cur, source: Source, fmap: FieldMap) -> None:
     label, _, key = fmap.lookup.rpartition(".")
     model = apps.get_model(label)
-    col = f'"{fmap.target}"'
+    col = fmap.target
     if fmap.create:
-        cur.execute(f"SELECT DISTINCT {col} FROM {STAGE} WHERE {col} IS NOT NULL")
-        for (value,) in cur.fetchall():
+        query = db.compose("SELECT DISTINCT {col} FROM {stage} WHERE {col} IS NOT NULL", col=col, stage=STAGE)
+        for (value,) in db.execute(cur, query).fetchall():
             model.objects.get_or_create(**{key: value, **dict(fmap.where)}, defaults={"code": slugify(value)[:40]})
-    sql, params = lookup_sql(fmap)
-    reject(
-        cur,
-        source,
-        f"{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ({sql}) r WHERE r._k::text = {STAGE}.{col})",
-        "%s",
-        [*params, f"valore non trovato in {model._meta.verbose_name}: {fmap.target}"],
+    lookup, params = lookup_sql(fmap)
+    where = db.compose(
+        "{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ({lookup}) r WHERE r._k::text = {stage}.{col})",
+        col=col,
+        lookup=lookup,
+        stage=STAGE,
     )
+    # Django's SQL takes positional parameters: the lookup's, then the reason's.
+    reason = f"valore non trovato in {model._meta.verbose_name}: {fmap.target}"
+    reject(cur, source, where, db.SQL("%s"), [*params, reason])
 
 
 def fetch_rejects(cur) -> list[tuple[int, str]]:
-    cur.execute(f"SELECT _row, reason FROM {REJECTS} ORDER BY _row")
-    return [(row, reason) for row, reason in cur.fetchall()]
+    query = db.compose("SELECT _row, reason FROM {rejects} ORDER BY _row", rejects=REJECTS)
+    return [(row, reason) for row, reason in db.execute(cur, query).fetchall()]
 
 
 def resolve(cur, source: Source, target: Target, srid: int | None) -> None:
     """Build the rows as the target stores them: lookups turned into ids, geometry in storage CRS."""
-    select, joins, params = [], [], []
+    select, select_params, joins, join_params = [], [], [], []
     for i, fmap in enumerate(source.fields):
         col = target.column(fmap.target)
         if fmap.lookup:
-            sql, lparams = lookup_sql(fmap)
-            joins.append(f'LEFT JOIN ({sql}) l{i} ON l{i}._k::text = s."{fmap.target}"')
-            params += lparams
-            select.append(f'l{i}._id AS "{col}"')
+            lookup, params = lookup_sql(fmap)
+            alias = db.ident(f"l{i}")
+            joins.append(
+                db.SQL("LEFT JOIN ({lookup}) {alias} ON {alias}._k::text = s.{field}").format(
+                    lookup=lookup, alias=alias, field=db.ident(fmap.target)
+                )
+            )
+            join_params += params
+            select.append(db.SQL("{}._id AS {}").format(alias, db.ident(col)))
         else:
-            select.append(f's."{fmap.target}" AS "{col}"')
+            select.append(db.SQL("s.{} AS {}").format(db.ident(fmap.target), db.ident(col)))
     if target.geom_field is not None:
         storage = settings.REMIX["STORAGE_SRID"]
         if source.geometry_from or srid == storage:
-            geom = "ST_SetSRID(_geom, %s)"
-            params[:0] = [storage]  # the SELECT list comes before the joins' parameters
+            geom, select_params = db.SQL("ST_SetSRID(_geom, %s)"), [storage]
         else:
-            geom = "ST_Transform(ST_SetSRID(_geom, %s), %s)"
-            params[:0] = [srid, storage]
-        select.append(f'{geom} AS "{target.geom_field.column}"')
+            geom, select_params = db.SQL("ST_Transform(ST_SetSRID(_geom, %s), %s)"), [srid, storage]
+        select.append(db.SQL("{} AS {}").format(geom, db.ident(target.geom_field.column)))
     # A view, not a table: the writes read it once, and copying every row (geometries included)
     # into another temporary table cost a large load 0.3-0.4 s. drop_scratch removes it with the stage.
-    cur.execute(
-        f"CREATE TEMP VIEW {RESOLVED} AS SELECT {', '.join(select)} FROM {STAGE} s {' '.join(joins)}",
-        params,
+    query = db.compose(
+        "CREATE TEMP VIEW {resolved} AS SELECT {select} FROM {stage} s {joins}",
+        resolved=RESOLVED,
+        select=db.SQL(", ").join(select),
+        stage=STAGE,
+        joins=db.SQL(" ").join(joins),
     )
+    db.execute(cur, query, select_params + join_params)  # in the order of the text: the SELECT list, then the joins
 
 
 def target_columns(target: Target) -> list[str]:
@@ -387,6 +415,16 @@ def target_columns(target: Target) -> list[str]:
     if target.geom_field is not None:
         cols.append(target.geom_field.column)
     return cols
+
+
+def scope_condition(source: Source) -> db.Composable:
+    """The target rows (alias ``t``) in the scope of the resolved rows (e.g. their comuni); TRUE without a scope."""
+    target = Target(source)
+    parts = [
+        db.compose("t.{c} IN (SELECT DISTINCT {c} FROM {resolved})", c=target.column(s), resolved=RESOLVED)
+        for s in source.scope
+    ]
+    return db.SQL(" AND ").join(parts) if parts else db.SQL("TRUE")
 
 
 def merge(cur, target: Target) -> tuple[int, int]:
@@ -397,40 +435,52 @@ def merge(cur, target: Target) -> tuple[int, int]:
     """
     cols = target_columns(target)
     key = [target.column(k) for k in target.source.natural_key]
-    quoted = ", ".join(f'"{c}"' for c in cols)
     changing = [c for c in cols if c not in key]
     kept = {target.column(f) for f in target.source.preserve.get("fields", ())}
     when = [(target.column(f), v) for f, v in target.source.preserve.get("when", {}).items()]
+    params = {f"when{i}": v for i, (_, v) in enumerate(when)}
     # A list in ``when`` means any of its values (e.g. location_precision: [address, site]).
     guard = (
-        " AND ".join(
-            f't."{c}" = ANY(%s)' if isinstance(v, list) else f't."{c}" IS NOT DISTINCT FROM %s' for c, v in when
+        db.SQL(" AND ").join(
+            db.SQL("t.{} = ANY({})" if isinstance(v, list) else "t.{} IS NOT DISTINCT FROM {}").format(
+                db.ident(c), db.Placeholder(f"when{i}")
+            )
+            for i, (c, v) in enumerate(when)
         )
-        or "FALSE"
+        if when
+        else db.SQL("FALSE")
     )
-    sets, differs, params = [], [], []
+    sets, differs = [], []
     for c in changing:
         if c in kept:
-            sets.append(f'"{c}" = CASE WHEN {guard} THEN t."{c}" ELSE EXCLUDED."{c}" END')
-            differs.append(f'(NOT ({guard}) AND t."{c}" IS DISTINCT FROM EXCLUDED."{c}")')
+            sets.append(
+                db.SQL("{c} = CASE WHEN {guard} THEN t.{c} ELSE EXCLUDED.{c} END").format(c=db.ident(c), guard=guard)
+            )
+            differs.append(
+                db.SQL("(NOT ({guard}) AND t.{c} IS DISTINCT FROM EXCLUDED.{c})").format(c=db.ident(c), guard=guard)
+            )
         else:
-            sets.append(f'"{c}" = EXCLUDED."{c}"')
-            differs.append(f't."{c}" IS DISTINCT FROM EXCLUDED."{c}"')
-    guard_params = [v for _, v in when]
-    params = [p for c in changing if c in kept for p in guard_params]  # in the SET clauses
-    params += [p for c in changing if c in kept for p in guard_params]  # in the WHERE clause
-    conflict = ", ".join(f'"{c}"' for c in key)
-    action = f"DO UPDATE SET {', '.join(sets)} WHERE {' OR '.join(differs)}" if changing else "DO NOTHING"
-    defaults = target.defaults()  # unmapped columns get the model default on insert, stay as they are on update
-    insert_cols = quoted + "".join(f', "{c}"' for c, _ in defaults)
-    select_cols = quoted + ", %s" * len(defaults)
-    cur.execute(
-        f"WITH up AS (INSERT INTO {target.table} AS t ({insert_cols}) "
-        f"SELECT {select_cols} FROM {RESOLVED} ON CONFLICT ({conflict}) {action} RETURNING (xmax = 0) AS ins) "
-        "SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) FROM up",
-        [v for _, v in defaults] + params,
+            sets.append(db.SQL("{c} = EXCLUDED.{c}").format(c=db.ident(c)))
+            differs.append(db.SQL("t.{c} IS DISTINCT FROM EXCLUDED.{c}").format(c=db.ident(c)))
+    action = (
+        db.SQL("DO UPDATE SET {} WHERE {}").format(db.SQL(", ").join(sets), db.SQL(" OR ").join(differs))
+        if changing
+        else db.SQL("DO NOTHING")
     )
-    inserted, updated = cur.fetchone()
+    defaults = target.defaults()  # unmapped columns get the model default on insert, stay as they are on update
+    params |= {f"default{i}": v for i, (_, v) in enumerate(defaults)}
+    query = db.compose(
+        "WITH up AS (INSERT INTO {table} AS t ({insert}) SELECT {select} FROM {resolved} "
+        "ON CONFLICT ({key}) {action} RETURNING (xmax = 0) AS ins) "
+        "SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) FROM up",
+        table=target.table,
+        insert=[*cols, *(c for c, _ in defaults)],
+        select=[*map(db.ident, cols), *(db.Placeholder(f"default{i}") for i in range(len(defaults)))],
+        resolved=RESOLVED,
+        key=key,
+        action=action,
+    )
+    inserted, updated = db.execute(cur, query, params).fetchone()
     return inserted, updated
 
 
@@ -442,19 +492,22 @@ def delete_missing(cur, source: Source, target: Target) -> int:
     """
     key = [target.column(k) for k in source.natural_key]
     if any(source.fields[source.target_fields.index(k)].lookup for k in source.natural_key):
-        protected = "TRUE"
+        protected = db.SQL("TRUE")
     else:
-        cur.execute(f"SELECT count(*) FROM {REJECTS} WHERE _key IS NULL")
-        if cur.fetchone()[0]:
+        query = db.compose("SELECT count(*) FROM {rejects} WHERE _key IS NULL", rejects=REJECTS)
+        if db.execute(cur, query).fetchone()[0]:
             return 0
-        parts = ", ".join(f't."{c}"::text' for c in key)
-        protected = f"NOT EXISTS (SELECT 1 FROM {REJECTS} x WHERE x._key = ARRAY[{parts}])"
-    match = " AND ".join(f'r."{c}" = t."{c}"' for c in key)
-    scope = " AND ".join(
-        f't."{target.column(s)}" IN (SELECT DISTINCT "{target.column(s)}" FROM {RESOLVED})' for s in source.scope
+        parts = db.SQL(", ").join(db.SQL("t.{}::text").format(db.ident(c)) for c in key)
+        protected = db.compose(
+            "NOT EXISTS (SELECT 1 FROM {rejects} x WHERE x._key = ARRAY[{parts}])", rejects=REJECTS, parts=parts
+        )
+    match = db.SQL(" AND ").join(db.SQL("r.{c} = t.{c}").format(c=db.ident(c)) for c in key)
+    query = db.compose(
+        "DELETE FROM {table} t WHERE {scope} AND {protected} AND NOT EXISTS (SELECT 1 FROM {resolved} r WHERE {match})",
+        table=target.table,
+        scope=scope_condition(source),
+        protected=protected,
+        resolved=RESOLVED,
+        match=match,
     )
-    cur.execute(
-        f"DELETE FROM {target.table} t WHERE {scope or 'TRUE'} AND {protected} "
-        f"AND NOT EXISTS (SELECT 1 FROM {RESOLVED} r WHERE {match})"
-    )
-    return cur.rowcount
+    return db.execute(cur, query).rowcount

@@ -1,26 +1,6 @@
-"""The ETL's background task: one load of one declared source (queue ``loads``)."""
+"""The ETL's background task, where procrastinate's Django integration looks for it: one load of
+one declared source on the ``loads`` queue, defined with the jobs it runs (:mod:`etl.jobs`)."""
 
-from __future__ import annotations
+from .jobs import KIND, run_load
 
-from procrastinate.contrib.django import app
-
-from background import runtime
-
-from . import jobs
-
-
-@app.task(name="run_load", queue=runtime.LOADS, pass_context=True, retry=runtime.retry_strategy())
-def run_load(context, job_id: int) -> None:
-    runtime.guarded(KIND, job_id, context, lambda: jobs.run(job_id, context))
-
-
-KIND = runtime.register(
-    runtime.JobKind(
-        name="load",
-        task_name="run_load",
-        arg="job_id",
-        give_up=jobs.give_up,
-        orphans=jobs.orphans,
-        requeue=jobs.requeue,
-    )
-)
+__all__ = ["KIND", "run_load"]

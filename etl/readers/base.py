@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -10,35 +11,31 @@ from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import shapely
 from django.conf import settings
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from ..errors import MESSAGES, SourceNotFound
+from ..errors import MESSAGES, SourceNotFound, SourceUnreadable
 from ..sources import Source
 
 
 class ArrowColumns(Mapping):
-    """Columns kept as Arrow arrays, turned into Python lists only when (and if) they are used.
+    """A reader's attribute columns, by name: the Arrow columns of ``table``.
 
-    Converting every column of a large file to Python objects took longer than reading it;
-    collected attributes only need each column's non-null values (see :meth:`nonnull`).
+    Converting every column of a large file to Python objects took longer than reading it, so
+    nothing here does: ``etl.convert`` works on ``table`` column-wise.
     """
 
     def __init__(self, table: pa.Table):
         self.table = table
-        self._lists: dict[str, list] = {}
 
-    def __getitem__(self, name: str) -> list:
-        if name not in self._lists:
-            if name not in self.table.column_names:
-                raise KeyError(name)
-            self._lists[name] = self.table.column(name).to_pylist()
-        return self._lists[name]
+    def __getitem__(self, name: str) -> pa.ChunkedArray:
+        if name not in self.table.column_names:
+            raise KeyError(name)
+        return self.table.column(name)
 
-    def __contains__(self, name) -> bool:  # Mapping's default would convert the column
+    def __contains__(self, name) -> bool:
         return name in self.table.column_names
 
     def __iter__(self):
@@ -46,12 +43,6 @@ class ArrowColumns(Mapping):
 
     def __len__(self) -> int:
         return self.table.num_columns
-
-    def nonnull(self, name: str) -> tuple[list[int], list]:
-        """Row indices and values of the non-null cells of one column."""
-        column = self.table.column(name)
-        valid = pc.is_valid(column)
-        return pc.indices_nonzero(valid).to_pylist(), pc.filter(column, valid).to_pylist()
 
     def with_constant(self, name: str, value: str) -> ArrowColumns:
         """A text column holding ``value`` on every row, built in Arrow (not as a Python list)."""
@@ -63,7 +54,7 @@ class ArrowColumns(Mapping):
 class ArrowGeometries(Sequence):
     """WKB geometries kept in one Arrow array; a Python list is made only if someone iterates.
 
-    The staging path sends the array directly (``etl.fastcopy``: WKB in a binary COPY, hex in a
+    The staging path sends the array directly (``etl.staging.stage``: WKB in a binary COPY, hex in a
     CSV one), so a large file's geometries never become Python bytes objects.
     """
 
@@ -119,10 +110,10 @@ def flattened(array: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, bool]:
 
 @dataclass
 class FeatureTable:
-    """What a reader returns: attribute columns, WKB geometries (or None) and their EPSG code."""
+    """What a reader returns: attribute columns and WKB geometries (or None), both Arrow, and their EPSG code."""
 
-    columns: Mapping[str, list]
-    geometries: list[bytes | None] | None
+    columns: ArrowColumns
+    geometries: ArrowGeometries | None
     srid: int | None
     count: int
     encoding: str | None = None
@@ -141,6 +132,19 @@ class Reader(Protocol):
 
     def archive_path(self) -> Path | None:
         """The local file a version can be restored from (after fingerprint/read), if any."""
+
+
+READERS: dict[str, type] = {}  # reader name in a declaration → class, filled by :func:`register`
+
+
+def register(name: str):
+    """Class decorator adding a reader under ``name``."""
+
+    def deco(cls):
+        READERS[name] = cls
+        return cls
+
+    return deco
 
 
 def resolve_path(location: str) -> Path:
@@ -169,40 +173,49 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
+def arrow_column(values: list) -> pa.Array:
+    """An Arrow column of Python values (a CSV or spreadsheet column), of their type when they share one.
+
+    A column mixing types (numbers and text in one spreadsheet column) is read as text, each value
+    written as the converters read it: ``3`` for 3.0, ISO dates.
+    """
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else _cell_text(v) for v in values], pa.string())
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
 def concat(tables: list[FeatureTable]) -> FeatureTable:
     """One table out of several (layers of one file, pages of a service): union of the columns."""
-    if tables and all(isinstance(t.columns, ArrowColumns) for t in tables):
-        merged = pa.concat_tables([t.columns.table for t in tables], promote_options="permissive")
-        columns = ArrowColumns(merged)
-        with_geom = [t for t in tables if t.geometries is not None]
-        if with_geom and all(isinstance(t.geometries, ArrowGeometries) for t in tables):
-            geometries = ArrowGeometries(pa.concat_arrays([t.geometries.array.cast(pa.large_binary()) for t in tables]))
-        else:
-            geometries = [g for t in tables for g in (t.geometries or [None] * t.count)] if with_geom else None
-        srids = {t.srid for t in with_geom}
-        if len(srids) > 1:
-            from ..errors import SourceUnreadable
-
-            raise SourceUnreadable(f"strati con sistemi di riferimento diversi: {sorted(map(str, srids))}")
-        return FeatureTable(columns, geometries, srids.pop() if srids else None, merged.num_rows, tables[0].encoding)
-    names: list[str] = []
-    for t in tables:
-        names += [n for n in t.columns if n not in names]
-    columns = {n: [v for t in tables for v in t.columns.get(n, [None] * t.count)] for n in names}
+    merged = pa.concat_tables([t.columns.table for t in tables], promote_options="permissive")
     with_geom = [t for t in tables if t.geometries is not None]
-    geometries = [g for t in tables for g in (t.geometries or [None] * t.count)] if with_geom else None
+    geometries = None
+    if with_geom:
+        geometries = ArrowGeometries(
+            pa.concat_arrays(
+                [
+                    t.geometries.array.cast(pa.large_binary())
+                    if t.geometries is not None
+                    else pa.nulls(t.count, pa.large_binary())
+                    for t in tables
+                ]
+            )
+        )
     srids = {t.srid for t in with_geom}
     if len(srids) > 1:
-        from ..errors import SourceUnreadable
-
         raise SourceUnreadable(f"strati con sistemi di riferimento diversi: {sorted(map(str, srids))}")
-    return FeatureTable(
-        columns,
-        geometries,
-        srids.pop() if srids else None,
-        sum(t.count for t in tables),
-        tables[0].encoding if tables else None,
-    )
+    encoding = tables[0].encoding if tables else None
+    return FeatureTable(ArrowColumns(merged), geometries, srids.pop() if srids else None, merged.num_rows, encoding)
 
 
 class LocalFileReader:

@@ -17,6 +17,7 @@ from .base import (
     concat,
     epsg_of,
     flattened,
+    register,
 )
 
 LAYER_COLUMN = "_layer"  # added when a source reads several layers of one file
@@ -63,6 +64,7 @@ def _guess(dbf: bytes) -> str:
     return "UTF-8"
 
 
+@register("file")
 class OgrFileReader(LocalFileReader):
     """Any vector file GDAL reads; ``options.layers: "*"`` (or a list) reads several layers."""
 

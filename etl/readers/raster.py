@@ -10,7 +10,7 @@ from rasterio.errors import RasterioIOError
 from layers.rasters import header
 
 from ..errors import MESSAGES, MissingCrs, SourceUnreadable
-from .base import LocalFileReader, epsg_of
+from .base import LocalFileReader, epsg_of, register
 
 
 @dataclass
@@ -23,6 +23,7 @@ class RasterInfo:
     count: int = 1  # one raster: what the pipeline's counts see
 
 
+@register("raster")
 class RasterReader(LocalFileReader):
     def read(self) -> RasterInfo:
         self.require_file()

@@ -24,8 +24,7 @@ from owslib.wfs import WebFeatureService
 
 from ..errors import MESSAGES, SourceNotFound, SourceUnreadable
 from ..sources import Source
-from . import register
-from .base import FeatureTable, file_checksum
+from .base import FeatureTable, file_checksum, register
 from .files import OgrFileReader
 from .raster import RasterReader
 from .tabular import TabularReader

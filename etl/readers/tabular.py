@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
+import pyarrow as pa
 import shapely
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ..errors import MESSAGES, MissingCrs, SourceUnreadable
-from .base import FeatureTable, LocalFileReader, epsg_of
+from .base import ArrowColumns, ArrowGeometries, FeatureTable, LocalFileReader, arrow_column, epsg_of, register
 
 
 def decode(raw: bytes) -> tuple[str, str]:
@@ -21,6 +22,7 @@ def decode(raw: bytes) -> tuple[str, str]:
         return raw.decode("cp1252", "replace"), "CP1252"
 
 
+@register("table")
 class TabularReader(LocalFileReader):
     """``options``: ``x``/``y`` coordinate columns or ``wkt`` column; ``sheet`` for XLSX."""
 
@@ -32,7 +34,9 @@ class TabularReader(LocalFileReader):
             header, rows, encoding = self._csv()
         columns = {name: [row[i] if i < len(row) else None for row in rows] for i, name in enumerate(header)}
         geometries, srid = self._geometries(columns, len(rows))
-        return FeatureTable(columns, geometries, srid, len(rows), encoding)
+        arrow = pa.table({name: arrow_column(values) for name, values in columns.items()})
+        geometries = ArrowGeometries(pa.array(geometries, pa.binary())) if geometries is not None else None
+        return FeatureTable(ArrowColumns(arrow), geometries, srid, len(rows), encoding)
 
     def _csv(self):
         text, encoding = decode(self.path.read_bytes())

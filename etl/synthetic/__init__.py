@@ -13,7 +13,8 @@ from pathlib import Path
 
 import shapely
 from django.conf import settings
-from django.db import connection
+
+from remix import db
 
 from ..errors import EtlError
 
@@ -26,9 +27,7 @@ class MissingReference(EtlError, LookupError):
 
 def comuni() -> list[tuple[str, str, shapely.Geometry]]:
     """(istat_code, name, geometry in EPSG:32632) of every loaded comune, by ISTAT code."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT istat_code, name, ST_AsBinary(geom) FROM mappature_comune ORDER BY istat_code")
-        rows = cur.fetchall()
+    rows = db.fetch_all("SELECT istat_code, name, ST_AsBinary(geom) FROM mappature_comune ORDER BY istat_code")
     if not rows:
         raise MissingReference("Caricare prima i comuni (etl run comuni).")
     return [(code, name, shapely.from_wkb(bytes(wkb))) for code, name, wkb in rows]

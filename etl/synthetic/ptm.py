@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pyogrio.raw
 import shapely
-from django.db import connection
+
+from remix import db
 
 from . import LABEL, MissingReference, cached_path, comuni, publish, reference_digest
 
@@ -62,27 +63,24 @@ def generate(source=None, *, seed: int | None = None, **_) -> Path:
 
 
 def _stations() -> list[tuple[str, str, str, shapely.Point]]:
-    with connection.cursor() as cur:
-        # The RFI stations only (source ``stazioni``, which the PTM sources depend on): the metro stops
-        # loaded later by ``stazioni_metro`` must not change the synthetic file, or every second
-        # ``etl run --all`` would load new versions of the PTM layers.
-        cur.execute(
-            "SELECT code, name, istat_code, ST_AsBinary(geom) FROM mappature_stazione "
-            "WHERE network = 'rfi' ORDER BY code"
-        )
-        rows = cur.fetchall()
+    # The RFI stations only (source ``stazioni``, which the PTM sources depend on): the metro stops
+    # loaded later by ``stazioni_metro`` must not change the synthetic file, or every second
+    # ``etl run --all`` would load new versions of the PTM layers.
+    rows = db.fetch_all(
+        "SELECT code, name, istat_code, ST_AsBinary(geom) FROM mappature_stazione WHERE network = 'rfi' ORDER BY code"
+    )
     if not rows:
         raise MissingReference("Caricare prima le stazioni (etl run stazioni).")
     return [(c, n, i, shapely.from_wkb(bytes(g))) for c, n, i, g in rows]
 
 
 def _zones() -> dict[str, str]:
-    with connection.cursor() as cur:
-        cur.execute(
+    return dict(
+        db.fetch_all(
             "SELECT c.istat_code, z.name FROM mappature_comune c JOIN mappature_zonaomogenea z "
             "ON z.id = c.zona_id ORDER BY c.istat_code"
         )
-        return dict(cur.fetchall())
+    )
 
 
 def _layer() -> dict[str, list]:

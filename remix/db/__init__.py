@@ -10,7 +10,9 @@ Rules it enforces by construction:
 - values are bound parameters (``%s`` or ``%(name)s``); :func:`literal` exists only for the few
   places PostgreSQL cannot take a parameter (DDL such as ``CREATE VIEW``, ``COPY … TO``);
 - the catalogue (which relations exist, their columns and types) is read through ``pg_attribute``
-  and cached per data version (:mod:`remix.db.catalogue`).
+  and cached per data version (:mod:`remix.db.catalogue`);
+- Arrow tables go into a relation by ``COPY … FROM STDIN``, binary or CSV, through
+  :mod:`remix.db.copy` (imported on its own: ``from remix.db import copy``).
 """
 
 from .catalogue import KEY_CANDIDATES, columns, forget, geometry_info, key_column, relation_exists

@@ -5,8 +5,9 @@ import json
 import pytest
 from django.db import connection
 
-from etl import fastcopy, pipeline, staging
+from etl import convert, pipeline, staging
 from mappature.models import ThematicFeature
+from remix.db import copy
 
 from .conftest import aree_source
 
@@ -54,12 +55,12 @@ def _load_both_ways(tmp_path, monkeypatch, rows):
     """(rows stored, rejects) by the Arrow path, then by the row-by-row path, on the same file."""
     path = _write(tmp_path / "aree.geojson", rows)
     used = []
-    original = fastcopy.arrow_rows
-    monkeypatch.setattr(fastcopy, "arrow_rows", lambda *a: used.append(original(*a)) or used[-1])
+    original = convert.arrow_rows
+    monkeypatch.setattr(convert, "arrow_rows", lambda *a: used.append(original(*a)) or used[-1])
     fast = pipeline.run(aree_source(str(path)), run_by="test")
     fast_rows = _stored()
     ThematicFeature.objects.filter(layer="prova").delete()
-    monkeypatch.setattr(fastcopy, "arrow_rows", lambda *a: None)
+    monkeypatch.setattr(convert, "arrow_rows", lambda *a: None)
     slow = pipeline.run(aree_source(str(path)), run_by="test", force=True)
     return used, (fast_rows, fast.rejects), (_stored(), slow.rejects)
 
@@ -88,7 +89,7 @@ def test_control_characters_take_the_row_path(tmp_path, monkeypatch):
 @pytest.mark.django_db
 def test_a_later_slice_needing_the_row_path_restarts_cleanly(tmp_path, monkeypatch):
     """Slices already copied are dropped when a later one needs the row path: no row twice, none lost."""
-    monkeypatch.setattr(fastcopy, "SLICE_ROWS", 2)
+    monkeypatch.setattr(convert, "SLICE_ROWS", 2)
     rows = [*AWKWARD[:4], ("B9", "campanello", {"NOTE": "bell\x07"})]
     used, fast, slow = _load_both_ways(tmp_path, monkeypatch, rows)
     assert used[0] is not None and used[-1] is None
@@ -99,15 +100,15 @@ def test_a_later_slice_needing_the_row_path_restarts_cleanly(tmp_path, monkeypat
 def test_binary_and_csv_copy_store_the_same(tmp_path, monkeypatch):
     """Text, JSON and integer columns go by binary COPY (WKB geometries); CSV (hex WKB) stores the same."""
     path = _write(tmp_path / "aree.geojson", AWKWARD)
-    assert fastcopy.binary_kinds(staging.Target(aree_source(str(path)))) is not None
+    assert convert.binary_kinds(staging.Target(aree_source(str(path)))) is not None
     slices = []
-    original = fastcopy._binary_copy
-    monkeypatch.setattr(fastcopy, "_binary_copy", lambda *a: slices.append(1) or original(*a))
+    original = copy.binary_rows
+    monkeypatch.setattr(copy, "binary_rows", lambda *a: slices.append(1) or original(*a))
     binary = pipeline.run(aree_source(str(path)), run_by="test")
     assert slices, "the binary COPY path did not run"
     binary_rows = _stored()
     ThematicFeature.objects.filter(layer="prova").delete()
-    monkeypatch.setattr(fastcopy, "binary_kinds", lambda target: None)
+    monkeypatch.setattr(convert, "binary_kinds", lambda target: None)
     csv = pipeline.run(aree_source(str(path)), run_by="test", force=True)
     assert (binary_rows, binary.rejects) == (_stored(), csv.rejects) and len(binary_rows) == 4
 
@@ -167,7 +168,7 @@ def test_no_staging_table_outlives_a_load_committed_or_rejected(tmp_path):
 def test_integers_binary_copy_cannot_hold_go_the_row_by_row_way():
     import pyarrow as pa
 
-    assert fastcopy._binary_field(pa.array([7, None], pa.int64()), "int4")  # fits: encoded
+    assert copy.binary_field(pa.array([7, None], pa.int64()), "int4")  # fits: encoded
     for column, kind in [(pa.array([2**40]), "int4"), (pa.array([2**63], pa.uint64()), "int8")]:
-        with pytest.raises(fastcopy.Unsupported):
-            fastcopy._binary_field(column, kind)
+        with pytest.raises(copy.Unsupported):
+            copy.binary_field(column, kind)
