@@ -14,6 +14,8 @@ import math
 import time
 import urllib.request
 
+from remix import db
+
 from . import Context, Result
 from .b_mvt_tiles import sample_tiles
 from .mapdata import BENCH_VIEW, bench_database, http_server, raw_connection
@@ -62,12 +64,15 @@ def _layer():
 def _bare_pass(tiles, per_zoom: dict | None = None) -> tuple[float, list[bytes]]:
     """ST_AsMVT over every polygon of the full table, nothing simplified or dropped."""
     out = []
-    sql = f"""
+    sql = db.compose(
+        """
         WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env)
         SELECT ST_AsMVT(q, 'bare', 4096, 'geom', 'id') FROM (
             SELECT t.id, t.istat_code, t.layer, ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, 4096, 64, true) AS geom
-            FROM {BENCH_VIEW} t, b WHERE t.geom && ST_Transform(b.env, 32632)) q WHERE q.geom IS NOT NULL
-    """  # noqa: S608 - constant view name
+            FROM {view} t, b WHERE t.geom && ST_Transform(b.env, 32632)) q WHERE q.geom IS NOT NULL
+    """,
+        view=BENCH_VIEW,
+    )
     with raw_connection() as conn, conn.cursor() as cur:
         started = time.perf_counter()
         for z, x, y in tiles:
@@ -116,13 +121,16 @@ def data_areas(tiles) -> dict[str, float]:
     with raw_connection() as conn, conn.cursor() as cur:
         for z, x, y in tiles:
             cur.execute(
-                f"""
+                db.compose(
+                    """
                 WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env)
                 SELECT t.layer, sum(ST_Area(ST_ClipByBox2D(ST_Transform(t.geom, 3857), b.env)))
-                FROM {BENCH_VIEW} t, b WHERE t.geom && ST_Transform(b.env, 32632) GROUP BY t.layer
+                FROM {view} t, b WHERE t.geom && ST_Transform(b.env, 32632) GROUP BY t.layer
             """,
+                    view=BENCH_VIEW,
+                ),
                 [z, x, y],
-            )  # noqa: S608 - constant view name
+            )
             for cls, area in cur.fetchall():
                 areas[cls] = areas.get(cls, 0.0) + area
     return areas

@@ -15,13 +15,16 @@ import time
 import urllib.request
 
 from bench import Context, Result
+from remix import db
 
 from .b_wms_getmap import _free_port, _serve
 from .ogc_common import SLUG, TABLE, bench_layer, ensure_dataset
 
-ANCHOR_SQL = (  # noqa: S608 - constant table name; the page is cut before it is serialised
+# The page is cut before it is serialised.
+ANCHOR_SQL = db.compose(
     "SELECT ST_AsGeoJSON(t.*, 'geom', 7) FROM (SELECT id, feature_key, istat_code, layer,"
-    f" ST_Transform(geom, 4326) AS geom FROM (SELECT * FROM {TABLE} ORDER BY id LIMIT %s OFFSET %s) p) t"
+    " ST_Transform(geom, 4326) AS geom FROM (SELECT * FROM {table} ORDER BY id LIMIT %s OFFSET %s) p) t",
+    table=db.relation(TABLE),
 )
 FEATURE = b'"type": "Feature"'  # ST_AsGeoJSON(record) writes each feature so, on both sides
 

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 
 from django.db import connection
 
+from remix import db
+
 SCHEMA = "bench_ogc"
 TABLE = f"{SCHEMA}.pgt_ambiti"
 SLUG = "bench-pgt-ambiti"
@@ -49,18 +51,18 @@ def ensure_dataset(scale: int) -> int:
 
     gpkg = generate(scale=scale, seed=SEED)
     with connection.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        db.execute(cur, db.compose("CREATE SCHEMA IF NOT EXISTS {schema}", schema=SCHEMA))
         cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", [TABLE])
         row = cur.fetchone()
         if row and row[0] == gpkg.name:
-            cur.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608 - constant
-            return cur.fetchone()[0]
-        cur.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            return db.execute(cur, db.compose("SELECT count(*) FROM {t}", t=db.relation(TABLE))).fetchone()[0]
+        db.execute(cur, db.compose("DROP TABLE IF EXISTS {t}", t=db.relation(TABLE)))
     datasource, env = _pg()
     for code, _geometry in pyogrio.list_layers(gpkg):
         if not code.replace("_", "").isalpha():  # layer names are regional codes; anything else is not ours
             raise ValueError(f"unexpected layer {code!r} in {gpkg}")
-        sql = f"SELECT ID AS feature_key, ISTAT_COM AS istat_code, '{code}' AS layer, geom FROM \"{code}\""  # noqa: S608
+        # GDAL's SQLite dialect, not PostgreSQL (psycopg cannot compose it): the code was checked just above.
+        sql = f"SELECT ID AS feature_key, ISTAT_COM AS istat_code, '{code}' AS layer, geom FROM \"{code}\""
         subprocess.run(
             [
                 "ogr2ogr",
@@ -91,11 +93,11 @@ def ensure_dataset(scale: int) -> int:
             capture_output=True,
         )
     with connection.cursor() as cur:
-        cur.execute(f"CREATE INDEX ON {TABLE} USING gist (geom)")
-        cur.execute(f"ANALYZE {TABLE}")
-        cur.execute(f"COMMENT ON TABLE {TABLE} IS %s", [gpkg.name])
-        cur.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608 - constant
-        return cur.fetchone()[0]
+        table = db.relation(TABLE)
+        db.execute(cur, db.compose("CREATE INDEX ON {t} USING gist (geom)", t=table))
+        db.execute(cur, db.compose("ANALYZE {t}", t=table))
+        db.execute(cur, db.compose("COMMENT ON TABLE {t} IS {name}", t=table, name=db.literal(gpkg.name)))
+        return db.execute(cur, db.compose("SELECT count(*) FROM {t}", t=table)).fetchone()[0]
 
 
 def _pg():

@@ -16,6 +16,7 @@ import time
 import psycopg
 import pytest
 from django.db import connection
+from psycopg import sql
 
 from background.models import JobFailure
 from background.runtime import RESUMED_REASON
@@ -32,11 +33,11 @@ pytestmark = [pytest.mark.real_jobs, pytest.mark.django_db(transaction=True)]
 
 def _blocker(table: str):
     """A second connection holding a lock that lets readers (and key checks) through but makes writers wait."""
-    db = connection.settings_dict
+    conf = connection.settings_dict
     conn = psycopg.connect(
-        host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None
+        host=conf["HOST"], port=conf["PORT"], dbname=conf["NAME"], user=conf["USER"], password=conf["PASSWORD"] or None
     )
-    conn.execute(f"LOCK TABLE {table} IN SHARE MODE")  # noqa: S608 - a constant of this test
+    conn.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.Identifier(table)))
     return conn
 
 

@@ -183,10 +183,11 @@ def sql(django_db_blocker):
     """Ask the database directly: the expected answers of the tests come from here."""
     from django.db import connection
 
+    from remix import db
+
     def query(text, params=None):
         with django_db_blocker.unblock(), connection.cursor() as cur:
-            cur.execute(text, params or [])
-            return cur.fetchall()
+            return db.execute(cur, text, params or []).fetchall()
 
     return query
 
