@@ -5,7 +5,7 @@ the map's identify (pixel under a point), the zonal statistics (whole band), the
 — opens it here. Published rasters live in the ``rasters`` storage (:mod:`remix.storage`): with
 ``make run`` the folder ``REMIX["RASTER_DIR"]`` read in place, in production an object store; then
 each machine reads a local copy kept per raster name and layer data version
-(``REMIX["RASTER_CACHE_DIR"]``), fetched once after each load (see docs/operations.md).
+(``REMIX["RASTER_CACHE_DIR"]``), fetched once after each load (see docker/README.md).
 
 A raster layer's ``source`` names its file:
 - ``<name>.tif`` or ``var/rasters/<name>.tif`` (the form of the declarations): ``<name>.tif`` in the
