@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from remix import db
 
 from . import staging
+from .scratch import RESOLVED
 from .sources import Source
 
 # Below this many incoming rows (or fewer than the table holds), indexes and keys are kept as they are.
@@ -49,7 +50,7 @@ def _insert_all(cur, target: staging.Target) -> int:
         table=target.table,
         names=[*cols, *(c for c, _ in defaults)],
         values=[*map(db.ident, cols), *(db.Placeholder(f"default{i}") for i in range(len(defaults)))],
-        resolved=staging.RESOLVED,
+        resolved=RESOLVED,
     )
     return db.execute(cur, query, {f"default{i}": v for i, (_, v) in enumerate(defaults)}).rowcount
 
