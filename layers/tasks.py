@@ -9,7 +9,7 @@ from background import runtime
 from .exports import jobs
 
 
-@app.task(name="run_export", queue=runtime.EXPORTS, pass_context=True, retry=runtime.retry_strategy())
+@app.task(name=jobs.TASK, queue=runtime.EXPORTS, pass_context=True, retry=runtime.retry_strategy())
 def run_export(context, export_id: int) -> None:
     runtime.guarded(KIND, export_id, context, lambda: jobs.run_queued(export_id))
 
@@ -17,7 +17,7 @@ def run_export(context, export_id: int) -> None:
 KIND = runtime.register(
     runtime.JobKind(
         name="export",
-        task_name="run_export",
+        task_name=jobs.TASK,
         arg="export_id",
         give_up=jobs.give_up,
         orphans=jobs.orphans,

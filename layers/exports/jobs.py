@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from procrastinate.contrib.django import app
 
 from remix import db, storage
 
@@ -29,6 +30,8 @@ from .gpkg_meta import now_iso
 from .models import ExportJob
 
 log = logging.getLogger(__name__)
+# The export task (layers.tasks, which imports this module), deferred by its name.
+TASK = "run_export"
 DEFAULT_AREAS = {
     "comune": {"table": "mappature_comune", "key": "istat_code", "label": "name"},
     "zona": {"table": "mappature_zonaomogenea", "key": "code", "label": "name"},
@@ -259,9 +262,8 @@ def _progress(job: ExportJob, items):
 
 def start_background(job: ExportJob) -> None:
     """Queue the export for the worker (queue ``exports``); the job page and the API report its progress."""
-    from ..tasks import run_export
-
-    run_export.configure(queueing_lock=f"export:{job.pk}", lock=f"export:{job.pk}").defer(export_id=job.pk)
+    lock = f"export:{job.pk}"
+    app.configure_task(TASK, allow_unknown=False, queueing_lock=lock, lock=lock).defer(export_id=job.pk)
 
 
 def run_queued(export_id: int) -> ExportJob | None:
