@@ -13,14 +13,14 @@ import pyarrow.compute as pc
 from django.db.models import ForeignKey
 from psycopg.types.json import Jsonb
 
-from .errors import SourceUnreadable
+from .errors import EtlError, SourceUnreadable
 from .matching import NameIndex
 
 TRUE = {"1", "true", "t", "yes", "y", "si", "sì", "vero"}
 FALSE = {"0", "false", "f", "no", "n", "falso"}
 
 
-class ConversionError(ValueError):
+class ConversionError(EtlError, ValueError):
     """A value that does not fit the target field; the message is the reject reason."""
 
 

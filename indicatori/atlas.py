@@ -37,6 +37,7 @@ from etl.sources import all_sources
 
 from . import charts, fmt, queries
 from .declarations import all_indicators
+from .errors import IndicatoriError
 from .models import IndicatorRun
 
 ATLAS_VERSION = "1"  # bump when the sheet's layout changes: cached PDFs are then rebuilt
@@ -80,7 +81,7 @@ SHEET_ORDER = (
 )
 
 
-class UnknownArea(LookupError):
+class UnknownArea(IndicatoriError, LookupError):
     pass
 
 

@@ -71,7 +71,7 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 
 
-class ApiError(Exception):
+class ApiError(OgcError):
     def __init__(self, status: int, code: str, description: str):
         super().__init__(description)
         self.status, self.code, self.description = status, code, description
