@@ -6,8 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from django.conf import settings
-
+from . import conf
 from .errors import EtlError
 from .models import DatasetVersion
 from .sources import Source
@@ -21,7 +20,7 @@ def keep(source: Source, record: DatasetVersion, path: Path | None) -> None:
     """Copy (hard-link when possible) the loaded file under the archive, content-addressed."""
     if path is None or not path.is_file():
         return
-    folder = Path(settings.REMIX["ETL_ARCHIVE_DIR"]) / source.id / record.checksum[:16]
+    folder = Path(conf.ETL_ARCHIVE_DIR) / source.id / record.checksum[:16]
     folder.mkdir(parents=True, exist_ok=True)
     copy = folder / path.name
     if not copy.exists():

@@ -7,11 +7,12 @@ import shutil
 from pathlib import Path
 
 import rasterio
-from django.conf import settings
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from layers import registry
+from remix import conf as remix_conf
 
+from . import conf
 from .models import DatasetVersion
 from .readers.base import file_checksum
 from .readers.raster import RasterInfo
@@ -19,7 +20,7 @@ from .sources import Source
 
 
 def output_path(source: Source) -> Path:
-    return Path(settings.REMIX["RASTER_DIR"]) / source.options.get("output", f"{source.id}.tif")
+    return Path(conf.RASTER_DIR) / source.options.get("output", f"{source.id}.tif")
 
 
 def load(source: Source, info: RasterInfo, record: DatasetVersion, status: str):
@@ -29,7 +30,7 @@ def load(source: Source, info: RasterInfo, record: DatasetVersion, status: str):
     final = output_path(source)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.stem}.{os.getpid()}.tmp.tif")
-    storage = settings.REMIX["STORAGE_SRID"]
+    storage = remix_conf.STORAGE_SRID
     if info.srid == storage:
         shutil.copyfile(info.path, tmp)
     else:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 
 from django.apps import apps
-from django.conf import settings
 from django.db import connection
 from django.db.models import F, ForeignKey
 from django.utils.text import slugify
 from psycopg import sql
+
+from remix import conf as remix_conf
 
 from .sources import FieldMap, Source
 
@@ -366,7 +367,7 @@ def resolve(cur, source: Source, target: Target, srid: int | None) -> None:
         else:
             select.append(f's."{fmap.target}" AS "{col}"')
     if target.geom_field is not None:
-        storage = settings.REMIX["STORAGE_SRID"]
+        storage = remix_conf.STORAGE_SRID
         if source.geometry_from or srid == storage:
             geom = "ST_SetSRID(_geom, %s)"
             params[:0] = [storage]  # the SELECT list comes before the joins' parameters

@@ -35,7 +35,7 @@ from django.utils.html import escape
 from etl.models import DatasetVersion
 from etl.sources import all_sources
 
-from . import charts, fmt, queries
+from . import charts, conf, fmt, queries
 from .declarations import all_indicators
 from .errors import IndicatoriError
 from .models import IndicatorRun
@@ -215,7 +215,7 @@ def cache_key(area: Area, lang: str) -> str:
 
 
 def atlas_dir() -> Path:
-    path = Path(settings.REMIX.get("ATLAS_DIR", settings.BASE_DIR / "var" / "atlante"))
+    path = Path(conf.ATLAS_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

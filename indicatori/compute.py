@@ -15,10 +15,10 @@ import re
 import time
 from collections.abc import Callable
 
-from django.conf import settings
 from django.db import connection, transaction
 from psycopg import sql
 
+from etl import conf as etl_conf
 from etl.models import DatasetVersion
 from etl.sources import all_sources
 
@@ -259,7 +259,7 @@ def _zonal(cur, decl: IndicatorDecl) -> None:
     from rasterio.windows import from_bounds
 
     source = all_sources()[decl.zonal["raster"]]
-    path = settings.REMIX["RASTER_DIR"] / source.options.get("output", f"{source.id}.tif")
+    path = etl_conf.RASTER_DIR / source.options.get("output", f"{source.id}.tif")
     loaded = (
         DatasetVersion.objects.filter(source_id=source.id, status__in=LOADED)
         .order_by("-version")

@@ -1,11 +1,10 @@
 """Entry points other apps use to tell the registry about their data (layers imports no project app)."""
 
-from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from . import sources
+from . import conf, sources
 from .models import Layer
 
 
@@ -33,7 +32,7 @@ def dataset_loaded(dataset_id: str, version: int, summary: dict) -> int:
 def data_changed(layers) -> None:
     """Tell the apps listed in ``REMIX["LAYER_DATA_CHANGED"]`` that these layers have a new data version
     (e.g. the map rebuilds their tile overviews), in the caller's transaction."""
-    for path in settings.REMIX.get("LAYER_DATA_CHANGED", []):
+    for path in conf.LAYER_DATA_CHANGED:
         import_string(path)(layers)
 
 

@@ -12,10 +12,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
-from django.conf import settings
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from .. import conf
 from ..errors import MESSAGES, SourceNotFound
 from ..sources import Source
 
@@ -146,7 +146,7 @@ class Reader(Protocol):
 def resolve_path(location: str) -> Path:
     path = Path(location)
     if not path.is_absolute():
-        path = Path(settings.REMIX["DATA_DIR"]) / path
+        path = Path(conf.DATA_DIR) / path
     return path
 
 

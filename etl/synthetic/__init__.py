@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 
 import shapely
-from django.conf import settings
 from django.db import connection
 
+from .. import conf
 from ..errors import EtlError
 
 LABEL = "sintetico / synthetic"
@@ -44,7 +44,7 @@ def reference_digest(rows) -> str:
 
 
 def cached_path(kind: str, seed: int, scale: int, version: int, ref: str, suffix: str = ".gpkg") -> Path:
-    folder = Path(settings.REMIX["SYNTHETIC_DIR"])
+    folder = Path(conf.SYNTHETIC_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{kind}_s{seed}_n{scale}_g{version}_{ref}{suffix}"
 

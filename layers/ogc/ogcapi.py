@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -28,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from psycopg import sql
 
+from .. import conf
 from ..models import Layer
 from . import service
 from .errors import OgcError
@@ -78,7 +78,7 @@ class ApiError(OgcError):
 
 
 def _max_limit() -> int:
-    return int(settings.REMIX.get("OGC_SERVICE", {}).get("max_features", 10000))
+    return conf.ogc_max_features()
 
 
 # --- requests, users, formats -------------------------------------------------------------------
@@ -260,7 +260,7 @@ def landing(request):
     """Landing page: what the service is and where its parts are."""
     user = _user(request)
     html = _wants_html(request)
-    svc = settings.REMIX.get("OGC_SERVICE", {})
+    svc = conf.OGC_SERVICE
     lang = _lang(request)
     payload = {
         "title": (svc.get("title_en") if lang == "en" else None) or svc.get("title", "Remix"),
