@@ -25,12 +25,12 @@ from datetime import timedelta
 
 import psycopg
 import psycopg.sql
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 
+from . import conf as _conf
 from .models import JobFailure
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ __all__ = ["AlreadyEnqueued", "JobKind", "conf", "register", "retry_strategy", "
 
 
 def conf(key: str):
-    return settings.REMIX["JOBS"][key]
+    return _conf.job(key)
 
 
 def retry_strategy() -> RetryStrategy:

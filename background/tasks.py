@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from procrastinate.contrib.django import app
 
-from . import runtime
+from . import conf, runtime
 
-_every = int(settings.REMIX["JOBS"]["recover_every_s"])
+_every = int(conf.job("recover_every_s"))
 # Under a minute: a 6-field cron whose last column is seconds (croniter, as procrastinate reads it).
 RECOVER_CRON = f"* * * * * */{_every}" if _every < 60 else f"*/{max(_every // 60, 1)} * * * *"
 

@@ -30,10 +30,9 @@ def _paired_median_ms(project, anchor, repeat: int) -> tuple[float, float]:
 
 
 def run(ctx: Context) -> list[Result]:
-    from django.conf import settings
     from django.test import Client
 
-    from layers import sources
+    from layers import conf, sources
     from layers.models import Layer
     from remix.places import comuni
 
@@ -46,7 +45,7 @@ def run(ctx: Context) -> list[Result]:
         print("[bench] catalogue: no published layer with data — run `make run` first")
         return []
     layer = max(layers, key=lambda item: item.metadata["features"])
-    limit = settings.REMIX["PREVIEW_MAX_FEATURES"]
+    limit = conf.PREVIEW_MAX_FEATURES
     repeat = 10 if ctx.quick else 40
     client = Client(HTTP_HOST="127.0.0.1")
     url = f"/api/catalogo/{layer.slug}/anteprima.geojson"

@@ -55,11 +55,11 @@ def _mix(base: str) -> list[str]:
     ogc = next((n for n in names if "ambiti_trasformazione" in n), names[-1] if names else "comuni")
     urls = [
         "/",
-        "/api/layers",
-        "/api/layers/realizzazioni/features?limit=100",
-        f"/api/identify?lon={MILANO[0]}&lat={MILANO[1]}&layers=pgt_ambiti_trasformazione,realizzazioni",
-        "/api/summary?zona=nord-ovest",
-        "/api/summary?comune=015146",
+        "/api/strati",
+        "/api/strati/realizzazioni/elementi?limit=100",
+        f"/api/identifica?lon={MILANO[0]}&lat={MILANO[1]}&layers=pgt_ambiti_trasformazione,realizzazioni",
+        "/api/riepilogo?zona=nord-ovest",
+        "/api/riepilogo?comune=015146",
         f"/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES={ogc}&COUNT=50&OUTPUTFORMAT=geojson",
     ]
     rng = random.Random(3)

@@ -1,4 +1,4 @@
-"""zona_summary: /api/summary of a zona omogenea and of the whole CMM vs the bare SQL aggregates.
+"""zona_summary: /api/riepilogo of a zona omogenea and of the whole CMM vs the bare SQL aggregates.
 
 Median and p95 latency over repeated requests with the full PGT set loaded; target ≥ 0.67
 (the endpoint within 1.5× of the SQL it runs).
@@ -48,7 +48,7 @@ def run(ctx: Context) -> list[Result]:
     with bench_database(ctx.scale) as n_features, http_server() as base:
         for name, zona in CASES:
             flt = MapFilter(zona=zona or None)
-            url = f"{base}/api/summary" + (f"?zona={zona}" if zona else "")
+            url = f"{base}/api/riepilogo" + (f"?zona={zona}" if zona else "")
             _timed_pairs(statements(flt), url, 2)  # warm-up
             sql_times, http_times, body = _timed_pairs(statements(flt), url, reps)
             for stat, fn in (("median", statistics.median), ("p95", _p95)):
@@ -61,7 +61,7 @@ def run(ctx: Context) -> list[Result]:
                         target=0.67,
                         higher_is_better=False,
                         scale=f"{n_features} polygons, {reps} requests",
-                        notes=f"/api/summary{'?zona=' + zona if zona else ''} vs its 3 SQL aggregates over psycopg",
+                        notes=f"/api/riepilogo{'?zona=' + zona if zona else ''} vs its 3 SQL aggregates over psycopg",
                         details={"n_interventions": body["summary"]["n_interventions"]},
                     )
                 )

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,6 +20,7 @@ from layers.models import Layer
 from layers.registry import data_changed, dataset_loaded
 from mappature.models import Comune, PgtAtto
 from mappature.pgt_layers import PGT_LAYERS
+from remix import conf as remix_conf
 from remix import storage
 
 from . import audit, jobs, permissions, spec, unpack
@@ -61,7 +61,7 @@ def submit(user, comune: Comune, upload, act: ActData) -> Consegna:
 def _store_and_register(user, comune: Comune, upload, act: ActData, name: str, kind: str) -> Consegna:
     """Check the upload in a scratch folder, keep it in the deliveries' storage, record the delivery;
     on any failure neither the stored file nor the row is left behind."""
-    work = Path(settings.REMIX["WORK_DIR"])
+    work = Path(remix_conf.WORK_DIR)
     work.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="upload-", dir=work))
     scratch = folder / f"consegna.{kind}"

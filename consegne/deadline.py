@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 
 import psycopg.errors
-from django.conf import settings
 
 from remix import db
 
+from . import conf
 from .errors import ConsegneError
 
 
@@ -30,7 +30,7 @@ class Deadline:
     """When the validation must end; ``None`` seconds means the configured limit."""
 
     def __init__(self, seconds: float | None = None):
-        self.seconds = float(seconds if seconds is not None else settings.REMIX["CONSEGNE_VALIDATION_TIMEOUT_S"])
+        self.seconds = float(seconds if seconds is not None else conf.CONSEGNE_VALIDATION_TIMEOUT_S)
         self.ends = time.monotonic() + self.seconds
         self.step = ""  # the last step started (lanes: of either lane)
         self.failed = ""  # the step whose statement failed first, when known

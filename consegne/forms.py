@@ -4,11 +4,11 @@ django-axes, see remix/settings.py)."""
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from mappature.models import PgtAtto
 
+from . import conf
 from .actions import ActData
 from .errors import MESSAGES
 
@@ -36,7 +36,7 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["comune"].queryset = comuni
         # The browser can refuse an over-large file before sending it (static/consegne/upload.js).
-        limit = settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"]
+        limit = conf.CONSEGNE_MAX_UPLOAD_MB
         self.fields["file"].widget.attrs.update(
             {"data-max-bytes": limit * 1024 * 1024, "data-too-big": MESSAGES["too_big"] % {"limit": limit}}
         )

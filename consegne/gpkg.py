@@ -14,12 +14,13 @@ from pathlib import Path
 
 from .checks import Found
 from .deadline import Deadline, ValidationTimeout
+from .errors import ConsegneError
 
 # Triggers GDAL and the GeoPackage spatial index extension create on every feature table.
 STANDARD_TRIGGER = r"^(rtree_{t}_\w+_(insert\d*|update\d*|delete)|trigger_(insert|delete)_feature_count_{t})$"
 
 
-class Unreadable(Exception):
+class Unreadable(ConsegneError, ValueError):
     """The file is not a SQLite database GDAL could read."""
 
 

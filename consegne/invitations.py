@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from mappature.models import Comune
 
+from .errors import ConsegneError
 from .models import Membership
 
 COLUMNS = ("username", "email", "comune", "role")
@@ -44,7 +45,7 @@ ROLES = {
 }
 
 
-class InvitationError(ValueError):
+class InvitationError(ConsegneError, ValueError):
     """The CSV cannot be used; ``errors`` lists every bad row ("riga N, campo X: …")."""
 
     def __init__(self, errors: list[str]):

@@ -11,13 +11,13 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from procrastinate.contrib.django import app
 
 from background import runtime
+from remix import conf as remix_conf
 
 from . import staging
 from .checks import Found
@@ -85,7 +85,7 @@ def run(consegna_id: int) -> Consegna | None:
 def cleanup(consegna_id: int) -> None:
     """Drop the delivery's staging tables and remove its temporary folders (left by a killed worker)."""
     staging.Staging(consegna_id).drop()
-    work = Path(settings.REMIX["WORK_DIR"])
+    work = Path(remix_conf.WORK_DIR)
     for folder in work.glob(f"consegna-{consegna_id}-*"):
         shutil.rmtree(folder, ignore_errors=True)
 

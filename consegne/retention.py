@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
@@ -25,7 +24,7 @@ from django.utils import timezone
 
 from remix import storage
 
-from . import audit
+from . import audit, conf
 from .models import Consegna
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ class PurgeResult:
 
 
 def retention_days() -> int:
-    return settings.REMIX["CONSEGNE_RETENTION_DAYS"]
+    return conf.CONSEGNE_RETENTION_DAYS
 
 
 def candidates(cutoff: datetime) -> QuerySet[Consegna]:
@@ -87,7 +86,7 @@ def purge(days: int | None = None, dry_run: bool = False) -> PurgeResult:
     days = retention_days() if days is None else days
     now = timezone.now()
     result = PurgeResult(cutoff=now - timedelta(days=days), dry_run=dry_run)
-    root = Path(settings.REMIX["CONSEGNE_DIR"])
+    root = Path(conf.CONSEGNE_DIR)
     for pk in candidates(result.cutoff).values_list("pk", flat=True):
         _purge_one(pk, root, now, result)
     if not dry_run:

@@ -12,8 +12,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from django.conf import settings
-
+from . import conf
 from .errors import MESSAGES, UploadRejected
 
 SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg"}
@@ -36,7 +35,7 @@ def kind_of(name: str) -> str:
 
 
 def check_size(size: int) -> None:
-    limit = settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"]
+    limit = conf.CONSEGNE_MAX_UPLOAD_MB
     if size > limit * 1024 * 1024:
         raise UploadRejected(MESSAGES["too_big"] % {"limit": limit})
 
@@ -72,8 +71,8 @@ def _open(path: Path) -> zipfile.ZipFile:
 
 def inspect_zip(path: Path) -> list[zipfile.ZipInfo]:
     """Check every entry of the archive; return the shapefile parts to extract."""
-    max_total = settings.REMIX["CONSEGNE_MAX_UNPACKED_MB"] * 1024 * 1024
-    ratio = settings.REMIX["CONSEGNE_MAX_RATIO"]
+    max_total = conf.CONSEGNE_MAX_UNPACKED_MB * 1024 * 1024
+    ratio = conf.CONSEGNE_MAX_RATIO
     with _open(path) as archive:
         infos = archive.infolist()
         if len(infos) > MAX_ENTRIES:

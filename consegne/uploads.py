@@ -6,12 +6,13 @@ refuse it; with this handler a too-large delivery costs at most the limit in dis
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+from . import conf
 
 
 def limit_bytes() -> int:
-    return settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"] * 1024 * 1024
+    return conf.CONSEGNE_MAX_UPLOAD_MB * 1024 * 1024
 
 
 class SizeLimitHandler(FileUploadHandler):

@@ -13,7 +13,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -22,9 +21,10 @@ from etl.errors import MESSAGES as etl_messages
 from etl.errors import EtlError, SourceUnreadable
 from etl.readers.delivery import UNREADABLE_DETAIL, list_delivery_layers, read_delivery_layer
 from mappature.models import PgtAtto
+from remix import conf as remix_conf
 from remix import storage
 
-from . import audit, checks, deadline, gpkg, queries, shapefiles, spec, sqlchecks, staging, unpack, values
+from . import audit, checks, conf, deadline, gpkg, queries, shapefiles, spec, sqlchecks, staging, unpack, values
 from .checks import Found
 from .errors import ConsegneError
 from .models import Consegna, Finding
@@ -97,7 +97,7 @@ def _fetch(consegna: Consegna, work: Path) -> Path:
 
 
 def _work_dir() -> Path:
-    path = Path(settings.REMIX["WORK_DIR"])
+    path = Path(remix_conf.WORK_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -151,7 +151,7 @@ def _validate_files(consegna: Consegna, work: Path, limit: deadline.Deadline) ->
         "spec": rules.id,
         "istat": consegna.comune.istat_code,
         "comune": consegna.comune.name,
-        "tol": settings.REMIX["CONSEGNE_BOUNDARY_TOLERANCE_M"],
+        "tol": conf.CONSEGNE_BOUNDARY_TOLERANCE_M,
     }
     laps.lap("stage")
     step_pct = iter(range(50, 95, 3))

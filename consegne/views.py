@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -21,7 +20,7 @@ from mappature import tiles
 from mappature.models import PgtAtto
 from mappature.pgt_layers import PGT_LAYERS
 
-from . import actions, audit, extensions, permissions, queries
+from . import actions, audit, conf, extensions, permissions, queries
 from .errors import MESSAGES, ConsegneError, NotAllowed
 from .forms import ReviewForm, UploadForm
 from .models import AuditEntry, Consegna
@@ -70,7 +69,7 @@ def _upload(request):
     if getattr(request, "upload_too_large", False):
         form.is_valid()  # bind what was received, then say why the file is missing
         form.errors.pop("file", None)
-        form.add_error("file", MESSAGES["too_big"] % {"limit": settings.REMIX["CONSEGNE_MAX_UPLOAD_MB"]})
+        form.add_error("file", MESSAGES["too_big"] % {"limit": conf.CONSEGNE_MAX_UPLOAD_MB})
         _refused(request, form, getattr(request, "upload_too_large_name", ""))
     elif request.method == "POST" and form.is_valid():
         try:

@@ -30,7 +30,7 @@ from psycopg.types.json import Jsonb
 
 from remix.db import copy
 
-from .errors import SourceUnreadable
+from .errors import EtlError, SourceUnreadable
 from .matching import NameIndex
 
 SLICE_ROWS = 50_000  # converted while the previous slice is being parsed by PostgreSQL
@@ -41,7 +41,7 @@ TRUE = {"1", "true", "t", "yes", "y", "si", "sì", "vero"}
 FALSE = {"0", "false", "f", "no", "n", "falso"}
 
 
-class ConversionError(ValueError):
+class ConversionError(EtlError, ValueError):
     """A value that does not fit the target field; the message is the reject reason."""
 
 

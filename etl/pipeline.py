@@ -14,7 +14,6 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -22,7 +21,7 @@ from django.utils.module_loading import import_string
 from layers import registry
 from remix import db
 
-from . import bulk, convert, rasters, signals, staging
+from . import bulk, conf, convert, rasters, signals, staging
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
 from .readers import FeatureTable, reader_for
@@ -131,7 +130,7 @@ def _keep_archive(source: Source, record: DatasetVersion, path: Path | None) -> 
     :func:`etl.archive.restore` loads a version again from it."""
     if path is None or not path.is_file():
         return
-    folder = Path(settings.REMIX["ETL_ARCHIVE_DIR"]) / source.id / record.checksum[:16]
+    folder = Path(conf.ETL_ARCHIVE_DIR) / source.id / record.checksum[:16]
     folder.mkdir(parents=True, exist_ok=True)
     copy = folder / path.name
     if not copy.exists():

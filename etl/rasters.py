@@ -9,11 +9,11 @@ import tempfile
 from pathlib import Path
 
 import rasterio
-from django.conf import settings
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from layers import rasters as raster_files
 from layers import registry
+from remix import conf as remix_conf
 
 from .models import DatasetVersion
 from .readers.base import file_checksum
@@ -42,11 +42,11 @@ def output_path(source: Source) -> Path:
 def load(source: Source, info: RasterInfo, record: DatasetVersion, status: str) -> RunResult:
     """Store the raster where MapServer reads it; the old file is served until the new one is complete."""
     name = output_name(source)
-    work = Path(settings.REMIX["WORK_DIR"])
+    work = Path(remix_conf.WORK_DIR)
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="raster-", dir=work) as scratch:
         tmp = Path(scratch) / Path(name).name
-        storage_srid = settings.REMIX["STORAGE_SRID"]
+        storage_srid = remix_conf.STORAGE_SRID
         if info.srid == storage_srid:
             shutil.copyfile(info.path, tmp)
         else:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pyarrow as pa
 from django.apps import apps
-from django.conf import settings
 from django.db import connection
 from django.db.models import F, ForeignKey
 from django.utils.text import slugify
 
+from remix import conf as remix_conf
 from remix import db
 from remix.db import copy
 
@@ -392,7 +392,7 @@ def resolve(cur, source: Source, target: Target, srid: int | None) -> None:
         else:
             select.append(db.SQL("s.{} AS {}").format(db.ident(fmap.target), db.ident(col)))
     if target.geom_field is not None:
-        storage = settings.REMIX["STORAGE_SRID"]
+        storage = remix_conf.STORAGE_SRID
         if source.geometry_from or srid == storage:
             geom, select_params = db.SQL("ST_SetSRID(_geom, %s)"), [storage]
         else:

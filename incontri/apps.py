@@ -23,3 +23,10 @@ class IncontriConfig(AppConfig):
 
         if review_section not in extensions.REVIEW_SECTIONS:
             extensions.REVIEW_SECTIONS.append(review_section)
+
+        from mappature.openapi import EXTRA_PATHS
+
+        from .openapi import openapi_paths
+
+        if openapi_paths not in EXTRA_PATHS:
+            EXTRA_PATHS.append(openapi_paths)

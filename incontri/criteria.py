@@ -6,14 +6,15 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from django.conf import settings
+
+from . import conf
 
 DIR = Path(__file__).resolve().parent / "criteria"
 
 
 def _path(name: str) -> Path:
     """A deployment may point a declaration elsewhere: REMIX["INCONTRI_CRITERIA"][name]."""
-    override = (settings.REMIX.get("INCONTRI_CRITERIA") or {}).get(name)
+    override = (conf.INCONTRI_CRITERIA or {}).get(name)
     return Path(override) if override else DIR / f"{name}.yaml"
 
 

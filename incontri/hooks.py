@@ -7,6 +7,8 @@ import logging
 
 from layers.models import Layer
 
+from . import conf
+
 log = logging.getLogger(__name__)
 
 
@@ -29,9 +31,7 @@ def source_loaded(*, source, version, **_) -> None:
     The job recomputes only the pairs whose data versions moved on; ``manage.py incontri refresh`` runs
     the same synchronously, and a reader catches up on its own (``incontri.freshness``).
     """
-    from django.conf import settings
-
-    if not settings.REMIX.get("INCONTRI_REFRESH_ON_LOAD", True):
+    if not conf.INCONTRI_REFRESH_ON_LOAD:
         return
     try:
         if not concerns(source):

@@ -35,8 +35,9 @@ from django.utils.html import escape
 from etl.models import DatasetVersion
 from etl.sources import all_sources
 
-from . import charts, fmt, queries
+from . import charts, conf, fmt, queries
 from .declarations import all_indicators
+from .errors import IndicatoriError
 from .models import IndicatorRun
 
 ATLAS_VERSION = "1"  # bump when the sheet's layout changes: cached PDFs are then rebuilt
@@ -80,7 +81,7 @@ SHEET_ORDER = (
 )
 
 
-class UnknownArea(LookupError):
+class UnknownArea(IndicatoriError, LookupError):
     pass
 
 
@@ -214,7 +215,7 @@ def cache_key(area: Area, lang: str) -> str:
 
 
 def atlas_dir() -> Path:
-    path = Path(settings.REMIX.get("ATLAS_DIR", settings.BASE_DIR / "var" / "atlante"))
+    path = Path(conf.ATLAS_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -30,13 +30,15 @@ from pathlib import Path
 
 import yaml
 
+from .errors import IndicatoriError
+
 DECLARATIONS_DIR = Path(__file__).resolve().parent / "declarations"
 LEVELS = ("comune", "zona", "cmm", "nil", "lum")
 THEMES = {"ptm", "sttm1", "sttm2", "sttm3", "rigenerazione", "riferimenti"}
 AGGREGATES = {"sum", "ratio"}
 
 
-class DeclarationError(ValueError):
+class DeclarationError(IndicatoriError, ValueError):
     pass
 
 

@@ -10,15 +10,16 @@ from django.utils.translation import gettext as _
 from psycopg import sql
 
 from .declarations import LEVELS, IndicatorDecl, all_indicators
+from .errors import IndicatoriError
 
 CMM_NAME = "Città metropolitana di Milano"
 
 
-class IndicatorError(Exception):
+class IndicatorError(IndicatoriError, ValueError):
     status = 400
 
 
-class UnknownIndicator(IndicatorError):
+class UnknownIndicator(IndicatorError, LookupError):
     status = 404
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import F, Func, TextField, Value
 from django.db.models.fields.json import KT, KeyTransform
@@ -18,7 +17,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
-from . import sources
+from . import conf, sources
 from .models import Layer
 
 
@@ -38,7 +37,7 @@ class Query:
 
 
 def places() -> Places | None:
-    path = settings.REMIX.get("CATALOGUE_PLACES")
+    path = conf.CATALOGUE_PLACES
     return import_string(path) if path else None
 
 
@@ -128,6 +127,6 @@ def links(layer: Layer, request) -> list[dict]:
     (layers.ogc adds WMS/WFS and GeoPackage links this way).
     """
     found = []
-    for path in settings.REMIX.get("LAYER_LINKS", []):
+    for path in conf.LAYER_LINKS:
         found.extend(import_string(path)(layer, request))
     return found

@@ -7,8 +7,7 @@ count, lineage from the dataset versions the ETL recorded).
 
 from __future__ import annotations
 
-from django.conf import settings
-
+from . import conf
 from .models import Layer
 
 METADATA_STANDARD = {"name": "Linee Guida RNDT", "version": "2.0"}
@@ -16,7 +15,7 @@ METADATA_STANDARD = {"name": "Linee Guida RNDT", "version": "2.0"}
 
 def file_identifier(layer: Layer) -> str:
     """Persistent identifier ``<iPA code>:<local id>`` (RNDT rule); the iPA code is a setting."""
-    return f"{settings.REMIX['IPA_CODE']}:remix-{layer.slug}"
+    return f"{conf.IPA_CODE}:remix-{layer.slug}"
 
 
 def rndt_record(layer: Layer, *, lang: str = "it", distributions: list[dict] | None = None) -> dict:

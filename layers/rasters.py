@@ -30,6 +30,8 @@ from rasterio.warp import transform, transform_bounds
 
 from remix import storage
 
+from . import conf
+
 STORAGE = storage.RASTERS
 PUBLISHED_PREFIX = "var/rasters/"  # the declarations' form of a name in the storage (the default folder)
 
@@ -87,14 +89,14 @@ def local_path(layer) -> Path:
 def published_file(name: str, owner: str, version: str) -> Path:
     """A local file with the content of the published raster ``name`` at ``owner``'s ``version`` (a
     number that changes with each load: a layer's data version, an ETL source's dataset version)."""
-    return storage.cached(STORAGE, name, owner, version, Path(settings.REMIX["RASTER_CACHE_DIR"]))
+    return storage.cached(STORAGE, name, owner, version, Path(conf.RASTER_CACHE_DIR))
 
 
 def publish(local: Path, name: str) -> None:
     """Store the raster file ``local`` as ``name`` in the ``rasters`` storage, replacing the old one
     (every reader sees either the old file or the new one); this machine's copies are dropped."""
     storage.replace(STORAGE, name, local)
-    storage.forget(name, Path(settings.REMIX["RASTER_CACHE_DIR"]))
+    storage.forget(name, Path(conf.RASTER_CACHE_DIR))
 
 
 def stored_matches(name: str, checksum: str, digest) -> bool:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from remix import db
 
-from . import relations, sources
+from . import conf, relations, sources
 from .models import Layer
 from .ogc.service import registry_changed
 
@@ -70,7 +69,7 @@ def run_hooks(layers) -> None:
     those of the layer's current version), in the caller's transaction. :func:`data_changed` calls them;
     ``layers sync`` alone calls them without a data change, so that a layer declared after its data was
     loaded gets what a load would have built."""
-    for path in settings.REMIX.get("LAYER_DATA_CHANGED", []):
+    for path in conf.LAYER_DATA_CHANGED:
         import_string(path)(layers)
 
 

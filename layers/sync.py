@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from . import actions
+from . import actions, conf
 from .declarations import Declaration, load_all
 from .models import Layer, LayerEvent
 from .registry import data_changed, refresh_extent, run_hooks
@@ -130,7 +129,7 @@ def _decide(current, last_declared, new) -> str:
 def backfill_lineage(layer: Layer) -> int | None:
     """Give a layer with no lineage the versions of its dataset loaded before it was declared; returns
     the data version it should have (one per load: the caller tells ``registry.data_changed``), or None."""
-    path = settings.REMIX.get("DATASET_LINEAGE")
+    path = conf.DATASET_LINEAGE
     if not path or not layer.dataset_id or layer.metadata.get("lineage"):
         return None
     versions = import_string(path)(layer.dataset_id)

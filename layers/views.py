@@ -5,7 +5,6 @@ import hashlib
 import io
 from datetime import datetime
 
-from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from . import catalogue, sources
+from . import catalogue, conf, sources
 from .metadata import rndt_record
 from .models import Layer
 from .rndt_xml import rndt_xml
@@ -103,7 +102,7 @@ def layer_page(request, slug: str):
         "attributes": [{"name": a["name"], "label": a.get(f"label_{lang}") or a["label_it"]} for a in layer.attributes],
         "services": [link for link in links if link.get("kind") == "service"],
         "downloads": [link for link in links if link.get("kind") == "download"],
-        "preview_limit": settings.REMIX["PREVIEW_MAX_FEATURES"],
+        "preview_limit": conf.PREVIEW_MAX_FEATURES,
     }
     return render(request, "layers/layer.html", context)
 
@@ -149,7 +148,7 @@ def preview_geojson(request, slug: str):
     layer = _visible_layer(request, slug)
     if layer.kind != Layer.Kind.VECTOR:
         raise Http404("Lo strato non è vettoriale")
-    cap = settings.REMIX["PREVIEW_MAX_FEATURES"]
+    cap = conf.PREVIEW_MAX_FEATURES
     try:
         limit = max(1, min(cap, int(request.GET.get("limit", cap))))
     except ValueError:
@@ -160,7 +159,7 @@ def preview_geojson(request, slug: str):
 
 
 def _download_cap() -> int:
-    return int(settings.REMIX.get("OGC_SERVICE", {}).get("max_features", 10000))
+    return conf.ogc_max_features()
 
 
 def _vector_for_download(request, slug: str) -> Layer:

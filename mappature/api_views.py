@@ -8,7 +8,6 @@ import json
 import logging
 
 import psycopg
-from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import translation
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from layers.models import Layer
 
-from . import queries, queries_features, queries_nearby, queries_summary, raster_identify, tiles
+from . import conf, queries, queries_features, queries_nearby, queries_summary, raster_identify, tiles
 from .errors import FilterError, MappatureError, UnknownLayerError
 from .filters import parse_filter
 from .layer_list import layer_tree, nearby_path
@@ -27,10 +26,6 @@ from .params import parse_bbox, parse_distance, parse_int, parse_lonlat, parse_t
 from .sources import resolve, visible_source
 
 logger = logging.getLogger(__name__)
-
-
-def _conf(key: str, default):
-    return settings.REMIX.get(key, default)
 
 
 def _request_language(request) -> str:
@@ -83,7 +78,7 @@ def features(request, slug: str):
         response = StreamingHttpResponse(itertools.chain([first], rows), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
         return response
-    max_limit = _conf("API_MAX_PAGE", 1000)
+    max_limit = conf.API_MAX_PAGE
     limit = parse_int(request.GET.get("limit"), "limit", 100, 1, max_limit)
     offset = parse_int(request.GET.get("offset"), "offset", 0, 0, 10**9)
     page = queries_features.page(
@@ -93,7 +88,7 @@ def features(request, slug: str):
         limit,
         offset,
         geometry=request.GET.get("geometry") != "0",
-        count_cap=_conf("API_COUNT_CAP", 10000),
+        count_cap=conf.API_COUNT_CAP,
         tq=tq,
     )
     body = {

@@ -1,6 +1,13 @@
-"""The OpenAPI 3.1 description of the dynamic-maps API, served at /api/openapi.json."""
+"""The OpenAPI 3.1 description of Remix's JSON API, served at /api/openapi.json.
+
+Every JSON route is here (tests/mappature/test_openapi_routes.py walks the URLconf): this module
+describes the map API and, through ``layers.openapi``, the catalogue and the exports; apps that
+import mappature add theirs to ``EXTRA_PATHS`` in their ``AppConfig.ready`` (indicatori, incontri,
+consegne), so this app never imports them."""
 
 from __future__ import annotations
+
+from layers.openapi import catalogue_paths, export_paths
 
 from .filters import FILTER_PARAMS
 
@@ -71,14 +78,15 @@ def openapi_document(server_url: str) -> dict:
         },
         "servers": [{"url": server_url.rstrip("/")}],
         "paths": {
-            "/layers": _get("Layers visible to the caller, by theme, with legend and delivery (geojson|mvt|wms)", []),
-            "/layers/{slug}/features": _get(
+            "/openapi.json": _get("This description (OpenAPI 3.1)", []),
+            "/strati": _get("Layers visible to the caller, by theme, with legend and delivery (geojson|mvt|wms)", []),
+            "/strati/{slug}/elementi": _get(
                 "Features of a layer as a paged GeoJSON FeatureCollection (format=csv streams all selected rows)",
                 [slug, bbox, *paging, _param("geometry", "0 to omit geometries"), _param("format", "csv"), *_filters()],
                 "application/geo+json",
             ),
-            "/layers/{slug}/extent": _get("Bounding box (EPSG:4326) of the selected features", [slug, *_filters()]),
-            "/identify": _get(
+            "/strati/{slug}/estensione": _get("Bounding box (EPSG:4326) of the selected features", [slug, *_filters()]),
+            "/identifica": _get(
                 "Features of the given layers near a point",
                 [
                     _param("lon", "Longitude", {"type": "number"}, required=True),
@@ -88,8 +96,8 @@ def openapi_document(server_url: str) -> dict:
                     *_filters(),
                 ],
             ),
-            "/summary": _get("Summary of a selection: interventions, funding, opportunity areas (ha)", _filters()),
-            "/compare": _get(
+            "/riepilogo": _get("Summary of a selection: interventions, funding, opportunity areas (ha)", _filters()),
+            "/confronto": _get(
                 "Summaries of two selections side by side",
                 [
                     _param("a", "zona:<code> or comune:<istat>", required=True),
@@ -97,10 +105,11 @@ def openapi_document(server_url: str) -> dict:
                     *_filters(),
                 ],
             ),
-            "/realizzazioni/{id}/nearby": _get(
+            "/realizzazioni/{id}/vicinanze": _get(
                 "Opportunities in the comuni of an intervention or within a distance", [pk, distance]
             ),
-            "/opportunita/{kind}/{id}/nearby": _get(
+            "/realizzazioni/{id}/posizione": _move_realizzazione(pk),
+            "/opportunita/{kind}/{id}/vicinanze": _get(
                 "Interventions, stations and LUM near an opportunity",
                 [
                     _param(
@@ -114,11 +123,12 @@ def openapi_document(server_url: str) -> dict:
                 ],
             ),
             "/comuni.geojson": _get("All comuni (GeoJSON, EPSG:4326)", [], "application/geo+json"),
-            "/esportazioni/": _export_create(),
-            "/esportazioni/{id}/{token}/": _get(
-                "State of an export job, with its download_url when done",
-                [pk, _param("token", "Secret part of the job's URL", where="path", required=True)],
+            "/comuni/{istat_code}": _get(
+                "A comune's card: zona, population, area, interventions and PGT in force",
+                [_param("istat_code", "ISTAT code (6 digits)", where="path", required=True)],
             ),
+            **catalogue_paths(_param, _get),
+            **export_paths(_param, _get, _TOO_MANY),
             **{k: v for extra in EXTRA_PATHS for k, v in extra(_param, _get).items()},
         },
         # Anonymous access works; a token (or a browser session) shows what that user may see.
@@ -150,29 +160,26 @@ _TOO_MANY = {
 }
 
 
-def _export_create() -> dict:
-    form = {
+def _move_realizzazione(pk: dict) -> dict:
+    body = {
         "type": "object",
-        "required": ["layers"],
+        "required": ["lon", "lat", "precision"],
         "properties": {
-            "layers": {"type": "array", "items": {"type": "string"}, "description": "Layer identifiers"},
-            "area_kind": {"enum": ["comune", "zona", "bbox"]},
-            "comune": {"type": "string", "description": "ISTAT code (area_kind=comune)"},
-            "zona": {"type": "string", "description": "Zona omogenea code (area_kind=zona)"},
-            "bbox": {"type": "string", "description": "minx,miny,maxx,maxy (area_kind=bbox)"},
-            "bbox_crs": {"enum": ["EPSG:32632", "EPSG:4326"]},
+            "lon": {"type": "number"},
+            "lat": {"type": "number"},
+            "precision": {"enum": ["address", "site"]},
         },
     }
     return {
         "post": {
-            "summary": "Start a GeoPackage export; an identical request is answered with the same job",
-            "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": form}}},
+            "summary": "Move an intervention's point (staff with the permission to change interventions; CSRF token)",
+            "parameters": [pk],
+            "requestBody": {"content": {"application/json": {"schema": body}}},
             "responses": {
-                "201": {"description": "Done at once (small export): the job with its download_url"},
-                "202": {"description": "Running in the background: poll status_url"},
-                "400": {"description": "Refused (message in the request language)"},
-                "401": {"description": "Wrong or expired API token"},
-                "429": _TOO_MANY,
+                "200": {"description": "Moved: id, precision, lon, lat"},
+                "400": {"description": "Invalid position or precision"},
+                "403": {"description": "Not allowed"},
+                "404": {"description": "No such intervention"},
             },
         }
     }

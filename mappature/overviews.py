@@ -27,13 +27,13 @@ import logging
 import math
 import time
 
-from django.conf import settings
 from django.db import connection, transaction
 from psycopg import sql
 
 from layers.models import Layer
 from layers.styles import StyleError, parse_style
 
+from . import conf
 from .errors import UnknownLayerError
 from .models import TileOverview
 from .sources import resolve
@@ -49,7 +49,7 @@ _ORIGIN = _WORLD / 2  # EPSG:3857 tile grid origin (-_ORIGIN, +_ORIGIN)
 
 
 def min_features() -> int:
-    return settings.REMIX.get("MVT_OVERVIEW_MIN_FEATURES", 20000)
+    return conf.MVT_OVERVIEW_MIN_FEATURES
 
 
 def band_for(z: int) -> int | None:

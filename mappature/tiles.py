@@ -12,10 +12,10 @@ import hashlib
 import math
 import time
 
-from django.conf import settings
 from django.db import ProgrammingError, connection, transaction
 from django.utils import timezone
 
+from . import conf
 from .filters import MapFilter
 from .models import TileCache
 from .sources import LayerSource, quote
@@ -28,7 +28,7 @@ _PURGED: set[tuple[str, int]] = set()
 
 
 def generalise_below() -> int:
-    return settings.REMIX.get("MVT_GENERALISE_BELOW", 12)
+    return conf.MVT_GENERALISE_BELOW
 
 
 def mvt_sql(
@@ -134,7 +134,7 @@ def run(sql: str, params: list) -> bytes:
 
 
 def max_bytes() -> int:
-    return settings.REMIX.get("MVT_MAX_TILE_BYTES", 512 * 1024)
+    return conf.MVT_MAX_TILE_BYTES
 
 
 def render(source: LayerSource, flt: MapFilter, z: int, x: int, y: int) -> bytes:
@@ -184,8 +184,8 @@ def _filter_key(source: LayerSource, flt: MapFilter) -> str:
 def cache_limits() -> tuple[int, int]:
     """(tiles, bytes) the tile cache may hold before its least recently used tiles are evicted."""
     return (
-        settings.REMIX.get("MVT_CACHE_MAX_TILES", 50_000),
-        settings.REMIX.get("MVT_CACHE_MAX_BYTES", 512 * 1024 * 1024),
+        conf.MVT_CACHE_MAX_TILES,
+        conf.MVT_CACHE_MAX_BYTES,
     )
 
 

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from . import queries
+from . import conf, queries
 
 
 @require_GET
@@ -36,13 +36,10 @@ def comune_detail(request, istat_code: str):
 @require_GET
 def webmap(request):
     """The planners' map: layer tree, selection by comune/zona, filters, summary, table, print."""
-    from django.conf import settings
-
-    remix = settings.REMIX
     config = {
-        "basemaps": remix.get("BASEMAPS", []),
-        "default_basemap": remix.get("DEFAULT_BASEMAP", "none"),
-        "default_layers": remix.get("MAP_DEFAULT_LAYERS", []),
+        "basemaps": conf.BASEMAPS,
+        "default_basemap": conf.DEFAULT_BASEMAP,
+        "default_layers": conf.MAP_DEFAULT_LAYERS,
         "zone": [{"code": z["code"], "name": z["name"]} for z in queries.zone_summary()],
         "comuni": queries.comuni_index(),
         "nil": queries.nil_index(),

@@ -19,13 +19,15 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from . import conf
+
 log = logging.getLogger("remix")
 
 
 def client_ip(request) -> str:
     """The client's address: REMOTE_ADDR, or the entry of X-Forwarded-For that the nearest of our
     ``REMIX_PROXY_COUNT`` reverse proxies saw (anything further left can be forged by the client)."""
-    count = getattr(settings, "REMIX_PROXY_COUNT", 0)
+    count = conf.proxy_count()
     if count:
         forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
         if len(forwarded) >= count:

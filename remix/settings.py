@@ -170,7 +170,8 @@ LEAFLET_CONFIG = {
     "ATTRIBUTION_PREFIX": "Remix · Città metropolitana di Milano",
 }
 
-# Remix knobs: each listed once with its default and why.
+# Remix knobs: the project's values, and why. Each app states its own once, with the default used when a
+# key is absent, in <app>/conf.py (remix/conf.py explains how code reads them: `conf.NAME`).
 REMIX = {
     # Where ETL sources with relative paths are read from (the bundled datasets).
     "DATA_DIR": Path(os.environ.get("REMIX_DATA_DIR", BASE_DIR / "data")),

@@ -12,10 +12,10 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 import shapely
-from django.conf import settings
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from .. import conf
 from ..errors import MESSAGES, SourceNotFound, SourceUnreadable
 from ..sources import Source
 
@@ -150,7 +150,7 @@ def register(name: str):
 def resolve_path(location: str) -> Path:
     path = Path(location)
     if not path.is_absolute():
-        path = Path(settings.REMIX["DATA_DIR"]) / path
+        path = Path(conf.DATA_DIR) / path
     return path
 
 

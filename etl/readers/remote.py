@@ -18,9 +18,10 @@ from urllib.parse import urljoin, urlparse
 from xml.etree import ElementTree
 
 import requests
-from django.conf import settings
 from owslib.util import ServiceException
 from owslib.wfs import WebFeatureService
+
+from remix import conf as remix_conf
 
 from ..errors import MESSAGES, SourceNotFound, SourceUnreadable
 from ..sources import Source
@@ -66,7 +67,7 @@ class _Materialised:
     def __init__(self, source: Source, location: str | None = None):
         self.source = source
         self.url = location or source.location
-        self.folder = Path(settings.REMIX["WORK_DIR"]) / "downloads" / source.id
+        self.folder = Path(remix_conf.WORK_DIR) / "downloads" / source.id
         self.local: Path | None = None
 
     def _fetch(self) -> Path:

@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 
 import shapely
-from django.conf import settings
 
 from remix import db
 
+from .. import conf
 from ..errors import EtlError
 
 LABEL = "sintetico / synthetic"
@@ -43,7 +43,7 @@ def reference_digest(rows) -> str:
 
 
 def cached_path(kind: str, seed: int, scale: int, version: int, ref: str, suffix: str = ".gpkg") -> Path:
-    folder = Path(settings.REMIX["SYNTHETIC_DIR"])
+    folder = Path(conf.SYNTHETIC_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{kind}_s{seed}_n{scale}_g{version}_{ref}{suffix}"
 

@@ -13,14 +13,15 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from procrastinate.contrib.django import app
 
+from remix import conf as remix_conf
 from remix import db, storage
 
+from .. import conf
 from ..models import Layer
 from ..ogc.errors import LayerSourceError
 from ..ogc.sources import resolve
@@ -32,26 +33,18 @@ from .models import ExportJob
 log = logging.getLogger(__name__)
 # The export task (layers.tasks, which imports this module), deferred by its name.
 TASK = "run_export"
-DEFAULT_AREAS = {
-    "comune": {"table": "mappature_comune", "key": "istat_code", "label": "name"},
-    "zona": {"table": "mappature_zonaomogenea", "key": "code", "label": "name"},
-}
-
-
-def conf(key: str, default):
-    return settings.REMIX.get(key, default)
 
 
 def scratch_dir() -> Path:
     """Where this process writes a GeoPackage before it goes to the shared storage (its own disk)."""
-    path = Path(conf("WORK_DIR", Path(settings.BASE_DIR) / "var" / "work")) / "exports"
+    path = Path(remix_conf.WORK_DIR) / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def purge_expired() -> int:
     """Delete finished jobs older than ``REMIX["EXPORT_KEEP_HOURS"]`` and their files; returns how many."""
-    cutoff = timezone.now() - timedelta(hours=conf("EXPORT_KEEP_HOURS", 48))
+    cutoff = timezone.now() - timedelta(hours=conf.EXPORT_KEEP_HOURS)
     old = list(ExportJob.objects.filter(created_at__lt=cutoff).exclude(status=ExportJob.Status.RUNNING))
     for job in old:
         if job.file:
@@ -68,7 +61,7 @@ def plan(
     slugs = list(dict.fromkeys(s for s in slugs if s))
     if not slugs:
         raise ExportRejected(_("Scegli almeno uno strato da esportare."))
-    max_layers = conf("EXPORT_MAX_LAYERS", 30)
+    max_layers = conf.EXPORT_MAX_LAYERS
     if len(slugs) > max_layers:
         raise ExportRejected(_("Troppi strati: al massimo %(n)d per esportazione.") % {"n": max_layers})
     layers = {layer.slug: layer for layer in Layer.objects.visible_to(user).filter(slug__in=slugs)}
@@ -86,7 +79,7 @@ def plan(
         )
         _set_area(job, area_kind, area_key, bbox, bbox_crs)
         _count(job, [_resolve(layers[s]) for s in slugs])
-        limit = conf("EXPORT_MAX_FEATURES", 3_000_000)
+        limit = conf.EXPORT_MAX_FEATURES
         if job.features_total > limit:
             raise ExportRejected(
                 _(
@@ -95,7 +88,7 @@ def plan(
                 )
                 % {"n": job.features_total, "limit": limit}
             )
-        job.background = job.features_total > conf("EXPORT_SYNC_MAX_FEATURES", 50_000)
+        job.background = job.features_total > conf.EXPORT_SYNC_MAX_FEATURES
         job.save(update_fields=["layer_counts", "features_total", "background", "area_label"])
     return job
 
@@ -104,7 +97,7 @@ def _count(job: ExportJob, sources) -> None:
     """Cheap upper bounds first (bounding boxes); exact counts only when the bound is over the limit."""
     area_id = job.pk if job.area_kind else None
     job.layer_counts = {src.slug: gpkg.count(src, area_id, exact=False) for src in sources}
-    if area_id is not None and sum(job.layer_counts.values()) > conf("EXPORT_MAX_FEATURES", 3_000_000):
+    if area_id is not None and sum(job.layer_counts.values()) > conf.EXPORT_MAX_FEATURES:
         job.layer_counts = {src.slug: gpkg.count(src, area_id) for src in sources}
     job.features_total = sum(job.layer_counts.values())
 
@@ -125,7 +118,7 @@ def _set_area(job: ExportJob, kind: str, key: str, bbox, bbox_crs: str = "EPSG:3
     if kind in ("", "bbox"):
         _set_bbox(job, bbox, bbox_crs)
         return
-    area = conf("EXPORT_AREAS", DEFAULT_AREAS).get(kind)
+    area = conf.EXPORT_AREAS.get(kind)
     if area is None:
         raise ExportRejected(_("Tipo di area sconosciuto: %(kind)s.") % {"kind": kind})
     # Shrunk by 1 cm: features that only touch the border (the neighbours) stay out of the export.
@@ -313,7 +306,7 @@ def _database_url() -> str:
 
 def area_choices(kind: str) -> list[tuple[str, str]]:
     """(key, label) of the declared areas of one kind (comuni, zone omogenee), for the export form."""
-    area = conf("EXPORT_AREAS", DEFAULT_AREAS).get(kind)
+    area = conf.EXPORT_AREAS.get(kind)
     if area is None:
         return []
     query = db.compose(

@@ -1,8 +1,10 @@
 """The one exception family of the OGC services and exports; views map it to HTTP status codes."""
 
+from ..errors import LayersError
 
-class OgcError(Exception):
-    """Root of every error raised by ``layers.ogc`` and ``layers.exports``."""
+
+class OgcError(LayersError):
+    """Root of every error raised by ``layers.ogc`` and ``layers.exports`` (a ``LayersError``)."""
 
 
 class MapServerUnavailable(OgcError, ImportError):

@@ -13,11 +13,9 @@ import threading
 from functools import cache
 from pathlib import Path
 
-from django.conf import settings
-
+from .. import conf
 from .errors import MapServerUnavailable
 
-DEFAULT_DIR = "/usr/lib/python3/dist-packages/mapscript"
 # The module is in sys.modules before it has finished executing: without this lock, the web map's first
 # burst of concurrent WMS tiles (threaded servers) got a half-loaded module ("no attribute 'mapObj'").
 _load_lock = threading.Lock()
@@ -39,7 +37,7 @@ def _load():
         return module
     except ImportError:
         pass
-    package = Path(settings.REMIX.get("MAPSCRIPT_DIR", DEFAULT_DIR))
+    package = Path(conf.MAPSCRIPT_DIR)
     init = package / "__init__.py"
     if not init.exists():
         raise MapServerUnavailable(f"mapscript not found in {package}: install python3-mapscript")

@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_http_methods
 
 from remix import db
 
+from .. import conf
 from ..models import Layer
 from . import service
 from .errors import OgcError
@@ -72,14 +72,14 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 
 
-class ApiError(Exception):
+class ApiError(OgcError):
     def __init__(self, status: int, code: str, description: str):
         super().__init__(description)
         self.status, self.code, self.description = status, code, description
 
 
 def _max_limit() -> int:
-    return int(settings.REMIX.get("OGC_SERVICE", {}).get("max_features", 10000))
+    return conf.ogc_max_features()
 
 
 # --- requests, users, formats -------------------------------------------------------------------
@@ -261,7 +261,7 @@ def landing(request):
     """Landing page: what the service is and where its parts are."""
     user = _user(request)
     html = _wants_html(request)
-    svc = settings.REMIX.get("OGC_SERVICE", {})
+    svc = conf.OGC_SERVICE
     lang = _lang(request)
     payload = {
         "title": (svc.get("title_en") if lang == "en" else None) or svc.get("title", "Remix"),

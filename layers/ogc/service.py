@@ -26,6 +26,7 @@ from django.db import OperationalError, connection
 
 from remix import db
 
+from .. import conf
 from ..models import Layer
 from . import guard, mapfile
 from .errors import LayerSourceError
@@ -55,12 +56,8 @@ class OwsResponse:
         return self.status >= 400 or guard.is_exception(self.content_type, self.body)
 
 
-def conf(key: str, default=None):
-    return settings.REMIX.get(key, default)
-
-
 def ogc_dir() -> Path:
-    path = Path(conf("OGC_DIR") or Path(settings.BASE_DIR) / "var" / "ogc")
+    path = Path(conf.OGC_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -80,7 +77,7 @@ def _libpq(value) -> str:
 
 def service_info(directory: Path, lang: str = "it") -> mapfile.ServiceInfo:
     """Service metadata from ``REMIX["OGC_SERVICE"]`` (English keys ``*_en`` where they differ)."""
-    svc = conf("OGC_SERVICE", {})
+    svc = conf.OGC_SERVICE
 
     def text(key: str, default: str = "") -> str:
         value = svc.get(f"{key}_en") if lang == "en" else None
@@ -186,7 +183,7 @@ def _registry_version() -> str | None:
 
 def _visible_stamps(user) -> list[tuple]:
     who = user.pk if user is not None and user.is_authenticated else None
-    ttl = float(conf("OGC_REGISTRY_TTL", 2.0))
+    ttl = float(conf.OGC_REGISTRY_TTL)
     now, mtime = time.monotonic(), _registry_version()
     cached = _visible.get(who)
     if cached and now - cached[0] < ttl and cached[1] == mtime:
@@ -230,7 +227,7 @@ def map_for(user, lang: str = "it"):
         if lyr.connectiontype == ms.MS_POSTGIS:
             lyr.connection = password_conn  # in memory only: the file on disk has no password
     _maps[key] = loaded
-    while len(_maps) > int(conf("OGC_MAP_CACHE", 32)):
+    while len(_maps) > int(conf.OGC_MAP_CACHE):
         _maps.popitem(last=False)
     return loaded
 

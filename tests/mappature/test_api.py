@@ -20,22 +20,22 @@ def test_layers_lists_only_what_the_user_may_see(client, map_data, django_assert
     """Anonymous users get public layers only; PGT layers are announced as vector tiles."""
     Layer.objects.filter(slug="pgt_aree_dismesse").update(visibility=Layer.Visibility.AUTHENTICATED)
     with django_assert_max_num_queries(2):
-        body = client.get("/api/layers").json()
+        body = client.get("/api/strati").json()
     slugs = {layer["slug"] for layer in body["layers"]}
     assert "pgt_aree_dismesse" not in slugs and "pgt_ambiti_trasformazione" in slugs
     by_slug = {layer["slug"]: layer for layer in body["layers"]}
     assert by_slug["pgt_ambiti_trasformazione"]["delivery"] == "mvt"
     assert by_slug["stazioni"]["delivery"] == "geojson"
     assert by_slug["pgt_ambiti_trasformazione"]["synthetic"] is True
-    assert client.get("/api/layers/pgt_aree_dismesse/features").status_code == 404
+    assert client.get("/api/strati/pgt_aree_dismesse/elementi").status_code == 404
 
 
 def test_features_are_paged_with_a_cheap_count(client, map_data, django_assert_max_num_queries):
     """133 ambiti (one per comune) arrive 50 at a time, in EPSG:4326, with the total matched."""
     with django_assert_max_num_queries(4):
-        first = client.get("/api/layers/pgt_ambiti_trasformazione/features?limit=50").json()
+        first = client.get("/api/strati/pgt_ambiti_trasformazione/elementi?limit=50").json()
     assert first["numberMatched"] == 133 and first["numberReturned"] == 50
-    last = client.get("/api/layers/pgt_ambiti_trasformazione/features?limit=50&offset=100").json()
+    last = client.get("/api/strati/pgt_ambiti_trasformazione/elementi?limit=50&offset=100").json()
     assert last["numberReturned"] == 33
     ids = {f["id"] for f in first["features"]} | {f["id"] for f in last["features"]}
     assert len(ids) == 83
@@ -49,7 +49,7 @@ def test_zona_filter_and_bbox_match_the_database(client, map_data):
         "SELECT count(*) FROM pgt_ambiti_trasformazione WHERE zona_omogenea = "
         "(SELECT name FROM mappature_zonaomogenea WHERE code = 'nord-ovest')"
     )[0][0]
-    body = client.get("/api/layers/pgt_ambiti_trasformazione/features?zona=nord-ovest&limit=1000").json()
+    body = client.get("/api/strati/pgt_ambiti_trasformazione/elementi?zona=nord-ovest&limit=1000").json()
     assert body["numberMatched"] == expected > 0
     assert {f["properties"]["zona_omogenea"] for f in body["features"]} == {"Nord Ovest"}
     # Rho only: a small box around its ambito.
@@ -58,12 +58,12 @@ def test_zona_filter_and_bbox_match_the_database(client, map_data):
         "FROM pgt_ambiti_trasformazione WHERE istat_code = '015182') s"
     )[0]
     bbox = f"{rho[0] - 0.001},{rho[1] - 0.001},{rho[0] + 0.001},{rho[1] + 0.001}"
-    boxed = client.get(f"/api/layers/pgt_ambiti_trasformazione/features?bbox={bbox}").json()
+    boxed = client.get(f"/api/strati/pgt_ambiti_trasformazione/elementi?bbox={bbox}").json()
     assert [f["properties"]["comune"] for f in boxed["features"]] == ["Rho"]
 
 
 def test_intervention_filters_apply_to_the_interventions_layer(client, map_data):
-    body = client.get("/api/layers/realizzazioni/features?programme=PINQuA&amount_min=5000000").json()
+    body = client.get("/api/strati/realizzazioni/elementi?programme=PINQuA&amount_min=5000000").json()
     rows = _sql("SELECT count(*) FROM mappature_realizzazione WHERE programme = 'PINQuA' AND amount_eur >= 5000000")
     assert body["numberMatched"] == rows[0][0] > 0
     assert all(f["properties"]["programme"] == "PINQuA" for f in body["features"])
@@ -81,18 +81,18 @@ def test_intervention_filters_apply_to_the_interventions_layer(client, map_data)
     ],
 )
 def test_bad_parameters_get_a_clear_italian_message(client, map_data, query, message):
-    response = client.get(f"/api/layers/realizzazioni/features?{query}")
+    response = client.get(f"/api/strati/realizzazioni/elementi?{query}")
     assert response.status_code == 400
     assert message in response.json()["error"]
 
 
 def test_english_error_messages(client, map_data):
-    response = client.get("/api/layers/realizzazioni/features?year=1200", headers={"accept-language": "en"})
+    response = client.get("/api/strati/realizzazioni/elementi?year=1200", headers={"accept-language": "en"})
     assert response.status_code == 400 and "valid year" in response.json()["error"]
 
 
 def test_csv_export_streams_every_selected_row(client, map_data):
-    response = client.get("/api/layers/pgt_ambiti_trasformazione/features?format=csv&zona=sud-ovest")
+    response = client.get("/api/strati/pgt_ambiti_trasformazione/elementi?format=csv&zona=sud-ovest")
     lines = b"".join(response.streaming_content).decode().splitlines()
     expected = _sql(
         "SELECT count(*) FROM pgt_ambiti_trasformazione p JOIN mappature_comune c USING (istat_code) "
@@ -105,7 +105,7 @@ def test_csv_export_streams_every_selected_row(client, map_data):
 def test_summary_equals_the_database(client, map_data, django_assert_max_num_queries):
     """Number, total funding, per inhabitant and opportunity hectares of a zona, as PostGIS computes them."""
     with django_assert_max_num_queries(2):  # the summary, and the rate-limit counter of the client
-        s = client.get("/api/summary?zona=nord-ovest").json()["summary"]
+        s = client.get("/api/riepilogo?zona=nord-ovest").json()["summary"]
     n, total = _sql("""SELECT count(*), sum(amount_eur) FROM mappature_realizzazione r WHERE r.comuni_istat &&
         ARRAY(SELECT istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id
               WHERE z.code = 'nord-ovest')::varchar[]""")[0]
@@ -127,7 +127,7 @@ def test_summary_equals_the_database(client, map_data, django_assert_max_num_que
 
 
 def test_compare_two_comuni(client, map_data):
-    body = client.get("/api/compare?a=comune:015146&b=zona:sud-ovest").json()
+    body = client.get("/api/confronto?a=comune:015146&b=zona:sud-ovest").json()
     assert body["a"]["summary"]["n_comuni"] == 1
     assert (
         body["b"]["summary"]["n_comuni"]
@@ -136,23 +136,23 @@ def test_compare_two_comuni(client, map_data):
             "WHERE z.code = 'sud-ovest'"
         )[0][0]
     )
-    assert client.get("/api/compare?a=comune:015146&b=Milano").status_code == 400
+    assert client.get("/api/confronto?a=comune:015146&b=Milano").status_code == 400
 
 
 def test_projects_meet_opportunities(client, map_data):
     """An intervention in Rho finds Rho's opportunities; an ambito finds the station and LUM nearby."""
     rid = _sql("SELECT id FROM mappature_realizzazione WHERE '015182' = ANY(comuni_istat) ORDER BY code")[0][0]
-    body = client.get(f"/api/realizzazioni/{rid}/nearby?distance=800").json()
+    body = client.get(f"/api/realizzazioni/{rid}/vicinanze?distance=800").json()
     kinds = {o["kind"] for o in body["opportunities"] if o["istat_code"] == "015182"}
     assert {"ambiti_trasformazione", "aree_dismesse", "ambiti_rigenerazione", "remix_incubatore"} <= kinds
     assert body["opportunities"] == sorted(body["opportunities"], key=lambda o: (o["distance_m"], o["kind"], o["id"]))
     at = _sql("SELECT id FROM pgt_ambiti_trasformazione WHERE istat_code = '015182'")[0][0]
-    near = client.get(f"/api/opportunita/ambiti_trasformazione/{at}/nearby?distance=1000").json()
+    near = client.get(f"/api/opportunita/ambiti_trasformazione/{at}/vicinanze?distance=1000").json()
     assert [s["name"] for s in near["stations"]] == ["Stazione di Rho"]
     assert near["lum"] and near["interventions"]
-    far = client.get(f"/api/opportunita/ambiti_trasformazione/{at}/nearby?distance=10").json()
+    far = client.get(f"/api/opportunita/ambiti_trasformazione/{at}/vicinanze?distance=10").json()
     assert far["stations"] == []
-    assert client.get("/api/realizzazioni/999999/nearby").status_code == 404
+    assert client.get("/api/realizzazioni/999999/vicinanze").status_code == 404
 
 
 def test_each_proximity_query_is_one_statement(map_data, django_assert_num_queries):
@@ -187,7 +187,7 @@ def test_identify_returns_the_feature_under_the_point(client, map_data):
         "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
         "FROM pgt_ambiti_trasformazione WHERE istat_code = '015146') s"
     )[0]
-    body = client.get(f"/api/identify?lon={lon}&lat={lat}&layers=pgt_ambiti_trasformazione,stazioni").json()
+    body = client.get(f"/api/identifica?lon={lon}&lat={lat}&layers=pgt_ambiti_trasformazione,stazioni").json()
     assert [r["layer"] for r in body["results"]] == ["pgt_ambiti_trasformazione"]
     assert body["results"][0]["features"][0]["properties"]["comune"] == "Milano"
 
@@ -195,5 +195,5 @@ def test_identify_returns_the_feature_under_the_point(client, map_data):
 def test_openapi_describes_every_endpoint(client):
     doc = client.get("/api/openapi.json").json()
     assert doc["openapi"].startswith("3.")
-    assert {"/layers", "/layers/{slug}/features", "/summary", "/compare"} <= set(doc["paths"])
+    assert {"/strati", "/strati/{slug}/elementi", "/riepilogo", "/confronto"} <= set(doc["paths"])
     json.dumps(doc)

@@ -32,7 +32,7 @@ def test_funding_by_source_adds_up_to_the_shipped_data(client, realizzazioni, zo
         names = zona_comuni_names()[zona]
         rows = [r for r in rows if set(r["names"]) & names]
         query = f"?zona={_zona_code(zona)}"
-    s = client.get("/api/summary" + query).json()["summary"]
+    s = client.get("/api/riepilogo" + query).json()["summary"]
     total = sum((r["amount"] for r in rows if r["amount"] is not None), Decimal(0))
     assert s["n_interventions"] == len(rows) > 0
     assert s["n_without_amount"] == sum(r["amount"] is None for r in rows)
@@ -53,13 +53,13 @@ def test_a_cofunder_gets_its_cofunding_not_the_whole_amount(client, realizzazion
     rows = [r for r in realizzazioni if "cofinanziamento Comune di Solaro" in r["sources"]]
     expected = sum(r["cofunding"] for r in rows)
     assert expected == Decimal("257000")
-    s = client.get("/api/summary").json()["summary"]
+    s = client.get("/api/riepilogo").json()["summary"]
     solaro = next(r for r in s["by_source"] if r["source"] == "cofinanziamento Comune di Solaro")
     assert Decimal(str(solaro["amount_eur"])) == expected
 
 
 def test_multi_source_rows_list_their_combinations(client, realizzazioni):
-    s = client.get("/api/summary?lang=en").json()["summary"]
+    s = client.get("/api/riepilogo?lang=en").json()["summary"]
     multi = next(r for r in s["by_source"] if r["kind"] == "multiple")
     assert multi["source"] == "several sources"
     combos = {
@@ -87,7 +87,7 @@ def test_source_and_domain_filters_agree_on_features_table_csv_tiles_and_summary
     value = _pick(realizzazioni, key)
     rows = [r for r in realizzazioni if value in r[key]]
     codes = sorted(r["id"] for r in rows)
-    base = f"/api/layers/realizzazioni/features?{param}={value}"
+    base = f"/api/strati/realizzazioni/elementi?{param}={value}"
     features = client.get(base + "&limit=1000")
     assert features.status_code == 200, features.content[:300]
     assert sorted(f["properties"]["code"] for f in features.json()["features"]) == codes
@@ -97,7 +97,7 @@ def test_source_and_domain_filters_agree_on_features_table_csv_tiles_and_summary
     assert csv_response.status_code == 200
     lines = list(csv.reader(b"".join(csv_response.streaming_content).decode().splitlines()))
     assert sorted(line[0] for line in lines[1:]) == codes
-    summary = client.get(f"/api/summary?{param}={value}").json()["summary"]
+    summary = client.get(f"/api/riepilogo?{param}={value}").json()["summary"]
     assert summary["n_interventions"] == len(rows)
     # A tile over the area of the selection holds exactly the selected interventions that fall in it.
     z = 8
@@ -112,7 +112,7 @@ def test_amount_filter_accepts_italian_thousands(client, realizzazioni):
     rows = [r for r in realizzazioni if r["amount"] is not None and r["amount"] >= 1_000_000]
     for typed in ("1.000.000", "1000000", "1.000.000,00", "1 000 000 €"):
         body = client.get(
-            "/api/layers/realizzazioni/features", {"amount_min": typed, "geometry": "0", "limit": 1000}
+            "/api/strati/realizzazioni/elementi", {"amount_min": typed, "geometry": "0", "limit": 1000}
         ).json()
         assert body["numberMatched"] == len(rows), typed
 
@@ -124,7 +124,7 @@ def test_csv_never_answers_200_with_only_a_header_when_the_query_fails(client, r
         return "COPY (SELECT no_such_column FROM map_realizzazioni) TO STDOUT WITH (FORMAT csv)", []
 
     monkeypatch.setattr(queries_features, "csv_copy_sql", broken)
-    response = client.get("/api/layers/realizzazioni/features?format=csv")
+    response = client.get("/api/strati/realizzazioni/elementi?format=csv")
     assert response.status_code == 500
     assert "errore" in response.json()["error"]
 
@@ -138,9 +138,9 @@ def test_nearby_is_symmetric(client, map_data):
         ids = [row[0] for row in cur.fetchall()]
     checked = 0
     for pk in ids:
-        near = client.get(f"/api/realizzazioni/{pk}/nearby?distance=1000").json()
+        near = client.get(f"/api/realizzazioni/{pk}/vicinanze?distance=1000").json()
         for opp in near["opportunities"][:5]:
-            back = client.get(f"/api/opportunita/{opp['kind']}/{opp['id']}/nearby?distance=1000").json()
+            back = client.get(f"/api/opportunita/{opp['kind']}/{opp['id']}/vicinanze?distance=1000").json()
             assert pk in {i["id"] for i in back["interventions"]}, (pk, opp)
             checked += 1
     assert checked > 0
@@ -148,7 +148,7 @@ def test_nearby_is_symmetric(client, map_data):
 
 def test_table_sorts_filters_per_column_and_finds_one_feature(client, realizzazioni):
     """The attribute table: sort by any column, filter a column by text (accents aside), one row by id."""
-    base = "/api/layers/realizzazioni/features?geometry=0&limit=1000"
+    base = "/api/strati/realizzazioni/elementi?geometry=0&limit=1000"
     by_amount = client.get(base + "&sort=amount_eur&dir=desc").json()["features"]
     amounts = [f["properties"]["amount_eur"] for f in by_amount]
     known = [a for a in amounts if a is not None]
@@ -158,7 +158,7 @@ def test_table_sorts_filters_per_column_and_finds_one_feature(client, realizzazi
     assert sorted(f["properties"]["code"] for f in found["features"]) == expected and expected
     csv_rows = b"".join(client.get(base + "&col.domains=mobilità&format=csv").streaming_content).decode()
     assert len(csv_rows.strip().splitlines()) == len(expected) + 1
-    one = client.get(f"/api/layers/realizzazioni/features?id={by_amount[0]['id']}").json()
+    one = client.get(f"/api/strati/realizzazioni/elementi?id={by_amount[0]['id']}").json()
     assert [f["id"] for f in one["features"]] == [by_amount[0]["id"]] and one["features"][0]["geometry"]
     assert client.get(base + "&sort=password").status_code == 400
     assert client.get(base + "&col.nope=1").status_code == 400

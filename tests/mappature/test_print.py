@@ -123,7 +123,7 @@ def test_print_filter_lists_the_interventions_the_web_map_shows(client, realizza
 
     query = {"zona": "nord-milano"}
     flt = parse_filter(query)
-    expected = client.get("/api/layers/realizzazioni/features", {**query, "limit": 1000, "geometry": "0"}).json()
+    expected = client.get("/api/strati/realizzazioni/elementi", {**query, "limit": 1000, "geometry": "0"}).json()
     expected_ids = sorted(int(f["id"]) for f in expected["features"])
     printed = layer_filter(Layer.objects.get(slug="realizzazioni"), flt, "it")
     found = [int(x) for x in re.findall(r"<Literal>(\d+)</Literal>", printed)]

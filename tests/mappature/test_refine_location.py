@@ -36,7 +36,7 @@ def test_moving_the_point_in_the_admin_records_site_precision_and_author(client,
     assert r.location_refined_by == staff and r.location_refined_at is not None
     assert r.geom.srid == 32632
     # The map view now serves the refined site, not the comune's inner point.
-    body = client.get(f"/api/layers/realizzazioni/features?comune={r.comuni_istat[0]}").json()
+    body = client.get(f"/api/strati/realizzazioni/elementi?comune={r.comuni_istat[0]}").json()
     feature = next(f for f in body["features"] if f["id"] == r.pk)
     lon, lat = feature["geometry"]["coordinates"][0]
     assert abs(lon - 9.2102) < 1e-5 and abs(lat - 45.4781) < 1e-5
@@ -85,7 +85,7 @@ def test_staff_move_a_point_from_the_map_with_precision_and_audit_trail(client, 
     assert entry.user == staff and "address" in entry.change_message
     feature = next(
         f
-        for f in client.get(f"/api/layers/realizzazioni/features?comune={r.comuni_istat[0]}").json()["features"]
+        for f in client.get(f"/api/strati/realizzazioni/elementi?comune={r.comuni_istat[0]}").json()["features"]
         if f["id"] == r.pk
     )
     assert feature["properties"]["location_precision"] == "address"

@@ -36,8 +36,8 @@ def test_the_nth_export_request_gets_429_with_retry_after(limits, comuni):
 
 def test_summary_and_identify_are_limited_in_english_too(limits, map_data):
     client = Client(REMOTE_ADDR="10.1.0.3", HTTP_ACCEPT_LANGUAGE="en")
-    assert [client.get("/api/summary").status_code for _ in range(3)] == [200, 200, 429]
-    identify = "/api/identify?lon=9.19&lat=45.46&layers=realizzazioni"
+    assert [client.get("/api/riepilogo").status_code for _ in range(3)] == [200, 200, 429]
+    identify = "/api/identifica?lon=9.19&lat=45.46&layers=realizzazioni"
     assert [client.get(identify).status_code for _ in range(3)][-1] == 429
     english = Client(REMOTE_ADDR="10.1.0.3").get("/en/esportazioni/")  # pages are not limited
     assert english.status_code == 200
@@ -70,21 +70,21 @@ def test_a_token_client_posts_without_csrf_and_sees_its_layers(token_user, capsy
     with_token = strict.post("/api/esportazioni/", {"layers": []}, HTTP_AUTHORIZATION=f"Token {key}")
     assert with_token.status_code == 400 and "strato" in json.loads(with_token.content)["error"]
     listed = '"pgt_aree_dismesse"'
-    assert listed not in strict.get("/api/layers").content.decode()
-    assert listed in strict.get("/api/layers", HTTP_AUTHORIZATION=f"Bearer {key}").content.decode()
+    assert listed not in strict.get("/api/strati").content.decode()
+    assert listed in strict.get("/api/strati", HTTP_AUTHORIZATION=f"Bearer {key}").content.decode()
     assert ApiToken.objects.get().last_used_at is not None
     assert ApiToken.objects.get().digest != key and key not in str(ApiToken.objects.values_list())
 
 
 def test_a_wrong_or_expired_token_is_401(token_user):
     token, key = ApiToken.issue(token_user, "scaduto")
-    assert Client().get("/api/layers", HTTP_AUTHORIZATION="Token sbagliato").status_code == 401
+    assert Client().get("/api/strati", HTTP_AUTHORIZATION="Token sbagliato").status_code == 401
     ApiToken.objects.filter(pk=token.pk).update(expires_at="2000-01-01T00:00Z")
-    assert Client().get("/api/layers", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+    assert Client().get("/api/strati", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
 
 
 def test_openapi_documents_token_auth_exports_and_429(client, db):
     doc = json.loads(client.get("/api/openapi.json").content)
     assert doc["components"]["securitySchemes"]["tokenAuth"]["name"] == "Authorization"
     assert "429" in doc["paths"]["/esportazioni/"]["post"]["responses"]
-    assert "429" in doc["paths"]["/summary"]["get"]["responses"]
+    assert "429" in doc["paths"]["/riepilogo"]["get"]["responses"]
