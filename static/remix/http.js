@@ -46,11 +46,37 @@ function errorMessage(response, body) {
   return String(response.status) + (response.statusText ? " " + response.statusText : "");
 }
 
+// Answers of GET requests made with { reuse: true }: the same URL asked again (while in flight, or since
+// the last forget() and within REUSE_MS) gets the same answer instead of a second request. The map
+// forgets them whenever its selection or filters change and after any change it sends.
+const REUSE_MS = 60000;
+const reused = new Map();  // url -> { promise, at }
+
+export function forget() { reused.clear(); }
+
 // getJSON(url, options) → the parsed body, or a rejected RequestError.
 // options: method ("GET"), body (a plain object is sent as JSON; URLSearchParams / FormData as they are),
-// headers, accept ("application/json"), lang (true: add the page's language), signal.
+// headers, accept ("application/json"), lang (true: add the page's language), reuse (see above), signal.
 export function getJSON(url, options) {
   const o = options || {};
+  if (o.reuse && !o.body && (!o.method || o.method === "GET")) {
+    const key = (o.lang === false ? url : withLang(url)) + "\n" + (o.accept || "");
+    const hit = reused.get(key);
+    if (hit && Date.now() - hit.at < REUSE_MS) {  // still counted as activity: what follows it ends in an idle signal
+      activity(1);
+      hit.promise.catch(function () {}).finally(function () { setTimeout(function () { activity(-1); }, 0); });
+      return hit.promise;
+    }
+    const promise = request(url, o);
+    reused.set(key, { promise: promise, at: Date.now() });
+    promise.catch(function () { if (reused.get(key) && reused.get(key).promise === promise) { reused.delete(key); } });
+    return promise;
+  }
+  if (o.body !== undefined || (o.method && o.method !== "GET")) { forget(); }  // a change: answers may differ now
+  return request(url, o);
+}
+
+function request(url, o) {
   const headers = Object.assign({ Accept: o.accept || "application/json" }, o.headers || {});
   const init = { method: o.method || "GET", headers: headers, credentials: "same-origin", signal: o.signal };
   if (o.body !== undefined) {

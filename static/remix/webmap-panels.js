@@ -172,7 +172,7 @@ const compare = {
 // Attribute table: server-side pages of 20 rows, optionally limited to the map extent; CSV of the same rows.
 // Sorting by any column (header click), a text filter per column, a click on a row zooms to its feature.
 const table = {
-  size: 20, offset: 0, params: new URLSearchParams(), api: "", map: null, T: null, seq: 0,
+  size: 20, offset: 0, params: new URLSearchParams(), api: "", map: null, T: null, seq: 0, lastUrl: "",
   sort: "", dir: "asc", colFilters: {}, headFor: "", onRowClick: null, onFiltersChanged: null, timer: null,
   init: function (api, map, T) {
     table.api = api; table.map = map; table.T = T;
@@ -245,14 +245,17 @@ const table = {
     const slug = document.getElementById("table-layer").value, T = table.T;
     const tbody = document.querySelector("#attr-table tbody"), thead = document.querySelector("#attr-table thead");
     const info = document.getElementById("table-info"), csv = document.getElementById("table-csv");
-    if (!slug) { tbody.replaceChildren(); thead.replaceChildren(); info.textContent = ""; return; }
+    if (!slug) { tbody.replaceChildren(); thead.replaceChildren(); info.textContent = ""; table.lastUrl = ""; return; }
     const q = table.query();
     const csvq = new URLSearchParams(q); csvq.set("format", "csv");
     csvq.set("lang", pageLang());
     csv.href = table.api + "layers/" + slug + "/features?" + csvq.toString();
     q.set("geometry", "0"); q.set("limit", table.size); q.set("offset", table.offset);
     const mine = ++table.seq;
-    getJSON(table.api + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
+    // The same page of the same selection, asked again, is the answer already received (http.js reuse);
+    // the map's layer count reads it too when it is this layer's first page (webmap.js countLayer).
+    table.lastUrl = table.api + "layers/" + slug + "/features?" + q.toString();
+    getJSON(table.lastUrl, { reuse: true }).then(function (fc) {
       if (mine !== table.seq) { return; }
       tbody.replaceChildren();
       table.header(slug, fc.columns);

@@ -1,5 +1,5 @@
 // The planners' map: layer tree, selection by zona/comune, filters, identify, permalink, exports.
-import { getJSON, onActivity, pageLang } from "./http.js";
+import { forget, getJSON, onActivity, pageLang } from "./http.js";
 import * as P from "./webmap-panels.js";
 import * as Export from "./webmap-export.js";
 import * as Tools from "./webmap-tools.js";
@@ -244,11 +244,18 @@ function loadAll(url, layer, offset, first) {
   }).catch(function (err) { if (drawn[layer.remixSlug] === layer) { layer.clearLayers(); } P.showError(T, err.message); });
 }
 
-// Tiles carry no count: ask for it (one row, no geometry).
+// Tiles carry no count: ask for it (one row, no geometry), unless the attribute table is asking for the first
+// page of this very layer and selection, whose answer carries the same count: one live count, not two.
 function countLayer(slug, item, params) {
-  const q = new URLSearchParams(params); q.delete("v"); q.set("limit", "1"); q.set("geometry", "0");
+  const q = new URLSearchParams(params); q.delete("v");
   item.dataset.count = "";
-  getJSON(API + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
+  Promise.resolve().then(function () {  // a microtask: the table has asked for its page by now (same event)
+    const page = new URLSearchParams(q); page.set("geometry", "0"); page.set("limit", String(P.table.size)); page.set("offset", "0");
+    const pageUrl = API + "layers/" + slug + "/features?" + page.toString();
+    if (P.table.lastUrl === pageUrl) { return getJSON(pageUrl, { reuse: true }); }
+    q.set("limit", "1"); q.set("geometry", "0");
+    return getJSON(API + "layers/" + slug + "/features?" + q.toString());
+  }).then(function (fc) {
     if (!state.layers.has(slug)) { return; }
     showCount(item, fc, params);
   }).catch(function (err) {
@@ -272,7 +279,12 @@ function selectTerritory(zona, comune, zoom) {
   const c = CFG.comuni.find(function (x) { return x.istat_code === state.comune; });
   document.getElementById("comune-search").value = c ? c.name : "";
   comuniLayer.setStyle(function (f) { return outline(f.properties); });
-  if (zoom) { zoomToSelection(); }
+  if (zoom) {
+    // The layers are drawn again for the new selection: take them off first, so that the move does not
+    // ask for tiles of the old selection at the new view (a server's work nobody would see).
+    Object.keys(drawn).forEach(function (slug) { map.removeLayer(drawn[slug]); delete drawn[slug]; });
+    zoomToSelection();
+  }
   refresh();
 }
 
@@ -285,6 +297,7 @@ function zoomToSelection() {
 }
 
 function refresh() {
+  forget();  // answers reused within one selection (http.js) are not reused across a change
   P.clearError();
   renderChips();
   Object.keys(layers).forEach(drawLayer);
@@ -337,7 +350,7 @@ function bindControls() {
   // Milano is searched by NIL too: a NIL's label from the list, else (no comune matching) a NIL's name
   // or part of it ("brera", "nolo"): Milano is selected and the map framed on the NIL.
   function pickNil(n) {
-    selectTerritory("", n.istat_code, false);
+    if (state.comune !== n.istat_code || state.zona) { selectTerritory("", n.istat_code, false); }
     map.fitBounds([[n.bbox[1], n.bbox[0]], [n.bbox[3], n.bbox[2]]], { animate: false });
     input.value = nilLabel(n); input.dataset.nil = n.id;
   }
@@ -354,6 +367,8 @@ function bindControls() {
     const labelled = nils.find(function (n) { return fold(nilLabel(n)) === name; });
     if (labelled) { pickNil(labelled); return; }
     const c = findIn(CFG.comuni, name);
+    // Enter and the change that follows it pick the same comune: the selection is made once.
+    if (c && state.comune === c.istat_code && !state.zona) { input.value = c.name; zoomToSelection(); return; }
     if (c) { selectTerritory("", c.istat_code, true); return; }
     const n = findIn(nils, name);
     if (n) { pickNil(n); } else { setStatus(T.no_place.replace("%(q)s", input.value)); }
@@ -479,14 +494,31 @@ function identify(e) {
   q.set("lon", e.latlng.lng.toFixed(6)); q.set("lat", e.latlng.lat.toFixed(6));
   q.set("layers", Array.from(state.layers).join(",")); q.set("tolerance", Math.min(5000, Math.round(metresPerPixel * 6)));
   getJSON(API + "identify?" + q.toString()).then(function (body) {
-    const popup = L.popup({ maxWidth: 360, maxHeight: 300, autoPanPadding: [10, 10] });
+    // As tall as the room above the click allows (up to 300 px), so that the map rarely has to move; when it
+    // must, it moves at once (no 250 ms animation, no tiles asked for a view passed through).
+    const room = map.latLngToContainerPoint(e.latlng).y - 60;
+    const popup = L.popup({ maxWidth: 360, maxHeight: Math.max(160, Math.min(300, room)), autoPan: false });
+    const update = function () { popup.update(); keepInView(popup); };  // content grew: lay out again, into view
     const el = P.popupContent(body, T, function (zona, comune) { map.closePopup(); selectTerritory(zona, comune, true); },
-      function () { popup.update(); },  // content grew: lay out again and pan it into view
-      CFG.can_move ? function (id, props) { map.closePopup(); startMove(id, props, e.latlng); } : null);
+      update, CFG.can_move ? function (id, props) { map.closePopup(); startMove(id, props, e.latlng); } : null);
     popup.setLatLng(e.latlng).setContent(el).openOn(map);
+    keepInView(popup);
     // other panels add to the popup (incontri: zonal statistics of an opportunity area)
-    map.fire("remix:identify", { body: body, element: el, update: function () { popup.update(); } });
-  });
+    map.fire("remix:identify", { body: body, element: el, update: update });
+  }).catch(function (err) { P.showError(T, err.message); });
+}
+
+// Leaflet's autoPan, without its animation: the popup inside the map's frame (10 px padding).
+function keepInView(popup) {
+  const box = popup.getElement();
+  if (!box || !map.hasLayer(popup)) { return; }
+  const frame = map.getContainer().getBoundingClientRect(), r = box.getBoundingClientRect(), pad = 10;
+  let dx = 0, dy = 0;
+  if (r.right + pad > frame.right) { dx = r.right + pad - frame.right; }
+  if (r.left - dx - pad < frame.left) { dx = r.left - pad - frame.left; }
+  if (r.bottom + pad > frame.bottom) { dy = r.bottom + pad - frame.bottom; }
+  if (r.top - dy - pad < frame.top) { dy = r.top - pad - frame.top; }
+  if (dx || dy) { map.panBy([dx, dy], { animate: false }); }
 }
 
 // Staff move an intervention: a draggable marker, the precision (address or site), then save (audited).
