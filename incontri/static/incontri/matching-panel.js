@@ -58,7 +58,8 @@ function setup(CFG) {
       li.appendChild(document.createTextNode(" · "));
       li.appendChild(el("a", { href: CFG.bilancio + "?feature=" + area.id }, T.bilancio));
     }
-    if (area.point) { markers.addLayer(L.circleMarker([area.point[1], area.point[0]], { radius: 7, color: "#c51b7d" }).bindTooltip(area.name)); }
+    // The name as a text node: Leaflet would parse a string as HTML.
+    if (area.point) { markers.addLayer(L.circleMarker([area.point[1], area.point[0]], { radius: 7, color: "#c51b7d" }).bindTooltip(el("span", {}, area.name))); }
     return li;
   }
   function statsList(stats) {

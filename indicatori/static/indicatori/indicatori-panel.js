@@ -149,7 +149,9 @@ function setup(box) {
         state.layer = L.geoJSON(fc, {
           style: styleOf,
           onEachFeature: function (f, layer) {
-            layer.bindTooltip(function () { return f.properties.name + ": " + num(state.values[f.properties.code], ind().unit); }, { sticky: true });
+            layer.bindTooltip(function () {  // an element: Leaflet would parse a string as HTML
+              return h("span", {}, f.properties.name + ": " + num(state.values[f.properties.code], ind().unit));
+            }, { sticky: true });
             layer.on("click", function () { select({ level: level, code: f.properties.code, name: f.properties.name }); });
           },
         }).addTo(map);
