@@ -1,6 +1,5 @@
 // Behaviour every page shares that used to be written as inline handlers: the content security
 // policy (remix/settings.py) allows scripts only from files, so it lives here.
-"use strict";
 document.addEventListener("submit", (event) => {
   // Forms driven by scripts (search, map filters) never submit the page.
   if (event.target.matches("form[data-no-submit]")) event.preventDefault();

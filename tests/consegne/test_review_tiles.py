@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from consegne import actions
 from consegne.queries import atto_extents
-from tests.mvt import decode, tile_of
+from tests.tiles import features as tile_features
+from tests.tiles import tile_of
 
 from .conftest import PASSWORD
 
@@ -31,7 +32,7 @@ def features_of(client, atto_id: int, z: int = 12, **compare) -> dict[str, dict]
         for y in range(y0, y1 + 1):
             response = client.get(tile_url(atto_id, z, x, y, **compare))
             assert response.status_code == 200
-            for f in decode(response.content).get("atto", []):
+            for f in tile_features(response.content, "atto"):
                 found[f["properties"]["layer"] + ":" + f["properties"]["feature_key"]] = f["properties"]
     return found
 
@@ -49,8 +50,8 @@ def test_tile_over_the_act_has_its_features_and_a_tile_far_away_is_empty(client,
         assert response.status_code == 200
         assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
         assert response["Cache-Control"] == "private"
-        features = decode(response.content)["atto"]
-        assert features and all(f["geometry_ints"] > 0 for f in features)
+        features = tile_features(response.content, "atto")
+        assert features and all(f["geometry"]["coordinates"] for f in features)
         assert {"layer", "feature_key"} <= set(features[0]["properties"])
         assert "change" not in features[0]["properties"]  # nothing to compare against
     far = client.get(tile_url(c.atto_id, 15, *tile_of(12.49, 41.89, 15)))  # Roma

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.mvt import decode, tile_of
 from tests.shipped import expected_by_source, zona_comuni_names
+from tests.tiles import features as tile_features
+from tests.tiles import tile_of
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +105,7 @@ def test_source_and_domain_filters_agree_on_features_table_csv_tiles_and_summary
     x, y = tile_of(9.19, 45.46, z)
     tile = client.get(f"/tiles/realizzazioni/{z}/{x}/{y}.pbf?{param}={value}")
     assert tile.status_code == 200
-    drawn = {f["properties"]["code"] for f in decode(tile.content).get("realizzazioni", [])}
+    drawn = {f["properties"]["code"] for f in tile_features(tile.content, "realizzazioni")}
     assert drawn and drawn <= set(codes)
 
 

@@ -16,7 +16,7 @@ from layers.models import Layer
 from layers.sync import sync
 from mappature import overviews
 from mappature.models import TileCache, TileOverview
-from tests.mvt import tile_of
+from tests.tiles import tile_of
 
 pytestmark = pytest.mark.django_db
 

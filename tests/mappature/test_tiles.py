@@ -5,7 +5,7 @@ from django.db import connection
 
 from layers.models import Layer
 from mappature.models import PgtFeature, TileCache
-from tests.mvt import tile_of
+from tests.tiles import tile_of
 
 pytestmark = pytest.mark.django_db
 

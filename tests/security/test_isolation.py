@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from layers.models import Layer
-from tests.mvt import tile_of
+from tests.tiles import tile_of
 
 pytestmark = pytest.mark.django_db
 MILANO = (9.19, 45.465)

@@ -1,11 +1,13 @@
 // The Bilancio page's map: the comuni, the proposal of the report, and a polygon tool that fills the form.
-(function () {
-  "use strict";
-  const box = document.getElementById("bilancio-map");
-  if (!box || !window.L) { return; }
+import { getJSON } from "../remix/http.js";
+
+const box = document.getElementById("bilancio-map");
+if (box && window.L) { setup(box); }
+
+function setup(box) {
   const map = L.map(box, { preferCanvas: true }).setView([45.46, 9.19], 10);
-  window.BilancioMap = map;
-  fetch(box.dataset.comuni, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (fc) {
+  window.BilancioMap = map;  // for the browser tests only
+  getJSON(box.dataset.comuni, { accept: "application/geo+json, application/json" }).then(function (fc) {
     L.geoJSON(fc, { interactive: false, style: { color: "#777", weight: 0.8, fill: false } }).addTo(map);
   });
   const shown = document.getElementById("bilancio-geometry");
@@ -27,4 +29,4 @@
   map.on(L.Draw.Event.CREATED, function (e) { drawn.clearLayers(); drawn.addLayer(e.layer); sync(); });
   map.on(L.Draw.Event.EDITED, sync);
   map.on(L.Draw.Event.DELETED, sync);
-})();
+}

@@ -1,10 +1,13 @@
 // The matching panel of the planners' map: for an intervention its best opportunity areas, for an
 // area the interventions that fit it, a ranked list per zona. Every score shows its "perché".
-(function () {
-  "use strict";
-  const cfgEl = document.getElementById("incontri-config");
-  if (!cfgEl || !window.RemixMap) { return; }
-  const CFG = JSON.parse(cfgEl.textContent), T = CFG.strings, API = CFG.api, map = window.RemixMap;
+import { getJSON } from "../remix/http.js";
+import { map } from "../remix/webmap.js";
+
+const cfgEl = document.getElementById("incontri-config");
+if (cfgEl) { setup(JSON.parse(cfgEl.textContent)); }
+
+function setup(CFG) {
+  const T = CFG.strings, API = CFG.api;
   const lang = (document.documentElement.lang || "it").slice(0, 2);
   const nf = new Intl.NumberFormat(lang === "en" ? "en-GB" : "it-IT", { maximumFractionDigits: 2 });
   const markers = L.layerGroup().addTo(map);
@@ -15,10 +18,6 @@
     Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
     if (text !== undefined) { e.textContent = text; }
     return e;
-  }
-  function getJSON(url) {
-    return fetch(url + (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + lang, { credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); });
   }
 
   const box = el("section", { id: "incontri-panel", "class": "incontri-panel", "aria-label": T.title });
@@ -59,7 +58,8 @@
       li.appendChild(document.createTextNode(" · "));
       li.appendChild(el("a", { href: CFG.bilancio + "?feature=" + area.id }, T.bilancio));
     }
-    if (area.point) { markers.addLayer(L.circleMarker([area.point[1], area.point[0]], { radius: 7, color: "#c51b7d" }).bindTooltip(area.name)); }
+    // The name as a text node: Leaflet would parse a string as HTML.
+    if (area.point) { markers.addLayer(L.circleMarker([area.point[1], area.point[0]], { radius: 7, color: "#c51b7d" }).bindTooltip(el("span", {}, area.name))); }
     return li;
   }
   function statsList(stats) {
@@ -162,4 +162,4 @@
       show(wrap);
     }).catch(fail);
   });
-})();
+}

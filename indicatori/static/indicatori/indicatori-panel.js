@@ -1,10 +1,14 @@
 // "Indicatori" panel of the planners' map: colour the comuni (zone, NIL) by an indicator and period,
 // legend and sources, the selected area's series with its zona and CMM, ranking and comparison.
-// Reads window.RemixMap (webmap.js); talks only to /api/indicatori. No inline script (CSP).
-(function () {
-  "use strict";
-  const box = document.getElementById("indicatori-panel");
-  if (!box || !window.L) return;
+// Draws on the map of static/remix/webmap.js; talks only to /api/indicatori. No inline script (CSP);
+// every text from the data goes in as text (DOM nodes), never as HTML.
+import { getJSON } from "../remix/http.js";
+import { map } from "../remix/webmap.js";
+
+const box = document.getElementById("indicatori-panel");
+if (box && window.L) { setup(box); }
+
+function setup(box) {
   const API = box.dataset.api.replace(/\/$/, "");
   const lang = (document.documentElement.lang || "it").slice(0, 2) === "en" ? "en" : "it";
   const locale = lang === "en" ? "en-GB" : "it-IT";
@@ -19,15 +23,33 @@
   const $ = function (id) { return document.getElementById(id); };
   const state = { indicators: {}, code: null, level: "comune", period: null, method: "quantile",
                   values: {}, breaks: [], layer: null, selected: null, compare: null, areas: {} };
-  window.RemixIndicatori = state;  // for the other scripts and the browser tests
+  window.RemixIndicatori = state;  // for the browser tests only
 
-  function getJSON(url) {
-    return fetch(url, { headers: { "Accept": "application/json" } }).then(function (r) {
-      return r.json().then(function (body) {
-        if (!r.ok) throw new Error(body.error || r.statusText);
-        return body;
-      });
+  // An element with attributes and children (strings become text nodes: data is never parsed as HTML).
+  function h(tag, attrs, children) {
+    const e = document.createElement(tag);
+    setAttrs(e, attrs);
+    append(e, children);
+    return e;
+  }
+  const SVGNS = "http://www.w3.org/2000/svg";
+  function s(tag, attrs, children) {
+    const e = document.createElementNS(SVGNS, tag);
+    setAttrs(e, attrs);
+    append(e, children);
+    return e;
+  }
+  function setAttrs(e, attrs) {
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) { e.setAttribute(k, attrs[k]); }
     });
+  }
+  function append(e, children) {
+    (Array.isArray(children) ? children : children === undefined || children === null ? [] : [children])
+      .forEach(function (c) { if (c !== null && c !== undefined && c !== "") { e.append(c); } });
+  }
+  function options(select, items) {  // items: [value, label]
+    select.replaceChildren.apply(select, items.map(function (i) { return h("option", { value: i[0] }, i[1]); }));
   }
   function q(params) {
     return Object.keys(params).map(function (k) { return k + "=" + encodeURIComponent(params[k]); }).join("&");
@@ -35,9 +57,9 @@
   function num(v, unit) {
     if (v === null || v === undefined) return T.no_data;
     const d = DECIMALS[unit] !== undefined ? DECIMALS[unit] : 2;
-    const s = new Intl.NumberFormat(locale, { minimumFractionDigits: d, maximumFractionDigits: d }).format(v);
-    if (unit === "€") return lang === "it" ? s + " €" : "€" + s;
-    return s + " " + unit;
+    const text = new Intl.NumberFormat(locale, { minimumFractionDigits: d, maximumFractionDigits: d }).format(v);
+    if (unit === "€") return lang === "it" ? text + " €" : "€" + text;
+    return text + " " + unit;
   }
   function period(p) {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(p || "");
@@ -114,8 +136,7 @@
     return { fillColor: colour(v), fillOpacity: 0.75, color: sel ? "#000" : "#555", weight: sel ? 3 : 0.6 };
   }
   function draw() {
-    const map = window.RemixMap;
-    if (!map || !state.code) return Promise.resolve();
+    if (!state.code) return Promise.resolve();
     const level = state.level;
     return Promise.all([areasOf(level), getJSON(API + "/" + state.code + "/valori?" + q({ level: level, period: state.period || "", lang: lang }))])
       .then(function (res) {
@@ -128,7 +149,9 @@
         state.layer = L.geoJSON(fc, {
           style: styleOf,
           onEachFeature: function (f, layer) {
-            layer.bindTooltip(function () { return f.properties.name + ": " + num(state.values[f.properties.code], ind().unit); }, { sticky: true });
+            layer.bindTooltip(function () {  // an element: Leaflet would parse a string as HTML
+              return h("span", {}, f.properties.name + ": " + num(state.values[f.properties.code], ind().unit));
+            }, { sticky: true });
             layer.on("click", function () { select({ level: level, code: f.properties.code, name: f.properties.name }); });
           },
         }).addTo(map);
@@ -151,12 +174,10 @@
     box.textContent = "";
     for (let c = 0; c < edges.length - 1; c++) row(pal[Math.min(c, 4)], num(edges[c], i.unit) + " – " + num(edges[c + 1], i.unit));
     row("#cccccc", T.no_data);
-    $("ind-note").innerHTML = (i.synthetic ? '<span class="ind-synthetic">' + T.synthetic + "</span> " : "") +
-      escapeHtml(i.description) + (i.notes ? " " + escapeHtml(i.notes) : "");
+    $("ind-note").replaceChildren();
+    append($("ind-note"), [i.synthetic ? h("span", { class: "ind-synthetic" }, T.synthetic) : null, i.synthetic ? " " : null,
+      i.description || "", i.notes ? " " + i.notes : null]);
     $("ind-source").textContent = T.source + ": " + i.sources.join("; ");
-  }
-  function escapeHtml(s) {
-    return String(s || "").replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
   }
   function ranked() {
     const hib = ind().higher_is_better;
@@ -165,17 +186,15 @@
   }
   function ranking() {
     const sel = state.selected && state.selected.code;
-    $("ind-ranking").innerHTML = ranked().map(function (c) {
-      return '<li data-code="' + escapeHtml(c) + '"' + (c === sel ? ' class="selected"' : "") + ">" + escapeHtml(state.names[c] || c) +
-        ' <span class="v">' + num(state.values[c], ind().unit) + "</span></li>";
-    }).join("");
+    $("ind-ranking").replaceChildren.apply($("ind-ranking"), ranked().map(function (c) {
+      return h("li", { "data-code": c, class: c === sel ? "selected" : null },
+        [state.names[c] || c, " ", h("span", { class: "v" }, num(state.values[c], ind().unit))]);
+    }));
   }
   function fillCompare() {
     const sel = $("ind-compare"), keep = sel.value;
     const opts = Object.keys(state.names).sort(function (a, b) { return state.names[a].localeCompare(state.names[b], locale); });
-    sel.innerHTML = '<option value="">—</option>' + opts.map(function (c) {
-      return '<option value="' + escapeHtml(c) + '">' + escapeHtml(state.names[c]) + "</option>";
-    }).join("");
+    options(sel, [["", "—"]].concat(opts.map(function (c) { return [c, state.names[c]]; })));
     sel.value = opts.indexOf(keep) >= 0 ? keep : "";
   }
 
@@ -185,15 +204,15 @@
     if (state.layer) state.layer.setStyle(styleOf);
     $("ind-area-name").textContent = area.name;
     const i = ind(), v = state.values[area.code];
-    let fig = "<strong>" + num(v, i.unit) + "</strong> (" + period(state.period) + ")";
+    const fig = [h("strong", {}, num(v, i.unit)), " (" + period(state.period) + ")"];
     if (i.params && i.params.soglia_pct) {
-      const s = i.params.soglia_pct.value;
-      fig += "<br>" + T.threshold + ": " + num(s, "%") + " — " + (v !== null && v >= s ? T.met : T.not_met);
+      const soglia = i.params.soglia_pct.value;
+      fig.push(h("br"), T.threshold + ": " + num(soglia, "%") + " — " + (v !== null && v >= soglia ? T.met : T.not_met));
     }
     if (area.level === "comune" || area.level === "zona") {
-      fig += ' · <a href="/' + (lang === "en" ? "en/" : "") + "atlante/" + encodeURIComponent(area.code) + '/">' + T.atlas + "</a>";
+      fig.push(" · ", h("a", { href: "/" + (lang === "en" ? "en/" : "") + "atlante/" + encodeURIComponent(area.code) + "/" }, T.atlas));
     }
-    $("ind-figure").innerHTML = fig;
+    $("ind-figure").replaceChildren.apply($("ind-figure"), fig);
     ranking();
     return series();
   }
@@ -206,74 +225,79 @@
       const lines = [res[0].area];
       if (ind().aggregate === "ratio") res[0].references.forEach(function (r) { lines.push(r); });
       if (res[1]) lines.push(res[1].area);
-      $("ind-series").innerHTML = chart(lines, ind().unit) + (ind().aggregate === "ratio" ? "" : '<p class="note">' + T.no_reference + "</p>");
+      $("ind-series").replaceChildren(chart(lines, ind().unit));
+      if (ind().aggregate !== "ratio") { $("ind-series").append(h("p", { class: "note" }, T.no_reference)); }
       compareTable(res);
     });
   }
   function compareTable(res) {
-    if (!res[1]) { $("ind-compare-result").innerHTML = ""; return; }
+    if (!res[1]) { $("ind-compare-result").replaceChildren(); return; }
     const a = res[0].area, b = res[1].area, periods = {};
     a.points.concat(b.points).forEach(function (p) { periods[p.period] = true; });
     const val = function (s, p) { const f = s.points.filter(function (x) { return x.period === p; })[0]; return f ? f.value : null; };
-    let html = '<table class="ind-compare-table"><tr><th></th><th>' + escapeHtml(a.name) + "</th><th>" + escapeHtml(b.name) + "</th></tr>";
+    const table = h("table", { class: "ind-compare-table" }, h("tr", {}, [h("th"), h("th", {}, a.name), h("th", {}, b.name)]));
     Object.keys(periods).sort().forEach(function (p) {
-      html += "<tr><td>" + period(p) + "</td><td>" + num(val(a, p), ind().unit) + "</td><td>" + num(val(b, p), ind().unit) + "</td></tr>";
+      table.append(h("tr", {}, [h("td", {}, period(p)), h("td", {}, num(val(a, p), ind().unit)), h("td", {}, num(val(b, p), ind().unit))]));
     });
-    $("ind-compare-result").innerHTML = html + "</table>";
+    $("ind-compare-result").replaceChildren(table);
   }
   function chart(lines, unit) {
     const W = 320, H = 170, L0 = 56, R = 8, T0 = 8, B = 46;
     const periods = [];
-    lines.forEach(function (s) { s.points.forEach(function (p) { if (periods.indexOf(p.period) < 0) periods.push(p.period); }); });
+    lines.forEach(function (l) { l.points.forEach(function (p) { if (periods.indexOf(p.period) < 0) periods.push(p.period); }); });
     periods.sort();
     const vals = [];
-    lines.forEach(function (s) { s.points.forEach(function (p) { if (p.value !== null) vals.push(p.value); }); });
-    if (!vals.length) return "<p>" + T.no_data + "</p>";
+    lines.forEach(function (l) { l.points.forEach(function (p) { if (p.value !== null) vals.push(p.value); }); });
+    if (!vals.length) return h("p", {}, T.no_data);
     let lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
     if (lo === hi) { lo -= Math.abs(lo) * 0.1 || 1; hi += Math.abs(hi) * 0.1 || 1; }
     const pad = (hi - lo) * 0.08; lo -= pad; hi += pad;
     const x = function (p) { const i = periods.indexOf(p); return L0 + (periods.length > 1 ? (W - L0 - R) * i / (periods.length - 1) : (W - L0 - R) / 2); };
     const y = function (v) { return T0 + (H - T0 - B) * (1 - (v - lo) / (hi - lo)); };
     const colours = ["#08519c", "#e6550d", "#636363", "#756bb1"], dashes = ["", "6 3", "2 3", "8 2 2 2"];
-    let svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ' + W + " " + H + '" role="img">';
+    const svg = s("svg", { viewBox: "0 0 " + W + " " + H, role: "img" });
     [lo, (lo + hi) / 2, hi].forEach(function (v) {
-      svg += '<line x1="' + L0 + '" x2="' + (W - R) + '" y1="' + y(v) + '" y2="' + y(v) + '" stroke="#ddd"/>' +
-        '<text x="' + (L0 - 3) + '" y="' + (y(v) + 3) + '" font-size="9" text-anchor="end">' + num(v, unit).replace(" " + unit, "") + "</text>";
+      svg.append(s("line", { x1: L0, x2: W - R, y1: y(v), y2: y(v), stroke: "#ddd" }),
+        s("text", { x: L0 - 3, y: y(v) + 3, "font-size": 9, "text-anchor": "end" }, num(v, unit).replace(" " + unit, "")));
     });
     const step = Math.max(1, Math.ceil(periods.length / 5));
     periods.forEach(function (p, i) {
-      if (i % step === 0 || i === periods.length - 1) svg += '<text x="' + x(p) + '" y="' + (H - B + 12) + '" font-size="8" text-anchor="middle">' + escapeHtml(period(p)) + "</text>";
+      if (i % step === 0 || i === periods.length - 1) {
+        svg.append(s("text", { x: x(p), y: H - B + 12, "font-size": 8, "text-anchor": "middle" }, period(p)));
+      }
     });
-    lines.forEach(function (s, n) {
-      const pts = s.points.filter(function (p) { return p.value !== null; }).map(function (p) { return x(p.period).toFixed(1) + "," + y(p.value).toFixed(1); });
-      svg += '<polyline class="ind-line" data-name="' + escapeHtml(s.name) + '" points="' + pts.join(" ") + '" fill="none" stroke="' + colours[n % 4] + '" stroke-width="' + (n === 0 ? 2 : 1.4) + '"' + (dashes[n % 4] ? ' stroke-dasharray="' + dashes[n % 4] + '"' : "") + "/>";
+    lines.forEach(function (l, n) {
+      const pts = l.points.filter(function (p) { return p.value !== null; }).map(function (p) { return x(p.period).toFixed(1) + "," + y(p.value).toFixed(1); });
+      const dash = dashes[n % 4] || null;
+      svg.append(s("polyline", { class: "ind-line", "data-name": l.name, points: pts.join(" "), fill: "none", stroke: colours[n % 4],
+        "stroke-width": n === 0 ? 2 : 1.4, "stroke-dasharray": dash }));
       const lx = 4 + (n % 2) * (W / 2), ly = H - 22 + Math.floor(n / 2) * 11;
-      svg += '<line x1="' + lx + '" x2="' + (lx + 14) + '" y1="' + (ly - 3) + '" y2="' + (ly - 3) + '" stroke="' + colours[n % 4] + '" stroke-width="2"' + (dashes[n % 4] ? ' stroke-dasharray="' + dashes[n % 4] + '"' : "") + "/>" +
-        '<text x="' + (lx + 17) + '" y="' + ly + '" font-size="8">' + escapeHtml(s.name.slice(0, 30)) + "</text>";
+      svg.append(s("line", { x1: lx, x2: lx + 14, y1: ly - 3, y2: ly - 3, stroke: colours[n % 4], "stroke-width": 2, "stroke-dasharray": dash }),
+        s("text", { x: lx + 17, y: ly, "font-size": 8 }, l.name.slice(0, 30)));
     });
-    return svg + "</svg>";
+    return svg;
   }
 
   // --- controls ------------------------------------------------------------------------------
   function fillLevels() {
     const levels = ind().levels.filter(function (l) { return l !== "cmm"; });
-    $("ind-level").innerHTML = levels.map(function (l) { return '<option value="' + l + '">' + T[l] + "</option>"; }).join("");
+    options($("ind-level"), levels.map(function (l) { return [l, T[l]]; }));
     if (levels.indexOf(state.level) < 0) state.level = levels[0];
     $("ind-level").value = state.level;
     fillPeriods();
   }
   function fillPeriods() {
     const periods = (ind().periods_by_level || {})[state.level] || [];
-    $("ind-period").innerHTML = periods.map(function (p) { return '<option value="' + escapeHtml(p) + '">' + escapeHtml(period(p)) + "</option>"; }).join("");
+    options($("ind-period"), periods.map(function (p) { return [p, period(p)]; }));
     state.period = periods.length ? periods[periods.length - 1] : null;
     $("ind-period").value = state.period || "";
   }
   function start() {
     getJSON(API + "?" + q({ lang: lang })).then(function (data) {
       data.indicators.forEach(function (i) { state.indicators[i.code] = i; });
-      $("ind-code").innerHTML = data.indicators.map(function (i) {
-        return '<option value="' + i.code + '">' + escapeHtml(i.title) + " (" + escapeHtml(i.unit) + ")" + (i.synthetic ? " – " + T.synthetic : "") + "</option>";
-      }).join("");
+      options($("ind-code"), data.indicators.map(function (i) {
+        return [i.code, i.title + " (" + i.unit + ")" + (i.synthetic ? " – " + T.synthetic : "")];
+      }));
       state.code = data.indicators.some(function (i) { return i.code === "suolo_consumato_pct"; }) ? "suolo_consumato_pct" : data.indicators[0].code;
       $("ind-code").value = state.code;
       fillLevels();
@@ -285,11 +309,11 @@
   $("ind-period").addEventListener("change", function (e) { state.period = e.target.value; draw(); });
   $("ind-method").addEventListener("change", function (e) { state.method = e.target.value; classify(); if (state.layer) state.layer.setStyle(styleOf); legend(); });
   $("ind-compare").addEventListener("change", function (e) { state.compare = e.target.value || null; series(); });
-  $("ind-clear").addEventListener("click", function () { if (state.layer) { window.RemixMap.removeLayer(state.layer); state.layer = null; box.dataset.drawn = "0"; } });
+  $("ind-clear").addEventListener("click", function () { if (state.layer) { map.removeLayer(state.layer); state.layer = null; box.dataset.drawn = "0"; } });
   $("ind-ranking").addEventListener("click", function (e) {
     const li = e.target.closest("li[data-code]");
     if (li) select({ level: state.level, code: li.dataset.code, name: state.names[li.dataset.code] });
   });
   box.addEventListener("toggle", function () { if (box.open && !state.layer && state.code) draw(); });
   start();
-})();
+}
