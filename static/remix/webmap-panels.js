@@ -146,7 +146,7 @@ const compare = {
     const a = state.comune ? "comune:" + state.comune : (state.zona ? "zona:" + state.zona : "");
     if (!a) { out.textContent = T.compare_need_selection; return; }
     const q = new URLSearchParams(params); q.delete("zona"); q.delete("comune"); q.set("a", a); q.set("b", state.compare);
-    getJSON(api + "compare?" + q.toString()).then(function (body) {
+    getJSON(api + "confronto?" + q.toString()).then(function (body) {
       const sel = document.getElementById("compare-with");
       const names = [document.getElementById("selection-title").textContent, sel.options[sel.selectedIndex].text];
       const table = el("table", { class: "compare" });
@@ -249,12 +249,12 @@ const table = {
     const q = table.query();
     const csvq = new URLSearchParams(q); csvq.set("format", "csv");
     csvq.set("lang", pageLang());
-    csv.href = table.api + "layers/" + slug + "/features?" + csvq.toString();
+    csv.href = table.api + "strati/" + slug + "/elementi?" + csvq.toString();
     q.set("geometry", "0"); q.set("limit", table.size); q.set("offset", table.offset);
     const mine = ++table.seq;
     // The same page of the same selection, asked again, is the answer already received (http.js reuse);
     // the map's layer count reads it too when it is this layer's first page (webmap.js countLayer).
-    table.lastUrl = table.api + "layers/" + slug + "/features?" + q.toString();
+    table.lastUrl = table.api + "strati/" + slug + "/elementi?" + q.toString();
     getJSON(table.lastUrl, { reuse: true }).then(function (fc) {
       if (mine !== table.seq) { return; }
       tbody.replaceChildren();
@@ -328,7 +328,7 @@ function nearbyButton(path, id, T, onResize) {
   const wrap = el("div", { class: "nearby" });
   const btn = el("button", { type: "button", "data-action": "nearby" }, T.nearby);
   btn.addEventListener("click", function () {
-    getJSON("/api/" + path + "/" + id + "/nearby?distance=1000").then(function (body) {
+    getJSON("/api/" + path + "/" + id + "/vicinanze?distance=1000").then(function (body) {
       btn.remove();
       const groups = body.opportunities ? [[T.opportunities_near, body.opportunities, "name"]]
         : [[T.interventions, body.interventions, "title"], [T.stations, body.stations, "name"], ["LUM", body.lum, "name"]];

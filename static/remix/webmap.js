@@ -10,7 +10,7 @@ const root = document.getElementById("webmap");
 const API = root.dataset.api, TILES = root.dataset.tiles;
 const FILTERS = ["programme", "funding_source", "status", "domain", "year", "amount_min", "amount_max"];
 const state = { layers: new Set(), zona: "", comune: "", filters: {}, compare: "" };
-const layers = {};           // slug -> registry entry (from /api/layers)
+const layers = {};           // slug -> registry entry (from /api/strati)
 const drawn = {};            // slug -> Leaflet layer on the map
 let comuniFc = null, ready = false;
 
@@ -183,7 +183,7 @@ function drawLayer(slug) {
     drawn[slug] = layer; layer.remixSlug = slug;
     item.dataset.count = "";
     // The first page says how many features match (numberMatched): no separate count request.
-    loadAll(API + "layers/" + slug + "/features?limit=1000&" + params.toString(), layer, 0, function (fc) {
+    loadAll(API + "strati/" + slug + "/elementi?limit=1000&" + params.toString(), layer, 0, function (fc) {
       showCount(item, fc, params);
     });
     return;
@@ -251,10 +251,10 @@ function countLayer(slug, item, params) {
   item.dataset.count = "";
   Promise.resolve().then(function () {  // a microtask: the table has asked for its page by now (same event)
     const page = new URLSearchParams(q); page.set("geometry", "0"); page.set("limit", String(P.table.size)); page.set("offset", "0");
-    const pageUrl = API + "layers/" + slug + "/features?" + page.toString();
+    const pageUrl = API + "strati/" + slug + "/elementi?" + page.toString();
     if (P.table.lastUrl === pageUrl) { return getJSON(pageUrl, { reuse: true }); }
     q.set("limit", "1"); q.set("geometry", "0");
-    return getJSON(API + "layers/" + slug + "/features?" + q.toString());
+    return getJSON(API + "strati/" + slug + "/elementi?" + q.toString());
   }).then(function (fc) {
     if (!state.layers.has(slug)) { return; }
     showCount(item, fc, params);
@@ -304,7 +304,7 @@ function refresh() {
   document.getElementById("selection-title").textContent = selectionName();
   document.getElementById("print-title").textContent = T.map_title + " — " + selectionName();
   P.legend(activeLayers(), T);
-  P.summary.load(API + "summary?" + filterParams().toString(), T);
+  P.summary.load(API + "riepilogo?" + filterParams().toString(), T);
   P.compare.update(API, filterParams(), state, T);
   P.table.selectionChanged(filterParams());
   saveUrl();
@@ -447,7 +447,7 @@ function showTab(tab) {
 let highlight = null;
 function zoomToFeature(slug, id) {
   const q = filterParams(); q.set("id", id); q.set("limit", "1");
-  getJSON(API + "layers/" + slug + "/features?" + q.toString()).then(function (fc) {
+  getJSON(API + "strati/" + slug + "/elementi?" + q.toString()).then(function (fc) {
     if (highlight) { map.removeLayer(highlight); }
     highlight = L.geoJSON(fc, { interactive: false, style: { color: "#ffd400", weight: 5, fill: false },
       pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 14, color: "#ffd400", weight: 5, fill: false }); } })
@@ -493,7 +493,7 @@ function identify(e) {
   const q = filterParams();
   q.set("lon", e.latlng.lng.toFixed(6)); q.set("lat", e.latlng.lat.toFixed(6));
   q.set("layers", Array.from(state.layers).join(",")); q.set("tolerance", Math.min(5000, Math.round(metresPerPixel * 6)));
-  getJSON(API + "identify?" + q.toString()).then(function (body) {
+  getJSON(API + "identifica?" + q.toString()).then(function (body) {
     // As tall as the room above the click allows (up to 300 px), so that the map rarely has to move; when it
     // must, it moves at once (no 250 ms animation, no tiles asked for a view passed through).
     const room = map.latLngToContainerPoint(e.latlng).y - 60;
@@ -553,7 +553,7 @@ function start() {
   P.table.init(API, map, T);
   P.table.onRowClick = zoomToFeature;
   P.table.onFiltersChanged = renderChips;
-  Promise.all([getJSON(API + "layers"), getJSON(API + "comuni.geojson")]).then(function (res) {
+  Promise.all([getJSON(API + "strati"), getJSON(API + "comuni.geojson")]).then(function (res) {
     comuniFc = res[1]; comuniLayer.addData(comuniFc);
     buildTree(res[0].layers);
     if (!new URLSearchParams(location.search).has("layers")) {

@@ -60,7 +60,7 @@ def test_selecting_a_zona_filters_every_layer_and_the_summary_matches_the_databa
 def test_one_request_per_geojson_layer_gives_both_features_and_count(page, live_server, map_data):
     """A GeoJSON layer's count comes from its first page (numberMatched); only tiled layers ask for it apart."""
     asked = []
-    page.on("request", lambda r: asked.append(r.url.split("/api/layers/")[1]) if "/features?" in r.url else None)
+    page.on("request", lambda r: asked.append(r.url.split("/api/strati/")[1]) if "/elementi?" in r.url else None)
     open_map(page, live_server, "?layers=stazioni,realizzazioni,pgt_ambiti_trasformazione")
     wait_counts(page)
     asked.clear()
@@ -75,10 +75,10 @@ def test_one_request_per_geojson_layer_gives_both_features_and_count(page, live_
     drawn = [u for u in asked if "limit=20&" not in u]  # the attribute table pages on its own
     for slug in ("stazioni", "realizzazioni"):
         assert [u for u in drawn if u.startswith(slug + "/")] == [
-            f"{slug}/features?limit=1000&zona=nord-ovest&offset=0&lang=it"
+            f"{slug}/elementi?limit=1000&zona=nord-ovest&offset=0&lang=it"
         ], asked
     assert [u for u in drawn if u.startswith("pgt_ambiti_trasformazione/")] == [
-        "pgt_ambiti_trasformazione/features?zona=nord-ovest&limit=1&geometry=0&lang=it"
+        "pgt_ambiti_trasformazione/elementi?zona=nord-ovest&limit=1&geometry=0&lang=it"
     ], asked
     zona_comuni = (
         "SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "

@@ -98,7 +98,7 @@ def test_a_failing_request_is_shown_and_the_table_is_not_left_stale(page, live_s
     open_map(page, live_server, "?layers=realizzazioni")
     expect(page.locator("#attr-table tbody tr").first).to_be_visible()
     page.route(
-        "**/api/layers/realizzazioni/features?**",
+        "**/api/strati/realizzazioni/elementi?**",
         lambda route: route.fulfill(status=500, content_type="application/json", body='{"error": "guasto di prova"}'),
     )
     page.select_option("#zona-select", "nord-milano")
