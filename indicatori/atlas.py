@@ -34,6 +34,7 @@ from django.utils.html import escape
 
 from etl.models import DatasetVersion
 from etl.sources import all_sources
+from remix import db
 
 from . import charts, fmt, queries
 from .declarations import all_indicators
@@ -391,38 +392,44 @@ def indicator_blocks(area: Area, lang: str) -> list[dict]:
 
 def interventions(area: Area, lang: str) -> dict:
     comuni = _comuni_of(area)
-    where, params = ("WHERE r.comuni_istat && %s::varchar[]", [comuni]) if comuni is not None else ("", [])
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT r.programme, count(*), sum(r.amount_eur) FROM mappature_realizzazione r {where} "  # noqa: S608
-            "GROUP BY 1 ORDER BY 3 DESC NULLS LAST, 1",
+    if comuni is not None:
+        where, params = db.SQL("WHERE r.comuni_istat && %s::varchar[]"), [comuni]
+    else:
+        where, params = db.SQL(""), []
+    by_programme = [
+        {"programme": p, "count": n, "amount": fmt.with_unit(a, "€", lang) if a else "–"}
+        for p, n, a in db.fetch_all(
+            db.compose(
+                "SELECT r.programme, count(*), sum(r.amount_eur) FROM mappature_realizzazione r {where} "
+                "GROUP BY 1 ORDER BY 3 DESC NULLS LAST, 1",
+                where=where,
+            ),
             params,
         )
-        by_programme = [
-            {"programme": p, "count": n, "amount": fmt.with_unit(a, "€", lang) if a else "–"}
-            for p, n, a in cur.fetchall()
-        ]
-        cur.execute(
-            f"SELECT r.code, r.title, r.programme, r.amount_eur, r.status, r.source_date, r.synthetic, "  # noqa: S608
-            f"r.source_id FROM mappature_realizzazione r {where} "
+    ]
+    found = db.fetch_all(
+        db.compose(
+            "SELECT r.code, r.title, r.programme, r.amount_eur, r.status, r.source_date, r.synthetic, "
+            "r.source_id FROM mappature_realizzazione r {where} "
             "ORDER BY r.amount_eur DESC NULLS LAST, r.code LIMIT %s",
-            [*params, LIST_LIMIT],
-        )
-        rows = [
-            {
-                "code": c,
-                "title": t,
-                "programme": p,
-                "amount": fmt.with_unit(a, "€", lang) if a else "–",
-                "status": s or "–",
-                "source_date": fmt.date(d, lang) if d else "–",
-                "synthetic": syn,
-                "pnrr_extraction": sid == "realizzazioni_pnrr",
-            }
-            for c, t, p, a, s, d, syn, sid in cur.fetchall()
-        ]
-        cur.execute(f"SELECT count(*) FROM mappature_realizzazione r {where}", params)  # noqa: S608
-        total = cur.fetchone()[0]
+            where=where,
+        ),
+        [*params, LIST_LIMIT],
+    )
+    rows = [
+        {
+            "code": c,
+            "title": t,
+            "programme": p,
+            "amount": fmt.with_unit(a, "€", lang) if a else "–",
+            "status": s or "–",
+            "source_date": fmt.date(d, lang) if d else "–",
+            "synthetic": syn,
+            "pnrr_extraction": sid == "realizzazioni_pnrr",
+        }
+        for c, t, p, a, s, d, syn, sid in found
+    ]
+    total = db.fetch_value(db.compose("SELECT count(*) FROM mappature_realizzazione r {where}", where=where), params)
     return {"by_programme": by_programme, "rows": rows, "total": total, "more": max(0, total - len(rows))}
 
 
@@ -431,12 +438,17 @@ def opportunities(area: Area, lang: str) -> dict:
 
     comuni = _comuni_of(area)
     kinds, rows = [], []
+    where = db.SQL("WHERE o.istat_code = ANY(%s)" if comuni is not None else "")
+    params = [comuni] if comuni is not None else []
     with connection.cursor() as cur:
         for kind in OPPORTUNITY_KINDS:
-            where = "WHERE o.istat_code = ANY(%s)" if comuni is not None else ""
-            params = [comuni] if comuni is not None else []
-            cur.execute(
-                f"SELECT count(*), sum(o.area_m2), bool_or(o.synthetic) FROM {kind.relation} o {where}",  # noqa: S608
+            db.execute(
+                cur,
+                db.compose(
+                    "SELECT count(*), sum(o.area_m2), bool_or(o.synthetic) FROM {table} o {where}",
+                    table=kind.table,
+                    where=where,
+                ),
                 params,
             )
             n, m2, synthetic = cur.fetchone()
@@ -449,9 +461,14 @@ def opportunities(area: Area, lang: str) -> dict:
                 }
             )
             if area.level == "comune":
-                cur.execute(
-                    f"SELECT {kind.name_sql}, o.area_m2 FROM {kind.relation} o {where} "  # noqa: S608
-                    "ORDER BY o.area_m2 DESC LIMIT 8",
+                db.execute(
+                    cur,
+                    db.compose(
+                        "SELECT {name}, o.area_m2 FROM {table} o {where} ORDER BY o.area_m2 DESC LIMIT 8",
+                        name=kind.name_sql,
+                        table=kind.table,
+                        where=where,
+                    ),
                     params,
                 )
                 rows += [
@@ -489,10 +506,13 @@ def pgt(area: Area, lang: str) -> dict:
                     "synthetic": synthetic,
                 }
             }
-        where = "AND c.istat_code = ANY(%s)" if comuni is not None else ""
-        cur.execute(
-            "SELECT count(*), count(*) FILTER (WHERE a.synthetic) FROM mappature_pgtatto a "  # noqa: S608
-            f"JOIN mappature_comune c ON c.id = a.comune_id WHERE a.state = 'vigente' {where}",
+        db.execute(
+            cur,
+            db.compose(
+                "SELECT count(*), count(*) FILTER (WHERE a.synthetic) FROM mappature_pgtatto a "
+                "JOIN mappature_comune c ON c.id = a.comune_id WHERE a.state = 'vigente' {where}",
+                where=db.SQL("AND c.istat_code = ANY(%s)" if comuni is not None else ""),
+            ),
             [comuni] if comuni is not None else [],
         )
         n, synthetic = cur.fetchone()
@@ -509,18 +529,18 @@ def _zonal_rows(area: Area) -> list[tuple]:
     area_set = ZONAL_SETS.get(area.level)
     if area_set is None:
         return []
-    with connection.cursor() as cur:
-        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [ZONAL_RELATION])
-        if not cur.fetchone()[0]:
-            return []
-        cur.execute(
+    if not db.relation_exists(ZONAL_RELATION):
+        return []
+    return db.fetch_all(
+        db.compose(
             "SELECT z.raster, l.title_it, l.title_en, coalesce(l.synthetic, false), z.mean, z.max, "
             "z.share_above, z.threshold, z.raster_version = l.data_version, z.computed_at "
-            "FROM incontri_zonalstat z LEFT JOIN layers_layer l ON l.slug = z.raster "
+            "FROM {zonal} z LEFT JOIN layers_layer l ON l.slug = z.raster "
             "WHERE z.area_set = %s AND z.area_id = %s ORDER BY z.raster",
-            [area_set, area.code],
-        )
-        return cur.fetchall()
+            zonal=ZONAL_RELATION,
+        ),
+        [area_set, area.code],
+    )
 
 
 def vulnerability(area: Area, lang: str) -> list[dict]:
