@@ -76,10 +76,6 @@ def _sync_indicators(decls: list[IndicatorDecl]) -> dict[str, Indicator]:
     return known
 
 
-def sync_indicator(decl: IndicatorDecl) -> Indicator:
-    return _sync_indicators([decl])[decl.code]
-
-
 def compute_many(decls: list[IndicatorDecl], *, trigger: str = "", force: bool = False) -> list[IndicatorRun]:
     """Compute the declarations whose inputs or declaration changed (all with ``force``), in one transaction.
 
