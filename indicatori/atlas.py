@@ -100,48 +100,47 @@ class Area:
 
 def all_areas() -> list[Area]:
     """CMM, the zone omogenee of more than one comune, and every comune."""
-    with connection.cursor() as cur:
-        cur.execute(
+    zone = [
+        Area("zona", code, name)
+        for code, name in db.fetch_all(
             "SELECT z.code, z.name FROM mappature_zonaomogenea z WHERE "
             "(SELECT count(*) FROM mappature_comune c WHERE c.zona_id = z.id) > 1 ORDER BY z.name"
         )
-        zone = [Area("zona", code, name) for code, name in cur.fetchall()]
-        cur.execute(
+    ]
+    comuni = [
+        Area("comune", *row)
+        for row in db.fetch_all(
             "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
             "JOIN mappature_zonaomogenea z ON z.id = c.zona_id ORDER BY c.name"
         )
-        comuni = [Area("comune", *row) for row in cur.fetchall()]
+    ]
     return [Area("cmm", "cmm", queries.CMM_NAME), *zone, *comuni]
 
 
 def get_area(slug: str) -> Area:
     """``cmm``, a zona code or a comune's ISTAT code."""
-    with connection.cursor() as cur:
-        if slug == "cmm":
-            return Area("cmm", "cmm", queries.CMM_NAME)
-        cur.execute(
-            "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
-            "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE c.istat_code = %s",
-            [slug],
-        )
-        row = cur.fetchone()
-        if row:
-            return Area("comune", *row)
-        cur.execute("SELECT code, name FROM mappature_zonaomogenea WHERE code = %s", [slug])
-        row = cur.fetchone()
-        if row:
-            return Area("zona", *row)
+    if slug == "cmm":
+        return Area("cmm", "cmm", queries.CMM_NAME)
+    row = db.fetch_one(
+        "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
+        "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE c.istat_code = %s",
+        [slug],
+    )
+    if row:
+        return Area("comune", *row)
+    row = db.fetch_one("SELECT code, name FROM mappature_zonaomogenea WHERE code = %s", [slug])
+    if row:
+        return Area("zona", *row)
     raise UnknownArea(slug)
 
 
 def zona_members(zona: str) -> list[Area]:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
-            "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %s ORDER BY c.name",
-            [zona],
-        )
-        return [Area("comune", *row) for row in cur.fetchall()]
+    rows = db.fetch_all(
+        "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
+        "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %s ORDER BY c.name",
+        [zona],
+    )
+    return [Area("comune", *row) for row in rows]
 
 
 def _comuni_of(area: Area) -> list[str] | None:
@@ -230,21 +229,24 @@ def pdf_path(area: Area, lang: str) -> Path:
 def _extent(area: Area) -> tuple[float, float, float, float]:
     with connection.cursor() as cur:
         if area.level == "comune":
-            cur.execute(
+            db.execute(
+                cur,
                 "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                 "(SELECT ST_Extent(geom) AS e FROM mappature_comune WHERE istat_code = %s) x",
                 [area.code],
             )
         elif area.level == "zona":
-            cur.execute(
+            db.execute(
+                cur,
                 "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                 "(SELECT ST_Extent(geom) AS e FROM mappature_zonaomogenea WHERE code = %s) x",
                 [area.code],
             )
         else:
-            cur.execute(
+            db.execute(
+                cur,
                 "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                "(SELECT ST_Extent(geom) AS e FROM mappature_comune) x"
+                "(SELECT ST_Extent(geom) AS e FROM mappature_comune) x",
             )
         minx, miny, maxx, maxy = cur.fetchone()
     # Padded 6 % and widened to the image's aspect ratio.
@@ -297,11 +299,11 @@ def map_svg(area: Area, png_href: str) -> str:
     w, h = maxx - minx, maxy - miny
     with connection.cursor() as cur:
         if area.level == "comune":
-            cur.execute("SELECT ST_AsSVG(geom, 0, 0) FROM mappature_comune WHERE istat_code = %s", [area.code])
+            db.execute(cur, "SELECT ST_AsSVG(geom, 0, 0) FROM mappature_comune WHERE istat_code = %s", [area.code])
         elif area.level == "zona":
-            cur.execute("SELECT ST_AsSVG(geom, 0, 0) FROM mappature_zonaomogenea WHERE code = %s", [area.code])
+            db.execute(cur, "SELECT ST_AsSVG(geom, 0, 0) FROM mappature_zonaomogenea WHERE code = %s", [area.code])
         else:
-            cur.execute("SELECT ST_AsSVG(ST_Union(geom), 0, 0) FROM mappature_comune")
+            db.execute(cur, "SELECT ST_AsSVG(ST_Union(geom), 0, 0) FROM mappature_comune")
         outline = cur.fetchone()[0] or ""
     unit = w / 100  # 1 % of the width, for line widths and text
     bar = _nice(w / 5)
@@ -334,14 +336,12 @@ def map_svg(area: Area, png_href: str) -> str:
 
 
 def _value(code: str, level: str, area: str, period: str | None) -> float | None:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i "
-            "ON i.id = v.indicator_id WHERE i.code = %s AND v.level = %s "
-            "AND v.area_code = %s AND v.period = %s",
-            [code, level, area, period],
-        )
-        row = cur.fetchone()
+    row = db.fetch_one(
+        "SELECT v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i "
+        "ON i.id = v.indicator_id WHERE i.code = %(code)s AND v.level = %(level)s "
+        "AND v.area_code = %(area)s AND v.period = %(period)s",
+        {"code": code, "level": level, "area": area, "period": period},
+    )
     return row[0] if row else None
 
 
@@ -487,7 +487,8 @@ def pgt(area: Area, lang: str) -> dict:
     comuni = _comuni_of(area)
     with connection.cursor() as cur:
         if area.level == "comune":
-            cur.execute(
+            db.execute(
+                cur,
                 "SELECT a.kind, a.approval_date, a.burl_date, a.deliberation, a.synthetic "
                 "FROM mappature_pgtatto a JOIN mappature_comune c ON c.id = a.comune_id "
                 "WHERE c.istat_code = %s AND a.state = 'vigente' ORDER BY a.id DESC LIMIT 1",
