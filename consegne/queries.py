@@ -104,8 +104,7 @@ def atto_tile(atto_id: int, z: int, x: int, y: int, compare_to: int | None = Non
             " ON o.atto_id = %s AND o.layer = t.layer AND o.feature_key = t.feature_key"
         )
         params.append(compare_to)
-    # tiles.mvt_sql takes SQL text: the fragments go in as psycopg renders them.
-    sql = tiles.mvt_sql(z, db.render(_act_features()), columns=db.render(columns), joins=db.render(joins))
+    sql = tiles.mvt_sql(z, _act_features(), columns=columns, joins=joins)
     return tiles.run(sql, params)
 
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import shapely
 from django.utils.translation import gettext as _
 
-from . import context, criteria, db, zonal
+from remix import db
+
+from . import context, criteria, zonal
 from .errors import IncontriError
 
 MAX_AREA_HA = 5_000  # a drawn proposal larger than this is refused (bounded work for any client)
@@ -32,7 +34,7 @@ class Proposal:
 
 
 def from_pgt_feature(feature_id: int) -> Proposal | None:
-    rows = db.fetch(
+    rows = db.fetch_dicts(
         "SELECT f.id, f.feature_key, f.attrs, f.istat_code, a.id AS atto, a.state, c.name AS comune,"
         " encode(ST_AsEWKB(f.geom), 'hex') AS g FROM mappature_pgtfeature f"
         " JOIN mappature_pgtatto a ON a.id = f.atto_id"
@@ -73,13 +75,13 @@ def from_drawn(geojson: str | dict, function: str | None, surface_m2: float | No
         raise IncontriError(
             _("Funzione sconosciuta: %(f)s (ammesse: %(a)s).") % {"f": function, "a": ", ".join(functions)}
         )
-    rows = db.fetch(
+    rows = db.fetch_dicts(
         "SELECT encode(ST_AsEWKB(ST_Multi(ST_MakeValid(ST_Transform(ST_SetSRID("
         "ST_GeomFromWKB(decode(%s, 'hex')), 4326), 32632)))), 'hex') AS g",
         [shapely.to_wkb(geom, hex=True)],
     )
     g = rows[0]["g"]
-    area = db.fetch("SELECT ST_Area(%s::geometry) AS a", [g])[0]["a"]
+    area = db.fetch_dicts("SELECT ST_Area(%s::geometry) AS a", [g])[0]["a"]
     if area > MAX_AREA_HA * 10_000:
         raise IncontriError(_("La proposta supera %(n)s ettari: disegnane una più piccola.") % {"n": MAX_AREA_HA})
     return Proposal(
@@ -94,7 +96,7 @@ def from_drawn(geojson: str | dict, function: str | None, surface_m2: float | No
 def _comuni_reached(p: Proposal, bands: list[float]) -> list[dict]:
     """Comuni within the widest band: distance, the narrowest band reaching them, population estimate."""
     widest = max(bands)
-    rows = db.fetch(
+    rows = db.fetch_dicts(
         "SELECT c.istat_code, c.name, c.population, c.population_year, ST_Distance(c.geom, p.g) AS distance_m,"
         " ST_Area(ST_Intersection(c.geom, p.g)) AS inside_m2,"
         " ST_Area(ST_Intersection(c.geom, ST_Buffer(p.g, %(w)s))) / nullif(ST_Area(c.geom), 0) AS share_widest"
@@ -126,7 +128,7 @@ def _comuni_reached(p: Proposal, bands: list[float]) -> list[dict]:
 
 def _points_by_comune(p: Proposal, widest: float) -> dict[str, dict]:
     out: dict[str, dict] = {}
-    for r in db.fetch(
+    for r in db.fetch_dicts(
         "SELECT s.istat_code, s.name, round(ST_Distance(s.geom, %(g)s::geometry)) AS d"
         " FROM mappature_stazione s WHERE ST_DWithin(s.geom, %(g)s::geometry, %(w)s) ORDER BY d",
         {"g": p.geom_hex, "w": widest},
@@ -134,7 +136,7 @@ def _points_by_comune(p: Proposal, widest: float) -> dict[str, dict]:
         out.setdefault(r["istat_code"], {"stations": [], "interventions": 0})["stations"].append(
             {"name": r["name"], "distance_m": float(r["d"])}
         )
-    for r in db.fetch(
+    for r in db.fetch_dicts(
         "SELECT code, count(*) AS n FROM (SELECT unnest(comuni_istat) AS code"
         " FROM mappature_realizzazione"
         " WHERE ST_DWithin(geom, %(g)s::geometry, %(w)s)) x GROUP BY code",
@@ -150,7 +152,7 @@ def _soil(p: Proposal, host: str | None) -> dict:
     consumed = 0.0
     if db.relation_exists("pgt_tessuto_urbano_consolidato"):
         consumed = float(
-            db.fetch(
+            db.fetch_dicts(
                 "SELECT ST_Area(p.g) - coalesce((SELECT ST_Area(ST_Union(ST_Intersection(t.geom, p.g)))"
                 " FROM pgt_tessuto_urbano_consolidato t WHERE ST_Intersects(t.geom, p.g)), 0) AS a"
                 " FROM (SELECT %s::geometry AS g) p",
@@ -176,14 +178,14 @@ def _soil(p: Proposal, host: str | None) -> dict:
         rel=rel,
         i=trend["istat_column"],
     )
-    series = [{"year": r["year"], "ha": float(r["ha"])} for r in db.fetch(q, [host])]
+    series = [{"year": r["year"], "ha": float(r["ha"])} for r in db.fetch_dicts(q, [host])]
     q = db.compose(
         "SELECT {y} AS year, sum({h}) AS ha FROM {rel} GROUP BY {y} ORDER BY {y}",
         y=trend["year_column"],
         h=trend["ha_column"],
         rel=rel,
     )
-    cmm = [{"year": r["year"], "ha": float(r["ha"])} for r in db.fetch(q)]
+    cmm = [{"year": r["year"], "ha": float(r["ha"])} for r in db.fetch_dicts(q)]
     out["trend"], out["cmm_trend"] = series, cmm
     if series and series[-1]["ha"]:
         out["share_of_comune"] = round(out["consumed_ha"] / series[-1]["ha"], 5)
@@ -249,7 +251,7 @@ def compute(p: Proposal, lang: str = "it") -> dict:
         "likely_supra_municipal": any(t["met"] for t in thresholds),
         "criteria": {"version": conf.get("version", 1), "source": criteria.text(conf, "source", lang)},
         "geometry": json.loads(
-            db.fetch("SELECT ST_AsGeoJSON(ST_Transform(%s::geometry, 4326), 6) AS j", [p.geom_hex])[0]["j"]
+            db.fetch_dicts("SELECT ST_AsGeoJSON(ST_Transform(%s::geometry, 4326), 6) AS j", [p.geom_hex])[0]["j"]
         ),
     }
 
@@ -258,7 +260,7 @@ def flagged_for_atto(atto_id: int, lang: str = "it", limit: int | None = None) -
     """The ambiti di trasformazione of a PGT act whose Bilancio meets a relevance threshold
     (the first ``limit`` ambiti by key when given: see :func:`ambiti_count`)."""
     out = []
-    for r in db.fetch(
+    for r in db.fetch_dicts(
         "SELECT id FROM mappature_pgtfeature WHERE atto_id = %s AND layer = 'ambiti_trasformazione'"
         " ORDER BY feature_key LIMIT %s",
         [atto_id, limit],
@@ -277,7 +279,7 @@ def flagged_for_atto(atto_id: int, lang: str = "it", limit: int | None = None) -
 
 
 def ambiti_count(atto_id: int) -> int:
-    return db.fetch(
+    return db.fetch_dicts(
         "SELECT count(*) AS n FROM mappature_pgtfeature WHERE atto_id = %s AND layer = 'ambiti_trasformazione'",
         [atto_id],
     )[0]["n"]

@@ -11,8 +11,9 @@ from django.db import transaction
 
 from layers.models import Layer
 from mappature.opportunities import OPPORTUNITY_BY_CODE, OPPORTUNITY_KINDS, OpportunityKind
+from remix import db
 
-from . import criteria, db
+from . import criteria
 from .models import AreaContext
 
 FACT_KEYS = (
@@ -34,8 +35,8 @@ def _config() -> dict:
     return criteria.matching()["context"]
 
 
-def _point_relation(key: str) -> tuple[str, str, list] | None:
-    """(relation, extra WHERE over alias s, its parameters) of a point layer, None when it is missing.
+def _point_relation(key: str) -> tuple[str, db.Composable, dict] | None:
+    """(relation, extra WHERE over alias s, its named parameters) of a point layer, None when it is missing.
 
     A declared ``filter`` applies when its column exists; a filter that selects rows by equality on a
     missing column means the layer is not there yet (e.g. metro stops before they are loaded)."""
@@ -45,21 +46,22 @@ def _point_relation(key: str) -> tuple[str, str, list] | None:
         return None
     f = d.get("filter") or {}
     if not f:
-        return rel, "TRUE", []
-    if not db.column_exists(rel, f["column"]):
-        return None if "equal" in f else (rel, "TRUE", [])
+        return rel, db.SQL("TRUE"), {}
+    if f["column"] not in db.columns(rel):
+        return None if "equal" in f else (rel, db.SQL("TRUE"), {})
+    value = db.Placeholder(f"{key}_filter")
     if "equal" in f:
-        return rel, db.compose("s.{c} = %s", c=f["column"]), [f["equal"]]
-    return rel, db.compose("s.{c} IS DISTINCT FROM %s", c=f["column"]), [f["not_equal"]]
+        return rel, db.compose("s.{c} = {v}", c=f["column"], v=value), {f"{key}_filter": f["equal"]}
+    return rel, db.compose("s.{c} IS DISTINCT FROM {v}", c=f["column"], v=value), {f"{key}_filter": f["not_equal"]}
 
 
-def facts_sql(kind: OpportunityKind | None, where: str = "") -> tuple[str, dict]:
+def facts_sql(kind: OpportunityKind | None, where: db.Composable | None = None) -> tuple[db.Composable, dict]:
     """The SELECT that gives the facts of every area of ``kind`` (or of a geometry bound as
     ``%(geom)s`` when kind is None); identifiers composed, values bound."""
     cfg = _config()
     stations, metro = _point_relation("stations"), _point_relation("metro")
     farm = [r for r in cfg.get("farmland") or [] if db.relation_exists(r)]
-    idents = {"lum": cfg["lum"], "rv": cfg["rete_verde"]}
+    idents: dict = {"lum": cfg["lum"], "rv": cfg["rete_verde"]}
     parts = [
         "ST_Area(o.geom) AS area_m2",
         "EXISTS (SELECT 1 FROM {lum} l WHERE ST_Intersects(l.geom, o.geom)) AS in_lum",
@@ -74,30 +76,32 @@ def facts_sql(kind: OpportunityKind | None, where: str = "") -> tuple[str, dict]
     for key, found in (("station", stations), ("metro", metro)):
         if found:
             rel, condition, values = found  # not `where`: that is the area filter of the whole query
-            idents[key] = rel
-            condition = condition.replace("%s", f"%({key}_filter)s")
-            params.update({f"{key}_filter": v for v in values})
-            nearest = f"FROM {{{key}}} s WHERE {condition} ORDER BY s.geom <-> o.geom LIMIT 1"
+            idents[key], idents[f"{key}_condition"] = rel, condition
+            params.update(values)
+            nearest = f"FROM {{{key}}} s WHERE {{{key}_condition}} ORDER BY s.geom <-> o.geom LIMIT 1"
             parts.append(f"(SELECT ST_Distance(s.geom, o.geom) {nearest}) AS {key}_m")
             parts.append(f"(SELECT s.name {nearest}) AS {key}")
         else:
             parts.append(f"NULL::float AS {key}_m, NULL::text AS {key}")
-    farm_terms = []
-    for n, rel in enumerate(farm):
-        idents[f"farm{n}"] = rel
-        farm_terms.append(
-            f"(SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, o.geom))), 0) FROM {{farm{n}}} a"
-            " WHERE ST_Intersects(a.geom, o.geom))"
+    farm_terms = [
+        db.compose(
+            "(SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, o.geom))), 0) FROM {rel} a"
+            " WHERE ST_Intersects(a.geom, o.geom))",
+            rel=rel,
         )
-    parts.append(f"greatest({', '.join(farm_terms)}) AS farmland_m2" if farm_terms else "0::float AS farmland_m2")
+        for rel in farm
+    ]
+    idents["farmland"] = db.compose("greatest({terms})", terms=farm_terms) if farm_terms else db.SQL("0::float")
+    parts.append("{farmland} AS farmland_m2")
     if kind is None:
         head = "SELECT NULL::bigint AS id, NULL::text AS istat_code, NULL::text AS name, "
         source = "(SELECT %(geom)s::geometry AS geom) o"
     else:
-        idents["rel"] = kind.relation
-        head = f"SELECT o.id, o.istat_code, {kind.name_sql} AS name, "
+        idents["rel"], idents["name"] = kind.table, kind.name_sql
+        head = "SELECT o.id, o.istat_code, {name} AS name, "
         source = "{rel} o"
-    query = head + ", ".join(parts) + " FROM " + source + (" WHERE " + where if where else "")
+    idents["where"] = db.SQL(" WHERE {}").format(where) if where is not None else db.SQL("")
+    query = head + ", ".join(parts) + " FROM " + source + "{where}"
     return db.compose(query, **idents), {"radius": float(cfg.get("funded_radius_m", 1000)), **params}
 
 
@@ -127,7 +131,7 @@ def compute(kind: OpportunityKind) -> int:
     if not db.relation_exists(kind.relation):
         return 0
     query, params = facts_sql(kind)
-    rows = db.fetch(query, params)
+    rows = db.fetch_dicts(query, params)
     stamp = versions()
     with transaction.atomic():
         AreaContext.objects.filter(kind=kind.code).delete()
@@ -162,7 +166,7 @@ def refresh(force: bool = False) -> list[tuple[str, int]]:
 def for_geometry(wkb_hex: str) -> dict:
     """The same facts for a geometry (EWKB hex, EPSG:32632) that is not stored: a drawn proposal."""
     query, params = facts_sql(None)
-    (row,) = db.fetch(query, {**params, "geom": wkb_hex})
+    (row,) = db.fetch_dicts(query, {**params, "geom": wkb_hex})
     return _clean(row)
 
 
@@ -173,6 +177,6 @@ def for_area(kind_code: str, area_id: int) -> dict | None:
     kind = OPPORTUNITY_BY_CODE.get(kind_code)
     if kind is None:
         return None
-    query, params = facts_sql(kind, "o.id = %(id)s")
-    rows = db.fetch(query, {**params, "id": area_id})
+    query, params = facts_sql(kind, db.SQL("o.id = %(id)s"))
+    rows = db.fetch_dicts(query, {**params, "id": area_id})
     return _clean(rows[0]) if rows else None

@@ -10,8 +10,7 @@ import pyogrio.raw
 import shapely
 
 from mappature.opportunities import OPPORTUNITY_BY_CODE
-
-from . import db
+from remix import db
 
 
 def matches_gpkg(project, matches: list[dict]) -> bytes:
@@ -19,9 +18,9 @@ def matches_gpkg(project, matches: list[dict]) -> bytes:
     for m in matches:
         a = m["area"]
         q = db.compose(
-            "SELECT ST_AsBinary(geom) AS g FROM {rel} WHERE id = %s", rel=OPPORTUNITY_BY_CODE[a["kind"]].relation
+            "SELECT ST_AsBinary(geom) AS g FROM {rel} WHERE id = %s", rel=OPPORTUNITY_BY_CODE[a["kind"]].table
         )
-        geoms.append(shapely.from_wkb(bytes(db.fetch(q, [a["id"]])[0]["g"])))
+        geoms.append(shapely.from_wkb(bytes(db.fetch_dicts(q, [a["id"]])[0]["g"])))
     criteria_codes = [p["criterion"] for p in matches[0]["breakdown"]] if matches else []
     cols = {
         "rank": np.arange(1, len(matches) + 1, dtype=np.int32),
@@ -67,7 +66,7 @@ def zonal_rows(area_set) -> tuple[list[str], list[dict], list]:
         id=area_set.id_column,
         rel=area_set.relation,
     )
-    geoms = {r["id"]: bytes(r["g"]) for r in db.fetch(q, [ids])}
+    geoms = {r["id"]: bytes(r["g"]) for r in db.fetch_dicts(q, [ids])}
     columns = [
         "area_set",
         "area_id",

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from mappature.opportunities import OPPORTUNITY_BY_CODE, OPPORTUNITY_KINDS
+from remix import db
 
-from . import criteria, db
+from . import criteria
 from .models import AreaContext, ZonalStat
 
 
@@ -47,7 +48,7 @@ class Area:
 
 
 def realizzazioni(ids) -> dict[int, Project]:
-    rows = db.fetch(
+    rows = db.fetch_dicts(
         "SELECT id, title, domains, comuni_istat, amount_eur, location_precision, programme,"
         " encode(ST_AsEWKB(geom), 'hex') AS g FROM mappature_realizzazione WHERE id = ANY(%s)",
         [list(ids)],
@@ -74,7 +75,7 @@ def realizzazione(pk: int) -> Project | None:
 
 def idea(obj) -> Project:
     """A ProjectIdea as a Project: its point, or else the comune's point on surface."""
-    rows = db.fetch(
+    rows = db.fetch_dicts(
         "SELECT encode(ST_AsEWKB(coalesce(%s::geometry, ST_PointOnSurface(c.geom))), 'hex') AS g"
         " FROM mappature_comune c WHERE c.id = %s",
         [obj.geom.hexewkb.decode() if obj.geom else None, obj.comune_id],
@@ -95,7 +96,7 @@ def _funding_per_inhabitant(codes: set[str]) -> dict[str, float | None]:
     """€ per inhabitant of each comune; an intervention on several comuni is split equally among them."""
     if not codes:
         return {}
-    rows = db.fetch(
+    rows = db.fetch_dicts(
         "SELECT c.istat_code, c.population, coalesce(sum(r.amount_eur / cardinality(r.comuni_istat)), 0) AS eur"
         " FROM mappature_comune c LEFT JOIN mappature_realizzazione r ON c.istat_code = ANY(r.comuni_istat)"
         " AND r.amount_eur IS NOT NULL WHERE c.istat_code = ANY(%s) GROUP BY c.istat_code, c.population",
@@ -120,28 +121,36 @@ def candidate_areas(
         skip = (kinds and kind.code not in kinds) or (area and area[0] != kind.code)
         if skip or not db.relation_exists(kind.relation):
             continue
-        function = "o.fun_prev1" if kind.code == "ambiti_trasformazione" else "NULL::text"
-        where, params = ["TRUE"], {"p": project.geom_hex if project else None, "radius": float(conf["radius_m"])}
+        function = db.SQL("o.fun_prev1" if kind.code == "ambiti_trasformazione" else "NULL::text")
+        where, params = (
+            [db.SQL("TRUE")],
+            {"p": project.geom_hex if project else None, "radius": float(conf["radius_m"])},
+        )
         if project and project.geom_hex and limit_radius and not area:
-            where.append("ST_DWithin(o.geom, %(p)s::geometry, %(radius)s)")
+            where.append(db.SQL("ST_DWithin(o.geom, %(p)s::geometry, %(radius)s)"))
         if zona:
             where.append(
-                "o.istat_code IN (SELECT c.istat_code FROM mappature_comune c"
-                " JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %(zona)s)"
+                db.SQL(
+                    "o.istat_code IN (SELECT c.istat_code FROM mappature_comune c"
+                    " JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %(zona)s)"
+                )
             )
             params["zona"] = zona
         if area:
-            where.append("o.id = %(area)s")
+            where.append(db.SQL("o.id = %(area)s"))
             params["area"] = area[1]
         query = db.compose(
-            f"SELECT o.id, o.istat_code, {kind.name_sql} AS name, {function} AS function,"
+            "SELECT o.id, o.istat_code, {name} AS name, {function} AS function,"
             " CASE WHEN %(p)s::text IS NULL THEN NULL ELSE ST_Distance(o.geom, %(p)s::geometry) END AS distance_m,"
             " ST_X(ST_Transform(ST_PointOnSurface(o.geom), 4326)) AS lon,"
             " ST_Y(ST_Transform(ST_PointOnSurface(o.geom), 4326)) AS lat"
-            " FROM {rel} o WHERE " + " AND ".join(where),
-            rel=kind.relation,
+            " FROM {rel} o WHERE {where}",
+            name=kind.name_sql,
+            function=function,
+            rel=kind.table,
+            where=db.join(where, " AND "),
         )
-        for r in db.fetch(query, params):
+        for r in db.fetch_dicts(query, params):
             out.append(
                 Area(
                     kind.code,
@@ -310,9 +319,11 @@ def _near(kind: str, area_ids: list[int], radius: float) -> list[tuple[int, int,
         "SELECT o.id AS area, n.id AS project, n.d FROM {rel} o CROSS JOIN LATERAL ("
         " SELECT r.id, ST_Distance(r.geom, o.geom) AS d FROM mappature_realizzazione r"
         " WHERE ST_DWithin(r.geom, o.geom, %s) ORDER BY r.geom <-> o.geom LIMIT %s) n WHERE o.id = ANY(%s)",
-        rel=OPPORTUNITY_BY_CODE[kind].relation,
+        rel=OPPORTUNITY_BY_CODE[kind].table,
     )
-    return [(r["area"], r["project"], float(r["d"])) for r in db.fetch(query, [radius, NEAREST_PROJECTS, area_ids])]
+    return [
+        (r["area"], r["project"], float(r["d"])) for r in db.fetch_dicts(query, [radius, NEAREST_PROJECTS, area_ids])
+    ]
 
 
 def _ranked_projects(area: Area, near: list[tuple[int, float]], ideas, funding, lang) -> list[dict]:
@@ -363,9 +374,9 @@ def _ideas_near(kind: str, area_id: int) -> list[int]:
     query = db.compose(
         "SELECT i.id FROM incontri_projectidea i JOIN mappature_comune c ON c.id = i.comune_id, {rel} o"
         " WHERE o.id = %s AND (c.istat_code = o.istat_code OR ST_DWithin(i.geom, o.geom, %s))",
-        rel=OPPORTUNITY_BY_CODE[kind].relation,
+        rel=OPPORTUNITY_BY_CODE[kind].table,
     )
-    return [r["id"] for r in db.fetch(query, [area_id, float(criteria.matching()["radius_m"])])]
+    return [r["id"] for r in db.fetch_dicts(query, [area_id, float(criteria.matching()["radius_m"])])]
 
 
 def project_json(p: Project) -> dict:
@@ -408,9 +419,9 @@ def area_at(lon: float, lat: float) -> tuple[str, int] | None:
         query = db.compose(
             "SELECT o.id, ST_Area(o.geom) AS a FROM {rel} o WHERE ST_Intersects(o.geom,"
             " ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632)) ORDER BY a LIMIT 1",
-            rel=kind.relation,
+            rel=kind.table,
         )
-        for r in db.fetch(query, [lon, lat]):
+        for r in db.fetch_dicts(query, [lon, lat]):
             if best is None or r["a"] < best[2]:
                 best = (kind.code, r["id"], r["a"])
     return best[:2] if best else None
@@ -418,4 +429,4 @@ def area_at(lon: float, lat: float) -> tuple[str, int] | None:
 
 def realizzazioni_index() -> list[dict]:
     """id, code and title of every located intervention, for the map panel's picker."""
-    return db.fetch("SELECT id, code, title FROM mappature_realizzazione WHERE geom IS NOT NULL ORDER BY code")
+    return db.fetch_dicts("SELECT id, code, title FROM mappature_realizzazione WHERE geom IS NOT NULL ORDER BY code")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import connection
+from remix import db
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x1C0_7E57  # the advisory lock of the incontri refresh (any bigint unique in the project)
@@ -20,16 +20,14 @@ def run(force: bool = False, rasters=None, sets=None) -> dict:
     """Recompute what is stale (all with ``force``); returns ``{"zonal": [...], "context": [...]}``."""
     from . import context, zonal
 
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+    db.fetch_value("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
     try:
         done = {
             "zonal": zonal.refresh(rasters=rasters, sets=sets, force=force),
             "context": context.refresh(force=force),
         }
     finally:
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+        db.fetch_value("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
     for raster, area_set, n in done["zonal"]:
         log.info("incontri: %s over %s recomputed (%d areas)", raster, area_set, n)
     for kind, n in done["context"]:
@@ -39,10 +37,8 @@ def run(force: bool = False, rasters=None, sets=None) -> dict:
 
 def is_running() -> bool:
     """True while a refresh holds the lock (in any session)."""
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND ((classid::bigint << 32) | objid::bigint) = %s)",
-            [LOCK_KEY],
-        )
-        return cur.fetchone()[0]
+    return db.fetch_value(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND ((classid::bigint << 32) | objid::bigint) = %s)",
+        [LOCK_KEY],
+    )

@@ -22,8 +22,9 @@ from exactextract.raster import NumPyRasterSource
 
 from layers import rasters
 from layers.models import Layer
+from remix import db
 
-from . import criteria, db
+from . import criteria
 from .models import ZonalStat
 
 log = logging.getLogger(__name__)
@@ -115,18 +116,13 @@ def _num(value) -> float | None:
 def read_areas(area_set: AreaSet) -> tuple[list[str], list[str], list]:
     """ids, ISTAT codes and shapely geometries of an area set."""
     query = db.compose(
-        "SELECT {id}::text, "
-        + ("{istat}::text" if area_set.istat_column else "''")
-        + ", ST_AsBinary(geom) FROM {rel} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) ORDER BY 1",
+        "SELECT {id}::text, {istat}, ST_AsBinary(geom) FROM {rel} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)"
+        " ORDER BY 1",
         id=area_set.id_column,
         rel=area_set.relation,
-        **({"istat": area_set.istat_column} if area_set.istat_column else {}),
+        istat=db.compose("{c}::text", c=area_set.istat_column) if area_set.istat_column else db.SQL("''"),
     )
-    from django.db import connection
-
-    with connection.cursor() as cur:
-        cur.execute(query)
-        rows = cur.fetchall()
+    rows = db.fetch_all(query)
     return (
         [r[0] for r in rows],
         [r[1] or "" for r in rows],

@@ -34,6 +34,7 @@ from django.utils.html import escape
 
 from etl.models import DatasetVersion
 from etl.sources import all_sources
+from remix import db
 
 from . import charts, conf, fmt, queries
 from .declarations import all_indicators
@@ -100,48 +101,47 @@ class Area:
 
 def all_areas() -> list[Area]:
     """CMM, the zone omogenee of more than one comune, and every comune."""
-    with connection.cursor() as cur:
-        cur.execute(
+    zone = [
+        Area("zona", code, name)
+        for code, name in db.fetch_all(
             "SELECT z.code, z.name FROM mappature_zonaomogenea z WHERE "
             "(SELECT count(*) FROM mappature_comune c WHERE c.zona_id = z.id) > 1 ORDER BY z.name"
         )
-        zone = [Area("zona", code, name) for code, name in cur.fetchall()]
-        cur.execute(
+    ]
+    comuni = [
+        Area("comune", *row)
+        for row in db.fetch_all(
             "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
             "JOIN mappature_zonaomogenea z ON z.id = c.zona_id ORDER BY c.name"
         )
-        comuni = [Area("comune", *row) for row in cur.fetchall()]
+    ]
     return [Area("cmm", "cmm", queries.CMM_NAME), *zone, *comuni]
 
 
 def get_area(slug: str) -> Area:
     """``cmm``, a zona code or a comune's ISTAT code."""
-    with connection.cursor() as cur:
-        if slug == "cmm":
-            return Area("cmm", "cmm", queries.CMM_NAME)
-        cur.execute(
-            "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
-            "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE c.istat_code = %s",
-            [slug],
-        )
-        row = cur.fetchone()
-        if row:
-            return Area("comune", *row)
-        cur.execute("SELECT code, name FROM mappature_zonaomogenea WHERE code = %s", [slug])
-        row = cur.fetchone()
-        if row:
-            return Area("zona", *row)
+    if slug == "cmm":
+        return Area("cmm", "cmm", queries.CMM_NAME)
+    row = db.fetch_one(
+        "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
+        "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE c.istat_code = %s",
+        [slug],
+    )
+    if row:
+        return Area("comune", *row)
+    row = db.fetch_one("SELECT code, name FROM mappature_zonaomogenea WHERE code = %s", [slug])
+    if row:
+        return Area("zona", *row)
     raise UnknownArea(slug)
 
 
 def zona_members(zona: str) -> list[Area]:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
-            "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %s ORDER BY c.name",
-            [zona],
-        )
-        return [Area("comune", *row) for row in cur.fetchall()]
+    rows = db.fetch_all(
+        "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
+        "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %s ORDER BY c.name",
+        [zona],
+    )
+    return [Area("comune", *row) for row in rows]
 
 
 def _comuni_of(area: Area) -> list[str] | None:
@@ -230,21 +230,24 @@ def pdf_path(area: Area, lang: str) -> Path:
 def _extent(area: Area) -> tuple[float, float, float, float]:
     with connection.cursor() as cur:
         if area.level == "comune":
-            cur.execute(
+            db.execute(
+                cur,
                 "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                 "(SELECT ST_Extent(geom) AS e FROM mappature_comune WHERE istat_code = %s) x",
                 [area.code],
             )
         elif area.level == "zona":
-            cur.execute(
+            db.execute(
+                cur,
                 "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                 "(SELECT ST_Extent(geom) AS e FROM mappature_zonaomogenea WHERE code = %s) x",
                 [area.code],
             )
         else:
-            cur.execute(
+            db.execute(
+                cur,
                 "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                "(SELECT ST_Extent(geom) AS e FROM mappature_comune) x"
+                "(SELECT ST_Extent(geom) AS e FROM mappature_comune) x",
             )
         minx, miny, maxx, maxy = cur.fetchone()
     # Padded 6 % and widened to the image's aspect ratio.
@@ -297,11 +300,11 @@ def map_svg(area: Area, png_href: str) -> str:
     w, h = maxx - minx, maxy - miny
     with connection.cursor() as cur:
         if area.level == "comune":
-            cur.execute("SELECT ST_AsSVG(geom, 0, 0) FROM mappature_comune WHERE istat_code = %s", [area.code])
+            db.execute(cur, "SELECT ST_AsSVG(geom, 0, 0) FROM mappature_comune WHERE istat_code = %s", [area.code])
         elif area.level == "zona":
-            cur.execute("SELECT ST_AsSVG(geom, 0, 0) FROM mappature_zonaomogenea WHERE code = %s", [area.code])
+            db.execute(cur, "SELECT ST_AsSVG(geom, 0, 0) FROM mappature_zonaomogenea WHERE code = %s", [area.code])
         else:
-            cur.execute("SELECT ST_AsSVG(ST_Union(geom), 0, 0) FROM mappature_comune")
+            db.execute(cur, "SELECT ST_AsSVG(ST_Union(geom), 0, 0) FROM mappature_comune")
         outline = cur.fetchone()[0] or ""
     unit = w / 100  # 1 % of the width, for line widths and text
     bar = _nice(w / 5)
@@ -334,14 +337,12 @@ def map_svg(area: Area, png_href: str) -> str:
 
 
 def _value(code: str, level: str, area: str, period: str | None) -> float | None:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i "
-            "ON i.id = v.indicator_id WHERE i.code = %s AND v.level = %s "
-            "AND v.area_code = %s AND v.period = %s",
-            [code, level, area, period],
-        )
-        row = cur.fetchone()
+    row = db.fetch_one(
+        "SELECT v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i "
+        "ON i.id = v.indicator_id WHERE i.code = %(code)s AND v.level = %(level)s "
+        "AND v.area_code = %(area)s AND v.period = %(period)s",
+        {"code": code, "level": level, "area": area, "period": period},
+    )
     return row[0] if row else None
 
 
@@ -392,38 +393,44 @@ def indicator_blocks(area: Area, lang: str) -> list[dict]:
 
 def interventions(area: Area, lang: str) -> dict:
     comuni = _comuni_of(area)
-    where, params = ("WHERE r.comuni_istat && %s::varchar[]", [comuni]) if comuni is not None else ("", [])
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT r.programme, count(*), sum(r.amount_eur) FROM mappature_realizzazione r {where} "  # noqa: S608
-            "GROUP BY 1 ORDER BY 3 DESC NULLS LAST, 1",
+    if comuni is not None:
+        where, params = db.SQL("WHERE r.comuni_istat && %s::varchar[]"), [comuni]
+    else:
+        where, params = db.SQL(""), []
+    by_programme = [
+        {"programme": p, "count": n, "amount": fmt.with_unit(a, "€", lang) if a else "–"}
+        for p, n, a in db.fetch_all(
+            db.compose(
+                "SELECT r.programme, count(*), sum(r.amount_eur) FROM mappature_realizzazione r {where} "
+                "GROUP BY 1 ORDER BY 3 DESC NULLS LAST, 1",
+                where=where,
+            ),
             params,
         )
-        by_programme = [
-            {"programme": p, "count": n, "amount": fmt.with_unit(a, "€", lang) if a else "–"}
-            for p, n, a in cur.fetchall()
-        ]
-        cur.execute(
-            f"SELECT r.code, r.title, r.programme, r.amount_eur, r.status, r.source_date, r.synthetic, "  # noqa: S608
-            f"r.source_id FROM mappature_realizzazione r {where} "
+    ]
+    found = db.fetch_all(
+        db.compose(
+            "SELECT r.code, r.title, r.programme, r.amount_eur, r.status, r.source_date, r.synthetic, "
+            "r.source_id FROM mappature_realizzazione r {where} "
             "ORDER BY r.amount_eur DESC NULLS LAST, r.code LIMIT %s",
-            [*params, LIST_LIMIT],
-        )
-        rows = [
-            {
-                "code": c,
-                "title": t,
-                "programme": p,
-                "amount": fmt.with_unit(a, "€", lang) if a else "–",
-                "status": s or "–",
-                "source_date": fmt.date(d, lang) if d else "–",
-                "synthetic": syn,
-                "pnrr_extraction": sid == "realizzazioni_pnrr",
-            }
-            for c, t, p, a, s, d, syn, sid in cur.fetchall()
-        ]
-        cur.execute(f"SELECT count(*) FROM mappature_realizzazione r {where}", params)  # noqa: S608
-        total = cur.fetchone()[0]
+            where=where,
+        ),
+        [*params, LIST_LIMIT],
+    )
+    rows = [
+        {
+            "code": c,
+            "title": t,
+            "programme": p,
+            "amount": fmt.with_unit(a, "€", lang) if a else "–",
+            "status": s or "–",
+            "source_date": fmt.date(d, lang) if d else "–",
+            "synthetic": syn,
+            "pnrr_extraction": sid == "realizzazioni_pnrr",
+        }
+        for c, t, p, a, s, d, syn, sid in found
+    ]
+    total = db.fetch_value(db.compose("SELECT count(*) FROM mappature_realizzazione r {where}", where=where), params)
     return {"by_programme": by_programme, "rows": rows, "total": total, "more": max(0, total - len(rows))}
 
 
@@ -432,12 +439,17 @@ def opportunities(area: Area, lang: str) -> dict:
 
     comuni = _comuni_of(area)
     kinds, rows = [], []
+    where = db.SQL("WHERE o.istat_code = ANY(%s)" if comuni is not None else "")
+    params = [comuni] if comuni is not None else []
     with connection.cursor() as cur:
         for kind in OPPORTUNITY_KINDS:
-            where = "WHERE o.istat_code = ANY(%s)" if comuni is not None else ""
-            params = [comuni] if comuni is not None else []
-            cur.execute(
-                f"SELECT count(*), sum(o.area_m2), bool_or(o.synthetic) FROM {kind.relation} o {where}",  # noqa: S608
+            db.execute(
+                cur,
+                db.compose(
+                    "SELECT count(*), sum(o.area_m2), bool_or(o.synthetic) FROM {table} o {where}",
+                    table=kind.table,
+                    where=where,
+                ),
                 params,
             )
             n, m2, synthetic = cur.fetchone()
@@ -450,9 +462,14 @@ def opportunities(area: Area, lang: str) -> dict:
                 }
             )
             if area.level == "comune":
-                cur.execute(
-                    f"SELECT {kind.name_sql}, o.area_m2 FROM {kind.relation} o {where} "  # noqa: S608
-                    "ORDER BY o.area_m2 DESC LIMIT 8",
+                db.execute(
+                    cur,
+                    db.compose(
+                        "SELECT {name}, o.area_m2 FROM {table} o {where} ORDER BY o.area_m2 DESC LIMIT 8",
+                        name=kind.name_sql,
+                        table=kind.table,
+                        where=where,
+                    ),
                     params,
                 )
                 rows += [
@@ -471,7 +488,8 @@ def pgt(area: Area, lang: str) -> dict:
     comuni = _comuni_of(area)
     with connection.cursor() as cur:
         if area.level == "comune":
-            cur.execute(
+            db.execute(
+                cur,
                 "SELECT a.kind, a.approval_date, a.burl_date, a.deliberation, a.synthetic "
                 "FROM mappature_pgtatto a JOIN mappature_comune c ON c.id = a.comune_id "
                 "WHERE c.istat_code = %s AND a.state = 'vigente' ORDER BY a.id DESC LIMIT 1",
@@ -490,10 +508,13 @@ def pgt(area: Area, lang: str) -> dict:
                     "synthetic": synthetic,
                 }
             }
-        where = "AND c.istat_code = ANY(%s)" if comuni is not None else ""
-        cur.execute(
-            "SELECT count(*), count(*) FILTER (WHERE a.synthetic) FROM mappature_pgtatto a "  # noqa: S608
-            f"JOIN mappature_comune c ON c.id = a.comune_id WHERE a.state = 'vigente' {where}",
+        db.execute(
+            cur,
+            db.compose(
+                "SELECT count(*), count(*) FILTER (WHERE a.synthetic) FROM mappature_pgtatto a "
+                "JOIN mappature_comune c ON c.id = a.comune_id WHERE a.state = 'vigente' {where}",
+                where=db.SQL("AND c.istat_code = ANY(%s)" if comuni is not None else ""),
+            ),
             [comuni] if comuni is not None else [],
         )
         n, synthetic = cur.fetchone()
@@ -510,18 +531,18 @@ def _zonal_rows(area: Area) -> list[tuple]:
     area_set = ZONAL_SETS.get(area.level)
     if area_set is None:
         return []
-    with connection.cursor() as cur:
-        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [ZONAL_RELATION])
-        if not cur.fetchone()[0]:
-            return []
-        cur.execute(
+    if not db.relation_exists(ZONAL_RELATION):
+        return []
+    return db.fetch_all(
+        db.compose(
             "SELECT z.raster, l.title_it, l.title_en, coalesce(l.synthetic, false), z.mean, z.max, "
             "z.share_above, z.threshold, z.raster_version = l.data_version, z.computed_at "
-            "FROM incontri_zonalstat z LEFT JOIN layers_layer l ON l.slug = z.raster "
+            "FROM {zonal} z LEFT JOIN layers_layer l ON l.slug = z.raster "
             "WHERE z.area_set = %s AND z.area_id = %s ORDER BY z.raster",
-            [area_set, area.code],
-        )
-        return cur.fetchall()
+            zonal=ZONAL_RELATION,
+        ),
+        [area_set, area.code],
+    )
 
 
 def vulnerability(area: Area, lang: str) -> list[dict]:

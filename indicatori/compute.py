@@ -2,7 +2,7 @@
 
 Every value is kept: a computation on new input versions adds a run and its rows and makes that
 run the current one. A computation on the same input versions and declaration is
-skipped. SQL is composed with psycopg.sql; the declarations' queries are trusted project files,
+skipped. SQL is composed with psycopg.sql (remix.db); the declarations' queries are trusted project files,
 their parameters and every value are bound.
 """
 
@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 
 from django.db import connection, transaction
-from psycopg import sql
 
 from etl.models import DatasetVersion
 from etl.sources import all_sources
+from remix import db
 
 from .declarations import IndicatorDecl, all_indicators, dependants
 from .models import Indicator, IndicatorRun
@@ -75,10 +75,6 @@ def _sync_indicators(decls: list[IndicatorDecl]) -> dict[str, Indicator]:
     return known
 
 
-def sync_indicator(decl: IndicatorDecl) -> Indicator:
-    return _sync_indicators([decl])[decl.code]
-
-
 def compute_many(decls: list[IndicatorDecl], *, trigger: str = "", force: bool = False) -> list[IndicatorRun]:
     """Compute the declarations whose inputs or declaration changed (all with ``force``), in one transaction.
 
@@ -107,7 +103,8 @@ def compute_many(decls: list[IndicatorDecl], *, trigger: str = "", force: bool =
                 started = time.perf_counter()
                 if decl.zonal:
                     _zonal(cur, decl)
-                cur.execute(
+                db.execute(
+                    cur,
                     _run_sql(decl),
                     {
                         **decl.param_values(),
@@ -129,7 +126,8 @@ def compute_many(decls: list[IndicatorDecl], *, trigger: str = "", force: bool =
                     )
                 )
             if runs:
-                cur.execute(
+                db.execute(
+                    cur,
                     "UPDATE indicatori_indicatorrun r SET duration_s = t.d, values = t.n FROM unnest("
                     "%s::bigint[], %s::float8[], %s::integer[]) AS t(id, d, n) WHERE r.id = t.id",
                     [[r.id for r in runs], [d for _, d in timings], [r.values for r in runs]],
@@ -158,15 +156,15 @@ def refresh_all(*, force: bool = False, progress: Callable[[str], None] | None =
     return compute_many(decls, trigger="refresh", force=force)
 
 
-def _value(decl: IndicatorDecl, aggregated: bool) -> sql.Composable:
-    num, den = (sql.SQL("sum(num)"), sql.SQL("sum(den)")) if aggregated else (sql.SQL("num"), sql.SQL("den"))
-    scale = sql.Literal(decl.scale)
+def _value(decl: IndicatorDecl, aggregated: bool) -> db.Composable:
+    num, den = (db.SQL("sum(num)"), db.SQL("sum(den)")) if aggregated else (db.SQL("num"), db.SQL("den"))
+    scale = db.Literal(decl.scale)
     if decl.aggregate == "ratio":
-        value = sql.SQL("({num})::float8 / nullif(({den})::float8, 0) * {scale}").format(num=num, den=den, scale=scale)
+        value = db.SQL("({num})::float8 / nullif(({den})::float8, 0) * {scale}").format(num=num, den=den, scale=scale)
     else:
-        value = sql.SQL("({num})::float8 * {scale}").format(num=num, scale=scale)
+        value = db.SQL("({num})::float8 * {scale}").format(num=num, scale=scale)
     # Sums of floats carry binary noise (8970.769999999999): six decimals are kept.
-    return sql.SQL("round(({v})::numeric, 6)::float8").format(v=value)
+    return db.SQL("round(({v})::numeric, 6)::float8").format(v=value)
 
 
 def _escaped(query: str) -> str:
@@ -174,69 +172,67 @@ def _escaped(query: str) -> str:
     return re.sub(r"%(?!\()", "%%", query)
 
 
-def _aggregates(decl: IndicatorDecl, head: sql.Composable) -> tuple[sql.Composable, sql.Composable]:
+def _aggregates(decl: IndicatorDecl, head: db.Composable) -> tuple[db.Composable, db.Composable]:
     """(CTEs, UNION of SELECTs): the declared rows per comune (and NIL) and their zona and CMM
     aggregates, each row prefixed by ``head``."""
     if decl.query:
-        query = sql.SQL(_escaped(decl.query))
+        query = db.SQL(_escaped(decl.query))
     elif decl.zonal:
-        query = sql.SQL("SELECT area, period, num, den FROM ind_zonal WHERE level = 'comune'")
+        query = db.SQL("SELECT area, period, num, den FROM ind_zonal WHERE level = 'comune'")
     else:  # an indicator of NIL or LUM only
-        query = sql.SQL(
+        query = db.SQL(
             "SELECT NULL::text AS area, NULL::text AS period, NULL::float8 AS num, NULL::float8 AS den WHERE false"
         )
     parts = []
     if "comune" in decl.levels:
-        parts.append(
-            sql.SQL("SELECT {head}'comune', area, period, {v} FROM c").format(head=head, v=_value(decl, False))
-        )
+        parts.append(db.SQL("SELECT {head}'comune', area, period, {v} FROM c").format(head=head, v=_value(decl, False)))
     if "zona" in decl.levels:
         parts.append(
-            sql.SQL("SELECT {head}'zona', zona, period, {v} FROM c GROUP BY zona, period").format(
+            db.SQL("SELECT {head}'zona', zona, period, {v} FROM c GROUP BY zona, period").format(
                 head=head, v=_value(decl, True)
             )
         )
     if "cmm" in decl.levels:
         parts.append(
-            sql.SQL("SELECT {head}'cmm', 'cmm', period, {v} FROM c GROUP BY period").format(
+            db.SQL("SELECT {head}'cmm', 'cmm', period, {v} FROM c GROUP BY period").format(
                 head=head, v=_value(decl, True)
             )
         )
-    nil = sql.SQL("")
+    nil = db.SQL("")
     # Areas of their own (not aggregated from comuni): NIL of Milano (n), LUM of the PTM (l).
     for level, alias, declared in (("nil", "n", decl.nil_query), ("lum", "l", decl.lum_query)):
         if level not in decl.levels:
             continue
         own = (
-            sql.SQL(_escaped(declared))
+            db.SQL(_escaped(declared))
             if declared
-            else sql.SQL("SELECT area, period, num, den FROM ind_zonal WHERE level = {}").format(sql.Literal(level))
+            else db.SQL("SELECT area, period, num, den FROM ind_zonal WHERE level = {}").format(db.Literal(level))
         )
-        nil += sql.SQL(", {a} AS ({q})").format(a=sql.Identifier(alias), q=own)
+        nil += db.SQL(", {a} AS ({q})").format(a=db.Identifier(alias), q=own)
         parts.append(
-            sql.SQL("SELECT {head}{level}, area::text, period, {v} FROM {a}").format(
-                head=head, level=sql.Literal(level), a=sql.Identifier(alias), v=_value(decl, False)
+            db.SQL("SELECT {head}{level}, area::text, period, {v} FROM {a}").format(
+                head=head, level=db.Literal(level), a=db.Identifier(alias), v=_value(decl, False)
             )
         )
-    ctes = sql.SQL(
+    ctes = db.SQL(
         "b AS ({query}), "
         "c AS (SELECT b.area::text AS area, b.period::text AS period, b.num, b.den, z.code AS zona "
         "FROM b JOIN mappature_comune m ON m.istat_code = b.area::text "
         "JOIN mappature_zonaomogenea z ON z.id = m.zona_id){nil}"
     ).format(query=query, nil=nil)
-    return ctes, sql.SQL(" UNION ALL ").join(parts)
+    return ctes, db.SQL(" UNION ALL ").join(parts)
 
 
-def aggregates_sql(decl: IndicatorDecl) -> sql.Composed:
+def aggregates_sql(decl: IndicatorDecl) -> db.Composed:
     """The bare SELECT of an indicator's values (level, area, period, value): what a run stores."""
-    ctes, union = _aggregates(decl, sql.SQL(""))
-    return sql.SQL("WITH {ctes} {union}").format(ctes=ctes, union=union)
+    ctes, union = _aggregates(decl, db.SQL(""))
+    return db.SQL("WITH {ctes} {union}").format(ctes=ctes, union=union)
 
 
-def _run_sql(decl: IndicatorDecl) -> sql.Composed:
+def _run_sql(decl: IndicatorDecl) -> db.Composed:
     """One statement: the run row, the current flag moved to it, and all its values."""
-    ctes, union = _aggregates(decl, sql.SQL("(SELECT id FROM run), %(indicator)s, "))
-    return sql.SQL(
+    ctes, union = _aggregates(decl, db.SQL("(SELECT id FROM run), %(indicator)s, "))
+    return db.SQL(
         "WITH run AS (INSERT INTO indicatori_indicatorrun (indicator_id, input_versions, trigger, started_at, "
         "values, current) VALUES (%(indicator)s, %(versions)s::jsonb, %(trigger)s, now(), 0, true) RETURNING id), "
         "previous AS (UPDATE indicatori_indicatorrun SET current = false "
@@ -269,17 +265,19 @@ def _zonal(cur, decl: IndicatorDecl) -> None:
         .first()
     )
     period = str(decl.zonal.get("period") or (loaded.date().isoformat() if loaded else "-"))
-    cur.execute(
-        sql.SQL(
+    db.execute(
+        cur,
+        db.SQL(
             "CREATE TEMP TABLE IF NOT EXISTS {} (level text, area text, period text, num float8, "
             "den float8) ON COMMIT DROP"
-        ).format(sql.Identifier(ZONAL_TABLE))
+        ).format(db.Identifier(ZONAL_TABLE)),
     )
-    cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(ZONAL_TABLE)))
+    db.execute(cur, db.SQL("TRUNCATE {}").format(db.Identifier(ZONAL_TABLE)))
     with open_raster(path) as ds:
         epsg = ds.crs.to_epsg()
         band = ds.read(1, masked=True)
-        cur.execute(
+        db.execute(
+            cur,
             "SELECT 'comune', istat_code, ST_AsGeoJSON(ST_Transform(geom, %(epsg)s)) FROM mappature_comune "
             "UNION ALL SELECT 'nil', feature_key, ST_AsGeoJSON(ST_Transform(geom, %(epsg)s)) "
             "FROM mappature_thematicfeature WHERE layer = 'milano_nil' "
@@ -309,7 +307,7 @@ def _zonal(cur, decl: IndicatorDecl) -> None:
             values = data[inside & ~np.ma.getmaskarray(data)]
             rows.append((level, area, period, float(values.sum()) if values.size else None, int(values.size)))
     with cur.copy(
-        sql.SQL("COPY {} (level, area, period, num, den) FROM STDIN").format(sql.Identifier(ZONAL_TABLE))
+        db.SQL("COPY {} (level, area, period, num, den) FROM STDIN").format(db.Identifier(ZONAL_TABLE))
     ) as copy:
         for row in rows:
             copy.write_row(row)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.utils.translation import gettext as _
-from psycopg import sql
+
+from remix import db
 
 from .declarations import LEVELS, IndicatorDecl, all_indicators
 from .errors import IndicatoriError
@@ -53,17 +54,18 @@ def parse_area(value: str) -> tuple[str, str]:
 
 
 # Area names by level: one query each, joined by code.
-_NAMES = sql.SQL("""
+_NAMES = db.SQL("""
 SELECT 'comune' AS level, istat_code AS code, name, NULL::text AS zona FROM mappature_comune
 UNION ALL SELECT 'zona', code, name, NULL FROM mappature_zonaomogenea
 UNION ALL SELECT 'nil', feature_key, name, NULL FROM mappature_thematicfeature WHERE layer = 'milano_nil'
 UNION ALL SELECT 'lum', feature_key, name, NULL FROM mappature_thematicfeature WHERE layer = 'ptm_lum'
-UNION ALL SELECT 'cmm', 'cmm', {cmm}, NULL""").format(cmm=sql.Literal(CMM_NAME))
+UNION ALL SELECT 'cmm', 'cmm', {cmm}, NULL""").format(cmm=db.Literal(CMM_NAME))
 
 
 def periods(code: str, level: str | None = None) -> list[str]:
     with connection.cursor() as cur:
-        cur.execute(
+        db.execute(
+            cur,
             "SELECT DISTINCT v.period FROM indicatori_currentvalue v JOIN indicatori_indicator i "
             "ON i.id = v.indicator_id WHERE i.code = %s AND (%s::text IS NULL OR v.level = %s) "
             "ORDER BY 1",
@@ -95,21 +97,21 @@ def values(code: str, level: str, period: str | None) -> tuple[str | None, list[
         )
     if period is None:
         return None, []
-    query = sql.SQL(
+    query = db.SQL(
         "SELECT v.level, v.area_code, coalesce(n.name, v.area_code), v.period, v.value, v.run_id "
         "FROM indicatori_currentvalue v JOIN indicatori_indicator i ON i.id = v.indicator_id "
         "LEFT JOIN ({names}) n ON n.level = v.level AND n.code = v.area_code "
         "WHERE i.code = %s AND v.level = %s AND v.period = %s ORDER BY 3"
     ).format(names=_NAMES)
     with connection.cursor() as cur:
-        cur.execute(query, [code, level, period])
+        db.execute(cur, query, [code, level, period])
         return period, [Value(*row) for row in cur.fetchall()]
 
 
 def area_name(level: str, code: str) -> str | None:
-    query = sql.SQL("SELECT name FROM ({names}) n WHERE level = %s AND code = %s").format(names=_NAMES)
+    query = db.SQL("SELECT name FROM ({names}) n WHERE level = %s AND code = %s").format(names=_NAMES)
     with connection.cursor() as cur:
-        cur.execute(query, [level, code])
+        db.execute(cur, query, [level, code])
         row = cur.fetchone()
     return row[0] if row else None
 
@@ -120,7 +122,8 @@ def zona_of(level: str, code: str) -> str | None:
     if istat is None:
         return None
     with connection.cursor() as cur:
-        cur.execute(
+        db.execute(
+            cur,
             "SELECT z.code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "
             "WHERE c.istat_code = %s",
             [istat],
@@ -145,7 +148,8 @@ def series(code: str, level: str, area: str) -> dict:
     out = []
     with connection.cursor() as cur:
         for lvl, ac in wanted:
-            cur.execute(
+            db.execute(
+                cur,
                 "SELECT v.period, v.value FROM indicatori_currentvalue v JOIN indicatori_indicator i "
                 "ON i.id = v.indicator_id WHERE i.code = %s AND v.level = %s AND v.area_code = %s "
                 "ORDER BY v.period",
@@ -167,7 +171,8 @@ def history(code: str, level: str, area: str) -> list[dict]:
     decl = get_decl(code)
     check_level(decl, level)
     with connection.cursor() as cur:
-        cur.execute(
+        db.execute(
+            cur,
             "SELECT v.period, v.value, r.current, r.id, r.started_at, r.input_versions, r.trigger "
             "FROM indicatori_indicatorvalue v JOIN indicatori_indicatorrun r ON r.id = v.run_id "
             "JOIN indicatori_indicator i ON i.id = r.indicator_id "
@@ -189,10 +194,10 @@ def history(code: str, level: str, area: str) -> list[dict]:
 
 
 _AREA_SOURCES = {
-    "comune": sql.SQL("SELECT istat_code AS code, name, geom FROM mappature_comune"),
-    "zona": sql.SQL("SELECT code, name, geom FROM mappature_zonaomogenea WHERE geom IS NOT NULL"),
-    "nil": sql.SQL("SELECT feature_key AS code, name, geom FROM mappature_thematicfeature WHERE layer = 'milano_nil'"),
-    "lum": sql.SQL("SELECT feature_key AS code, name, geom FROM mappature_thematicfeature WHERE layer = 'ptm_lum'"),
+    "comune": db.SQL("SELECT istat_code AS code, name, geom FROM mappature_comune"),
+    "zona": db.SQL("SELECT code, name, geom FROM mappature_zonaomogenea WHERE geom IS NOT NULL"),
+    "nil": db.SQL("SELECT feature_key AS code, name, geom FROM mappature_thematicfeature WHERE layer = 'milano_nil'"),
+    "lum": db.SQL("SELECT feature_key AS code, name, geom FROM mappature_thematicfeature WHERE layer = 'ptm_lum'"),
 }
 
 
@@ -203,20 +208,21 @@ def areas_geojson(level: str) -> str:
             _("Livello «%(level)s» non disponibile per %(code)s (disponibili: %(levels)s)")
             % {"level": level[:20], "code": "-", "levels": ", ".join(_AREA_SOURCES)}
         )
-    query = sql.SQL(
+    query = db.SQL(
         "SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object("
         "'type', 'Feature', 'id', a.code, 'properties', json_build_object('code', a.code, 'name', a.name, "
         "'level', %s::text), 'geometry', ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(a.geom, 15), 4326), 5)"
         "::json) ORDER BY a.code), '[]'::json))::text FROM ({src}) a"
     ).format(src=_AREA_SOURCES[level])
     with connection.cursor() as cur:
-        cur.execute(query, [level])
+        db.execute(cur, query, [level])
         return cur.fetchone()[0]
 
 
 def periods_by_level(code: str) -> dict[str, list[str]]:
     with connection.cursor() as cur:
-        cur.execute(
+        db.execute(
+            cur,
             "SELECT v.level, array_agg(DISTINCT v.period ORDER BY v.period) FROM indicatori_currentvalue v "
             "JOIN indicatori_indicator i ON i.id = v.indicator_id WHERE i.code = %s GROUP BY v.level",
             [code],

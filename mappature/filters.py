@@ -13,19 +13,20 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from remix import db
+
 from .errors import FilterError
 
 _ISTAT = re.compile(r"^\d{6}$")
 _SLUG = re.compile(r"^[a-z0-9-]{1,40}$")
 _TEXT_MAX = 300
 
-# SQL that lists the ISTAT codes of the selected territory (zona code and/or comune code bound).
-_COMUNI_OF_ZONA = (
+# The ISTAT codes of the comuni of one zona omogenea (its code bound).
+_COMUNI_OF_ZONA = db.SQL(
     "SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE z.code = %s"
 )
-
-
-_TABLE = "mappature_realizzazione"
+TRUE = db.SQL("TRUE")
+_TABLE = db.ident("mappature_realizzazione")
 
 
 @dataclass(frozen=True)
@@ -53,45 +54,56 @@ class MapFilter:
     def cache_key(self) -> str:
         return "&".join(f"{k}={v}" for k, v in sorted(self.as_query().items()))
 
-    def territory_sql(self, istat_column: str) -> tuple[str, list]:
-        """WHERE fragment restricting a single ISTAT-code column to the selected territory."""
+    def territory_sql(self, istat_column: db.Composable | str) -> tuple[db.Composable, list]:
+        """WHERE fragment restricting one ISTAT-code column (``"t.istat_code"`` or ``db.ident("t", "istat_code")``)
+        to the selected territory, with its bound values in order; ``TRUE`` and no values when none is selected."""
+        if isinstance(istat_column, str):
+            istat_column = db.ident(*istat_column.split("."))
         clauses, params = [], []
         if self.zona:
-            clauses.append(f"{istat_column} IN ({_COMUNI_OF_ZONA})")
+            clauses.append(db.SQL("{col} IN ({zona})").format(col=istat_column, zona=_COMUNI_OF_ZONA))
             params.append(self.zona)
         if self.comune:
-            clauses.append(f"{istat_column} = %s")
+            clauses.append(db.SQL("{col} = %s").format(col=istat_column))
             params.append(self.comune)
-        return " AND ".join(clauses) or "TRUE", params
+        return _and(clauses), params
 
-    def realizzazioni_sql(self, alias: str = "r") -> tuple[str, list]:
-        """WHERE fragment for interventions: territory overlaps their comuni, then their attributes."""
+    def realizzazioni_sql(self, alias: str = "r") -> tuple[db.Composable, list]:
+        """WHERE fragment for interventions (table alias ``alias``): territory overlaps their comuni, then
+        their attributes; with its bound values in order."""
+        a = db.ident(alias)
         clauses, params = [], []
         if self.zona:
-            clauses.append(f"{alias}.comuni_istat && ARRAY({_COMUNI_OF_ZONA})::varchar[]")
+            clauses.append(db.SQL("{a}.comuni_istat && ARRAY({zona})::varchar[]").format(a=a, zona=_COMUNI_OF_ZONA))
             params.append(self.zona)
         if self.comune:
-            clauses.append(f"%s = ANY({alias}.comuni_istat)")
+            clauses.append(db.SQL("%s = ANY({a}.comuni_istat)").format(a=a))
             params.append(self.comune)
         # Funding sources and domains are arrays in the table but text in the map view
         # (map_realizzazioni, also read by MapServer and the exports): test the table's arrays by id.
         for value, clause in (
-            (self.programme, f"{alias}.programme = %s"),
-            (self.funding_source, f"{alias}.id IN (SELECT a.id FROM {_TABLE} a WHERE %s = ANY(a.funding_sources))"),  # noqa: S608
-            (self.status, f"{alias}.status = %s"),
-            (self.domain, f"{alias}.id IN (SELECT a.id FROM {_TABLE} a WHERE %s = ANY(a.domains))"),  # noqa: S608
-            (self.amount_min, f"{alias}.amount_eur >= %s"),
-            (self.amount_max, f"{alias}.amount_eur <= %s"),
+            (self.programme, "{a}.programme = %s"),
+            (self.funding_source, "{a}.id IN (SELECT a.id FROM {table} a WHERE %s = ANY(a.funding_sources))"),
+            (self.status, "{a}.status = %s"),
+            (self.domain, "{a}.id IN (SELECT a.id FROM {table} a WHERE %s = ANY(a.domains))"),
+            (self.amount_min, "{a}.amount_eur >= %s"),
+            (self.amount_max, "{a}.amount_eur <= %s"),
         ):
             if value is not None:
-                clauses.append(clause)
+                clauses.append(db.SQL(clause).format(a=a, table=_TABLE))
                 params.append(value)
         if self.year is not None:
             clauses.append(
-                f"coalesce({alias}.year_start, %s) <= %s AND coalesce({alias}.year_end, {alias}.year_start, %s) >= %s"
+                db.SQL(
+                    "coalesce({a}.year_start, %s) <= %s AND coalesce({a}.year_end, {a}.year_start, %s) >= %s"
+                ).format(a=a)
             )
             params += [self.year, self.year, self.year, self.year]
-        return " AND ".join(clauses) or "TRUE", params
+        return _and(clauses), params
+
+
+def _and(clauses: list[db.Composable]) -> db.Composable:
+    return db.SQL(" AND ").join(clauses) if clauses else TRUE
 
 
 FILTER_PARAMS = tuple(MapFilter.__dataclass_fields__)

@@ -9,6 +9,8 @@ stale copy. Thematic layers use the ``thematic_<code>``
 views of migration 0003.
 """
 
+from remix import db
+
 REALIZZAZIONI_VIEW = "map_realizzazioni"
 STAZIONI_TABLE = "mappature_stazione"
 STAZIONI_VIEW = "map_stazioni"
@@ -18,8 +20,8 @@ def thematic_view(code: str) -> str:
     return f"thematic_{code}"
 
 
-_REALIZZAZIONI_SQL = f"""
-CREATE OR REPLACE VIEW {REALIZZAZIONI_VIEW} AS
+_REALIZZAZIONI_SQL = db.SQL("""
+CREATE OR REPLACE VIEW {view} AS
 SELECT r.id, r.code, r.title, r.programme, array_to_string(r.funding_sources, '; ') AS funding_sources,
        r.status, r.amount_eur, r.cofunding_eur, array_to_string(r.domains, '; ') AS domains,
        r.year_start, r.year_end, r.comuni_istat, r.location_precision, r.synthetic,
@@ -29,28 +31,37 @@ SELECT r.id, r.code, r.title, r.programme, array_to_string(r.funding_sources, ';
        r.comuni_istat[1] AS istat_code,
        (SELECT c.name FROM mappature_comune c WHERE c.istat_code = r.comuni_istat[1]) AS comune,
        (SELECT string_agg(c.name, '; ' ORDER BY array_position(r.comuni_istat, c.istat_code))
-          FROM mappature_comune c WHERE c.istat_code = ANY(r.comuni_istat)) AS comuni{{extra}}
-FROM mappature_realizzazione r"""
+          FROM mappature_comune c WHERE c.istat_code = ANY(r.comuni_istat)) AS comuni{extra}
+FROM mappature_realizzazione r""")
 # Columns appended by migration 0012 (after the fields they read exist): CUP, source date, source;
 # the stations' network and lines.
-_REALIZZAZIONI_0012 = ",\n       r.cup, r.source_date, r.source_id"
-_STAZIONI_0012 = ", s.network, s.lines"
+_REALIZZAZIONI_0012 = db.SQL(",\n       r.cup, r.source_date, r.source_id")
+_STAZIONI_0012 = db.SQL(", s.network, s.lines")
 
 # Stations with the name of their comune, so that every comune-bound layer offers istat_code and comune.
-_STAZIONI_SQL = f"""
-CREATE OR REPLACE VIEW {STAZIONI_VIEW} AS
-SELECT s.id, s.code, s.name, s.istat_code, c.name AS comune, s.geom{{extra}}
-FROM {STAZIONI_TABLE} s
-LEFT JOIN mappature_comune c ON c.istat_code = s.istat_code"""
+_STAZIONI_SQL = db.SQL("""
+CREATE OR REPLACE VIEW {view} AS
+SELECT s.id, s.code, s.name, s.istat_code, c.name AS comune, s.geom{extra}
+FROM {table} s
+LEFT JOIN mappature_comune c ON c.istat_code = s.istat_code""")
 
 
-def all_views(upto: str = "") -> list[tuple[str, str]]:
-    """(view name, CREATE VIEW text) for every map view; constants only, no user input.
+def all_views(upto: str = "") -> list[tuple[str, db.Composable]]:
+    """(view name, CREATE VIEW statement) for every map view; constants only, no user input.
 
     ``upto``: the views as a migration before 0012 (the indicators' inputs) made them, without the
     columns whose fields 0012 adds (a fresh database runs every migration with today's code).
     """
     full = not upto or upto >= "0012"
-    realizzazioni = _REALIZZAZIONI_SQL.replace("{extra}", _REALIZZAZIONI_0012 if full else "")
-    stazioni = _STAZIONI_SQL.replace("{extra}", _STAZIONI_0012 if full else "")
+    none = db.SQL("")
+    realizzazioni = _REALIZZAZIONI_SQL.format(
+        view=db.ident(REALIZZAZIONI_VIEW), extra=_REALIZZAZIONI_0012 if full else none
+    )
+    stazioni = _STAZIONI_SQL.format(
+        view=db.ident(STAZIONI_VIEW), table=db.ident(STAZIONI_TABLE), extra=_STAZIONI_0012 if full else none
+    )
     return [(REALIZZAZIONI_VIEW, realizzazioni), (STAZIONI_VIEW, stazioni)]
+
+
+def drop_view(name: str) -> db.Composable:
+    return db.compose("DROP VIEW IF EXISTS {view}", view=name)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from remix import db
+
 from .map_views import thematic_view
 
 
@@ -16,7 +18,12 @@ class OpportunityKind:
     code: str
     label: str
     relation: str
-    name_sql: str  # expression over alias ``o`` giving the feature's display name
+    name_sql: db.Composable  # expression over alias ``o`` giving the feature's display name
+
+    @property
+    def table(self) -> db.Composable:
+        """The relation, quoted when composed."""
+        return db.relation(self.relation)
 
 
 OPPORTUNITY_KINDS: tuple[OpportunityKind, ...] = (
@@ -24,20 +31,22 @@ OPPORTUNITY_KINDS: tuple[OpportunityKind, ...] = (
         "ambiti_trasformazione",
         _("Ambiti di trasformazione"),
         "pgt_ambiti_trasformazione",
-        "coalesce(o.nome_amb, o.feature_key)",
+        db.SQL("coalesce(o.nome_amb, o.feature_key)"),
     ),
     OpportunityKind(
         "ambiti_rigenerazione",
         _("Ambiti di rigenerazione"),
         "pgt_ambiti_rigenerazione",
-        "coalesce(o.nome_amb, o.feature_key)",
+        db.SQL("coalesce(o.nome_amb, o.feature_key)"),
     ),
-    OpportunityKind("aree_dismesse", _("Aree dismesse"), "pgt_aree_dismesse", "coalesce(o.dtipo, o.feature_key)"),
+    OpportunityKind(
+        "aree_dismesse", _("Aree dismesse"), "pgt_aree_dismesse", db.SQL("coalesce(o.dtipo, o.feature_key)")
+    ),
     OpportunityKind(
         "remix_incubatore",
         _("Aree dell'incubatore Re.mix"),
         thematic_view("remix_incubatore"),
-        "coalesce(nullif(o.name, ''), o.feature_key)",
+        db.SQL("coalesce(nullif(o.name, ''), o.feature_key)"),
     ),
 )
 OPPORTUNITY_BY_CODE = {kind.code: kind for kind in OPPORTUNITY_KINDS}

@@ -28,10 +28,10 @@ import math
 import time
 
 from django.db import connection, transaction
-from psycopg import sql
 
 from layers.models import Layer
 from layers.styles import StyleError, parse_style
+from remix import db
 
 from . import conf
 from .errors import UnknownLayerError
@@ -60,11 +60,7 @@ def pixel(band: int) -> float:
     return _WORLD / (2**band) / 256
 
 
-def _ident(name: str) -> str:
-    return sql.Identifier(name).as_string(connection.connection)
-
-
-def _class_sql(layer: Layer, columns: tuple[str, ...]) -> tuple[str | None, str, str, list]:
+def _class_sql(layer: Layer, columns: tuple[str, ...]) -> tuple[str | None, str, db.Composable, list]:
     """(field, kind, per-row class expression, params) of the layer style's classification.
 
     Categorized: the field's value. Graduated: the lower bound of the feature's range, so the value a
@@ -73,22 +69,25 @@ def _class_sql(layer: Layer, columns: tuple[str, ...]) -> tuple[str | None, str,
     try:
         style = parse_style(layer.style or {}, geometry_type=layer.geometry_type)
     except StyleError:
-        return None, "", "NULL", []
+        return None, "", db.SQL("NULL"), []
     if not style.field or style.field not in columns:
-        return None, "", "NULL", []
-    col = f"t.{_ident(style.field)}"
+        return None, "", db.SQL("NULL"), []
+    col = db.ident("t", style.field)
     if style.kind == "graduated":
         cases, params = [], []
         last = len(style.classes) - 1
         for i, cls in enumerate(style.classes):
-            upper = "<=" if i == last else "<"
             cases.append(
-                f"WHEN (%s::float8 IS NULL OR {col} >= %s) AND (%s::float8 IS NULL OR {col} {upper} %s) "
-                f"THEN coalesce(%s::float8, {col})"
+                db.compose(
+                    "WHEN (%s::float8 IS NULL OR {col} >= %s) AND (%s::float8 IS NULL OR {col} {upper} %s) "
+                    "THEN coalesce(%s::float8, {col})",
+                    col=col,
+                    upper=db.SQL("<=" if i == last else "<"),
+                )
             )
             params += [cls.min, cls.min, cls.max, cls.max, cls.min]
-        return style.field, "graduated", f"(CASE {' '.join(cases)} END)::text", params
-    return style.field, style.kind, f"{col}::text", []
+        return style.field, "graduated", db.compose("(CASE {cases} END)::text", cases=db.join(cases, " ")), params
+    return style.field, style.kind, db.compose("{col}::text", col=col), []
 
 
 def eligible(layer: Layer) -> bool:
@@ -107,19 +106,18 @@ def table_name(slug: str, version: int, band: int) -> str:
 
 def _tables_of(slug: str) -> list[str]:
     prefix = table_name(slug, 0, 0).rsplit("_v", 1)[0] + "_v"
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' "
-            "AND relnamespace = current_schema()::regnamespace AND starts_with(relname, %s)",
-            [prefix],
-        )
-        return [row[0] for row in cur.fetchall()]
+    rows = db.fetch_all(
+        "SELECT relname FROM pg_class WHERE relkind = 'r' "
+        "AND relnamespace = current_schema()::regnamespace AND starts_with(relname, %s)",
+        [prefix],
+    )
+    return [row[0] for row in rows]
 
 
 def _drop(tables) -> None:
     with connection.cursor() as cur:
         for name in tables:
-            cur.execute(f"DROP TABLE IF EXISTS {_ident(name)}")
+            db.execute(cur, db.compose("DROP TABLE IF EXISTS {t}", t=name))
 
 
 def rebuild(layer: Layer) -> dict[int, int]:
@@ -151,24 +149,28 @@ def _build(layer: Layer) -> dict[int, int]:
     started = time.perf_counter()
     source = resolve(layer)
     field, kind, value, params = _class_sql(layer, source.columns)
-    istat = "t.istat_code" if "istat_code" in source.columns else "NULL"
+    istat = db.SQL("t.istat_code" if "istat_code" in source.columns else "NULL")
     built, records = {}, []
     with connection.cursor() as cur:
         cur.execute("SET LOCAL jit = off")
         cur.execute("DROP TABLE IF EXISTS overview_src")
         # Each geometry projected once (a function in FROM; an expression would be copied into each
         # use); only those large enough to be kept anywhere are stored. CREATE … AS runs in parallel.
-        cur.execute(
-            f"""
+        query = db.compose(
+            """
             CREATE TEMPORARY TABLE overview_src ON COMMIT DROP AS
             SELECT {istat}::text AS istat_code, {value} AS val, area, ST_X(c) AS cx, ST_Y(c) AS cy,
                    CASE WHEN area >= %s THEN g END AS g
-            FROM {source.table} t, LATERAL ST_Transform(t.geom, 3857) g, LATERAL ST_Area(g) area,
+            FROM {table} t, LATERAL ST_Transform(t.geom, 3857) g, LATERAL ST_Area(g) area,
                  LATERAL ST_Centroid(g) c
             WHERE t.geom IS NOT NULL AND NOT ST_IsEmpty(t.geom)
-        """,  # noqa: S608 - identifiers quoted, values bound
-            [MERGE_PIXELS * pixel(BANDS[-1]) ** 2, *params],
+        """,
+            istat=istat,
+            value=value,
+            table=source.table,
         )
+        # In the statement's order: the class expression's values (graduated styles), then the area threshold.
+        db.execute(cur, query, [*params, MERGE_PIXELS * pixel(BANDS[-1]) ** 2])
         total = cur.rowcount
         log.debug("overview source of %s: %.2f s", layer.slug, time.perf_counter() - started)
         for band in BANDS:
@@ -193,64 +195,58 @@ def _build(layer: Layer) -> dict[int, int]:
 
 def _build_band(cur, name: str, band: int, field: str | None, kind: str) -> int:
     p = pixel(band)
-    cell = p * CELL_PIXELS
     # Graduated values go back to numbers for the map's client-side classification.
-    props = (
-        ("jsonb_build_object(%s, val::float8)" if kind == "graduated" else "jsonb_build_object(%s, val)")
+    props = db.SQL(
+        (
+            "jsonb_build_object(%(field)s::text, val::float8)"
+            if kind == "graduated"
+            else "jsonb_build_object(%(field)s::text, val)"
+        )
         if field
         else "'{}'::jsonb"
     )
-    props_params = [field] if field else []
-    table = _ident(name)
+    table = db.ident(name)
     t0 = time.perf_counter()
-    cur.execute(f"DROP TABLE IF EXISTS {table}")
-    cur.execute(
-        f"""
-        CREATE TABLE {table} AS
-        SELECT istat_code::varchar(6) AS istat_code, {props} AS props, 1 AS features,
-               ST_SimplifyPreserveTopology(g, %s) AS geom
-        FROM overview_src WHERE area >= %s
-        UNION ALL
-        SELECT istat_code, {props}, n, ST_MakeEnvelope(x - s / 2, y - s / 2, x + s / 2, y + s / 2, 3857)
-        FROM (SELECT istat_code, val, n, s,
-                     -- the square stays inside its cell when it fits (never across a tile edge)
-                     CASE WHEN s >= %s THEN x0 + %s / 2 ELSE least(greatest(mx, x0 + s / 2), x0 + %s - s / 2) END AS x,
-                     CASE WHEN s >= %s THEN y0 + %s / 2 ELSE least(greatest(my, y0 + s / 2), y0 + %s - s / 2) END AS y
-              FROM (SELECT istat_code, val, count(*)::int AS n, sqrt(sum(area)) AS s,
-                           sum(cx * area) / nullif(sum(area), 0) AS mx, sum(cy * area) / nullif(sum(area), 0) AS my,
-                           -%s + i * %s AS x0, -%s + j * %s AS y0
-                    FROM (SELECT *, floor((cx + %s) / %s) AS i, floor((cy + %s) / %s) AS j
-                          FROM overview_src WHERE area < %s AND area > 0) small
-                    GROUP BY istat_code, val, i, j) cells) squares
-    """,  # noqa: S608 - identifiers quoted, values bound
-        [
-            *props_params,
-            p / 4,
-            MERGE_PIXELS * p * p,
-            *props_params,
-            cell,
-            cell,
-            cell,
-            cell,
-            cell,
-            cell,
-            _ORIGIN,
-            cell,
-            _ORIGIN,
-            cell,
-            _ORIGIN,
-            cell,
-            _ORIGIN,
-            cell,
-            MERGE_PIXELS * p * p,
-        ],
+    db.execute(cur, db.compose("DROP TABLE IF EXISTS {table}", table=table))
+    db.execute(
+        cur,
+        _BAND.format(table=table, props=props),
+        {
+            "field": field,
+            "tolerance": p / 4,
+            "merge": MERGE_PIXELS * p * p,
+            "cell": p * CELL_PIXELS,
+            "origin": _ORIGIN,
+        },
     )
     rows = cur.rowcount
     log.debug("  table %.2f s", time.perf_counter() - t0)
     # Built once from all rows: a sorted GiST build, many times quicker than inserting into an index.
-    cur.execute(f"CREATE INDEX ON {table} USING gist (geom)")
+    db.execute(cur, db.compose("CREATE INDEX ON {table} USING gist (geom)", table=table))
     log.debug("  index %.2f s", time.perf_counter() - t0)
     return rows  # no ANALYZE (0.3-0.5 s on the larger bands): a tile's bbox test takes the index anyway
+
+
+_BAND = db.SQL("""
+        CREATE TABLE {table} AS
+        SELECT istat_code::varchar(6) AS istat_code, {props} AS props, 1 AS features,
+               ST_SimplifyPreserveTopology(g, %(tolerance)s) AS geom
+        FROM overview_src WHERE area >= %(merge)s
+        UNION ALL
+        SELECT istat_code, {props}, n, ST_MakeEnvelope(x - s / 2, y - s / 2, x + s / 2, y + s / 2, 3857)
+        FROM (SELECT istat_code, val, n, s,
+                     -- the square stays inside its cell when it fits (never across a tile edge)
+                     CASE WHEN s >= %(cell)s THEN x0 + %(cell)s / 2
+                          ELSE least(greatest(mx, x0 + s / 2), x0 + %(cell)s - s / 2) END AS x,
+                     CASE WHEN s >= %(cell)s THEN y0 + %(cell)s / 2
+                          ELSE least(greatest(my, y0 + s / 2), y0 + %(cell)s - s / 2) END AS y
+              FROM (SELECT istat_code, val, count(*)::int AS n, sqrt(sum(area)) AS s,
+                           sum(cx * area) / nullif(sum(area), 0) AS mx, sum(cy * area) / nullif(sum(area), 0) AS my,
+                           -%(origin)s + i * %(cell)s AS x0, -%(origin)s + j * %(cell)s AS y0
+                    FROM (SELECT *, floor((cx + %(origin)s) / %(cell)s) AS i, floor((cy + %(origin)s) / %(cell)s) AS j
+                          FROM overview_src WHERE area < %(merge)s AND area > 0) small
+                    GROUP BY istat_code, val, i, j) cells) squares
+    """)
 
 
 def layers_changed(layers) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from remix import db
+
 
 @dataclass(frozen=True)
 class PgtField:
@@ -81,21 +83,32 @@ PGT_LAYERS: tuple[PgtLayer, ...] = (
 )
 
 
-def view_sql(layer: PgtLayer) -> str:
-    """CREATE VIEW text for one layer of the PGT in force (no user input: codes are constants)."""
-    cols = ",\n".join(f"  (f.attrs->>'{fld.name}')::{fld.sql_type} AS \"{fld.name.lower()}\"" for fld in layer.fields)
-    return f"""
-CREATE OR REPLACE VIEW {layer.view} AS
+def view_sql(layer: PgtLayer) -> db.Composable:
+    """CREATE VIEW statement for one layer of the PGT in force (no user input: codes are constants; DDL takes
+    no parameter, so the layer code is an inlined literal)."""
+    cols = db.SQL(",\n").join(
+        db.SQL("  (f.attrs->>{key})::{sql_type} AS {column}").format(
+            key=db.literal(fld.name), sql_type=db.SQL(fld.sql_type), column=db.ident(fld.name.lower())
+        )
+        for fld in layer.fields
+    )
+    return _VIEW.format(
+        view=db.ident(layer.view), cols=cols, geometry=db.SQL(layer.geometry), code=db.literal(layer.code)
+    )
+
+
+_VIEW = db.SQL("""
+CREATE OR REPLACE VIEW {view} AS
 SELECT f.id, f.feature_key, f.istat_code, c.name AS comune, z.name AS zona_omogenea,
        a.id AS atto_id, a.synthetic,
 {cols},
   round(ST_Area(f.geom)::numeric, 1) AS area_m2,
-  f.geom::geometry({layer.geometry}, 32632) AS geom
+  f.geom::geometry({geometry}, 32632) AS geom
 FROM mappature_pgtfeature f
 JOIN mappature_pgtatto a ON a.id = f.atto_id AND a.state = 'vigente'
 JOIN mappature_comune c ON c.istat_code = f.istat_code
 JOIN mappature_zonaomogenea z ON z.id = c.zona_id
-WHERE f.layer = '{layer.code}'"""  # noqa: S608 - constants only
+WHERE f.layer = {code}""")
 
 
 def create_views(schema_editor=None) -> None:
@@ -103,5 +116,5 @@ def create_views(schema_editor=None) -> None:
 
     with connection.cursor() as cur:
         for layer in PGT_LAYERS:
-            cur.execute(f"DROP VIEW IF EXISTS {layer.view}")
-            cur.execute(view_sql(layer))
+            db.execute(cur, db.compose("DROP VIEW IF EXISTS {view}", view=layer.view))
+            db.execute(cur, view_sql(layer))

@@ -18,15 +18,15 @@ from datetime import date
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
-from django.db import connection
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from pyproj import Transformer
 
 from layers.models import Layer
+from remix import db
 
 from .errors import FilterError, UnknownLayerError
-from .filters import MapFilter
+from .filters import TRUE, MapFilter
 from .layer_list import classification
 from .queries_summary import summary
 from .sources import resolve
@@ -136,24 +136,27 @@ def layer_filter(layer: Layer, flt: MapFilter, lang: str) -> str:
     except UnknownLayerError:  # a relation the map cannot read: MapServer draws it as it can, unfiltered
         return ""
     where, params = source.where(flt)
-    if where == "TRUE":
+    if where == TRUE:
         return ""
     if source.is_realizzazioni:
-        # The relation is quoted by LayerSource, the WHERE is the web map's own with bound values.
-        sql = f"SELECT t.id FROM {source.table} t WHERE {where} ORDER BY t.id LIMIT %s"  # noqa: S608
-        ids = _query(sql, [*params, MAX_FILTER_IDS + 1])
+        # The relation is composed by LayerSource, the WHERE is the web map's own with bound values.
+        query = db.compose(
+            "SELECT t.{key} FROM {table} t WHERE {where} ORDER BY t.{key} LIMIT %s",
+            key=source.key,
+            table=source.table,
+            where=where,
+        )
+        ids = _query(query, [*params, MAX_FILTER_IDS + 1])
         if len(ids) > MAX_FILTER_IDS:
             raise FilterError(_("Troppi interventi selezionati per la stampa: restringere i filtri."))
-        return f"<Filter>{_any_of('id', ids)}</Filter>"
+        return f"<Filter>{_any_of(source.key, ids)}</Filter>"
     # Other layers follow the territory only (source.where), by their ISTAT code.
-    codes = _query(f"SELECT DISTINCT t.istat_code FROM {source.table} t WHERE {where}", params)  # noqa: S608
-    return f"<Filter>{_any_of('istat_code', codes)}</Filter>"
+    query = db.compose("SELECT DISTINCT t.istat_code FROM {table} t WHERE {where}", table=source.table, where=where)
+    return f"<Filter>{_any_of('istat_code', _query(query, params))}</Filter>"
 
 
-def _query(sql: str, params: list) -> list:
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return [row[0] for row in cur.fetchall()]
+def _query(query: db.Composable, params: list) -> list:
+    return [row[0] for row in db.fetch_all(query, params)]
 
 
 def _wms_image(user, req: PrintRequest, slugs: list[str], lang: str, filters: list[str] | None = None) -> bytes:

@@ -1,7 +1,8 @@
 """Read-side queries of the territory, run in PostGIS and returned as plain Python objects."""
 
-from django.db import connection
 from django.db.models import Count, Sum
+
+from remix import db
 
 from .areas import ellipsoidal_area_sql
 from .models import Comune, ZonaOmogenea
@@ -10,12 +11,17 @@ from .models import Comune, ZonaOmogenea
 # the boundaries are generalised. Area on the ellipsoid, in km², from the EPSG:32632 geometry (as the
 # summaries and the proximity queries compute it): within 0.0002 km² of ST_Area(geography) for each of
 # the 133 comuni, same figures to 0.01 km².
-_AREA_KM2 = f"{ellipsoidal_area_sql('c.geom')} / 1e6"
+_AREA_KM2 = db.compose("{area} / 1e6", area=ellipsoidal_area_sql("c.geom"))
+# The comuni joined to their zona (aliases c and z), tables named by the models.
+_COMUNI_ZONE = db.compose(
+    "{comune} c JOIN {zona} z ON z.id = c.zona_id", comune=Comune._meta.db_table, zona=ZonaOmogenea._meta.db_table
+)
 
 
 def comuni_feature_collection(precision: int = 6) -> str:
     """All comuni as a GeoJSON FeatureCollection text in EPSG:4326, built by PostGIS."""
-    sql = f"""
+    query = db.compose(
+        """
         SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
             json_build_object(
                 'type', 'Feature',
@@ -25,32 +31,35 @@ def comuni_feature_collection(precision: int = 6) -> str:
                     'istat_code', c.istat_code, 'name', c.name, 'catasto_code', c.catasto_code,
                     'zona', z.name, 'zona_code', z.code, 'zona_confirmed', c.zona_confirmed,
                     'population', c.population, 'population_year', c.population_year,
-                    'area_km2', round(coalesce(c.official_area_km2, ({_AREA_KM2})::numeric), 2),
+                    'area_km2', round(coalesce(c.official_area_km2, ({area_km2})::numeric), 2),
                     'area_official', c.official_area_km2 IS NOT NULL,
-                    'area_km2_boundaries', round(({_AREA_KM2})::numeric, 2),
+                    'area_km2_boundaries', round(({area_km2})::numeric, 2),
                     'density', round(c.population / nullif(c.official_area_km2, 0), 1)
                 )
             ) ORDER BY c.name), '[]'::json))::text
-        FROM {Comune._meta.db_table} c JOIN {ZonaOmogenea._meta.db_table} z ON z.id = c.zona_id
-    """  # noqa: S608 - table names come from the models, values are bound
-    with connection.cursor() as cur:
-        cur.execute(sql, [precision])
-        return cur.fetchone()[0]
+        FROM {comuni_zone}
+    """,
+        area_km2=_AREA_KM2,
+        comuni_zone=_COMUNI_ZONE,
+    )
+    return db.fetch_value(query, [precision])
 
 
 def comune_card(istat_code: str) -> dict | None:
     """The facts shown on a comune's card, or None for an unknown ISTAT code."""
-    sql = f"""
+    query = db.compose(
+        """
         SELECT c.istat_code, c.name, c.catasto_code, z.name, z.code, c.zona_confirmed, c.zona_source,
                c.population, c.population_year,
-               round(coalesce(c.official_area_km2, ({_AREA_KM2})::numeric), 2), c.official_area_km2 IS NOT NULL,
-               round(({_AREA_KM2})::numeric, 2), round(c.population / nullif(c.official_area_km2, 0), 1)
-        FROM {Comune._meta.db_table} c JOIN {ZonaOmogenea._meta.db_table} z ON z.id = c.zona_id
+               round(coalesce(c.official_area_km2, ({area_km2})::numeric), 2), c.official_area_km2 IS NOT NULL,
+               round(({area_km2})::numeric, 2), round(c.population / nullif(c.official_area_km2, 0), 1)
+        FROM {comuni_zone}
         WHERE c.istat_code = %s
-    """  # noqa: S608
-    with connection.cursor() as cur:
-        cur.execute(sql, [istat_code])
-        row = cur.fetchone()
+    """,
+        area_km2=_AREA_KM2,
+        comuni_zone=_COMUNI_ZONE,
+    )
+    row = db.fetch_one(query, [istat_code])
     if row is None:
         return None
     keys = (
@@ -96,23 +105,22 @@ def filter_options() -> dict:
                (SELECT min(year_start) FROM mappature_realizzazione),
                (SELECT max(coalesce(year_end, year_start)) FROM mappature_realizzazione)
     """
-    with connection.cursor() as cur:
-        cur.execute(sql)
-        programmes, sources, statuses, domains, y0, y1 = cur.fetchone()
+    programmes, sources, statuses, domains, y0, y1 = db.fetch_one(sql)
     years = list(range(y0, y1 + 1)) if y0 and y1 else []
     return {"programme": programmes, "funding_source": sources, "status": statuses, "domain": domains, "year": years}
 
 
 def comune_at(lon: float, lat: float) -> dict | None:
     """The comune containing a WGS84 point, with its zona, or None outside CMM."""
-    sql = f"""
+    query = db.compose(
+        """
         SELECT c.istat_code, c.name, z.code, z.name
-        FROM {Comune._meta.db_table} c JOIN {ZonaOmogenea._meta.db_table} z ON z.id = c.zona_id
+        FROM {comuni_zone}
         WHERE ST_Intersects(c.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632)) LIMIT 1
-    """  # noqa: S608
-    with connection.cursor() as cur:
-        cur.execute(sql, [lon, lat])
-        row = cur.fetchone()
+    """,
+        comuni_zone=_COMUNI_ZONE,
+    )
+    row = db.fetch_one(query, [lon, lat])
     return dict(zip(("istat_code", "name", "zona_code", "zona"), row, strict=True)) if row else None
 
 
@@ -128,9 +136,7 @@ def nil_index() -> list[dict]:
                FROM (SELECT feature_key, name, istat_code, Box2D(ST_Transform(geom, 4326)) AS b
                        FROM mappature_thematicfeature WHERE layer = %s AND geom IS NOT NULL) f
               ORDER BY name"""
-    with connection.cursor() as cur:
-        cur.execute(sql, ["milano_nil"])
-        return [
-            {"id": key, "name": name, "istat_code": code, "bbox": [round(v, 6) for v in box]}
-            for key, name, code, *box in cur.fetchall()
-        ]
+    return [
+        {"id": key, "name": name, "istat_code": code, "bbox": [round(v, 6) for v in box]}
+        for key, name, code, *box in db.fetch_all(sql, ["milano_nil"])
+    ]

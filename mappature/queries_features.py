@@ -1,7 +1,8 @@
 """Features of a map layer as GeoJSON pages, attribute-table rows, CSV and identify hits.
 
 Geometries are stored in EPSG:32632 and returned in EPSG:4326; bbox values arrive in EPSG:4326.
-Every value is bound; identifiers come from ``LayerSource`` (checked against the catalogue).
+Every value is bound; identifiers come from ``LayerSource`` (checked against the catalogue) and are
+composed with ``psycopg.sql`` (``remix.db``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from remix import db
+
 from .filters import MapFilter
-from .sources import LayerSource, quote
+from .sources import LayerSource
 
 BBox = tuple[float, float, float, float]
 
@@ -45,37 +48,54 @@ class TableQuery:
 NO_TABLE_QUERY = TableQuery()
 
 
-def _where(source: LayerSource, flt: MapFilter, bbox: BBox | None, tq: TableQuery = NO_TABLE_QUERY) -> tuple[str, list]:
+def _where(
+    source: LayerSource, flt: MapFilter, bbox: BBox | None, tq: TableQuery = NO_TABLE_QUERY
+) -> tuple[db.Composable, list]:
     where, params = source.where(flt)
+    clauses = [where]
     if bbox is not None:
-        where += " AND t.geom && ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 32632)"
+        clauses.append(db.SQL("t.geom && ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 32632)"))
         params = [*params, *bbox]
     if tq.feature_id is not None:
-        where += " AND t.id = %s"
+        clauses.append(db.compose("t.{key} = %s", key=source.key))
         params = [*params, tq.feature_id]
     for name, text in tq.contains:
-        where += f" AND {_fold(f't.{quote(name)}::text')} LIKE '%%' || {_fold('%s')} || '%%'"
+        clauses.append(
+            db.compose(
+                "{value} LIKE '%%' || {text} || '%%'",
+                value=_fold(db.compose("t.{c}::text", c=name)),
+                text=_fold(db.SQL("%s")),
+            )
+        )
         params = [*params, text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")]
-    return where, params
+    return db.SQL(" AND ").join(clauses), params
 
 
-_ACCENTED, _PLAIN = "àáâäèéêëìíîïòóôöùúûüç", "aaaaeeeeiiiioooouuuuc"
+_FOLD = db.SQL("translate(lower({expr}), 'àáâäèéêëìíîïòóôöùúûüç', 'aaaaeeeeiiiioooouuuuc')")
 
 
-def _fold(expr: str) -> str:
+def _fold(expr: db.Composable) -> db.Composable:
     """SQL folding case and Italian accents (no extension needed): «Città» matches «citta»."""
-    return f"translate(lower({expr}), '{_ACCENTED}', '{_PLAIN}')"
+    return _FOLD.format(expr=expr)
 
 
-def _order(tq: TableQuery) -> str:
+def _order(source: LayerSource, tq: TableQuery) -> db.Composable:
     if tq.sort is None:
-        return "t.id"
-    return f"t.{quote(tq.sort)} {'DESC' if tq.descending else 'ASC'} NULLS LAST, t.id"
+        return db.compose("t.{key}", key=source.key)
+    direction = db.SQL("DESC" if tq.descending else "ASC")
+    return db.compose("t.{c} {dir} NULLS LAST, t.{key}", c=tq.sort, dir=direction, key=source.key)
 
 
-def _props_sql(source: LayerSource) -> str:
-    pairs = ", ".join(f"'{name}', t.{quote(name)}" for name in source.attributes)
-    return f"json_build_object({pairs})" if pairs else "'{}'::json"
+def _props_sql(source: LayerSource) -> db.Composable:
+    if not source.attributes:
+        return db.SQL("'{}'::json")
+    pairs = db.join(db.compose("%s::text, t.{c}", c=name) for name in source.attributes)
+    return db.compose("json_build_object({pairs})", pairs=pairs)
+
+
+def _props_params(source: LayerSource) -> list:
+    """The property names of ``_props_sql``, bound in order."""
+    return list(source.attributes)
 
 
 def count(
@@ -83,10 +103,10 @@ def count(
 ) -> tuple[int, bool]:
     """How many features match, counting at most ``cap + 1`` rows (so a huge layer stays cheap)."""
     where, params = _where(source, flt, bbox, tq)
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {source.table} t WHERE {where} LIMIT %s) s"  # noqa: S608
-    with connection.cursor() as cur:
-        cur.execute(sql, [*params, cap + 1])
-        n = cur.fetchone()[0]
+    query = db.compose(
+        "SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {where} LIMIT %s) s", table=source.table, where=where
+    )
+    n = db.fetch_value(query, [*params, cap + 1])
     return min(n, cap), n <= cap
 
 
@@ -103,18 +123,24 @@ def page(
 ) -> Page:
     """A page of features ordered by id (or the table's sort); ``geometry=False`` serves the attribute table."""
     where, params = _where(source, flt, bbox, tq)
-    order = _order(tq)
-    geom = "ST_AsGeoJSON(ST_Transform(t.geom, 4326), 6)::json" if geometry else "NULL::json"
-    sql = f"""
+    order = _order(source, tq)
+    geom = db.SQL("ST_AsGeoJSON(ST_Transform(t.geom, 4326), 6)::json" if geometry else "NULL::json")
+    query = db.compose(
+        """
         SELECT coalesce(json_agg(json_build_object(
-            'type', 'Feature', 'id', t.id, 'geometry', {geom}, 'properties', {_props_sql(source)}
+            'type', 'Feature', 'id', t.{key}, 'geometry', {geom}, 'properties', {props}
         ) ORDER BY t.rn), '[]'::json)::text
-        FROM (SELECT t.*, row_number() OVER (ORDER BY {order}) AS rn FROM {source.table} t WHERE {where}
+        FROM (SELECT t.*, row_number() OVER (ORDER BY {order}) AS rn FROM {table} t WHERE {where}
               ORDER BY {order} LIMIT %s OFFSET %s) t
-    """  # noqa: S608
-    with connection.cursor() as cur:
-        cur.execute(sql, [*params, limit, offset])
-        features = json.loads(cur.fetchone()[0])
+    """,
+        key=source.key,
+        geom=geom,
+        props=_props_sql(source),
+        order=order,
+        table=source.table,
+        where=where,
+    )
+    features = json.loads(db.fetch_value(query, [*_props_params(source), *params, limit, offset]))
     if offset == 0 and len(features) < limit:
         matched, exact = len(features), True  # the whole selection fits in this page: no count query
     else:
@@ -124,14 +150,17 @@ def page(
 
 def csv_copy_sql(
     source: LayerSource, flt: MapFilter, bbox: BBox | None, tq: TableQuery = NO_TABLE_QUERY
-) -> tuple[str, list]:
+) -> tuple[db.Composable, list]:
     """COPY … TO STDOUT statement (CSV, no header) of the selected rows, with its bound values."""
     where, params = _where(source, flt, bbox, tq)
-    sql = (
-        f"COPY (SELECT {source.select_list()} FROM {source.table} t WHERE {where} "  # noqa: S608
-        f"ORDER BY {_order(tq)}) TO STDOUT WITH (FORMAT csv)"
+    query = db.compose(
+        "COPY (SELECT {columns} FROM {table} t WHERE {where} ORDER BY {order}) TO STDOUT WITH (FORMAT csv)",
+        columns=source.select_list(),
+        table=source.table,
+        where=where,
+        order=_order(source, tq),
     )
-    return sql, params
+    return query, params
 
 
 def stream_csv(
@@ -144,7 +173,7 @@ def stream_csv(
     """
     header = ",".join('"' + label.replace('"', '""') + '"' for label in source.labels) + "\r\n"
     sql, params = csv_copy_sql(source, flt, bbox, tq)
-    with connection.cursor() as cur, cur.cursor.copy(sql, params) as copy:
+    with connection.cursor() as cur, cur.cursor.copy(db.render(sql, cur), params) as copy:
         chunks = iter(copy)
         first = next(chunks, b"")
         yield header.encode() + bytes(first)
@@ -156,24 +185,28 @@ def identify(
 ) -> list[dict]:
     """Features of one layer within ``tolerance_m`` metres of a WGS84 point, nearest first."""
     where, params = source.where(flt)
-    sql = f"""
+    query = db.compose(
+        """
         WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632) AS g)
-        SELECT coalesce(json_agg(json_build_object('id', t.id, 'properties', {_props_sql(source)})), '[]')::text
-        FROM (SELECT t.* FROM {source.table} t, p WHERE ST_DWithin(t.geom, p.g, %s) AND {where}
+        SELECT coalesce(json_agg(json_build_object('id', t.{key}, 'properties', {props})), '[]')::text
+        FROM (SELECT t.* FROM {table} t, p WHERE ST_DWithin(t.geom, p.g, %s) AND {where}
               ORDER BY t.geom <-> p.g LIMIT %s) t
-    """  # noqa: S608
-    with connection.cursor() as cur:
-        cur.execute(sql, [lon, lat, tolerance_m, *params, limit])
-        return json.loads(cur.fetchone()[0])
+    """,
+        key=source.key,
+        props=_props_sql(source),
+        table=source.table,
+        where=where,
+    )
+    return json.loads(db.fetch_value(query, [lon, lat, *_props_params(source), tolerance_m, *params, limit]))
 
 
 def extent(source: LayerSource, flt: MapFilter) -> BBox | None:
     """The WGS84 bounding box of the selected features, or None when nothing is selected."""
     where, params = source.where(flt)
-    sql = f"SELECT ST_Extent(ST_Transform(t.geom, 4326)) FROM {source.table} t WHERE {where}"  # noqa: S608
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        box = cur.fetchone()[0]
+    query = db.compose(
+        "SELECT ST_Extent(ST_Transform(t.geom, 4326)) FROM {table} t WHERE {where}", table=source.table, where=where
+    )
+    box = db.fetch_value(query, params)
     if not box:
         return None
     nums = box.replace("BOX(", "").replace(")", "").replace(",", " ").split()

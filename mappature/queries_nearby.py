@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from django.db import connection
+from remix import db
 
 from .areas import ellipsoidal_area_sql
 from .errors import NotFoundError
@@ -26,26 +27,33 @@ def opportunities_near_intervention(intervention_id: int, distance_m: float) -> 
     """Opportunities in the intervention's comuni or within ``distance_m`` of it, nearest first.
 
     One statement: the intervention is read once and its opportunities come along as JSON."""
-    parts, params = [], []
-    for kind in OPPORTUNITY_KINDS:
-        parts.append(
-            f"SELECT %s AS kind, o.id, {kind.name_sql} AS name, o.istat_code, "
-            f"o.istat_code = ANY(r.comuni_istat) AS same_comune, round(ST_Distance(o.geom, r.geom)) AS distance_m, "
-            f"round(({ellipsoidal_area_sql('o.geom')} / 1e4)::numeric, 2) AS ha "
-            f"FROM {kind.relation} o WHERE o.istat_code = ANY(r.comuni_istat) OR ST_DWithin(o.geom, r.geom, %s)"
+    area = ellipsoidal_area_sql("o.geom")
+    parts = [
+        db.compose(
+            "SELECT {code} AS kind, o.id, {name} AS name, o.istat_code, "
+            "o.istat_code = ANY(r.comuni_istat) AS same_comune, round(ST_Distance(o.geom, r.geom)) AS distance_m, "
+            "round(({area} / 1e4)::numeric, 2) AS ha "
+            "FROM {table} o WHERE o.istat_code = ANY(r.comuni_istat) OR ST_DWithin(o.geom, r.geom, %(distance)s)",
+            code=db.Placeholder(f"kind_{n}"),
+            name=kind.name_sql,
+            area=area,
+            table=kind.table,
         )
-        params += [kind.code, distance_m]
+        for n, kind in enumerate(OPPORTUNITY_KINDS)
+    ]
     # MATERIALIZED: the view's geometry (its own point, else its comuni's) is computed once, not per kind.
-    sql = (
-        f"WITH r AS MATERIALIZED (SELECT id, code, title, comuni_istat, location_precision, geom "  # noqa: S608
-        f"FROM {REALIZZAZIONI_VIEW} WHERE id = %s) "
-        f"SELECT r.id, r.code, r.title, r.comuni_istat, r.location_precision, "
-        f"(SELECT json_agg(u ORDER BY u.distance_m, u.kind, u.id)::text FROM ("
-        f"SELECT * FROM ({' UNION ALL '.join(parts)}) a ORDER BY distance_m, kind, id LIMIT 500) u) FROM r"
+    query = db.compose(
+        "WITH r AS MATERIALIZED (SELECT id, code, title, comuni_istat, location_precision, geom "
+        "FROM {view} WHERE id = %(id)s) "
+        "SELECT r.id, r.code, r.title, r.comuni_istat, r.location_precision, "
+        "(SELECT json_agg(u ORDER BY u.distance_m, u.kind, u.id)::text FROM ("
+        "SELECT * FROM ({parts}) a ORDER BY distance_m, kind, id LIMIT 500) u) FROM r",
+        view=REALIZZAZIONI_VIEW,
+        parts=db.join(parts, " UNION ALL "),
     )
-    with connection.cursor() as cur:
-        cur.execute(sql, [intervention_id, *params])
-        row = cur.fetchone()
+    params = {"id": intervention_id, "distance": distance_m}
+    params.update({f"kind_{n}": kind.code for n, kind in enumerate(OPPORTUNITY_KINDS)})
+    row = db.fetch_one(query, params)
     if row is None:
         raise NotFoundError(f"realizzazione {intervention_id}")
     *head, found = row
@@ -53,22 +61,36 @@ def opportunities_near_intervention(intervention_id: int, distance_m: float) -> 
     return {"intervention": intervention, "distance_m": distance_m, "opportunities": _rows(found, ("distance_m", "ha"))}
 
 
-# What lies near an opportunity: (key, relation alias, columns, relation, row limit, extra condition),
-# nearest first. Interventions use the same rule as opportunities_near_intervention (same comune OR
-# within the distance), so "near" is symmetric: if an intervention lists an opportunity, the
-# opportunity lists the intervention.
-def _near_parts() -> tuple[tuple[str, str, str, str, int, str], ...]:
+@dataclass(frozen=True)
+class _Near:
+    """One kind of neighbour of an opportunity: its key in the answer, alias, columns, relation, row limit
+    and the condition that counts it near besides the distance."""
+
+    key: str
+    alias: str
+    columns: db.Composable
+    relation: str
+    limit: int
+    extra: db.Composable | None = None
+
+
+# What lies near an opportunity, nearest first. Interventions use the same rule as
+# opportunities_near_intervention (same comune OR within the distance), so "near" is symmetric: if an
+# intervention lists an opportunity, the opportunity lists the intervention.
+def _near_parts() -> tuple[_Near, ...]:
     return (
-        (
+        _Near(
             "interventions",
             "r",
-            "r.id, r.code, r.title, r.programme, r.amount_eur, o.istat_code = ANY(r.comuni_istat) AS same_comune",
+            db.SQL(
+                "r.id, r.code, r.title, r.programme, r.amount_eur, o.istat_code = ANY(r.comuni_istat) AS same_comune"
+            ),
             REALIZZAZIONI_VIEW,
             500,
-            " OR o.istat_code = ANY(r.comuni_istat)",
+            db.SQL(" OR o.istat_code = ANY(r.comuni_istat)"),
         ),
-        ("stations", "s", "s.id, s.name, s.istat_code", STAZIONI_TABLE, 100, ""),
-        ("lum", "l", "l.id, l.name, l.level", thematic_view("ptm_lum"), 100, ""),
+        _Near("stations", "s", db.SQL("s.id, s.name, s.istat_code"), STAZIONI_TABLE, 100),
+        _Near("lum", "l", db.SQL("l.id, l.name, l.level"), thematic_view("ptm_lum"), 100),
     )
 
 
@@ -80,19 +102,29 @@ def near_opportunity(kind_code: str, feature_id: int, distance_m: float) -> dict
     if kind is None:
         raise NotFoundError(kind_code)
     parts = _near_parts()
-    lists = ", ".join(
-        f"(SELECT json_agg(x ORDER BY x.distance_m, x.id)::text FROM (SELECT {columns}, "
-        f"round(ST_Distance({alias}.geom, o.geom)) AS distance_m FROM {relation} {alias} "
-        f"WHERE ST_DWithin({alias}.geom, o.geom, %s){extra} ORDER BY distance_m, {alias}.id LIMIT {limit}) x) AS {key}"
-        for key, alias, columns, relation, limit, extra in parts
+    lists = db.join(
+        db.compose(
+            "(SELECT json_agg(x ORDER BY x.distance_m, x.id)::text FROM (SELECT {columns}, "
+            "round(ST_Distance({a}.geom, o.geom)) AS distance_m FROM {relation} {a} "
+            "WHERE ST_DWithin({a}.geom, o.geom, %(distance)s){extra} ORDER BY distance_m, {a}.id LIMIT {limit}) x) "
+            "AS {key}",
+            columns=part.columns,
+            a=part.alias,
+            relation=db.relation(part.relation),
+            extra=part.extra or db.SQL(""),
+            limit=db.literal(part.limit),
+            key=part.key,
+        )
+        for part in parts
     )
-    sql = (
-        f"SELECT o.name, o.istat_code, {lists} FROM ("  # noqa: S608 - relations and columns are ours
-        f"SELECT {kind.name_sql} AS name, o.istat_code, o.geom FROM {kind.relation} o WHERE o.id = %s) o"
+    query = db.compose(
+        "SELECT o.name, o.istat_code, {lists} FROM ("
+        "SELECT {name} AS name, o.istat_code, o.geom FROM {table} o WHERE o.id = %(id)s) o",
+        lists=lists,
+        name=kind.name_sql,
+        table=kind.table,
     )
-    with connection.cursor() as cur:
-        cur.execute(sql, [distance_m] * len(parts) + [feature_id])
-        row = cur.fetchone()
+    row = db.fetch_one(query, {"distance": distance_m, "id": feature_id})
     if row is None:
         raise NotFoundError(f"{kind_code} {feature_id}")
     name, istat_code, *found = row
@@ -100,6 +132,6 @@ def near_opportunity(kind_code: str, feature_id: int, distance_m: float) -> dict
         "opportunity": {"kind": kind.code, "id": feature_id, "name": name, "istat_code": istat_code},
         "distance_m": distance_m,
     }
-    for (key, *_), value in zip(parts, found, strict=True):
-        result[key] = _rows(value, ("distance_m", "amount_eur"))
+    for part, value in zip(parts, found, strict=True):
+        result[part.key] = _rows(value, ("distance_m", "amount_eur"))
     return result

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from django.db import connection
 from django.utils.translation import gettext as _
+
+from remix import db
 
 from .areas import ellipsoidal_area_sql
 from .filters import MapFilter
@@ -45,35 +46,36 @@ MULTIPLE_SOURCES = "__multi__"
 NO_SOURCE = "__none__"
 
 # One row per (intervention, share): (source, amount or NULL, combination of sources for "più fonti").
-FUNDING_SHARES_SQL = f"""
+FUNDING_SHARES_SQL = db.SQL("""
     SELECT r.id, s.source, s.amount, s.combo FROM r CROSS JOIN LATERAL (
         SELECT r.fs[1] AS source, r.a AS amount, NULL::text AS combo WHERE cardinality(r.fs) = 1
-        UNION ALL SELECT '{NO_SOURCE}', r.a, NULL WHERE cardinality(r.fs) = 0
+        UNION ALL SELECT {none}, r.a, NULL WHERE cardinality(r.fs) = 0
         UNION ALL SELECT r.fs[1], r.a - r.co, NULL WHERE r.split
         UNION ALL SELECT r.fs[2], r.co, NULL WHERE r.split
-        UNION ALL SELECT '{MULTIPLE_SOURCES}', r.a, array_to_string(r.fs, ' + ')
+        UNION ALL SELECT {multiple}, r.a, array_to_string(r.fs, ' + ')
                   WHERE cardinality(r.fs) > 1 AND NOT r.split
-    ) s"""
+    ) s""").format(none=db.literal(NO_SOURCE), multiple=db.literal(MULTIPLE_SOURCES))
 
 
-def territory_sql(flt: MapFilter) -> tuple[str, list]:
-    where, params = flt.territory_sql("c.istat_code")
-    return (
-        f"SELECT count(*), coalesce(sum(c.population), 0), sum(c.official_area_km2), "
-        f"count(*) FILTER (WHERE c.official_area_km2 IS NULL) FROM mappature_comune c WHERE {where}"
+def territory_sql(flt: MapFilter) -> tuple[db.Composable, list]:
+    where, params = flt.territory_sql(db.ident("c", "istat_code"))
+    return db.compose(
+        "SELECT count(*), coalesce(sum(c.population), 0), sum(c.official_area_km2), "
+        "count(*) FILTER (WHERE c.official_area_km2 IS NULL) FROM mappature_comune c WHERE {where}",
+        where=where,
     ), params
 
 
-def interventions_sql(flt: MapFilter) -> tuple[str, list]:
+def interventions_sql(flt: MapFilter) -> tuple[db.Composable, list]:
     """Totals and per-source funding in one statement (the CTE is scanned once)."""
     where, params = flt.realizzazioni_sql("r")
-    return (
-        f"""
+    return db.compose(
+        """
         WITH r AS (SELECT r.id, coalesce(r.funding_sources, '{{}}') AS fs, r.amount_eur AS a, r.cofunding_eur AS co,
                           (cardinality(r.funding_sources) = 2 AND r.amount_eur IS NOT NULL
                            AND r.cofunding_eur > 0 AND r.cofunding_eur <= r.amount_eur) AS split
                    FROM mappature_realizzazione r WHERE {where}),
-        shares AS ({FUNDING_SHARES_SQL}),
+        shares AS ({shares}),
         src AS (SELECT source, count(DISTINCT id) AS n, count(DISTINCT id) FILTER (WHERE amount IS NULL) AS n_none,
                        coalesce(sum(amount), 0) AS amount,
                        array_agg(DISTINCT combo) FILTER (WHERE combo IS NOT NULL) AS combos
@@ -84,47 +86,54 @@ def interventions_sql(flt: MapFilter) -> tuple[str, list]:
                                  'amount_eur', amount, 'combinations', combos)
                                 ORDER BY amount DESC, n DESC, source), '[]') FROM src)
     """,
-        params,
-    )
+        where=where,
+        shares=FUNDING_SHARES_SQL,
+    ), params
 
 
-def summary_sql(flt: MapFilter) -> tuple[str, list]:
+def summary_sql(flt: MapFilter) -> tuple[db.Composable, list]:
     """The whole summary in one statement (one round trip): territory, interventions, opportunities."""
     t_sql, t_params = territory_sql(flt)
     i_sql, i_params = interventions_sql(flt)
     o_sql, o_params = opportunities_sql(flt)
-    sql = (
-        f"WITH t AS ({t_sql}), i AS ({i_sql}), o AS ({o_sql}) "
-        "SELECT t.*, i.*, (SELECT json_agg(json_build_array(o.kind, o.n, o.ha)) FROM o) FROM t, i"
+    query = db.compose(
+        "WITH t AS ({t}), i AS ({i}), o AS ({o}) "
+        "SELECT t.*, i.*, (SELECT json_agg(json_build_array(o.kind, o.n, o.ha)) FROM o) FROM t, i",
+        t=t_sql,
+        i=i_sql,
+        o=o_sql,
     )
-    return sql, [*t_params, *i_params, *o_params]
+    return query, [*t_params, *i_params, *o_params]
 
 
-def statements(flt: MapFilter) -> list[tuple[str, list]]:
+def statements(flt: MapFilter) -> list[tuple[db.Composable, list]]:
     """The statements of a summary (the benchmark runs them bare as the anchor)."""
     return [summary_sql(flt)]
 
 
-def opportunities_sql(flt: MapFilter) -> tuple[str, list]:
+def opportunities_sql(flt: MapFilter) -> tuple[db.Composable, list]:
     """One UNION ALL over the opportunity relations: kind, count and hectares within the territory."""
     parts, params = [], []
+    where, p = flt.territory_sql(db.ident("o", "istat_code"))
+    area = ellipsoidal_area_sql("o.geom")
     for kind in OPPORTUNITY_KINDS:
-        where, p = flt.territory_sql("o.istat_code")
         parts.append(
-            f"SELECT %s AS kind, count(*) AS n, coalesce(sum({ellipsoidal_area_sql('o.geom')}), 0) "
-            f"/ 1e4 AS ha FROM {kind.relation} o WHERE {where}"  # noqa: S608 - constant relation names
+            db.compose(
+                "SELECT %s AS kind, count(*) AS n, coalesce(sum({area}), 0) / 1e4 AS ha FROM {table} o WHERE {where}",
+                area=area,
+                table=kind.table,
+                where=where,
+            )
         )
         params += [kind.code, *p]
-    return " UNION ALL ".join(parts), params
+    return db.SQL(" UNION ALL ").join(parts), params
 
 
 def summary(flt: MapFilter) -> Summary:
     """The summary of one selection (one query)."""
-    with connection.cursor() as cur:
-        cur.execute(*summary_sql(flt))
-        (n_comuni, population, area_km2, n_no_area, n, n_none, amount, cofunding, by_source, opportunities) = (
-            cur.fetchone()
-        )
+    (n_comuni, population, area_km2, n_no_area, n, n_none, amount, cofunding, by_source, opportunities) = db.fetch_one(
+        *summary_sql(flt)
+    )
     for row in by_source:
         row["amount_eur"] = float(row["amount_eur"])
         row["kind"] = {MULTIPLE_SOURCES: "multiple", NO_SOURCE: "none"}.get(row["source"], "source")

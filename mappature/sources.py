@@ -1,30 +1,32 @@
-"""Resolve a registry layer into what the map queries need: its view, columns and filterable keys.
+"""Resolve a registry layer into what the map queries need: its relation, columns and filterable keys.
 
-Identifiers come from the registry (``Layer.source``) and are checked against PostgreSQL's own
-catalogue before use; they are quoted, never taken from the request.
+Built on ``layers.relations.resolve``, the one reading of a layer's relation (catalogue through
+``remix.db``, cached per data version): identifiers come from the registry (``Layer.source``), are
+checked against PostgreSQL's catalogue and composed with ``psycopg.sql``, never taken from the request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
-
+from layers.errors import SourceError
 from layers.models import Layer
+from layers.relations import Relation, split
+from remix import db
 
 from .errors import UnknownLayerError
-from .filters import MapFilter
+from .filters import TRUE, MapFilter
 
-_SKIP = {"geom"}
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+GEOMETRY = "geom"  # the map's queries read ``t.geom`` (EPSG:32632)
+_SKIP = {GEOMETRY}
 
 
 @dataclass(frozen=True)
 class LayerSource:
-    """A vector layer as the map reads it: a relation with ``id``, ``geom`` (EPSG:32632) and attributes."""
+    """A vector layer as the map reads it: a relation with a feature key, ``geom`` (EPSG:32632) and attributes.
+
+    The key is the relation's (``layers.relations``: ``id``, else ``ogc_fid``, ``fid`` or ``gid``); the
+    map's features, tiles and tables call it ``id`` whatever its column's name."""
 
     slug: str
     title: str
@@ -36,69 +38,79 @@ class LayerSource:
     synthetic: bool
     # Visible to anonymous visitors; otherwise responses built from it are sent "private".
     public: bool = True
+    schema: str = "public"
+    name: str = ""
+    key: str = "id"
 
     @property
-    def table(self) -> str:
-        return quote(self.relation)
+    def table(self) -> db.Composable:
+        """The relation, schema-qualified and quoted when composed."""
+        return db.ident(self.schema, self.name) if self.name else db.relation(self.relation)
+
+    @property
+    def key_column(self) -> db.Identifier:
+        return db.ident(self.key)
 
     @property
     def is_realizzazioni(self) -> bool:
         return "comuni_istat" in self.columns
 
-    def where(self, flt: MapFilter, alias: str = "t") -> tuple[str, list]:
+    def where(self, flt: MapFilter, alias: str = "t") -> tuple[db.Composable, list]:
         """The selection as a WHERE fragment for this layer (territory for all, attributes for interventions)."""
         if self.is_realizzazioni:
             return flt.realizzazioni_sql(alias)
         if "istat_code" in self.columns:
-            return flt.territory_sql(f"{alias}.istat_code")
-        return "TRUE", []
+            return flt.territory_sql(db.ident(alias, "istat_code"))
+        return TRUE, []
 
-    def select_list(self, alias: str = "t") -> str:
-        return ", ".join(f"{alias}.{quote(name)}" for name in self.attributes)
-
-
-def relation_columns(relation: str) -> tuple[str, ...]:
-    """Columns of a table or view on the search path (pg_attribute: information_schema is ~50× slower)."""
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
-            "AND NOT attisdropped ORDER BY attnum",
-            [quote(relation)],
-        )
-        return tuple(row[0] for row in cur.fetchall())
+    def select_list(self, alias: str = "t") -> db.Composable:
+        """The attributes as ``t."name", …`` (empty when the layer shows none)."""
+        return db.join(db.ident(alias, name) for name in self.attributes)
 
 
-# (relation, data_version) → columns: a layer's columns only change with a load or a migration.
-_COLUMNS: dict[tuple[str, int], tuple[str, ...]] = {}
+def _resolve(layer: Layer) -> Relation:
+    """``layers.relations.resolve`` without its geometry-type query (the map reads ``geom`` whatever its
+    type): the same relation split, catalogue read (cached under the same data-version key) and key rule.
+
+    TODO(integrator): call ``layers.relations.resolve`` itself once it takes the geometry type and SRID
+    from the columns' ``format_type`` (``geometry(MultiPolygon,32632)``) instead of a second query; today
+    that query would cost every map request one more round trip (tests/mappature/test_api.py counts them).
+    """
+    schema, name = split(layer.source)
+    columns = db.columns((schema, name), version=(layer.slug, layer.data_version))
+    if not columns:
+        raise SourceError(layer.source)
+    geom = GEOMETRY if columns.get(GEOMETRY, "").startswith("geometry") else None
+    return Relation(schema, name, columns, db.key_column(columns), geom)
 
 
-def _columns(layer: Layer) -> tuple[str, ...]:
-    key = (layer.source, layer.data_version)
-    if key not in _COLUMNS:
-        if len(_COLUMNS) > 500:
-            _COLUMNS.clear()
-        _COLUMNS[key] = relation_columns(layer.source)
-    return _COLUMNS[key]
+def _relation(layer: Layer) -> Relation:
+    if layer.kind != Layer.Kind.VECTOR:
+        raise UnknownLayerError(layer.slug)
+    try:
+        rel = _resolve(layer)
+    except SourceError:
+        raise UnknownLayerError(layer.slug) from None
+    if rel.geom_column != GEOMETRY or rel.key is None:
+        raise UnknownLayerError(layer.slug)
+    return rel
 
 
 def resolve(layer: Layer, lang: str = "it") -> LayerSource:
-    """The LayerSource of a registry row; UnknownLayerError if its relation is missing or not vector."""
-    columns = _columns(layer) if layer.kind == Layer.Kind.VECTOR else ()
-    if not columns:
-        _COLUMNS.pop((layer.source, layer.data_version), None)  # maybe created since: look again next time
-    if "geom" not in columns or "id" not in columns:
-        raise UnknownLayerError(layer.slug)
-    declared = [a for a in (layer.attributes or []) if a.get("name") in columns and a["name"] not in _SKIP]
+    """The LayerSource of a registry row; UnknownLayerError if its relation is missing, not vector, or
+    has no ``geom`` column or feature key."""
+    rel = _relation(layer)
+    columns = tuple(rel.columns)
+    declared = [a for a in (layer.attributes or []) if a.get("name") in rel.columns and a["name"] not in _SKIP]
     if declared:
         names = tuple(a["name"] for a in declared)
         labels = tuple(a.get(f"label_{lang}") or a.get("label_it") or a["name"] for a in declared)
     else:
         names = tuple(c for c in columns if c not in _SKIP)
         labels = names
-    title = layer.title(lang)
     return LayerSource(
         layer.slug,
-        title,
+        layer.title(lang),
         layer.source,
         columns,
         names,
@@ -106,6 +118,9 @@ def resolve(layer: Layer, lang: str = "it") -> LayerSource:
         layer.data_version,
         layer.synthetic,
         public=layer.visibility == Layer.Visibility.PUBLIC,
+        schema=rel.schema,
+        name=rel.name,
+        key=rel.key,
     )
 
 

@@ -15,10 +15,12 @@ import time
 from django.db import ProgrammingError, connection, transaction
 from django.utils import timezone
 
+from remix import db
+
 from . import conf
-from .filters import MapFilter
+from .filters import TRUE, MapFilter
 from .models import TileCache
-from .sources import LayerSource, quote
+from .sources import LayerSource
 
 EXTENT = 4096
 BUFFER = 64
@@ -31,67 +33,108 @@ def generalise_below() -> int:
     return conf.MVT_GENERALISE_BELOW
 
 
-def mvt_sql(
-    z: int, relation: str, where: str = "TRUE", columns: str = "", joins: str = "", largest: bool = False
-) -> str:
-    """The ST_AsMVT statement of one tile of ``relation`` (aliased ``t``: ``id`` and ``geom`` in EPSG:32632).
+def _sql(part: db.Composable | str) -> db.Composable:
+    """A fragment as ``psycopg.sql``; a ``str`` is SQL text of the caller's own (no identifier from data)."""
+    return part if isinstance(part, db.Composable) else db.SQL(part)
 
-    ``columns`` (SQL, each starting with ", ") become the features' attributes, ``joins`` follow ``t``
-    in the FROM list, ``where`` restricts ``t``. Placeholders, in order: z, x, y, the MVT layer name, then
+
+def mvt_sql(
+    z: int,
+    relation: db.Composable | str,
+    where: db.Composable | str = TRUE,
+    columns: db.Composable | str = "",
+    joins: db.Composable | str = "",
+    largest: bool = False,
+    key: str = "id",
+) -> db.Composable:
+    """The ST_AsMVT statement of one tile of ``relation`` (aliased ``t``: ``key`` and ``geom`` in EPSG:32632).
+
+    ``relation`` is a composed identifier (or a parenthesised subquery), ``columns`` (each starting with
+    ", ") become the features' attributes, ``joins`` follow ``t`` in the FROM list, ``where`` restricts ``t``;
+    the column ``key`` becomes the features' id. Placeholders, in order: z, x, y, the MVT layer name, then
     those of ``columns``, ``relation``, ``joins`` and ``where``. Below ``generalise_below()`` geometries are
     simplified to the pixel size and slivers under a quarter of a pixel dropped. The tile bbox test is on
     ``t.geom`` so that an index on the relation's geometry expression can serve it. ``largest`` keeps
     only the largest features, as many as one more placeholder says (a tile over its size budget).
     """
-    geom = "ST_Transform(t.geom, 3857)"
-    extra = ""
-    order = _LARGEST.format(geom="t.geom") if largest else ""
+    geom = db.SQL("ST_Transform(t.geom, 3857)")
+    extra = db.SQL("")
+    order = _LARGEST.format(geom=db.SQL("t.geom")) if largest else db.SQL("")
     if z < generalise_below():
         pixel = _WORLD / (2**z) / 256  # metres per screen pixel at this zoom (3857 units)
-        geom = f"ST_SimplifyPreserveTopology({geom}, {pixel / 2:.3f})"
+        geom = db.SQL("ST_SimplifyPreserveTopology({geom}, {tolerance})").format(
+            geom=geom, tolerance=db.literal(round(pixel / 2, 3))
+        )
         # Slivers under a quarter of a pixel are invisible at this zoom: skip them (points/lines kept).
-        extra = f" AND (ST_Dimension(t.geom) < 2 OR ST_Area(t.geom) >= {pixel * pixel / 4:.1f})"
-    return f"""
+        extra = db.SQL(" AND (ST_Dimension(t.geom) < 2 OR ST_Area(t.geom) >= {area})").format(
+            area=db.literal(round(pixel * pixel / 4, 1))
+        )
+    return _MVT.format(
+        key=db.ident(key),
+        columns=_sql(columns),
+        geom=geom,
+        relation=_sql(relation),
+        joins=_sql(joins),
+        where=_sql(where),
+        extra=extra,
+        order=order,
+        **_TILE_GRID,
+    )
+
+
+_MVT = db.SQL(
+    """
         WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env)
-        SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom', 'id') FROM (
-            SELECT t.id{columns}, ST_AsMVTGeom({geom}, b.env, {EXTENT}, {BUFFER}, true) AS geom
+        SELECT ST_AsMVT(q, %s, {extent}, 'geom', 'id') FROM (
+            SELECT t.{key} AS id{columns}, ST_AsMVTGeom({geom}, b.env, {extent}, {buffer}, true) AS geom
             FROM {relation} t{joins}, b
             WHERE t.geom && ST_Transform(b.env, 32632) AND {where}{extra}{order}
         ) q WHERE q.geom IS NOT NULL
-    """  # noqa: S608 - SQL fragments from the callers, numbers computed here, values bound
-
-
-_LARGEST = " ORDER BY ST_Area({geom}) DESC LIMIT %s"
+    """
+)
+_TILE_GRID = {"extent": db.literal(EXTENT), "buffer": db.literal(BUFFER)}
+_LARGEST = db.SQL(" ORDER BY ST_Area({geom}) DESC LIMIT %s")
 
 
 def tile_sql(
     source: LayerSource, flt: MapFilter, z: int, x: int, y: int, largest: int | None = None
-) -> tuple[str, list]:
+) -> tuple[db.Composable, list]:
     """The ST_AsMVT statement of one tile of a map layer and its bound values (also run bare by the benchmark)."""
     where, params = source.where(flt)
     attrs = source.select_list()
-    sql = mvt_sql(z, source.table, where, f", {attrs}" if attrs else "", largest=largest is not None)
-    return sql, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
+    columns = db.SQL(", {}").format(attrs) if source.attributes else ""
+    query = mvt_sql(z, source.table, where, columns, largest=largest is not None, key=source.key)
+    return query, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
 
 
 def overview_sql(
     source: LayerSource, flt: MapFilter, z: int, x: int, y: int, table: str, largest: int | None = None
-) -> tuple[str, list]:
+) -> tuple[db.Composable, list]:
     """The ST_AsMVT statement of one tile read from an overview ``table`` of the layer (EPSG:3857).
 
     Features carry their class (the ``props`` JSON: the style's field) and how many source features
     they stand for (``features``); the territory filter applies to the overview's comune column.
     """
     where, params = source.where(flt, alias="o")
-    sql = f"""
+    query = _OVERVIEW.format(
+        table=db.ident(table),
+        where=where,
+        order=_LARGEST.format(geom=db.SQL("o.geom")) if largest is not None else db.SQL(""),
+        **_TILE_GRID,
+    )
+    return query, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
+
+
+_OVERVIEW = db.SQL(
+    """
         WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env)
-        SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom') FROM (
-            SELECT o.features, o.props, ST_AsMVTGeom(o.geom, b.env, {EXTENT}, {BUFFER}, true) AS geom
-            FROM {quote(table)} o, b
-            WHERE o.geom && b.env AND {where}{_LARGEST.format(geom="o.geom") if largest is not None else ""}
+        SELECT ST_AsMVT(q, %s, {extent}, 'geom') FROM (
+            SELECT o.features, o.props, ST_AsMVTGeom(o.geom, b.env, {extent}, {buffer}, true) AS geom
+            FROM {table} o, b
+            WHERE o.geom && b.env AND {where}{order}
         ) q WHERE q.geom IS NOT NULL
-    """  # noqa: S608 - the filter's fragment with bound values
-    return sql, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
+    """
+)
 
 
 def band_for_zoom(z: int) -> int | None:
@@ -126,11 +169,9 @@ _OVERVIEWS: dict[tuple[str, int, int], tuple[str | None, float]] = {}
 _NO_OVERVIEW_RECHECK_S = 60
 
 
-def run(sql: str, params: list) -> bytes:
+def run(query: db.Composable | str, params: list) -> bytes:
     """Execute an ST_AsMVT statement; an empty tile is b""."""
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return bytes(cur.fetchone()[0] or b"")
+    return bytes(db.fetch_value(query, params) or b"")
 
 
 def max_bytes() -> int:
@@ -175,9 +216,9 @@ def _filter_key(source: LayerSource, flt: MapFilter) -> str:
     filter) shares one cache entry however many other filters the URL carries.
     """
     where, params = source.where(flt)
-    if where == "TRUE" and not params:
+    if where == TRUE and not params:
         return ""
-    text = where + "\x1f" + "\x1f".join(map(str, params))
+    text = db.render(where) + "\x1f" + "\x1f".join(map(str, params))
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
@@ -200,7 +241,8 @@ def evict() -> int:
     """Delete the least recently used tiles beyond the cache's bounds; how many were deleted."""
     max_tiles, max_size = cache_limits()
     with connection.cursor() as cur:
-        cur.execute(
+        db.execute(
+            cur,
             """
             DELETE FROM mappature_tilecache WHERE id IN (
                 SELECT id FROM (

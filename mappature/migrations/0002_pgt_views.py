@@ -11,9 +11,10 @@ def forwards(apps, schema_editor):
 
 def backwards(apps, schema_editor):
     from mappature.pgt_layers import PGT_LAYERS
+    from remix import db
 
     for layer in PGT_LAYERS:
-        schema_editor.execute(f"DROP VIEW IF EXISTS {layer.view}")
+        schema_editor.execute(db.render(db.compose("DROP VIEW IF EXISTS {v}", v=layer.view), schema_editor.connection))
 
 
 class Migration(migrations.Migration):

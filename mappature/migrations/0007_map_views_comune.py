@@ -6,15 +6,18 @@ from django.db import migrations
 
 def forwards(apps, schema_editor):
     from mappature.map_views import all_views
+    from remix import db
 
     for _name, sql in all_views(upto="0007"):
-        schema_editor.execute(sql)  # CREATE OR REPLACE: new columns come last, dependants are kept
+        # CREATE OR REPLACE: new columns come last, dependants are kept
+        schema_editor.execute(db.render(sql, schema_editor.connection))
 
 
 def backwards(apps, schema_editor):
-    from mappature.map_views import STAZIONI_VIEW
+    from mappature.map_views import STAZIONI_VIEW, drop_view
+    from remix import db
 
-    schema_editor.execute(f"DROP VIEW IF EXISTS {STAZIONI_VIEW}")
+    schema_editor.execute(db.render(drop_view(STAZIONI_VIEW), schema_editor.connection))
 
 
 class Migration(migrations.Migration):

@@ -4,11 +4,12 @@ from django.db import migrations
 
 
 def recreate(apps, schema_editor):
-    from mappature.map_views import all_views
+    from mappature.map_views import all_views, drop_view
+    from remix import db
 
     for name, sql in all_views(upto="0011"):
-        schema_editor.execute(f"DROP VIEW IF EXISTS {name}")
-        schema_editor.execute(sql)
+        schema_editor.execute(db.render(drop_view(name), schema_editor.connection))
+        schema_editor.execute(db.render(sql, schema_editor.connection))
 
 
 class Migration(migrations.Migration):

@@ -9,18 +9,19 @@ _thematic = importlib.import_module("mappature.migrations.0003_thematic_views")
 
 
 def views(apps, schema_editor):
-    from mappature.map_views import all_views
+    from mappature.map_views import all_views, drop_view
+    from remix import db
     for name, sql in all_views():
-        schema_editor.execute(f"DROP VIEW IF EXISTS {name}")
-        schema_editor.execute(sql)
+        schema_editor.execute(db.render(drop_view(name), schema_editor.connection))
+        schema_editor.execute(db.render(sql, schema_editor.connection))
     for code, promoted in _thematic.THEMATIC_VIEWS_0007.items():
-        schema_editor.execute(f"DROP VIEW IF EXISTS thematic_{code}")
-        schema_editor.execute(_thematic.view_sql(code, promoted))
+        schema_editor.execute(_thematic.drop_sql(code, schema_editor))
+        schema_editor.execute(_thematic.view_sql(code, promoted, schema_editor))
 
 
 def drop_views(apps, schema_editor):
     for code in _thematic.THEMATIC_VIEWS_0007:
-        schema_editor.execute(f"DROP VIEW IF EXISTS thematic_{code}")
+        schema_editor.execute(_thematic.drop_sql(code, schema_editor))
 
 
 class Migration(migrations.Migration):

@@ -26,7 +26,7 @@ def backwards(apps, schema_editor):
     import importlib
 
     thematic = importlib.import_module("mappature.migrations.0003_thematic_views")
-    schema_editor.execute(thematic.view_sql("milano_nil", thematic.THEMATIC_VIEWS_0007["milano_nil"]))
+    schema_editor.execute(thematic.view_sql("milano_nil", thematic.THEMATIC_VIEWS_0007["milano_nil"], schema_editor))
 
 
 class Migration(migrations.Migration):
