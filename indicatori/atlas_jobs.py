@@ -13,11 +13,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from procrastinate.contrib.django import app
+
+from background import runtime
 
 from . import atlas
 from .models import AtlasBuild
 
 LIVE = (AtlasBuild.Status.QUEUED, AtlasBuild.Status.RUNNING)
+# The atlas task (indicatori.tasks, which imports this module), deferred by its name.
+TASK = "build_atlas"
 
 
 def areas_of(scope: str) -> list[atlas.Area]:
@@ -48,8 +53,6 @@ def live(scope: str, lang: str) -> AtlasBuild | None:
 
 def request(scope: str, lang: str = "it") -> AtlasBuild:
     """The build queued or running for ``scope``/``lang``, or a new one queued now."""
-    from procrastinate.exceptions import AlreadyEnqueued
-
     areas = areas_of(scope)  # an unknown scope fails here, before anything is queued
     found = live(scope, lang)
     if found is not None:
@@ -57,17 +60,15 @@ def request(scope: str, lang: str = "it") -> AtlasBuild:
     build = AtlasBuild.objects.create(scope=scope, lang=lang, total=len(areas))
     try:
         defer(build)
-    except AlreadyEnqueued:  # another request queued the same build a moment ago
+    except runtime.AlreadyEnqueued:  # another request queued the same build a moment ago
         build.delete()
         return live(scope, lang) or request(scope, lang)
     return build
 
 
 def defer(build: AtlasBuild) -> None:
-    from .tasks import build_atlas
-
     key = f"atlante:{build.scope}:{build.lang}"
-    build_atlas.configure(queueing_lock=key, lock=key).defer(build_id=build.pk)
+    app.configure_task(TASK, allow_unknown=False, queueing_lock=key, lock=key).defer(build_id=build.pk)
 
 
 def run(build_id: int) -> AtlasBuild | None:

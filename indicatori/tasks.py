@@ -9,7 +9,7 @@ from background import runtime
 from . import atlas_jobs
 
 
-@app.task(name="build_atlas", queue=runtime.EXPORTS, pass_context=True, retry=runtime.retry_strategy())
+@app.task(name=atlas_jobs.TASK, queue=runtime.EXPORTS, pass_context=True, retry=runtime.retry_strategy())
 def build_atlas(context, build_id: int) -> None:
     runtime.guarded(KIND, build_id, context, lambda: atlas_jobs.run(build_id))
 
@@ -17,7 +17,7 @@ def build_atlas(context, build_id: int) -> None:
 KIND = runtime.register(
     runtime.JobKind(
         name="atlas",
-        task_name="build_atlas",
+        task_name=atlas_jobs.TASK,
         arg="build_id",
         give_up=atlas_jobs.give_up,
         orphans=atlas_jobs.orphans,

@@ -16,6 +16,7 @@ from layers.models import Layer
 from layers.sync import sync
 from mappature import overviews
 from mappature.models import TileCache, TileOverview
+from remix import db
 from tests.tiles import tile_of
 
 pytestmark = pytest.mark.django_db
@@ -58,17 +59,21 @@ def _tile_area(content: bytes, z: int, field: str) -> dict[str, float]:
     return areas
 
 
-def _data_area(z: int, x: int, y: int, where: str = "TRUE", params=()) -> dict[str, float]:
-    with connection.cursor() as cur:
-        cur.execute(
-            f"""
-            WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS env)
-            SELECT t.{CLASS_FIELD}, sum(ST_Area(ST_ClipByBox2D(ST_Transform(t.geom, 3857), b.env)))
-            FROM {SLUG} t, b WHERE t.geom && ST_Transform(b.env, 32632) AND {where} GROUP BY 1
-        """,
-            [z, x, y, *params],
-        )  # noqa: S608 - constants
-        return {str(cls): area for cls, area in cur.fetchall()}
+def _data_area(z: int, x: int, y: int, istat_code: str | None = None) -> dict[str, float]:
+    rows = db.fetch_all(
+        db.compose(
+            """
+            WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env)
+            SELECT t.{field}, sum(ST_Area(ST_ClipByBox2D(ST_Transform(t.geom, 3857), b.env)))
+            FROM {view} t, b WHERE t.geom && ST_Transform(b.env, 32632)
+              AND (%(istat)s::text IS NULL OR t.istat_code = %(istat)s) GROUP BY 1
+            """,
+            field=CLASS_FIELD,
+            view=SLUG,
+        ),
+        {"z": z, "x": x, "y": y, "istat": istat_code},
+    )
+    return {str(cls): area for cls, area in rows}
 
 
 def test_the_load_builds_overviews_for_the_new_data_version(pgt_with_overviews):
@@ -79,9 +84,12 @@ def test_the_load_builds_overviews_for_the_new_data_version(pgt_with_overviews):
     assert built.first().source_features == layer.metadata["features"]
     assert built.first().class_field == CLASS_FIELD
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE props ? %s), sum(features) "  # noqa: S608
-            f"FROM {built.get(band=9).table}",
+        db.execute(
+            cur,
+            db.compose(
+                "SELECT count(*), count(*) FILTER (WHERE props ? %s), sum(features) FROM {t}",
+                t=built.get(band=9).table,
+            ),
             [CLASS_FIELD],
         )
         rows, with_class, represented = cur.fetchone()
@@ -124,7 +132,7 @@ def test_territory_filters_apply_to_the_overview(client, pgt_with_overviews):
     z = 10
     x, y = tile_of(*MILANO, z)
     content = client.get(f"/tiles/{SLUG}/{z}/{x}/{y}.pbf", {"comune": "015146"}).content
-    want = _data_area(z, x, y, "t.istat_code = %s", ["015146"])
+    want = _data_area(z, x, y, "015146")
     got = _tile_area(content, z, CLASS_FIELD)
     assert sum(got.values()) == pytest.approx(sum(want.values()), rel=0.02)
     everything = _tile_area(client.get(f"/tiles/{SLUG}/{z}/{x}/{y}.pbf").content, z, CLASS_FIELD)
@@ -165,7 +173,7 @@ def test_a_tile_whose_overview_table_vanished_is_drawn_from_the_data(client, pgt
     url = f"/tiles/{SLUG}/{z}/{x}/{y}.pbf"
     assert any("features" in f["properties"] for f in _decoded(client.get(url).content))
     with connection.cursor() as cur:
-        cur.execute(f'DROP TABLE "{TileOverview.objects.get(layer=SLUG, band=10).table}"')  # noqa: S608
+        db.execute(cur, db.compose("DROP TABLE {t}", t=TileOverview.objects.get(layer=SLUG, band=10).table))
     TileCache.objects.all().delete()
     response = client.get(url)
     assert response.status_code == 200
