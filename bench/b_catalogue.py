@@ -32,7 +32,7 @@ def _paired_median_ms(project, anchor, repeat: int) -> tuple[float, float]:
 def run(ctx: Context) -> list[Result]:
     from django.test import Client
 
-    from layers import conf, sources
+    from layers import conf, source_data
     from layers.models import Layer
     from remix.places import comuni
 
@@ -51,7 +51,7 @@ def run(ctx: Context) -> list[Result]:
     url = f"/api/catalogo/{layer.slug}/anteprima.geojson"
 
     def bare_preview():
-        return sources.preview_geojson(layer, limit)
+        return source_data.preview_geojson(layer, limit)
 
     def http_preview():
         response = client.get(url)
@@ -64,7 +64,7 @@ def run(ctx: Context) -> list[Result]:
     bbox = {"west": box[0], "south": box[1], "east": box[2], "north": box[3]}
 
     def bare_search():
-        return sources.intersecting(layers, bytes(geom.ewkb), bbox)
+        return source_data.intersecting(layers, bytes(geom.ewkb), bbox)
 
     def page_search():
         response = client.get("/catalogo/", {"comune": milano})

@@ -21,7 +21,7 @@ from django.db import connection, connections
 
 from bench import Context, Result
 from etl import pipeline
-from etl.sources import get_source
+from etl.declarations import get_source
 from etl.synthetic import pgt
 from remix import db as rdb
 

@@ -34,7 +34,7 @@ def _project(slug: str, kind: str, key: str) -> tuple[float, object]:
 def _anchor(job, work) -> float:
     from layers.exports import gpkg
     from layers.models import Layer
-    from layers.ogc.sources import resolve
+    from layers.ogc.published import resolve
 
     src = resolve(Layer.objects.get(slug=job.layers[0]))
     datasource, env = gpkg.pg_datasource()

@@ -22,7 +22,7 @@ from .mapdata import raw_connection
 def indicators_database():
     """A database of its own with every declared source loaded (as `make data` does)."""
     from etl import pipeline
-    from etl.sources import all_sources
+    from etl.declarations import all_sources
 
     original = connection.settings_dict["NAME"]
     connection.settings_dict.setdefault("TEST", {})["NAME"] = f"{original}_bench_indicators"

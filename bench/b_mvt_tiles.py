@@ -94,9 +94,9 @@ def _from_data(tiles, sizes) -> list[int]:
 
 
 def run(ctx: Context) -> list[Result]:
+    from mappature.layer_source import resolve
     from mappature.models import TileCache
     from mappature.overviews import BANDS
-    from mappature.sources import resolve
 
     tiles = sample_tiles(6 if ctx.quick else 25)
     with bench_database(ctx.scale) as n_features, http_server() as base:

@@ -14,9 +14,9 @@ from .mapdata import bench_database
 
 def _ensure_raster():
     from etl import pipeline
-    from etl.sources import get_source
+    from etl.declarations import get_source
     from layers.models import Layer
-    from layers.sources import raster_path
+    from layers.source_data import raster_path
 
     layer = Layer.objects.filter(slug="sttm1_anomalia_termica").first()
     if layer is None or not raster_path(layer).exists():
@@ -44,7 +44,7 @@ def run(ctx: Context) -> list[Result]:
     import numpy as np
 
     from incontri import zonal
-    from layers.sources import raster_path
+    from layers.source_data import raster_path
 
     reps = 1 if ctx.quick else 3
     with bench_database(ctx.scale) as n_features:

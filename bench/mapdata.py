@@ -96,7 +96,7 @@ def generate_pgt(n_features: int, seed: int = 42) -> int:
 def bench_database(scale: int):
     """Switch the default connection to the benchmark database, filled with ``scale`` polygons."""
     from etl import pipeline
-    from etl.sources import get_source
+    from etl.declarations import get_source
 
     original = connection.settings_dict["NAME"]
     connection.settings_dict.setdefault("TEST", {})["NAME"] = f"{original}_bench_map"

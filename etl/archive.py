@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import pipeline
+from .declarations import Source
 from .errors import EtlError
 from .models import DatasetVersion
-from .sources import Source
 
 
 class RestoreError(EtlError, LookupError):

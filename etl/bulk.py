@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from remix import db
 
 from . import staging
+from .declarations import Source
 from .scratch import RESOLVED
-from .sources import Source
 
 # Below this many incoming rows (or fewer than the table holds), indexes and keys are kept as they are.
 BULK_MIN_ROWS = 10_000

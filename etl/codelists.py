@@ -8,8 +8,8 @@ from django.utils.module_loading import import_string
 from remix import db
 from remix.db import copy
 
+from .declarations import Source
 from .scratch import BADCODES, BADROWS, CODES, STAGE, VALUES, reject
-from .sources import Source
 
 
 def validate(cur, source: Source) -> None:

@@ -20,9 +20,9 @@ from procrastinate.contrib.django import app
 from background import runtime
 
 from . import pipeline
+from .declarations import get_source
 from .errors import EtlError
 from .models import DatasetVersion, EtlJob
-from .sources import get_source
 
 
 class AlreadyQueued(EtlError):

@@ -22,12 +22,12 @@ from layers import registry
 from remix import db
 
 from . import bulk, conf, convert, rasters, signals, staging
+from .declarations import Source
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
 from .readers import FeatureTable, reader_for
 from .runs import RunResult
 from .runs import next_version as _next_version
-from .sources import Source
 
 MAX_STORED_REJECTS = 1000
 LOCK_NAMESPACE = 72_001  # advisory-lock key space of source runs

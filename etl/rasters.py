@@ -15,11 +15,11 @@ from layers import rasters as raster_files
 from layers import registry
 from remix import conf as remix_conf
 
+from .declarations import Source
 from .models import DatasetVersion
 from .readers.base import file_checksum
 from .readers.raster import RasterInfo
 from .runs import RunResult, next_version
-from .sources import Source
 
 
 def output_name(source: Source) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from remix import db
 
-from .sources import Source
+from .declarations import Source
 
 STAGE, REJECTS, RESOLVED, CHECKS = "etl_stage", "etl_rejects", "etl_resolved", "etl_checks"
 CODES, VALUES, BADCODES, BADROWS = "etl_codes", "etl_codevalues", "etl_badcodes", "etl_badrows"

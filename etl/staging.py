@@ -17,8 +17,8 @@ from remix import db
 from remix.db import copy
 
 from . import codelists, convert
+from .declarations import FieldMap, Source
 from .scratch import BADCODES, BADROWS, CHECKS, CODES, REJECTS, RESOLVED, STAGE, VALUES, reject
-from .sources import FieldMap, Source
 
 DIMENSION = {"POLYGON": 3, "MULTIPOLYGON": 3, "LINESTRING": 2, "MULTILINESTRING": 2, "POINT": 1, "MULTIPOINT": 1}
 DERIVE_OPS = {"point_on_surface": "ST_PointOnSurface", "centroid": "ST_Centroid", "shape": ""}

@@ -32,8 +32,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
 
+from etl.declarations import all_sources
 from etl.models import DatasetVersion
-from etl.sources import all_sources
 from remix import db
 
 from . import charts, conf, fmt, queries

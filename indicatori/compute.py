@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 from django.db import connection, transaction
 
+from etl.declarations import all_sources
 from etl.models import DatasetVersion
-from etl.sources import all_sources
 from remix import db
 
 from .declarations import IndicatorDecl, all_indicators, dependants

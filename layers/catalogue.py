@@ -17,7 +17,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
-from . import conf, sources
+from . import conf, source_data
 from .models import Layer
 
 
@@ -93,7 +93,7 @@ def _in_place(layers: list[Layer], code: str) -> list[Layer]:
         return []
     box = geom.transform(4326, clone=True).extent
     bbox = {"west": box[0], "south": box[1], "east": box[2], "north": box[3]}
-    found = sources.intersecting(layers, bytes(geom.ewkb), bbox)
+    found = source_data.intersecting(layers, bytes(geom.ewkb), bbox)
     return [layer for layer in layers if layer.slug in found]
 
 

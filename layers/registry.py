@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 
 from remix import db
 
-from . import conf, relations, sources
+from . import conf, relations, source_data
 from .models import Layer
 from .ogc.service import registry_changed
 
@@ -76,8 +76,8 @@ def run_hooks(layers) -> None:
 def refresh_extent(layer: Layer) -> list[str]:
     """Recompute the extent (EPSG:4326) and feature count kept in the layer's metadata from its data;
     returns the problems of the layer's source (empty when it is readable)."""
-    problems = sources.check_source(layer)
-    extent, count = (None, None) if problems else sources.data_extent(layer)
+    problems = source_data.check_source(layer)
+    extent, count = (None, None) if problems else source_data.data_extent(layer)
     metadata = dict(layer.metadata)
     metadata["extent"], metadata["features"] = extent, count
     if metadata != layer.metadata:

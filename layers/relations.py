@@ -1,6 +1,6 @@
 """A registry layer resolved to its relation in PostGIS, once, for every reader of layers.
 
-The map (``mappature.sources``), the OGC services (``layers.ogc.sources``), the exports and the
+The map (``mappature.layer_source``), the OGC services (``layers.ogc.published``), the exports and the
 registry's own checks all start from :func:`resolve`: one reading of the catalogue (through
 ``remix.db``, cached per data version), one rule for the feature key and the geometry column.
 """

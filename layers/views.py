@@ -1,4 +1,4 @@
-"""Catalogue pages and their small JSON API: thin edges over layers.catalogue, metadata and sources."""
+"""Catalogue pages and their small JSON API: thin edges over layers.catalogue, metadata and source_data."""
 
 import csv
 import hashlib
@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from . import catalogue, conf, sources
+from . import catalogue, conf, source_data
 from .metadata import rndt_record
 from .models import Layer
 from .rndt_xml import rndt_xml
@@ -153,7 +153,7 @@ def preview_geojson(request, slug: str):
         limit = max(1, min(cap, int(request.GET.get("limit", cap))))
     except ValueError:
         limit = cap
-    response = HttpResponse(sources.preview_geojson(layer, limit), content_type="application/geo+json")
+    response = HttpResponse(source_data.preview_geojson(layer, limit), content_type="application/geo+json")
     response["X-Remix-Data-Version"] = str(layer.data_version)
     return response
 
@@ -172,7 +172,7 @@ def _vector_for_download(request, slug: str) -> Layer:
 def _too_many(layer: Layer):
     """A layer larger than the cap is not cut silently: the answer says so and points to the GeoPackage export."""
     cap = _download_cap()
-    if sources.feature_count(layer, cap + 1) > cap:
+    if source_data.feature_count(layer, cap + 1) > cap:
         message = _(
             "Lo strato «%(title)s» ha più dei %(cap)s elementi scaricabili qui: usa l'esportazione "
             "GeoPackage, che sceglie un'area."
@@ -188,7 +188,7 @@ def download_geojson(request, slug: str):
     refused = _too_many(layer)
     if refused:
         return refused
-    response = HttpResponse(sources.preview_geojson(layer, _download_cap()), content_type="application/geo+json")
+    response = HttpResponse(source_data.preview_geojson(layer, _download_cap()), content_type="application/geo+json")
     response["Content-Disposition"] = f'attachment; filename="{layer.slug}.geojson"'
     response["X-Remix-Data-Version"] = str(layer.data_version)
     return response
@@ -201,7 +201,7 @@ def download_csv(request, slug: str):
     refused = _too_many(layer)
     if refused:
         return refused
-    header, rows = sources.download_rows(layer, _download_cap())
+    header, rows = source_data.download_rows(layer, _download_cap())
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)

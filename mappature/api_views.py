@@ -21,9 +21,9 @@ from . import conf, queries, queries_features, queries_nearby, queries_summary, 
 from .errors import FilterError, MappatureError, UnknownLayerError
 from .filters import parse_filter
 from .layer_list import layer_tree, nearby_path
+from .layer_source import resolve, visible_source
 from .openapi import openapi_document
 from .params import parse_bbox, parse_distance, parse_int, parse_lonlat, parse_territory
-from .sources import resolve, visible_source
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from layers.errors import StyleError
 from layers.models import Layer
 from layers.styles import parse_style
 
-from .map_views import REALIZZAZIONI_VIEW
 from .opportunities import OPPORTUNITY_KINDS
+from .view_sql import REALIZZAZIONI_VIEW
 
 _OPPORTUNITY_RELATIONS = {k.relation for k in OPPORTUNITY_KINDS}
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from remix import db
 
-from .map_views import thematic_view
+from .view_sql import thematic_view
 
 
 @dataclass(frozen=True)

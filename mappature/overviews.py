@@ -35,8 +35,8 @@ from remix import db
 
 from . import conf
 from .errors import UnknownLayerError
+from .layer_source import resolve
 from .models import TileOverview
-from .sources import resolve
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from remix import db
 from .errors import FilterError, UnknownLayerError
 from .filters import TRUE, MapFilter
 from .layer_list import classification
+from .layer_source import resolve
 from .queries_summary import summary
-from .sources import resolve
 
 PAPERS = {"A4": (210, 297), "A3": (297, 420)}
 MARGIN_MM = 10

@@ -16,7 +16,7 @@ from django.db import connection
 from remix import db
 
 from .filters import MapFilter
-from .sources import LayerSource
+from .layer_source import LayerSource
 
 BBox = tuple[float, float, float, float]
 

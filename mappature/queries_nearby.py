@@ -9,8 +9,8 @@ from remix import db
 
 from .areas import ellipsoidal_area_sql
 from .errors import NotFoundError
-from .map_views import REALIZZAZIONI_VIEW, STAZIONI_TABLE, thematic_view
 from .opportunities import OPPORTUNITY_BY_CODE, OPPORTUNITY_KINDS, OpportunityKind
+from .view_sql import REALIZZAZIONI_VIEW, STAZIONI_TABLE, thematic_view
 
 
 def _rows(value: str | None, floats: tuple[str, ...]) -> list[dict]:

@@ -19,8 +19,8 @@ from remix import db
 
 from . import conf
 from .filters import TRUE, MapFilter
+from .layer_source import LayerSource
 from .models import TileCache
-from .sources import LayerSource
 
 EXTENT = 4096
 BUFFER = 64

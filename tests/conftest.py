@@ -8,7 +8,7 @@ from django.test import Client
 
 from background.testing import in_memory
 from etl import pipeline
-from etl.sources import get_source
+from etl.declarations import get_source
 from tests.background.conftest import supervised_worker  # noqa: F401 - a real, supervised worker for any test
 
 

@@ -42,7 +42,7 @@ def snapshot() -> dict:
 
 
 def test_make_data_loads_an_empty_database_and_a_second_run_is_a_no_op(tmp_path, settings, caplog):
-    from etl.sources import all_sources
+    from etl.declarations import all_sources
     from layers.ogc import service
 
     settings.REMIX = {**settings.REMIX, "OGC_DIR": tmp_path / "ogc"}

@@ -7,8 +7,8 @@ module registers its classes under the names declarations use (``reader: file``â
 
 from __future__ import annotations
 
+from ..declarations import Source
 from ..errors import DeclarationError
-from ..sources import Source
 from . import files, raster, remote, tabular  # noqa: F401 - they register their readers
 from .base import READERS, FeatureTable, Reader, epsg_of, file_checksum, register, resolve_path
 

@@ -16,8 +16,8 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from .. import conf
+from ..declarations import Source
 from ..errors import MESSAGES, SourceNotFound, SourceUnreadable
-from ..sources import Source
 
 
 class ArrowColumns(Mapping):

@@ -23,8 +23,8 @@ from owslib.wfs import WebFeatureService
 
 from remix import conf as remix_conf
 
+from ..declarations import Source
 from ..errors import MESSAGES, SourceNotFound, SourceUnreadable
-from ..sources import Source
 from .base import FeatureTable, file_checksum, register
 from .files import OgrFileReader
 from .raster import RasterReader

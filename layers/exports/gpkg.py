@@ -20,8 +20,8 @@ from django.db import connection
 
 from remix import db
 
+from ..ogc.published import LayerSource
 from ..ogc.service import conninfo
-from ..ogc.sources import LayerSource
 from .errors import ExportFailed
 from .gpkg_meta import document
 

@@ -24,7 +24,7 @@ from remix import db, storage
 from .. import conf
 from ..models import Layer
 from ..ogc.errors import LayerSourceError
-from ..ogc.sources import resolve
+from ..ogc.published import resolve
 from . import gpkg
 from .errors import ExportError, ExportRejected
 from .gpkg_meta import now_iso

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ..ogc.sources import Column
+from ..ogc.published import Column
 from ..styles import Classification, Symbol
 
 PIXEL_MM = 0.26  # QGIS' millimetres per screen pixel at 96 dpi

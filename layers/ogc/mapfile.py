@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from remix import db
 
 from ..styles import Classification, StyleClass, Symbol
-from .sources import DEFAULT_EXTENT, LayerSource
+from .published import DEFAULT_EXTENT, LayerSource
 
 OGC_SRS = "EPSG:32632 EPSG:3857 EPSG:4326 EPSG:3003 EPSG:25832 EPSG:900913"
 INFO_FORMATS = "text/html,application/json,application/vnd.ogc.gml,text/plain"

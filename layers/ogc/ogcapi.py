@@ -8,7 +8,7 @@ kept in step. Here every request asks ``Layer.objects.visible_to(user)`` — the
 the catalogue and the exports — and a layer the user may not see answers 404 like a missing one.
 
 Each page is one SQL statement composed with ``remix.db`` (``psycopg.sql``): identifiers come from the
-PostgreSQL catalogue (``layers.relations`` through ``layers.ogc.sources``), every value is bound.
+PostgreSQL catalogue (``layers.relations`` through ``layers.ogc.published``), every value is bound.
 Features are serialised by PostGIS (``ST_AsGeoJSON``) and only joined here. Only declared (public)
 attributes are published.
 """
@@ -32,7 +32,7 @@ from .. import conf
 from ..models import Layer
 from . import service
 from .errors import OgcError
-from .sources import LayerSource
+from .published import LayerSource
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 

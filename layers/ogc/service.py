@@ -31,7 +31,7 @@ from ..models import Layer
 from . import guard, mapfile
 from .errors import LayerSourceError
 from .mapscript_loader import mapscript
-from .sources import LayerSource, resolve
+from .published import LayerSource, resolve
 
 log = logging.getLogger(__name__)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"

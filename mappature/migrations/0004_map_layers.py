@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 def forwards(apps, schema_editor):
-    from mappature.map_views import all_views, drop_view
+    from mappature.view_sql import all_views, drop_view
     from remix import db
 
     for name, sql in all_views(upto="0004"):
@@ -13,7 +13,7 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    from mappature.map_views import all_views, drop_view
+    from mappature.view_sql import all_views, drop_view
     from remix import db
 
     for name, _sql in all_views():

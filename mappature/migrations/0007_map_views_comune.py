@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    from mappature.map_views import all_views
+    from mappature.view_sql import all_views
     from remix import db
 
     for _name, sql in all_views(upto="0007"):
@@ -14,7 +14,7 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    from mappature.map_views import STAZIONI_VIEW, drop_view
+    from mappature.view_sql import STAZIONI_VIEW, drop_view
     from remix import db
 
     schema_editor.execute(db.render(drop_view(STAZIONI_VIEW), schema_editor.connection))

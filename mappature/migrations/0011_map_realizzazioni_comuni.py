@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def recreate(apps, schema_editor):
-    from mappature.map_views import all_views, drop_view
+    from mappature.view_sql import all_views, drop_view
     from remix import db
 
     for name, sql in all_views(upto="0011"):

@@ -9,7 +9,7 @@ _thematic = importlib.import_module("mappature.migrations.0003_thematic_views")
 
 
 def views(apps, schema_editor):
-    from mappature.map_views import all_views, drop_view
+    from mappature.view_sql import all_views, drop_view
     from remix import db
     for name, sql in all_views():
         schema_editor.execute(db.render(drop_view(name), schema_editor.connection))

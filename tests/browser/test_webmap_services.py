@@ -200,7 +200,7 @@ def test_identify_with_the_raster_on_gives_its_value_and_the_vector_features(pag
     import rasterio
     from django.contrib.gis.geos import Point
 
-    from layers.sources import raster_path
+    from layers.source_data import raster_path
 
     layer, centre = heat_raster
     at = _count("SELECT ST_AsText(ST_PointOnSurface(geom)) FROM pgt_ambiti_trasformazione WHERE istat_code = '015146'")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from etl import pipeline
-from etl.sources import parse_source
+from etl.declarations import parse_source
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

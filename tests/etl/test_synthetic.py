@@ -4,7 +4,7 @@ import pytest
 import rasterio
 from django.db import connection
 
-from etl.sources import get_source
+from etl.declarations import get_source
 from etl.synthetic import codelists, pgt
 from mappature.models import Comune, PgtAtto, PgtFeature, ThematicFeature
 from mappature.pgt_layers import PGT_LAYERS

@@ -14,8 +14,8 @@ from django.db import connection
 
 from background.testing import run_jobs
 from etl import archive, jobs
+from etl.declarations import get_source
 from etl.models import DatasetVersion, EtlJob
-from etl.sources import get_source
 from mappature.models import Comune
 
 ROOT = Path(settings.BASE_DIR)
@@ -57,7 +57,7 @@ import os, sys, time, django
 os.environ["DJANGO_SETTINGS_MODULE"] = "remix.settings"
 django.setup()
 from etl import pipeline, staging
-from etl.sources import get_source
+from etl.declarations import get_source
 
 merge = staging.merge
 def merge_then_hang(cur, target):

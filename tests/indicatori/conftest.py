@@ -27,7 +27,7 @@ def indicator_inputs(load_source):
 @pytest.fixture
 def everything(load_source):
     """Every declared source (synthetic PGT, PTM and raster included), in dependency order."""
-    from etl.sources import all_sources
+    from etl.declarations import all_sources
     from tests.mappature.factories import make_layers
 
     results = {sid: load_source(sid) for sid in all_sources()}

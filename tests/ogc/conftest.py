@@ -13,7 +13,7 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.management import call_command
 
 from etl import pipeline
-from etl.sources import get_source
+from etl.declarations import get_source
 from layers.models import Layer
 
 PASSWORD = "una-password-lunga-123"  # noqa: S105 - test credentials

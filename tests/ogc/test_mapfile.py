@@ -2,7 +2,7 @@
 
 from layers.ogc import mapfile
 from layers.ogc.mapscript_loader import mapscript
-from layers.ogc.sources import Column, LayerSource
+from layers.ogc.published import Column, LayerSource
 from layers.styles import parse_style
 
 HOSTILE = 'Residenziale" END END LAYER NAME "pwned'

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from lxml import etree
 
 from etl import pipeline
-from etl.sources import get_source
+from etl.declarations import get_source
 from layers import declarations
 from layers.sync import sync
 from remix import db

@@ -12,7 +12,7 @@ from rasterio.transform import from_origin
 
 from layers import rasters, registry
 from layers.models import Layer
-from layers.sources import check_source
+from layers.source_data import check_source
 from mappature import raster_identify
 from tests.object_store import RASTERS
 

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from layers.models import Layer
-from layers.ogc.sources import DEFAULT_EXTENT, resolve
+from layers.ogc.published import DEFAULT_EXTENT, resolve
 from layers.registry import refresh_extent
 
 pytestmark = pytest.mark.django_db

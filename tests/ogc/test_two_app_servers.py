@@ -28,7 +28,7 @@ from django.db import connection
 from consegne import actions as consegne_actions
 from consegne.models import Consegna, Membership
 from etl import pipeline
-from etl.sources import parse_source
+from etl.declarations import parse_source
 from layers import actions
 from layers.models import Layer
 from mappature.models import Comune

@@ -7,9 +7,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from etl import archive, jobs, pipeline
+from etl.declarations import all_sources, get_source
 from etl.errors import EtlError
 from etl.models import DatasetVersion, EtlJob
-from etl.sources import all_sources, get_source
 
 
 class Command(BaseCommand):
