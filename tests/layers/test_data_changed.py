@@ -8,6 +8,7 @@ from layers import registry
 from layers.models import Layer
 from layers.ogc import service
 from remix import db
+from tests.layers.test_admin import change_form
 
 pytestmark = pytest.mark.django_db
 TABLE = "test_registry_punti"
@@ -70,26 +71,7 @@ def test_pointing_a_layer_at_other_data_in_the_admin_is_a_data_change(client, co
     user = User.objects.create_user("staff", password="x" * 12, is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(codename__in=["view_layer", "change_layer"]))
     client.force_login(user)
-    data = {
-        "slug": layer.slug,
-        "title_it": "Confini",
-        "title_en": "",
-        "abstract_it": "",
-        "abstract_en": "",
-        "theme": "ptm",
-        "kind": "vector",
-        "source": "mappature_comune",
-        "dataset_id": "",
-        "geometry_type": "",
-        "srid": 32632,
-        "attributes": "[]",
-        "style": "{}",
-        "visibility": "public",
-        "metadata": "{}",
-        "sort_order": 0,
-        "events-TOTAL_FORMS": 0,
-        "events-INITIAL_FORMS": 0,
-    }
+    data = change_form(layer)
     assert client.post(f"/admin/layers/layer/{layer.pk}/change/", {**data, "title_it": "Comuni"}).status_code == 302
     assert Layer.objects.get(pk=layer.pk).data_version == 0  # a title is no data change
 
