@@ -58,7 +58,7 @@ def resolve(layer: Layer) -> Relation:
     if not columns:
         raise SourceError(f"tabella o vista {layer.source} non trovata")
     geom = _geometry_column(columns)
-    kind, srid = db.geometry_info((schema, name), geom) if geom else ("GEOMETRY", 0)
+    kind, srid = db.geometry_of(columns[geom]) if geom else ("GEOMETRY", 0)  # from the cached types: no query
     return Relation(schema, name, columns, db.key_column(columns), geom, _DIMENSIONS.sub("", kind), srid)
 
 

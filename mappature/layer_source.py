@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layers import relations
 from layers.errors import SourceError
 from layers.models import Layer
-from layers.relations import Relation, split
+from layers.relations import Relation
 from remix import db
 
 from .errors import UnknownLayerError
@@ -68,27 +69,11 @@ class LayerSource:
         return db.join(db.ident(alias, name) for name in self.attributes)
 
 
-def _resolve(layer: Layer) -> Relation:
-    """``layers.relations.resolve`` without its geometry-type query (the map reads ``geom`` whatever its
-    type): the same relation split, catalogue read (cached under the same data-version key) and key rule.
-
-    TODO(integrator): call ``layers.relations.resolve`` itself once it takes the geometry type and SRID
-    from the columns' ``format_type`` (``geometry(MultiPolygon,32632)``) instead of a second query; today
-    that query would cost every map request one more round trip (tests/mappature/test_api.py counts them).
-    """
-    schema, name = split(layer.source)
-    columns = db.columns((schema, name), version=(layer.slug, layer.data_version))
-    if not columns:
-        raise SourceError(layer.source)
-    geom = GEOMETRY if columns.get(GEOMETRY, "").startswith("geometry") else None
-    return Relation(schema, name, columns, db.key_column(columns), geom)
-
-
 def _relation(layer: Layer) -> Relation:
     if layer.kind != Layer.Kind.VECTOR:
         raise UnknownLayerError(layer.slug)
     try:
-        rel = _resolve(layer)
+        rel = relations.resolve(layer)
     except SourceError:
         raise UnknownLayerError(layer.slug) from None
     if rel.geom_column != GEOMETRY or rel.key is None:

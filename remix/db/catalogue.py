@@ -7,6 +7,7 @@ a migration); ``layers.registry.data_changed`` calls :func:`forget`. Without a v
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from .compose import fetch_all, fetch_one
@@ -77,3 +78,15 @@ def geometry_info(
         return None
     kind, srid = row
     return kind, int(srid)
+
+
+_GEOMETRY_TYPE = re.compile(r"^geometry\((\w+?)(?:,(\d+))?\)$", re.IGNORECASE)
+
+
+def geometry_of(sql_type: str) -> tuple[str, int]:
+    """``(geometry type, SRID)`` from a column type as :func:`columns` gives it, without a query:
+    ``geometry(MultiPolygon,32632)`` → ``("MULTIPOLYGON", 32632)``; ``geometry`` → ``("GEOMETRY", 0)``."""
+    found = _GEOMETRY_TYPE.match(sql_type.strip())
+    if found is None:
+        return "GEOMETRY", 0
+    return found.group(1).upper(), int(found.group(2) or 0)

@@ -56,3 +56,10 @@ def test_columns_are_cached_per_version_until_forgotten():
     db.forget("remix_db_probe")
     assert list(db.columns("remix_db_probe", version=1)) == ["id", "a", "b", "c"]
     db.forget()
+
+
+def test_geometry_type_and_srid_come_from_the_column_type_without_a_query():
+    assert db.geometry_of(db.columns("mappature_comune")["geom"]) == ("MULTIPOLYGON", 32632)
+    assert db.geometry_of("geometry(PointZ,4326)") == ("POINTZ", 4326)
+    assert db.geometry_of("geometry(Point)") == ("POINT", 0)
+    assert db.geometry_of("geometry") == ("GEOMETRY", 0)
