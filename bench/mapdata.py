@@ -116,10 +116,13 @@ def bench_database(scale: int):
 
 @contextlib.contextmanager
 def http_server():
-    """The app served by gunicorn (as scripts/serve.sh does in production) on 127.0.0.1, on the bench database.
+    """The app served by gunicorn as scripts/serve.sh (``make run``) serves it, on 127.0.0.1, on the bench database.
 
-    One sync worker in its own process: the client's timing never shares a GIL with the server,
-    and the worker keeps its database connection between requests (CONN_MAX_AGE), as in production.
+    Same config file (remix/gunicorn_conf.py), worker class and counts (gthread, ``REMIX_WORKERS`` x
+    ``REMIX_THREADS``, default 3 x 4): a page's tiles and JSON requests are answered in parallel, as users
+    get them. The workers run in their own processes (the client's timing never shares a GIL with the
+    server) and keep their database connections between requests (CONN_MAX_AGE), as in production.
+    gunicorn's logs go to var/bench/log, apart from the server's own.
     """
     s = connection.settings_dict
     with socket.socket() as probe:
@@ -127,7 +130,11 @@ def http_server():
         port = probe.getsockname()[1]
     auth = quote(s["USER"], safe="") + (f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else "")
     host = f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
-    env = {**os.environ, "DATABASE_URL": f"postgresql://{auth}@{host}/{quote(s['NAME'], safe='')}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgresql://{auth}@{host}/{quote(s['NAME'], safe='')}",
+        "REMIX_LOG_DIR": str(ROOT / "var" / "bench" / "log"),
+    }
     proc = subprocess.Popen(  # noqa: S603 - fixed argv
         [
             sys.executable,
@@ -136,10 +143,16 @@ def http_server():
             "remix.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
+            "-c",
+            str(ROOT / "remix" / "gunicorn_conf.py"),
             "--workers",
-            "1",
-            "--log-level",
-            "warning",
+            os.environ.get("REMIX_WORKERS", "3"),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            os.environ.get("REMIX_THREADS", "4"),
+            "--timeout",
+            "120",
         ],
         env=env,
         cwd=ROOT,
