@@ -85,11 +85,39 @@ def generate_pgt(n_features: int, seed: int = 42) -> int:
         """,
             [max(1, n_features // 60)],
         )
-        cur.execute(f"""CREATE OR REPLACE VIEW {BENCH_VIEW} AS
-                        SELECT f.id, f.istat_code, f.layer, f.geom FROM mappature_pgtfeature f
-                        JOIN mappature_pgtatto a ON a.id = f.atto_id AND a.state = 'vigente'""")
         cur.execute("ANALYZE mappature_pgtfeature; ANALYZE mappature_realizzazione")
+    create_view()
     return _count("SELECT count(*) FROM mappature_pgtfeature")
+
+
+def create_view() -> None:
+    """The all-layers view the bench layer reads: one arm per PGT layer, geometry typed per layer.
+
+    Written as the app's own PGT views are (mappature.pgt_layers) and as consegne.queries._act_features
+    reads an act: each arm's ``layer = <literal>`` and typed geometry match that layer's partial GiST index
+    (mappature migration 0005), so identify, bbox and tile queries on the view use the indexes; the table
+    has no index on the plain geometry, and a single untyped SELECT would scan all the polygons.
+    Recreated on every run (cheap), so a database kept from an older bench gets the current definition.
+    """
+    from mappature.pgt_layers import PGT_LAYERS
+    from remix import db
+
+    arms = db.join(
+        (
+            db.compose(
+                "SELECT f.id, f.istat_code, f.layer, f.geom::geometry({kind}, 32632) AS geom"
+                " FROM mappature_pgtfeature f JOIN mappature_pgtatto a ON a.id = f.atto_id AND a.state = 'vigente'"
+                " WHERE f.layer = {code}",
+                kind=db.literal(layer.geometry),
+                code=db.literal(layer.code),
+            )
+            for layer in PGT_LAYERS
+        ),
+        " UNION ALL ",
+    )
+    with connection.cursor() as cur:
+        db.execute(cur, db.compose("DROP VIEW IF EXISTS {view}", view=db.ident(BENCH_VIEW)))
+        db.execute(cur, db.compose("CREATE VIEW {view} AS {arms}", view=db.ident(BENCH_VIEW), arms=arms))
 
 
 @contextlib.contextmanager
@@ -109,6 +137,8 @@ def bench_database(scale: int):
             f"SELECT count(*) FROM pg_views WHERE viewname = '{BENCH_VIEW}'"
         ):
             generate_pgt(scale)
+        else:
+            create_view()
         yield _count("SELECT count(*) FROM mappature_pgtfeature")
     finally:
         connection.creation.destroy_test_db(original, verbosity=0, keepdb=True)
