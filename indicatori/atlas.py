@@ -391,7 +391,7 @@ def indicator_blocks(area: Area, lang: str) -> list[dict]:
     return blocks
 
 
-def interventions(area: Area, lang: str) -> dict:
+def realizzazioni(area: Area, lang: str) -> dict:
     comuni = _comuni_of(area)
     if comuni is not None:
         where, params = db.SQL("WHERE r.comuni_istat && %s::varchar[]"), [comuni]
@@ -595,7 +595,7 @@ def context(area: Area, lang: str, png_href: str) -> dict:
         "lang": lang,
         "map": map_svg(area, png_href),
         "indicators": indicator_blocks(area, lang),
-        "interventions": interventions(area, lang),
+        "realizzazioni": realizzazioni(area, lang),
         "opportunities": opportunities(area, lang),
         "pgt": pgt(area, lang),
         "vulnerability": vulnerability(area, lang),

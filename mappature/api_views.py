@@ -184,7 +184,7 @@ def compare(request):
 @api
 def intervention_nearby(request, pk: int):
     distance = parse_distance(request.GET.get("distance"), default=1000, maximum=10000)
-    return JsonResponse(queries_nearby.opportunities_near_intervention(pk, distance))
+    return JsonResponse(queries_nearby.opportunities_near_realizzazione(pk, distance))
 
 
 @api

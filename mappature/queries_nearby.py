@@ -23,7 +23,7 @@ def _rows(value: str | None, floats: tuple[str, ...]) -> list[dict]:
     return rows
 
 
-def opportunities_near_intervention(intervention_id: int, distance_m: float) -> dict:
+def opportunities_near_realizzazione(realizzazione_id: int, distance_m: float) -> dict:
     """Opportunities in the intervention's comuni or within ``distance_m`` of it, nearest first.
 
     One statement: the intervention is read once and its opportunities come along as JSON."""
@@ -51,11 +51,11 @@ def opportunities_near_intervention(intervention_id: int, distance_m: float) -> 
         view=REALIZZAZIONI_VIEW,
         parts=db.join(parts, " UNION ALL "),
     )
-    params = {"id": intervention_id, "distance": distance_m}
+    params = {"id": realizzazione_id, "distance": distance_m}
     params.update({f"kind_{n}": kind.code for n, kind in enumerate(OPPORTUNITY_KINDS)})
     row = db.fetch_one(query, params)
     if row is None:
-        raise NotFoundError(f"realizzazione {intervention_id}")
+        raise NotFoundError(f"realizzazione {realizzazione_id}")
     *head, found = row
     intervention = dict(zip(("id", "code", "title", "comuni_istat", "location_precision"), head, strict=True))
     return {"intervention": intervention, "distance_m": distance_m, "opportunities": _rows(found, ("distance_m", "ha"))}
@@ -75,7 +75,7 @@ class _Near:
 
 
 # What lies near an opportunity, nearest first. Interventions use the same rule as
-# opportunities_near_intervention (same comune OR within the distance), so "near" is symmetric: if an
+# opportunities_near_realizzazione (same comune OR within the distance), so "near" is symmetric: if an
 # intervention lists an opportunity, the opportunity lists the intervention.
 def _near_parts() -> tuple[_Near, ...]:
     return (

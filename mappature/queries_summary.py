@@ -66,7 +66,7 @@ def territory_sql(flt: MapFilter) -> tuple[db.Composable, list]:
     ), params
 
 
-def interventions_sql(flt: MapFilter) -> tuple[db.Composable, list]:
+def realizzazioni_summary_sql(flt: MapFilter) -> tuple[db.Composable, list]:
     """Totals and per-source funding in one statement (the CTE is scanned once)."""
     where, params = flt.realizzazioni_sql("r")
     return db.compose(
@@ -94,7 +94,7 @@ def interventions_sql(flt: MapFilter) -> tuple[db.Composable, list]:
 def summary_sql(flt: MapFilter) -> tuple[db.Composable, list]:
     """The whole summary in one statement (one round trip): territory, interventions, opportunities."""
     t_sql, t_params = territory_sql(flt)
-    i_sql, i_params = interventions_sql(flt)
+    i_sql, i_params = realizzazioni_summary_sql(flt)
     o_sql, o_params = opportunities_sql(flt)
     query = db.compose(
         "WITH t AS ({t}), i AS ({i}), o AS ({o}) "

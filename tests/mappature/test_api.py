@@ -164,7 +164,7 @@ def test_each_proximity_query_is_one_statement(map_data, django_assert_num_queri
     rid = _sql("SELECT id FROM mappature_realizzazione WHERE '015182' = ANY(comuni_istat) ORDER BY code")[0][0]
     at = _sql("SELECT id FROM pgt_ambiti_trasformazione WHERE istat_code = '015182'")[0][0]
     with django_assert_num_queries(1):
-        body = queries_nearby.opportunities_near_intervention(rid, 800)
+        body = queries_nearby.opportunities_near_realizzazione(rid, 800)
     assert body["intervention"]["id"] == rid and body["opportunities"]
     assert all(isinstance(o["distance_m"], float) and isinstance(o["ha"], float) for o in body["opportunities"])
     with django_assert_num_queries(1):
