@@ -33,17 +33,15 @@ def generalise_below() -> int:
     return conf.MVT_GENERALISE_BELOW
 
 
-def _sql(part: db.Composable | str) -> db.Composable:
-    """A fragment as ``psycopg.sql``; a ``str`` is SQL text of the caller's own (no identifier from data)."""
-    return part if isinstance(part, db.Composable) else db.SQL(part)
+_EMPTY = db.SQL("")
 
 
 def mvt_sql(
     z: int,
-    relation: db.Composable | str,
-    where: db.Composable | str = TRUE,
-    columns: db.Composable | str = "",
-    joins: db.Composable | str = "",
+    relation: db.Composable,
+    where: db.Composable = TRUE,
+    columns: db.Composable = _EMPTY,
+    joins: db.Composable = _EMPTY,
     largest: bool = False,
     key: str = "id",
 ) -> db.Composable:
@@ -71,11 +69,11 @@ def mvt_sql(
         )
     return _MVT.format(
         key=db.ident(key),
-        columns=_sql(columns),
+        columns=columns,
         geom=geom,
-        relation=_sql(relation),
-        joins=_sql(joins),
-        where=_sql(where),
+        relation=relation,
+        joins=joins,
+        where=where,
         extra=extra,
         order=order,
         **_TILE_GRID,
@@ -102,7 +100,7 @@ def tile_sql(
     """The ST_AsMVT statement of one tile of a map layer and its bound values (also run bare by the benchmark)."""
     where, params = source.where(flt)
     attrs = source.select_list()
-    columns = db.SQL(", {}").format(attrs) if source.attributes else ""
+    columns = db.SQL(", {}").format(attrs) if source.attributes else _EMPTY
     query = mvt_sql(z, source.table, where, columns, largest=largest is not None, key=source.key)
     return query, [z, x, y, source.slug, *params, *([largest] if largest is not None else [])]
 

@@ -15,7 +15,7 @@ Rules it enforces by construction:
   :mod:`remix.db.copy` (imported on its own: ``from remix.db import copy``).
 """
 
-from .catalogue import KEY_CANDIDATES, columns, forget, geometry_info, geometry_of, key_column, relation_exists
+from .catalogue import KEY_CANDIDATES, columns, forget, geometry_of, key_column, relation_exists
 from .compose import (
     SQL,
     Composable,
@@ -52,7 +52,6 @@ __all__ = [
     "fetch_one",
     "fetch_value",
     "forget",
-    "geometry_info",
     "geometry_of",
     "ident",
     "join",

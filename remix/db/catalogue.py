@@ -63,23 +63,6 @@ def key_column(names: Iterable[str]) -> str | None:
     return next((k for k in KEY_CANDIDATES if k in present), None)
 
 
-def geometry_info(
-    relation: str | tuple[str, str], column: str = "geom", using: str = "default"
-) -> tuple[str, int] | None:
-    """``(geometry type, SRID)`` of a geometry column from its type modifier (``GEOMETRY``, 0 when unconstrained)."""
-    row = fetch_one(
-        "SELECT coalesce(upper(postgis_typmod_type(atttypmod)), 'GEOMETRY'),"
-        " coalesce(postgis_typmod_srid(atttypmod), 0) FROM pg_attribute"
-        " WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
-        [_regclass(relation), column],
-        using,
-    )
-    if row is None:
-        return None
-    kind, srid = row
-    return kind, int(srid)
-
-
 _GEOMETRY_TYPE = re.compile(r"^geometry\((\w+?)(?:,(\d+))?\)$", re.IGNORECASE)
 
 

@@ -36,8 +36,6 @@ def test_catalogue_columns_types_and_geometry():
     assert list(cols)[0] == "id" and cols["geom"].startswith("geometry(MultiPolygon,32632")
     assert db.columns("no_such_relation") == {}
     assert not db.relation_exists('mappature_comune"; --')
-    assert db.geometry_info("mappature_comune") == ("MULTIPOLYGON", 32632)
-    assert db.geometry_info("mappature_comune", "nope") is None
     assert db.key_column(["name", "gid", "fid"]) == "fid"
     assert db.key_column(["name"]) is None
 
