@@ -1,15 +1,18 @@
 """etl_load: the same ~300,000-polygon PGT GeoPackage loaded by Remix's ETL and by ogr2ogr.
 
 Both load into a scratch database created for the run and dropped after, so the app's data is
-untouched. The ETL run is the real one: staging with COPY, validation, repair, upsert, version
-record and archive; ogr2ogr uses COPY and builds the spatial index, as the issue asks. Figures
-are features per second of wall time, each tool reading the file itself.
+untouched. The ETL run is the real one (a first load into an empty scope: COPY straight into the
+target, validation and repair there, version record and archive); ogr2ogr uses COPY and builds
+the spatial index, as the issue asks. Figures are features per second of wall time, each tool
+reading the file itself: the median of ``RUNS`` runs, ETL and ogr2ogr alternated, each into an
+emptied target, with every run's figures in ``details``.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import time
 from contextlib import contextmanager
@@ -26,7 +29,7 @@ from etl.synthetic import pgt
 from remix import db as rdb
 
 SOURCE = "pgt_sintetico"
-RUNS = 2
+RUNS = 5  # the median of five, as the issue asks: the machine is shared and one run says little
 
 
 def run(ctx: Context) -> list[Result]:
@@ -38,43 +41,55 @@ def run(ctx: Context) -> list[Result]:
     print(f"[bench] etl_load: GeoPackage ready in {time.perf_counter() - started:.1f} s", flush=True)
     layers = [name for name, _ in pyogrio.list_layers(path)]
     features = sum(pyogrio.read_info(path, layer=name)["features"] for name in layers)
-    etl_s = ogr_s = float("inf")
+    runs = []
     with scratch_database() as db:
         call_command("migrate", verbosity=0)
         pipeline.run(get_source("comuni"), run_by="bench")
-        for attempt in range(RUNS):  # best of RUNS: the machine is shared, the best run is the least disturbed
+        for attempt in range(RUNS):  # alternated, so a busy spell of the shared machine hits both
             steps = {}
             _empty_target()
             t0 = time.perf_counter()
             result = pipeline.run(source, location=path, run_by="bench", force=True, progress=_timer(steps))
-            if time.perf_counter() - t0 < etl_s:
-                etl_s, best_steps = time.perf_counter() - t0, steps
+            etl_s = time.perf_counter() - t0
+            if result.loaded != features:
+                raise RuntimeError(f"ETL loaded {result.loaded} of {features} features")
             t0 = time.perf_counter()
             _ogr2ogr(db, path, fresh=attempt == 0)
-            ogr_s = min(ogr_s, time.perf_counter() - t0)
-        ogr_count = _count(layers)
-        steps = best_steps
-    if result.loaded != features or ogr_count != features:
-        raise RuntimeError(f"loaded ETL {result.loaded} / ogr2ogr {ogr_count} of {features} features")
+            ogr_s = time.perf_counter() - t0
+            if (ogr_count := _count(layers)) != features:
+                raise RuntimeError(f"ogr2ogr loaded {ogr_count} of {features} features")
+            runs.append({"etl_s": round(etl_s, 2), "ogr2ogr_s": round(ogr_s, 2), "ratio": round(ogr_s / etl_s, 3)})
+            runs[-1]["etl_steps_s"] = {k: round(v, 2) for k, v in steps.items()}
+            print(
+                f"[bench] etl_load run {attempt + 1}/{RUNS}: ETL {etl_s:.2f} s, ogr2ogr {ogr_s:.2f} s, "
+                f"ratio {ogr_s / etl_s:.2f}; ETL steps: {', '.join(f'{k} {v:.2f} s' for k, v in steps.items())}",
+                flush=True,
+            )
+    etl_s = statistics.median(r["etl_s"] for r in runs)
+    ogr_s = statistics.median(r["ogr2ogr_s"] for r in runs)
+    ratio = statistics.median(r["ratio"] for r in runs)
+    middle = sorted(runs, key=lambda r: r["ratio"])[len(runs) // 2]  # the run whose ratio is the median
     print(
-        f"[bench] etl_load: {features} features, ETL {etl_s:.1f} s, ogr2ogr {ogr_s:.1f} s; "
-        f"ETL steps: {', '.join(f'{k} {v:.1f} s' for k, v in steps.items())}",
+        f"[bench] etl_load: {features} features, median of {RUNS}: ETL {etl_s:.2f} s, ogr2ogr {ogr_s:.2f} s, "
+        f"ratio {ratio:.2f} (per run: {', '.join(str(r['ratio']) for r in runs)})",
         flush=True,
     )
     return [
         Result(
             name="etl_load",
-            project=features / etl_s,
-            anchor=features / ogr_s,
+            # The rates of the median run (by ratio): project/anchor is the median of the five ratios.
+            project=features / middle["etl_s"],
+            anchor=features / middle["ogr2ogr_s"],
             unit="features/s",
-            target=0.5,
+            target=0.7,
             scale=f"{features} polygons",
-            notes="ETL: read + COPY staging + SQL validation/repair + upsert + version",
+            notes=f"median of {RUNS} alternated runs; ETL: read + COPY into the target + SQL validation/repair + version",
             details={
                 "features": features,
-                "etl_s": round(etl_s, 2),
-                "ogr2ogr_s": round(ogr_s, 2),
-                "etl_steps_s": {k: round(v, 2) for k, v in steps.items()},
+                "runs": runs,
+                "etl_s_median": etl_s,
+                "ogr2ogr_s_median": ogr_s,
+                "ratio_median": ratio,
             },
         )
     ]

@@ -1,4 +1,4 @@
-"""Load one declared source: read, stage with COPY, validate in SQL, merge in one transaction.
+"""Load one declared source: read, COPY, validate in SQL, write, in one transaction.
 
 The target table is touched only inside a single transaction at the very end, so a failure at
 any point (unreadable file, invalid rows, a killed process) leaves the previous data as it was.
@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 from layers import registry
 from remix import db
 
-from . import bulk, conf, convert, rasters, signals, staging
+from . import bulk, conf, convert, firstload, rasters, signals, staging
 from .declarations import Source
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
@@ -172,22 +172,23 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         for hook in source.before_load:
             import_string(hook)(source=source, table=table)
         staging.drop_scratch(cur)
-        step("conversione e staging (COPY)")
-        staging.create_stage(cur, target)
-        duplicates = staging.stage(cur, source, target, table)
-        step("validazione")
-        staging.validate(cur, source, target, duplicates=duplicates, srid=table.srid)
-        rejects = staging.fetch_rejects(cur)
-        staged = table.count - len(rejects)  # every staged row is either still staged or rejected
-        if staged == 0:
-            raise LoadRejected(
-                f"Nessun elemento valido in «{source.id}»: {len(rejects)} righe scartate "
-                f"(prima: {rejects[0][1] if rejects else '-'})."
-            )
-        step("fusione")
-        staging.resolve(cur, source, target, table.srid)
-        step("scrittura")
-        inserted, updated, deleted = bulk.write(cur, source, target, staged)
+        step("conversione e scrittura (COPY)")
+        if firstload.write(cur, source, target, table, step):  # into an empty scope: each row written once
+            rejects = staging.fetch_rejects(cur)
+            inserted, updated, deleted = table.count - len(rejects), 0, 0
+            staged = _staged_or_rejected(source, table, rejects)
+        else:
+            step("conversione e staging (COPY)")
+            staging.create_stage(cur, target)
+            duplicates = staging.stage(cur, source, target, table)
+            step("validazione")
+            staging.validate(cur, source, target, duplicates=duplicates, srid=table.srid)
+            rejects = staging.fetch_rejects(cur)
+            staged = _staged_or_rejected(source, table, rejects)
+            step("fusione")
+            staging.resolve(cur, source, target, table.srid)
+            step("scrittura")
+            inserted, updated, deleted = bulk.write(cur, source, target, staged)
         step("versione e commit")
         record.version = _next_version(source.id)
         record.status = status
@@ -216,6 +217,17 @@ def _load(source: Source, table: FeatureTable, record: DatasetVersion, step: Pro
         len(rejects),
         rejects=list(rejects),
     )
+
+
+def _staged_or_rejected(source: Source, table: FeatureTable, rejects: list) -> int:
+    """The rows that passed (every row either passed or was rejected); none is a failed load."""
+    staged = table.count - len(rejects)
+    if staged == 0:
+        raise LoadRejected(
+            f"Nessun elemento valido in «{source.id}»: {len(rejects)} righe scartate "
+            f"(prima: {rejects[0][1] if rejects else '-'})."
+        )
+    return staged
 
 
 def _with_data(rejects: list[tuple[int, str]], table: FeatureTable) -> list[tuple[int, str, dict]]:

@@ -156,12 +156,16 @@ def analyze_stage(cur, target: Target) -> None:
     db.execute(cur, "RESET default_statistics_target")
 
 
-def validate(cur, source: Source, target: Target, duplicates: bool = True, srid: int | None = None) -> None:
+def validate(
+    cur, source: Source, target: Target, duplicates: bool = True, srid: int | None = None, lookups: bool = True
+) -> None:
     """Conversion errors, mandatory fields, geometry, lookups and duplicate keys, in SQL.
 
     One scan computes every row's first problem and whether its geometry needs repair; only
     the rows concerned are then moved or rewritten (a full-table UPDATE per rule was the
-    slowest part of a large load). ``duplicates=False`` says the keys are known to be unique.
+    slowest part of a large load). ``duplicates=False`` says the keys are known to be unique;
+    ``lookups=False`` that the lookups are resolved already (:mod:`etl.firstload`, where
+    ``STAGE`` is a view of the rows written into the target).
     """
     if target.geom_field is not None and source.geometry_from:
         derive_geometry(cur, source, target)
@@ -207,13 +211,13 @@ def validate(cur, source: Source, target: Target, duplicates: bool = True, srid:
         )
         if geom_type is not None:
             repair_geometry(cur, source, geom_type)
-    _validate_values(cur, source, duplicates)
+    _validate_values(cur, source, duplicates, lookups)
 
 
-def _validate_values(cur, source: Source, duplicates: bool) -> None:
+def _validate_values(cur, source: Source, duplicates: bool, lookups: bool = True) -> None:
     """Lookups, code lists and (unless known unique) duplicate keys of the rows still staged."""
     for fmap in source.fields:
-        if fmap.lookup:
+        if fmap.lookup and lookups:
             validate_lookup(cur, source, fmap)
     codelists.validate(cur, source)
     for name in source.unique_across_scopes:

@@ -1,0 +1,334 @@
+"""A first load into an empty scope, written once: COPY straight into the target, validated there.
+
+The staged path (:mod:`etl.staging`) writes every row twice: COPY into the unlogged stage, where
+the SQL rules judge it, then INSERT … SELECT into the target. Into an empty scope there is nothing
+to merge with, so here the converted rows go straight into the target and the same rules run
+over the rows just written, inside the load's transaction:
+
+- before the COPY, in Arrow: the lookups are resolved to ids (the lookup tables are small) and
+  each row gets its id from a block taken from the table's sequence (``id = first + row - 1``,
+  so the row number of a written row is known in SQL); the geometries must already be in the
+  storage CRS and fit the column's type;
+- rows that could not be written as they are (a conversion error, a required field blank, no
+  geometry, a lookup value not found) are certain to be rejected: only they are staged, and the
+  staged rules give them their reason, as on the staged path;
+- the other rows are COPYed into the target, with its secondary indexes and keys dropped and
+  rebuilt as :mod:`etl.bulk` does for a bulk insert; a temporary view shaped like the stage
+  (``_row``, the fields, ``_geom``) over just those rows lets :func:`etl.staging.validate` run
+  unchanged on them: rows that fail are moved to the rejects (``DELETE … RETURNING``) with the
+  same reasons and row numbers, geometries needing repair are repaired in place, and of
+  duplicate keys the first row stays.
+
+Whenever that cannot be done exactly (a scope already holding rows, another CRS, a lookup that
+is not one id per key, a derived geometry or attribute, an unusual default…), or PostgreSQL
+refuses a row during the COPY (a NOT NULL or key the rules would not have caught), nothing of
+this path is kept (a savepoint) and the load takes the staged path, whose result it would
+have had to match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import DatabaseError, connection, transaction
+from django.db.models import ForeignKey
+
+from remix import conf as remix_conf
+from remix import db
+from remix.db import copy
+
+from . import bulk, convert, staging
+from .declarations import Source
+from .scratch import BADCODES, BADROWS, CHECKS, CODES, STAGE, VALUES
+
+# WKB geometry type codes of the 2D types (ISO and EWKB agree on these).
+WKB_TYPES = {
+    1: "POINT",
+    2: "LINESTRING",
+    3: "POLYGON",
+    4: "MULTIPOINT",
+    5: "MULTILINESTRING",
+    6: "MULTIPOLYGON",
+    7: "GEOMETRYCOLLECTION",
+}
+
+
+class Fallback(Exception):  # noqa: N818 - a signal, not an error
+    """This load cannot be written once exactly: the staged path takes it."""
+
+
+def write(cur, source: Source, target: staging.Target, table, step: Callable[[str], None]) -> bool:
+    """Load ``table`` into the target writing each row that passes once, when the load is a first
+    load into an empty scope; whether it did (False: nothing was kept, take the staged path).
+
+    The rejects are in the rejects table, as after :func:`etl.staging.validate`.
+    """
+    if not _applies(source, target, table):
+        return False
+    lookups = _lookups(cur, source, target)
+    if lookups is None or not _scope_is_empty(cur, source, target, table, lookups):
+        return False
+    try:
+        with transaction.atomic():  # a savepoint: a refused row undoes all of it
+            _write(cur, source, target, table, lookups, step)
+    except (Fallback, copy.Unsupported, psycopg.IntegrityError, psycopg.DataError, DatabaseError) as err:
+        if isinstance(err, DatabaseError) and not _refused(err):
+            raise
+        staging.drop_scratch(cur)  # the stage's temporary view and tables went with the savepoint
+        return False
+    return True
+
+
+def _refused(err: DatabaseError) -> bool:
+    """Whether a database error is PostgreSQL refusing a row (which the staged path judges itself)."""
+    cause = err.__cause__
+    return isinstance(cause, psycopg.IntegrityError | psycopg.DataError)
+
+
+def _applies(source: Source, target: staging.Target, table) -> bool:
+    """The conditions known without reading the rows."""
+    if source.geometry_from or source.attribute_from or source.unique_across_scopes:
+        return False  # rules that read other rows or tables while validating
+    pk = target.model._meta.pk
+    if pk.get_internal_type() not in ("AutoField", "BigAutoField", "SmallAutoField"):
+        return False
+    for fmap in source.fields:
+        if isinstance(target.fields[fmap.target], ForeignKey) and (not fmap.lookup or fmap.create):
+            return False
+    if any(not isinstance(value, convert.CONSTANT_TYPES) for _, value in target.defaults()):
+        return False
+    if target.geom_field is not None:
+        if table.srid != remix_conf.STORAGE_SRID or table.geometries is None:
+            return False  # reprojection happens in SQL on the staged path
+        if not _geometries_fit(table, target.geom_field):
+            return False
+    return True
+
+
+def _geometries_fit(table, field) -> bool:
+    """Whether every geometry is 2D and of the column's type (or the column is generic): PostGIS
+    would refuse the others, which the staged path repairs or rejects."""
+    wkb = table.geometries.array
+    heads = pc.unique(pc.binary_slice(pc.drop_null(wkb).cast(pa.large_binary()), 0, 5)).to_pylist()
+    column = field.geom_type.upper()
+    for head in heads:
+        if len(head) < 5:
+            return False
+        code = int.from_bytes(head[1:5], "little" if head[0] == 1 else "big")
+        kind = WKB_TYPES.get(code)
+        if kind is None or (column != "GEOMETRY" and kind != column):
+            return False
+    return True
+
+
+def _lookups(cur, source: Source, target: staging.Target) -> dict[str, tuple[pa.Array, pa.Array]] | None:
+    """Per lookup field, (keys as text, ids): None when a key is not one id, or an id not one key
+    (the staged path's join would then differ from a mapping)."""
+    out = {}
+    for fmap in source.fields:
+        if not fmap.lookup:
+            continue
+        query, params = staging.lookup_sql(fmap)
+        pairs = db.execute(cur, query, params).fetchall()
+        if any(isinstance(k, bool) or not isinstance(k, str | int) for _, k in pairs):
+            return None  # the SQL join compares ``key::text``: only text and integers print the same here
+        keys = [str(k) for _, k in pairs]
+        ids = [i for i, _ in pairs]
+        if len(set(keys)) != len(keys) or len(set(ids)) != len(ids):
+            return None
+        out[fmap.target] = (pa.array(keys, pa.string()), pa.array(ids, pa.int64()))
+    return out
+
+
+def _scope_is_empty(cur, source: Source, target: staging.Target, table, lookups) -> bool:
+    """Whether the target holds no row of the scopes the file's rows name (all of them: a superset
+    of the scopes of the rows that will pass, which the staged path checks)."""
+    if not db.execute(cur, db.compose("SELECT EXISTS (SELECT 1 FROM {t})", t=target.table)).fetchone()[0]:
+        return True
+    if not source.scope:
+        return False
+    parts, params = [], {}
+    for i, name in enumerate(source.scope):
+        values = _scope_values(source, target, table, lookups, name)
+        if values is None:
+            return False
+        parts.append(db.SQL("{} = ANY({})").format(db.ident(target.column(name)), db.Placeholder(f"s{i}")))
+        params[f"s{i}"] = values
+    query = db.compose("SELECT NOT EXISTS (SELECT 1 FROM {t} WHERE {w})", t=target.table, w=db.SQL(" AND ").join(parts))
+    return db.execute(cur, query, params).fetchone()[0]
+
+
+def _scope_values(source: Source, target: staging.Target, table, lookups, name: str) -> list | None:
+    fmap = next(f for f in source.fields if f.target == name)
+    fld = target.fields[name]
+    if fmap.source is None:
+        values = pa.array([convert.converter_for(fld, fmap)(fmap.value)])
+    elif fmap.match or fmap.split or fmap.collect is not None or fmap.source not in table.columns.table.column_names:
+        return None
+    else:
+        try:
+            values, _ = convert._arrow_field(fld, table.columns.table.column(fmap.source).combine_chunks())
+        except copy.Unsupported:
+            return None
+    if name in lookups:
+        keys, ids = lookups[name]
+        values = pc.take(ids, pc.index_in(convert.as_text(values), keys))
+    return pc.unique(pc.drop_null(values)).to_pylist()
+
+
+def _write(cur, source: Source, target: staging.Target, table, lookups, step) -> None:
+    count = table.count
+    # No other writer of the table until the commit, so the block of ids taken below is ours alone.
+    db.execute(cur, db.compose("LOCK TABLE {t} IN SHARE ROW EXCLUSIVE MODE", t=target.table))
+    first = db.execute(
+        cur,
+        "SELECT setval(s, nextval(s) + %s - 1) - %s + 1 FROM pg_get_serial_sequence(%s, %s) s",
+        [count, count, db.render(db.ident(target.table), cur), target.model._meta.pk.column],
+    ).fetchone()[0]
+    if first is None:
+        raise Fallback("no sequence behind the primary key")
+    with bulk._indexes_rebuilt(cur, target.table, count):
+        staging.create_stage(cur, target)
+        suspects, keys = _copy(cur, source, target, table, lookups, first)
+        step("validazione")
+        if suspects:
+            _validate_suspects(cur, source, target, table, suspects)
+        _drop_stage(cur)
+        _view_written(cur, source, target, first, count)
+        duplicates = not keys or convert.has_duplicate_keys(pa.concat_tables(keys), list(source.natural_key))
+        staging.validate(cur, source, target, duplicates=duplicates, srid=table.srid, lookups=False)
+        step("indici e chiavi")
+
+
+def _copy(cur, source: Source, target: staging.Target, table, lookups, first: int) -> tuple[list, list]:
+    """COPY the rows that can be written into the target, slice by slice; (the rows held back as
+    certain rejects, the natural keys of the rows written)."""
+    columns, kinds = _target_columns(source, target)
+    defaults = [pa.scalar(value) for _, value in target.defaults()]
+    convs = convert.converters(source, target)  # they may read the database: not while it copies
+    suspects, keys = [], []
+    with copy.copy_from(cur, target.table, columns, kinds) as out:
+        for start in range(0, table.count, convert.SLICE_ROWS):
+            rows = convert.arrow_rows(source, target, table, start, convert.SLICE_ROWS, convs)
+            if rows is None:
+                rows = convert.value_rows(source, target, table, start, convert.SLICE_ROWS, convs)
+            resolved = {
+                name: pc.take(ids, pc.index_in(rows.column(name).combine_chunks(), known))
+                for name, (known, ids) in lookups.items()
+            }
+            held = _certain_rejects(source, target, rows, resolved)
+            if pc.any(held).as_py():
+                suspects.append(rows.filter(held))
+                kept = pc.invert(held)
+                rows, resolved = rows.filter(kept), {k: v.filter(kept) for k, v in resolved.items()}
+            keys.append(rows.select(list(source.natural_key)))
+            out.write(_target_rows(source, target, rows, resolved, defaults, first, binary=kinds is not None))
+    return suspects, keys
+
+
+def _target_columns(source: Source, target: staging.Target) -> tuple[list[str], list[str] | None]:
+    """The COPY's columns (primary key, fields, geometry, defaults) and their binary kinds (None: CSV)."""
+    meta = target.model._meta
+    by_column = {f.column: f for f in meta.concrete_fields}
+    columns, types = [meta.pk.column], [meta.pk.db_type(connection)]
+    for name in source.target_fields:
+        fld = target.fields[name]
+        columns.append(fld.column)
+        types.append(fld.target_field.db_type(connection) if isinstance(fld, ForeignKey) else fld.db_type(connection))
+    if target.geom_field is not None:
+        columns.append(target.geom_field.column)
+        types.append(None)
+    for column, _ in target.defaults():
+        columns.append(column)
+        types.append(by_column[column].db_type(connection))
+    kinds = ["geometry" if t is None else copy.binary_type(t) for t in types]
+    return columns, kinds if all(k in copy.ARROW_BINARY_KINDS for k in kinds) else None
+
+
+def _certain_rejects(source: Source, target: staging.Target, rows: pa.Table, resolved: dict) -> pa.Array:
+    """The rows the rules reject whatever else they hold, and which the target may not take as they
+    are: a conversion error, a required field blank, no geometry, a lookup value not found."""
+    held = rows.column("_error").combine_chunks().is_valid()
+    for name in source.required:
+        column = rows.column(name).combine_chunks()
+        blank = column.is_null()
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            kind = target.stage_type(name)
+            if kind.endswith("[]"):
+                blank = pc.or_kleene(blank, pc.equal(column, "{}"))
+            elif kind.startswith(("text", "varchar")):
+                blank = pc.or_kleene(blank, pc.equal(column, ""))
+        held = pc.or_kleene(held, blank)
+    if target.geom_field is not None:
+        held = pc.or_kleene(held, rows.column("_geom").combine_chunks().is_null())
+    for name, ids in resolved.items():
+        held = pc.or_kleene(held, pc.and_kleene(rows.column(name).combine_chunks().is_valid(), ids.is_null()))
+    return pc.fill_null(held, True)
+
+
+def _target_rows(source, target, rows: pa.Table, resolved: dict, defaults: list, first: int, binary: bool) -> pa.Table:
+    """The written rows in the COPY's column order: the id ``first + row - 1``, the values (lookups
+    as ids), the geometry (WKB; hexadecimal in CSV), the defaults."""
+    count = rows.num_rows
+    columns = [pc.add(pc.cast(rows.column("_row"), pa.int64()), first - 1)]
+    columns += [resolved.get(name, rows.column(name)) for name in source.target_fields]
+    if target.geom_field is not None:
+        geom = rows.column("_geom")
+        columns.append(geom if binary else copy.hex_wkb(geom))
+    columns += [pa.array([value.as_py()] * count, value.type) for value in defaults]
+    return pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
+
+
+def _validate_suspects(cur, source: Source, target: staging.Target, table, suspects: list[pa.Table]) -> None:
+    """Stage the held-back rows and let the staged rules reject them with their reasons; should one
+    pass after all, the load is not one this path can write exactly."""
+    for rows in suspects:  # in CSV: a few rows, of any column type
+        rows = rows.set_column(rows.schema.get_field_index("_geom"), "_geom", copy.hex_wkb(rows.column("_geom")))
+        copy.copy_table(cur, staging.stage_storage(cur), rows)
+    staging.validate(cur, source, target, duplicates=False, srid=table.srid)
+    if db.execute(cur, db.compose("SELECT EXISTS (SELECT 1 FROM {stage})", stage=STAGE)).fetchone()[0]:
+        raise Fallback("a held-back row passed the rules")
+
+
+def _drop_stage(cur) -> None:
+    """The rejects stay; the stage and the rules' scratch tables go, for the rules to run again."""
+    db.execute(cur, db.compose("DROP VIEW {stage}", stage=STAGE))
+    db.execute(
+        cur,
+        db.compose(
+            "DROP TABLE IF EXISTS {tables}",
+            tables=[staging.stage_storage(cur), CHECKS, CODES, VALUES, BADCODES, BADROWS],
+        ),
+    )
+
+
+def _view_written(cur, source: Source, target: staging.Target, first: int, count: int) -> None:
+    """The stage's name and shape (``_row``, the fields, ``_geom``, ``_error``) over the rows just
+    written: a view PostgreSQL can delete and update through, so the rules run on them unchanged."""
+    pk = db.ident(target.model._meta.pk.column)
+    select = [db.SQL("(t.{pk} - {base})::integer AS _row").format(pk=pk, base=db.literal(first - 1))]
+    for name in source.target_fields:
+        cast = "::text" if name in _lookup_fields(source) else ""  # the stage holds the lookup's key as text
+        select.append(db.SQL("t.{}" + cast + " AS {}").format(db.ident(target.column(name)), db.ident(name)))
+    if target.geom_field is not None:
+        select.append(db.SQL("t.{} AS _geom").format(db.ident(target.geom_field.column)))
+    else:
+        select.append(db.SQL("NULL::geometry AS _geom"))
+    select.append(db.SQL("NULL::text AS _error"))
+    query = db.compose(
+        "CREATE TEMP VIEW {stage} AS SELECT {select} FROM {table} t WHERE t.{pk} BETWEEN {low} AND {high}",
+        stage=STAGE,
+        select=db.SQL(", ").join(select),
+        table=target.table,
+        pk=pk,
+        low=db.literal(first),
+        high=db.literal(first + count - 1),
+    )
+    db.execute(cur, query)
+
+
+def _lookup_fields(source: Source) -> set[str]:
+    return {f.target for f in source.fields if f.lookup}
