@@ -28,6 +28,7 @@ have had to match.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import psycopg
@@ -42,7 +43,9 @@ from remix.db import copy
 
 from . import bulk, convert, staging
 from .declarations import Source
-from .scratch import BADCODES, BADROWS, CHECKS, CODES, STAGE, VALUES
+from .scratch import BADCODES, BADROWS, CHECKS, CODES, RESOLVED, STAGE, VALUES
+
+log = logging.getLogger(__name__)
 
 # WKB geometry type codes of the 2D types (ISO and EWKB agree on these).
 WKB_TYPES = {
@@ -66,10 +69,14 @@ def write(cur, source: Source, target: staging.Target, table, step: Callable[[st
 
     The rejects are in the rejects table, as after :func:`etl.staging.validate`.
     """
-    if not _applies(source, target, table):
-        return False
-    lookups = _lookups(cur, source, target)
-    if lookups is None or not _scope_is_empty(cur, source, target, table, lookups):
+    why = _why_not(source, target, table)
+    lookups = _lookups(cur, source, target) if why is None else None
+    if why is None and lookups is None:
+        why = "a lookup is not one id per key"
+    if why is None and not _scope_is_empty(cur, source, target, table, lookups):
+        why = "its scope holds rows"
+    if why is not None:
+        log.info("%s: written through the stage (%s)", source.id, why)
         return False
     try:
         with transaction.atomic():  # a savepoint: a refused row undoes all of it
@@ -77,6 +84,7 @@ def write(cur, source: Source, target: staging.Target, table, step: Callable[[st
     except (Fallback, copy.Unsupported, psycopg.IntegrityError, psycopg.DataError, DatabaseError) as err:
         if isinstance(err, DatabaseError) and not _refused(err):
             raise
+        log.info("%s: written through the stage (%s: %s)", source.id, type(err).__name__, err, exc_info=True)
         staging.drop_scratch(cur)  # the stage's temporary view and tables went with the savepoint
         return False
     return True
@@ -88,40 +96,21 @@ def _refused(err: DatabaseError) -> bool:
     return isinstance(cause, psycopg.IntegrityError | psycopg.DataError)
 
 
-def _applies(source: Source, target: staging.Target, table) -> bool:
-    """The conditions known without reading the rows."""
+def _why_not(source: Source, target: staging.Target, table) -> str | None:
+    """Why this path cannot take the load, of what is known without reading the rows; None: it can."""
     if source.geometry_from or source.attribute_from or source.unique_across_scopes:
-        return False  # rules that read other rows or tables while validating
+        return "rules that read other rows or tables"
     pk = target.model._meta.pk
     if pk.get_internal_type() not in ("AutoField", "BigAutoField", "SmallAutoField"):
-        return False
+        return "no generated primary key"
     for fmap in source.fields:
         if isinstance(target.fields[fmap.target], ForeignKey) and (not fmap.lookup or fmap.create):
-            return False
+            return f"the key {fmap.target} is not a plain lookup"
     if any(not isinstance(value, convert.CONSTANT_TYPES) for _, value in target.defaults()):
-        return False
-    if target.geom_field is not None:
-        if table.srid != remix_conf.STORAGE_SRID or table.geometries is None:
-            return False  # reprojection happens in SQL on the staged path
-        if not _geometries_fit(table, target.geom_field):
-            return False
-    return True
-
-
-def _geometries_fit(table, field) -> bool:
-    """Whether every geometry is 2D and of the column's type (or the column is generic): PostGIS
-    would refuse the others, which the staged path repairs or rejects."""
-    wkb = table.geometries.array
-    heads = pc.unique(pc.binary_slice(pc.drop_null(wkb).cast(pa.large_binary()), 0, 5)).to_pylist()
-    column = field.geom_type.upper()
-    for head in heads:
-        if len(head) < 5:
-            return False
-        code = int.from_bytes(head[1:5], "little" if head[0] == 1 else "big")
-        kind = WKB_TYPES.get(code)
-        if kind is None or (column != "GEOMETRY" and kind != column):
-            return False
-    return True
+        return "a default that is not a plain value"
+    if target.geom_field is not None and (table.srid != remix_conf.STORAGE_SRID or table.geometries is None):
+        return f"geometries in EPSG:{table.srid}"  # reprojected in SQL on the staged path
+    return None
 
 
 def _lookups(cur, source: Source, target: staging.Target) -> dict[str, tuple[pa.Array, pa.Array]] | None:
@@ -195,7 +184,7 @@ def _write(cur, source: Source, target: staging.Target, table, lookups, step) ->
         suspects, keys = _copy(cur, source, target, table, lookups, first)
         step("validazione")
         if suspects:
-            _validate_suspects(cur, source, target, table, suspects)
+            _stage_held_back(cur, source, target, table, suspects, first)
         _drop_stage(cur)
         _view_written(cur, source, target, first, count)
         duplicates = not keys or convert.has_duplicate_keys(pa.concat_tables(keys), list(source.natural_key))
@@ -219,7 +208,7 @@ def _copy(cur, source: Source, target: staging.Target, table, lookups, first: in
                 name: pc.take(ids, pc.index_in(rows.column(name).combine_chunks(), known))
                 for name, (known, ids) in lookups.items()
             }
-            held = _certain_rejects(source, target, rows, resolved)
+            held = _held_back(source, target, rows, resolved)
             if pc.any(held).as_py():
                 suspects.append(rows.filter(held))
                 kept = pc.invert(held)
@@ -248,9 +237,12 @@ def _target_columns(source: Source, target: staging.Target) -> tuple[list[str], 
     return columns, kinds if all(k in copy.ARROW_BINARY_KINDS for k in kinds) else None
 
 
-def _certain_rejects(source: Source, target: staging.Target, rows: pa.Table, resolved: dict) -> pa.Array:
-    """The rows the rules reject whatever else they hold, and which the target may not take as they
-    are: a conversion error, a required field blank, no geometry, a lookup value not found."""
+def _held_back(source: Source, target: staging.Target, rows: pa.Table, resolved: dict) -> pa.Array:
+    """The rows not written as they are: those the rules reject whatever else they hold, which the
+    target may not take (a conversion error, a required field blank, no geometry, a lookup value
+    not found), and geometries not of the declared type, which the rules turn into it or reject
+    (an index on the type, such as PgtFeature's per-layer GiSTs, refuses them even in a row
+    deleted in the same transaction)."""
     held = rows.column("_error").combine_chunks().is_valid()
     for name in source.required:
         column = rows.column(name).combine_chunks()
@@ -263,10 +255,30 @@ def _certain_rejects(source: Source, target: staging.Target, rows: pa.Table, res
                 blank = pc.or_kleene(blank, pc.equal(column, ""))
         held = pc.or_kleene(held, blank)
     if target.geom_field is not None:
-        held = pc.or_kleene(held, rows.column("_geom").combine_chunks().is_null())
+        geom = rows.column("_geom").combine_chunks()
+        held = pc.or_kleene(held, geom.is_null())
+        held = pc.or_kleene(held, pc.invert(_of_type(geom, _declared_type(source, target))))
     for name, ids in resolved.items():
         held = pc.or_kleene(held, pc.and_kleene(rows.column(name).combine_chunks().is_valid(), ids.is_null()))
     return pc.fill_null(held, True)
+
+
+def _declared_type(source: Source, target: staging.Target) -> str:
+    return (source.geometry_type or target.geom_field.geom_type).upper()
+
+
+def _of_type(wkb: pa.Array, declared: str) -> pa.Array:
+    """Whether each WKB geometry is 2D and of the declared type (any 2D type for a generic one);
+    the type codes are read from the distinct 5-byte heads (byte order, type), a handful."""
+    heads = pc.binary_slice(wkb.cast(pa.large_binary()), 0, 5)
+    fitting = []
+    for head in pc.unique(heads).to_pylist():
+        if head is None or len(head) < 5:
+            continue
+        kind = WKB_TYPES.get(int.from_bytes(head[1:5], "little" if head[0] == 1 else "big"))
+        if kind is not None and (kind == declared or declared not in staging.DIMENSION):
+            fitting.append(head)
+    return pc.fill_null(pc.is_in(heads, pa.array(fitting, pa.large_binary())), False)
 
 
 def _target_rows(source, target, rows: pa.Table, resolved: dict, defaults: list, first: int, binary: bool) -> pa.Table:
@@ -282,20 +294,31 @@ def _target_rows(source, target, rows: pa.Table, resolved: dict, defaults: list,
     return pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
 
 
-def _validate_suspects(cur, source: Source, target: staging.Target, table, suspects: list[pa.Table]) -> None:
-    """Stage the held-back rows and let the staged rules reject them with their reasons; should one
-    pass after all, the load is not one this path can write exactly."""
-    for rows in suspects:  # in CSV: a few rows, of any column type
+def _stage_held_back(cur, source: Source, target: staging.Target, table, held: list[pa.Table], first: int) -> None:
+    """The held-back rows through the staged path's rules (their reasons as there); those that pass
+    (a Polygon made multi…) go into the target with the id of their row, for the duplicate-key
+    rule to see them with the rows written directly."""
+    for rows in held:  # in CSV: a few rows, of any column type
         rows = rows.set_column(rows.schema.get_field_index("_geom"), "_geom", copy.hex_wkb(rows.column("_geom")))
         copy.copy_table(cur, staging.stage_storage(cur), rows)
     staging.validate(cur, source, target, duplicates=False, srid=table.srid)
-    if db.execute(cur, db.compose("SELECT EXISTS (SELECT 1 FROM {stage})", stage=STAGE)).fetchone()[0]:
-        raise Fallback("a held-back row passed the rules")
+    staging.resolve(cur, source, target, table.srid, row=True)
+    cols = staging.target_columns(target)
+    defaults = target.defaults()
+    query = db.compose(
+        "INSERT INTO {table} ({names}) SELECT _row + {offset}, {values} FROM {resolved}",
+        table=target.table,
+        names=[target.model._meta.pk.column, *cols, *(c for c, _ in defaults)],
+        offset=db.literal(first - 1),
+        values=[*map(db.ident, cols), *(db.Placeholder(f"default{i}") for i in range(len(defaults)))],
+        resolved=RESOLVED,
+    )
+    db.execute(cur, query, {f"default{i}": v for i, (_, v) in enumerate(defaults)})
 
 
 def _drop_stage(cur) -> None:
     """The rejects stay; the stage and the rules' scratch tables go, for the rules to run again."""
-    db.execute(cur, db.compose("DROP VIEW {stage}", stage=STAGE))
+    db.execute(cur, db.compose("DROP VIEW IF EXISTS {views}", views=[RESOLVED, STAGE]))
     db.execute(
         cur,
         db.compose(

@@ -378,8 +378,9 @@ def fetch_rejects(cur) -> list[tuple[int, str]]:
     return [(row, reason) for row, reason in db.execute(cur, query).fetchall()]
 
 
-def resolve(cur, source: Source, target: Target, srid: int | None) -> None:
-    """Build the rows as the target stores them: lookups turned into ids, geometry in storage CRS."""
+def resolve(cur, source: Source, target: Target, srid: int | None, row: bool = False) -> None:
+    """Build the rows as the target stores them: lookups turned into ids, geometry in storage CRS
+    (with ``row``, also each row's number, ``_row``)."""
     select, select_params, joins, join_params = [], [], [], []
     for i, fmap in enumerate(source.fields):
         col = target.column(fmap.target)
@@ -402,6 +403,8 @@ def resolve(cur, source: Source, target: Target, srid: int | None) -> None:
         else:
             geom, select_params = db.SQL("ST_Transform(ST_SetSRID(_geom, %s), %s)"), [srid, storage]
         select.append(db.SQL("{} AS {}").format(geom, db.ident(target.geom_field.column)))
+    if row:
+        select.append(db.SQL("s._row"))
     # A view, not a table: the writes read it once, and copying every row (geometries included)
     # into another temporary table cost a large load 0.3-0.4 s. drop_scratch removes it with the stage.
     query = db.compose(
