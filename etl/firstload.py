@@ -84,9 +84,10 @@ def write(cur, source: Source, target: staging.Target, table, step: Callable[[st
     except (Fallback, copy.Unsupported, psycopg.IntegrityError, psycopg.DataError, DatabaseError) as err:
         if isinstance(err, DatabaseError) and not _refused(err):
             raise
-        log.info("%s: written through the stage (%s: %s)", source.id, type(err).__name__, err, exc_info=True)
+        log.info("%s: written through the stage (%s: %s)", source.id, type(err).__name__, err)
         staging.drop_scratch(cur)  # the stage's temporary view and tables went with the savepoint
         return False
+    log.info("%s: a first load into an empty scope, each row written once", source.id)
     return True
 
 
