@@ -1,12 +1,15 @@
-"""Writing the resolved rows into the target: upsert in general, a bulk insert into an empty scope.
+"""Writing rows into the target: upsert in general, a bulk insert into an empty scope.
 
-A first load (or a new comune's plan) has nothing to compare with: a plain INSERT is enough, and
-when it brings more rows than the table holds, the secondary indexes (the GiST above all) are
-dropped and built once at the end — building a GiST in bulk is several times faster than
-growing it row by row — and its foreign keys are dropped and re-added, checked in one join.
-All of it happens inside the load's transaction, so a failure restores them; the price is that
-readers of the table (and of the tables its foreign keys point to) wait for the commit during
-such a bulk load.
+A first load (or a new comune's plan) has nothing to compare with. Most first loads never come
+here: :mod:`etl.firstload` COPYs their rows straight into the target and validates them there,
+so each row that passes is written once. When it cannot (another CRS, a derived geometry, a
+duplicate key PostgreSQL refuses while the unique key stands…), the staged path ends here with a
+plain INSERT … SELECT from the stage. Either way, when a load brings more rows than the table
+holds, the secondary indexes (the GiST above all) are dropped and built once at the end —
+building a GiST in bulk is several times faster than growing it row by row — and the keys are
+dropped and re-added, checked in one pass (:func:`_indexes_rebuilt`). All of it happens inside
+the load's transaction, so a failure restores them; the price is that readers of the table (and
+of the tables its foreign keys point to) wait for the commit during such a bulk load.
 """
 
 from __future__ import annotations

@@ -8,22 +8,23 @@ over the rows just written, inside the load's transaction:
 - before the COPY, in Arrow: the lookups are resolved to ids (the lookup tables are small) and
   each row gets its id from a block taken from the table's sequence (``id = first + row - 1``,
   so the row number of a written row is known in SQL); the geometries must already be in the
-  storage CRS and fit the column's type;
-- rows that could not be written as they are (a conversion error, a required field blank, no
-  geometry, a lookup value not found) are certain to be rejected: only they are staged, and the
-  staged rules give them their reason, as on the staged path;
+  storage CRS;
+- rows the target could not take as they are and which the rules are sure to reject (a
+  conversion error, a required field blank, no geometry, a lookup value not found), and
+  geometries not of the declared type, are held back and staged: the staged rules give them
+  their reasons, and those that pass (a Polygon made multi) go in with their row's id;
 - the other rows are COPYed into the target, with its secondary indexes and keys dropped and
   rebuilt as :mod:`etl.bulk` does for a bulk insert; a temporary view shaped like the stage
-  (``_row``, the fields, ``_geom``) over just those rows lets :func:`etl.staging.validate` run
-  unchanged on them: rows that fail are moved to the rejects (``DELETE … RETURNING``) with the
-  same reasons and row numbers, geometries needing repair are repaired in place, and of
+  (``_row``, the fields, ``_geom``) over the rows of the block lets :func:`etl.staging.validate`
+  run unchanged on them: rows that fail are moved to the rejects (``DELETE … RETURNING``) with
+  the same reasons and row numbers, geometries needing repair are repaired in place, and of
   duplicate keys the first row stays.
 
 Whenever that cannot be done exactly (a scope already holding rows, another CRS, a lookup that
 is not one id per key, a derived geometry or attribute, an unusual default…), or PostgreSQL
-refuses a row during the COPY (a NOT NULL or key the rules would not have caught), nothing of
-this path is kept (a savepoint) and the load takes the staged path, whose result it would
-have had to match.
+refuses a row during the COPY (a duplicate key while the unique key stands), nothing of this
+path is kept (a savepoint) and the load takes the staged path, whose result it has to match
+(``tests/etl/test_firstload.py``).
 """
 
 from __future__ import annotations
