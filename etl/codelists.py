@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.utils.module_loading import import_string
 
 from remix import db
@@ -12,7 +13,7 @@ from .declarations import Source
 from .scratch import BADCODES, BADROWS, CODES, STAGE, VALUES, reject
 
 
-def validate(cur, source: Source) -> None:
+def validate(cur, source: Source, known: pa.Table | None = None) -> None:
     """Reject rows whose code is not in its code list, or whose description does not match the code.
 
     ``source.codelists`` names {layer: [(code field, description field, {code: description})]}; the
@@ -21,6 +22,10 @@ def validate(cur, source: Source) -> None:
     The check runs on the distinct (pair, code, description) values — a few hundred even in a
     metropolitan mosaic — and goes back to the rows only when some value is wrong: comparing
     every row with its code list was the slowest validation step of a large load.
+
+    ``known``: distinct values Arrow found in the rows before they were written (a superset of
+    the rows still there, :func:`distinct_values`); when none of them is wrong, the rows are not
+    read again.
     """
     if not source.codelists:
         return
@@ -32,6 +37,12 @@ def validate(cur, source: Source) -> None:
     if values is None:
         return
     _load_codes(cur, lists)
+    if known is not None:
+        db.execute(cur, db.compose(_VALUES_TABLE, distinct=VALUES))
+        copy.copy_table(cur, VALUES, known)
+        if not _find_bad(cur):
+            return
+        db.execute(cur, db.compose("DROP TABLE {tables}", tables=[VALUES, BADCODES]))
     # The distinct values in one scan of the stage by parallel workers (the pairs inline, as a
     # temporary table would keep the scan serial). The planner expects thousands of values
     # back from each worker where a few hundred come: a lower transfer cost lets it go parallel.
@@ -44,16 +55,7 @@ def validate(cur, source: Source) -> None:
     )
     db.execute(cur, query, params)
     db.execute(cur, "RESET parallel_tuple_cost")
-    query = db.compose(
-        "CREATE TEMP TABLE {bad} ON COMMIT DROP AS SELECT v.* FROM {distinct} v "
-        "LEFT JOIN {codes} k ON k.layer = v.layer AND k.cfield = v.cfield "
-        "AND k.dfield = v.dfield AND k.code = v.code "
-        "WHERE k.code IS NULL OR (v.descr IS NOT NULL AND lower(trim(v.descr)) <> lower(k.descr))",
-        bad=BADCODES,
-        distinct=VALUES,
-        codes=CODES,
-    )
-    if db.execute(cur, query).rowcount == 0:
+    if not _find_bad(cur):
         return
     query = db.compose(
         "CREATE TEMP TABLE {rows} ON COMMIT DROP AS SELECT v._row, min(v.cfield || '/' || v.dfield || "
@@ -74,6 +76,75 @@ def validate(cur, source: Source) -> None:
             rows=BADROWS,
         ),
     )
+
+
+_VALUES_TABLE = (
+    "CREATE TEMP TABLE {distinct} (layer text, cfield text, dfield text, code text, descr text) ON COMMIT DROP"
+)
+
+
+def _find_bad(cur) -> int:
+    """Keep the distinct values that are not in their code list (or not with that description); how many."""
+    query = db.compose(
+        "CREATE TEMP TABLE {bad} ON COMMIT DROP AS SELECT v.* FROM {distinct} v "
+        "LEFT JOIN {codes} k ON k.layer = v.layer AND k.cfield = v.cfield "
+        "AND k.dfield = v.dfield AND k.code = v.code "
+        "WHERE k.code IS NULL OR (v.descr IS NOT NULL AND lower(trim(v.descr)) <> lower(k.descr))",
+        bad=BADCODES,
+        distinct=VALUES,
+        codes=CODES,
+    )
+    return db.execute(cur, query).rowcount
+
+
+def distinct_values(source: Source, raw: pa.Table, rows: pa.Table, collected: list[str]) -> pa.Table | None:
+    """The distinct (layer, pair, code, description) of converted ``rows`` as :func:`validate` reads
+    them from the collected JSON, found by Arrow in the source columns ``raw`` (row for row); None
+    when Arrow cannot tell what the JSON would hold (a value neither text nor integer)."""
+    lists = import_string(source.codelists) if source.codelists else {}
+    triples = sorted({(layer, cf, df) for layer, pairs in lists.items() for cf, df, codes in pairs if codes})
+    has_layer = "layer" in rows.column_names
+    parts = []
+    for layer, cf, df in triples:
+        if layer != "*" and not has_layer:
+            continue
+        code, descr = _as_json_text(raw, cf, collected), _as_json_text(raw, df, collected)
+        if code is False or descr is False:
+            return None
+        if code is None:
+            continue  # no such value in any row
+        mask = code.is_valid()
+        if layer != "*":
+            mask = pc.and_(mask, pc.fill_null(pc.equal(rows.column("layer").combine_chunks(), layer), False))
+        count = pc.sum(mask).as_py() or 0
+        if not count:
+            continue
+        table = pa.table(
+            {
+                "layer": pa.array([layer] * count, pa.string()),
+                "cfield": pa.array([cf] * count, pa.string()),
+                "dfield": pa.array([df] * count, pa.string()),
+                "code": code.filter(mask),
+                "descr": descr.filter(mask) if descr is not None else pa.nulls(count, pa.string()),
+            }
+        )
+        parts.append(table.group_by(table.column_names).aggregate([]))
+    empty = pa.schema([(n, pa.string()) for n in ("layer", "cfield", "dfield", "code", "descr")])
+    return pa.concat_tables(parts).cast(empty) if parts else empty.empty_table()
+
+
+def _as_json_text(raw: pa.Table, name: str, collected: list[str]) -> pa.Array | None | bool:
+    """``attrs->>name`` of each row: None when no row has it, False when Arrow cannot tell."""
+    if name not in collected or name not in raw.column_names:
+        return None
+    column = raw.column(name).combine_chunks()
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return column.cast(pa.string())
+    if pa.types.is_integer(column.type):
+        return pc.cast(column, pa.string())
+    if pa.types.is_null(column.type):
+        return None
+    return False
 
 
 def _value_queries(lists: dict, json_field: str, has_layer: bool) -> tuple[db.Composable | None, dict]:

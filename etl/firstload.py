@@ -42,7 +42,7 @@ from remix import conf as remix_conf
 from remix import db
 from remix.db import copy
 
-from . import bulk, convert, staging
+from . import bulk, codelists, convert, staging
 from .declarations import Source
 from .scratch import BADCODES, BADROWS, CHECKS, CODES, RESOLVED, STAGE, VALUES
 
@@ -183,24 +183,25 @@ def _write(cur, source: Source, target: staging.Target, table, lookups, step) ->
         raise Fallback("no sequence behind the primary key")
     with bulk._indexes_rebuilt(cur, target.table, count):
         staging.create_stage(cur, target)
-        suspects, keys = _copy(cur, source, target, table, lookups, first)
+        suspects, keys, known = _copy(cur, source, target, table, lookups, first)
         step("validazione")
         if suspects:
             _stage_held_back(cur, source, target, table, suspects, first)
         _drop_stage(cur)
         _view_written(cur, source, target, first, count)
         duplicates = not keys or convert.has_duplicate_keys(pa.concat_tables(keys), list(source.natural_key))
-        staging.validate(cur, source, target, duplicates=duplicates, srid=table.srid, lookups=False)
+        staging.validate(cur, source, target, duplicates=duplicates, srid=table.srid, lookups=False, codes=known)
         step("indici e chiavi")
 
 
-def _copy(cur, source: Source, target: staging.Target, table, lookups, first: int) -> tuple[list, list]:
-    """COPY the rows that can be written into the target, slice by slice; (the rows held back as
-    certain rejects, the natural keys of the rows written)."""
+def _copy(cur, source: Source, target: staging.Target, table, lookups, first: int) -> tuple[list, list, object]:
+    """COPY the rows that can be written into the target, slice by slice; (the rows held back, the
+    natural keys of the rows written, their distinct code-list values or None)."""
     columns, kinds = _target_columns(source, target)
     defaults = [pa.scalar(value) for _, value in target.defaults()]
     convs = convert.converters(source, target)  # they may read the database: not while it copies
     suspects, keys = [], []
+    values = _CodeValues(source, table)
     with copy.copy_from(cur, target.table, columns, kinds) as out:
         for start in range(0, table.count, convert.SLICE_ROWS):
             rows = convert.arrow_rows(source, target, table, start, convert.SLICE_ROWS, convs)
@@ -216,8 +217,35 @@ def _copy(cur, source: Source, target: staging.Target, table, lookups, first: in
                 kept = pc.invert(held)
                 rows, resolved = rows.filter(kept), {k: v.filter(kept) for k, v in resolved.items()}
             keys.append(rows.select(list(source.natural_key)))
+            values.add(rows)
             out.write(_target_rows(source, target, rows, resolved, defaults, first, binary=kinds is not None))
-    return suspects, keys
+    return suspects, keys, values.distinct()
+
+
+class _CodeValues:
+    """The distinct code-list values of the rows written, slice by slice (None: Arrow cannot tell)."""
+
+    def __init__(self, source: Source, table):
+        self.source, self.raw, self.parts = source, table.columns.table, []
+        collect = next((f for f in source.fields if f.collect is not None), None)
+        if not source.codelists or collect is None:
+            self.parts = None
+            return
+        mapped = {f.source for f in source.fields if f.source}
+        self.collected = convert.collected_names(collect, table, mapped)
+
+    def add(self, rows: pa.Table) -> None:
+        if self.parts is None:
+            return
+        raw = self.raw.take(pc.subtract(rows.column("_row"), 1))
+        found = codelists.distinct_values(self.source, raw, rows, self.collected)
+        self.parts = None if found is None else [*self.parts, found]
+
+    def distinct(self) -> pa.Table | None:
+        if not self.parts:
+            return None
+        table = pa.concat_tables(self.parts)
+        return table.group_by(table.column_names).aggregate([])
 
 
 def _target_columns(source: Source, target: staging.Target) -> tuple[list[str], list[str] | None]:

@@ -157,7 +157,13 @@ def analyze_stage(cur, target: Target) -> None:
 
 
 def validate(
-    cur, source: Source, target: Target, duplicates: bool = True, srid: int | None = None, lookups: bool = True
+    cur,
+    source: Source,
+    target: Target,
+    duplicates: bool = True,
+    srid: int | None = None,
+    lookups: bool = True,
+    codes: pa.Table | None = None,
 ) -> None:
     """Conversion errors, mandatory fields, geometry, lookups and duplicate keys, in SQL.
 
@@ -165,7 +171,8 @@ def validate(
     the rows concerned are then moved or rewritten (a full-table UPDATE per rule was the
     slowest part of a large load). ``duplicates=False`` says the keys are known to be unique;
     ``lookups=False`` that the lookups are resolved already (:mod:`etl.firstload`, where
-    ``STAGE`` is a view of the rows written into the target).
+    ``STAGE`` is a view of the rows written into the target), ``codes`` the distinct code-list
+    values Arrow found in them (:func:`etl.codelists.validate`).
     """
     if target.geom_field is not None and source.geometry_from:
         derive_geometry(cur, source, target)
@@ -211,15 +218,15 @@ def validate(
         )
         if geom_type is not None:
             repair_geometry(cur, source, geom_type)
-    _validate_values(cur, source, duplicates, lookups)
+    _validate_values(cur, source, duplicates, lookups, codes)
 
 
-def _validate_values(cur, source: Source, duplicates: bool, lookups: bool = True) -> None:
+def _validate_values(cur, source: Source, duplicates: bool, lookups: bool = True, codes=None) -> None:
     """Lookups, code lists and (unless known unique) duplicate keys of the rows still staged."""
     for fmap in source.fields:
         if fmap.lookup and lookups:
             validate_lookup(cur, source, fmap)
-    codelists.validate(cur, source)
+    codelists.validate(cur, source, codes)
     for name in source.unique_across_scopes:
         reject_taken(cur, source, name)
     if duplicates:
