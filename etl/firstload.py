@@ -196,7 +196,7 @@ def _write(cur, source: Source, target: staging.Target, table, lookups, step) ->
 
 def _copy(cur, source: Source, target: staging.Target, table, lookups, first: int) -> tuple[list, list, object]:
     """COPY the rows that can be written into the target, slice by slice; (the rows held back, the
-    natural keys of the rows written, their distinct code-list values or None)."""
+    natural keys of all rows, the distinct code-list values of the rows written or None)."""
     columns, kinds = _target_columns(source, target)
     defaults = [pa.scalar(value) for _, value in target.defaults()]
     convs = convert.converters(source, target)  # they may read the database: not while it copies
@@ -211,12 +211,12 @@ def _copy(cur, source: Source, target: staging.Target, table, lookups, first: in
                 name: pc.take(ids, pc.index_in(rows.column(name).combine_chunks(), known))
                 for name, (known, ids) in lookups.items()
             }
+            keys.append(rows.select(list(source.natural_key)))  # held-back rows too: some may pass
             held = _held_back(source, target, rows, resolved)
             if pc.any(held).as_py():
                 suspects.append(rows.filter(held))
                 kept = pc.invert(held)
                 rows, resolved = rows.filter(kept), {k: v.filter(kept) for k, v in resolved.items()}
-            keys.append(rows.select(list(source.natural_key)))
             values.add(rows)
             out.write(_target_rows(source, target, rows, resolved, defaults, first, binary=kinds is not None))
     return suspects, keys, values.distinct()
