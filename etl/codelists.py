@@ -78,6 +78,7 @@ def validate(cur, source: Source, known: pa.Table | None = None) -> None:
     )
 
 
+VALUE_SCHEMA = pa.schema([(n, pa.string()) for n in ("layer", "cfield", "dfield", "code", "descr")])
 _VALUES_TABLE = (
     "CREATE TEMP TABLE {distinct} (layer text, cfield text, dfield text, code text, descr text) ON COMMIT DROP"
 )
@@ -129,8 +130,7 @@ def distinct_values(source: Source, raw: pa.Table, rows: pa.Table, collected: li
             }
         )
         parts.append(table.group_by(table.column_names).aggregate([]))
-    empty = pa.schema([(n, pa.string()) for n in ("layer", "cfield", "dfield", "code", "descr")])
-    return pa.concat_tables(parts).cast(empty) if parts else empty.empty_table()
+    return pa.concat_tables(parts).cast(VALUE_SCHEMA) if parts else VALUE_SCHEMA.empty_table()
 
 
 def _as_json_text(raw: pa.Table, name: str, collected: list[str]) -> pa.Array | None | bool:

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import DatabaseError, connection, transaction
 from django.db.models import ForeignKey
+from django.utils.module_loading import import_string
 
 from remix import conf as remix_conf
 from remix import db
@@ -44,6 +45,7 @@ from remix.db import copy
 
 from . import bulk, codelists, convert, staging
 from .declarations import Source
+from .errors import EtlError
 from .scratch import BADCODES, BADROWS, CHECKS, CODES, RESOLVED, STAGE, VALUES
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ WKB_TYPES = {
 }
 
 
-class Fallback(Exception):  # noqa: N818 - a signal, not an error
+class Fallback(EtlError):  # noqa: N818 - a signal, never shown: the staged path takes the load
     """This load cannot be written once exactly: the staged path takes it."""
 
 
@@ -82,7 +84,14 @@ def write(cur, source: Source, target: staging.Target, table, step: Callable[[st
     try:
         with transaction.atomic():  # a savepoint: a refused row undoes all of it
             _write(cur, source, target, table, lookups, step)
-    except (Fallback, copy.Unsupported, psycopg.IntegrityError, psycopg.DataError, DatabaseError) as err:
+    except (
+        Fallback,
+        copy.Unsupported,
+        pa.ArrowException,
+        psycopg.IntegrityError,
+        psycopg.DataError,
+        DatabaseError,
+    ) as err:
         if isinstance(err, DatabaseError) and not _refused(err):
             raise
         log.info("%s: written through the stage (%s: %s)", source.id, type(err).__name__, err)
@@ -106,8 +115,9 @@ def _why_not(source: Source, target: staging.Target, table) -> str | None:
     if pk.get_internal_type() not in ("AutoField", "BigAutoField", "SmallAutoField"):
         return "no generated primary key"
     for fmap in source.fields:
-        if isinstance(target.fields[fmap.target], ForeignKey) and (not fmap.lookup or fmap.create):
-            return f"the key {fmap.target} is not a plain lookup"
+        is_key = isinstance(target.fields[fmap.target], ForeignKey)
+        if (is_key or fmap.lookup) and (not (is_key and fmap.lookup) or fmap.create):
+            return f"{fmap.target} is not a plain lookup into a foreign key"
     if any(not isinstance(value, convert.CONSTANT_TYPES) for _, value in target.defaults()):
         return "a default that is not a plain value"
     if target.geom_field is not None and (table.srid != remix_conf.STORAGE_SRID or table.geometries is None):
@@ -124,8 +134,12 @@ def _lookups(cur, source: Source, target: staging.Target) -> dict[str, tuple[pa.
             continue
         query, params = staging.lookup_sql(fmap)
         pairs = db.execute(cur, query, params).fetchall()
+        # The SQL join compares ``key::text``: only text and integers print the same here; the ids
+        # go into the COPY as integers.
         if any(isinstance(k, bool) or not isinstance(k, str | int) for _, k in pairs):
-            return None  # the SQL join compares ``key::text``: only text and integers print the same here
+            return None
+        if any(isinstance(i, bool) or not isinstance(i, int) for i, _ in pairs):
+            return None
         keys = [str(k) for _, k in pairs]
         ids = [i for i, _ in pairs]
         if len(set(keys)) != len(keys) or len(set(ids)) != len(ids):
@@ -208,8 +222,8 @@ def _copy(cur, source: Source, target: staging.Target, table, lookups, first: in
             if rows is None:
                 rows = convert.value_rows(source, target, table, start, convert.SLICE_ROWS, convs)
             resolved = {
-                name: pc.take(ids, pc.index_in(rows.column(name).combine_chunks(), known))
-                for name, (known, ids) in lookups.items()
+                name: pc.take(ids, pc.index_in(rows.column(name).combine_chunks(), texts))
+                for name, (texts, ids) in lookups.items()
             }
             keys.append(rows.select(list(source.natural_key)))  # held-back rows too: some may pass
             held = _held_back(source, target, rows, resolved)
@@ -233,17 +247,22 @@ class _CodeValues:
             return
         mapped = {f.source for f in source.fields if f.source}
         self.collected = convert.collected_names(collect, table, mapped)
+        pairs = import_string(source.codelists)
+        named = {name for triples in pairs.values() for cf, df, _ in triples for name in (cf, df)}
+        self.raw = self.raw.select([c for c in self.raw.column_names if c in named])  # only what is read
 
     def add(self, rows: pa.Table) -> None:
-        if self.parts is None:
+        if self.parts is None or self.raw.num_columns == 0:  # no code field in the file: nothing to check
             return
         raw = self.raw.take(pc.subtract(rows.column("_row"), 1))
         found = codelists.distinct_values(self.source, raw, rows, self.collected)
         self.parts = None if found is None else [*self.parts, found]
 
     def distinct(self) -> pa.Table | None:
-        if not self.parts:
+        if self.parts is None:
             return None
+        if not self.parts:
+            return codelists.VALUE_SCHEMA.empty_table()  # no row with a code: nothing to check
         table = pa.concat_tables(self.parts)
         return table.group_by(table.column_names).aggregate([])
 
