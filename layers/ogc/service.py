@@ -9,6 +9,9 @@ its PostGIS connections open between requests (``CLOSE_CONNECTION=DEFER``).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import functools
 import hashlib
 import logging
 import re
@@ -512,7 +515,7 @@ def _run(
     ms.msIO_installStdoutToBuffer()
     headers, payload = {}, b""
     try:
-        current.OWSDispatch(request)
+        _dispatch_without_gil(ms, current, request)
     except ms.MapServerError as err:
         log.info("MapServer error: %s", err)
     finally:
@@ -542,6 +545,37 @@ def _run(
     if sorted_here:  # the paging links MapServer wrote must keep the order the client asked for
         payload = _with_sortby(payload, guard.sortby(prepared.sort))
     return OwsResponse(status=status, content_type=content_type, body=payload)
+
+
+@functools.cache
+def _native_dispatch():
+    """``msOWSDispatch`` of the libmapserver mapscript is linked with, called through ctypes (None if not found)."""
+    name = ctypes.util.find_library("mapserver")
+    try:
+        function = ctypes.CDLL(name).msOWSDispatch if name else None
+    except (OSError, AttributeError):
+        return None
+    if function is not None:
+        function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+        function.restype = ctypes.c_int
+    return function
+
+
+def _dispatch_without_gil(ms, current, request) -> None:
+    """``current.OWSDispatch(request)``, with Python's GIL released while MapServer works.
+
+    mapscript's own binding keeps the GIL for the whole call: a one-second WFS or WMS request froze every
+    other thread of the process (map tiles, pages, API), which is what threaded workers are for. The same
+    C function (``msOWSDispatch(map, request, MS_TRUE)``, which mapscript's method calls) is called
+    through ctypes, which releases the GIL; MapServer is built thread-safe (``mapserv -v``: THREADS),
+    and ``_lock`` still lets one request at a time in. Its errors are raised as mapscript raises them
+    (any wrapped call does, and clears the error list): the caller's handling is unchanged."""
+    native = _native_dispatch()
+    if native is None:
+        current.OWSDispatch(request)
+        return
+    native(int(current.this), int(request.this), ms.MS_TRUE)
+    ms.msGetErrorObj()  # raises MapServerError for an error the request left, as OWSDispatch does
 
 
 _PAGING_LINK = re.compile(rb'\b(next|previous)="([^"]*)"')
