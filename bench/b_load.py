@@ -112,23 +112,23 @@ def _mix(base: str) -> list[str]:
 SLOW_KINDS = ("export", "wfs_5000", "wms_1024")
 
 
-def slow_request(kind: str, rng: random.Random) -> tuple[str, str, bytes | None]:
+def slow_request(kind: str, rng: random.Random, slug: str = SLUG) -> tuple[str, str, bytes | None]:
     """(method, path, form body) of one slow request on the full-scale set ``SLUG``."""
     if kind == "export":  # 1,500–3,000 polygons; a new extent every time (an identical one reuses its job)
         lon, lat = MILANO[0] + rng.uniform(-0.05, 0.05), MILANO[1] + rng.uniform(-0.03, 0.03)
         d = rng.uniform(0.015, 0.022)
         form = {
-            "layers": SLUG,
+            "layers": slug,
             "area_kind": "bbox",
             "bbox": f"{lon - d:.6f},{lat - d:.6f},{lon + d:.6f},{lat + d:.6f}",
             "bbox_crs": "EPSG:4326",
         }
         return "POST", "/api/esportazioni/", urllib.parse.urlencode(form).encode()
     if kind == "wfs_5000":
-        return "GET", f"/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES={SLUG}&COUNT=5000", None
+        return "GET", f"/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES={slug}&COUNT=5000", None
     return (
         "GET",
-        f"/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={SLUG}&STYLES=&CRS=EPSG:4326"
+        f"/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS={slug}&STYLES=&CRS=EPSG:4326"
         "&BBOX=45.40,9.10,45.52,9.30&WIDTH=1024&HEIGHT=768&FORMAT=image/png",
         None,
     )

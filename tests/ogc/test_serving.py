@@ -86,3 +86,32 @@ def test_the_running_server_has_the_chosen_number_of_workers(tmp_path, django_db
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("ogc_data")
+def test_the_load_tests_slow_requests_are_answered_and_each_export_is_a_new_one(client):
+    """The slow half of `bench load` does real work every time: each export request is a new export
+    (its extent differs, so no earlier job answers it), and the large WFS and WMS requests are answered."""
+    import json
+    import random
+    from urllib.parse import parse_qsl
+
+    from bench.b_load import SLOW_KINDS, slow_request
+
+    assert "export" in SLOW_KINDS
+    rng = random.Random(7)
+    jobs = []
+    for _ in range(2):
+        method, path, body = slow_request("export", rng, slug="ambiti_trasformazione")
+        assert method == "POST" and path == "/api/esportazioni/"
+        answer = client.post(path, dict(parse_qsl(body.decode())))
+        assert answer.status_code in (201, 202), answer.content[:300]
+        job = json.loads(answer.content)
+        assert job["status"] in ("done", "queued", "running"), job
+        jobs.append(job["id"])
+    assert jobs[0] != jobs[1]
+    for kind in ("wfs_5000", "wms_1024"):
+        _method, path, _body = slow_request(kind, rng, slug="ambiti_trasformazione")
+        answer = client.get(path)
+        assert answer.status_code == 200 and b"Exception" not in answer.content[:2000], answer.content[:300]
