@@ -115,3 +115,17 @@ def test_the_load_tests_slow_requests_are_answered_and_each_export_is_a_new_one(
         _method, path, _body = slow_request(kind, rng, slug="ambiti_trasformazione")
         answer = client.get(path)
         assert answer.status_code == 200 and b"Exception" not in answer.content[:2000], answer.content[:300]
+
+
+def test_the_load_tests_rounds_alternate_so_drift_falls_on_every_configuration_alike():
+    """`bench load` alternates its rounds A B B A …: every configuration runs as many rounds, and as early
+    on average, so a change of the machine's load during the test does not land on one of them only."""
+    from bench.b_load import order
+
+    sequence = order(["a", "b"], 4)
+    assert sequence == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    three = order(["a", "b", "c"], 4)
+    for config in "abc":
+        positions = [i for i, c in enumerate(three) if c == config]
+        assert len(positions) == 4
+        assert sum(positions) == sum(range(len(three))) // 3
