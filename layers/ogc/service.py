@@ -38,8 +38,9 @@ from .published import LayerSource, resolve
 
 log = logging.getLogger(__name__)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-# One request at a time per process talks to MapServer (map clones and output buffers are not
-# shared safely); gunicorn's sync workers never contend for it, threaded servers (tests) queue here.
+# One request at a time per process talks to MapServer: the clones of a map share its PROJ context (one
+# thread at a time) and the kept maps are shared. gunicorn's threads queue here (the fast WMS/WFS behind a
+# slow one of their process: docs/architecture.md, Serving); sync workers never contend for it.
 _lock = threading.Lock()
 EXCEPTION_TYPE = "application/xml; charset=utf-8"
 _maps: OrderedDict[str, object] = OrderedDict()
