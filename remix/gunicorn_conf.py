@@ -1,4 +1,4 @@
-"""gunicorn settings of `make run` (scripts/serve.sh): request and error logs rotated under var/log/.
+"""gunicorn settings of `make run` (scripts/serve.sh): workers, and request and error logs rotated under var/log/.
 
 Unhandled exceptions of Django views are logged by Django itself (LOGGING, var/log/web.log); this
 file keeps gunicorn's own word (worker timeouts, crashes, start/stop) and the access log, and sends
@@ -7,6 +7,12 @@ what the workers print on stdout/stderr to the error log.
 
 import os
 from pathlib import Path
+
+# Worker class and size, chosen with the load test (`python -m bench load`, docs/architecture.md);
+# REMIX_WORKERS / REMIX_THREADS / REMIX_WORKER_CLASS change them for one server.
+worker_class = os.environ.get("REMIX_WORKER_CLASS", "gthread")
+workers = int(os.environ.get("REMIX_WORKERS", "3"))
+threads = int(os.environ.get("REMIX_THREADS", "4")) if worker_class != "sync" else 1
 
 _logs = Path(os.environ.get("REMIX_LOG_DIR") or Path(__file__).resolve().parent.parent / "var" / "log")
 _logs.mkdir(parents=True, exist_ok=True)

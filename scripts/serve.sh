@@ -35,10 +35,10 @@ start() {
   # The worker runs ETL loads (ALTER TABLE, overview tables): it connects as the owner when
   # REMIX_WORKER_DATABASE_URL is given (make run), the web server as the unprivileged app role.
   DATABASE_URL="${REMIX_WORKER_DATABASE_URL:-${DATABASE_URL:-}}" nohup scripts/worker.sh >/dev/null 2>&1 &
-  # Threaded workers: the app mostly waits on PostGIS; measured by `python -m bench load` (docs/architecture.md).
+  # Worker class and count (REMIX_WORKERS, REMIX_THREADS) are set in remix/gunicorn_conf.py,
+  # chosen by `python -m bench load` (docs/architecture.md).
   REMIX_LOG_NAME=web REMIX_LOG_CONSOLE=0 .venv/bin/gunicorn remix.wsgi:application -c remix/gunicorn_conf.py \
-    --bind "$host:$port" --workers "${REMIX_WORKERS:-3}" --worker-class gthread --threads "${REMIX_THREADS:-4}" \
-    --timeout 120 --umask 0o027 --daemon --pid "$PID"
+    --bind "$host:$port" --timeout 120 --umask 0o027 --daemon --pid "$PID"
   for _ in $(seq 100); do
     if curl -fs -o /dev/null "http://$host:$port/healthz"; then
       say "Remix is running at http://$host:$port/ (English: http://$host:$port/en/), with its background worker."

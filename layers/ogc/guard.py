@@ -40,6 +40,8 @@ class Prepared:
     error: tuple[int, bytes] | None = None
     typenames: tuple[str, ...] = ()
     sort: tuple[tuple[str, bool], ...] = ()  # (property, descending) of a WFS SORTBY
+    layers: tuple[str, ...] = ()  # the LAYERS of a WMS request, as written
+    styled: bool = False  # the request carries its own styling (SLD, SLD_BODY)
 
 
 def _typenames(params: dict) -> tuple[str, ...]:
@@ -128,6 +130,8 @@ def prepare(query_string: str, body: bytes = b"") -> Prepared:
         request=request,
         typenames=_typenames(params),
         sort=sort,
+        layers=tuple(params.get("LAYERS", "").split(",")) if service == "WMS" and params.get("LAYERS") else (),
+        styled=bool(params.get("SLD") or params.get("SLD_BODY")),
     )
 
 

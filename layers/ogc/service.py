@@ -9,6 +9,9 @@ its PostGIS connections open between requests (``CLOSE_CONNECTION=DEFER``).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import functools
 import hashlib
 import logging
 import re
@@ -35,13 +38,16 @@ from .published import LayerSource, resolve
 
 log = logging.getLogger(__name__)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-# One request at a time per process talks to MapServer (map clones and output buffers are not
-# shared safely); gunicorn's sync workers never contend for it, threaded servers (tests) queue here.
+# One request at a time per process talks to MapServer: the clones of a map share its PROJ context (one
+# thread at a time) and the kept maps are shared. gunicorn's threads queue here (the fast WMS/WFS behind a
+# slow one of their process: docs/architecture.md, Serving); sync workers never contend for it.
 _lock = threading.Lock()
 EXCEPTION_TYPE = "application/xml; charset=utf-8"
 _maps: OrderedDict[str, object] = OrderedDict()
 _sources: dict[tuple, LayerSource | None] = {}
 _visible: dict[object, tuple[float, float, list]] = {}  # user id (None: anonymous) → (when, stamp, layers)
+# (id of a loaded map, layer names) → (that map, a copy of it with only those layers): see _drawn_only
+_subsets: OrderedDict[tuple, tuple[object, object]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -248,12 +254,13 @@ def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", l
     if _server_started[0] is None:
         _server_restarted()  # remember when the server this process talks to started
     with _lock:
-        answer = _run(template, prepared.query, online_resource, prepared.body, links, prepared)
+        source = _drawn_only(template, prepared)
+        answer = _run(source, prepared.query, online_resource, prepared.body, links, prepared)
         if _failed and (_connection_lost(_failed) or _server_restarted()):
             # A pooled PostGIS connection died (database restarted): drop the pool and answer again.
             log.warning("OGC: PostGIS connection lost (%s); reconnecting", _failed[0][:200])
             mapscript().msConnPoolCloseUnreferenced()
-            answer = _run(template, prepared.query, online_resource, prepared.body, links, prepared)
+            answer = _run(source, prepared.query, online_resource, prepared.body, links, prepared)
             if _failed and _connection_lost(_failed):  # still down: the views answer 503 with Retry-After
                 mapscript().msConnPoolCloseUnreferenced()
                 raise OperationalError(f"PostGIS unreachable from MapServer: {_failed[0][:200]}")
@@ -262,6 +269,41 @@ def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", l
     if prepared.request.lower() == "getfeatureinfo" and not answer.is_exception:
         return _labelled_info(template, answer)
     return answer
+
+
+def _drawn_only(template, prepared):
+    """For a GetMap of named layers, a copy of the user's map holding only those layers (made once, kept).
+
+    Every request runs on a clone of its map (MapServer changes it while answering), and cloning copies
+    every layer with its projection: with twenty layers that was a tenth of a tile's time. A GetMap draws
+    only the layers it names, in the map's order, so the answer from the smaller map is the same. Only
+    exact layer names qualify: a group, the root layer, an unknown name or a request with its own SLD is
+    answered from the whole map, as before. Callers hold ``_lock``."""
+    if prepared.request.lower() != "getmap" or not prepared.layers or prepared.styled:
+        return template
+    names = frozenset(prepared.layers)
+    key = (id(template), names)
+    entry = _subsets.get(key)
+    if entry is not None and entry[0] is template:  # the map itself is held by the entry: ids stay unique
+        _subsets.move_to_end(key)
+        return entry[1]
+    groups = {template.name}
+    layer_names = set()
+    for index in range(template.numlayers):
+        layer = template.getLayer(index)
+        layer_names.add(layer.name)
+        if layer.group:
+            groups.add(layer.group)
+    if not names <= layer_names or names & groups:
+        return template
+    subset = template.clone()
+    for index in reversed(range(subset.numlayers)):
+        if subset.getLayer(index).name not in names:
+            subset.removeLayer(index)
+    _subsets[key] = (template, subset)
+    while len(_subsets) > 4 * int(conf.OGC_MAP_CACHE):
+        _subsets.popitem(last=False)
+    return subset
 
 
 _TEXT_LAYER = re.compile(r"^Layer '([^']*)'")
@@ -474,7 +516,7 @@ def _run(
     ms.msIO_installStdoutToBuffer()
     headers, payload = {}, b""
     try:
-        current.OWSDispatch(request)
+        _dispatch_without_gil(ms, current, request)
     except ms.MapServerError as err:
         log.info("MapServer error: %s", err)
     finally:
@@ -504,6 +546,37 @@ def _run(
     if sorted_here:  # the paging links MapServer wrote must keep the order the client asked for
         payload = _with_sortby(payload, guard.sortby(prepared.sort))
     return OwsResponse(status=status, content_type=content_type, body=payload)
+
+
+@functools.cache
+def _native_dispatch():
+    """``msOWSDispatch`` of the libmapserver mapscript is linked with, called through ctypes (None if not found)."""
+    name = ctypes.util.find_library("mapserver")
+    try:
+        function = ctypes.CDLL(name).msOWSDispatch if name else None
+    except (OSError, AttributeError):
+        return None
+    if function is not None:
+        function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+        function.restype = ctypes.c_int
+    return function
+
+
+def _dispatch_without_gil(ms, current, request) -> None:
+    """``current.OWSDispatch(request)``, with Python's GIL released while MapServer works.
+
+    mapscript's own binding keeps the GIL for the whole call: a one-second WFS or WMS request froze every
+    other thread of the process (map tiles, pages, API), which is what threaded workers are for. The same
+    C function (``msOWSDispatch(map, request, MS_TRUE)``, which mapscript's method calls) is called
+    through ctypes, which releases the GIL; MapServer is built thread-safe (``mapserv -v``: THREADS),
+    and ``_lock`` still lets one request at a time in. Its errors are raised as mapscript raises them
+    (any wrapped call does, and clears the error list): the caller's handling is unchanged."""
+    native = _native_dispatch()
+    if native is None:
+        current.OWSDispatch(request)
+        return
+    native(int(current.this), int(request.this), ms.MS_TRUE)
+    ms.msGetErrorObj()  # raises MapServerError for an error the request left, as OWSDispatch does
 
 
 _PAGING_LINK = re.compile(rb'\b(next|previous)="([^"]*)"')
@@ -541,4 +614,5 @@ def close_connections() -> None:
     _maps.clear()
     _visible.clear()
     with _lock:
+        _subsets.clear()
         mapscript().msConnPoolCloseUnreferenced()

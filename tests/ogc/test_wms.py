@@ -194,3 +194,57 @@ def test_feature_info_speaks_the_requested_language(client, sql):
     italian = client.get("/ows", params).content.decode()
     assert "<th>ISTAT code</th>" in english and "<caption>Municipalities</caption>" in english
     assert "<th>Codice ISTAT</th>" in italian and "<caption>Comuni</caption>" in italian
+
+
+def test_getmap_of_named_layers_runs_on_a_map_of_those_layers_and_draws_the_same(sql):
+    """A GetMap naming layers is answered from a kept copy of the map with only those layers (cloning the
+    whole map for every tile cost a tenth of its time); the picture is the one the whole map draws. A
+    group name, an unknown name or an SLD keeps the whole map."""
+    from layers.ogc import guard, service
+
+    minx, miny, maxx, maxy = _feature_bbox(sql, "015146-AT05")
+    query = (
+        "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&STYLES=&CRS=EPSG:32632&WIDTH=120&HEIGHT=100&FORMAT=image/png"
+        f"&TRANSPARENT=TRUE&BBOX={minx - 300},{miny - 300},{maxx + 300},{maxy + 300}"
+    )
+    whole = service.map_for(None)
+    assert whole.numlayers > 2
+    with service._lock:
+        for layers in ("ambiti_trasformazione", "comuni,ambiti_trasformazione"):
+            prepared = guard.prepare(f"{query}&LAYERS={layers}")
+            drawn = service._drawn_only(whole, prepared)
+            assert sorted(drawn.getLayer(i).name for i in range(drawn.numlayers)) == sorted(layers.split(","))
+            assert service._drawn_only(whole, prepared) is drawn  # made once
+            own = service._run(drawn, prepared.query, "http://testserver/ows?", b"", prepared=prepared)
+            reference = service._run(whole, prepared.query, "http://testserver/ows?", b"", prepared=prepared)
+            assert own.content_type == "image/png" and own.body == reference.body
+        for other in ("LAYERS=pgt", "LAYERS=remix", "LAYERS=nessuno", "LAYERS=comuni&SLD_BODY=x"):
+            assert service._drawn_only(whole, guard.prepare(f"{query}&{other}")) is whole
+
+
+def test_other_threads_run_while_mapserver_draws():
+    """MapServer works with Python's GIL released: a large GetMap in one thread of a gthread worker no
+    longer freezes the process's other threads (tiles, pages, API) for its whole length."""
+    import threading
+    import time
+
+    from layers.ogc import service
+
+    query = (
+        "SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=comuni,ambiti_trasformazione&STYLES=&CRS=EPSG:4326"
+        "&BBOX=45.1,8.7,45.7,9.6&WIDTH=4000&HEIGHT=4000&FORMAT=image/png"
+    )
+    service.dispatch(None, query, "http://testserver/ows?")  # the map is loaded, the connections open
+    answers, pauses = [], []
+    drawing = threading.Thread(target=lambda: answers.append(service.dispatch(None, query, "http://testserver/ows?")))
+    started = last = time.perf_counter()
+    drawing.start()
+    while drawing.is_alive():
+        time.sleep(0.001)
+        now = time.perf_counter()
+        pauses.append(now - last)
+        last = now
+    took = time.perf_counter() - started
+    assert answers[0].content_type == "image/png" and answers[0].body[:4] == b"\x89PNG"
+    assert took > 0.05, "the drawing is too quick to tell"
+    assert max(pauses) < took / 2, (max(pauses), took)
