@@ -45,14 +45,28 @@ ARGS = [
 ]
 TIMEOUT_MS = 60_000
 IDLE = "document.documentElement.dataset.remixIdle"
-# What a user's input does to a control: a checkbox ticked, or a select / text field given a value and committed
-# (the "change" event the page listens to).
-ACT = """([selector, value]) => {
+# One step of /mappa/ in ONE page.evaluate, as each anchor step is (``window.step``, a promise resolved once its
+# tiles and JSON are in and a frame is painted): what a user's input does (a checkbox ticked, a select / text
+# field given a value and committed — the "change" event the page listens to — or a click on the map), then a
+# promise resolved by the page's idle signal (the "remix:idle" event with nothing in flight). Both sides thus
+# pay one round trip to the browser per step; polling for the signal (wait_for_function, at each animation
+# frame, then a second round trip) would add up to a frame and a round trip to this side only.
+STEP = """([kind, selector, value, timeoutMs]) => new Promise((resolve, reject) => {
+  const html = document.documentElement;
+  const seq = Number(html.dataset.remixIdle || 0);
+  const timer = setTimeout(() => reject(new Error("no idle signal within " + timeoutMs + " ms")), timeoutMs);
+  const check = () => {
+    if (Number(html.dataset.remixIdle || 0) > seq && html.dataset.remixBusy === "0") {
+      document.removeEventListener("remix:idle", check); clearTimeout(timer); resolve();
+    }
+  };
+  document.addEventListener("remix:idle", check);
+  if (kind === "click") { RemixMap.fire("click", {latlng: L.latLng(selector, value)}); return; }
   const el = document.querySelector(selector);
   if (value === "check") { el.checked = true; } else { el.value = value; }
   el.dispatchEvent(new Event("input", {bubbles: true}));
   el.dispatchEvent(new Event("change", {bubbles: true}));
-}"""
+})"""
 WAIT_IDLE = f"n => Number({IDLE} || 0) > n && document.documentElement.dataset.remixBusy === '0'"
 
 ANCHOR_HTML = """<!doctype html><html><head><meta charset="utf-8">
@@ -130,12 +144,10 @@ def _project_run(browser, base: str, zona: str, comune: str, point, capture: dic
     page.wait_for_function(WAIT_IDLE, arg=0, timeout=TIMEOUT_MS)
     times: dict[str, float] = {}
 
-    def timed(name, action):
-        seq = int(page.evaluate(f"Number({IDLE} || 0)"))
+    def timed(name, kind, selector, value):
         mark = len(log)
         started = time.perf_counter()
-        action()
-        page.wait_for_function(WAIT_IDLE, arg=seq, timeout=TIMEOUT_MS)
+        page.evaluate(STEP, [kind, selector, value, TIMEOUT_MS])
         times[name] = time.perf_counter() - started
         if capture is not None:
             view = page.evaluate(
@@ -145,14 +157,11 @@ def _project_run(browser, base: str, zona: str, comune: str, point, capture: dic
 
     # Each action is one page.evaluate, as each anchor step is: Playwright's own input calls (check,
     # select_option, fill + press) add their actionability checks and round trips (tens of ms) to this side only.
-    timed("layer_on", lambda: page.evaluate(ACT, ["#layer-tree input[value='" + SLUG + "']", "check"]))
-    timed("zona", lambda: page.evaluate(ACT, ["#zona-select", zona]))
-    timed("comune", lambda: page.evaluate(ACT, ["#comune-search", comune]))
-    timed(
-        "identify",
-        lambda: page.evaluate("p => { RemixMap.fire('click', {latlng: L.latLng(p[0], p[1])}); }", list(point)),
-    )
-    timed("table", lambda: page.evaluate(ACT, ["#table-layer", SLUG]))
+    timed("layer_on", "input", "#layer-tree input[value='" + SLUG + "']", "check")
+    timed("zona", "input", "#zona-select", zona)
+    timed("comune", "input", "#comune-search", comune)
+    timed("identify", "click", point[0], point[1])
+    timed("table", "input", "#table-layer", SLUG)
     ctx.close()
     return times
 
