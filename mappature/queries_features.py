@@ -8,6 +8,7 @@ composed with ``psycopg.sql`` (``remix.db``).
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -253,11 +254,22 @@ def data_extents(source: LayerSource) -> dict:
     whole = None
     for k, is_all, *box in db.fetch_all(query):
         if is_all:
-            whole = [round(v, 6) for v in box]
+            whole = _outward(box)
         else:
-            comuni[k] = [round(v, 6) for v in box]
+            comuni[k] = _outward(box)
     extents = {"all": whole, "comuni": comuni if by_comune else None}
     if len(_EXTENTS) > 500:
         _EXTENTS.clear()
     _EXTENTS[key] = (extents, time.monotonic())
     return extents
+
+
+def _outward(box) -> list[float]:
+    """A box rounded to 1e-6 degrees (about 0.1 m) outwards, so that it still holds what it held."""
+    west, south, east, north = box
+    return [
+        math.floor(west * 1e6) / 1e6,
+        math.floor(south * 1e6) / 1e6,
+        math.ceil(east * 1e6) / 1e6,
+        math.ceil(north * 1e6) / 1e6,
+    ]

@@ -354,16 +354,18 @@ function refresh(summaryAsked) {
 }
 
 // --- permalink: layers, selection, filters, comparison and extent in the query string ---
-// One history entry update per task, at its end: a selection moves the map and redraws (two saves), and each
-// replaceState costs the page several milliseconds. writeUrl() writes at once (the permalink box reads it).
-let urlTimer = null;
+// One history entry update per task, as it ends (a microtask: before anything else can read the URL): a
+// selection moves the map and redraws (two saves), and each replaceState costs the page several milliseconds.
+let urlPending = false;
 function saveUrl() {
-  if (!ready || urlTimer !== null) { return; }
-  urlTimer = setTimeout(writeUrl, 0);
+  if (!ready || urlPending) { return; }
+  urlPending = true;
+  queueMicrotask(function () { if (urlPending) { writeUrl(); } });
 }
 
+// Write the permalink now (the permalink button reads it at once).
 function writeUrl() {
-  if (urlTimer !== null) { clearTimeout(urlTimer); urlTimer = null; }
+  urlPending = false;
   if (!ready) { return; }
   const q = filterParams();
   q.set("layers", Array.from(state.layers).join(","));
