@@ -151,6 +151,9 @@ def _project_run(browser, base: str, zona: str, comune: str, point, capture: dic
         page.evaluate(STEP, [kind, selector, value, TIMEOUT_MS])
         times[name] = time.perf_counter() - started
         if capture is not None:
+            # Playwright may deliver the last response events after the step's promise: let them all in, so
+            # that the anchor replays every tile of the step (the capture run is not timed).
+            page.wait_for_timeout(500)
             view = page.evaluate(
                 "(() => { const c = RemixMap.getCenter(); return [[c.lat, c.lng], RemixMap.getZoom()]; })()"
             )
