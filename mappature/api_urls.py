@@ -36,6 +36,7 @@ urlpatterns = [
     path("strati", api_views.layers, name="layers"),
     path("strati/<slug:slug>/elementi", api_views.features, name="layer-features"),
     path("strati/<slug:slug>/estensione", api_views.extent, name="layer-extent"),
+    path("strati/<slug:slug>/estensioni", api_views.extents, name="layer-extents"),
     path("identifica", api_views.identify, name="identify"),
     path("riepilogo", api_views.summary, name="summary"),
     path("confronto", api_views.compare, name="compare"),

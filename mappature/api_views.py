@@ -133,6 +133,22 @@ def extent(request, slug: str):
 
 
 @api
+def extents(request, slug: str):
+    """Where the layer's features lie, as a whole and per comune (``queries_features.data_extents``).
+
+    The map reads it once per layer and data version (``?v=``: a reload changes the URL, so browsers may
+    keep it an hour) and asks only for the tiles that can hold features of the selection."""
+    source = visible_source(request.user, slug, _lang())
+    body = {"layer": slug, "data_version": source.data_version, **queries_features.data_extents(source)}
+    response = JsonResponse(body)
+    cached = "max-age=3600" if request.GET.get("v") == str(source.data_version) else "no-cache"
+    response["Cache-Control"] = f"public, {cached}" if source.public else f"private, {cached}"
+    if not source.public:
+        response["Vary"] = "Cookie"
+    return response
+
+
+@api
 def identify(request):
     lon, lat = parse_lonlat(request.GET)
     tolerance = parse_distance(request.GET.get("tolerance"), default=50, maximum=5000)

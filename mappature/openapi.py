@@ -86,6 +86,11 @@ def openapi_document(server_url: str) -> dict:
                 "application/geo+json",
             ),
             "/strati/{slug}/estensione": _get("Bounding box (EPSG:4326) of the selected features", [slug, *_filters()]),
+            "/strati/{slug}/estensioni": _get(
+                "Bounding boxes (EPSG:4326) of the layer's features: all of them, and per comune (ISTAT code)"
+                " when a selection filters the layer by the features' own comune (else null)",
+                [slug, _param("v", "The layer's data version (the answer may then be cached)", {"type": "integer"})],
+            ),
             "/identifica": _get(
                 "Features of the given layers near a point",
                 [

@@ -8,6 +8,8 @@ composed with ``psycopg.sql`` (``remix.db``).
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -211,3 +213,63 @@ def extent(source: LayerSource, flt: MapFilter) -> BBox | None:
         return None
     nums = box.replace("BOX(", "").replace(")", "").replace(",", " ").split()
     return tuple(float(n) for n in nums)
+
+
+# (layer, relation, data version) → (its data extents, when computed): once per version and process (a load
+# bumps the version), and again after EXTENTS_TTL_S seconds at most (data changed without a new version).
+_EXTENTS: dict[tuple[str, str, int], tuple[dict, float]] = {}
+EXTENTS_TTL_S = 600
+
+
+def data_extents(source: LayerSource) -> dict:
+    """Where a layer's features lie, in EPSG:4326: ``all`` (every feature) and, for a layer the territory
+    filter reads by its own ``istat_code``, ``comuni`` (ISTAT code → box of that comune's features).
+
+    ``None`` for a box with nothing in it; ``comuni`` is ``None`` when a selection is not a matter of the
+    features' own comune (interventions are selected by the comuni they name; other layers are not
+    filtered), so that only ``all`` bounds them. A tile outside the box of a selection has none of its
+    features: the map does not ask for it (``bounds`` of the tile layer). Each box is the EPSG:32632
+    extent of the features, densified every 100 m before it is reprojected, so it contains them all.
+    """
+    key = (source.slug, source.relation, source.data_version)
+    known = _EXTENTS.get(key)
+    if known is not None and time.monotonic() - known[1] < EXTENTS_TTL_S:
+        return known[0]
+    by_comune = "istat_code" in source.columns and not source.is_realizzazioni
+    group = db.SQL("t.istat_code::text") if by_comune else db.SQL("NULL::text")
+    query = db.compose(
+        """
+        WITH g AS (SELECT {group} AS k, ST_SetSRID(ST_Extent(t.geom)::geometry, 32632) AS box
+                   FROM {table} t WHERE t.geom IS NOT NULL GROUP BY 1),
+             u AS (SELECT k, box, false AS whole FROM g WHERE k IS NOT NULL
+                   UNION ALL SELECT NULL, ST_SetSRID(ST_Extent(box)::geometry, 32632), true FROM g)
+        SELECT u.k, u.whole, ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)
+        FROM u, LATERAL (SELECT ST_Transform(ST_Segmentize(u.box, 100), 4326)::box2d AS b) s
+        WHERE u.box IS NOT NULL
+        """,
+        group=group,
+        table=source.table,
+    )
+    comuni: dict[str, list[float]] = {}
+    whole = None
+    for k, is_all, *box in db.fetch_all(query):
+        if is_all:
+            whole = _outward(box)
+        else:
+            comuni[k] = _outward(box)
+    extents = {"all": whole, "comuni": comuni if by_comune else None}
+    if len(_EXTENTS) > 500:
+        _EXTENTS.clear()
+    _EXTENTS[key] = (extents, time.monotonic())
+    return extents
+
+
+def _outward(box) -> list[float]:
+    """A box rounded to 1e-6 degrees (about 0.1 m) outwards, so that it still holds what it held."""
+    west, south, east, north = box
+    return [
+        math.floor(west * 1e6) / 1e6,
+        math.floor(south * 1e6) / 1e6,
+        math.ceil(east * 1e6) / 1e6,
+        math.ceil(north * 1e6) / 1e6,
+    ]

@@ -172,12 +172,12 @@ const compare = {
 // Attribute table: server-side pages of 20 rows, optionally limited to the map extent; CSV of the same rows.
 // Sorting by any column (header click), a text filter per column, a click on a row zooms to its feature.
 const table = {
-  size: 20, offset: 0, params: new URLSearchParams(), api: "", map: null, T: null, seq: 0, lastUrl: "",
+  size: 20, offset: 0, params: new URLSearchParams(), api: "", map: null, T: null, seq: 0, lastUrl: "", shown: null,
   sort: "", dir: "asc", colFilters: {}, headFor: "", onRowClick: null, onFiltersChanged: null, timer: null,
   init: function (api, map, T) {
     table.api = api; table.map = map; table.T = T;
     document.getElementById("table-layer").addEventListener("change", function () {
-      table.offset = 0; table.sort = ""; table.colFilters = {}; table.headFor = ""; table.load();
+      table.offset = 0; table.sort = ""; table.colFilters = {}; table.load();
       if (table.onFiltersChanged) { table.onFiltersChanged(); }
     });
     document.getElementById("table-extent").addEventListener("change", function () { table.offset = 0; table.load(); });
@@ -210,7 +210,13 @@ const table = {
   },
   header: function (slug, columns) {
     const thead = document.querySelector("#attr-table thead");
-    if (table.headFor === slug + "|" + columns.map(function (c) { return c.name; }).join(",")) { table.markSort(); return; }
+    if (table.headFor === slug + "|" + columns.map(function (c) { return c.name; }).join(",")) {
+      thead.querySelectorAll("input[data-col]").forEach(function (input) {  // the filters as they are now
+        const value = table.colFilters[input.dataset.col] || "";
+        if (input.value !== value) { input.value = value; }
+      });
+      table.markSort(); return;
+    }
     table.headFor = slug + "|" + columns.map(function (c) { return c.name; }).join(",");
     thead.replaceChildren();
     const names = el("tr"), filters = el("tr", { class: "col-filters" });
@@ -245,7 +251,7 @@ const table = {
     const slug = document.getElementById("table-layer").value, T = table.T;
     const tbody = document.querySelector("#attr-table tbody"), thead = document.querySelector("#attr-table thead");
     const info = document.getElementById("table-info"), csv = document.getElementById("table-csv");
-    if (!slug) { tbody.replaceChildren(); thead.replaceChildren(); info.textContent = ""; table.lastUrl = ""; return; }
+    if (!slug) { tbody.replaceChildren(); thead.replaceChildren(); info.textContent = ""; table.lastUrl = ""; table.shown = null; return; }
     const q = table.query();
     const csvq = new URLSearchParams(q); csvq.set("format", "csv");
     csvq.set("lang", pageLang());
@@ -257,8 +263,14 @@ const table = {
     table.lastUrl = table.api + "strati/" + slug + "/elementi?" + q.toString();
     getJSON(table.lastUrl, { reuse: true }).then(function (fc) {
       if (mine !== table.seq) { return; }
-      tbody.replaceChildren();
       table.header(slug, fc.columns);
+      // The very answer already on screen (the same page asked again, http.js reuse): its rows stay, unselected.
+      if (table.shown === fc) {
+        tbody.querySelectorAll("tr.selected").forEach(function (r) { r.classList.remove("selected"); });
+        return;
+      }
+      table.shown = fc;
+      tbody.replaceChildren();
       fc.features.forEach(function (f) {
         const row = el("tr", { "data-id": f.id, tabindex: "0" });
         row.addEventListener("click", function () {
@@ -282,6 +294,7 @@ const table = {
       document.getElementById("table-next").disabled = table.offset + fc.numberReturned >= fc.numberMatched;
     }).catch(function (err) {
       if (mine !== table.seq) { return; }
+      table.shown = null;
       tbody.replaceChildren();  // never a stale table under a new selection
       info.textContent = T.error + ": " + err.message; info.dataset.total = "";
       showError(T, err.message);

@@ -172,10 +172,15 @@ function drawLayer(slug) {
   if (l.delivery === "mvt") {
     params.set("v", l.data_version);
     const url = TILES + slug + "/{z}/{x}/{y}.pbf?" + params.toString();
-    drawn[slug] = L.vectorGrid.protobuf(url, { rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 16,
-      vectorTileLayerStyles: { [slug]: function (props) { return styleFor(l, props); } } }).addTo(map);
-    drawn[slug].remixUrl = url;
+    const opts = { rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 16,
+      vectorTileLayerStyles: { [slug]: function (props) { return styleFor(l, props); } } };
+    const bounds = dataBounds(l);
+    if (bounds) { opts.bounds = bounds; }
+    const grid = drawn[slug] = L.vectorGrid.protobuf(url, opts).addTo(map);
+    grid.remixUrl = url;
     applyOpacity(slug);
+    // First draw of this version: learn where its features lie, for the tiles asked from now on.
+    if (!bounds) { loadExtents(l).then(function () { const b = dataBounds(l); if (b && drawn[slug] === grid) { grid.options.bounds = b; } }); }
   } else {
     const layer = (isPoint(l) ? clusterLayer(l) : L.geoJSON(null, { renderer: canvas, interactive: false,
       style: function (f) { return styleFor(l, f.properties); },
@@ -189,6 +194,39 @@ function drawLayer(slug) {
     return;
   }
   countLayer(slug, item, params);
+}
+
+// Where a tiled layer's features lie (/api/strati/<slug>/estensioni: all of them, and per comune when the
+// selection filters the layer by the features' own comune), once per data version. A tile outside the box of
+// the selection's features holds none of them: the tile layer does not ask for it (Leaflet's "bounds").
+const extents = {};  // slug -> { version, all: [w, s, e, n] | null, comuni: { istat: box } | null }
+function loadExtents(l) {
+  const known = extents[l.slug];
+  if (known && known.version === l.data_version) { return Promise.resolve(known); }
+  return getJSON(API + "strati/" + l.slug + "/estensioni?v=" + l.data_version, { reuse: true }).then(function (body) {
+    extents[l.slug] = { version: body.data_version, all: body.all, comuni: body.comuni };
+    return extents[l.slug];
+  }).catch(function () { return null; });  // no bounds: every tile of the view is asked for, as before
+}
+
+function dataBounds(l) {
+  const ext = extents[l.slug];
+  if (!ext || ext.version !== l.data_version) { return null; }
+  let box = ext.all;
+  if (ext.comuni && (state.comune || state.zona)) {
+    const codes = state.comune ? [state.comune] : (comuniFc ? comuniFc.features : [])
+      .filter(function (f) { return f.properties.zona_code === state.zona; })
+      .map(function (f) { return f.properties.istat_code; });
+    box = null;
+    codes.forEach(function (c) {
+      const b = ext.comuni[c];
+      if (!b) { return; }
+      box = box ? [Math.min(box[0], b[0]), Math.min(box[1], b[1]), Math.max(box[2], b[2]), Math.max(box[3], b[3])] : b;
+    });
+  }
+  if (!box) { return null; }  // nothing selected has features: ask as usual (the tiles come back empty)
+  const pad = 1e-5;  // a box of one point still overlaps the tile it lies in, edges included
+  return L.latLngBounds([box[1] - pad, box[0] - pad], [box[3] + pad, box[2] + pad]);
 }
 
 function isPoint(l) { return /POINT/i.test(l.geometry_type || "") && !!L.markerClusterGroup; }
@@ -280,13 +318,17 @@ function selectTerritory(zona, comune, zoom) {
   document.getElementById("comune-search").value = c ? c.name : "";
   comuniLayer.setStyle(function (f) { return outline(f.properties); });
   if (zoom) {
+    // The summary, the longest answer, is asked for first: the server works on it while the map moves.
+    loadSummary();
     // The layers are drawn again for the new selection: take them off first, so that the move does not
     // ask for tiles of the old selection at the new view (a server's work nobody would see).
     Object.keys(drawn).forEach(function (slug) { map.removeLayer(drawn[slug]); delete drawn[slug]; });
     zoomToSelection();
   }
-  refresh();
+  refresh(!!zoom);
 }
+
+function loadSummary() { P.summary.load(API + "riepilogo?" + filterParams().toString(), T); }
 
 function zoomToSelection() {
   if (!comuniFc) { return; }
@@ -296,7 +338,8 @@ function zoomToSelection() {
   if (feats.length) { map.fitBounds(L.geoJSON({ type: "FeatureCollection", features: feats }).getBounds(), { animate: false }); }
 }
 
-function refresh() {
+// ``summaryAsked``: the caller has asked for the summary of this selection already.
+function refresh(summaryAsked) {
   forget();  // answers reused within one selection (http.js) are not reused across a change
   P.clearError();
   renderChips();
@@ -304,14 +347,25 @@ function refresh() {
   document.getElementById("selection-title").textContent = selectionName();
   document.getElementById("print-title").textContent = T.map_title + " — " + selectionName();
   P.legend(activeLayers(), T);
-  P.summary.load(API + "riepilogo?" + filterParams().toString(), T);
+  if (!summaryAsked) { loadSummary(); }
   P.compare.update(API, filterParams(), state, T);
   P.table.selectionChanged(filterParams());
   saveUrl();
 }
 
 // --- permalink: layers, selection, filters, comparison and extent in the query string ---
+// One history entry update per task, as it ends (a microtask: before anything else can read the URL): a
+// selection moves the map and redraws (two saves), and each replaceState costs the page several milliseconds.
+let urlPending = false;
 function saveUrl() {
+  if (!ready || urlPending) { return; }
+  urlPending = true;
+  queueMicrotask(function () { if (urlPending) { writeUrl(); } });
+}
+
+// Write the permalink now (the permalink button reads it at once).
+function writeUrl() {
+  urlPending = false;
   if (!ready) { return; }
   const q = filterParams();
   q.set("layers", Array.from(state.layers).join(","));
@@ -384,7 +438,7 @@ function bindControls() {
     state.compare = e.target.value; P.compare.update(API, filterParams(), state, T); saveUrl();
   });
   document.getElementById("permalink-btn").addEventListener("click", function () {
-    saveUrl(); const el = document.getElementById("permalink-url"); el.select();
+    writeUrl(); const el = document.getElementById("permalink-url"); el.select();
     if (navigator.clipboard) { navigator.clipboard.writeText(el.value).catch(function () {}); }
     setStatus(T.copied);
   });
@@ -564,7 +618,7 @@ function start() {
     document.getElementById("compare-with").value = state.compare;
     if (view) { map.setView([view[1], view[2]], view[0], { animate: false }); } else { zoomToSelection(); }
     selectTerritory(state.zona, state.comune, false);
-    ready = true; saveUrl();
+    ready = true; writeUrl();
     P.table.layersChanged(activeLayers());
     document.getElementById("map").dataset.loaded = "1";
   }).catch(function (err) { setStatus(T.error + ": " + err.message); });

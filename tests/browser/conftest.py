@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import threading
+import time
 
 import pytest
 
@@ -53,3 +55,35 @@ def page(browser):
     )
     yield page
     context.close()
+
+
+def wait_for_live_server_requests(live_server, timeout=60):
+    """Block until every request the live server is still answering has finished.
+
+    socketserver.ThreadingMixIn keeps its request threads in ``_threads`` (what server_close joins).
+    """
+    threads = getattr(getattr(live_server.thread, "httpd", None), "_threads", None)
+    if not isinstance(threads, list):
+        return
+    deadline = time.monotonic() + timeout
+    for thread in list(threads):
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            raise RuntimeError(f"a live server request was still running {timeout} s after the test")
+
+
+@pytest.fixture(autouse=True)
+def _live_server_quiet_before_flush(request):
+    """Close the test's pages and let the live server finish their requests before the database flush.
+
+    Closing a page drops its connections, but the live server's threads go on answering the
+    requests already received (a summary, a tile); the flush of transactional_db (set up before this
+    fixture, so torn down after it) is a TRUNCATE that can deadlock with those queries.
+    """
+    yield
+    if "live_server" not in request.fixturenames or "browser" not in request.fixturenames:
+        return
+    for context in request.getfixturevalue("browser").contexts:
+        context.close()
+    wait_for_live_server_requests(request.getfixturevalue("live_server"))

@@ -185,3 +185,32 @@ def test_place_search_finds_milano_nil(page, live_server, map_data, load_source,
     page.fill("#comune-search", "magenta")  # a comune (Magenta) before the NIL "MAGENTA - S. VITTORE"
     page.press("#comune-search", "Enter")
     expect(page.locator("#selection-title")).to_have_text("Magenta")
+
+
+def test_choosing_the_table_layer_again_keeps_its_rows_and_resets_sort_and_filters(page, live_server, realizzazioni):
+    open_map(page, live_server, "?layers=realizzazioni")
+    rows = page.locator("#attr-table tbody tr")
+    expect(rows.first).to_be_visible()
+    default_ids = rows.evaluate_all("trs => trs.map(r => r.dataset.id)")
+    choose_again = """() => { const s = document.querySelector('#table-layer');
+        s.dispatchEvent(new Event('change', {bubbles: true})); }"""
+    # The same layer chosen again: the page already on screen is the answer; its rows are not built again.
+    page.evaluate("() => { document.querySelector('#attr-table tbody tr').remixMark = 'kept'; }")
+    rows.nth(1).click()
+    expect(page.locator("#attr-table tbody tr.selected")).to_have_count(1)
+    page.evaluate(choose_again)
+    expect(page.locator("#attr-table tbody tr.selected")).to_have_count(0)
+    assert page.evaluate("document.querySelector('#attr-table tbody tr').remixMark") == "kept"
+    assert rows.evaluate_all("trs => trs.map(r => r.dataset.id)") == default_ids
+    assert page.locator("#table-info").get_attribute("data-total") == str(len(realizzazioni))
+    # A sort and a typed column filter are reset by choosing the layer again: the default page, empty filter.
+    page.click('#attr-table thead button.sort[data-col="amount_eur"]')
+    expect(page.locator('#attr-table thead button.sort[data-col="amount_eur"]')).to_have_attribute("data-sorted", "asc")
+    page.fill('#attr-table thead input[data-col="domains"]', "mobilita")
+    n = sum(1 for r in realizzazioni if "mobilit" in r["domains"])
+    expect(page.locator("#table-info")).to_have_attribute("data-total", str(n))
+    page.evaluate(choose_again)
+    expect(page.locator("#table-info")).to_have_attribute("data-total", str(len(realizzazioni)))
+    expect(page.locator('#attr-table thead button.sort[data-col="amount_eur"]')).to_have_attribute("data-sorted", "")
+    expect(page.locator('#attr-table thead input[data-col="domains"]')).to_have_value("")
+    assert rows.evaluate_all("trs => trs.map(r => r.dataset.id)") == default_ids

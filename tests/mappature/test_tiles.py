@@ -107,3 +107,54 @@ def test_tile_cache_is_bounded_in_bytes(client, map_data, settings, monkeypatch)
         client.get(url.format(z, *tile_of(*MILANO, z)))
     cached = dict(TileCache.objects.values_list("z", "size"))
     assert sum(cached.values()) <= sum(sizes) - 1 and 9 not in cached and 11 in cached
+
+
+def _feature_boxes(relation: str) -> list[tuple]:
+    """(istat_code, west, south, east, north) of each feature of a map relation, reprojected one by one."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT istat_code, ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g) "  # noqa: S608 - a fixed view name
+            f"FROM (SELECT istat_code, ST_Transform(geom, 4326) g FROM {relation}) s"
+        )
+        return cur.fetchall()
+
+
+def _holds(box, west, south, east, north) -> bool:
+    return box[0] <= west and box[1] <= south and box[2] >= east and box[3] >= north
+
+
+def test_data_extents_hold_every_feature_of_each_comune_and_no_more(client, map_data):
+    """Where a tiled layer's features lie (the map asks only for tiles that meet the selection's box)."""
+    version = Layer.objects.get(slug="pgt_ambiti_trasformazione").data_version
+    response = client.get(f"/api/strati/pgt_ambiti_trasformazione/estensioni?v={version}")
+    assert response.status_code == 200 and response["Cache-Control"] == "public, max-age=3600"
+    body = response.json()
+    assert body["layer"] == "pgt_ambiti_trasformazione" and body["data_version"] == version
+    rows = _feature_boxes("pgt_ambiti_trasformazione")
+    assert sorted(body["comuni"]) == sorted({r[0] for r in rows})
+    for istat, *bbox in rows:
+        assert _holds(body["comuni"][istat], *bbox), istat
+        assert _holds(body["all"], *bbox)
+    for istat, box in body["comuni"].items():  # tight: the union of its features' boxes, within a metre or so
+        mine = [r[1:] for r in rows if r[0] == istat]
+        union = (min(b[0] for b in mine), min(b[1] for b in mine), max(b[2] for b in mine), max(b[3] for b in mine))
+        assert all(abs(a - b) < 2e-5 for a, b in zip(box, union, strict=True)), (istat, box, union)
+    # Without the version (or with an old one) the answer is not kept.
+    assert client.get("/api/strati/pgt_ambiti_trasformazione/estensioni")["Cache-Control"] == "public, no-cache"
+
+
+def test_data_extents_of_interventions_are_not_per_comune(client, map_data):
+    """Interventions are selected by the comuni they name, wherever they lie: only the box of them all."""
+    body = client.get("/api/strati/realizzazioni/estensioni").json()
+    assert body["comuni"] is None
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent("
+            "ST_Transform(geom, 4326)) e FROM map_realizzazioni) s"
+        )
+        union = cur.fetchone()
+    if union[0] is None:
+        assert body["all"] is None
+    else:
+        assert _holds(body["all"], *union)
+    assert client.get("/api/strati/no-such-layer/estensioni").status_code == 404
