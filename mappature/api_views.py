@@ -153,6 +153,7 @@ def identify(request):
     lon, lat = parse_lonlat(request.GET)
     tolerance = parse_distance(request.GET.get("tolerance"), default=50, maximum=5000)
     flt, results = parse_filter(request.GET), []
+    comune, comune_read = None, False  # read with the first vector layer's hits: one statement for both
     slugs = [s for s in (request.GET.get("layers") or "").split(",") if s][:30]
     visible = {layer.slug: layer for layer in Layer.objects.visible_to(request.user).filter(slug__in=slugs)}
     for slug in slugs:
@@ -164,7 +165,11 @@ def identify(request):
             results.extend([hit] if hit else [])
             continue
         source = resolve(layer, _lang())
-        hits = queries_features.identify(source, flt, lon, lat, tolerance)
+        if comune_read:
+            hits = queries_features.identify(source, flt, lon, lat, tolerance)
+        else:
+            hits, comune = queries_features.identify_and_comune(source, flt, lon, lat, tolerance)
+            comune_read = True
         if hits:
             labels = dict(zip(source.attributes, source.labels, strict=True))
             results.append(
@@ -177,7 +182,9 @@ def identify(request):
                     "nearby": nearby_path(source.relation),
                 }
             )
-    return JsonResponse({"comune": queries.comune_at(lon, lat), "results": results})
+    if not comune_read:
+        comune = queries.comune_at(lon, lat)
+    return JsonResponse({"comune": comune, "results": results})
 
 
 @api

@@ -13,7 +13,7 @@ from .models import Comune, ZonaOmogenea
 # the 133 comuni, same figures to 0.01 km².
 _AREA_KM2 = db.compose("{area} / 1e6", area=ellipsoidal_area_sql("c.geom"))
 # The comuni joined to their zona (aliases c and z), tables named by the models.
-_COMUNI_ZONE = db.compose(
+COMUNI_ZONE = db.compose(
     "{comune} c JOIN {zona} z ON z.id = c.zona_id", comune=Comune._meta.db_table, zona=ZonaOmogenea._meta.db_table
 )
 
@@ -40,7 +40,7 @@ def comuni_feature_collection(precision: int = 6) -> str:
         FROM {comuni_zone}
     """,
         area_km2=_AREA_KM2,
-        comuni_zone=_COMUNI_ZONE,
+        comuni_zone=COMUNI_ZONE,
     )
     return db.fetch_value(query, [precision])
 
@@ -57,7 +57,7 @@ def comune_card(istat_code: str) -> dict | None:
         WHERE c.istat_code = %s
     """,
         area_km2=_AREA_KM2,
-        comuni_zone=_COMUNI_ZONE,
+        comuni_zone=COMUNI_ZONE,
     )
     row = db.fetch_one(query, [istat_code])
     if row is None:
@@ -118,7 +118,7 @@ def comune_at(lon: float, lat: float) -> dict | None:
         FROM {comuni_zone}
         WHERE ST_Intersects(c.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632)) LIMIT 1
     """,
-        comuni_zone=_COMUNI_ZONE,
+        comuni_zone=COMUNI_ZONE,
     )
     row = db.fetch_one(query, [lon, lat])
     return dict(zip(("istat_code", "name", "zona_code", "zona"), row, strict=True)) if row else None

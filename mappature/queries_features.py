@@ -19,6 +19,7 @@ from remix import db
 
 from .filters import MapFilter
 from .layer_source import LayerSource
+from .queries import COMUNI_ZONE
 
 BBox = tuple[float, float, float, float]
 
@@ -186,11 +187,42 @@ def identify(
     source: LayerSource, flt: MapFilter, lon: float, lat: float, tolerance_m: float, limit: int = 10
 ) -> list[dict]:
     """Features of one layer within ``tolerance_m`` metres of a WGS84 point, nearest first."""
+    query, params = _identify_query(source, flt, lon, lat, tolerance_m, limit)
+    return json.loads(db.fetch_value(db.compose("SELECT ({hits})::text", hits=query), params))
+
+
+def identify_and_comune(
+    source: LayerSource, flt: MapFilter, lon: float, lat: float, tolerance_m: float, limit: int = 10
+) -> tuple[list[dict], dict | None]:
+    """``identify`` and ``queries.comune_at`` of the same point in one statement (one round trip less
+    for each click on the map): the hits, and the comune with its zona (None outside CMM)."""
+    query, params = _identify_query(source, flt, lon, lat, tolerance_m, limit)
+    body = db.compose(
+        """
+        SELECT json_build_object(
+            'hits', ({hits}),
+            'comune', (SELECT json_build_object('istat_code', c.istat_code, 'name', c.name,
+                                                'zona_code', z.code, 'zona', z.name)
+                       FROM {comuni_zone}
+                       WHERE ST_Intersects(c.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632))
+                       LIMIT 1))::text
+    """,
+        hits=query,
+        comuni_zone=COMUNI_ZONE,
+    )
+    answer = json.loads(db.fetch_value(body, [*params, lon, lat]))
+    return answer["hits"], answer["comune"]
+
+
+def _identify_query(
+    source: LayerSource, flt: MapFilter, lon: float, lat: float, tolerance_m: float, limit: int
+) -> tuple[db.Composable, list]:
+    """The JSON array of the hits of ``identify`` (a scalar subquery), with its bound values."""
     where, params = source.where(flt)
     query = db.compose(
         """
         WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632) AS g)
-        SELECT coalesce(json_agg(json_build_object('id', t.{key}, 'properties', {props})), '[]')::text
+        SELECT coalesce(json_agg(json_build_object('id', t.{key}, 'properties', {props})), '[]')
         FROM (SELECT t.* FROM {table} t, p WHERE ST_DWithin(t.geom, p.g, %s) AND {where}
               ORDER BY t.geom <-> p.g LIMIT %s) t
     """,
@@ -199,7 +231,7 @@ def identify(
         table=source.table,
         where=where,
     )
-    return json.loads(db.fetch_value(query, [lon, lat, *_props_params(source), tolerance_m, *params, limit]))
+    return query, [lon, lat, *_props_params(source), tolerance_m, *params, limit]
 
 
 def extent(source: LayerSource, flt: MapFilter) -> BBox | None:

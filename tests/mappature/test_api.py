@@ -192,6 +192,38 @@ def test_identify_returns_the_feature_under_the_point(client, map_data):
     assert body["results"][0]["features"][0]["properties"]["comune"] == "Milano"
 
 
+def test_identify_reads_the_comune_with_the_first_layer_hits(client, map_data, django_assert_num_queries):
+    """A click costs the rate counter, the visible-layer lookup and one statement per layer: the comune
+    under the point comes with the first vector layer's hits, not in a statement of its own."""
+    lon, lat = _sql(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p "
+        "FROM pgt_ambiti_trasformazione WHERE istat_code = '015146') s"
+    )[0]
+    expected = dict(
+        zip(
+            ("istat_code", "name", "zona_code", "zona"),
+            _sql(
+                "SELECT c.istat_code, c.name, z.code, z.name FROM mappature_comune c "
+                "JOIN mappature_zonaomogenea z ON z.id = c.zona_id WHERE c.istat_code = '015146'"
+            )[0],
+            strict=True,
+        )
+    )
+    url = f"/api/identifica?lon={lon}&lat={lat}&layers=pgt_ambiti_trasformazione,stazioni"
+    client.get(url)  # the layers' columns are read from the catalogue once per process
+    with django_assert_num_queries(4):
+        body = client.get(url).json()
+    assert body["comune"] == expected
+    assert body["results"][0]["features"][0]["properties"]["comune"] == "Milano"
+    with django_assert_num_queries(3):
+        alone = client.get(f"/api/identifica?lon={lon}&lat={lat}&layers=pgt_ambiti_trasformazione").json()
+    assert alone == {"comune": expected, "results": body["results"]}
+    # No layer asked for: the comune alone; outside CMM: none, with the hits all the same.
+    assert client.get(f"/api/identifica?lon={lon}&lat={lat}").json() == {"comune": expected, "results": []}
+    outside = client.get("/api/identifica?lon=7.68&lat=45.07&layers=pgt_ambiti_trasformazione,stazioni").json()
+    assert outside == {"comune": None, "results": []}
+
+
 def test_openapi_describes_every_endpoint(client):
     doc = client.get("/api/openapi.json").json()
     assert doc["openapi"].startswith("3.")
