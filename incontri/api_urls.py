@@ -16,6 +16,7 @@ urlpatterns = [
     path("area-al-punto", views.api_area_at, name="area_at"),
     path("zone/<slug:code>/classifica", views.api_zona_ranking, name="zona_ranking"),
     path("statistiche/<slug:area_set>.<str:fmt>", views.api_statistics_export, name="statistics_export"),
+    path("statistiche/<slug:area_set>", views.api_statistics_many, name="statistics_many"),
     path("statistiche/<slug:area_set>/<str:area_id>", views.api_statistics, name="statistics"),
     path("bilancio", views.api_bilancio, name="bilancio"),
 ]

@@ -53,6 +53,10 @@ def openapi_paths(param, get) -> dict:
             [area_set, param("format", "gpkg | csv", where="path", required=True)],
             "application/octet-stream",
         ),
+        "/incontri/statistiche/{area_set}": get(
+            "Zonal statistics of several areas of a set, by area id (?ids=1,2,3; at most 100 ids)",
+            [area_set, param("ids", "Area ids, comma-separated (1 to 100)", required=True)],
+        ),
         "/incontri/statistiche/{area_set}/{area_id}": get(
             "Zonal statistics of one area (current: false when the data moved on)",
             [area_set, param("area_id", "Area id", where="path", required=True)],

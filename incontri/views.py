@@ -150,6 +150,23 @@ def api_statistics(request, area_set: str, area_id: str):
     return _json({"area_set": area_set, "area_id": area_id, "statistics": zonal.stats_for(area_set, area_id)})
 
 
+# An identify popup lists at most a few dozen areas; more ids in one request are refused (bounded work).
+MAX_STATISTICS_IDS = 100
+
+
+@require_GET
+def api_statistics_many(request, area_set: str):
+    """The statistics of several areas of one set (``?ids=1,2,3``): what an identify popup lists, in one request."""
+    freshness.ensure()
+    if area_set not in {s.code for s in zonal.area_sets()}:
+        raise Http404
+    ids = list(dict.fromkeys(i.strip() for i in request.GET.get("ids", "").split(",") if i.strip()))
+    if not ids or len(ids) > MAX_STATISTICS_IDS:
+        message = _("Indicare da 1 a %(n)s identificativi di aree (ids=1,2,3).") % {"n": MAX_STATISTICS_IDS}
+        return _json({"error": message}, status=400)
+    return _json({"area_set": area_set, "statistics": zonal.stats_for_many(area_set, ids)})
+
+
 @require_GET
 def api_statistics_export(request, area_set: str, fmt: str):
     """Every stored statistic of an area set as GeoPackage (with the areas) or CSV."""

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rasterio.transform import from_origin
 
 from incontri import zonal
@@ -87,6 +89,27 @@ def test_statistics_api(raster, comuni, client):
     body = client.get("/api/incontri/statistiche/comuni/015146").json()
     assert body["statistics"][0]["raster"] == "prova_raster" and body["statistics"][0]["current"] is True
     assert client.get("/api/incontri/statistiche/nonesiste/1").status_code == 404
+
+
+def test_statistics_of_several_areas_in_one_request(raster, comuni, client):
+    """An identify popup lists many areas: their statistics come in one request, each as its own URL gives it."""
+    zonal.refresh(rasters=["prova_raster"], sets=["comuni"])
+    ids = ["015146", "015002", "015077"]
+    client.get("/api/incontri/statistiche/comuni?ids=015146")  # the freshness check reads the registry once
+    with CaptureQueriesContext(connection) as one:
+        client.get("/api/incontri/statistiche/comuni?ids=015146")
+    with CaptureQueriesContext(connection) as many:
+        body = client.get("/api/incontri/statistiche/comuni?ids=" + ",".join([*ids, "015146", "999999"])).json()
+    assert len(many) == len(one)  # the same queries for five ids as for one: not a query per area
+    assert sorted(body["statistics"]) == sorted(ids)  # an unknown area has no statistics; a repeated id counts once
+    for area_id in ids:
+        single = client.get(f"/api/incontri/statistiche/comuni/{area_id}").json()["statistics"]
+        assert body["statistics"][area_id] == single
+        assert single[0]["raster"] == "prova_raster" and single[0]["current"] is True
+    assert client.get("/api/incontri/statistiche/nonesiste?ids=1").status_code == 404
+    too_many = client.get("/api/incontri/statistiche/comuni?ids=" + ",".join(str(i) for i in range(101)))
+    assert too_many.status_code == 400 and "100" in too_many.json()["error"]
+    assert client.get("/api/incontri/statistiche/comuni?ids=").status_code == 400
 
 
 @pytest.fixture

@@ -71,23 +71,25 @@ function setup(CFG) {
     });
     return st;
   }
-  // Identify popup: the zonal statistics of each opportunity area (or NIL) it lists.
+  // Identify popup: the zonal statistics of each opportunity area (or NIL) it lists, one request per area set.
   map.on("remix:identify", function (e) {
     const sets = CFG.zonal_layers || {};
     e.body.results.forEach(function (r) {
       if (!sets[r.layer]) { return; }
-      r.features.forEach(function (f) {
-        if (f.id === null || f.id === undefined) { return; }
-        getJSON(API + "statistiche/" + sets[r.layer] + "/" + encodeURIComponent(f.id)).then(function (body) {
-          const rows = body.statistics.filter(function (s) { return s.mean !== null; });
+      const ids = r.features.map(function (f) { return f.id; })
+        .filter(function (id) { return id !== null && id !== undefined; }).slice(0, 100);
+      if (!ids.length) { return; }
+      getJSON(API + "statistiche/" + sets[r.layer] + "?ids=" + ids.map(encodeURIComponent).join(",")).then(function (body) {
+        ids.forEach(function (id) {
+          const rows = (body.statistics[String(id)] || []).filter(function (s) { return s.mean !== null; });
           if (!rows.length) { return; }
-          const dl = e.element.querySelector('dl[data-id="' + f.id + '"]');
-          const wrap = el("div", { "class": "zonal-stats", "data-id": String(f.id) });
+          const dl = e.element.querySelector('dl[data-id="' + id + '"]');
+          const wrap = el("div", { "class": "zonal-stats", "data-id": String(id) });
           wrap.appendChild(el("h5", {}, T.stats)); wrap.appendChild(statsList(rows));
           if (dl && dl.nextSibling) { dl.parentNode.insertBefore(wrap, dl.nextSibling); } else { e.element.appendChild(wrap); }
-          e.update();
-        }).catch(function () { /* no statistics: the popup stays as it is */ });
-      });
+        });
+        e.update();
+      }).catch(function () { /* no statistics: the popup stays as it is */ });
     });
   });
   function show(list) { out.replaceChildren(list); }
