@@ -79,7 +79,7 @@ def features(request, slug: str):
         response["Content-Disposition"] = f'attachment; filename="{slug}.csv"'
         return response
     max_limit = conf.API_MAX_PAGE
-    limit = parse_int(request.GET.get("limit"), "limit", 100, 1, max_limit)
+    limit = parse_int(request.GET.get("limit"), "limit", 100, 0, max_limit)  # 0: the count only
     offset = parse_int(request.GET.get("offset"), "offset", 0, 0, 10**9)
     page = queries_features.page(
         source,

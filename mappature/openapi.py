@@ -64,7 +64,7 @@ def openapi_document(server_url: str) -> dict:
     pk = _param("id", "Feature id", {"type": "integer"}, where="path", required=True)
     distance = _param("distance", "Search distance in metres (≤ 10000, default 1000)", {"type": "number"})
     paging = [
-        _param("limit", "Page size (≤ 1000, default 100)", {"type": "integer"}),
+        _param("limit", "Page size (0–1000, default 100; 0: numberMatched only)", {"type": "integer"}),
         _param("offset", "Rows to skip", {"type": "integer"}),
     ]
     bbox = _param("bbox", "minLon,minLat,maxLon,maxLat in EPSG:4326")

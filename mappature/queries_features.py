@@ -124,7 +124,13 @@ def page(
     count_cap: int = 10000,
     tq: TableQuery = NO_TABLE_QUERY,
 ) -> Page:
-    """A page of features ordered by id (or the table's sort); ``geometry=False`` serves the attribute table."""
+    """A page of features ordered by id (or the table's sort); ``geometry=False`` serves the attribute table.
+
+    ``limit=0`` is the count alone (a layer's count in the map's tree): no page is read, so the planner is
+    never asked for the first rows in id order of a scattered selection (a walk of the primary key)."""
+    if limit == 0:
+        matched, exact = count(source, flt, bbox, count_cap, tq)
+        return Page([], matched, exact, limit, offset)
     where, params = _where(source, flt, bbox, tq)
     order = _order(source, tq)
     geom = db.SQL("ST_AsGeoJSON(ST_Transform(t.geom, 4326), 6)::json" if geometry else "NULL::json")

@@ -291,7 +291,7 @@ function countLayer(slug, item, params) {
     const page = new URLSearchParams(q); page.set("geometry", "0"); page.set("limit", String(P.table.size)); page.set("offset", "0");
     const pageUrl = API + "strati/" + slug + "/elementi?" + page.toString();
     if (P.table.lastUrl === pageUrl) { return getJSON(pageUrl, { reuse: true }); }
-    q.set("limit", "1"); q.set("geometry", "0");
+    q.set("limit", "0"); q.set("geometry", "0");  // the count alone: no page of rows is read
     return getJSON(API + "strati/" + slug + "/elementi?" + q.toString());
   }).then(function (fc) {
     if (!state.layers.has(slug)) { return; }

@@ -78,7 +78,7 @@ def test_one_request_per_geojson_layer_gives_both_features_and_count(page, live_
             f"{slug}/elementi?limit=1000&zona=nord-ovest&offset=0&lang=it"
         ], asked
     assert [u for u in drawn if u.startswith("pgt_ambiti_trasformazione/")] == [
-        "pgt_ambiti_trasformazione/elementi?zona=nord-ovest&limit=1&geometry=0&lang=it"
+        "pgt_ambiti_trasformazione/elementi?zona=nord-ovest&limit=0&geometry=0&lang=it"
     ], asked
     zona_comuni = (
         "SELECT c.istat_code FROM mappature_comune c JOIN mappature_zonaomogenea z ON z.id = c.zona_id "

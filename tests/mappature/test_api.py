@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from layers.models import Layer
 
@@ -41,6 +42,20 @@ def test_features_are_paged_with_a_cheap_count(client, map_data, django_assert_m
     assert len(ids) == 83
     lon, lat = first["features"][0]["geometry"]["coordinates"][0][0][0]
     assert 8.6 < lon < 9.6 and 45.1 < lat < 45.7
+
+
+def test_limit_zero_is_the_count_alone(client, map_data):
+    """The map's layer counts ask for ``limit=0``: the count of the selection, and no page of rows read."""
+    expected = _sql(
+        "SELECT count(*) FROM pgt_ambiti_trasformazione WHERE zona_omogenea = "
+        "(SELECT name FROM mappature_zonaomogenea WHERE code = 'nord-ovest')"
+    )[0][0]
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/strati/pgt_ambiti_trasformazione/elementi?zona=nord-ovest&limit=0&geometry=0").json()
+    assert body["numberMatched"] == expected > 0 and body["numberMatchedIsExact"] is True
+    assert body["features"] == [] and body["numberReturned"] == 0 and body["limit"] == 0
+    assert not [q for q in queries if "row_number() OVER" in q["sql"]]  # no page query
+    assert client.get("/api/strati/pgt_ambiti_trasformazione/elementi?limit=-1").status_code == 400
 
 
 def test_zona_filter_and_bbox_match_the_database(client, map_data):
