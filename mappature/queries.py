@@ -1,5 +1,7 @@
 """Read-side queries of the territory, run in PostGIS and returned as plain Python objects."""
 
+import json
+
 from django.db.models import Count, Sum
 
 from remix import db
@@ -13,7 +15,7 @@ from .models import Comune, ZonaOmogenea
 # the 133 comuni, same figures to 0.01 km².
 _AREA_KM2 = db.compose("{area} / 1e6", area=ellipsoidal_area_sql("c.geom"))
 # The comuni joined to their zona (aliases c and z), tables named by the models.
-COMUNI_ZONE = db.compose(
+_COMUNI_ZONE = db.compose(
     "{comune} c JOIN {zona} z ON z.id = c.zona_id", comune=Comune._meta.db_table, zona=ZonaOmogenea._meta.db_table
 )
 
@@ -40,7 +42,7 @@ def comuni_feature_collection(precision: int = 6) -> str:
         FROM {comuni_zone}
     """,
         area_km2=_AREA_KM2,
-        comuni_zone=COMUNI_ZONE,
+        comuni_zone=_COMUNI_ZONE,
     )
     return db.fetch_value(query, [precision])
 
@@ -57,7 +59,7 @@ def comune_card(istat_code: str) -> dict | None:
         WHERE c.istat_code = %s
     """,
         area_km2=_AREA_KM2,
-        comuni_zone=COMUNI_ZONE,
+        comuni_zone=_COMUNI_ZONE,
     )
     row = db.fetch_one(query, [istat_code])
     if row is None:
@@ -110,18 +112,21 @@ def filter_options() -> dict:
     return {"programme": programmes, "funding_source": sources, "status": statuses, "domain": domains, "year": years}
 
 
+# The comune containing a WGS84 point (%s, %s: lon, lat) as a JSON object with its zona, or NULL outside CMM: a
+# scalar subquery, so that identify can read it in its own statement (queries_features.identify_and_comune).
+COMUNE_AT_JSON = db.compose(
+    """
+    (SELECT json_build_object('istat_code', c.istat_code, 'name', c.name, 'zona_code', z.code, 'zona', z.name)
+     FROM {comuni_zone}
+     WHERE ST_Intersects(c.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632)) LIMIT 1)
+""",
+    comuni_zone=_COMUNI_ZONE,
+)
+
+
 def comune_at(lon: float, lat: float) -> dict | None:
     """The comune containing a WGS84 point, with its zona, or None outside CMM."""
-    query = db.compose(
-        """
-        SELECT c.istat_code, c.name, z.code, z.name
-        FROM {comuni_zone}
-        WHERE ST_Intersects(c.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632)) LIMIT 1
-    """,
-        comuni_zone=COMUNI_ZONE,
-    )
-    row = db.fetch_one(query, [lon, lat])
-    return dict(zip(("istat_code", "name", "zona_code", "zona"), row, strict=True)) if row else None
+    return json.loads(db.fetch_value(db.compose("SELECT {comune}::text", comune=COMUNE_AT_JSON), [lon, lat]) or "null")
 
 
 def comuni_index() -> list[dict]:

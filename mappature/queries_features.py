@@ -19,7 +19,7 @@ from remix import db
 
 from .filters import MapFilter
 from .layer_source import LayerSource
-from .queries import COMUNI_ZONE
+from .queries import COMUNE_AT_JSON
 
 BBox = tuple[float, float, float, float]
 
@@ -205,16 +205,10 @@ def identify_and_comune(
     query, params = _identify_query(source, flt, lon, lat, tolerance_m, limit)
     body = db.compose(
         """
-        SELECT json_build_object(
-            'hits', ({hits}),
-            'comune', (SELECT json_build_object('istat_code', c.istat_code, 'name', c.name,
-                                                'zona_code', z.code, 'zona', z.name)
-                       FROM {comuni_zone}
-                       WHERE ST_Intersects(c.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 32632))
-                       LIMIT 1))::text
+        SELECT json_build_object('hits', ({hits}), 'comune', {comune})::text
     """,
         hits=query,
-        comuni_zone=COMUNI_ZONE,
+        comune=COMUNE_AT_JSON,
     )
     answer = json.loads(db.fetch_value(body, [*params, lon, lat]))
     return answer["hits"], answer["comune"]
