@@ -14,6 +14,7 @@ import ctypes.util
 import functools
 import hashlib
 import logging
+import os
 import re
 import threading
 import time
@@ -38,16 +39,53 @@ from .published import LayerSource, resolve
 
 log = logging.getLogger(__name__)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-# One request at a time per process talks to MapServer: the clones of a map share its PROJ context (one
-# thread at a time) and the kept maps are shared. gunicorn's threads queue here (the fast WMS/WFS behind a
-# slow one of their process: docs/architecture.md, Serving); sync workers never contend for it.
-_lock = threading.Lock()
 EXCEPTION_TYPE = "application/xml; charset=utf-8"
-_maps: OrderedDict[str, object] = OrderedDict()
+
+
+class _PerThread:
+    """A bounded cache of loaded MapServer maps that each thread keeps for itself.
+
+    The clones of a map share its PROJ context, whose reference count has no lock: two threads may not
+    clone or answer from the same map at once. Each thread of a gthread worker therefore loads its own
+    maps (a few milliseconds, once per registry change) and answers from them with no lock, so a tile is
+    never queued behind a slow WMS or WFS of its process (docs/architecture.md, Serving). MapServer is
+    built thread-safe (``mapserv -v``: THREADS): its errors, output buffers, connection pool, fonts and
+    GDAL datasets are per thread or locked. ``clear`` (any thread) makes every thread drop its maps at
+    its next use; a map is only ever freed by the thread that used it."""
+
+    def __init__(self, limit) -> None:
+        self._limit = limit
+        self._local = threading.local()
+        self._generation = 0
+
+    def _own(self) -> OrderedDict:
+        local = self._local
+        if getattr(local, "generation", None) != self._generation:
+            local.entries, local.generation = OrderedDict(), self._generation
+        return local.entries
+
+    def get(self, key):
+        entries = self._own()
+        value = entries.get(key)
+        if value is not None:
+            entries.move_to_end(key)
+        return value
+
+    def put(self, key, value) -> None:
+        entries = self._own()
+        entries[key] = value
+        while len(entries) > self._limit():
+            entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._generation += 1
+
+
+_maps = _PerThread(lambda: int(conf.OGC_MAP_CACHE))  # cache key → this thread's loaded map
+# (id of a loaded map, layer names) → (that map, a copy of it with only those layers): see _drawn_only
+_subsets = _PerThread(lambda: 4 * int(conf.OGC_MAP_CACHE))
 _sources: dict[tuple, LayerSource | None] = {}
 _visible: dict[object, tuple[float, float, list]] = {}  # user id (None: anonymous) → (when, stamp, layers)
-# (id of a loaded map, layer names) → (that map, a copy of it with only those layers): see _drawn_only
-_subsets: OrderedDict[tuple, tuple[object, object]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -145,20 +183,30 @@ def write_mapfile(layers: list[Layer], lang: str = "it") -> tuple[Path, list[Lay
     directory = ogc_dir()
     sources = resolved(layers)
     info = service_info(directory, lang)
-    (directory / "fonts.txt").write_text(f"sans {FONT}\n")
+    _write(directory / "fonts.txt", f"sans {FONT}\n")
     templates = Path(info.template_dir)
     templates.mkdir(parents=True, exist_ok=True)
-    (templates / "_header.html").write_text(mapfile.HEADER_TEMPLATE)
-    (templates / "_footer.html").write_text(mapfile.FOOTER_TEMPLATE)
+    _write(templates / "_header.html", mapfile.HEADER_TEMPLATE)
+    _write(templates / "_footer.html", mapfile.FOOTER_TEMPLATE)
     for src in sources:
-        (templates / f"{src.slug}.html").write_text(mapfile.feature_info_template(src, lang))
+        _write(templates / f"{src.slug}.html", mapfile.feature_info_template(src, lang))
     text = mapfile.render(sources, info, lang)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     path = directory / f"remix-{lang}-{digest}.map"
     if not path.exists():
-        path.write_text(text)
+        _write(path, text)
         _prune(directory)
     return path, sources
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a file whole or not at all: another thread or process may be reading it (MapServer reads
+    the templates while it answers a GetFeatureInfo), and must never see it empty or cut short."""
+    if path.exists() and path.read_text() == text:
+        return
+    part = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    part.write_text(text)
+    os.replace(part, path)
 
 
 def _prune(directory: Path, keep: int = 64) -> None:
@@ -221,7 +269,6 @@ def map_for(user, lang: str = "it"):
     key = _cache_key(stamps, lang)
     cached = _maps.get(key)
     if cached is not None:
-        _maps.move_to_end(key)
         return cached
     by_pk = {layer.pk: layer for layer in Layer.objects.filter(pk__in=[s[0] for s in stamps])}
     path, _sources_used = write_mapfile([by_pk[s[0]] for s in stamps if s[0] in by_pk], lang)
@@ -232,9 +279,7 @@ def map_for(user, lang: str = "it"):
         lyr = loaded.getLayer(index)
         if lyr.connectiontype == ms.MS_POSTGIS:
             lyr.connection = password_conn  # in memory only: the file on disk has no password
-    _maps[key] = loaded
-    while len(_maps) > int(conf.OGC_MAP_CACHE):
-        _maps.popitem(last=False)
+    _maps.put(key, loaded)
     return loaded
 
 
@@ -253,17 +298,18 @@ def dispatch(user, query_string: str, online_resource: str, body: bytes = b"", l
     links = _metadata_links(template, online_resource) if capabilities else {}
     if _server_started[0] is None:
         _server_restarted()  # remember when the server this process talks to started
-    with _lock:
-        source = _drawn_only(template, prepared)
+    source = _drawn_only(template, prepared)
+    answer = _run(source, prepared.query, online_resource, prepared.body, links, prepared)
+    failed = _failed()
+    if failed and (_connection_lost(failed) or _server_restarted()):
+        # A pooled PostGIS connection died (database restarted): drop the pool and answer again.
+        log.warning("OGC: PostGIS connection lost (%s); reconnecting", failed[0][:200])
+        mapscript().msConnPoolCloseUnreferenced()
         answer = _run(source, prepared.query, online_resource, prepared.body, links, prepared)
-        if _failed and (_connection_lost(_failed) or _server_restarted()):
-            # A pooled PostGIS connection died (database restarted): drop the pool and answer again.
-            log.warning("OGC: PostGIS connection lost (%s); reconnecting", _failed[0][:200])
+        failed = _failed()
+        if failed and _connection_lost(failed):  # still down: the views answer 503 with Retry-After
             mapscript().msConnPoolCloseUnreferenced()
-            answer = _run(source, prepared.query, online_resource, prepared.body, links, prepared)
-            if _failed and _connection_lost(_failed):  # still down: the views answer 503 with Retry-After
-                mapscript().msConnPoolCloseUnreferenced()
-                raise OperationalError(f"PostGIS unreachable from MapServer: {_failed[0][:200]}")
+            raise OperationalError(f"PostGIS unreachable from MapServer: {failed[0][:200]}")
     if capabilities:
         return _clean_capabilities(answer)
     if prepared.request.lower() == "getfeatureinfo" and not answer.is_exception:
@@ -278,14 +324,13 @@ def _drawn_only(template, prepared):
     every layer with its projection: with twenty layers that was a tenth of a tile's time. A GetMap draws
     only the layers it names, in the map's order, so the answer from the smaller map is the same. Only
     exact layer names qualify: a group, the root layer, an unknown name or a request with its own SLD is
-    answered from the whole map, as before. Callers hold ``_lock``."""
+    answered from the whole map, as before. Both maps are the calling thread's own (``_PerThread``)."""
     if prepared.request.lower() != "getmap" or not prepared.layers or prepared.styled:
         return template
     names = frozenset(prepared.layers)
     key = (id(template), names)
     entry = _subsets.get(key)
     if entry is not None and entry[0] is template:  # the map itself is held by the entry: ids stay unique
-        _subsets.move_to_end(key)
         return entry[1]
     groups = {template.name}
     layer_names = set()
@@ -300,9 +345,7 @@ def _drawn_only(template, prepared):
     for index in reversed(range(subset.numlayers)):
         if subset.getLayer(index).name not in names:
             subset.removeLayer(index)
-    _subsets[key] = (template, subset)
-    while len(_subsets) > 4 * int(conf.OGC_MAP_CACHE):
-        _subsets.popitem(last=False)
+    _subsets.put(key, (template, subset))
     return subset
 
 
@@ -407,7 +450,14 @@ _CONNECTION_ERRORS = (
     "SSL SYSCALL",
     "the database system is",
 )
-_failed: list[str] = []  # set by _run: MapServer's messages when a PostGIS query of the request failed
+_request_state = threading.local()  # .failed, set by _run: this thread's last request's PostGIS failures
+
+
+def _failed() -> list[str]:
+    """MapServer's messages when a PostGIS query of this thread's last request failed (else empty)."""
+    return getattr(_request_state, "failed", [])
+
+
 _server_started: list = [None]  # pg_postmaster_start_time() last seen by this process
 
 
@@ -527,7 +577,7 @@ def _run(
             log.info("MapServer wrote no answer: %s", err)
         ms.msIO_resetHandlers()
         watched = _QUERY_ERRORS + _CONNECTION_ERRORS
-        _failed[:] = [m for m in _error_messages(ms, payload) if any(e in m for e in watched)]
+        _request_state.failed = [m for m in _error_messages(ms, payload) if any(e in m for e in watched)]
         ms.msResetErrorList()
     if not payload:  # MapServer wrote nothing it could call an answer
         return OwsResponse(
@@ -569,7 +619,7 @@ def _dispatch_without_gil(ms, current, request) -> None:
     other thread of the process (map tiles, pages, API), which is what threaded workers are for. The same
     C function (``msOWSDispatch(map, request, MS_TRUE)``, which mapscript's method calls) is called
     through ctypes, which releases the GIL; MapServer is built thread-safe (``mapserv -v``: THREADS),
-    and ``_lock`` still lets one request at a time in. Its errors are raised as mapscript raises them
+    and each thread answers from maps of its own (``_PerThread``). Its errors are raised as mapscript raises them
     (any wrapped call does, and clears the error list): the caller's handling is unchanged."""
     native = _native_dispatch()
     if native is None:
@@ -612,7 +662,6 @@ def _error_messages(ms, payload) -> list[str]:
 def close_connections() -> None:
     """Close MapServer's idle PostGIS connections and forget the loaded maps (tests, database switches)."""
     _maps.clear()
+    _subsets.clear()
     _visible.clear()
-    with _lock:
-        _subsets.clear()
-        mapscript().msConnPoolCloseUnreferenced()
+    mapscript().msConnPoolCloseUnreferenced()
