@@ -135,29 +135,54 @@ def page(
     """A page of features ordered by id (or the table's sort); ``geometry=False`` serves the attribute table.
 
     ``limit=0`` is the count alone (a layer's count in the map's tree): no page is read, so the planner is
-    never asked for the first rows in id order of a scattered selection (a walk of the primary key)."""
+    never asked for the first rows in id order of a scattered selection (a walk of the primary key).
+
+    A page after the first (``offset`` > 0) takes two statements: the keys of the page (the selection sorted,
+    reading only the key and the sort's columns), then its rows by key. The rows an OFFSET skips are read too,
+    and a view's computed columns (the interventions' comuni and point) were computed for each of them: the
+    second page of 1,060 interventions computed all 1,060 (43 ms; 4 ms now). The rows are asked for by key with
+    a plain WHERE, which any view takes as it takes the table's own ``id`` filter. The first page stays one
+    statement (one round trip: what a page of the attribute table and a map layer's first load mostly ask)."""
     if limit == 0:
         matched, exact = count(source, flt, bbox, count_cap, tq)
         return Page("[]", 0, matched, exact, limit, offset)
     where, params = _where(source, flt, bbox, tq)
     order = _order(source, tq)
     geom = db.SQL("ST_AsGeoJSON(ST_Transform(t.geom, 4326), 6)::json" if geometry else "NULL::json")
-    query = db.compose(
-        """
-        SELECT coalesce(json_agg(json_build_object(
-            'type', 'Feature', 'id', t.{key}, 'geometry', {geom}, 'properties', {props}
-        ) ORDER BY t.rn), '[]'::json)::text, count(*)
-        FROM (SELECT t.*, row_number() OVER (ORDER BY {order}) AS rn FROM {table} t WHERE {where}
-              ORDER BY {order} LIMIT %s OFFSET %s) t
-    """,
-        key=source.key,
-        geom=geom,
-        props=_props_sql(source),
+    window = db.compose(
+        "(SELECT t.{columns}, row_number() OVER (ORDER BY {order}) AS rn FROM {table} t WHERE {where}"
+        " ORDER BY {order} LIMIT %s OFFSET %s) t",
+        columns=db.SQL("*") if offset == 0 else source.key,
         order=order,
         table=source.table,
         where=where,
     )
-    features, returned = db.fetch_one(query, [*_props_params(source), *params, limit, offset])
+    feature = db.compose(
+        "json_build_object('type', 'Feature', 'id', t.{key}, 'geometry', {geom}, 'properties', {props})",
+        key=source.key,
+        geom=geom,
+        props=_props_sql(source),
+    )
+    if offset == 0:
+        query = db.compose(
+            "SELECT coalesce(json_agg({feature} ORDER BY t.rn), '[]'::json)::text, count(*) FROM {window}",
+            feature=feature,
+            window=window,
+        )
+        features, returned = db.fetch_one(query, [*_props_params(source), *params, limit, offset])
+    else:
+        keys_query = db.compose("SELECT t.{key} FROM {window} ORDER BY t.rn", key=source.key, window=window)
+        keys = [key for (key,) in db.fetch_all(keys_query, [*params, limit, offset])]
+        returned, features = len(keys), "[]"
+        if keys:
+            query = db.compose(
+                "SELECT json_agg({feature} ORDER BY {order})::text FROM {table} t WHERE t.{key} = ANY(%s)",
+                feature=feature,
+                order=order,
+                table=source.table,
+                key=source.key,
+            )
+            features = db.fetch_value(query, [*_props_params(source), keys])
     if offset == 0 and returned < limit:
         matched, exact = returned, True  # the whole selection fits in this page: no count query
     else:

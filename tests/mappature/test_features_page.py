@@ -54,3 +54,36 @@ def test_data_extents_are_computed_once_for_every_server_process(client, map_dat
         read = client.get(url).json()
     assert not [q for q in second if "ST_Extent" in q["sql"]], second.captured_queries
     assert read == computed and len(read["comuni"]) > 100
+
+
+def _subplan_loops(plan: dict) -> list[int]:
+    """How many times each SubPlan (a view's computed column) ran, over a JSON plan tree."""
+    loops = [plan["Actual Loops"]] if plan.get("Subplan Name") else []
+    for child in plan.get("Plans", []):
+        loops += _subplan_loops(child)
+    return loops
+
+
+def test_a_later_page_computes_the_views_columns_for_its_own_rows_only(client, map_data):
+    """The interventions' view computes each row's comuni and point; a page after the first (OFFSET) used to
+    compute them for every row it skipped too (1,060 rows for the second page of a zona: 43 ms, 4 ms now)."""
+    statements = []
+
+    def explain_then_run(execute, sql, params, many, context):
+        if "map_realizzazioni" in sql and sql.lstrip().upper().startswith("SELECT"):
+            cursor = context["cursor"].cursor
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            statements.append(cursor.fetchone()[0][0]["Plan"])
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT id FROM map_realizzazioni ORDER BY id")
+        ids = [row[0] for row in cur.fetchall()]
+    assert len(ids) > 7
+    with connection.execute_wrapper(explain_then_run):
+        body = client.get("/api/strati/realizzazioni/elementi?limit=3&offset=4").json()
+    assert [f["id"] for f in body["features"]] == ids[4:7]
+    assert body["numberReturned"] == 3 and body["numberMatched"] == len(ids)
+    assert all(f["geometry"]["type"] == "MultiPoint" and f["properties"]["comune"] for f in body["features"])
+    loops = [n for plan in statements for n in _subplan_loops(plan)]
+    assert loops and max(loops) <= 3, loops  # per row of the page, never per row skipped
