@@ -378,12 +378,17 @@ function zoomToSelection() {
   if (feats.length) { map.fitBounds(L.geoJSON({ type: "FeatureCollection", features: feats }).getBounds(), { animate: false }); }
 }
 
+function geojsonFirst(l) { return l.delivery === "mvt" || l.delivery === "wms" ? 1 : 0; }
+
 // ``summaryAsked``: the caller has asked for the summary of this selection already.
 function refresh(summaryAsked) {
   forget();  // answers reused within one selection (http.js) are not reused across a change
   P.clearError();
   renderChips();
-  Object.keys(layers).forEach(drawLayer);
+  // The layers read as GeoJSON pages first: theirs are the longest answers, asked before the tiles take the
+  // browser's connections to the server (six at most). Tiles are drawn in a pane of their own, under the GeoJSON
+  // layers whatever the order, and each kind keeps its own order.
+  Object.keys(layers).sort(function (a, b) { return geojsonFirst(layers[a]) - geojsonFirst(layers[b]); }).forEach(drawLayer);
   document.getElementById("selection-title").textContent = selectionName();
   document.getElementById("print-title").textContent = T.map_title + " — " + selectionName();
   P.legend(activeLayers(), T);

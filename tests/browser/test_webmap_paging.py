@@ -72,3 +72,23 @@ def test_the_further_pages_of_a_layer_are_asked_together(page, live_server, map_
     assert _first(events, "asked", "offset=1000", "zona=nord-ovest") < _first(events, "done", "offset=0"), events
     item = page.locator('#layer-tree li[data-layer="realizzazioni"]')
     assert item.get_attribute("data-count") == str(in_zona)
+
+
+def test_a_selection_asks_for_the_geojson_pages_before_the_tiles(page, live_server, map_data):
+    """The GeoJSON layers' pages are the longest answers: on a change of selection they are asked first, before
+    the tiles take the browser's six connections to the server (tiles are drawn in their own pane, under them)."""
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/strati/" in r.url or "/tiles/" in r.url else None)
+    open_map(page, live_server, "?layers=pgt_ambiti_trasformazione,pgt_aree_dismesse,realizzazioni,stazioni")
+    page.wait_for_function("document.documentElement.dataset.remixBusy === '0'", timeout=20000)
+    asked.clear()
+    page.select_option("#zona-select", "nord-ovest")
+    page.wait_for_function(
+        "(document.querySelector('#layer-tree li[data-layer=\"stazioni\"]').dataset.filter || '')"
+        ".includes('zona=nord-ovest')",
+        timeout=20000,
+    )
+    tiles = [i for i, url in enumerate(asked) if "/tiles/" in url]
+    pages = [i for i, url in enumerate(asked) if "limit=1000" in url and "offset=0" in url]
+    assert tiles and len(pages) == 2, asked
+    assert max(pages) < min(tiles), asked
