@@ -26,13 +26,21 @@ BBox = tuple[float, float, float, float]
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a layer: features (GeoJSON dicts), how many match (capped) and the paging window."""
+    """One page of a layer: its features as a JSON array of GeoJSON features, as PostgreSQL wrote it (the API
+    sends it as it is: parsing a page of 1,000 features and writing it again cost 30 ms a page), how many it
+    holds, how many match (capped) and the paging window."""
 
-    features: list[dict]
+    features_json: str
+    returned: int
     matched: int
     matched_is_exact: bool
     limit: int
     offset: int
+
+    @property
+    def features(self) -> list[dict]:
+        """The features as GeoJSON dicts."""
+        return json.loads(self.features_json)
 
 
 @dataclass(frozen=True)
@@ -127,34 +135,59 @@ def page(
     """A page of features ordered by id (or the table's sort); ``geometry=False`` serves the attribute table.
 
     ``limit=0`` is the count alone (a layer's count in the map's tree): no page is read, so the planner is
-    never asked for the first rows in id order of a scattered selection (a walk of the primary key)."""
+    never asked for the first rows in id order of a scattered selection (a walk of the primary key).
+
+    A page after the first (``offset`` > 0) takes two statements: the keys of the page (the selection sorted,
+    reading only the key and the sort's columns), then its rows by key. The rows an OFFSET skips are read too,
+    and a view's computed columns (the interventions' comuni and point) were computed for each of them: the
+    second page of 1,060 interventions computed all 1,060 (43 ms; 4 ms now). The rows are asked for by key with
+    a plain WHERE, which any view takes as it takes the table's own ``id`` filter. The first page stays one
+    statement (one round trip: what a page of the attribute table and a map layer's first load mostly ask)."""
     if limit == 0:
         matched, exact = count(source, flt, bbox, count_cap, tq)
-        return Page([], matched, exact, limit, offset)
+        return Page("[]", 0, matched, exact, limit, offset)
     where, params = _where(source, flt, bbox, tq)
     order = _order(source, tq)
     geom = db.SQL("ST_AsGeoJSON(ST_Transform(t.geom, 4326), 6)::json" if geometry else "NULL::json")
-    query = db.compose(
-        """
-        SELECT coalesce(json_agg(json_build_object(
-            'type', 'Feature', 'id', t.{key}, 'geometry', {geom}, 'properties', {props}
-        ) ORDER BY t.rn), '[]'::json)::text
-        FROM (SELECT t.*, row_number() OVER (ORDER BY {order}) AS rn FROM {table} t WHERE {where}
-              ORDER BY {order} LIMIT %s OFFSET %s) t
-    """,
-        key=source.key,
-        geom=geom,
-        props=_props_sql(source),
+    window = db.compose(
+        "(SELECT t.{columns}, row_number() OVER (ORDER BY {order}) AS rn FROM {table} t WHERE {where}"
+        " ORDER BY {order} LIMIT %s OFFSET %s) t",
+        columns=db.SQL("*") if offset == 0 else source.key,
         order=order,
         table=source.table,
         where=where,
     )
-    features = json.loads(db.fetch_value(query, [*_props_params(source), *params, limit, offset]))
-    if offset == 0 and len(features) < limit:
-        matched, exact = len(features), True  # the whole selection fits in this page: no count query
+    feature = db.compose(
+        "json_build_object('type', 'Feature', 'id', t.{key}, 'geometry', {geom}, 'properties', {props})",
+        key=source.key,
+        geom=geom,
+        props=_props_sql(source),
+    )
+    if offset == 0:
+        query = db.compose(
+            "SELECT coalesce(json_agg({feature} ORDER BY t.rn), '[]'::json)::text, count(*) FROM {window}",
+            feature=feature,
+            window=window,
+        )
+        features, returned = db.fetch_one(query, [*_props_params(source), *params, limit, offset])
+    else:
+        keys_query = db.compose("SELECT t.{key} FROM {window} ORDER BY t.rn", key=source.key, window=window)
+        keys = [key for (key,) in db.fetch_all(keys_query, [*params, limit, offset])]
+        returned, features = len(keys), "[]"
+        if keys:
+            query = db.compose(
+                "SELECT json_agg({feature} ORDER BY {order})::text FROM {table} t WHERE t.{key} = ANY(%s)",
+                feature=feature,
+                order=order,
+                table=source.table,
+                key=source.key,
+            )
+            features = db.fetch_value(query, [*_props_params(source), keys])
+    if offset == 0 and returned < limit:
+        matched, exact = returned, True  # the whole selection fits in this page: no count query
     else:
         matched, exact = count(source, flt, bbox, count_cap, tq)
-    return Page(features, matched, exact, limit, offset)
+    return Page(features, returned, matched, exact, limit, offset)
 
 
 def csv_copy_sql(
@@ -247,10 +280,23 @@ def extent(source: LayerSource, flt: MapFilter) -> BBox | None:
     return tuple(float(n) for n in nums)
 
 
-# (layer, relation, data version) → (its data extents, when computed): once per version and process (a load
-# bumps the version), and again after EXTENTS_TTL_S seconds at most (data changed without a new version).
+# (layer, relation, data version) → (its data extents, when computed, as epoch seconds): computed once per version
+# for every app server (kept in the shared cache, the database's remix_cache table, and in each process), and again
+# after EXTENTS_TTL_S seconds at most (data changed without a new version). A process that has not seen them yet
+# reads them (one row) instead of grouping the whole layer again (250 ms on the 300,000-polygon PGT set).
 _EXTENTS: dict[tuple[str, str, int], tuple[dict, float]] = {}
 EXTENTS_TTL_S = 600
+
+
+def _shared_cache():
+    from django.conf import settings
+    from django.core.cache import caches
+
+    return caches["shared" if "shared" in settings.CACHES else "default"]
+
+
+def _extents_cache_key(key: tuple[str, str, int]) -> str:
+    return "data-extents:" + ":".join(str(part) for part in key)
 
 
 def data_extents(source: LayerSource) -> dict:
@@ -265,7 +311,10 @@ def data_extents(source: LayerSource) -> dict:
     """
     key = (source.slug, source.relation, source.data_version)
     known = _EXTENTS.get(key)
-    if known is not None and time.monotonic() - known[1] < EXTENTS_TTL_S:
+    if known is None:
+        known = _shared_cache().get(_extents_cache_key(key))
+    if known is not None and time.time() - known[1] < EXTENTS_TTL_S:
+        _EXTENTS[key] = known
         return known[0]
     by_comune = "istat_code" in source.columns and not source.is_realizzazioni
     group = db.SQL("t.istat_code::text") if by_comune else db.SQL("NULL::text")
@@ -292,7 +341,8 @@ def data_extents(source: LayerSource) -> dict:
     extents = {"all": whole, "comuni": comuni if by_comune else None}
     if len(_EXTENTS) > 500:
         _EXTENTS.clear()
-    _EXTENTS[key] = (extents, time.monotonic())
+    _EXTENTS[key] = (extents, time.time())
+    _shared_cache().set(_extents_cache_key(key), _EXTENTS[key], timeout=EXTENTS_TTL_S)
     return extents
 
 

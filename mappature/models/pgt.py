@@ -56,9 +56,9 @@ class PgtFeature(models.Model):
     so a new version of the regional specification needs no schema change.
     """
 
-    # No single-column indexes on atto and layer: the unique key (atto, layer, feature_key) and
-    # the (layer, istat_code) index already serve those lookups, and each extra index cost a
-    # full-scale PGT load 0.2-0.5 s (docs/etl.md).
+    # No single-column indexes on atto and layer: the unique key (atto, layer, feature_key), the
+    # (istat_code, layer, id) index and the per-layer partial GiSTs already serve those lookups, and
+    # each extra index cost a full-scale PGT load 0.2-0.5 s (docs/etl.md).
     atto = models.ForeignKey(PgtAtto, on_delete=models.CASCADE, related_name="features", db_index=False)
     # Byte-order collation on the key columns (migration 0008): codes and identifiers, never sorted
     # for a reader, and the key's index builds a third quicker than with ICU comparisons.
@@ -75,6 +75,8 @@ class PgtFeature(models.Model):
         verbose_name = _("elemento di PGT")
         verbose_name_plural = _("elementi di PGT")
         constraints = [models.UniqueConstraint(fields=["atto", "layer", "feature_key"], name="pgt_feature_key")]
-        # (layer, comune, id): a page of one comune's features in id order is read straight from the index
-        # (the primary key walk the planner chose instead read up to the whole table before the first row).
-        indexes = [models.Index(fields=["layer", "istat_code", "id"])]
+        # (comune, layer, id): a page of one comune's features of one layer in id order is read straight from
+        # the index (the primary key walk the planner chose instead read up to the whole table before the first
+        # row), and the comune first serves a selection by comune alone or over several layers at once (a zona's
+        # comuni over the six layers read each comune's range, not the whole index once per comune).
+        indexes = [models.Index(fields=["istat_code", "layer", "id"])]

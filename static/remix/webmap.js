@@ -187,10 +187,9 @@ function drawLayer(slug) {
       pointToLayer: function (f, ll) { return L.circleMarker(ll, styleFor(l, f.properties)); } })).addTo(map);
     drawn[slug] = layer; layer.remixSlug = slug;
     item.dataset.count = "";
-    // The first page says how many features match (numberMatched): no separate count request.
-    loadAll(API + "strati/" + slug + "/elementi?limit=1000&" + params.toString(), layer, 0, function (fc) {
-      showCount(item, fc, params);
-    });
+    // The first page says how many features match (numberMatched): no separate count request, unless the layer
+    // is known to need more than one page (then the count comes first, and every further page at once).
+    loadAll(l, params, layer, function (fc) { showCount(item, fc, params); });
     return;
   }
   countLayer(slug, item, params);
@@ -271,15 +270,56 @@ function drawWms(l, item) {
   applyOpacity(l.slug);
 }
 
-// ``first`` receives the first page: its numberMatched is the layer's count for the selection.
-function loadAll(url, layer, offset, first) {
-  getJSON(url + "&offset=" + offset).then(function (fc) {
-    if (drawn[fc.layer] !== layer) { return; }
+// GeoJSON layers come in pages of PAGE features (the API's largest). As soon as it is known how many match, every
+// further page is asked at once (they are answered in parallel) and they are drawn in order as they arrive. A
+// layer that needed more than one page for this version ("paged") has its count (limit=0, no rows read) asked
+// beside the first page: the further pages do not wait for the first one's features. ``first`` receives the
+// first page: its numberMatched is the layer's count for the selection.
+const PAGE = 1000, MAX_OFFSET = 20000;
+const paged = {};  // slug -> data_version of a load that matched more than one page
+function loadAll(l, params, layer, first) {
+  const url = API + "strati/" + l.slug + "/elementi?limit=" + PAGE + "&" + params.toString();
+  let failed = false;
+  const fail = function (err) {
+    if (failed) { return; }
+    failed = true;
+    if (drawn[l.slug] === layer) { layer.clearLayers(); }
+    P.showError(T, err.message);
+  };
+  const current = function () { return !failed && drawn[l.slug] === layer; };
+  const rest = function (matched) {  // the pages after the first, asked together, drawn in order
+    const asked = [];
+    for (let offset = PAGE; offset < matched && offset <= MAX_OFFSET; offset += PAGE) {
+      const page = getJSON(url + "&offset=" + offset);
+      page.catch(function () {});  // a failure is reported once, in order, by the drawing chain below
+      asked.push(page);
+    }
+    if (asked.length) { paged[l.slug] = l.data_version; }
+    return asked;
+  };
+  const firstPage = getJSON(url + "&offset=0");
+  let others;  // promise of the further pages' promises
+  if (paged[l.slug] === l.data_version) {
+    const q = new URLSearchParams(params); q.set("limit", "0"); q.set("geometry", "0");
+    others = getJSON(API + "strati/" + l.slug + "/elementi?" + q.toString())
+      .then(function (count) { return current() ? rest(count.numberMatched) : []; });
+  } else {
+    others = firstPage.then(function (fc) { return current() ? rest(fc.numberMatched) : []; });
+  }
+  firstPage.then(function (fc) {
+    if (!current()) { return; }
     layer.addData(fc);
-    applyOpacity(fc.layer);
+    applyOpacity(l.slug);
     if (first) { first(fc); }
-    if (offset + fc.numberReturned < fc.numberMatched && offset < 20000) { loadAll(url, layer, offset + fc.limit); }
-  }).catch(function (err) { if (drawn[layer.remixSlug] === layer) { layer.clearLayers(); } P.showError(T, err.message); });
+    return others.then(function (pages) {
+      return pages.reduce(function (drawnSoFar, page) {
+        return drawnSoFar.then(function () { return page; }).then(function (fc) {
+          if (current()) { layer.addData(fc); applyOpacity(l.slug); }
+        });
+      }, Promise.resolve());
+    });
+  }).catch(fail);
+  others.catch(fail);
 }
 
 // Tiles carry no count: ask for it (one row, no geometry), unless the attribute table is asking for the first
@@ -338,12 +378,17 @@ function zoomToSelection() {
   if (feats.length) { map.fitBounds(L.geoJSON({ type: "FeatureCollection", features: feats }).getBounds(), { animate: false }); }
 }
 
+function geojsonFirst(l) { return l.delivery === "mvt" || l.delivery === "wms" ? 1 : 0; }
+
 // ``summaryAsked``: the caller has asked for the summary of this selection already.
 function refresh(summaryAsked) {
   forget();  // answers reused within one selection (http.js) are not reused across a change
   P.clearError();
   renderChips();
-  Object.keys(layers).forEach(drawLayer);
+  // The layers read as GeoJSON pages first: theirs are the longest answers, asked before the tiles take the
+  // browser's connections to the server (six at most). Tiles are drawn in a pane of their own, under the GeoJSON
+  // layers whatever the order, and each kind keeps its own order.
+  Object.keys(layers).sort(function (a, b) { return geojsonFirst(layers[a]) - geojsonFirst(layers[b]); }).forEach(drawLayer);
   document.getElementById("selection-title").textContent = selectionName();
   document.getElementById("print-title").textContent = T.map_title + " — " + selectionName();
   P.legend(activeLayers(), T);
