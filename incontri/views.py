@@ -154,6 +154,24 @@ def api_statistics(request, area_set: str, area_id: str):
 MAX_STATISTICS_IDS = 100
 
 
+def identify_statistics(results: list[dict]) -> None:
+    """The stored statistics of the areas an identify answer lists (``/api/identifica?…&statistics=1``,
+    registered in ``mappature.api_views.IDENTIFY_EXTRAS``): each result of a layer that is a zonal-statistics
+    area set gets ``statistics``, area id → what ``/api/incontri/statistiche/<set>?ids=…`` answers for it,
+    so the popup needs no request of its own. One freshness check per answer, one read per area set."""
+    sets = zonal.sets_by_layer()
+    wanted = [r for r in results if r.get("layer") in sets and r.get("features")]
+    if not wanted:
+        return
+    freshness.ensure()
+    existing = {s.code for s in zonal.area_sets({sets[r["layer"]] for r in wanted})}
+    for result in wanted:
+        code = sets[result["layer"]]
+        ids = [str(f["id"]) for f in result["features"] if f.get("id") is not None][:MAX_STATISTICS_IDS]
+        if code in existing and ids:
+            result["statistics"] = zonal.stats_for_many(code, ids)
+
+
 @require_GET
 def api_statistics_many(request, area_set: str):
     """The statistics of several areas of one set (``?ids=1,2,3``): what an identify popup lists, in one request."""

@@ -57,6 +57,13 @@ def area_sets(codes=None) -> list[AreaSet]:
     return out
 
 
+def sets_by_layer() -> dict[str, str]:
+    """{registry layer: area set} of the declared area sets whose ids are the layer's feature ids (opportunity
+    areas, NIL, incubator areas): an identify hit of that layer is an area of that set. From the declaration
+    alone (no query); :func:`area_sets` tells which of them exist."""
+    return {d.get("layer", d["relation"]): code for code, d in criteria.zonal()["area_sets"].items() if d["id"] == "id"}
+
+
 def raster_layers(slugs=None) -> list[Layer]:
     qs = Layer.objects.filter(kind=Layer.Kind.RASTER).order_by("slug")
     return [r for r in qs if (not slugs or r.slug in slugs) and rasters.local_path(r).exists()]

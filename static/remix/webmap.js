@@ -547,6 +547,7 @@ function identify(e) {
   const q = filterParams();
   q.set("lon", e.latlng.lng.toFixed(6)); q.set("lat", e.latlng.lat.toFixed(6));
   q.set("layers", Array.from(state.layers).join(",")); q.set("tolerance", Math.min(5000, Math.round(metresPerPixel * 6)));
+  q.set("statistics", "1");  // the zonal statistics of the areas hit, for the popup (incontri), in the same answer
   getJSON(API + "identifica?" + q.toString()).then(function (body) {
     // As tall as the room above the click allows (up to 300 px), so that the map rarely has to move; when it
     // must, it moves at once (no 250 ms animation, no tiles asked for a view passed through).
