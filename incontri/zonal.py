@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from django.db import transaction
+from django.db.models import Q
 from exactextract import exact_extract
 from exactextract.raster import NumPyRasterSource
 
@@ -195,13 +196,24 @@ def stats_for(area_set: str, area_id: str) -> list[dict]:
 def stats_for_many(area_set: str, area_ids: list[str]) -> dict[str, list[dict]]:
     """:func:`stats_for` of several areas of one set, in one query: area id → its statistics (areas with none
     stored are left out)."""
+    return stats_for_sets({area_set: area_ids}).get(area_set, {})
+
+
+def stats_for_sets(
+    ids_by_set: dict[str, list[str]], existing: list[AreaSet] | None = None
+) -> dict[str, dict[str, list[dict]]]:
+    """:func:`stats_for_many` of several area sets at once (an identify click over several area layers):
+    area set → area id → its statistics, with the registry and the statistics each read once. ``existing``:
+    :func:`area_sets` of these codes when the caller has it already."""
     layers = {r.slug: r for r in Layer.objects.filter(kind=Layer.Kind.RASTER)}
-    sets = {s.code: s for s in area_sets([area_set])}
-    area_version = sets[area_set].version() if area_set in sets else None
-    by_area: dict[str, list[dict]] = {}
-    rows = ZonalStat.objects.filter(area_set=area_set, area_id__in=[str(i) for i in area_ids])
-    for row in rows.order_by("area_id", "raster"):
-        out = by_area.setdefault(row.area_id, [])
+    sets = {s.code: s for s in (area_sets(list(ids_by_set)) if existing is None else existing)}
+    versions = dict(Layer.objects.filter(slug__in={s.layer for s in sets.values()}).values_list("slug", "data_version"))
+    wanted = Q()
+    for code, ids in ids_by_set.items():
+        wanted |= Q(area_set=code, area_id__in=[str(i) for i in ids])
+    out: dict[str, dict[str, list[dict]]] = {code: {} for code in ids_by_set}
+    for row in ZonalStat.objects.filter(wanted).order_by("area_set", "area_id", "raster"):
+        area_version = (versions.get(sets[row.area_set].layer) or 0) if row.area_set in sets else None
         layer = layers.get(row.raster)
         current = bool(
             layer
@@ -209,7 +221,7 @@ def stats_for_many(area_set: str, area_ids: list[str]) -> dict[str, list[dict]]:
             and row.raster_version == layer.data_version
             and row.area_version == area_version
         )
-        out.append(
+        out[row.area_set].setdefault(row.area_id, []).append(
             {
                 "raster": row.raster,
                 "title": layer.title_it if layer else row.raster,
@@ -226,7 +238,7 @@ def stats_for_many(area_set: str, area_ids: list[str]) -> dict[str, list[dict]]:
                 "computed_at": row.computed_at.isoformat(),
             }
         )
-    return by_area
+    return out
 
 
 def stats_for_geometry(geom) -> list[dict]:
