@@ -138,6 +138,16 @@ def read_areas(area_set: AreaSet) -> tuple[list[str], list[str], list]:
     )
 
 
+def has_areas(relation: str) -> bool:
+    """True when ``relation`` holds at least one area with a geometry (what :func:`read_areas` would read)."""
+    return db.fetch_value(
+        db.compose(
+            "SELECT EXISTS (SELECT 1 FROM {rel} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom))",
+            rel=db.relation(relation),
+        )
+    )
+
+
 def compute(layer: Layer, area_set: AreaSet, raster: Raster | None = None) -> int:
     """Recompute and store the statistics of ``layer`` over ``area_set``; returns the rows stored."""
     raster = raster or Raster.open(layer)
@@ -164,12 +174,14 @@ def compute(layer: Layer, area_set: AreaSet, raster: Raster | None = None) -> in
 
 
 def is_current(layer: Layer, area_set: AreaSet) -> bool:
-    """True when stored statistics exist for exactly the current versions of the raster and the areas."""
+    """True when stored statistics exist for exactly the current versions of the raster and the areas, or
+    when the set has no areas and nothing is stored."""
     version = area_set.version()
     qs = ZonalStat.objects.filter(raster=layer.slug, area_set=area_set.code)
+    if not qs.exists():
+        return not has_areas(area_set.relation)  # an empty set stores nothing: current, not recomputed each time
     return (
-        qs.exists()
-        and not qs.exclude(raster_version=layer.data_version).exists()
+        not qs.exclude(raster_version=layer.data_version).exists()
         and not qs.exclude(area_version=version).exists()
         and not qs.exclude(threshold=threshold(layer)).exists()
     )

@@ -315,3 +315,15 @@ def test_identify_carries_the_statistics_of_the_areas_it_lists(raster, comuni, c
     assert stat["mean"] == pytest.approx((5 + 6) / 2) and stat["current"] and stat["area_version"] == version
     # A layer that is no area set gets no statistics, and the comune is still answered.
     assert client.get(f"/api/identifica?lon={lon}&lat={lat}&statistics=1").json()["results"] == []
+
+
+def test_an_empty_area_set_is_not_recomputed_on_every_read(raster, comuni):
+    """An area set without areas stores no statistics: once refreshed it is current, so a process's first read
+    (freshness.ensure) does not open the raster and recompute it again."""
+    first = zonal.refresh(rasters=["prova_raster"])
+    assert ("prova_raster", "comuni", 133) in first
+    with connection.cursor() as cur:  # the zone set emptied (as an empty thematic layer is)
+        cur.execute("UPDATE mappature_zonaomogenea SET geom = ST_GeomFromText('MULTIPOLYGON EMPTY', 32632)")
+    ZonalStat.objects.filter(area_set="zone").delete()
+    assert not zonal.has_areas("mappature_zonaomogenea")
+    assert zonal.refresh(rasters=["prova_raster"]) == []
