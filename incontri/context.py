@@ -163,8 +163,12 @@ def refresh(force: bool = False) -> list[tuple[str, int]]:
     stamp = versions()
     done = []
     for kind in OPPORTUNITY_KINDS:
-        stale = AreaContext.objects.filter(kind=kind.code).exclude(versions=stamp).exists()
-        empty = not AreaContext.objects.filter(kind=kind.code).exists()
+        # compute() replaces a kind's rows in one transaction, all with one stamp: one row tells.
+        stored = (
+            AreaContext.objects.filter(kind=kind.code).order_by("area_id").values_list("versions", flat=True).first()
+        )
+        stale = stored is not None and stored != stamp
+        empty = stored is None
         if force or stale or (empty and _has_areas(kind)):  # an empty kind stores nothing: not recomputed each time
             done.append((kind.code, compute(kind)))
     return done

@@ -175,16 +175,19 @@ def compute(layer: Layer, area_set: AreaSet, raster: Raster | None = None) -> in
 
 def is_current(layer: Layer, area_set: AreaSet) -> bool:
     """True when stored statistics exist for exactly the current versions of the raster and the areas, or
-    when the set has no areas and nothing is stored."""
-    version = area_set.version()
-    qs = ZonalStat.objects.filter(raster=layer.slug, area_set=area_set.code)
-    if not qs.exists():
-        return not has_areas(area_set.relation)  # an empty set stores nothing: current, not recomputed each time
-    return (
-        not qs.exclude(raster_version=layer.data_version).exists()
-        and not qs.exclude(area_version=version).exists()
-        and not qs.exclude(threshold=threshold(layer)).exists()
+    when the set has no areas and nothing is stored.
+
+    :func:`compute` replaces a pair's rows in one transaction, all with the same versions and threshold, so
+    one row tells (an index lookup, where comparing every row read each of an area set's tens of thousands)."""
+    row = (
+        ZonalStat.objects.filter(raster=layer.slug, area_set=area_set.code)
+        .order_by("area_id")  # the (raster, area_set, area_id) key's index
+        .values_list("raster_version", "area_version", "threshold")
+        .first()
     )
+    if row is None:
+        return not has_areas(area_set.relation)  # an empty set stores nothing: current, not recomputed each time
+    return row == (layer.data_version, area_set.version(), threshold(layer))
 
 
 def refresh(rasters=None, sets=None, force: bool = False) -> list[tuple[str, str, int]]:
