@@ -556,10 +556,11 @@ function identify(e) {
     const update = function () { popup.update(); keepInView(popup); };  // content grew: lay out again, into view
     const el = P.popupContent(body, T, function (zona, comune) { map.closePopup(); selectTerritory(zona, comune, true); },
       update, CFG.can_move ? function (id, props) { map.closePopup(); startMove(id, props, e.latlng); } : null);
+    // other panels add to the popup (incontri: zonal statistics of an opportunity area), from the answer, before
+    // it is opened: it is laid out once, with all its content
+    map.fire("remix:identify", { body: body, element: el, update: update });
     popup.setLatLng(e.latlng).setContent(el).openOn(map);
     keepInView(popup);
-    // other panels add to the popup (incontri: zonal statistics of an opportunity area)
-    map.fire("remix:identify", { body: body, element: el, update: update });
   }).catch(function (err) { P.showError(T, err.message); });
 }
 
