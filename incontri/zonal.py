@@ -45,12 +45,23 @@ class AreaSet:
 
 
 def area_sets(codes=None) -> list[AreaSet]:
-    """The declared area sets whose relation exists (optional ones are skipped when missing)."""
+    """The declared area sets whose relation exists (optional ones are skipped when missing); one query."""
+    declared = [(code, d) for code, d in criteria.zonal()["area_sets"].items() if not codes or code in codes]
+    if not declared:
+        return []
+    present = {
+        name
+        for (name,) in db.fetch_all(
+            # "schema.table" or "table", each part quoted as an identifier, as db.relation_exists takes it
+            "SELECT n FROM unnest(%s::text[]) n WHERE to_regclass(array_to_string(ARRAY("
+            "SELECT quote_ident(p) FROM unnest(string_to_array(n, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'))"
+            " IS NOT NULL",
+            [[d["relation"] for _, d in declared]],
+        )
+    }
     out = []
-    for code, d in criteria.zonal()["area_sets"].items():
-        if codes and code not in codes:
-            continue
-        if not db.relation_exists(d["relation"]):
+    for code, d in declared:
+        if d["relation"] not in present:
             if not d.get("optional"):
                 log.warning("zonal statistics: relation %s of area set %s is missing", d["relation"], code)
             continue
@@ -220,9 +231,13 @@ def stats_for_sets(
     """:func:`stats_for_many` of several area sets at once (an identify click over several area layers):
     area set → area id → its statistics, with the registry and the statistics each read once. ``existing``:
     :func:`area_sets` of these codes when the caller has it already."""
-    layers = {r.slug: r for r in Layer.objects.filter(kind=Layer.Kind.RASTER)}
     sets = {s.code: s for s in (area_sets(list(ids_by_set)) if existing is None else existing)}
-    versions = dict(Layer.objects.filter(slug__in={s.layer for s in sets.values()}).values_list("slug", "data_version"))
+    registry = Layer.objects.filter(Q(kind=Layer.Kind.RASTER) | Q(slug__in={s.layer for s in sets.values()}))
+    layers, versions = {}, {}
+    for r in registry:  # the rasters, and the layers that version the areas
+        versions[r.slug] = r.data_version
+        if r.kind == Layer.Kind.RASTER:
+            layers[r.slug] = r
     wanted = Q()
     for code, ids in ids_by_set.items():
         wanted |= Q(area_set=code, area_id__in=[str(i) for i in ids])
