@@ -30,3 +30,10 @@ class IncontriConfig(AppConfig):
 
         if openapi_paths not in EXTRA_PATHS:
             EXTRA_PATHS.append(openapi_paths)
+
+        from mappature.api_views import IDENTIFY_EXTRAS
+
+        from .views import identify_statistics
+
+        if identify_statistics not in IDENTIFY_EXTRAS:
+            IDENTIFY_EXTRAS.append(identify_statistics)

@@ -152,13 +152,24 @@ def compute(kind: OpportunityKind) -> int:
     return len(rows)
 
 
+def _has_areas(kind: OpportunityKind) -> bool:
+    return db.relation_exists(kind.relation) and db.fetch_value(
+        db.compose("SELECT EXISTS (SELECT 1 FROM {rel})", rel=db.relation(kind.relation))
+    )
+
+
 def refresh(force: bool = False) -> list[tuple[str, int]]:
     """Recompute the context of the kinds whose inputs moved on (or all with ``force``)."""
     stamp = versions()
     done = []
     for kind in OPPORTUNITY_KINDS:
-        stale = AreaContext.objects.filter(kind=kind.code).exclude(versions=stamp).exists()
-        if force or stale or not AreaContext.objects.filter(kind=kind.code).exists():
+        # compute() replaces a kind's rows in one transaction, all with one stamp: one row tells.
+        stored = (
+            AreaContext.objects.filter(kind=kind.code).order_by("area_id").values_list("versions", flat=True).first()
+        )
+        stale = stored is not None and stored != stamp
+        empty = stored is None
+        if force or stale or (empty and _has_areas(kind)):  # an empty kind stores nothing: not recomputed each time
             done.append((kind.code, compute(kind)))
     return done
 

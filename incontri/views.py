@@ -154,6 +154,31 @@ def api_statistics(request, area_set: str, area_id: str):
 MAX_STATISTICS_IDS = 100
 
 
+def identify_statistics(results: list[dict]) -> None:
+    """The stored statistics of the areas an identify answer lists (``/api/identifica?…&statistics=1``,
+    registered in ``mappature.api_views.IDENTIFY_EXTRAS``): each result of a layer that is a zonal-statistics
+    area set gets ``statistics``, area id → what ``/api/incontri/statistiche/<set>?ids=…`` answers for it,
+    so the popup needs no request of its own. One freshness check per answer, the statistics of all its
+    area sets read at once (``zonal.stats_for_sets``)."""
+    sets = zonal.sets_by_layer()
+    wanted = [r for r in results if r.get("layer") in sets and r.get("features")]
+    if not wanted:
+        return
+    freshness.ensure()
+    existing = zonal.area_sets({sets[r["layer"]] for r in wanted})  # optional sets may be missing
+    codes = {s.code for s in existing}
+    ids_by_set: dict[str, list[str]] = {}
+    for result in wanted:
+        if sets[result["layer"]] in codes:
+            ids = [str(f["id"]) for f in result["features"] if f.get("id") is not None][:MAX_STATISTICS_IDS]
+            ids_by_set.setdefault(sets[result["layer"]], []).extend(ids)
+    by_set = zonal.stats_for_sets(ids_by_set, existing) if ids_by_set else {}
+    for result in wanted:
+        if sets[result["layer"]] in by_set:
+            ids = {str(f["id"]) for f in result["features"]}
+            result["statistics"] = {k: v for k, v in by_set[sets[result["layer"]]].items() if k in ids}
+
+
 @require_GET
 def api_statistics_many(request, area_set: str):
     """The statistics of several areas of one set (``?ids=1,2,3``): what an identify popup lists, in one request."""

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from django.db import transaction
+from django.db.models import Q
 from exactextract import exact_extract
 from exactextract.raster import NumPyRasterSource
 
@@ -44,17 +45,35 @@ class AreaSet:
 
 
 def area_sets(codes=None) -> list[AreaSet]:
-    """The declared area sets whose relation exists (optional ones are skipped when missing)."""
+    """The declared area sets whose relation exists (optional ones are skipped when missing); one query."""
+    declared = [(code, d) for code, d in criteria.zonal()["area_sets"].items() if not codes or code in codes]
+    if not declared:
+        return []
+    present = {
+        name
+        for (name,) in db.fetch_all(
+            # "schema.table" or "table", each part quoted as an identifier, as db.relation_exists takes it
+            "SELECT n FROM unnest(%s::text[]) n WHERE to_regclass(array_to_string(ARRAY("
+            "SELECT quote_ident(p) FROM unnest(string_to_array(n, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'))"
+            " IS NOT NULL",
+            [[d["relation"] for _, d in declared]],
+        )
+    }
     out = []
-    for code, d in criteria.zonal()["area_sets"].items():
-        if codes and code not in codes:
-            continue
-        if not db.relation_exists(d["relation"]):
+    for code, d in declared:
+        if d["relation"] not in present:
             if not d.get("optional"):
                 log.warning("zonal statistics: relation %s of area set %s is missing", d["relation"], code)
             continue
         out.append(AreaSet(code, d["relation"], d["id"], d.get("istat"), d.get("layer", d["relation"])))
     return out
+
+
+def sets_by_layer() -> dict[str, str]:
+    """{registry layer: area set} of the declared area sets whose ids are the layer's feature ids (opportunity
+    areas, NIL, incubator areas): an identify hit of that layer is an area of that set. From the declaration
+    alone (no query); :func:`area_sets` tells which of them exist."""
+    return {d.get("layer", d["relation"]): code for code, d in criteria.zonal()["area_sets"].items() if d["id"] == "id"}
 
 
 def raster_layers(slugs=None) -> list[Layer]:
@@ -130,6 +149,16 @@ def read_areas(area_set: AreaSet) -> tuple[list[str], list[str], list]:
     )
 
 
+def has_areas(relation: str) -> bool:
+    """True when ``relation`` holds at least one area with a geometry (what :func:`read_areas` would read)."""
+    return db.fetch_value(
+        db.compose(
+            "SELECT EXISTS (SELECT 1 FROM {rel} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom))",
+            rel=db.relation(relation),
+        )
+    )
+
+
 def compute(layer: Layer, area_set: AreaSet, raster: Raster | None = None) -> int:
     """Recompute and store the statistics of ``layer`` over ``area_set``; returns the rows stored."""
     raster = raster or Raster.open(layer)
@@ -156,15 +185,20 @@ def compute(layer: Layer, area_set: AreaSet, raster: Raster | None = None) -> in
 
 
 def is_current(layer: Layer, area_set: AreaSet) -> bool:
-    """True when stored statistics exist for exactly the current versions of the raster and the areas."""
-    version = area_set.version()
-    qs = ZonalStat.objects.filter(raster=layer.slug, area_set=area_set.code)
-    return (
-        qs.exists()
-        and not qs.exclude(raster_version=layer.data_version).exists()
-        and not qs.exclude(area_version=version).exists()
-        and not qs.exclude(threshold=threshold(layer)).exists()
+    """True when stored statistics exist for exactly the current versions of the raster and the areas, or
+    when the set has no areas and nothing is stored.
+
+    :func:`compute` replaces a pair's rows in one transaction, all with the same versions and threshold, so
+    one row tells (an index lookup, where comparing every row read each of an area set's tens of thousands)."""
+    row = (
+        ZonalStat.objects.filter(raster=layer.slug, area_set=area_set.code)
+        .order_by("area_id")  # the (raster, area_set, area_id) key's index
+        .values_list("raster_version", "area_version", "threshold")
+        .first()
     )
+    if row is None:
+        return not has_areas(area_set.relation)  # an empty set stores nothing: current, not recomputed each time
+    return row == (layer.data_version, area_set.version(), threshold(layer))
 
 
 def refresh(rasters=None, sets=None, force: bool = False) -> list[tuple[str, str, int]]:
@@ -188,13 +222,28 @@ def stats_for(area_set: str, area_id: str) -> list[dict]:
 def stats_for_many(area_set: str, area_ids: list[str]) -> dict[str, list[dict]]:
     """:func:`stats_for` of several areas of one set, in one query: area id → its statistics (areas with none
     stored are left out)."""
-    layers = {r.slug: r for r in Layer.objects.filter(kind=Layer.Kind.RASTER)}
-    sets = {s.code: s for s in area_sets([area_set])}
-    area_version = sets[area_set].version() if area_set in sets else None
-    by_area: dict[str, list[dict]] = {}
-    rows = ZonalStat.objects.filter(area_set=area_set, area_id__in=[str(i) for i in area_ids])
-    for row in rows.order_by("area_id", "raster"):
-        out = by_area.setdefault(row.area_id, [])
+    return stats_for_sets({area_set: area_ids}).get(area_set, {})
+
+
+def stats_for_sets(
+    ids_by_set: dict[str, list[str]], existing: list[AreaSet] | None = None
+) -> dict[str, dict[str, list[dict]]]:
+    """:func:`stats_for_many` of several area sets at once (an identify click over several area layers):
+    area set → area id → its statistics, with the registry and the statistics each read once. ``existing``:
+    :func:`area_sets` of these codes when the caller has it already."""
+    sets = {s.code: s for s in (area_sets(list(ids_by_set)) if existing is None else existing)}
+    registry = Layer.objects.filter(Q(kind=Layer.Kind.RASTER) | Q(slug__in={s.layer for s in sets.values()}))
+    layers, versions = {}, {}
+    for r in registry:  # the rasters, and the layers that version the areas
+        versions[r.slug] = r.data_version
+        if r.kind == Layer.Kind.RASTER:
+            layers[r.slug] = r
+    wanted = Q()
+    for code, ids in ids_by_set.items():
+        wanted |= Q(area_set=code, area_id__in=[str(i) for i in ids])
+    out: dict[str, dict[str, list[dict]]] = {code: {} for code in ids_by_set}
+    for row in ZonalStat.objects.filter(wanted).order_by("area_set", "area_id", "raster"):
+        area_version = (versions.get(sets[row.area_set].layer) or 0) if row.area_set in sets else None
         layer = layers.get(row.raster)
         current = bool(
             layer
@@ -202,7 +251,7 @@ def stats_for_many(area_set: str, area_ids: list[str]) -> dict[str, list[dict]]:
             and row.raster_version == layer.data_version
             and row.area_version == area_version
         )
-        out.append(
+        out[row.area_set].setdefault(row.area_id, []).append(
             {
                 "raster": row.raster,
                 "title": layer.title_it if layer else row.raster,
@@ -219,7 +268,7 @@ def stats_for_many(area_set: str, area_ids: list[str]) -> dict[str, list[dict]]:
                 "computed_at": row.computed_at.isoformat(),
             }
         )
-    return by_area
+    return out
 
 
 def stats_for_geometry(geom) -> list[dict]:

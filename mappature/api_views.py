@@ -151,6 +151,12 @@ def extents(request, slug: str):
     return response
 
 
+# Other apps add to identify's answer (AppConfig.ready), so this app never imports them: each is called with
+# the list of results (``{"layer": slug, "features": [...], ...}``) when the request asks for ``statistics=1``
+# and adds keys to the results it knows (incontri: the stored zonal statistics of each area hit).
+IDENTIFY_EXTRAS: list = []
+
+
 @api
 def identify(request):
     lon, lat = parse_lonlat(request.GET)
@@ -187,6 +193,9 @@ def identify(request):
             )
     if not comune_read:
         comune = queries.comune_at(lon, lat)
+    if request.GET.get("statistics") == "1" and results:
+        for extra in IDENTIFY_EXTRAS:
+            extra(results)
     return JsonResponse({"comune": comune, "results": results})
 
 

@@ -98,6 +98,12 @@ def openapi_document(server_url: str) -> dict:
                     _param("lat", "Latitude", {"type": "number"}, required=True),
                     _param("layers", "Comma-separated layer identifiers", required=True),
                     _param("tolerance", "Metres (default 50)", {"type": "number"}),
+                    _param(
+                        "statistics",
+                        "1: each hit of a layer that is a zonal-statistics area set comes with its stored statistics"
+                        " (results[].statistics: area id → what /incontri/statistiche/{set}?ids= gives)",
+                        {"type": "string", "enum": ["1"]},
+                    ),
                     *_filters(),
                 ],
             ),

@@ -11,7 +11,7 @@ _thematic = importlib.import_module("mappature.migrations.0003_thematic_views")
 def views(apps, schema_editor):
     from mappature.view_sql import all_views, drop_view
     from remix import db
-    for name, sql in all_views():
+    for name, sql in all_views(upto="0012"):
         schema_editor.execute(db.render(drop_view(name), schema_editor.connection))
         schema_editor.execute(db.render(sql, schema_editor.connection))
     for code, promoted in _thematic.THEMATIC_VIEWS_0007.items():

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mappature', '0014_pgt_page_index'),
+        ('mappature', '0015_realizzazione_map_geom'),
     ]
 
     operations = [

@@ -592,6 +592,7 @@ function identify(e) {
   const q = filterParams();
   q.set("lon", e.latlng.lng.toFixed(6)); q.set("lat", e.latlng.lat.toFixed(6));
   q.set("layers", Array.from(state.layers).join(",")); q.set("tolerance", Math.min(5000, Math.round(metresPerPixel * 6)));
+  q.set("statistics", "1");  // the zonal statistics of the areas hit, for the popup (incontri), in the same answer
   getJSON(API + "identifica?" + q.toString()).then(function (body) {
     // As tall as the room above the click allows (up to 300 px), so that the map rarely has to move; when it
     // must, it moves at once (no 250 ms animation, no tiles asked for a view passed through).
@@ -600,10 +601,11 @@ function identify(e) {
     const update = function () { popup.update(); keepInView(popup); };  // content grew: lay out again, into view
     const el = P.popupContent(body, T, function (zona, comune) { map.closePopup(); selectTerritory(zona, comune, true); },
       update, CFG.can_move ? function (id, props) { map.closePopup(); startMove(id, props, e.latlng); } : null);
+    // other panels add to the popup (incontri: zonal statistics of an opportunity area), from the answer, before
+    // it is opened: it is laid out once, with all its content
+    map.fire("remix:identify", { body: body, element: el, update: update });
     popup.setLatLng(e.latlng).setContent(el).openOn(map);
     keepInView(popup);
-    // other panels add to the popup (incontri: zonal statistics of an opportunity area)
-    map.fire("remix:identify", { body: body, element: el, update: update });
   }).catch(function (err) { P.showError(T, err.message); });
 }
 

@@ -126,9 +126,9 @@ def test_a_technician_sees_the_matches_of_their_idea_on_the_map(page, live_serve
     expect(page.locator("#incontri-gpkg")).to_be_hidden()
 
 
-def test_identify_popup_of_an_opportunity_area_shows_its_zonal_statistics(page, live_server, world, tmp_path):  # noqa: F811
-    """A constant 2.5 raster over the AR: mean 2,5, max 2,5, all of it above the threshold 2 (style classes)."""
-    import numpy as np
+def _raster_over_the_far_area(page, live_server, world, tmp_path, values):  # noqa: F811
+    """A raster of ``values`` (10×10 cells of 100 m) around the far AR, its statistics stored; the map opened
+    at the AR, returning the AR's point on the screen."""
     import rasterio
     from rasterio.transform import from_origin
 
@@ -151,7 +151,7 @@ def test_identify_popup_of_an_opportunity_area_shows_its_zonal_statistics(page, 
         transform=from_origin(x0 - 400, y1 + 400, 100, 100),
         nodata=-9999,
     ) as dst:
-        dst.write(np.full((10, 10), 2.5, dtype="float32"), 1)
+        dst.write(values, 1)
     Layer.objects.create(
         slug="costante_raster",
         title_it="Raster costante",
@@ -173,10 +173,55 @@ def test_identify_popup_of_an_opportunity_area_shows_its_zonal_statistics(page, 
         )
         lon, lat = cur.fetchone()
     open_map(page, live_server, f"?layers=pgt_ambiti_rigenerazione&map=16/{lat}/{lon}")
-    point = page.evaluate(
+    return page.evaluate(
         f"(() => {{ const p = window.RemixMap.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
     )
+
+
+def test_identify_popup_of_an_opportunity_area_shows_its_zonal_statistics(page, live_server, world, tmp_path):  # noqa: F811
+    """A constant 2.5 raster over the AR: mean 2,5, max 2,5, all of it above the threshold 2 (style classes)."""
+    import numpy as np
+
+    point = _raster_over_the_far_area(page, live_server, world, tmp_path, np.full((10, 10), 2.5, dtype="float32"))
     page.locator("#map").click(position={"x": point[0], "y": point[1]})
     stats = page.locator(f'.leaflet-popup .zonal-stats[data-id="{world["far"].pk}"]')
     expect(stats).to_contain_text("Statistiche zonali")
     expect(stats).to_contain_text("Raster costante: media 2,5, massimo 2,5, 100% sopra la soglia (2)")
+
+
+def _it(value: float) -> str:
+    """A number as the popup writes it in Italian (at most two decimals, comma), computed here independently."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def test_identify_popup_gets_its_statistics_in_the_identify_answer(page, live_server, world, tmp_path):  # noqa: F811
+    """One request for the whole popup: the identify answer carries the areas' statistics (no statistiche
+    request), and the popup shows the figures stored in the database."""
+    import numpy as np
+
+    from incontri.models import ZonalStat
+
+    values = np.add.outer(np.arange(10), np.arange(10)).astype("float32") * 0.22  # not constant: a real mean
+    point = _raster_over_the_far_area(page, live_server, world, tmp_path, values)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url))
+    page.locator("#map").click(position={"x": point[0], "y": point[1]})
+    stats = page.locator(f'.leaflet-popup .zonal-stats[data-id="{world["far"].pk}"]')
+    expect(stats).to_contain_text("Statistiche zonali")
+    page.wait_for_timeout(300)  # a late request would show here
+    assert len([u for u in asked if "/api/identifica?" in u]) == 1
+    assert [u for u in asked if "/statistiche" in u] == []
+    from layers.models import Layer
+
+    titles = dict(Layer.objects.values_list("slug", "title_it"))
+    rows = ZonalStat.objects.filter(area_set="ambiti_rigenerazione", area_id=str(world["far"].pk)).order_by("raster")
+    expected = [
+        f"{titles[row.raster]}: media {_it(row.mean)}, massimo {_it(row.max)}, "
+        f"{_it(100 * row.share_above)}% sopra la soglia ({_it(row.threshold)})"
+        for row in rows
+        if row.mean is not None
+    ]
+    mine = next(row for row in rows if row.raster == "costante_raster")
+    assert mine.mean != mine.max  # not a constant: the figures are read, not guessed
+    expect(stats.locator("li")).to_have_text(expected)

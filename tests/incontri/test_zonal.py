@@ -263,3 +263,67 @@ def transaction_savepoint():
     from django.db import transaction
 
     return transaction.atomic()
+
+
+def test_identify_carries_the_statistics_of_the_areas_it_lists(raster, comuni, client):
+    """The identify popup needs no request of its own: with ``statistics=1`` each area hit of an area-set layer
+    comes with exactly what the batch URL gives for it, current after a published change of the areas."""
+    from django.contrib.gis.geos import GEOSGeometry
+
+    from mappature.models import Comune, PgtAtto, PgtFeature
+
+    def multi(box):
+        return GEOSGeometry(memoryview(shapely.MultiPolygon([box]).wkb), srid=32632)
+
+    atto = PgtAtto.objects.create(
+        comune=Comune.objects.get(istat_code="015002"), state=PgtAtto.State.VIGENTE, spec_version="test"
+    )
+    areas = [
+        PgtFeature.objects.create(
+            atto=atto, istat_code="015002", layer="ambiti_trasformazione", feature_key=key, geom=multi(box), attrs={}
+        )
+        for key, box in (("A", cell(0, 0, 2, 2)), ("B", cell(2, 0, 2, 2)))
+    ]
+    from tests.mappature.factories import make_layers
+
+    make_layers()  # the registry as declared: the PGT layers public
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM ST_Transform(ST_SetSRID(ST_MakePoint(500200, 5000300), 32632), 4326) p"
+        )
+        lon, lat = cur.fetchone()
+    url = f"/api/identifica?lon={lon}&lat={lat}&layers=pgt_ambiti_trasformazione&tolerance=50"
+    plain = client.get(url).json()
+    assert "results" in plain, plain
+    (result,) = plain["results"]
+    assert sorted(f["id"] for f in result["features"]) == sorted(a.pk for a in areas)
+    assert "statistics" not in result  # only when asked for
+    body = client.get(url + "&statistics=1").json()
+    (result,) = body["results"]
+    assert {k: v for k, v in result.items() if k != "statistics"} == plain["results"][0]
+    ids = ",".join(str(a.pk) for a in areas)
+    batch = client.get(f"/api/incontri/statistiche/ambiti_trasformazione?ids={ids}").json()["statistics"]
+    assert result["statistics"] == batch and sorted(batch) == sorted(str(a.pk) for a in areas)
+    (stat,) = [s for s in result["statistics"][str(areas[0].pk)] if s["raster"] == "prova_raster"]
+    assert stat["mean"] == pytest.approx((1 + 2 + 5 + 6) / 4) and stat["current"]
+    # A published change of the areas (data_version only): identify's statistics are recomputed on read.
+    PgtFeature.objects.filter(pk=areas[0].pk).update(geom=multi(cell(0, 1, 2, 1)))
+    version = Layer.objects.get(slug="pgt_ambiti_trasformazione").data_version + 1
+    Layer.objects.filter(slug="pgt_ambiti_trasformazione").update(data_version=version)
+    body = client.get(url + "&statistics=1").json()
+    (stat,) = [s for s in body["results"][0]["statistics"][str(areas[0].pk)] if s["raster"] == "prova_raster"]
+    assert stat["mean"] == pytest.approx((5 + 6) / 2) and stat["current"] and stat["area_version"] == version
+    # A layer that is no area set gets no statistics, and the comune is still answered.
+    assert client.get(f"/api/identifica?lon={lon}&lat={lat}&statistics=1").json()["results"] == []
+
+
+def test_an_empty_area_set_is_not_recomputed_on_every_read(raster, comuni):
+    """An area set without areas stores no statistics: once refreshed it is current, so a process's first read
+    (freshness.ensure) does not open the raster and recompute it again."""
+    first = zonal.refresh(rasters=["prova_raster"])
+    assert ("prova_raster", "comuni", 133) in first
+    with connection.cursor() as cur:  # the zone set emptied (as an empty thematic layer is)
+        cur.execute("UPDATE mappature_zonaomogenea SET geom = ST_GeomFromText('MULTIPOLYGON EMPTY', 32632)")
+    ZonalStat.objects.filter(area_set="zone").delete()
+    assert not zonal.has_areas("mappature_zonaomogenea")
+    assert zonal.refresh(rasters=["prova_raster"]) == []

@@ -71,26 +71,26 @@ function setup(CFG) {
     });
     return st;
   }
-  // Identify popup: the zonal statistics of each opportunity area (or NIL) it lists, one request per area set.
+  // Identify popup: the zonal statistics of each opportunity area (or NIL) it lists, which the identify answer
+  // carries (statistics=1: one request for the whole popup).
   map.on("remix:identify", function (e) {
     const sets = CFG.zonal_layers || {};
+    let added = false;
     e.body.results.forEach(function (r) {
-      if (!sets[r.layer]) { return; }
+      if (!sets[r.layer] || !r.statistics) { return; }
       const ids = r.features.map(function (f) { return f.id; })
         .filter(function (id) { return id !== null && id !== undefined; }).slice(0, 100);
-      if (!ids.length) { return; }
-      getJSON(API + "statistiche/" + sets[r.layer] + "?ids=" + ids.map(encodeURIComponent).join(",")).then(function (body) {
-        ids.forEach(function (id) {
-          const rows = (body.statistics[String(id)] || []).filter(function (s) { return s.mean !== null; });
-          if (!rows.length) { return; }
-          const dl = e.element.querySelector('dl[data-id="' + id + '"]');
-          const wrap = el("div", { "class": "zonal-stats", "data-id": String(id) });
-          wrap.appendChild(el("h5", {}, T.stats)); wrap.appendChild(statsList(rows));
-          if (dl && dl.nextSibling) { dl.parentNode.insertBefore(wrap, dl.nextSibling); } else { e.element.appendChild(wrap); }
-        });
-        e.update();
-      }).catch(function () { /* no statistics: the popup stays as it is */ });
+      ids.forEach(function (id) {
+        const rows = (r.statistics[String(id)] || []).filter(function (s) { return s.mean !== null; });
+        if (!rows.length) { return; }
+        const dl = e.element.querySelector('dl[data-id="' + id + '"]');
+        const wrap = el("div", { "class": "zonal-stats", "data-id": String(id) });
+        wrap.appendChild(el("h5", {}, T.stats)); wrap.appendChild(statsList(rows));
+        if (dl && dl.nextSibling) { dl.parentNode.insertBefore(wrap, dl.nextSibling); } else { e.element.appendChild(wrap); }
+        added = true;
+      });
     });
+    if (added) { e.update(); }
   });
   function show(list) { out.replaceChildren(list); }
   function fail(err) { out.replaceChildren(el("p", { "class": "error" }, T.error + ": " + err.message)); }
