@@ -242,3 +242,68 @@ def test_a_load_into_a_scope_holding_rows_is_staged_and_merged(comuni, load_sour
     assert taken == [False]
     assert sum(n for relation, n in copied if relation.startswith("etl_stage")) == result.read
     assert PgtFeature.objects.count() == result.loaded + result.unchanged
+
+
+# Thirty valid MultiPolygons, a self-intersecting one (repaired in place) and one that collapses to a
+# line (rejected): all written straight into the target, none held back.
+SIDE_ROWS = [(f"V{i}", MILANO, "1", "Rigenerazione urbana", _multi(FAR)) for i in range(30)] + [
+    ("B", MILANO, "1", "Rigenerazione urbana", _multi(BOWTIE)),
+    ("L", MILANO, "1", "Rigenerazione urbana", _multi(LINE)),
+]
+
+
+def _load_counting_is_valid(monkeypatch, path, staged=False):
+    """(outcome, ST_IsValid calls the load's own backend made, the load's SQL in order)."""
+    from django.test.utils import CaptureQueriesContext
+
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL track_functions = 'all'")  # C functions counted (the test's transaction)
+        cur.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions WHERE funcname = 'st_isvalid'")
+        before = cur.fetchone()[0]
+    with _path_taken(monkeypatch, staged=staged) as taken, CaptureQueriesContext(connection) as queries:
+        result = pipeline.run(get_source("pgt_sintetico"), location=path, run_by="test", force=True)
+    with connection.cursor() as cur:
+        cur.execute("SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions WHERE funcname = 'st_isvalid'")
+        calls = cur.fetchone()[0] - before
+    assert taken == [not staged]
+    return _outcome(result), calls, [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.django_db
+def test_a_bulk_first_load_takes_geometry_validity_from_a_side_connection(comuni, tmp_path, monkeypatch):
+    """ST_IsValid of the rows written into the target runs on a second connection while the load
+    builds the GiSTs: the load's own backend calls it for none of them and builds the GiSTs before
+    judging the rows; rejects, reasons and repaired geometries are the staged path's."""
+    _bulk_sized(monkeypatch)
+    path = str(_write_delivery(tmp_path, SIDE_ROWS))
+    once, calls, sql = _load_counting_is_valid(monkeypatch, path)
+    PgtFeature.objects.all().delete()
+    staged, staged_calls, _ = _load_counting_is_valid(monkeypatch, path, staged=True)
+    assert once == staged
+    assert once[1] == [(32, "geometria non valida o di tipo diverso da MULTIPOLYGON")]
+    assert staged_calls >= len(SIDE_ROWS) and calls == 0
+    gist = next(i for i, q in enumerate(sql) if q.startswith("CREATE INDEX") and "USING gist" in q)
+    checks = next(i for i, q in enumerate(sql) if "etl_checks" in q and q.startswith("CREATE TEMP TABLE"))
+    btree = next(i for i, q in enumerate(sql) if q.startswith("CREATE INDEX") and "USING btree" in q)
+    assert gist < checks < btree  # the GiSTs overlap the side check; the btrees use both cores after it
+
+
+@pytest.mark.django_db
+def test_without_a_side_connection_the_load_checks_validity_itself(comuni, tmp_path, monkeypatch):
+    """A side connection that cannot be opened changes nothing but who calls ST_IsValid."""
+    import psycopg
+
+    from etl import validity
+
+    def refused(*args, **kwargs):
+        raise psycopg.OperationalError("connection refused")
+
+    _bulk_sized(monkeypatch)
+    path = str(_write_delivery(tmp_path, SIDE_ROWS))
+    monkeypatch.setattr(validity.psycopg, "connect", refused)
+    once, calls, _ = _load_counting_is_valid(monkeypatch, path)
+    PgtFeature.objects.all().delete()
+    staged, _, _ = _load_counting_is_valid(monkeypatch, path, staged=True)
+    assert once == staged
+    assert once[1] == [(32, "geometria non valida o di tipo diverso da MULTIPOLYGON")]
+    assert calls >= len(SIDE_ROWS)
