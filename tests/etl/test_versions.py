@@ -125,3 +125,45 @@ def test_the_lineage_of_a_layer_names_a_restore_and_what_it_brought_back(comuni,
     assert inherited[-1]["restored_from"] == 1 and "restored_from" not in inherited[0]
     recorded = Layer.objects.get(slug="comuni").metadata["lineage"]
     assert [(v["version"], v.get("restored_from")) for v in recorded][-2:] == [(2, None), (3, 1)]
+
+
+def test_a_load_that_reads_the_file_anyway_computes_its_checksum_meanwhile(comuni, load_source, tmp_path, monkeypatch):
+    """A forced (or first) load reads the file whatever its checksum: the checksum is computed on a
+    thread while the file is read. An unforced load of an unchanged file still reads nothing."""
+    import threading
+
+    from etl.readers.base import LocalFileReader
+    from etl.readers.files import OgrFileReader
+
+    reading, reads = threading.Event(), []
+    checksum, read = LocalFileReader.fingerprint, OgrFileReader.read
+
+    def fingerprint(self):
+        assert reading.wait(5), "the checksum came first, the read after it"
+        return checksum(self)
+
+    def counted_read(self):
+        reads.append(threading.current_thread().name)
+        reading.set()
+        return read(self)
+
+    monkeypatch.setattr(LocalFileReader, "fingerprint", fingerprint)
+    monkeypatch.setattr(OgrFileReader, "read", counted_read)
+    location = _edition(tmp_path, 3)
+    forced = load_source("comuni", location=location, force=True)
+    assert forced.status == "loaded" and forced.loaded + forced.unchanged == 130 and len(reads) == 1
+    reading.set()  # an unforced load checks the checksum first (nothing to wait for)
+    assert load_source("comuni", location=location).status == "unchanged"
+    assert len(reads) == 1  # an unchanged file is not read
+
+
+def test_a_file_that_fails_to_read_is_recorded_in_a_failed_version(comuni, load_source, tmp_path):
+    """With the read beside the checksum, a file GDAL cannot read still leaves a failed version with the reason."""
+    from etl.errors import SourceUnreadable
+
+    broken = tmp_path / "comuni_rotto.geojson"
+    broken.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    with pytest.raises(SourceUnreadable):
+        load_source("comuni", location=str(broken), force=True)
+    failed = DatasetVersion.objects.filter(source_id="comuni").latest("id")
+    assert failed.status == "failed" and "comuni_rotto.geojson" in failed.error and failed.checksum
