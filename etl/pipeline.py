@@ -11,7 +11,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,7 +26,6 @@ from .declarations import Source
 from .errors import MESSAGES, EtlError, LoadRejected, SourceUnreadable
 from .models import DatasetVersion, RejectedRow
 from .readers import FeatureTable, reader_for
-from .readers.base import LocalFileReader
 from .runs import RunResult
 from .runs import next_version as _next_version
 
@@ -91,14 +89,9 @@ def _run(source, location, run_by, force, step, options, restored_from) -> RunRe
         location = str(import_string(source.generate)(source, **(options or {})))
     reader = reader_for(source, location)
     step("impronta")
-    ahead = None
-    if (force or last is None) and type(reader).fingerprint is LocalFileReader.fingerprint:
-        ahead = _read_while_checksumming(reader, step)  # the read is certain: the checksum overlaps it
-        checksum = _combine(ahead[0], source.digest)
-    else:
-        checksum = _combine(reader.fingerprint(), source.digest)
-        if last and last.checksum == checksum and not force:
-            return RunResult(source.id, DatasetVersion.Status.UNCHANGED, version=last.version)
+    checksum = _combine(reader.fingerprint(), source.digest)
+    if last and last.checksum == checksum and not force:
+        return RunResult(source.id, DatasetVersion.Status.UNCHANGED, version=last.version)
 
     record = DatasetVersion.objects.create(
         source_id=source.id,
@@ -109,15 +102,10 @@ def _run(source, location, run_by, force, step, options, restored_from) -> RunRe
         restored_from=restored_from,
     )
     status = DatasetVersion.Status.RESTORED if restored_from else DatasetVersion.Status.LOADED
-    started = time.perf_counter() if ahead is None else ahead[3]
+    started = time.perf_counter()
     try:
-        if ahead is None:
-            step("lettura")
-            table = reader.read()
-        elif ahead[2] is not None:
-            raise ahead[2]  # the read failed: recorded in this version, as when it follows the checksum
-        else:
-            table = ahead[1]
+        step("lettura")
+        table = reader.read()
         if table.count == 0:
             raise SourceUnreadable(MESSAGES["empty"] % {"location": location or source.location})
         if source.target == "raster":
@@ -135,22 +123,6 @@ def _run(source, location, run_by, force, step, options, restored_from) -> RunRe
     signals.source_loaded.send(sender=None, source=source, version=record)
     step("fine")
     return result
-
-
-def _read_while_checksumming(reader, step: Progress) -> tuple[str, object, Exception | None, float]:
-    """(the file's checksum, what ``reader.read()`` gave, the error it raised, when the read began):
-    the checksum is computed on a thread while this one reads the same local file (both mostly in C,
-    without the GIL), for a load that reads the file whatever its checksum (forced, or the first).
-    A checksum that fails (no such file) raises here, before any version is recorded, as before."""
-    with ThreadPoolExecutor(1, thread_name_prefix="etl-checksum") as pool:
-        checksum = pool.submit(reader.fingerprint)
-        step("lettura")
-        started = time.perf_counter()
-        try:
-            table, error = reader.read(), None
-        except Exception as err:  # noqa: BLE001 - raised again once the version is recorded
-            table, error = None, err
-        return checksum.result(), table, error, started
 
 
 def _keep_archive(source: Source, record: DatasetVersion, path: Path | None) -> None:
