@@ -68,22 +68,16 @@ def _indexes_rebuilt(cur, table: str, incoming: int):
     primary key) grown entry by entry cost the insert more than building its index once by
     sorting (in parallel); re-adding it checks every row again, so it still holds when the
     transaction commits. Keys another table's foreign key depends on stay.
-
-    It yields a function that builds, there and then, the indexes PostgreSQL builds in one process
-    (any but a btree, which it sorts with parallel workers; e.g. the GiSTs): a caller can run them
-    while a side connection uses the second core (:mod:`etl.validity`); the rest are built at the
-    end. None: nothing was dropped.
     """
     existing = db.execute(
         cur, "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table]
     ).fetchone()[0]
     if incoming < max(existing, BULK_MIN_ROWS):
-        yield None
+        yield
         return
     indexes = db.execute(
         cur,
-        "SELECT i.relname, pg_get_indexdef(i.oid), a.amname = 'btree' FROM pg_index x "
-        "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am a ON a.oid = i.relam "
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
         "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND NOT x.indisunique "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
         [table],
@@ -101,22 +95,14 @@ def _indexes_rebuilt(cur, table: str, incoming: int):
     db.execute(cur, "SET CONSTRAINTS ALL IMMEDIATE")
     for name, _ in constraints:
         db.execute(cur, db.compose("ALTER TABLE {table} DROP CONSTRAINT {name}", table=table, name=name))
-    for name, _, _ in indexes:
+    for name, _ in indexes:
         db.execute(cur, db.compose("DROP INDEX {name}", name=name))
     db.execute(cur, "SET CONSTRAINTS ALL DEFERRED")
-    pending = list(indexes)
-
-    def build(which) -> None:
-        db.execute(cur, "SET CONSTRAINTS ALL IMMEDIATE")
-        db.execute(cur, "SET LOCAL maintenance_work_mem = '256MB'")
-        for index in [i for i in pending if which(i)]:
-            db.execute(cur, db.SQL(index[1]))
-            pending.remove(index)
-        db.execute(cur, "SET CONSTRAINTS ALL DEFERRED")
-
-    yield lambda: build(lambda index: not index[2])
-    build(lambda index: True)
+    yield
     db.execute(cur, "SET CONSTRAINTS ALL IMMEDIATE")
+    db.execute(cur, "SET LOCAL maintenance_work_mem = '256MB'")
+    for _, ddl in indexes:
+        db.execute(cur, db.SQL(ddl))
     for name, ddl in constraints:
         db.execute(
             cur, db.compose("ALTER TABLE {table} ADD CONSTRAINT {name} {ddl}", table=table, name=name, ddl=db.SQL(ddl))

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import contextmanager
 
 import psycopg
 import pyarrow as pa
@@ -44,7 +43,7 @@ from remix import conf as remix_conf
 from remix import db
 from remix.db import copy
 
-from . import bulk, codelists, convert, staging, validity
+from . import bulk, codelists, convert, staging
 from .declarations import Source
 from .errors import EtlError
 from .scratch import BADCODES, BADROWS, CHECKS, CODES, RESOLVED, STAGE, VALUES
@@ -196,46 +195,26 @@ def _write(cur, source: Source, target: staging.Target, table, lookups, step) ->
     ).fetchone()[0]
     if first is None:
         raise Fallback("no sequence behind the primary key")
-    with bulk._indexes_rebuilt(cur, target.table, count) as build_single_process:
+    with bulk._indexes_rebuilt(cur, target.table, count):
         staging.create_stage(cur, target)
-        suspects, keys, known, written = _copy(cur, source, target, table, lookups, first)
-        step("validazione e indici spaziali")
-        with _side_check(target, written, count) as side:
-            if suspects:
-                _stage_held_back(cur, source, target, table, suspects, first)
-            _drop_stage(cur)
-            _view_written(cur, source, target, first, count)
-            duplicates = not keys or convert.has_duplicate_keys(pa.concat_tables(keys), list(source.natural_key))
-            if build_single_process is not None:  # the GiSTs, on one core, while the side connection uses the other
-                build_single_process()
-            invalid = side.invalid() if side is not None else None
-        held = [row for rows in suspects for row in rows.column("_row").to_pylist()]
-        valid = None if invalid is None else staging.Validity(invalid, held)
-        staging.validate(
-            cur, source, target, duplicates=duplicates, srid=table.srid, lookups=False, codes=known, validity=valid
-        )
+        suspects, keys, known = _copy(cur, source, target, table, lookups, first)
+        step("validazione")
+        if suspects:
+            _stage_held_back(cur, source, target, table, suspects, first)
+        _drop_stage(cur)
+        _view_written(cur, source, target, first, count)
+        duplicates = not keys or convert.has_duplicate_keys(pa.concat_tables(keys), list(source.natural_key))
+        staging.validate(cur, source, target, duplicates=duplicates, srid=table.srid, lookups=False, codes=known)
         step("indici e chiavi")
 
 
-@contextmanager
-def _side_check(target: staging.Target, written: list[pa.Table], count: int):
-    """A side connection computing ``ST_IsValid`` of the written geometries (:mod:`etl.validity`),
-    for a load large enough that the indexes are rebuilt; None otherwise."""
-    if target.geom_field is None or not written or count < bulk.BULK_MIN_ROWS:
-        yield None
-        return
-    with validity.SideCheck(connection.get_connection_params(), pa.concat_tables(written)) as side:
-        yield side
-
-
-def _copy(cur, source: Source, target: staging.Target, table, lookups, first: int) -> tuple[list, list, object, list]:
+def _copy(cur, source: Source, target: staging.Target, table, lookups, first: int) -> tuple[list, list, object]:
     """COPY the rows that can be written into the target, slice by slice; (the rows held back, the
-    natural keys of all rows, the distinct code-list values of the rows written or None, the row
-    numbers and geometries written)."""
+    natural keys of all rows, the distinct code-list values of the rows written or None)."""
     columns, kinds = _target_columns(source, target)
     defaults = [pa.scalar(value) for _, value in target.defaults()]
     convs = convert.converters(source, target)  # they may read the database: not while it copies
-    suspects, keys, written = [], [], []
+    suspects, keys = [], []
     values = _CodeValues(source, table)
     with copy.copy_from(cur, target.table, columns, kinds) as out:
         for start in range(0, table.count, convert.SLICE_ROWS):
@@ -254,9 +233,7 @@ def _copy(cur, source: Source, target: staging.Target, table, lookups, first: in
                 rows, resolved = rows.filter(kept), {k: v.filter(kept) for k, v in resolved.items()}
             values.add(rows)
             out.write(_target_rows(source, target, rows, resolved, defaults, first, binary=kinds is not None))
-            if target.geom_field is not None:
-                written.append(rows.select(["_row", "_geom"]))
-    return suspects, keys, values.distinct(), written
+    return suspects, keys, values.distinct()
 
 
 class _CodeValues:

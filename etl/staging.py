@@ -6,8 +6,6 @@ and the Django models) are composed with :mod:`remix.db`; values are bound param
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import pyarrow as pa
 from django.apps import apps
 from django.db import connection
@@ -24,14 +22,6 @@ from .scratch import BADCODES, BADROWS, CHECKS, CODES, REJECTS, RESOLVED, STAGE,
 
 DIMENSION = {"POLYGON": 3, "MULTIPOLYGON": 3, "LINESTRING": 2, "MULTILINESTRING": 2, "POINT": 1, "MULTIPOINT": 1}
 DERIVE_OPS = {"point_on_surface": "ST_PointOnSurface", "centroid": "ST_Centroid", "shape": ""}
-
-
-class Validity(NamedTuple):
-    """What ``ST_IsValid`` said of the staged geometries, computed elsewhere (:mod:`etl.validity`):
-    the rows found invalid, and the rows it did not see (validity is computed here for those)."""
-
-    invalid: list[int]
-    unchecked: list[int]
 
 
 class Target:
@@ -174,7 +164,6 @@ def validate(
     srid: int | None = None,
     lookups: bool = True,
     codes: pa.Table | None = None,
-    validity: Validity | None = None,
 ) -> None:
     """Conversion errors, mandatory fields, geometry, lookups and duplicate keys, in SQL.
 
@@ -183,8 +172,7 @@ def validate(
     slowest part of a large load). ``duplicates=False`` says the keys are known to be unique;
     ``lookups=False`` that the lookups are resolved already (:mod:`etl.firstload`, where
     ``STAGE`` is a view of the rows written into the target), ``codes`` the distinct code-list
-    values Arrow found in them (:func:`etl.codelists.validate`), ``validity`` what ``ST_IsValid``
-    said of the geometries when a side connection computed it (:mod:`etl.validity`).
+    values Arrow found in them (:func:`etl.codelists.validate`).
     """
     if target.geom_field is not None and source.geometry_from:
         derive_geometry(cur, source, target)
@@ -206,7 +194,11 @@ def validate(
         cases.append(db.SQL("WHEN _geom IS NULL OR ST_IsEmpty(_geom) THEN %(no_geometry)s"))
         params["no_geometry"] = "geometria vuota o assente"
         geom_type = (source.geometry_type or target.geom_field.geom_type).upper()
-        fix = _needs_repair(geom_type, validity, params)
+        fix = db.SQL("NOT ST_IsValid(_geom)")
+        if geom_type in DIMENSION:
+            fix = db.SQL("NOT ST_IsValid(_geom) OR GeometryType(_geom) <> %(geom_type)s")
+            params["geom_type"] = geom_type
+        fix = db.SQL("CASE WHEN _geom IS NULL OR ST_IsEmpty(_geom) THEN FALSE ELSE {} END").format(fix)
     query = db.compose(
         "CREATE TEMP TABLE {checks} ON COMMIT DROP AS SELECT * FROM ("
         "SELECT _row, CASE {cases} END AS reason, {fix} AS fix FROM {stage}) c "
@@ -227,21 +219,6 @@ def validate(
         if geom_type is not None:
             repair_geometry(cur, source, geom_type)
     _validate_values(cur, source, duplicates, lookups, codes)
-
-
-def _needs_repair(geom_type: str, validity: Validity | None, params: dict) -> db.Composable:
-    """Whether a staged geometry needs repair: invalid, or not of the declared type (never an empty one)."""
-    fix = db.SQL("NOT ST_IsValid(_geom)")
-    if validity is not None:  # the same function's answer, from the side connection
-        fix = db.SQL(
-            "CASE WHEN _row = ANY(%(unchecked)s::integer[]) THEN NOT ST_IsValid(_geom) "
-            "ELSE _row = ANY(%(invalid)s::integer[]) END"
-        )
-        params |= {"invalid": list(validity.invalid), "unchecked": list(validity.unchecked)}
-    if geom_type in DIMENSION:
-        fix = db.SQL("{} OR GeometryType(_geom) <> %(geom_type)s").format(fix)
-        params["geom_type"] = geom_type
-    return db.SQL("CASE WHEN _geom IS NULL OR ST_IsEmpty(_geom) THEN FALSE ELSE {} END").format(fix)
 
 
 def _validate_values(cur, source: Source, duplicates: bool, lookups: bool = True, codes=None) -> None:
