@@ -197,20 +197,22 @@ def _write(cur, source: Source, target: staging.Target, table, lookups, step) ->
         raise Fallback("no sequence behind the primary key")
     with bulk._indexes_rebuilt(cur, target.table, count):
         staging.create_stage(cur, target)
-        suspects, keys, known = _copy(cur, source, target, table, lookups, first)
+        suspects, duplicates, known = _copy(cur, source, target, table, lookups, first)
         step("validazione")
         if suspects:
             _stage_held_back(cur, source, target, table, suspects, first)
         _drop_stage(cur)
         _view_written(cur, source, target, first, count)
-        duplicates = not keys or convert.has_duplicate_keys(pa.concat_tables(keys), list(source.natural_key))
         staging.validate(cur, source, target, duplicates=duplicates, srid=table.srid, lookups=False, codes=known)
         step("indici e chiavi")
 
 
-def _copy(cur, source: Source, target: staging.Target, table, lookups, first: int) -> tuple[list, list, object]:
-    """COPY the rows that can be written into the target, slice by slice; (the rows held back, the
-    natural keys of all rows, the distinct code-list values of the rows written or None)."""
+def _copy(cur, source: Source, target: staging.Target, table, lookups, first: int) -> tuple[list, bool, object]:
+    """COPY the rows that can be written into the target, slice by slice; (the rows held back,
+    whether two rows may share a natural key, the distinct code-list values of the rows written or None).
+
+    The last two are worked out in Arrow once every slice is sent, while PostgreSQL is still
+    parsing the last ones (the COPY ends when it has): this thread would only wait there."""
     columns, kinds = _target_columns(source, target)
     defaults = [pa.scalar(value) for _, value in target.defaults()]
     convs = convert.converters(source, target)  # they may read the database: not while it copies
@@ -233,7 +235,9 @@ def _copy(cur, source: Source, target: staging.Target, table, lookups, first: in
                 rows, resolved = rows.filter(kept), {k: v.filter(kept) for k, v in resolved.items()}
             values.add(rows)
             out.write(_target_rows(source, target, rows, resolved, defaults, first, binary=kinds is not None))
-    return suspects, keys, values.distinct()
+        duplicates = not keys or convert.has_duplicate_keys(pa.concat_tables(keys), list(source.natural_key))
+        known = values.distinct()
+    return suspects, duplicates, known
 
 
 class _CodeValues:
