@@ -62,6 +62,10 @@ WKB_TYPES = {
 }
 
 
+# The first slice of the COPY: converting 50,000 rows took 0.05-0.1 s with PostgreSQL idle.
+FIRST_SLICE_ROWS = 5_000
+
+
 class Fallback(EtlError):  # noqa: N818 - a signal, never shown: the staged path takes the load
     """This load cannot be written once exactly: the staged path takes it."""
 
@@ -219,10 +223,10 @@ def _copy(cur, source: Source, target: staging.Target, table, lookups, first: in
     suspects, keys = [], []
     values = _CodeValues(source, table)
     with copy.copy_from(cur, target.table, columns, kinds) as out:
-        for start in range(0, table.count, convert.SLICE_ROWS):
-            rows = convert.arrow_rows(source, target, table, start, convert.SLICE_ROWS, convs)
+        for start, size in _slices(table.count):
+            rows = convert.arrow_rows(source, target, table, start, size, convs)
             if rows is None:
-                rows = convert.value_rows(source, target, table, start, convert.SLICE_ROWS, convs)
+                rows = convert.value_rows(source, target, table, start, size, convs)
             resolved = {
                 name: pc.take(ids, pc.index_in(rows.column(name).combine_chunks(), texts))
                 for name, (texts, ids) in lookups.items()
@@ -238,6 +242,15 @@ def _copy(cur, source: Source, target: staging.Target, table, lookups, first: in
         duplicates = not keys or convert.has_duplicate_keys(pa.concat_tables(keys), list(source.natural_key))
         known = values.distinct()
     return suspects, duplicates, known
+
+
+def _slices(count: int):
+    """(first row, rows) of the COPY's slices: a small first one, so that PostgreSQL, the slower
+    side of the COPY, starts parsing while the next, full-size slices are converted."""
+    start, size = 0, min(FIRST_SLICE_ROWS, convert.SLICE_ROWS)
+    while start < count:
+        yield start, size
+        start, size = start + size, convert.SLICE_ROWS
 
 
 class _CodeValues:

@@ -270,3 +270,17 @@ def test_the_key_count_is_made_while_postgresql_still_reads_the_copy(comuni, loa
         result = load_source("pgt_sintetico", options={"scale": 1500})
     assert taken == [True] and result.rejected == 0
     assert seen == [([PgtFeature._meta.db_table], result.read)]
+
+
+@pytest.mark.django_db
+def test_the_first_slice_of_the_copy_is_small_for_postgresql_to_start_sooner(comuni, load_source, monkeypatch):
+    """The COPY into the target sends a small first slice, then full-size ones: every row once."""
+    from etl import convert
+
+    monkeypatch.setattr(firstload, "FIRST_SLICE_ROWS", 100)
+    monkeypatch.setattr(convert, "SLICE_ROWS", 500)
+    with _copies(monkeypatch) as copied, _path_taken(monkeypatch) as taken:
+        result = load_source("pgt_sintetico", options={"scale": 1500})
+    sizes = [n for relation, n in copied if relation == PgtFeature._meta.db_table]
+    assert taken == [True] and result.rejected == 0
+    assert sizes[0] == 100 and set(sizes[1:-1]) == {500} and sum(sizes) == result.loaded
