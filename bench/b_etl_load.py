@@ -11,11 +11,13 @@ emptied target, with every run's figures in ``details``.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pyogrio
@@ -46,32 +48,43 @@ def run(ctx: Context) -> list[Result]:
         call_command("migrate", verbosity=0)
         pipeline.run(get_source("comuni"), run_by="bench")
         for attempt in range(RUNS):  # alternated, so a busy spell of the shared machine hits both
-            steps = {}
+            steps, cpu = {}, {}
             _empty_target()
-            t0 = time.perf_counter()
-            result = pipeline.run(source, location=path, run_by="bench", force=True, progress=_timer(steps))
-            etl_s = time.perf_counter() - t0
+            t0, cpu0 = time.perf_counter(), _cpu_used()
+            result = pipeline.run(source, location=path, run_by="bench", force=True, progress=_timer(steps, cpu))
+            etl_s, etl_cpu = time.perf_counter() - t0, _cpu_spent(cpu0)
             if result.loaded != features:
                 raise RuntimeError(f"ETL loaded {result.loaded} of {features} features")
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), _cpu_used()
             _ogr2ogr(db, path, fresh=attempt == 0)
             ogr_s = time.perf_counter() - t0
             if (ogr_count := _count(layers)) != features:
                 raise RuntimeError(f"ogr2ogr loaded {ogr_count} of {features} features")
+            time.sleep(0.2)  # for the server to reap ogr2ogr's backend, whose CPU it then counts
+            ogr_cpu = _cpu_spent(cpu0)
             runs.append({"etl_s": round(etl_s, 2), "ogr2ogr_s": round(ogr_s, 2), "ratio": round(ogr_s / etl_s, 3)})
             runs[-1]["etl_steps_s"] = {k: round(v, 2) for k, v in steps.items()}
+            runs[-1]["etl_steps_cpu_s"] = cpu  # {step: [python, postgresql]}: CPU time, steadier than wall time
+            if etl_cpu and ogr_cpu:  # all the CPU each side used (client and server), and their ratio
+                runs[-1] |= {"etl_cpu_s": etl_cpu, "ogr2ogr_cpu_s": ogr_cpu, "cpu_ratio": round(ogr_cpu / etl_cpu, 3)}
             print(
                 f"[bench] etl_load run {attempt + 1}/{RUNS}: ETL {etl_s:.2f} s, ogr2ogr {ogr_s:.2f} s, "
-                f"ratio {ogr_s / etl_s:.2f}; ETL steps: {', '.join(f'{k} {v:.2f} s' for k, v in steps.items())}",
+                f"ratio {ogr_s / etl_s:.2f}; CPU ETL {etl_cpu or 0:.2f} s, ogr2ogr {ogr_cpu or 0:.2f} s; "
+                "ETL steps (wall, CPU Python + PostgreSQL): "
+                + ", ".join(f"{k} {v:.2f} s ({_cpu_text(cpu.get(k))})" for k, v in steps.items()),
                 flush=True,
             )
     etl_s = statistics.median(r["etl_s"] for r in runs)
     ogr_s = statistics.median(r["ogr2ogr_s"] for r in runs)
     ratio = statistics.median(r["ratio"] for r in runs)
     middle = sorted(runs, key=lambda r: r["ratio"])[len(runs) // 2]  # the run whose ratio is the median
+    # The ratio of the CPU both sides used: what the wall-time ratio would be with every step on one
+    # core and the machine to itself; steadier on a shared machine (None when /proc cannot be read).
+    cpu_ratio = statistics.median(r["cpu_ratio"] for r in runs) if all("cpu_ratio" in r for r in runs) else None
     print(
         f"[bench] etl_load: {features} features, median of {RUNS}: ETL {etl_s:.2f} s, ogr2ogr {ogr_s:.2f} s, "
-        f"ratio {ratio:.2f} (per run: {', '.join(str(r['ratio']) for r in runs)})",
+        f"ratio {ratio:.2f} (per run: {', '.join(str(r['ratio']) for r in runs)}); "
+        f"CPU ratio {'n/a' if cpu_ratio is None else f'{cpu_ratio:.2f}'}",
         flush=True,
     )
     return [
@@ -90,22 +103,65 @@ def run(ctx: Context) -> list[Result]:
                 "etl_s_median": etl_s,
                 "ogr2ogr_s_median": ogr_s,
                 "ratio_median": ratio,
+                "cpu_ratio_median": cpu_ratio,
             },
         )
     ]
 
 
-def _timer(steps: dict):
-    """A progress callback recording how long each pipeline step took (where the time goes)."""
-    state = {"name": None, "t": time.perf_counter()}
+def _timer(steps: dict, cpu: dict):
+    """A progress callback recording how long each pipeline step took (where the time goes): wall
+    time in ``steps``; in ``cpu``, the CPU time the ETL process and PostgreSQL spent on it
+    (:func:`_pg_cpu`), which the other work of a shared machine disturbs far less than wall time."""
+    state = {"name": None, "t": time.perf_counter(), "py": time.process_time(), "pg": _pg_cpu()}
 
     def step(name):
-        now = time.perf_counter()
+        now, py, pg = time.perf_counter(), time.process_time(), _pg_cpu()
         if state["name"]:
             steps[state["name"]] = now - state["t"]
-        state.update(name=name, t=now)
+            if pg is not None and state["pg"] is not None:
+                cpu[state["name"]] = [round(py - state["py"], 2), round(pg - state["pg"], 2)]
+        state.update(name=name, t=now, py=py, pg=pg)
 
     return step
+
+
+def _pg_cpu() -> float | None:
+    """CPU seconds of the load's PostgreSQL backend plus those of the server's children that have
+    exited (its parallel workers), from /proc: None when the server is not a local process we can read."""
+    try:
+        pid = connection.connection.info.backend_pid if connection.connection else None
+        if pid is None:
+            with connection.cursor() as cur:
+                pid = cur.connection.info.backend_pid
+        own = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+        parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        fields = Path(f"/proc/{parent}/stat").read_text().rsplit(")", 1)[1].split()
+        reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime + cstime
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    return own + reaped
+
+
+def _cpu_used() -> tuple[float, float] | None:
+    """(CPU seconds of this process and its exited children such as ogr2ogr, of PostgreSQL as
+    :func:`_pg_cpu` counts it — an exited ogr2ogr's backend among the server's children)."""
+    pg = _pg_cpu()
+    if pg is None:
+        return None
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, pg
+
+
+def _cpu_spent(before: tuple[float, float] | None) -> float | None:
+    after = _cpu_used()
+    if before is None or after is None:
+        return None
+    return round(sum(after) - sum(before), 2)
+
+
+def _cpu_text(pair) -> str:
+    return "CPU n/a" if pair is None else f"CPU {pair[0]:.2f} + {pair[1]:.2f}"
 
 
 @contextmanager

@@ -242,3 +242,45 @@ def test_a_load_into_a_scope_holding_rows_is_staged_and_merged(comuni, load_sour
     assert taken == [False]
     assert sum(n for relation, n in copied if relation.startswith("etl_stage")) == result.read
     assert PgtFeature.objects.count() == result.loaded + result.unchanged
+
+
+@pytest.mark.django_db
+def test_the_key_count_is_made_while_postgresql_still_reads_the_copy(comuni, load_source, monkeypatch):
+    """Arrow counts the natural keys (and the code-list values) after the last slice is sent but
+    before the COPY into the target ends: the load's thread would otherwise only wait there."""
+    from etl import convert
+
+    open_copies, seen = [], []
+    original_copy, original_count = copy.copy_from, convert.has_duplicate_keys
+
+    @contextmanager
+    def copy_from(cur, target, columns, kinds=None):
+        with original_copy(cur, target, columns, kinds) as out:
+            open_copies.append(str(target))
+            yield out
+            open_copies.remove(str(target))
+
+    def has_duplicate_keys(rows, key):
+        seen.append((list(open_copies), rows.num_rows))
+        return original_count(rows, key)
+
+    monkeypatch.setattr(copy, "copy_from", copy_from)
+    monkeypatch.setattr(convert, "has_duplicate_keys", has_duplicate_keys)
+    with _path_taken(monkeypatch) as taken:
+        result = load_source("pgt_sintetico", options={"scale": 1500})
+    assert taken == [True] and result.rejected == 0
+    assert seen == [([PgtFeature._meta.db_table], result.read)]
+
+
+@pytest.mark.django_db
+def test_the_first_slice_of_the_copy_is_small_for_postgresql_to_start_sooner(comuni, load_source, monkeypatch):
+    """The COPY into the target sends a small first slice, then full-size ones: every row once."""
+    from etl import convert
+
+    monkeypatch.setattr(firstload, "FIRST_SLICE_ROWS", 100)
+    monkeypatch.setattr(convert, "SLICE_ROWS", 500)
+    with _copies(monkeypatch) as copied, _path_taken(monkeypatch) as taken:
+        result = load_source("pgt_sintetico", options={"scale": 1500})
+    sizes = [n for relation, n in copied if relation == PgtFeature._meta.db_table]
+    assert taken == [True] and result.rejected == 0
+    assert sizes[0] == 100 and set(sizes[1:-1]) == {500} and sum(sizes) == result.loaded
