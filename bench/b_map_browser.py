@@ -6,11 +6,25 @@ map's idle signal (``<html data-remix-idle>`` incremented by static/remix/webmap
 load or move is pending and a frame is painted): switching the PGT layer on over the whole CMM, a switch
 of zona, a switch of comune, an identify click and opening the attribute table on the layer.
 
-Anchor, in the same run: the same tiles and JSON bodies the project served, written to disk, then a bare
-Leaflet + VectorGrid page served as static files (``python -m http.server``) replays each step (same
-view, same tiles, same JSON fetched and printed) — the browser's own limit. Ratio = anchor / project
-time (higher is better), median and p95 of the runs; the note gives the absolute medians. Each step is one
-``page.evaluate`` on both sides (see ``STEP``); ``details`` say how many tiles the map asked for in each step.
+Anchor, in the same run: a bare Leaflet page served as static files (``python -m http.server``) draws what the map
+drew, from the responses the map got in an untimed capture run, written to disk — the browser's own limit. The
+page's load is replayed untimed (as the map's is: its default layers drawn), then each step, with the map's view
+(center, zoom, the same map size):
+- every tile of every tile layer (the bench PGT layer and the registry's PGT views on by default), written as bytes
+  to ``tiles/<step>/<slug>/z/x/y.pbf`` (<step>: the first step that asked that layer with that filter, so the same
+  z/x/y of two selections are two files), drawn by one Leaflet.VectorGrid layer per tile layer (canvas tiles; the
+  bench layer in its class colours, the others plain), made anew when the layer's URL changed (a new selection),
+  as the map does. Its ``bounds`` are the box of the tiles the map asked at that zoom, so it asks those tiles and
+  no others: ``details`` give the tiles the map asked per layer, the tiles the anchor fetched, and any it asked
+  that the map did not (404s from the static server; 0 in the runs of 2026-12-03);
+- every page of features with geometry (``/api/strati/<slug>/elementi``, the comuni's GeoJSON), drawn anew per
+  step by a GeoJSON layer per slug on a canvas, pages added in order of offset; point layers as circle markers
+  clustered by the map's own Leaflet.markercluster (same options, same one marker per comune-placed
+  intervention), so the 1,000+ interventions of a zona are clustered on both sides;
+- every other JSON body (counts, summaries, extents, identify, table rows) fetched, parsed and printed.
+A step resolves once all of that is fetched and added, its tile layers loaded and a frame painted. Ratio = anchor /
+project time (higher is better), median and p95 of the runs; the note gives the absolute medians. Each step is one
+``page.evaluate`` on both sides (see ``STEP``); runs alternate project and anchor, each in a fresh context.
 """
 
 from __future__ import annotations
