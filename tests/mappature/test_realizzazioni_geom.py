@@ -114,3 +114,29 @@ def test_identify_and_bbox_on_interventions_use_the_gist_index(comuni):
         " WHERE geom && ST_Transform(ST_MakeEnvelope(9.18, 45.45, 9.20, 45.47, 4326), 32632)"
     )
     assert "mappature_realizzazione_map_geom_gist" in json.dumps(page)
+
+
+# The comuni's names as map_realizzazioni listed them before 0017 (written out here, independently of the code
+# under test): every known comune of the list once, in the order of its first mention.
+OLD_COMUNI = """(SELECT string_agg(c.name, '; ' ORDER BY array_position(r.comuni_istat, c.istat_code))
+                 FROM mappature_comune c WHERE c.istat_code = ANY(r.comuni_istat))"""
+
+
+def test_the_view_names_the_comuni_as_before_and_looks_each_up_by_its_code(realizzazioni):
+    Realizzazione.objects.create(
+        code="T-2", programme="Prova", title="Prova", comuni_istat=["015077", "999999", "015146", "015077"]
+    )
+    Realizzazione.objects.create(code="T-3", programme="Prova", title="Prova", comuni_istat=["999999"])
+    rows = _rows(
+        f"SELECT r.code, v.comuni, {OLD_COMUNI} FROM mappature_realizzazione r"  # noqa: S608 (constant SQL)
+        " JOIN map_realizzazioni v ON v.id = r.id ORDER BY r.id"
+    )
+    assert len(rows) > 100
+    assert [r for r in rows if r[1] != r[2] and not (r[1] is None and r[2] is None)] == []
+    by_code = {code: new for code, new, _old in rows}
+    milano, second = (Comune.objects.get(istat_code=c).name for c in ("015146", "015077"))
+    assert by_code["T-2"] == f"{second}; {milano}" and by_code["T-3"] is None
+    _rows("ANALYZE mappature_comune")  # the planner knows the comuni are few, as on a loaded database
+    _rows("ANALYZE mappature_realizzazione")
+    plan = "\n".join(r[0] for r in _rows("EXPLAIN SELECT comuni FROM map_realizzazioni"))
+    assert "Seq Scan on mappature_comune" not in plan, plan  # one index lookup per name, not a scan per row
