@@ -9,8 +9,10 @@ to show what the web layer costs.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -143,7 +145,21 @@ def _mapserv_fcgi(env: dict):
         yield FastCgiClient("127.0.0.1", port)
     finally:
         if pid:
-            os.kill(pid, 15)
+            _stop(pid)
+
+
+def _stop(pid: int) -> None:
+    """SIGTERM, then SIGKILL: mapserv under FastCGI only looks at SIGTERM between requests, so an idle one kept
+    waiting for a request (and its PostgreSQL connection) for ever."""
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(20):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def _time_mapscript(queries: list[str]) -> float:

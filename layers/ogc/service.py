@@ -81,9 +81,11 @@ class _PerThread:
         self._generation += 1
 
 
-_maps = _PerThread(lambda: int(conf.OGC_MAP_CACHE))  # cache key → this thread's loaded map
+# Each thread keeps a quarter of ``OGC_MAP_CACHE`` maps (at least 2): with gunicorn's 4 threads a process
+# holds as many loaded maps as it did with one shared cache (a loaded map is about 1 MB).
+_maps = _PerThread(lambda: max(2, int(conf.OGC_MAP_CACHE) // 4))  # cache key → this thread's loaded map
 # (id of a loaded map, layer names) → (that map, a copy of it with only those layers): see _drawn_only
-_subsets = _PerThread(lambda: 4 * int(conf.OGC_MAP_CACHE))
+_subsets = _PerThread(lambda: 4 * max(2, int(conf.OGC_MAP_CACHE) // 4))
 _sources: dict[tuple, LayerSource | None] = {}
 _visible: dict[object, tuple[float, float, list]] = {}  # user id (None: anonymous) → (when, stamp, layers)
 
