@@ -78,6 +78,11 @@ def test_a_zona_count_over_every_pgt_layer_reads_each_comune_range_of_the_index(
     with connection.cursor() as cur:
         for setting in LARGE_TABLE_LIKE:
             cur.execute(setting)
+        # The unique key (atto, layer, key) also bounds this count, through the view's join on the atto: on the
+        # few rows of a test the planner takes either index, by a hair. Without it (in this test's transaction,
+        # rolled back), the question is only the page index's column order.
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the rows' deferred foreign-key checks first
+        cur.execute("ALTER TABLE mappature_pgtfeature DROP CONSTRAINT pgt_feature_key")
     with connection.execute_wrapper(_explained("SELECT count(*)", plans)):
         body = client.get("/api/strati/all-pgt/elementi?zona=comune-di-milano&limit=0").json()
     with connection.cursor() as cur:
