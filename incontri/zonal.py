@@ -49,16 +49,7 @@ def area_sets(codes=None) -> list[AreaSet]:
     declared = [(code, d) for code, d in criteria.zonal()["area_sets"].items() if not codes or code in codes]
     if not declared:
         return []
-    present = {
-        name
-        for (name,) in db.fetch_all(
-            # "schema.table" or "table", each part quoted as an identifier, as db.relation_exists takes it
-            "SELECT n FROM unnest(%s::text[]) n WHERE to_regclass(array_to_string(ARRAY("
-            "SELECT quote_ident(p) FROM unnest(string_to_array(n, '.')) WITH ORDINALITY u(p, i) ORDER BY i), '.'))"
-            " IS NOT NULL",
-            [[d["relation"] for _, d in declared]],
-        )
-    }
+    present = db.existing_relations(d["relation"] for _, d in declared)
     out = []
     for code, d in declared:
         if d["relation"] not in present:
@@ -150,8 +141,9 @@ def read_areas(area_set: AreaSet) -> tuple[list[str], list[str], list]:
 
 
 def has_areas(relation: str) -> bool:
-    """True when ``relation`` holds at least one area with a geometry (what :func:`read_areas` would read)."""
-    return db.fetch_value(
+    """True when ``relation`` exists and holds at least one area with a geometry (what :func:`read_areas` would
+    read)."""
+    return db.relation_exists(relation) and db.fetch_value(
         db.compose(
             "SELECT EXISTS (SELECT 1 FROM {rel} WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom))",
             rel=db.relation(relation),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from remix import db
+from remix.conf import shared_cache
 
 from .filters import MapFilter
 from .layer_source import LayerSource
@@ -288,13 +289,6 @@ _EXTENTS: dict[tuple[str, str, int], tuple[dict, float]] = {}
 EXTENTS_TTL_S = 600
 
 
-def _shared_cache():
-    from django.conf import settings
-    from django.core.cache import caches
-
-    return caches["shared" if "shared" in settings.CACHES else "default"]
-
-
 def _extents_cache_key(key: tuple[str, str, int]) -> str:
     return "data-extents:" + ":".join(str(part) for part in key)
 
@@ -312,7 +306,7 @@ def data_extents(source: LayerSource) -> dict:
     key = (source.slug, source.relation, source.data_version)
     known = _EXTENTS.get(key)
     if known is None:
-        known = _shared_cache().get(_extents_cache_key(key))
+        known = shared_cache().get(_extents_cache_key(key))
     if known is not None and time.time() - known[1] < EXTENTS_TTL_S:
         _EXTENTS[key] = known
         return known[0]
@@ -342,7 +336,7 @@ def data_extents(source: LayerSource) -> dict:
     if len(_EXTENTS) > 500:
         _EXTENTS.clear()
     _EXTENTS[key] = (extents, time.time())
-    _shared_cache().set(_extents_cache_key(key), _EXTENTS[key], timeout=EXTENTS_TTL_S)
+    shared_cache().set(_extents_cache_key(key), _EXTENTS[key], timeout=EXTENTS_TTL_S)
     return extents
 
 

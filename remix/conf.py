@@ -46,3 +46,11 @@ __getattr__ = reader(__name__, DEFAULTS)
 def proxy_count() -> int:
     """``REMIX_PROXY_COUNT``: reverse proxies in front of the app that append to X-Forwarded-For (0: none)."""
     return getattr(settings, "REMIX_PROXY_COUNT", 0)
+
+
+def shared_cache():
+    """The cache every app server shares (a database table, ``settings.CACHES["shared"]``; the default cache
+    where a deployment names none): what one gunicorn process computes or signals, the others read."""
+    from django.core.cache import caches
+
+    return caches["shared" if "shared" in settings.CACHES else "default"]

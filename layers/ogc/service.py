@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.core.cache import caches
 from django.db import OperationalError, connection
 
 from remix import db
+from remix.conf import shared_cache
 
 from .. import conf
 from ..models import Layer
@@ -221,20 +220,15 @@ def _prune(directory: Path, keep: int = 64) -> None:
 REGISTRY_KEY = "ogc:registry-version"
 
 
-def _registry_cache():
-    """The cache every app server shares (a database table, see settings.CACHES["shared"])."""
-    return caches["shared" if "shared" in settings.CACHES else "default"]
-
-
 def registry_changed(**_kwargs) -> None:
     """Signal receiver: a layer, its groups or a user's groups changed; every app server re-reads the
     registry. A new random value in the database (never a local file): written in the transaction
     of the change, so other servers see it when, and only if, the change is committed."""
-    _registry_cache().set(REGISTRY_KEY, uuid.uuid4().hex, timeout=None)
+    shared_cache().set(REGISTRY_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def _registry_version() -> str | None:
-    return _registry_cache().get(REGISTRY_KEY)
+    return shared_cache().get(REGISTRY_KEY)
 
 
 def _visible_stamps(user) -> list[tuple]:

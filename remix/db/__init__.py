@@ -15,7 +15,7 @@ Rules it enforces by construction:
   :mod:`remix.db.copy` (imported on its own: ``from remix.db import copy``).
 """
 
-from .catalogue import KEY_CANDIDATES, columns, forget, geometry_of, key_column, relation_exists
+from .catalogue import KEY_CANDIDATES, columns, existing_relations, forget, geometry_of, key_column, relation_exists
 from .compose import (
     SQL,
     Composable,
@@ -58,6 +58,7 @@ __all__ = [
     "key_column",
     "literal",
     "relation",
+    "existing_relations",
     "relation_exists",
     "render",
 ]

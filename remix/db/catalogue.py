@@ -57,6 +57,20 @@ def relation_exists(relation: str | tuple[str, str], using: str = "default") -> 
     return fetch_one("SELECT to_regclass(%s) IS NOT NULL", [_regclass(relation)], using)[0]
 
 
+def existing_relations(relations: Iterable[str], using: str = "default") -> set[str]:
+    """Those of ``relations`` (``"table"`` or ``"schema.table"``) that exist: :func:`relation_exists` of many,
+    in one query."""
+    names = list(dict.fromkeys(relations))
+    if not names:
+        return set()
+    rows = fetch_all(
+        "SELECT n FROM unnest(%s::text[], %s::text[]) AS u(n, r) WHERE to_regclass(r) IS NOT NULL",
+        [names, [_regclass(n) for n in names]],
+        using,
+    )
+    return {n for (n,) in rows}
+
+
 def key_column(names: Iterable[str]) -> str | None:
     """The feature key among ``names``: the first of :data:`KEY_CANDIDATES` present, else None."""
     present = set(names)

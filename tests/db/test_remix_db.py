@@ -61,3 +61,16 @@ def test_geometry_type_and_srid_come_from_the_column_type_without_a_query():
     assert db.geometry_of("geometry(PointZ,4326)") == ("POINTZ", 4326)
     assert db.geometry_of("geometry(Point)") == ("POINT", 0)
     assert db.geometry_of("geometry") == ("GEOMETRY", 0)
+
+
+def test_existing_relations_answers_relation_exists_for_many_at_once():
+    names = [
+        "mappature_comune",
+        "public.mappature_comune",
+        "no_such_relation",
+        'mappature_comune"; --',
+        "mappature_comune",
+    ]
+    assert db.existing_relations(names) == {n for n in set(names) if db.relation_exists(n)}
+    assert db.existing_relations(names) == {"mappature_comune", "public.mappature_comune"}
+    assert db.existing_relations([]) == set()
