@@ -81,7 +81,7 @@ class _PerThread:
 
 
 # Each thread keeps a quarter of ``OGC_MAP_CACHE`` maps (at least 2): with gunicorn's 4 threads a process
-# holds as many loaded maps as it did with one shared cache (a loaded map is about 1 MB).
+# holds as many loaded maps as it did with one shared cache (a loaded map of 8 layers is about 0.7 MB).
 _maps = _PerThread(lambda: max(2, int(conf.OGC_MAP_CACHE) // 4))  # cache key → this thread's loaded map
 # (id of a loaded map, layer names) → (that map, a copy of it with only those layers): see _drawn_only
 _subsets = _PerThread(lambda: 4 * max(2, int(conf.OGC_MAP_CACHE) // 4))
